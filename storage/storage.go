@@ -1,0 +1,347 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations wrap them with %w; callers test with errors.Is.
+var (
+	// ErrNotFound: no row, or the row has expired (expired rows are never returned).
+	ErrNotFound = errors.New("storage: not found")
+	// ErrAlreadyExists: a unique key is taken (client id, username, replayed JTI, ...).
+	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrConflict: a concurrent writer won (serialization failure, conditional update
+	// that matched no row because another transaction changed it first).
+	ErrConflict = errors.New("storage: conflict")
+	// ErrInactive: the row exists but was invalidated (used authorization code,
+	// rotated or revoked refresh token). Get* methods return the row together with it.
+	ErrInactive = errors.New("storage: inactive")
+	// ErrUnavailable: the backing database cannot be reached. Endpoints map it to
+	// 503 temporarily_unavailable, never to invalid_client.
+	ErrUnavailable = errors.New("storage: unavailable")
+)
+
+// Store is everything the server needs, grouped by concern. Each concern is a
+// small interface so callers and fakes stay small.
+type Store interface {
+	Clients
+	Users
+	Keys
+	Requests
+	JTIs
+	AuthFlows
+	BrowserSessions
+	Consents
+	Transactor
+	Notifier
+	// Ping reports whether the backing database is reachable (readiness).
+	Ping(ctx context.Context) error
+	// Close releases connections.
+	Close()
+}
+
+// Change topics published through Notifier.
+const (
+	TopicClients = "clients" // payload: the client id
+	TopicKeys    = "keys"    // payload: the kid (or empty)
+)
+
+// Notifier tells caches on every node about changes made by any node
+// (Postgres LISTEN/NOTIFY; in-process callbacks for the memory store).
+// Writers of clients and keys publish on commit; Subscribe delivers each
+// change to fn until ctx ends. A subscriber that may have missed changes (a
+// lost connection) is called with the empty payload, meaning "reload all".
+type Notifier interface {
+	Subscribe(ctx context.Context, topic string, fn func(payload string)) error
+}
+
+// Transactor runs several operations atomically. BeginTx returns a context
+// that carries the transaction; every method called with that context takes
+// part in it until CommitTx or RollbackTx. It maps directly onto fosite's
+// storage.Transactional (code exchange and refresh rotation).
+type Transactor interface {
+	BeginTx(ctx context.Context) (context.Context, error)
+	CommitTx(ctx context.Context) error
+	RollbackTx(ctx context.Context) error
+}
+
+// InTx runs fn in a transaction of t, committing when fn returns nil and
+// rolling back otherwise.
+func InTx(ctx context.Context, t Transactor, fn func(ctx context.Context) error) (err error) {
+	txCtx, err := t.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = t.RollbackTx(txCtx)
+			panic(p)
+		}
+	}()
+	if err := fn(txCtx); err != nil {
+		if rbErr := t.RollbackTx(txCtx); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	return t.CommitTx(txCtx)
+}
+
+// ---------------------------------------------------------------- clients
+
+// Client authentication methods (RFC 7591 token_endpoint_auth_method).
+const (
+	AuthMethodSecretBasic   = "client_secret_basic"
+	AuthMethodSecretPost    = "client_secret_post"
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
+	AuthMethodNone          = "none"
+)
+
+// Access token formats.
+const (
+	TokenFormatOpaque = "opaque"
+	TokenFormatJWT    = "jwt"
+)
+
+// ClientSecret is one secret of a client. Only a keyed hash is stored
+// (HMAC-SHA256 under a server key): secrets are server-generated with 256
+// bits of entropy, so a slow password hash would add cost and no safety.
+type ClientSecret struct {
+	Hash      []byte
+	CreatedAt time.Time
+	// ExpiresAt, when set, ends the secret (rotation grace, planned expiry).
+	ExpiresAt *time.Time
+}
+
+// Client is an OAuth 2.0 client registration; field names follow RFC 7591.
+type Client struct {
+	ID                       string
+	Name                     string
+	Secrets                  []ClientSecret
+	RedirectURIs             []string
+	PostLogoutRedirectURIs   []string
+	GrantTypes               []string
+	ResponseTypes            []string
+	Scopes                   []string
+	Audience                 []string
+	Public                   bool
+	TokenEndpointAuthMethod  string
+	RequirePAR               bool
+	JWKSURI                  string
+	JWKS                     []byte // a JWK Set (JSON) for private_key_jwt, or nil
+	AccessTokenFormat        string // TokenFormatOpaque or TokenFormatJWT
+	IDTokenSignedResponseAlg string // e.g. RS256 (default) or ES256
+	Disabled                 bool
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+}
+
+// Clients stores client registrations.
+type Clients interface {
+	// CreateClient inserts c with its secrets; ErrAlreadyExists if the id is taken.
+	CreateClient(ctx context.Context, c *Client) error
+	// GetClient returns the client or ErrNotFound.
+	GetClient(ctx context.Context, id string) (*Client, error)
+	// ListClients returns every client ordered by id.
+	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient reads the client, lets fn change it and writes it back
+	// atomically (secrets included). ErrNotFound if missing.
+	UpdateClient(ctx context.Context, id string, fn func(c *Client) error) error
+	// DeleteClient removes the client and everything issued to it; ErrNotFound if missing.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// ---------------------------------------------------------------- users
+
+// User is an end user who logs in at the authorization server.
+type User struct {
+	ID            string // stable opaque subject identifier (UUID)
+	Username      string // unique, case-sensitive login name
+	Email         string
+	EmailVerified bool
+	Name          string
+	GivenName     string
+	FamilyName    string
+	PasswordHash  string // argon2id in PHC string format
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Users stores end users.
+type Users interface {
+	// CreateUser inserts u; ErrAlreadyExists if the username (or id) is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// GetUser returns the user by id or ErrNotFound.
+	GetUser(ctx context.Context, id string) (*User, error)
+	// GetUserByUsername returns the user by username or ErrNotFound.
+	GetUserByUsername(ctx context.Context, username string) (*User, error)
+	// ListUsers returns every user ordered by username.
+	ListUsers(ctx context.Context) ([]User, error)
+	// DeleteUser removes the user, their sessions and consents; ErrNotFound if missing.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// ---------------------------------------------------------------- signing keys
+
+// Key states: next (published, not signing) → active (signing) → retired
+// (published for verification only) → removed.
+const (
+	KeyStateNext    = "next"
+	KeyStateActive  = "active"
+	KeyStateRetired = "retired"
+)
+
+// SigningKey is one asymmetric key used to sign ID tokens and JWT access tokens.
+type SigningKey struct {
+	KID         string
+	Alg         string // RS256, ES256, PS256, EdDSA
+	State       string
+	PublicJWK   []byte // public JWK (JSON)
+	PrivateEnc  []byte // private key, AES-256-GCM encrypted under the KEK
+	CreatedAt   time.Time
+	ActivatedAt *time.Time
+	RetiredAt   *time.Time
+}
+
+// Keys stores signing keys.
+type Keys interface {
+	// CreateKey inserts k; ErrAlreadyExists if the kid is taken.
+	CreateKey(ctx context.Context, k *SigningKey) error
+	// ListKeys returns every key, newest first.
+	ListKeys(ctx context.Context) ([]SigningKey, error)
+	// UpdateKeys lets fn change the key set atomically (rotation). Keys that fn
+	// returns are upserted by kid; keys it omits are deleted. Concurrent callers
+	// are serialized.
+	UpdateKeys(ctx context.Context, fn func(keys []SigningKey) ([]SigningKey, error)) error
+}
+
+// ---------------------------------------------------------------- fosite requests
+
+// RequestKind names what a stored request row stands for.
+type RequestKind string
+
+// Request kinds, one per fosite storage concern.
+const (
+	KindAuthorizeCode RequestKind = "code"
+	KindAccessToken   RequestKind = "access"
+	KindRefreshToken  RequestKind = "refresh"
+	KindOIDC          RequestKind = "oidc"
+	KindPKCE          RequestKind = "pkce"
+	KindPAR           RequestKind = "par"
+)
+
+// Request is a persisted fosite request, keyed by (Kind, Signature). The
+// signature is the token's HMAC or JWT signature (or the PAR request_uri), never
+// the token itself.
+type Request struct {
+	Kind        RequestKind
+	Signature   string
+	RequestID   string // the grant: every token of one grant shares it
+	ClientID    string
+	Subject     string
+	Active      bool
+	RequestedAt time.Time
+	ExpiresAt   time.Time
+	Data        []byte // the serialized fosite requester and session (JSON)
+}
+
+// Requests stores fosite requests (authorization codes, tokens, PKCE, OIDC and PAR state).
+type Requests interface {
+	// CreateRequest inserts r; ErrAlreadyExists if (kind, signature) is taken.
+	CreateRequest(ctx context.Context, r *Request) error
+	// GetRequest returns the row. Missing or expired rows give ErrNotFound; an
+	// inactive row is returned together with ErrInactive.
+	GetRequest(ctx context.Context, kind RequestKind, signature string) (*Request, error)
+	// DeleteRequest removes the row; ErrNotFound if missing.
+	DeleteRequest(ctx context.Context, kind RequestKind, signature string) error
+	// DeactivateRequest marks an active row inactive. Exactly one of several
+	// concurrent callers succeeds: the others get ErrConflict (the row was
+	// active when they looked but not when they wrote) or ErrInactive.
+	// ErrNotFound if missing.
+	DeactivateRequest(ctx context.Context, kind RequestKind, signature string) error
+	// RevokeRequestID deactivates every row of kind that belongs to requestID.
+	// It succeeds when there are none.
+	RevokeRequestID(ctx context.Context, kind RequestKind, requestID string) error
+	// DeleteExpiredRequests removes rows expired before the given time and reports how many.
+	DeleteExpiredRequests(ctx context.Context, before time.Time) (int64, error)
+}
+
+// JTIs records client assertion JWT ids (private_key_jwt) for replay prevention.
+type JTIs interface {
+	// UseJTI records jti until exp. ErrAlreadyExists if it is recorded and
+	// not yet expired (a replay). Atomic under concurrency.
+	UseJTI(ctx context.Context, jti string, exp time.Time) error
+}
+
+// ---------------------------------------------------------------- browser login
+
+// AuthFlow is a pending authorization request waiting for the end user to log
+// in and consent. Its ID is the SHA-256 of a random single-use challenge
+// handed to the browser.
+type AuthFlow struct {
+	ID        string
+	ClientID  string
+	Form      []byte // the validated authorization request parameters (url.Values, encoded)
+	Subject   string // set once the user has logged in
+	AuthTime  *time.Time
+	SessionID string // the browser session that logged in
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuthFlows stores pending authorization flows.
+type AuthFlows interface {
+	// CreateAuthFlow inserts f.
+	CreateAuthFlow(ctx context.Context, f *AuthFlow) error
+	// GetAuthFlow returns the flow; ErrNotFound if missing or expired.
+	GetAuthFlow(ctx context.Context, id string) (*AuthFlow, error)
+	// UpdateAuthFlow records the login on an unexpired flow; ErrNotFound if missing or expired.
+	UpdateAuthFlow(ctx context.Context, f *AuthFlow) error
+	// ConsumeAuthFlow deletes the flow and returns it. Exactly one of several
+	// concurrent callers gets it; the others get ErrNotFound.
+	ConsumeAuthFlow(ctx context.Context, id string) (*AuthFlow, error)
+}
+
+// BrowserSession is a logged-in end user's session at the server. Its ID is the
+// SHA-256 of the random cookie value.
+type BrowserSession struct {
+	ID         string
+	UserID     string
+	AuthTime   time.Time
+	AMR        []string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// BrowserSessions stores browser sessions.
+type BrowserSessions interface {
+	// CreateBrowserSession inserts s.
+	CreateBrowserSession(ctx context.Context, s *BrowserSession) error
+	// GetBrowserSession returns the session; ErrNotFound if missing or expired.
+	GetBrowserSession(ctx context.Context, id string) (*BrowserSession, error)
+	// TouchBrowserSession records activity (idle timeout); ErrNotFound if missing or expired.
+	TouchBrowserSession(ctx context.Context, id string, at time.Time) error
+	// DeleteBrowserSession ends the session; ErrNotFound if missing.
+	DeleteBrowserSession(ctx context.Context, id string) error
+}
+
+// Consent records that a user granted a client a set of scopes.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	GrantedAt time.Time
+}
+
+// Consents stores remembered consent grants, one per user and client.
+type Consents interface {
+	// SaveConsent inserts or replaces the consent for (UserID, ClientID).
+	SaveConsent(ctx context.Context, c *Consent) error
+	// GetConsent returns the consent or ErrNotFound.
+	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)
+	// DeleteConsent removes it; ErrNotFound if missing.
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+}
