@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+const selectUsers = `
+SELECT id, username, email, email_verified, name, given_name, family_name,
+       password_hash, created_at, updated_at
+FROM users`
+
+// CreateUser inserts u; ErrAlreadyExists if the id or the username is taken.
+func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
+	tag, err := s.q(ctx).Exec(ctx, `
+INSERT INTO users (id, username, email, email_verified, name, given_name, family_name,
+                   password_hash, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT DO NOTHING`,
+		u.ID, u.Username, u.Email, u.EmailVerified, u.Name, u.GivenName, u.FamilyName,
+		u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("postgres: create user %q: %w", u.ID, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: create user %q: id or username taken: %w", u.ID, storage.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// GetUser returns the user by id or ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, id string) (*storage.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRow(ctx, selectUsers+` WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+// GetUserByUsername returns the user by username or ErrNotFound.
+func (s *Store) GetUserByUsername(ctx context.Context, username string) (*storage.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRow(ctx, selectUsers+` WHERE username = $1`, username))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get user by username %q: %w", username, err)
+	}
+	return u, nil
+}
+
+// ListUsers returns every user ordered by username.
+func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
+	rows, err := s.q(ctx).Query(ctx, selectUsers+` ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list users: %w", mapError(err))
+	}
+	defer rows.Close()
+	var out []storage.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list users: %w", err)
+		}
+		out = append(out, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list users: %w", mapError(err))
+	}
+	return out, nil
+}
+
+func scanUser(row pgx.Row) (*storage.User, error) {
+	var u storage.User
+	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.GivenName,
+		&u.FamilyName, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	u.CreatedAt = utc(u.CreatedAt)
+	u.UpdatedAt = utc(u.UpdatedAt)
+	return &u, nil
+}
+
+// DeleteUser removes the user; the schema cascades to their browser sessions
+// and consents.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("postgres: delete user %q: %w", id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: delete user %q: %w", id, storage.ErrNotFound)
+	}
+	return nil
+}
