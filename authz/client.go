@@ -1,0 +1,176 @@
+package authz
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v3"
+	"github.com/ory/fosite"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Client adapts a storage.Client to fosite's client interfaces.
+type Client struct {
+	c    *storage.Client
+	jwks *jose.JSONWebKeySet
+}
+
+var (
+	_ fosite.Client                   = (*Client)(nil)
+	_ fosite.OpenIDConnectClient      = (*Client)(nil)
+	_ fosite.ClientWithSecretRotation = (*Client)(nil)
+	_ fosite.ResponseModeClient       = (*Client)(nil)
+)
+
+// newClient wraps c; it parses the client's JWK Set once.
+func newClient(c *storage.Client) (*Client, error) {
+	cl := &Client{c: c}
+	if len(c.JWKS) > 0 {
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(c.JWKS, &set); err != nil {
+			return nil, fmt.Errorf("client %s: parse jwks: %w", c.ID, err)
+		}
+		cl.jwks = &set
+	}
+	return cl, nil
+}
+
+// Storage returns the underlying registration (read-only by convention).
+func (c *Client) Storage() *storage.Client { return c.c }
+
+// liveSecrets returns the hashes of unexpired secrets, newest first.
+func (c *Client) liveSecrets() [][]byte {
+	now := time.Now()
+	var out [][]byte
+	for i := len(c.c.Secrets) - 1; i >= 0; i-- {
+		s := c.c.Secrets[i]
+		if s.ExpiresAt != nil && !s.ExpiresAt.After(now) {
+			continue
+		}
+		out = append(out, s.Hash)
+	}
+	return out
+}
+
+// GetID implements fosite.Client.
+func (c *Client) GetID() string { return c.c.ID }
+
+// GetHashedSecret implements fosite.Client: the newest live secret's hash.
+func (c *Client) GetHashedSecret() []byte {
+	if s := c.liveSecrets(); len(s) > 0 {
+		return s[0]
+	}
+	return nil
+}
+
+// GetRotatedHashes implements fosite.ClientWithSecretRotation: the other live secrets.
+func (c *Client) GetRotatedHashes() [][]byte {
+	if s := c.liveSecrets(); len(s) > 1 {
+		return s[1:]
+	}
+	return nil
+}
+
+// GetRedirectURIs implements fosite.Client.
+func (c *Client) GetRedirectURIs() []string { return c.c.RedirectURIs }
+
+// GetGrantTypes implements fosite.Client.
+func (c *Client) GetGrantTypes() fosite.Arguments { return c.c.GrantTypes }
+
+// GetResponseTypes implements fosite.Client.
+func (c *Client) GetResponseTypes() fosite.Arguments {
+	if len(c.c.ResponseTypes) == 0 {
+		return fosite.Arguments{"code"}
+	}
+	return c.c.ResponseTypes
+}
+
+// GetScopes implements fosite.Client.
+func (c *Client) GetScopes() fosite.Arguments { return c.c.Scopes }
+
+// IsPublic implements fosite.Client.
+func (c *Client) IsPublic() bool { return c.c.Public }
+
+// GetAudience implements fosite.Client.
+func (c *Client) GetAudience() fosite.Arguments { return c.c.Audience }
+
+// GetRequestURIs implements fosite.OpenIDConnectClient; request_uri
+// registration is not supported.
+func (c *Client) GetRequestURIs() []string { return nil }
+
+// GetJSONWebKeys implements fosite.OpenIDConnectClient.
+func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet { return c.jwks }
+
+// GetJSONWebKeysURI implements fosite.OpenIDConnectClient.
+func (c *Client) GetJSONWebKeysURI() string { return c.c.JWKSURI }
+
+// GetRequestObjectSigningAlgorithm implements fosite.OpenIDConnectClient.
+func (c *Client) GetRequestObjectSigningAlgorithm() string { return "" }
+
+// GetTokenEndpointAuthMethod implements fosite.OpenIDConnectClient.
+func (c *Client) GetTokenEndpointAuthMethod() string {
+	if c.c.TokenEndpointAuthMethod == "" {
+		if c.c.Public {
+			return storage.AuthMethodNone
+		}
+		return storage.AuthMethodSecretBasic
+	}
+	return c.c.TokenEndpointAuthMethod
+}
+
+// GetTokenEndpointAuthSigningAlgorithm implements fosite.OpenIDConnectClient.
+// fosite pins one algorithm per client: the "alg" of the client's first
+// signing key, else the one its key type implies.
+func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string {
+	if c.jwks != nil {
+		for _, k := range c.jwks.Keys {
+			if k.Use != "" && k.Use != "sig" {
+				continue
+			}
+			if k.Algorithm != "" {
+				return k.Algorithm
+			}
+			return algForKey(k.Key)
+		}
+	}
+	return "RS256"
+}
+
+// GetResponseModes implements fosite.ResponseModeClient.
+func (c *Client) GetResponseModes() []fosite.ResponseModeType {
+	return []fosite.ResponseModeType{fosite.ResponseModeDefault, fosite.ResponseModeQuery, fosite.ResponseModeFragment, fosite.ResponseModeFormPost}
+}
+
+// AccessTokenFormat is opaque unless the client asked for JWT access tokens.
+func (c *Client) AccessTokenFormat() string {
+	if c.c.AccessTokenFormat == storage.TokenFormatJWT {
+		return storage.TokenFormatJWT
+	}
+	return storage.TokenFormatOpaque
+}
+
+// IDTokenAlg is the algorithm that signs this client's ID tokens ("" = server default).
+func (c *Client) IDTokenAlg() string { return c.c.IDTokenSignedResponseAlg }
+
+// algForKey names the JWS algorithm a public key implies.
+func algForKey(k any) string {
+	switch k := k.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P384():
+			return "ES384"
+		case elliptic.P521():
+			return "ES512"
+		}
+		return "ES256"
+	case ed25519.PublicKey:
+		return "EdDSA"
+	default:
+		return "RS256"
+	}
+}

@@ -1,0 +1,415 @@
+package authz
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Step is what the authorization endpoint must do next with a valid request.
+type Step int
+
+// Steps of the authorization flow.
+const (
+	StepIssue   Step = iota // the user is logged in and has consented: issue the response
+	StepLogin               // show the login page
+	StepConsent             // show the consent page
+)
+
+const parPrefix = "urn:ietf:params:oauth:request_uri:"
+
+// CheckAuthorizePolicy applies Strongroom's rules on top of fosite's
+// validation of an authorization request:
+//   - a client registered with "PAR required" must use a pushed request;
+//   - only public (native) clients get RFC 8252 loopback port flexibility:
+//     everyone else's redirect_uri must match a registered one exactly.
+func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester) error {
+	c, ok := ar.GetClient().(*Client)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected client type")
+	}
+	if c.Storage().RequirePAR && !strings.HasPrefix(ar.GetRequestForm().Get("request_uri"), parPrefix) {
+		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (RFC 9126).")
+	}
+	if raw := ar.GetRequestForm().Get("redirect_uri"); raw != "" && !c.IsPublic() && !slices.Contains(c.GetRedirectURIs(), raw) {
+		return fosite.ErrInvalidRequest.WithHint("The redirect_uri does not exactly match a registered redirect URI.")
+	}
+	return nil
+}
+
+// NextStep decides whether the user must log in or consent before ar can be
+// answered, honouring prompt and max_age. bs is the browser session, or nil.
+// With prompt=none an interaction that would be needed is an error the client
+// receives (login_required, consent_required).
+func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (Step, error) {
+	form := ar.GetRequestForm()
+	prompts := strings.Fields(form.Get("prompt"))
+	none := slices.Contains(prompts, "none")
+	if none && len(prompts) > 1 {
+		return 0, fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
+	}
+	needLogin := bs == nil || slices.Contains(prompts, "login")
+	if bs != nil && form.Get("max_age") != "" {
+		maxAge, err := strconv.ParseInt(form.Get("max_age"), 10, 64)
+		if err != nil || maxAge < 0 {
+			return 0, fosite.ErrInvalidRequest.WithHint("max_age must be a non-negative integer.")
+		}
+		if p.now().Sub(bs.AuthTime) > time.Duration(maxAge)*time.Second {
+			needLogin = true
+		}
+	}
+	if needLogin {
+		if none {
+			return 0, fosite.ErrLoginRequired.WithHint("The user is not logged in and prompt=none was requested.")
+		}
+		return StepLogin, nil
+	}
+	consent, err := p.NeedsConsent(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestedScopes(), slices.Contains(prompts, "consent"))
+	if err != nil {
+		return 0, err
+	}
+	if consent {
+		if none {
+			return 0, fosite.ErrConsentRequired.WithHint("The user has not consented and prompt=none was requested.")
+		}
+		return StepConsent, nil
+	}
+	return StepIssue, nil
+}
+
+// NeedsConsent reports whether the user must be asked: no remembered consent,
+// the scopes grew beyond it, or the client asked (prompt=consent).
+func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, scopes []string, forced bool) (bool, error) {
+	if forced {
+		return true, nil
+	}
+	c, err := p.Store.GetConsent(ctx, userID, clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("get consent: %w", err)
+	}
+	for _, s := range scopes {
+		if !slices.Contains(c.Scopes, s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// StartFlow saves the validated request server-side and returns the random,
+// single-use challenge that stands for it in the browser.
+func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (string, error) {
+	challenge, err := randomToken(32)
+	if err != nil {
+		return "", err
+	}
+	form := SanitizeForm(ar.GetRequestForm())
+	form.Del("request_uri") // a pushed request is single-use; its parameters are merged into form
+	now := p.now()
+	f := &storage.AuthFlow{
+		ID:        hashID(challenge),
+		ClientID:  ar.GetClient().GetID(),
+		Form:      []byte(form.Encode()),
+		CreatedAt: now,
+		ExpiresAt: now.Add(p.Config.LoginFlowLifespan),
+	}
+	if bs != nil && ar.GetRequestForm().Get("prompt") != "login" {
+		f.Subject, f.SessionID = bs.UserID, bs.ID
+		t := bs.AuthTime
+		f.AuthTime = &t
+	}
+	if err := p.Store.CreateAuthFlow(ctx, f); err != nil {
+		return "", fmt.Errorf("save authorization flow: %w", err)
+	}
+	return challenge, nil
+}
+
+// ErrFlowNotFound is returned for an unknown, used or expired challenge.
+var ErrFlowNotFound = errors.New("the login request is unknown, expired or already used")
+
+// Flow returns the pending flow of a challenge together with its client.
+func (p *Provider) Flow(ctx context.Context, challenge string) (*storage.AuthFlow, *Client, error) {
+	if challenge == "" || len(challenge) > 128 {
+		return nil, nil, ErrFlowNotFound
+	}
+	f, err := p.Store.GetAuthFlow(ctx, hashID(challenge))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, ErrFlowNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get flow: %w", err)
+	}
+	c, err := p.Clients.Get(ctx, f.ClientID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get flow client: %w", err)
+	}
+	return f, c, nil
+}
+
+// FlowScopes returns the scopes a flow requests.
+func FlowScopes(f *storage.AuthFlow) []string {
+	form, _ := url.ParseQuery(string(f.Form))
+	return fosite.RemoveEmpty(strings.Split(form.Get("scope"), " "))
+}
+
+// CompleteLogin starts a browser session for user and records the login on
+// the flow. It returns the session and the cookie value that names it.
+func (p *Provider) CompleteLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr []string) (*storage.BrowserSession, string, error) {
+	cookie, err := randomToken(32)
+	if err != nil {
+		return nil, "", err
+	}
+	now := p.now().Truncate(time.Second)
+	bs := &storage.BrowserSession{
+		ID: hashID(cookie), UserID: user.ID, AuthTime: now, AMR: amr,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.Config.BrowserSessionLifespan),
+	}
+	err = storage.InTx(ctx, p.Store, func(ctx context.Context) error {
+		if err := p.Store.CreateBrowserSession(ctx, bs); err != nil {
+			return fmt.Errorf("create browser session: %w", err)
+		}
+		f.Subject, f.SessionID, f.AuthTime = user.ID, bs.ID, &now
+		if err := p.Store.UpdateAuthFlow(ctx, f); err != nil {
+			return fmt.Errorf("record login on flow: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return bs, cookie, nil
+}
+
+// BrowserSession returns the live session named by a cookie value, or nil.
+func (p *Provider) BrowserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error) {
+	if cookie == "" || len(cookie) > 128 {
+		return nil, nil
+	}
+	bs, err := p.Store.GetBrowserSession(ctx, hashID(cookie))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get browser session: %w", err)
+	}
+	return bs, nil
+}
+
+// SaveConsent remembers that the flow's user granted the flow's scopes.
+func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
+	scopes := FlowScopes(f)
+	if old, err := p.Store.GetConsent(ctx, f.Subject, f.ClientID); err == nil {
+		for _, s := range old.Scopes {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return p.Store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, GrantedAt: p.now()})
+}
+
+// FinishFlow consumes the flow (single use) and answers the original
+// authorization request: fosite re-validates the stored parameters and issues
+// the code (and ID token for hybrid requests) to the client's redirect URI.
+func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge string) error {
+	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrFlowNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("consume flow: %w", err)
+	}
+	if f.Subject == "" || f.AuthTime == nil {
+		return ErrFlowNotFound
+	}
+	form, err := url.ParseQuery(string(f.Form))
+	if err != nil {
+		return fmt.Errorf("stored flow form: %w", err)
+	}
+	r2 := syntheticAuthorizeRequest(r, form)
+	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, r2)
+	if err != nil {
+		p.WriteAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
+	bs := &storage.BrowserSession{ID: f.SessionID, UserID: f.Subject, AuthTime: *f.AuthTime}
+	if live, err := p.Store.GetBrowserSession(ctx, f.SessionID); err == nil {
+		bs = live
+	}
+	return p.Issue(ctx, w, ar, bs, f.CreatedAt)
+}
+
+// Issue answers a fully authorized request: it grants the requested scopes,
+// builds the session (ID token claims from the user record) and writes the
+// authorization response with iss (RFC 9207).
+func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) error {
+	user, err := p.Store.GetUser(ctx, bs.UserID)
+	if err != nil {
+		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
+		return nil
+	}
+	for _, s := range ar.GetRequestedScopes() {
+		ar.GrantScope(s)
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	client, _ := ar.GetClient().(*Client)
+	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
+	resp, err := p.OAuth2.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		p.WriteAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
+	resp.AddParameter("iss", p.Config.Issuer)
+	p.OAuth2.WriteAuthorizeResponse(ctx, w, ar, resp)
+	return nil
+}
+
+// SessionSID derives the OIDC sid claim from a browser session id: stable per
+// session, and not the cookie value nor the stored key.
+func (p *Provider) SessionSID(sessionID string) string {
+	m := hmac.New(sha256.New, p.csrfKey)
+	m.Write([]byte("sid:" + sessionID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// newUserSession builds the session of a grant to user.
+func (p *Provider) newUserSession(client *Client, user *storage.User, bs *storage.BrowserSession, requestedAt time.Time, scopes fosite.Arguments) *Session {
+	claims := UserClaims(user, scopes)
+	s := NewSession()
+	s.Subject = user.ID
+	s.Username = user.Username
+	s.ClientID = client.GetID()
+	s.UserClaims = claims
+	extra := map[string]any{"sid": p.SessionSID(bs.ID)}
+	for k, v := range claims {
+		extra[k] = v
+	}
+	s.Claims = &jwt.IDTokenClaims{
+		Issuer:                          p.Config.Issuer,
+		Subject:                         user.ID,
+		AuthTime:                        bs.AuthTime,
+		RequestedAt:                     requestedAt.UTC(),
+		AuthenticationMethodsReferences: bs.AMR,
+		Extra:                           extra,
+	}
+	alg := client.IDTokenAlg()
+	if alg == "" {
+		alg = p.Config.IDTokenAlgs[0]
+	}
+	s.Headers = &jwt.Headers{Extra: map[string]any{"alg": alg}}
+	return s
+}
+
+// UserClaims returns the standard claims the granted scopes release (OIDC
+// Core §5.4).
+func UserClaims(u *storage.User, scopes fosite.Arguments) map[string]any {
+	c := map[string]any{}
+	if scopes.Has("profile") {
+		c["preferred_username"] = u.Username
+		if u.Name != "" {
+			c["name"] = u.Name
+		}
+		if u.GivenName != "" {
+			c["given_name"] = u.GivenName
+		}
+		if u.FamilyName != "" {
+			c["family_name"] = u.FamilyName
+		}
+		c["updated_at"] = u.UpdatedAt.Unix()
+	}
+	if scopes.Has("email") && u.Email != "" {
+		c["email"] = u.Email
+		c["email_verified"] = u.EmailVerified
+	}
+	return c
+}
+
+// CSRFToken binds a form to a browser (the CSRF cookie value) and to one flow.
+func (p *Provider) CSRFToken(cookie, challenge string) string {
+	m := hmac.New(sha256.New, p.csrfKey)
+	m.Write([]byte("csrf:" + cookie + ":" + challenge))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF verifies a submitted CSRF token in constant time.
+func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
+	if cookie == "" || token == "" {
+		return false
+	}
+	return hmac.Equal([]byte(p.CSRFToken(cookie, challenge)), []byte(token))
+}
+
+// WriteAuthorizeError answers a failed authorization request. When the
+// redirect URI is not known to be registered, nothing is redirected: the
+// caller renders a safe error page (fosite would write JSON). Otherwise the
+// error goes back to the client with state and iss (RFC 9207).
+func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
+	err = MapError(err)
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if ar == nil || !ar.IsRedirectURIValid() || errors.Is(err, fosite.ErrTemporarilyUnavailable) && ar.GetRedirectURI() == nil {
+		p.renderError(w, rfc)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	redirect := *ar.GetRedirectURI()
+	redirect.Fragment = ""
+	values := rfc.ToValues()
+	if s := ar.GetState(); s != "" {
+		values.Set("state", s)
+	}
+	values.Set("iss", p.Config.Issuer)
+	switch ar.GetResponseMode() {
+	case fosite.ResponseModeFormPost:
+		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+		fosite.WriteAuthorizeFormPostResponse(redirect.String(), values, fosite.DefaultFormPostTemplate, w)
+		return
+	case fosite.ResponseModeFragment:
+		w.Header().Set("Location", redirect.String()+"#"+values.Encode())
+	default:
+		q := redirect.Query()
+		for k, vs := range values {
+			q[k] = vs
+		}
+		redirect.RawQuery = q.Encode()
+		w.Header().Set("Location", redirect.String())
+	}
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// ErrorRenderer renders an authorization error that cannot be redirected.
+type ErrorRenderer func(w http.ResponseWriter, status int, code, description string)
+
+// renderError is replaced by the web layer (SetErrorRenderer); the fallback is plain text.
+func (p *Provider) renderError(w http.ResponseWriter, e *fosite.RFC6749Error) {
+	if p.errorRenderer != nil {
+		p.errorRenderer(w, e.CodeField, e.ErrorField, e.GetDescription())
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(e.CodeField)
+	_, _ = fmt.Fprintf(w, "%s: %s\n", e.ErrorField, e.GetDescription())
+}
+
+// SetErrorRenderer installs the page renderer for errors that cannot be
+// redirected to the client.
+func (p *Provider) SetErrorRenderer(r ErrorRenderer) { p.errorRenderer = r }

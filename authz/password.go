@@ -1,0 +1,126 @@
+package authz
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Argon2Params are argon2id cost parameters. The defaults are OWASP's
+// recommended minimum (m=19 MiB, t=2, p=1).
+type Argon2Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+}
+
+// DefaultArgon2 is OWASP's recommended argon2id configuration.
+var DefaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1}
+
+// MinPasswordLength is the shortest password accepted for a user.
+const MinPasswordLength = 12
+
+// MaxPasswordLength bounds the work an attacker can make argon2 do.
+const MaxPasswordLength = 1024
+
+// ErrInvalidCredentials is returned for an unknown user and a wrong password alike.
+var ErrInvalidCredentials = errors.New("invalid username or password")
+
+// HashPassword returns an argon2id hash in PHC string format.
+func HashPassword(password string, p Argon2Params) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("read salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, 32)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// VerifyPassword checks password against a PHC argon2id hash in constant time.
+func VerifyPassword(hash, password string) (bool, error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errors.New("password hash is not argon2id PHC")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, errors.New("unsupported argon2 version")
+	}
+	var p Argon2Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return false, fmt.Errorf("parse argon2 parameters: %w", err)
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false, fmt.Errorf("decode salt: %w", err)
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil {
+		return false, fmt.Errorf("decode hash: %w", err)
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// ValidatePassword applies the password policy.
+func ValidatePassword(password string) error {
+	switch {
+	case len([]rune(password)) < MinPasswordLength:
+		return fmt.Errorf("password must be at least %d characters", MinPasswordLength)
+	case len(password) > MaxPasswordLength:
+		return fmt.Errorf("password must be at most %d bytes", MaxPasswordLength)
+	}
+	return nil
+}
+
+// Authenticator checks end-user passwords. An unknown user costs the same
+// argon2id computation as a known one (a dummy hash), so the two cannot be
+// told apart by timing, and both give ErrInvalidCredentials.
+type Authenticator struct {
+	users storage.Users
+	dummy string
+}
+
+// NewAuthenticator returns an authenticator over users.
+func NewAuthenticator(users storage.Users) (*Authenticator, error) {
+	dummy, err := HashPassword("strongroom-dummy-password-for-timing", DefaultArgon2)
+	if err != nil {
+		return nil, err
+	}
+	return &Authenticator{users: users, dummy: dummy}, nil
+}
+
+// Authenticate returns the user whose username and password match.
+func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {
+	if len(password) > MaxPasswordLength || len(username) > 256 {
+		_, _ = VerifyPassword(a.dummy, "")
+		return nil, ErrInvalidCredentials
+	}
+	u, err := a.users.GetUserByUsername(ctx, username)
+	if errors.Is(err, storage.ErrNotFound) {
+		_, _ = VerifyPassword(a.dummy, password)
+		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	ok, err := VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		return nil, fmt.Errorf("verify password of user %s: %w", u.ID, err)
+	}
+	if !ok {
+		return nil, ErrInvalidCredentials
+	}
+	return u, nil
+}

@@ -1,0 +1,236 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/par"
+	"github.com/ory/fosite/handler/pkce"
+	"github.com/ory/fosite/token/hmac"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// KeySource is what the provider needs from the signing-key manager
+// (authz/keys): a signer, the active key per algorithm and the public JWKS.
+type KeySource interface {
+	// Signer returns a fosite signer whose default algorithm is alg.
+	Signer(defaultAlg string) jwt.Signer
+	// ActiveKID names the key that currently signs for alg.
+	ActiveKID(alg string) (string, bool)
+	// JWKS returns the published JWK Set document.
+	JWKS() []byte
+}
+
+// Provider is the composed authorization server: fosite with Strongroom's
+// configuration, storage adapter, strategies and policies.
+type Provider struct {
+	Config  Config
+	OAuth2  *fosite.Fosite
+	Store   storage.Store
+	Clients *ClientCache
+	Keys    KeySource
+	Hasher  *SecretHasher
+	Log     *slog.Logger
+
+	fositeConfig  *fosite.Config
+	csrfKey       []byte
+	errorRenderer ErrorRenderer
+	now           func() time.Time
+}
+
+// NewProvider composes fosite. cfg must have passed Validate.
+func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logger) (*Provider, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	hasher, err := NewSecretHasher(cfg.SystemSecret)
+	if err != nil {
+		return nil, err
+	}
+	tokenKey, err := deriveKey(cfg.SystemSecret, "token-hmac")
+	if err != nil {
+		return nil, err
+	}
+	csrfKey, err := deriveKey(cfg.SystemSecret, "csrf")
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{
+		Config:  cfg,
+		Store:   store,
+		Clients: NewClientCache(store, cfg.ClientCacheTTL, nil),
+		Keys:    keys,
+		Hasher:  hasher,
+		Log:     log,
+		csrfKey: csrfKey,
+		now:     time.Now,
+	}
+
+	fc := &fosite.Config{
+		IDTokenIssuer:                   cfg.Issuer,
+		AccessTokenIssuer:               cfg.Issuer,
+		AuthorizeCodeLifespan:           cfg.AuthorizeCodeLifespan,
+		AccessTokenLifespan:             cfg.AccessTokenLifespan,
+		IDTokenLifespan:                 cfg.IDTokenLifespan,
+		RefreshTokenLifespan:            cfg.RefreshTokenLifespan,
+		PushedAuthorizeContextLifespan:  cfg.PARLifespan,
+		PushedAuthorizeRequestURIPrefix: "urn:ietf:params:oauth:request_uri:",
+		GlobalSecret:                    tokenKey,
+		ClientSecretsHasher:             hasher,
+		EnforcePKCEForPublicClients:     true,
+		EnablePKCEPlainChallengeMethod:  false,
+		// Client assertions may name the token endpoint, the issuer (FAPI 2.0
+		// §5.3.2.1) or the PAR endpoint as audience.
+		TokenURL:                   cfg.URL(PathToken),
+		ScopeStrategy:              fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:   fosite.DefaultAudienceMatchingStrategy,
+		RefreshTokenScopes:         []string{"offline_access"},
+		MinParameterEntropy:        fosite.MinParameterEntropy,
+		SendDebugMessagesToClients: false,
+		JWTScopeClaimKey:           jwt.JWTScopeFieldString,
+		AllowedPromptValues:        []string{"login", "none", "consent"},
+		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
+	}
+	p.fositeConfig = fc
+	store2 := NewFositeStore(store, p.Clients, p.now)
+
+	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
+	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
+	strategy := &tokenStrategy{
+		HMACSHAStrategy: hmacStrategy,
+		jwt:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
+	}
+	idStrategy := &openid.DefaultStrategy{Signer: signer, Config: fc}
+	idHelper := &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}
+	validator := openid.NewOpenIDConnectRequestValidator(signer, fc)
+
+	// The explicit handler list: every handler the server runs, in order.
+	// Strongroom's own handlers (DPoP, mTLS binding, FAPI policy, ...) join here.
+	handlers := []any{
+		&oauth2.AuthorizeExplicitGrantHandler{
+			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
+			CoreStorage: store2, TokenRevocationStorage: store2, Config: fc,
+		},
+		&oauth2.ClientCredentialsGrantHandler{
+			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: store2, Config: fc},
+			Config:       fc,
+		},
+		&oauth2.RefreshTokenGrantHandler{
+			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: store2, Config: fc,
+		},
+		&openid.OpenIDConnectExplicitHandler{
+			OpenIDConnectRequestStorage: store2, IDTokenHandleHelper: idHelper,
+			OpenIDConnectRequestValidator: validator, Config: fc,
+		},
+		&openid.OpenIDConnectHybridHandler{
+			AuthorizeExplicitGrantHandler: &oauth2.AuthorizeExplicitGrantHandler{
+				AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
+				CoreStorage: store2, TokenRevocationStorage: store2, Config: fc,
+			},
+			AuthorizeImplicitGrantTypeHandler: &oauth2.AuthorizeImplicitGrantTypeHandler{
+				AccessTokenStrategy: strategy, AccessTokenStorage: store2, Config: fc,
+			},
+			IDTokenHandleHelper: idHelper, OpenIDConnectRequestStorage: store2,
+			OpenIDConnectRequestValidator: validator, Config: fc,
+		},
+		&openid.OpenIDConnectRefreshHandler{IDTokenHandleHelper: idHelper, Config: fc},
+		&oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: store2, Config: fc},
+		&oauth2.TokenRevocationHandler{TokenRevocationStorage: store2, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy},
+		&pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: store2, Config: fc},
+		&par.PushedAuthorizeHandler{Storage: store2, Config: fc},
+	}
+	for _, h := range handlers {
+		if ah, ok := h.(fosite.AuthorizeEndpointHandler); ok {
+			fc.AuthorizeEndpointHandlers.Append(ah)
+		}
+		if th, ok := h.(fosite.TokenEndpointHandler); ok {
+			fc.TokenEndpointHandlers.Append(th)
+		}
+		if tv, ok := h.(fosite.TokenIntrospector); ok {
+			fc.TokenIntrospectionHandlers.Append(tv)
+		}
+		if rh, ok := h.(fosite.RevocationHandler); ok {
+			fc.RevocationHandlers.Append(rh)
+		}
+		if ph, ok := h.(fosite.PushedAuthorizeEndpointHandler); ok {
+			fc.PushedAuthorizeEndpointHandlers.Append(ph)
+		}
+	}
+	p.OAuth2 = fosite.NewOAuth2Provider(store2, &fositeConfig{Config: fc, cfg: &p.Config})
+	fc.ClientAuthenticationStrategy = p.authenticateClient
+	return p, nil
+}
+
+// fositeConfig overrides fosite getters whose values fosite's Config cannot express.
+type fositeConfig struct {
+	*fosite.Config
+	cfg *Config
+}
+
+// GetTokenURLs accepts the token endpoint, the issuer and the PAR endpoint as
+// client assertion audiences.
+func (c *fositeConfig) GetTokenURLs(context.Context) []string {
+	return []string{c.cfg.URL(PathToken), c.cfg.Issuer, c.cfg.URL(PathPAR)}
+}
+
+// algSigner picks the signing key by the algorithm a token's header asks for
+// (a client's id_token_signed_response_alg, the JWT access token alg) and
+// names it in "kid"; fosite's header mapping drops "alg" before signing.
+type algSigner struct {
+	jwt.Signer
+	keys KeySource
+}
+
+// Generate implements jwt.Signer.
+func (s *algSigner) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.Mapper) (string, string, error) {
+	if h, ok := header.(*jwt.Headers); ok && h != nil {
+		if alg, _ := h.Extra["alg"].(string); alg != "" {
+			kid, ok := s.keys.ActiveKID(alg)
+			if !ok {
+				return "", "", fmt.Errorf("no active signing key for %s", alg)
+			}
+			extra := make(map[string]any, len(h.Extra)+1)
+			for k, v := range h.Extra {
+				extra[k] = v
+			}
+			extra["kid"] = kid
+			header = &jwt.Headers{Extra: extra}
+		}
+	}
+	return s.Signer.Generate(ctx, claims, header)
+}
+
+// Now returns the provider's clock.
+func (p *Provider) Now() time.Time { return p.now() }
+
+// WatchClients invalidates cached clients on changes from any node until ctx ends.
+func (p *Provider) WatchClients(ctx context.Context) error {
+	return p.Clients.Watch(ctx, p.Store)
+}
+
+// syntheticAuthorizeRequest rebuilds an authorization request from stored,
+// already validated parameters (after login and consent) so fosite can issue
+// the response.
+func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Method = http.MethodGet
+	u := *r.URL
+	u.Path = PathAuthorize
+	u.RawQuery = form.Encode()
+	r2.URL = &u
+	r2.Form, r2.PostForm = nil, nil
+	r2.Body = http.NoBody
+	r2.ContentLength = 0
+	r2.Header = r.Header.Clone()
+	r2.Header.Del("Content-Type")
+	return r2
+}
