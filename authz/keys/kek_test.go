@@ -45,7 +45,7 @@ func TestParseKEK(t *testing.T) {
 				if !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("err = %q, want it to contain %q", err, tc.wantErr)
 				}
-				if in := strings.TrimSpace(tc.in); strings.Contains(err.Error(), in) {
+				if in := strings.TrimSpace(tc.in); in != "" && strings.Contains(err.Error(), in) {
 					t.Errorf("error echoes the value: %q", err)
 				}
 				return

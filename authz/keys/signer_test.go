@@ -263,20 +263,20 @@ func TestSignerValidate(t *testing.T) {
 		// fosite's id_token_hint handling expects for expired tokens.
 		wantToken bool
 	}{
-		"ok/valid":              {token: good},
-		"fail/expired":          {token: expired, wantFlags: jwt.ValidationErrorExpired, wantToken: true},
-		"fail/not-yet-valid":    {token: notYetValid, wantFlags: jwt.ValidationErrorNotValidYet, wantToken: true},
-		"fail/unknown-kid":      {token: foreign, wantFlags: jwt.ValidationErrorUnverifiable, wantInner: ErrUnknownKey},
-		"fail/no-kid":           {token: noKID, wantFlags: jwt.ValidationErrorUnverifiable, wantInner: ErrUnknownKey},
-		"fail/alg-none":         {token: algNone, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
-		"fail/alg-PS256-on-RS":  {token: psWithRSKey, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
-		"fail/rs-key-es-kid":    {token: rsClaimingES, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
-		"fail/hs256-confusion":  {token: hsWithKID, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
-		"fail/bad-signature":    {token: badSig, wantFlags: jwt.ValidationErrorSignatureInvalid},
-		"fail/swapped-payload":  {token: otherPayload, wantFlags: jwt.ValidationErrorSignatureInvalid},
-		"fail/malformed":        {token: "not.a.jwt", wantFlags: jwt.ValidationErrorMalformed},
-		"fail/two-parts":        {token: parts[0] + "." + parts[1], wantFlags: jwt.ValidationErrorMalformed},
-		"fail/empty":            {token: "", wantFlags: jwt.ValidationErrorMalformed},
+		"ok/valid":             {token: good},
+		"fail/expired":         {token: expired, wantFlags: jwt.ValidationErrorExpired, wantToken: true},
+		"fail/not-yet-valid":   {token: notYetValid, wantFlags: jwt.ValidationErrorNotValidYet, wantToken: true},
+		"fail/unknown-kid":     {token: foreign, wantFlags: jwt.ValidationErrorUnverifiable, wantInner: ErrUnknownKey},
+		"fail/no-kid":          {token: noKID, wantFlags: jwt.ValidationErrorUnverifiable, wantInner: ErrUnknownKey},
+		"fail/alg-none":        {token: algNone, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
+		"fail/alg-PS256-on-RS": {token: psWithRSKey, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
+		"fail/rs-key-es-kid":   {token: rsClaimingES, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
+		"fail/hs256-confusion": {token: hsWithKID, wantFlags: jwt.ValidationErrorSignatureInvalid, wantInner: ErrAlgMismatch},
+		"fail/bad-signature":   {token: badSig, wantFlags: jwt.ValidationErrorSignatureInvalid},
+		"fail/swapped-payload": {token: otherPayload, wantFlags: jwt.ValidationErrorSignatureInvalid},
+		"fail/malformed":       {token: "not.a.jwt", wantFlags: jwt.ValidationErrorMalformed},
+		"fail/two-parts":       {token: parts[0] + "." + parts[1], wantFlags: jwt.ValidationErrorMalformed},
+		"fail/empty":           {token: "", wantFlags: jwt.ValidationErrorMalformed},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
