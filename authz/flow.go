@@ -238,9 +238,9 @@ func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *htt
 	if f.Subject == "" || f.AuthTime == nil {
 		return ErrFlowNotFound
 	}
-	form, err := url.ParseQuery(string(f.Form))
+	form, err := urlParse(f.Form)
 	if err != nil {
-		return fmt.Errorf("stored flow form: %w", err)
+		return err
 	}
 	r2 := syntheticAuthorizeRequest(r, form)
 	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, r2)
@@ -413,3 +413,11 @@ func (p *Provider) renderError(w http.ResponseWriter, e *fosite.RFC6749Error) {
 // SetErrorRenderer installs the page renderer for errors that cannot be
 // redirected to the client.
 func (p *Provider) SetErrorRenderer(r ErrorRenderer) { p.errorRenderer = r }
+
+func urlParse(b []byte) (url.Values, error) {
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("stored flow form: %w", err)
+	}
+	return form, nil
+}

@@ -44,6 +44,7 @@ type Provider struct {
 	fositeConfig  *fosite.Config
 	csrfKey       []byte
 	errorRenderer ErrorRenderer
+	auth          *Authenticator
 	now           func() time.Time
 }
 
@@ -64,7 +65,12 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	auth, err := NewAuthenticator(store)
+	if err != nil {
+		return nil, err
+	}
 	p := &Provider{
+		auth:    auth,
 		Config:  cfg,
 		Store:   store,
 		Clients: NewClientCache(store, cfg.ClientCacheTTL, nil),
@@ -233,4 +239,9 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 	r2.Header = r.Header.Clone()
 	r2.Header.Del("Content-Type")
 	return r2
+}
+
+// Authenticate checks an end user's username and password.
+func (p *Provider) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {
+	return p.auth.Authenticate(ctx, username, password)
 }

@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/web"
+)
+
+// Options configure the public HTTP server.
+type Options struct {
+	// MaxBodyBytes caps request bodies at the OAuth endpoints (default 64 KiB).
+	MaxBodyBytes int64
+	// Ready reports readiness (the database is reachable); nil means always ready.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the public HTTP front end: the OAuth/OIDC endpoints and the end-user pages.
+type Server struct {
+	p         *authz.Provider
+	pages     *web.Pages
+	log       *slog.Logger
+	opts      Options
+	discovery []byte
+	e         *echo.Echo
+}
+
+// New builds the server and mounts every route.
+func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*Server, error) {
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 64 << 10
+	}
+	disc, err := p.DiscoveryJSON()
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(log)
+	s := &Server{p: p, pages: pages, log: log, opts: opts, discovery: disc, e: e}
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{}))
+	e.Use(s.accessLog)
+	e.Use(recoverer(log))
+
+	oauth := e.Group("", s.limitBody, s.rejectDuplicates)
+	oauth.GET(authz.PathAuthorize, s.authorize)
+	oauth.POST(authz.PathAuthorize, s.authorize)
+	oauth.POST(authz.PathToken, s.token)
+	oauth.POST(authz.PathIntrospect, s.introspect)
+	oauth.POST(authz.PathRevoke, s.revoke)
+	oauth.POST(authz.PathPAR, s.par)
+	oauth.GET(authz.PathUserinfo, s.userinfo)
+	oauth.POST(authz.PathUserinfo, s.userinfo)
+
+	e.GET(authz.PathOIDCDiscovery, s.serveDiscovery)
+	e.GET(authz.PathASMetadata, s.serveDiscovery)
+	e.GET(authz.PathJWKS, s.jwks)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.readyz)
+
+	page := echo.WrapHandler
+	e.GET(authz.PathLogin, page(http.HandlerFunc(pages.Login)))
+	e.POST(authz.PathLogin, page(http.HandlerFunc(pages.Login)))
+	e.GET(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
+	e.POST(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
+	e.GET("/static/*", page(pages.Static()))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
+
+func (s *Server) readyz(c echo.Context) error {
+	if s.opts.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := s.opts.Ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+		}
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
+
+func (s *Server) serveDiscovery(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/json", s.discovery)
+}
+
+func (s *Server) jwks(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=60")
+	return c.Blob(http.StatusOK, "application/jwk-set+json", s.p.Keys.JWKS())
+}
+
+// errorHandler renders Echo's own errors (unknown route, 405, body too large)
+// as OAuth-style JSON, never with internals.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		code, msg := http.StatusInternalServerError, "server_error"
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			code = he.Code
+			switch code {
+			case http.StatusNotFound:
+				msg = "not_found"
+			case http.StatusMethodNotAllowed:
+				msg = "method_not_allowed"
+			case http.StatusRequestEntityTooLarge:
+				msg = "invalid_request"
+			default:
+				msg = "invalid_request"
+			}
+		} else {
+			log.Error("unhandled error", "err", err)
+		}
+		if code >= 500 {
+			msg = "server_error"
+		}
+		_ = c.JSON(code, map[string]string{"error": msg, "error_description": http.StatusText(code)})
+	}
+}

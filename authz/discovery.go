@@ -1,0 +1,57 @@
+package authz
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
+// also serves as RFC 8414 authorization server metadata. It lists only what
+// the server really supports.
+func (p *Provider) Discovery() map[string]any {
+	c := &p.Config
+	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	assertionAlgs := []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+	return map[string]any{
+		"issuer":                                                   c.Issuer,
+		"authorization_endpoint":                                   c.URL(PathAuthorize),
+		"token_endpoint":                                           c.URL(PathToken),
+		"userinfo_endpoint":                                        c.URL(PathUserinfo),
+		"jwks_uri":                                                 c.URL(PathJWKS),
+		"introspection_endpoint":                                   c.URL(PathIntrospect),
+		"revocation_endpoint":                                      c.URL(PathRevoke),
+		"pushed_authorization_request_endpoint":                    c.URL(PathPAR),
+		"require_pushed_authorization_requests":                    false,
+		"scopes_supported":                                         []string{"openid", "profile", "email", "offline_access"},
+		"response_types_supported":                                 []string{"code", "code id_token"},
+		"response_modes_supported":                                 []string{"query", "fragment", "form_post"},
+		"grant_types_supported":                                    []string{"authorization_code", "client_credentials", "refresh_token"},
+		"subject_types_supported":                                  []string{"public"},
+		"id_token_signing_alg_values_supported":                    c.IDTokenAlgs,
+		"token_endpoint_auth_methods_supported":                    append(append([]string{}, authMethods...), "none"),
+		"token_endpoint_auth_signing_alg_values_supported":         assertionAlgs,
+		"introspection_endpoint_auth_methods_supported":            authMethods,
+		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"revocation_endpoint_auth_methods_supported":               append(append([]string{}, authMethods...), "none"),
+		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"code_challenge_methods_supported":                         []string{"S256"},
+		"prompt_values_supported":                                  []string{"none", "login", "consent"},
+		"claims_supported": []string{
+			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "c_hash",
+			"name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified",
+		},
+		"claims_parameter_supported":                     false,
+		"request_parameter_supported":                    false,
+		"request_uri_parameter_supported":                false,
+		"authorization_response_iss_parameter_supported": true,
+	}
+}
+
+// DiscoveryJSON is Discovery encoded once, to be served from memory.
+func (p *Provider) DiscoveryJSON() ([]byte, error) {
+	b, err := json.Marshal(p.Discovery())
+	if err != nil {
+		return nil, fmt.Errorf("encode discovery: %w", err)
+	}
+	return b, nil
+}

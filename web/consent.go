@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Consent serves GET and POST /consent.
+func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		pg.consentPost(w, r)
+		return
+	}
+	if len(r.URL.Query()["consent_challenge"]) > 1 {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "The consent_challenge parameter was sent more than once.", "")
+		return
+	}
+	challenge := r.URL.Query().Get("consent_challenge")
+	f, client, err := pg.p.Flow(r.Context(), challenge)
+	if err != nil {
+		pg.flowError(w, err)
+		return
+	}
+	if f.Subject == "" {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
+		return
+	}
+	csrf, err := pg.csrfCookie(w, r)
+	if err != nil {
+		pg.internal(w, err)
+		return
+	}
+	var scopes []string
+	for _, s := range authz.FlowScopes(f) {
+		scopes = append(scopes, scopeText(s))
+	}
+	name := client.Storage().Name
+	if name == "" {
+		name = client.GetID()
+	}
+	pg.render(w, http.StatusOK, "consent", map[string]any{
+		"Title": "Allow access", "ClientName": name, "Scopes": scopes,
+		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge),
+	})
+}
+
+func (pg *Pages) consentPost(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := pg.parseForm(w, r); err != nil {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+		return
+	}
+	challenge := r.PostForm.Get("consent_challenge")
+	if !pg.p.CheckCSRF(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
+		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
+		return
+	}
+	f, _, err := pg.p.Flow(ctx, challenge)
+	if err != nil {
+		pg.flowError(w, err)
+		return
+	}
+	if f.Subject == "" {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
+		return
+	}
+	switch r.PostForm.Get("decision") {
+	case "allow":
+		if err := pg.p.SaveConsent(ctx, f); err != nil {
+			pg.internal(w, err)
+			return
+		}
+		err = pg.p.FinishFlow(ctx, w, r, challenge)
+	case "deny":
+		err = pg.p.DenyFlow(ctx, w, r, challenge)
+	default:
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Allow or Deny.", "")
+		return
+	}
+	if err != nil {
+		pg.flowError(w, err)
+	}
+}
+
+func promptConsent(f *storage.AuthFlow) bool {
+	form, _ := url.ParseQuery(string(f.Form))
+	return slices.Contains(strings.Fields(form.Get("prompt")), "consent")
+}
