@@ -22,7 +22,7 @@ func (s *Server) authorize(c echo.Context) error {
 		s.p.WriteAuthorizeError(ctx, w, ar, err)
 		return nil
 	}
-	if err := s.p.CheckAuthorizePolicy(ctx, ar); err != nil {
+	if err := s.p.CheckAuthorizePolicy(ctx, ar, false); err != nil {
 		s.p.WriteAuthorizeError(ctx, w, ar, err)
 		return nil
 	}
@@ -117,7 +117,7 @@ func (s *Server) par(c echo.Context) error {
 		setClient(c, ar.GetClient().GetID())
 	}
 	if err == nil {
-		err = s.p.CheckAuthorizePolicy(ctx, ar)
+		err = s.p.CheckAuthorizePolicy(ctx, ar, true)
 	}
 	if err != nil {
 		authz.WriteJSONError(w, err)

@@ -50,15 +50,17 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 	e.Use(s.accessLog)
 	e.Use(recoverer(log))
 
-	oauth := e.Group("", s.limitBody, s.rejectDuplicates)
-	oauth.GET(authz.PathAuthorize, s.authorize)
-	oauth.POST(authz.PathAuthorize, s.authorize)
-	oauth.POST(authz.PathToken, s.token)
-	oauth.POST(authz.PathIntrospect, s.introspect)
-	oauth.POST(authz.PathRevoke, s.revoke)
-	oauth.POST(authz.PathPAR, s.par)
-	oauth.GET(authz.PathUserinfo, s.userinfo)
-	oauth.POST(authz.PathUserinfo, s.userinfo)
+	// Per-route middleware (an Echo group would register a catch-all route
+	// and turn every 405 into a 404).
+	oauth := func(method, path string, h echo.HandlerFunc) { e.Add(method, path, h, s.limitBody, s.rejectDuplicates) }
+	oauth(http.MethodGet, authz.PathAuthorize, s.authorize)
+	oauth(http.MethodPost, authz.PathAuthorize, s.authorize)
+	oauth(http.MethodPost, authz.PathToken, s.token)
+	oauth(http.MethodPost, authz.PathIntrospect, s.introspect)
+	oauth(http.MethodPost, authz.PathRevoke, s.revoke)
+	oauth(http.MethodPost, authz.PathPAR, s.par)
+	oauth(http.MethodGet, authz.PathUserinfo, s.userinfo)
+	oauth(http.MethodPost, authz.PathUserinfo, s.userinfo)
 
 	e.GET(authz.PathOIDCDiscovery, s.serveDiscovery)
 	e.GET(authz.PathASMetadata, s.serveDiscovery)

@@ -34,15 +34,16 @@ const parPrefix = "urn:ietf:params:oauth:request_uri:"
 
 // CheckAuthorizePolicy applies Strongroom's rules on top of fosite's
 // validation of an authorization request:
-//   - a client registered with "PAR required" must use a pushed request;
+//   - a client registered with "PAR required" must use a pushed request
+//     (pushed is true at the PAR endpoint itself);
 //   - only public (native) clients get RFC 8252 loopback port flexibility:
 //     everyone else's redirect_uri must match a registered one exactly.
-func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester) error {
+func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
 	c, ok := ar.GetClient().(*Client)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
 	}
-	if c.Storage().RequirePAR && !strings.HasPrefix(ar.GetRequestForm().Get("request_uri"), parPrefix) {
+	if c.Storage().RequirePAR && !pushed && !strings.HasPrefix(ar.GetRequestForm().Get("request_uri"), parPrefix) {
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (RFC 9126).")
 	}
 	if raw := ar.GetRequestForm().Get("redirect_uri"); raw != "" && !c.IsPublic() && !slices.Contains(c.GetRedirectURIs(), raw) {

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/server"
+)
+
+const envKEK = "STRONGROOM_KEK"
+
+type serveFlags struct {
+	dev                    bool
+	listen, issuer         string
+	tlsCert, tlsKey        string
+	insecureHTTP           bool
+	product                string
+	codeTTL, accessTTL     time.Duration
+	idTokenTTL, refreshTTL time.Duration
+}
+
+// newServeCmd builds `strongroom serve`.
+func newServeCmd(a *app) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the authorization server",
+		Long: `Run the authorization server.
+
+With --dev: an embedded in-memory store, plain HTTP on 127.0.0.1 only, a demo
+user and two demo clients whose credentials are printed at start.
+
+Without --dev: DATABASE_URL (or --database-url), STRONGROOM_SECRET and
+STRONGROOM_KEK (32 bytes, base64 or hex: encrypts signing keys at rest) are
+required; HTTPS with --tls-cert/--tls-key (TLS 1.2 minimum), or plain HTTP only
+with --insecure-http (e.g. behind a TLS-terminating proxy). SIGTERM or SIGINT
+stop it gracefully: in-flight requests finish.`,
+		Example: `  strongroom serve --dev
+  strongroom serve --issuer https://auth.example.com --listen :8443 \
+      --tls-cert /etc/strongroom/tls.crt --tls-key /etc/strongroom/tls.key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runServe(ctx, a, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.dev, "dev", false, "development mode: in-memory store, HTTP on loopback, demo user and clients")
+	fl.StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:8080 in dev mode, :8443 with TLS, :8080 otherwise)")
+	fl.StringVar(&f.issuer, "issuer", "", "issuer URL (default derived from --listen in dev mode)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP without --dev (only behind a TLS-terminating proxy)")
+	fl.StringVar(&f.product, "product-name", "Strongroom", "product name shown on the login pages")
+	fl.DurationVar(&f.codeTTL, "authorization-code-lifespan", 60*time.Second, "authorization code lifetime")
+	fl.DurationVar(&f.accessTTL, "access-token-lifespan", 10*time.Minute, "access token lifetime")
+	fl.DurationVar(&f.idTokenTTL, "id-token-lifespan", 10*time.Minute, "ID token lifetime")
+	fl.DurationVar(&f.refreshTTL, "refresh-token-lifespan", 30*24*time.Hour, "refresh token lifetime")
+	return cmd
+}
+
+func runServe(ctx context.Context, a *app, f *serveFlags) error {
+	cfg := server.Config{Dev: f.dev, Product: f.product}
+	cfg.Authz = authz.Config{
+		Issuer: f.issuer, AuthorizeCodeLifespan: f.codeTTL, AccessTokenLifespan: f.accessTTL,
+		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL,
+	}
+	for name, d := range map[string]time.Duration{
+		"--authorization-code-lifespan": f.codeTTL, "--access-token-lifespan": f.accessTTL,
+		"--id-token-lifespan": f.idTokenTTL, "--refresh-token-lifespan": f.refreshTTL,
+	} {
+		if d <= 0 {
+			return usageErrorf("%s must be positive", name)
+		}
+	}
+	tlsOn := f.tlsCert != "" || f.tlsKey != ""
+	switch {
+	case tlsOn && (f.tlsCert == "" || f.tlsKey == ""):
+		return usageErrorf("--tls-cert and --tls-key go together")
+	case f.dev && tlsOn:
+		return usageErrorf("--dev serves plain HTTP on loopback; drop --tls-cert/--tls-key")
+	case !f.dev && !tlsOn && !f.insecureHTTP:
+		return usageErrorf("refusing to serve plain HTTP: pass --tls-cert and --tls-key, or --insecure-http behind a TLS proxy")
+	}
+	listen := f.listen
+	if listen == "" {
+		switch {
+		case f.dev:
+			listen = "127.0.0.1:8080"
+		case tlsOn:
+			listen = ":8443"
+		default:
+			listen = ":8080"
+		}
+	}
+	if f.dev {
+		host, _, err := net.SplitHostPort(listen)
+		if err != nil {
+			return usageErrorf("--listen: %v", err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return usageErrorf("--dev listens on loopback only (127.0.0.1 or [::1]), not %q", host)
+		}
+	}
+
+	var err error
+	if f.dev {
+		cfg.Authz.SystemSecret, err = devSecret(a, envSecret)
+		if err != nil {
+			return err
+		}
+		cfg.KEK, err = devSecret(a, envKEK)
+		if err != nil {
+			return err
+		}
+		cfg.DatabaseURL = a.databaseURL
+	} else {
+		if cfg.DatabaseURL, err = a.dbURL(); err != nil {
+			return err
+		}
+		if cfg.Authz.SystemSecret, err = a.systemSecret(); err != nil {
+			return usageErrorf("%v", err)
+		}
+		if cfg.KEK, err = keys.ParseKEK(a.getenv(envKEK)); err != nil {
+			return usageErrorf("%s: %v", envKEK, err)
+		}
+		if cfg.Authz.Issuer == "" {
+			return usageErrorf("--issuer is required without --dev")
+		}
+	}
+	if tlsOn {
+		if cfg.TLS, err = server.TLSConfig(f.tlsCert, f.tlsKey); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	if cfg.Authz.Issuer == "" {
+		cfg.Authz.Issuer = "http://" + ln.Addr().String()
+	}
+	srv, err := server.New(ctx, cfg, a.log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if f.dev {
+		demo, err := srv.SeedDemo(ctx)
+		if err != nil {
+			return err
+		}
+		printDemo(a, cfg.Authz.Issuer, demo)
+	}
+	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn)
+	return srv.Serve(ctx, ln)
+}
+
+// devSecret returns the variable's value when set, or a fresh random key
+// (dev mode only; said out loud).
+func devSecret(a *app, env string) ([]byte, error) {
+	if v := a.getenv(env); v != "" {
+		if env == envKEK {
+			return keys.ParseKEK(v)
+		}
+		return parseSecret(v)
+	}
+	gen, err := keys.GenerateKEK()
+	if err != nil {
+		return nil, err
+	}
+	a.log.Warn("dev mode: generated a random key for this run only", "variable", env)
+	return keys.ParseKEK(gen)
+}
+
+func printDemo(a *app, issuer string, d *server.Demo) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nStrongroom dev server — in-memory store, nothing is kept\n\n")
+	fmt.Fprintf(&b, "  issuer      %s\n  discovery   %s/.well-known/openid-configuration\n\n", issuer, issuer)
+	fmt.Fprintf(&b, "  demo user            username %s  password %s\n", d.Username, d.Password)
+	fmt.Fprintf(&b, "  confidential client  client_id %s  client_secret %s\n", d.ConfidentialClientID, d.ConfidentialSecret)
+	fmt.Fprintf(&b, "  public client        client_id %s (PKCE, no secret)\n", d.PublicClientID)
+	fmt.Fprintf(&b, "  redirect URI         %s\n\n", d.RedirectURI)
+	fmt.Fprintf(&b, "  Open in a browser to sign in (PKCE code_verifier %s):\n  %s\n\n", d.CodeVerifier, d.AuthorizeURL)
+	fmt.Fprintf(&b, "  Client credentials:\n  curl -s -u %s:%s -d grant_type=client_credentials -d scope=openid %s%s\n\n",
+		d.ConfidentialClientID, d.ConfidentialSecret, issuer, authz.PathToken)
+	fmt.Fprint(a.out, b.String())
+}

@@ -1,0 +1,263 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/net/html"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/storage/pgtest"
+)
+
+const (
+	testPassword = "correct horse battery staple"
+	redirectURI  = "https://app.example.test/callback"
+)
+
+// env is one running server on a fresh PostgreSQL database.
+type env struct {
+	t      *testing.T
+	srv    *server.Server
+	issuer string
+	dbURL  string
+	userID string
+}
+
+// start runs the real server (PostgreSQL store, real HTTP listener) until the test ends.
+func start(t *testing.T) *env {
+	t.Helper()
+	dbURL := pgtest.NewDatabase(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	secret := make([]byte, 32)
+	kek := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	_, _ = rand.Read(kek)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, server.Config{
+		Authz:       authz.Config{Issuer: issuer, SystemSecret: secret},
+		DatabaseURL: dbURL, KEK: kek,
+	}, log)
+	if err != nil {
+		cancel()
+		t.Fatalf("start server: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		srv.Close()
+	})
+	e := &env{t: t, srv: srv, issuer: issuer, dbURL: dbURL}
+	e.userID = e.createUser("alice", testPassword)
+	return e
+}
+
+func (e *env) createUser(username, password string) string {
+	e.t.Helper()
+	hash, err := authz.HashPassword(password, authz.DefaultArgon2)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := time.Now()
+	u := &storage.User{ID: uuid.NewString(), Username: username, Email: username + "@example.test", EmailVerified: true,
+		Name: "Alice Example", GivenName: "Alice", FamilyName: "Example", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if err := e.srv.Store.CreateUser(context.Background(), u); err != nil {
+		e.t.Fatal(err)
+	}
+	return u.ID
+}
+
+// createClient registers c; for confidential secret-based clients it returns the secret.
+func (e *env) createClient(c *storage.Client) string {
+	e.t.Helper()
+	ctx := context.Background()
+	secret := ""
+	if !c.Public && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT {
+		s, err := authz.GenerateSecret()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		h, _ := e.srv.Provider.Hasher.Hash(ctx, []byte(s))
+		c.Secrets = []storage.ClientSecret{{Hash: h, CreatedAt: time.Now()}}
+		secret = s
+	}
+	if c.ID == "" {
+		c.ID = "client-" + uuid.NewString()[:8]
+	}
+	if err := e.srv.Store.CreateClient(ctx, c); err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+func webClient(grants ...string) *storage.Client {
+	return &storage.Client{
+		Name: "Test App", RedirectURIs: []string{redirectURI}, GrantTypes: grants,
+		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "profile", "email", "offline_access", "payments"},
+		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic,
+	}
+}
+
+// browser is a cookie-keeping HTTP client that stops at the client's redirect URI.
+type browser struct {
+	t *testing.T
+	c *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, c: &http.Client{
+		Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if strings.HasPrefix(req.URL.String(), redirectURI) || !strings.HasPrefix(req.URL.Scheme, "http") || req.URL.Host == "app.example.test" {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}}
+}
+
+func (b *browser) get(u string) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(u)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", u, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+func (b *browser) post(u string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.PostForm(u, form)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", u, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+// formFields returns the named input fields (with values) of the first form in page.
+func formFields(t *testing.T, page string) url.Values {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatalf("parse page: %v", err)
+	}
+	v := url.Values{}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "input" {
+			var name, value string
+			for _, a := range n.Attr {
+				switch a.Key {
+				case "name":
+					name = a.Val
+				case "value":
+					value = a.Val
+				}
+			}
+			if name != "" {
+				v.Set(name, value)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return v
+}
+
+// login follows an authorization URL through the login (and consent) pages
+// and returns the final redirect to the client.
+func (e *env) login(b *browser, authURL, username, password string, consent bool) *url.URL {
+	e.t.Helper()
+	resp, body := b.get(authURL)
+	if resp.Request.URL.Path != "/login" || resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("expected the login page, got %d at %s: %s", resp.StatusCode, resp.Request.URL, body)
+	}
+	f := formFields(e.t, body)
+	f.Set("username", username)
+	f.Set("password", password)
+	resp, body = b.post(e.issuer+"/login", f)
+	if consent {
+		if resp.Request.URL.Path != "/consent" || resp.StatusCode != http.StatusOK {
+			e.t.Fatalf("expected the consent page, got %d at %s: %s", resp.StatusCode, resp.Request.URL, body)
+		}
+		f = formFields(e.t, body)
+		f.Set("decision", "allow")
+		resp, body = b.post(e.issuer+"/consent", f)
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("expected a redirect to the client, got %d at %s: %s", resp.StatusCode, resp.Request.URL, body)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return loc
+}
+
+func pkcePair() (verifier, challenge string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	verifier = base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func randString() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// postForm sends a form with optional basic auth and decodes the JSON answer.
+func postForm(t *testing.T, u string, form url.Values, user, pass string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if user != "" {
+		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("POST %s: %d non-JSON body %q", u, resp.StatusCode, body)
+		}
+	}
+	return resp.StatusCode, m
+}

@@ -1,0 +1,171 @@
+// Package server is Strongroom's composition root: it opens the store, loads
+// the signing keys, composes the authorization server and the HTTP front end,
+// and runs them with a graceful shutdown. The CLI's serve command and the
+// end-to-end tests both start the server through it.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/strongroom/strongroom/api"
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/storage/memory"
+	"github.com/strongroom/strongroom/storage/postgres"
+	"github.com/strongroom/strongroom/web"
+)
+
+// Config is everything needed to run a server.
+type Config struct {
+	// Authz is the authorization server configuration (issuer, lifetimes, system secret).
+	Authz authz.Config
+	// DatabaseURL selects PostgreSQL; empty with Dev selects the in-memory store.
+	DatabaseURL string
+	// Dev runs on the in-memory store.
+	Dev bool
+	// KEK encrypts signing keys at rest (32 bytes).
+	KEK []byte
+	// TLS, when set, serves HTTPS with it.
+	TLS *tls.Config
+	// Product is shown on the end-user pages.
+	Product string
+	// KeyReloadInterval is the fallback reload period of signing keys.
+	KeyReloadInterval time.Duration
+}
+
+// Server is a composed, runnable Strongroom.
+type Server struct {
+	Provider *authz.Provider
+	Store    storage.Store
+	Keys     *keys.Manager
+	Handler  http.Handler
+	cfg      Config
+	log      *slog.Logger
+}
+
+// New composes a server. It refuses a PostgreSQL schema that is behind.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	cfg.Authz.ApplyDefaults()
+	cfg.Authz.SecureCookies = cfg.TLS != nil
+	if err := cfg.Authz.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	var store storage.Store
+	switch {
+	case cfg.Dev && cfg.DatabaseURL == "":
+		store = memory.New()
+	case cfg.DatabaseURL == "":
+		return nil, errors.New("a database URL is required (DATABASE_URL or --database-url)")
+	default:
+		pg, err := postgres.Open(ctx, cfg.DatabaseURL, log)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		if err := postgres.CheckSchema(ctx, pg.Pool()); err != nil {
+			pg.Close()
+			return nil, err
+		}
+		store = pg
+	}
+	s, err := assemble(ctx, cfg, store, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger) (*Server, error) {
+	km, err := keys.NewManager(store, cfg.KEK, keys.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("key manager: %w", err)
+	}
+	if err := km.EnsureActive(ctx, cfg.Authz.IDTokenAlgs...); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	if err := km.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	p, err := authz.NewProvider(cfg.Authz, store, km, log)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.TLS != nil}, log)
+	if err != nil {
+		return nil, err
+	}
+	h, err := api.New(p, pages, log, api.Options{Ready: store.Ping})
+	if err != nil {
+		return nil, err
+	}
+	return &Server{Provider: p, Store: store, Keys: km, Handler: h, cfg: cfg, log: log}, nil
+}
+
+// Serve runs the HTTP server on ln until ctx ends, then shuts down
+// gracefully: in-flight requests finish (up to 20 s) before it returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	bg, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Provider.WatchClients(bg); err != nil {
+		s.log.Warn("client change notifications unavailable; relying on cache TTL", "err", err)
+	}
+	interval := s.cfg.KeyReloadInterval
+	if interval == 0 {
+		interval = keys.DefaultReloadInterval
+	}
+	go s.Keys.Watch(bg, s.Store, interval)
+
+	srv := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		TLSConfig:         s.cfg.TLS,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLS != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down; waiting for in-flight requests")
+	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the store.
+func (s *Server) Close() { s.Store.Close() }
+
+// TLSConfig loads a certificate and key for serving HTTPS (TLS 1.2 minimum).
+func TLSConfig(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
