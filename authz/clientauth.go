@@ -27,7 +27,13 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	}
 	c, err := p.OAuth2.DefaultClientAuthenticationStrategy(ctx, r, form)
 	if err != nil {
-		return nil, MapError(err)
+		err = MapError(err)
+		var rfc *fosite.RFC6749Error
+		if !errors.As(err, &rfc) {
+			// e.g. an expired or malformed assertion surfaces as a bare JWT error
+			err = fosite.ErrInvalidClient.WithWrap(err).WithHint("The client could not be authenticated.")
+		}
+		return nil, err
 	}
 	return c, nil
 }

@@ -47,10 +47,26 @@ func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRe
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (RFC 9126).")
 	}
 	if raw := ar.GetRequestForm().Get("redirect_uri"); raw != "" && !c.IsPublic() && !slices.Contains(c.GetRedirectURIs(), raw) {
-		return fosite.ErrInvalidRequest.WithHint("The redirect_uri does not exactly match a registered redirect URI.")
+		return fosite.ErrInvalidRequest.WithWrap(ErrRedirectNotRegistered).WithHint("The redirect_uri does not exactly match a registered redirect URI.")
+	}
+	// PKCE is checked here, before the user is asked to log in (fosite only
+	// checks it when the response is issued).
+	form := ar.GetRequestForm()
+	if m := form.Get("code_challenge_method"); m != "" && m != "S256" {
+		return fosite.ErrInvalidRequest.WithHint("Only the S256 code_challenge_method is supported.")
+	}
+	if ar.GetResponseTypes().Has("code") && c.IsPublic() && form.Get("code_challenge") == "" {
+		return fosite.ErrInvalidRequest.WithHint("Public clients must use PKCE with code_challenge_method S256.")
+	}
+	if form.Get("code_challenge") != "" && form.Get("code_challenge_method") == "" {
+		return fosite.ErrInvalidRequest.WithHint("code_challenge_method S256 is required with code_challenge.")
 	}
 	return nil
 }
+
+// ErrRedirectNotRegistered marks a redirect URI that fosite's loopback rule
+// accepted but Strongroom does not: errors carrying it are never redirected.
+var ErrRedirectNotRegistered = errors.New("redirect_uri is not registered")
 
 // NextStep decides whether the user must log in or consent before ar can be
 // answered, honouring prompt and max_age. bs is the browser session, or nil.
@@ -365,7 +381,7 @@ func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	err = MapError(err)
 	rfc := fosite.ErrorToRFC6749Error(err)
-	if ar == nil || !ar.IsRedirectURIValid() || errors.Is(err, fosite.ErrTemporarilyUnavailable) && ar.GetRedirectURI() == nil {
+	if ar == nil || !ar.IsRedirectURIValid() || errors.Is(err, ErrRedirectNotRegistered) {
 		p.renderError(w, rfc)
 		return
 	}
