@@ -1,0 +1,24 @@
+// Command strongroom runs and administers the Strongroom authorization server.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	a := &app{
+		in:     os.Stdin,
+		out:    os.Stdout,
+		errOut: os.Stderr,
+		log:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		getenv: os.Getenv,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, newRootCmd(a), os.Args[1:], a.errOut)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/storage/postgres"
+)
+
+func newMigrateCmd(a *app) *cobra.Command {
+	return newGroupCmd("migrate", "Manage the database schema",
+		`  strongroom migrate status
+  strongroom migrate up`,
+		newMigrateUpCmd(a),
+		newMigrateStatusCmd(a),
+	)
+}
+
+func newMigrateUpCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Apply every migration the database lacks",
+		Long: `Apply, in order, every schema migration embedded in this binary that the
+database lacks. Each migration runs in its own transaction under an advisory
+lock, so running it from several nodes at once is safe. Run it before starting
+a new version of the server: serve refuses a schema that is behind.`,
+		Example: `  DATABASE_URL=postgres://strongroom@db.internal/strongroom strongroom migrate up
+  strongroom migrate up -o json`,
+		Args: cobra.NoArgs,
+	}
+	output := addOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		st, err := a.openPostgres(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		applied, err := postgres.Migrate(ctx, st.Pool())
+		if err != nil {
+			return err
+		}
+		if *output == formatJSON {
+			if applied == nil {
+				applied = []string{}
+			}
+			return writeJSON(a.out, struct {
+				Applied []string `json:"applied"`
+			}{applied})
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(a.out, "The database schema is up to date.")
+			return nil
+		}
+		for _, name := range applied {
+			fmt.Fprintf(a.out, "Applied %s\n", name)
+		}
+		return nil
+	}
+	return cmd
+}
+
+// migrationView is one row of `migrate status -o json`.
+type migrationView struct {
+	Name      string     `json:"name"`
+	Applied   bool       `json:"applied"`
+	AppliedAt *time.Time `json:"applied_at"`
+}
+
+func newMigrateStatusCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "List the migrations and whether each is applied",
+		Example: `  strongroom migrate status
+  strongroom migrate status -o json`,
+		Args: cobra.NoArgs,
+	}
+	output := addOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		st, err := a.openPostgres(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		states, err := postgres.MigrationStatus(ctx, st.Pool())
+		if err != nil {
+			return err
+		}
+		if *output == formatJSON {
+			views := make([]migrationView, len(states))
+			for i, s := range states {
+				views[i] = migrationView{Name: s.Name, Applied: s.Applied, AppliedAt: s.AppliedAt}
+			}
+			return writeJSON(a.out, views)
+		}
+		tw := newTable(a.out)
+		fmt.Fprintln(tw, "NAME\tAPPLIED\tAPPLIED AT")
+		for _, s := range states {
+			at := "-"
+			if s.AppliedAt != nil {
+				at = formatTime(*s.AppliedAt)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, yesNo(s.Applied), at)
+		}
+		return tw.Flush()
+	}
+	return cmd
+}

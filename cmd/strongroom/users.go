@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+func newUsersCmd(a *app) *cobra.Command {
+	return newGroupCmd("users", "Manage end users",
+		`  printf '%s\n' "$PASSWORD" | strongroom users create --username alice --password-stdin
+  strongroom users list
+  strongroom users delete alice --yes`,
+		newUsersCreateCmd(a),
+		newUsersListCmd(a),
+		newUsersDeleteCmd(a),
+	)
+}
+
+// maxUsernameLen bounds usernames, in characters.
+const maxUsernameLen = 64
+
+// checkUsername requires 1–64 characters without whitespace or control
+// characters. A UUID is refused: user ids are UUIDs, and `users delete`
+// takes either.
+func checkUsername(u string) error {
+	switch n := len([]rune(u)); {
+	case n == 0:
+		return errors.New("--username must not be empty")
+	case n > maxUsernameLen:
+		return fmt.Errorf("--username must be at most %d characters", maxUsernameLen)
+	case strings.ContainsFunc(u, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return errors.New("--username must not contain whitespace or control characters")
+	}
+	if _, err := uuid.Parse(u); err == nil {
+		return errors.New("--username must not be a UUID (user ids are UUIDs)")
+	}
+	return nil
+}
+
+type userSpec struct {
+	username, email, name string
+	passwordStdin         bool
+}
+
+// check validates the flags, reporting every problem at once.
+func (s *userSpec) check() error {
+	var errs []error
+	if err := checkUsername(s.username); err != nil {
+		errs = append(errs, err)
+	}
+	if s.email != "" {
+		if addr, err := mail.ParseAddress(s.email); err != nil || addr.Address != s.email || addr.Name != "" {
+			errs = append(errs, fmt.Errorf("--email %q is not an email address", s.email))
+		}
+	}
+	if len([]rune(s.name)) > 200 || strings.ContainsFunc(s.name, unicode.IsControl) {
+		errs = append(errs, errors.New("--name must be at most 200 characters without control characters"))
+	}
+	if !s.passwordStdin {
+		errs = append(errs, errors.New("--password-stdin is required: the password is read from standard input, never from an argument"))
+	}
+	if len(errs) > 0 {
+		return &usageError{err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+func newUsersCreateCmd(a *app) *cobra.Command {
+	var s userSpec
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create an end user",
+		Long: fmt.Sprintf(`Create an end user who can log in at the server. The password is read from
+standard input (one trailing newline is removed; at least %d characters) and
+stored as an argon2id hash. On a terminal it is asked for without echo,
+twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, authz.MinPasswordLength),
+		Example: `  printf '%s\n' "$PASSWORD" | strongroom users create --username alice \
+      --email alice@example.com --name "Alice Liddell" --password-stdin
+  strongroom users create --username bob --password-stdin -o json < bob.pass`,
+		Args: cobra.NoArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&s.username, "username", "", "login name: 1-64 characters, no whitespace (required)")
+	f.StringVar(&s.email, "email", "", "email address")
+	f.StringVar(&s.name, "name", "", "full name")
+	f.BoolVar(&s.passwordStdin, "password-stdin", false, "read the password from standard input (required)")
+	output := addOutputFlag(cmd)
+	_ = cmd.MarkFlagRequired("username")
+
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if err := s.check(); err != nil {
+			return err
+		}
+		// Open the store first, so that a missing or outdated database is
+		// reported before anyone types a password.
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		password, err := a.readPassword()
+		if err != nil {
+			return err
+		}
+		if err := authz.ValidatePassword(password); err != nil {
+			return err
+		}
+
+		id, err := uuid.NewRandom()
+		if err != nil {
+			return fmt.Errorf("generate user id: %w", err)
+		}
+		hash, err := authz.HashPassword(password, authz.DefaultArgon2)
+		if err != nil {
+			return fmt.Errorf("hash password: %w", err)
+		}
+		now := time.Now().UTC()
+		u := &storage.User{
+			ID:           id.String(),
+			Username:     s.username,
+			Email:        s.email,
+			Name:         s.name,
+			PasswordHash: hash,
+			CreatedAt:    now,
+			UpdatedAt:    now,
+		}
+		if err := store.CreateUser(ctx, u); err != nil {
+			if errors.Is(err, storage.ErrAlreadyExists) {
+				return fmt.Errorf("username %q is already taken", s.username)
+			}
+			return fmt.Errorf("create user: %w", err)
+		}
+		if *output == formatJSON {
+			return writeJSON(a.out, struct {
+				ID       string `json:"id"`
+				Username string `json:"username"`
+			}{u.ID, u.Username})
+		}
+		fmt.Fprintln(a.out, u.ID)
+		return nil
+	}
+	return cmd
+}
+
+// readPassword reads the password from standard input: without echo (and
+// twice) on a terminal, else everything up to EOF minus one trailing
+// newline. Errors never quote it.
+func (a *app) readPassword() (string, error) {
+	if f, ok := a.in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(a.errOut, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.errOut)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(a.errOut, "Repeat password: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.errOut)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if !bytes.Equal(p1, p2) {
+			return "", errors.New("the passwords do not match")
+		}
+		return string(p1), nil
+	}
+	// Read a little more than the longest password allowed, so that an
+	// overlong one is rejected by ValidatePassword rather than truncated.
+	data, err := io.ReadAll(io.LimitReader(a.in, authz.MaxPasswordLength+3))
+	if err != nil {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	p := string(data)
+	if strings.HasSuffix(p, "\n") {
+		p = strings.TrimSuffix(strings.TrimSuffix(p, "\n"), "\r")
+	}
+	if p == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return p, nil
+}
+
+// userView is a user as listed; never the password hash.
+type userView struct {
+	ID            string    `json:"id"`
+	Username      string    `json:"username"`
+	Email         string    `json:"email,omitempty"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+func newUsersListCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List end users",
+		Example: `  strongroom users list
+  strongroom users list -o json`,
+		Args: cobra.NoArgs,
+	}
+	output := addOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		users, err := store.ListUsers(ctx)
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		if *output == formatJSON {
+			views := make([]userView, len(users))
+			for i, u := range users {
+				views[i] = userView{
+					ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
+					Name: u.Name, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+				}
+			}
+			return writeJSON(a.out, views)
+		}
+		tw := newTable(a.out)
+		fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tNAME\tCREATED")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, orDash(u.Email), orDash(u.Name), formatTime(u.CreatedAt))
+		}
+		return tw.Flush()
+	}
+	return cmd
+}
+
+func newUsersDeleteCmd(a *app) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete ID|USERNAME",
+		Short: "Delete an end user with their sessions and consents",
+		Example: `  strongroom users delete alice
+  strongroom users delete 0b6c1f0e-8f5d-4c52-9f39-2f0d5c1e7a10 --yes`,
+		Args: cobra.ExactArgs(1),
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if err := a.checkConfirmable(yes); err != nil {
+			return err
+		}
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		u, err := findUser(cmd, store, args[0])
+		if err != nil {
+			return err
+		}
+		if err := a.confirm(yes, fmt.Sprintf("Delete user %s (%s) with their sessions and consents?", u.Username, u.ID)); err != nil {
+			return err
+		}
+		if err := store.DeleteUser(ctx, u.ID); err != nil {
+			if errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("user %q not found", args[0])
+			}
+			return fmt.Errorf("delete user: %w", err)
+		}
+		fmt.Fprintf(a.out, "Deleted user %s (%s).\n", u.Username, u.ID)
+		return nil
+	}
+	return cmd
+}
+
+// findUser looks ref up as a user id (when it is a UUID), then as a
+// username. Usernames cannot be UUIDs (users create refuses them), so the two
+// never compete.
+func findUser(cmd *cobra.Command, store storage.Users, ref string) (*storage.User, error) {
+	ctx := cmd.Context()
+	if _, err := uuid.Parse(ref); err == nil {
+		u, err := store.GetUser(ctx, ref)
+		if err == nil {
+			return u, nil
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("get user: %w", err)
+		}
+	}
+	u, err := store.GetUserByUsername(ctx, ref)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("user %q not found", ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	return u, nil
+}
