@@ -137,7 +137,9 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 			OpenIDConnectRequestStorage: store2, IDTokenHandleHelper: idHelper,
 			OpenIDConnectRequestValidator: validator, Config: fc,
 		},
-		&openid.OpenIDConnectHybridHandler{
+		// Hybrid (code id_token) only answers at the authorization endpoint:
+		// its embedded explicit handler must not run a second time at /token.
+		authorizeOnly{&openid.OpenIDConnectHybridHandler{
 			AuthorizeExplicitGrantHandler: &oauth2.AuthorizeExplicitGrantHandler{
 				AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
 				CoreStorage: store2, TokenRevocationStorage: store2, Config: fc,
@@ -147,7 +149,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 			},
 			IDTokenHandleHelper: idHelper, OpenIDConnectRequestStorage: store2,
 			OpenIDConnectRequestValidator: validator, Config: fc,
-		},
+		}},
 		&openid.OpenIDConnectRefreshHandler{IDTokenHandleHelper: idHelper, Config: fc},
 		&oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: store2, Config: fc},
 		&oauth2.TokenRevocationHandler{TokenRevocationStorage: store2, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy},
@@ -159,7 +161,8 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 			fc.AuthorizeEndpointHandlers.Append(ah)
 		}
 		if th, ok := h.(fosite.TokenEndpointHandler); ok {
-			fc.TokenEndpointHandlers.Append(th)
+			// appended directly: Append deduplicates by type, and every wrapper has one
+			fc.TokenEndpointHandlers = append(fc.TokenEndpointHandlers, tokenHandler{th})
 		}
 		if tv, ok := h.(fosite.TokenIntrospector); ok {
 			fc.TokenIntrospectionHandlers.Append(tv)
@@ -244,4 +247,30 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 // Authenticate checks an end user's username and password.
 func (p *Provider) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {
 	return p.auth.Authenticate(ctx, username, password)
+}
+
+// authorizeOnly exposes only a handler's authorization endpoint role.
+type authorizeOnly struct {
+	fosite.AuthorizeEndpointHandler
+}
+
+// tokenHandler skips a handler that cannot handle the grant before calling
+// it: fosite's handlers answer ErrUnknownRequest wrapped with a captured stack
+// trace, a measurable cost on every token request for every handler.
+type tokenHandler struct{ fosite.TokenEndpointHandler }
+
+// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
+func (h tokenHandler) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+	if !h.CanHandleTokenEndpointRequest(ctx, r) {
+		return fosite.ErrUnknownRequest
+	}
+	return h.TokenEndpointHandler.HandleTokenEndpointRequest(ctx, r)
+}
+
+// PopulateTokenEndpointResponse implements fosite.TokenEndpointHandler.
+func (h tokenHandler) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	if !h.CanHandleTokenEndpointRequest(ctx, r) {
+		return fosite.ErrUnknownRequest
+	}
+	return h.TokenEndpointHandler.PopulateTokenEndpointResponse(ctx, r, resp)
 }

@@ -7,8 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -22,7 +20,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
-	"github.com/strongroom/strongroom/storage/pgtest"
+	"github.com/strongroom/strongroom/server/servertest"
 )
 
 const (
@@ -32,46 +30,18 @@ const (
 
 // env is one running server on a fresh PostgreSQL database.
 type env struct {
+	*servertest.Env
 	t      *testing.T
 	srv    *server.Server
 	issuer string
-	dbURL  string
 	userID string
 }
 
 // start runs the real server (PostgreSQL store, real HTTP listener) until the test ends.
 func start(t *testing.T) *env {
 	t.Helper()
-	dbURL := pgtest.NewDatabase(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "http://" + ln.Addr().String()
-	secret := make([]byte, 32)
-	kek := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	_, _ = rand.Read(kek)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
-		Authz:       authz.Config{Issuer: issuer, SystemSecret: secret},
-		DatabaseURL: dbURL, KEK: kek,
-	}, log)
-	if err != nil {
-		cancel()
-		t.Fatalf("start server: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		srv.Close()
-	})
-	e := &env{t: t, srv: srv, issuer: issuer, dbURL: dbURL}
+	se := servertest.Start(t, nil)
+	e := &env{Env: se, t: t, srv: se.Server, issuer: se.Issuer}
 	e.userID = e.createUser("alice", testPassword)
 	return e
 }
@@ -94,24 +64,7 @@ func (e *env) createUser(username, password string) string {
 // createClient registers c; for confidential secret-based clients it returns the secret.
 func (e *env) createClient(c *storage.Client) string {
 	e.t.Helper()
-	ctx := context.Background()
-	secret := ""
-	if !c.Public && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT {
-		s, err := authz.GenerateSecret()
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		h, _ := e.srv.Provider.Hasher.Hash(ctx, []byte(s))
-		c.Secrets = []storage.ClientSecret{{Hash: h, CreatedAt: time.Now()}}
-		secret = s
-	}
-	if c.ID == "" {
-		c.ID = "client-" + uuid.NewString()[:8]
-	}
-	if err := e.srv.Store.CreateClient(ctx, c); err != nil {
-		e.t.Fatal(err)
-	}
-	return secret
+	return e.CreateClient(e.t, c)
 }
 
 func webClient(grants ...string) *storage.Client {
