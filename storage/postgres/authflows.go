@@ -34,7 +34,7 @@ ON CONFLICT (id) DO NOTHING`,
 // GetAuthFlow returns the unexpired flow or ErrNotFound.
 func (s *Store) GetAuthFlow(ctx context.Context, id string) (*storage.AuthFlow, error) {
 	f, err := scanAuthFlow(s.q(ctx).QueryRow(ctx, `
-SELECT `+authFlowColumns+`, true FROM auth_flows WHERE id = $1 AND expires_at > now()`, id))
+SELECT `+authFlowColumns+` FROM auth_flows WHERE id = $1 AND expires_at > now()`, id))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get auth flow: %w", err)
 	}
@@ -57,31 +57,25 @@ WHERE id = $1 AND expires_at > now()`,
 	return nil
 }
 
-// ConsumeAuthFlow deletes the flow and returns it. DELETE ... RETURNING
-// gives the row to exactly one of several concurrent callers; an expired
-// flow is deleted too but reported as ErrNotFound.
+// ConsumeAuthFlow deletes the unexpired flow and returns it. DELETE ...
+// RETURNING gives the row to exactly one of several concurrent callers: the
+// others block on its row lock, then find it gone.
 func (s *Store) ConsumeAuthFlow(ctx context.Context, id string) (*storage.AuthFlow, error) {
 	f, err := scanAuthFlow(s.q(ctx).QueryRow(ctx, `
-DELETE FROM auth_flows WHERE id = $1
-RETURNING `+authFlowColumns+`, expires_at > now()`, id))
+DELETE FROM auth_flows WHERE id = $1 AND expires_at > now()
+RETURNING `+authFlowColumns, id))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: consume auth flow: %w", err)
 	}
 	return f, nil
 }
 
-// scanAuthFlow reads authFlowColumns followed by a "live" boolean; a row
-// that is not live gives ErrNotFound.
 func scanAuthFlow(row pgx.Row) (*storage.AuthFlow, error) {
 	var f storage.AuthFlow
-	var live bool
 	err := row.Scan(&f.ID, &f.ClientID, &f.Form, &f.Subject, &f.AuthTime, &f.SessionID,
-		&f.CreatedAt, &f.ExpiresAt, &live)
+		&f.CreatedAt, &f.ExpiresAt)
 	if err != nil {
 		return nil, mapError(err)
-	}
-	if !live {
-		return nil, storage.ErrNotFound
 	}
 	f.Form = nilIfEmpty(f.Form)
 	f.AuthTime = utcPtr(f.AuthTime)

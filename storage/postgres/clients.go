@@ -94,7 +94,7 @@ func getClient(ctx context.Context, q querier, id, lock string) (*storage.Client
 
 // ListClients returns every client ordered by id.
 func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
-	rows, err := s.q(ctx).Query(ctx, selectClients+` ORDER BY c.id, s.position`)
+	rows, err := s.q(ctx).Query(ctx, selectClients+` ORDER BY c.id COLLATE "C", s.position`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list clients: %w", mapError(err))
 	}

@@ -54,7 +54,7 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 }
 
 func listKeys(ctx context.Context, q querier) ([]storage.SigningKey, error) {
-	rows, err := q.Query(ctx, selectKeys+` ORDER BY created_at DESC, kid`)
+	rows, err := q.Query(ctx, selectKeys+` ORDER BY created_at DESC, kid COLLATE "C"`)
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -54,18 +54,17 @@ WHERE kind = $1 AND signature = $2 AND expires_at > now()`,
 	return &r, nil
 }
 
-// DeleteRequest removes the row; ErrNotFound if it was missing or expired
-// (an expired row is removed all the same).
+// DeleteRequest removes the unexpired row; ErrNotFound if it is missing or
+// expired (expired rows are left to DeleteExpiredRequests).
 func (s *Store) DeleteRequest(ctx context.Context, kind storage.RequestKind, signature string) error {
-	var live bool
-	err := s.q(ctx).QueryRow(ctx, `
-DELETE FROM oauth2_requests WHERE kind = $1 AND signature = $2
-RETURNING expires_at > now()`, string(kind), signature).Scan(&live)
-	if err == nil && !live {
-		err = storage.ErrNotFound
-	}
+	tag, err := s.q(ctx).Exec(ctx, `
+DELETE FROM oauth2_requests WHERE kind = $1 AND signature = $2 AND expires_at > now()`,
+		string(kind), signature)
 	if err != nil {
 		return fmt.Errorf("postgres: delete %s request: %w", kind, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: delete %s request: %w", kind, storage.ErrNotFound)
 	}
 	return nil
 }

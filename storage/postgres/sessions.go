@@ -68,17 +68,16 @@ UPDATE browser_sessions SET last_seen_at = $2 WHERE id = $1 AND expires_at > now
 	return nil
 }
 
-// DeleteBrowserSession removes the session; ErrNotFound if it was missing or
-// expired (an expired session is removed all the same).
+// DeleteBrowserSession removes the unexpired session; ErrNotFound if it is
+// missing or expired.
 func (s *Store) DeleteBrowserSession(ctx context.Context, id string) error {
-	var live bool
-	err := s.q(ctx).QueryRow(ctx, `
-DELETE FROM browser_sessions WHERE id = $1 RETURNING expires_at > now()`, id).Scan(&live)
-	if err == nil && !live {
-		err = storage.ErrNotFound
-	}
+	tag, err := s.q(ctx).Exec(ctx, `
+DELETE FROM browser_sessions WHERE id = $1 AND expires_at > now()`, id)
 	if err != nil {
 		return fmt.Errorf("postgres: delete browser session: %w", mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: delete browser session: %w", storage.ErrNotFound)
 	}
 	return nil
 }

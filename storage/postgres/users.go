@@ -52,7 +52,7 @@ func (s *Store) GetUserByUsername(ctx context.Context, username string) (*storag
 
 // ListUsers returns every user ordered by username.
 func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
-	rows, err := s.q(ctx).Query(ctx, selectUsers+` ORDER BY username`)
+	rows, err := s.q(ctx).Query(ctx, selectUsers+` ORDER BY username COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list users: %w", mapError(err))
 	}

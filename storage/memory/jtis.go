@@ -1,0 +1,25 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// UseJTI records jti until exp; ErrAlreadyExists if it is recorded and not
+// yet expired (a replay). An expired record is overwritten.
+func (s *Store) UseJTI(ctx context.Context, jti string, exp time.Time) error {
+	err := s.write(ctx, func(t *txn) error {
+		if old, ok := s.jtis[jti]; ok && s.live(old) {
+			return fmt.Errorf("replayed: %w", storage.ErrAlreadyExists)
+		}
+		put(t, s.jtis, jti, tm(exp))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("memory: use jti %q: %w", jti, err)
+	}
+	return nil
+}
