@@ -55,6 +55,10 @@ func (s *Server) authorize(c echo.Context) error {
 func (s *Server) token(c echo.Context) error {
 	r, w := c.Request(), c.Response()
 	ctx := r.Context()
+	if gt := r.PostForm.Get("grant_type"); gt != "" && !authz.GrantTypeSupported(gt) {
+		authz.WriteJSONError(w, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncate(gt, 64)))
+		return nil
+	}
 	sess := authz.NewSession()
 	ar, err := s.p.OAuth2.NewAccessRequest(ctx, r, sess)
 	if ar != nil && ar.GetClient() != nil {
@@ -91,6 +95,15 @@ func (s *Server) introspect(c echo.Context) error {
 // revoke serves /oauth2/revoke (RFC 7009).
 func (s *Server) revoke(c echo.Context) error {
 	r, w := c.Request(), c.Response()
+	if r.PostForm.Get("token") == "" {
+		// Authenticate first, so a caller without credentials learns nothing more.
+		if _, err := s.p.OAuth2.AuthenticateClient(r.Context(), r, r.PostForm); err != nil {
+			authz.WriteJSONError(w, err)
+			return nil
+		}
+		authz.WriteJSONError(w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
+		return nil
+	}
 	err := s.p.OAuth2.NewRevocationRequest(r.Context(), r)
 	if err != nil {
 		err = authz.MapError(err)
@@ -137,3 +150,4 @@ func (s *Server) userinfo(c echo.Context) error {
 	s.p.Userinfo(c.Request().Context(), c.Response(), c.Request())
 	return nil
 }
+

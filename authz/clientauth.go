@@ -29,9 +29,13 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	if err != nil {
 		err = MapError(err)
 		var rfc *fosite.RFC6749Error
-		if !errors.As(err, &rfc) {
+		switch {
+		case !errors.As(err, &rfc):
 			// e.g. an expired or malformed assertion surfaces as a bare JWT error
 			err = fosite.ErrInvalidClient.WithWrap(err).WithHint("The client could not be authenticated.")
+		case rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField:
+			// Missing or malformed credentials are invalid_client (RFC 6749 §5.2), 401.
+			err = fosite.ErrInvalidClient.WithWrap(err).WithHint(rfc.HintField)
 		}
 		return nil, err
 	}

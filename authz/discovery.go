@@ -3,6 +3,7 @@ package authz
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
@@ -55,3 +56,10 @@ func (p *Provider) DiscoveryJSON() ([]byte, error) {
 	}
 	return b, nil
 }
+
+// grantTypes are the grant types the token endpoint serves.
+func grantTypes() []string { return []string{"authorization_code", "client_credentials", "refresh_token"} }
+
+// GrantTypeSupported reports whether the token endpoint serves gt; any other
+// grant type is answered unsupported_grant_type (RFC 6749 §5.2).
+func GrantTypeSupported(gt string) bool { return slices.Contains(grantTypes(), gt) }
