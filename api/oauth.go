@@ -150,4 +150,3 @@ func (s *Server) userinfo(c echo.Context) error {
 	s.p.Userinfo(c.Request().Context(), c.Response(), c.Request())
 	return nil
 }
-

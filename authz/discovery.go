@@ -58,7 +58,9 @@ func (p *Provider) DiscoveryJSON() ([]byte, error) {
 }
 
 // grantTypes are the grant types the token endpoint serves.
-func grantTypes() []string { return []string{"authorization_code", "client_credentials", "refresh_token"} }
+func grantTypes() []string {
+	return []string{"authorization_code", "client_credentials", "refresh_token"}
+}
 
 // GrantTypeSupported reports whether the token endpoint serves gt; any other
 // grant type is answered unsupported_grant_type (RFC 6749 §5.2).

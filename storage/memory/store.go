@@ -119,7 +119,8 @@ func (s *Store) txFrom(ctx context.Context) *txn {
 	return nil
 }
 
-// finished reports whether t or one of its ancestors has ended.
+// finished reports whether t or one of its ancestors has ended (false for
+// nil: no transaction).
 func (t *txn) finished() bool {
 	for ; t != nil; t = t.parent {
 		if t.done {
@@ -129,7 +130,7 @@ func (t *txn) finished() bool {
 	return false
 }
 
-var errTxDone = errors.New("memory: transaction already committed or rolled back")
+var errTxDone = errors.New("transaction already committed or rolled back")
 
 // lockTx takes the transaction lock, giving up when ctx ends.
 func (s *Store) lockTx(ctx context.Context) error {
@@ -259,16 +260,11 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) (err error) {
 // read runs fn under the data lock. It does not wait for a running
 // transaction.
 func (s *Store) read(ctx context.Context, fn func() error) error {
-	if t := s.txFrom(ctx); t != nil {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if t.finished() {
-			return errTxDone
-		}
-		return fn()
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.txFrom(ctx).finished() {
+		return errTxDone
+	}
 	return fn()
 }
 

@@ -15,6 +15,11 @@
 // store never invents timestamps: CreatedAt, ExpiresAt and the like are
 // stored exactly as given (at microsecond precision) and returned in UTC.
 //
+// # Ordering
+//
+// Lists sort text with COLLATE "C" (byte order), like Go's string
+// comparison and the memory store, whatever the database's collation.
+//
 // # Transactions
 //
 // BeginTx starts a transaction and returns a context carrying it; every

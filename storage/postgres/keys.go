@@ -12,7 +12,7 @@ import (
 )
 
 // keysLock is the pg_advisory_xact_lock key that serializes writers of
-// signing_keys across nodes ("strongroom keys" in ASCII).
+// signing_keys across nodes (the ASCII bytes of "strongky").
 const keysLock int64 = 0x7374726f6e676b79
 
 const selectKeys = `
@@ -80,9 +80,11 @@ func listKeys(ctx context.Context, q querier) ([]storage.SigningKey, error) {
 	return out, nil
 }
 
-// UpdateKeys runs fn on the current key set under a cluster-wide advisory
-// lock, then upserts the keys fn returns and deletes the keys it was given
-// and omitted. fn must not return two keys with the same kid.
+// UpdateKeys runs fn on the current key set under an advisory lock that
+// serializes it with every other UpdateKeys and CreateKey on any node, then
+// upserts the keys fn returns and deletes the keys it was given and omitted.
+// fn must not return two keys with the same kid. Called inside a
+// transaction, the lock is held until that transaction ends.
 func (s *Store) UpdateKeys(ctx context.Context, fn func(keys []storage.SigningKey) ([]storage.SigningKey, error)) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, keysLock); err != nil {

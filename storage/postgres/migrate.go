@@ -20,7 +20,7 @@ import (
 var ErrSchemaBehind = errors.New("postgres: database schema is behind this binary")
 
 // migrateLock is the pg_advisory_xact_lock key that serializes migration
-// runs across nodes ("strongroom migrate" in ASCII, truncated).
+// runs across nodes (the ASCII bytes of "strongmi").
 const migrateLock int64 = 0x7374726f6e676d69
 
 // MigrationState tells whether one embedded migration has been applied.

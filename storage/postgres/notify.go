@@ -80,7 +80,10 @@ func (s *Store) Subscribe(ctx context.Context, topic string, fn func(payload str
 
 // listen opens a connection outside the pool and LISTENs on ch.
 func (s *Store) listen(ctx context.Context, ch string) (*pgx.Conn, error) {
-	cfg := s.pool.Config().ConnConfig
+	cfg := s.pool.Config().ConnConfig // a copy
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
 	cfg.RuntimeParams["application_name"] = listenAppName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
