@@ -28,7 +28,10 @@
 // of this store opens a savepoint: CommitTx releases it and RollbackTx undoes
 // only the work done since. Methods that issue several statements (clients,
 // UpdateKeys) run them in their own transaction, or in a savepoint when
-// called inside one, so a failure leaves nothing half written. A transaction
+// called inside one, so a failure leaves nothing half written. Expected
+// outcomes (a taken key, a missing or inactive row, an update function's
+// error) leave the caller's transaction usable; any other database error
+// aborts it in PostgreSQL, so roll back on unexpected errors. A transaction
 // holds a pooled connection until it is committed or rolled back.
 //
 // # Notifications
