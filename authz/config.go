@@ -38,6 +38,10 @@ type Config struct {
 	LoginFlowLifespan      time.Duration // how long a pending login/consent may take; default 10 min
 	BrowserSessionLifespan time.Duration // absolute lifetime of a login session; default 12 h
 
+	// RefreshRotationGrace is how long after its rotation a refresh token
+	// presented again is answered invalid_grant without revoking the grant.
+	RefreshRotationGrace time.Duration // default 10 s
+
 	// ClientAssertionMaxLifetime caps exp - now of private_key_jwt assertions.
 	ClientAssertionMaxLifetime time.Duration // default 5 min
 
@@ -72,6 +76,7 @@ func (c *Config) ApplyDefaults() {
 	def(&c.LoginFlowLifespan, 10*time.Minute)
 	def(&c.BrowserSessionLifespan, 12*time.Hour)
 	def(&c.ClientAssertionMaxLifetime, 5*time.Minute)
+	def(&c.RefreshRotationGrace, 10*time.Second)
 	def(&c.ClientCacheTTL, 30*time.Second)
 	if len(c.IDTokenAlgs) == 0 {
 		c.IDTokenAlgs = []string{"RS256", "ES256"}

@@ -24,6 +24,9 @@ type FositeStore struct {
 	store   storage.Store
 	clients *ClientCache
 	now     func() time.Time
+	// refreshGrace: a refresh token presented again this soon after it was
+	// rotated is a retry or a lost race, not theft (see GetRefreshTokenSession).
+	refreshGrace time.Duration
 }
 
 var (
@@ -37,11 +40,11 @@ var (
 )
 
 // NewFositeStore returns the adapter.
-func NewFositeStore(store storage.Store, clients *ClientCache, now func() time.Time) *FositeStore {
+func NewFositeStore(store storage.Store, clients *ClientCache, now func() time.Time, refreshGrace time.Duration) *FositeStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &FositeStore{store: store, clients: clients, now: now}
+	return &FositeStore{store: store, clients: clients, now: now, refreshGrace: refreshGrace}
 }
 
 // storedRequest is the serialized form of a fosite request. Secrets sent with
@@ -199,6 +202,11 @@ func (s *FositeStore) create(ctx context.Context, kind storage.RequestKind, sig 
 // requester too, e.g. to revoke a reused code's tokens).
 func (s *FositeStore) get(ctx context.Context, kind storage.RequestKind, sig string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
 	row, err := s.store.GetRequest(ctx, kind, sig)
+	return s.fromRow(ctx, row, err, session, inactiveErr)
+}
+
+// fromRow turns the result of one GetRequest into what fosite expects.
+func (s *FositeStore) fromRow(ctx context.Context, row *storage.Request, err error, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
 	if err != nil && !errors.Is(err, storage.ErrInactive) {
 		return nil, s.mapErr(err)
 	}
@@ -288,8 +296,20 @@ func (s *FositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ stri
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage.
+//
+// Policy: fosite treats an inactive refresh token as reuse and revokes the
+// whole grant. A token deactivated less than refreshGrace ago is instead
+// reported as not found (400 invalid_grant, nothing revoked): that is a
+// client retrying a refresh whose answer it lost, or the loser of two
+// concurrent refreshes, and revoking would log out the legitimate client
+// holding the winner's token. Later presentations are reuse.
 func (s *FositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	return s.get(ctx, storage.KindRefreshToken, sig, session, fosite.ErrInactiveToken)
+	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
+	if errors.Is(err, storage.ErrInactive) && !row.DeactivatedAt.IsZero() && s.now().Sub(row.DeactivatedAt) < s.refreshGrace {
+		return nil, fosite.ErrNotFound.WithHint("The refresh token was just rotated; use the new one.")
+	}
+	// One read decides: a second one could see a rotation committed in between.
+	return s.fromRow(ctx, row, err, session, fosite.ErrInactiveToken)
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.

@@ -107,7 +107,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
 	}
 	p.fositeConfig = fc
-	store2 := NewFositeStore(store, p.Clients, p.now)
+	store2 := NewFositeStore(store, p.Clients, p.now, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)

@@ -19,8 +19,8 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/server"
-	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/server/servertest"
+	"github.com/strongroom/strongroom/storage"
 )
 
 const (
@@ -38,9 +38,12 @@ type env struct {
 }
 
 // start runs the real server (PostgreSQL store, real HTTP listener) until the test ends.
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { t.Helper(); return startWith(t, nil) }
+
+// startWith is start with a configuration change.
+func startWith(t *testing.T, mutate func(*server.Config)) *env {
 	t.Helper()
-	se := servertest.Start(t, nil)
+	se := servertest.Start(t, mutate)
 	e := &env{Env: se, t: t, srv: se.Server, issuer: se.Issuer}
 	e.userID = e.createUser("alice", testPassword)
 	return e

@@ -83,6 +83,7 @@ CREATE TABLE oauth2_requests (
     requested_at timestamptz NOT NULL,
     expires_at   timestamptz NOT NULL,
     data         bytea,
+    deactivated_at timestamptz,
     PRIMARY KEY (kind, signature)
 );
 CREATE INDEX oauth2_requests_request_id_kind_idx ON oauth2_requests (request_id, kind);

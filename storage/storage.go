@@ -236,15 +236,18 @@ const (
 // signature is the token's HMAC or JWT signature (or the PAR request_uri), never
 // the token itself.
 type Request struct {
-	Kind        RequestKind
-	Signature   string
-	RequestID   string // the grant: every token of one grant shares it
-	ClientID    string
-	Subject     string
-	Active      bool
-	RequestedAt time.Time
-	ExpiresAt   time.Time
-	Data        []byte // the serialized fosite requester and session (JSON)
+	Kind      RequestKind
+	Signature string
+	RequestID string // the grant: every token of one grant shares it
+	ClientID  string
+	Subject   string
+	Active    bool
+	// DeactivatedAt is when the row was deactivated (zero while active):
+	// distinguishes a retry just after a refresh rotation from token reuse.
+	DeactivatedAt time.Time
+	RequestedAt   time.Time
+	ExpiresAt     time.Time
+	Data          []byte // the serialized fosite requester and session (JSON)
 }
 
 // Requests stores fosite requests (authorization codes, tokens, PKCE, OIDC and PAR state).

@@ -80,6 +80,7 @@ func (s *Store) DeactivateRequest(ctx context.Context, kind storage.RequestKind,
 			return storage.ErrInactive
 		}
 		r.Active = false
+		r.DeactivatedAt = s.now().UTC()
 		put(t, s.requests, key, r)
 		return nil
 	})
@@ -95,6 +96,7 @@ func (s *Store) RevokeRequestID(ctx context.Context, kind storage.RequestKind, r
 		for key, r := range s.requests {
 			if key.kind == kind && r.RequestID == requestID && r.Active {
 				r.Active = false
+				r.DeactivatedAt = s.now().UTC()
 				put(t, s.requests, key, r)
 			}
 		}

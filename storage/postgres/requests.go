@@ -35,12 +35,13 @@ ON CONFLICT (kind, signature) DO NOTHING`,
 func (s *Store) GetRequest(ctx context.Context, kind storage.RequestKind, signature string) (*storage.Request, error) {
 	var r storage.Request
 	var k string
+	var deactivated *time.Time
 	err := s.q(ctx).QueryRow(ctx, `
-SELECT kind, signature, request_id, client_id, subject, active, requested_at, expires_at, data
+SELECT kind, signature, request_id, client_id, subject, active, requested_at, expires_at, data, deactivated_at
 FROM oauth2_requests
 WHERE kind = $1 AND signature = $2 AND expires_at > now()`,
 		string(kind), signature).Scan(&k, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject,
-		&r.Active, &r.RequestedAt, &r.ExpiresAt, &r.Data)
+		&r.Active, &r.RequestedAt, &r.ExpiresAt, &r.Data, &deactivated)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get %s request: %w", kind, mapError(err))
 	}
@@ -48,6 +49,9 @@ WHERE kind = $1 AND signature = $2 AND expires_at > now()`,
 	r.RequestedAt = utc(r.RequestedAt)
 	r.ExpiresAt = utc(r.ExpiresAt)
 	r.Data = nilIfEmpty(r.Data)
+	if deactivated != nil {
+		r.DeactivatedAt = utc(*deactivated)
+	}
 	if !r.Active {
 		return &r, fmt.Errorf("postgres: get %s request: %w", kind, storage.ErrInactive)
 	}
@@ -75,7 +79,7 @@ DELETE FROM oauth2_requests WHERE kind = $1 AND signature = $2 AND expires_at > 
 func (s *Store) DeactivateRequest(ctx context.Context, kind storage.RequestKind, signature string) error {
 	q := s.q(ctx)
 	tag, err := q.Exec(ctx, `
-UPDATE oauth2_requests SET active = false
+UPDATE oauth2_requests SET active = false, deactivated_at = now()
 WHERE kind = $1 AND signature = $2 AND active AND expires_at > now()`,
 		string(kind), signature)
 	if err != nil {
@@ -106,7 +110,7 @@ WHERE kind = $1 AND signature = $2 AND expires_at > now()`,
 // RevokeRequestID deactivates every row of kind that belongs to requestID.
 func (s *Store) RevokeRequestID(ctx context.Context, kind storage.RequestKind, requestID string) error {
 	_, err := s.q(ctx).Exec(ctx, `
-UPDATE oauth2_requests SET active = false
+UPDATE oauth2_requests SET active = false, deactivated_at = now()
 WHERE request_id = $1 AND kind = $2 AND active`,
 		requestID, string(kind))
 	if err != nil {

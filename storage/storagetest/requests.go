@@ -91,6 +91,25 @@ func requestTests() []test {
 			wantErr(t, err, storage.ErrInactive)
 			equal(t, got, want)
 		}},
+		{"ok/requests/deactivation-records-when", func(t *testing.T, s storage.Store) {
+			createClient(t, s, "c1")
+			createRequest(t, s, newRequest(storage.KindRefreshToken, "rotated", "grant-1", "c1"))
+			createRequest(t, s, newRequest(storage.KindAccessToken, "revoked", "grant-1", "c1"))
+			live, err := s.GetRequest(t.Context(), storage.KindRefreshToken, "rotated")
+			must(t, err)
+			if !live.DeactivatedAt.IsZero() {
+				t.Fatalf("active row has DeactivatedAt %v", live.DeactivatedAt)
+			}
+			must(t, s.DeactivateRequest(t.Context(), storage.KindRefreshToken, "rotated"))
+			must(t, s.RevokeRequestID(t.Context(), storage.KindAccessToken, "grant-1"))
+			for kind, sig := range map[storage.RequestKind]string{storage.KindRefreshToken: "rotated", storage.KindAccessToken: "revoked"} {
+				got, err := s.GetRequest(t.Context(), kind, sig)
+				wantErr(t, err, storage.ErrInactive)
+				if d := time.Since(got.DeactivatedAt); got.DeactivatedAt.IsZero() || d < -time.Minute || d > time.Minute {
+					t.Fatalf("%s: DeactivatedAt %v, want about now", kind, got.DeactivatedAt)
+				}
+			}
+		}},
 		{"ok/requests/delete", func(t *testing.T, s storage.Store) {
 			createClient(t, s, "c1")
 			createRequest(t, s, newRequest(storage.KindAccessToken, "sig", "grant-1", "c1"))
@@ -129,6 +148,7 @@ func requestTests() []test {
 			got, err := s.GetRequest(t.Context(), storage.KindAuthorizeCode, "sig")
 			wantErr(t, err, storage.ErrInactive)
 			want.Active = false
+			want.DeactivatedAt = got.DeactivatedAt // checked in deactivation-records-when
 			equal(t, got, want)
 		}},
 		{"fail/requests/deactivate-twice", func(t *testing.T, s storage.Store) {
