@@ -17,6 +17,19 @@ const ctxClientID = "strongroom.client_id"
 // setClient records the authenticated client for the access log.
 func setClient(c echo.Context, id string) { c.Set(ctxClientID, id) }
 
+// claimedClientID is the client id a request claims (Basic user name or
+// client_id parameter), logged when authentication fails: audit needs to know
+// which client was tried. Never the secret.
+func claimedClientID(r *http.Request) string {
+	id := r.PostForm.Get("client_id")
+	if u, _, ok := r.BasicAuth(); ok {
+		if un, err := url.QueryUnescape(u); err == nil {
+			id = un
+		}
+	}
+	return truncate(id, 128)
+}
+
 // accessLog writes one structured line per request: request id, method,
 // path (never the query string, which may carry codes), status, duration and
 // client id. No header, body or token is logged.
@@ -28,6 +41,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		client, _ := c.Get(ctxClientID).(string)
+		if client == "" && c.Request().PostForm != nil {
+			client = claimedClientID(c.Request())
+		}
 		s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 			slog.String("method", c.Request().Method),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/net/html"
+	"golang.org/x/oauth2"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/server"
@@ -217,4 +218,10 @@ func postForm(t *testing.T, u string, form url.Values, user, pass string) (int, 
 		}
 	}
 	return resp.StatusCode, m
+}
+
+// oauthS256 is a PKCE S256 option with a throwaway verifier.
+func oauthS256(t *testing.T) oauth2.AuthCodeOption {
+	t.Helper()
+	return oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
 }

@@ -3,11 +3,12 @@
 package servertest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
-	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,28 @@ type Env struct {
 	Server *server.Server
 	Issuer string
 	DBURL  string
+	logs   *syncBuffer
+	cfg    server.Config
+}
+
+// Logs returns everything the server has logged so far (JSON lines).
+func (e *Env) Logs() string { return e.logs.String() }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Start runs a server on a fresh, migrated database until tb ends. mutate,
@@ -29,19 +52,36 @@ type Env struct {
 func Start(tb testing.TB, mutate func(*server.Config)) *Env {
 	tb.Helper()
 	dbURL := pgtest.NewDatabase(tb)
+	secret, kek := make([]byte, 32), make([]byte, 32)
+	_, _ = rand.Read(secret)
+	_, _ = rand.Read(kek)
+	cfg := server.Config{Authz: authz.Config{SystemSecret: secret}, DatabaseURL: dbURL, KEK: kek}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e := start(tb, cfg)
+	e.DBURL = dbURL
+	return e
+}
+
+// StartPeer runs another node of the same deployment: same database, system
+// secret and key-encryption key, its own listener and caches.
+func (e *Env) StartPeer(tb testing.TB) *Env {
+	tb.Helper()
+	p := start(tb, e.cfg)
+	p.DBURL = e.DBURL
+	return p
+}
+
+func start(tb testing.TB, cfg server.Config) *Env {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	issuer := "http://" + ln.Addr().String()
-	secret, kek := make([]byte, 32), make([]byte, 32)
-	_, _ = rand.Read(secret)
-	_, _ = rand.Read(kek)
-	cfg := server.Config{Authz: authz.Config{Issuer: issuer, SystemSecret: secret}, DatabaseURL: dbURL, KEK: kek}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Authz.Issuer = "http://" + ln.Addr().String()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
@@ -58,7 +98,7 @@ func Start(tb testing.TB, mutate func(*server.Config)) *Env {
 		}
 		srv.Close()
 	})
-	return &Env{Server: srv, Issuer: issuer, DBURL: dbURL}
+	return &Env{Server: srv, Issuer: cfg.Authz.Issuer, logs: logs, cfg: cfg}
 }
 
 // CreateClient registers c (an id is generated when empty) and returns the

@@ -1,0 +1,44 @@
+package e2e
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// TestClientChangesReachEveryNode: two nodes on one database; a client
+// disabled through one node's store stops authenticating on the other (which
+// had it cached) within seconds, through LISTEN/NOTIFY, not the cache TTL.
+func TestClientChangesReachEveryNode(t *testing.T) {
+	a := start(t)
+	b := a.StartPeer(t)
+	c := webClient("client_credentials")
+	secret := a.createClient(c)
+	token := func(issuer string) int {
+		code, _ := postForm(t, issuer+"/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, secret)
+		return code
+	}
+	if token(a.issuer) != 200 || token(b.Issuer) != 200 {
+		t.Fatal("client does not work on both nodes")
+	}
+	start := time.Now()
+	if err := a.srv.Store.UpdateClient(context.Background(), c.ID, func(cl *storage.Client) error {
+		cl.Disabled = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for token(b.Issuer) == 200 {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("node B still accepts a disabled client after 5 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("node B refused the disabled client after %v", time.Since(start).Round(time.Millisecond))
+	if token(a.issuer) != 401 {
+		t.Fatal("node A still accepts a disabled client")
+	}
+}
