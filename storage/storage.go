@@ -34,6 +34,7 @@ type Store interface {
 	AuthFlows
 	BrowserSessions
 	Consents
+	Audit
 	Transactor
 	Notifier
 	// Ping reports whether the backing database is reachable (readiness).

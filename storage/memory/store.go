@@ -30,6 +30,8 @@ type Store struct {
 	flows     map[string]storage.AuthFlow
 	sessions  map[string]storage.BrowserSession
 	consents  map[consentKey]storage.Consent
+	audit     map[int64]storage.AuditEvent
+	auditSeq  int64
 	subs      map[*subscription]struct{}
 	closed    bool
 	subsDone  sync.WaitGroup
@@ -64,6 +66,7 @@ func New(opts ...Option) *Store {
 		flows:     map[string]storage.AuthFlow{},
 		sessions:  map[string]storage.BrowserSession{},
 		consents:  map[consentKey]storage.Consent{},
+		audit:     map[int64]storage.AuditEvent{},
 		subs:      map[*subscription]struct{}{},
 	}
 	for _, opt := range opts {
