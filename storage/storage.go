@@ -135,8 +135,27 @@ type Client struct {
 	AccessTokenFormat        string // TokenFormatOpaque or TokenFormatJWT
 	IDTokenSignedResponseAlg string // e.g. RS256 (default) or ES256
 	Disabled                 bool
+	Metadata                 ClientMetadata
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
+}
+
+// ClientMetadata holds the registration fields (RFC 7591, OIDC Dynamic
+// Registration and Back-Channel Logout) that no query filters on; stored as
+// one JSON document.
+type ClientMetadata struct {
+	Contacts  []string `json:"contacts,omitempty"`
+	ClientURI string   `json:"client_uri,omitempty"`
+	LogoURI   string   `json:"logo_uri,omitempty"`
+	PolicyURI string   `json:"policy_uri,omitempty"`
+	TosURI    string   `json:"tos_uri,omitempty"`
+	// BackchannelLogoutURI receives logout tokens (OIDC Back-Channel Logout 1.0).
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
+	// RequireMFA makes every login for this client use a second factor.
+	RequireMFA bool `json:"require_mfa,omitempty"`
+	// SkipConsent marks a first-party client whose users are not asked to consent.
+	SkipConsent bool `json:"skip_consent,omitempty"`
 }
 
 // Clients stores client registrations.

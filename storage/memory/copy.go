@@ -36,6 +36,7 @@ func cloneClient(c storage.Client) storage.Client {
 	c.Scopes = clone(c.Scopes)
 	c.Audience = clone(c.Audience)
 	c.JWKS = clone(c.JWKS)
+	c.Metadata.Contacts = clone(c.Metadata.Contacts)
 	c.CreatedAt = tm(c.CreatedAt)
 	c.UpdatedAt = tm(c.UpdatedAt)
 	if len(c.Secrets) == 0 {

@@ -18,7 +18,7 @@ const selectClients = `
 SELECT c.id, c.name, c.redirect_uris, c.post_logout_redirect_uris, c.grant_types,
        c.response_types, c.scopes, c.audience, c.public, c.token_endpoint_auth_method,
        c.require_par, c.jwks_uri, c.jwks, c.access_token_format,
-       c.id_token_signed_response_alg, c.disabled, c.created_at, c.updated_at,
+       c.id_token_signed_response_alg, c.disabled, c.metadata, c.created_at, c.updated_at,
        s.position, s.hash, s.created_at, s.expires_at
 FROM clients c
 LEFT JOIN client_secrets s ON s.client_id = c.id`
@@ -30,13 +30,13 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 INSERT INTO clients (id, name, redirect_uris, post_logout_redirect_uris, grant_types,
                      response_types, scopes, audience, public, token_endpoint_auth_method,
                      require_par, jwks_uri, jwks, access_token_format,
-                     id_token_signed_response_alg, disabled, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                     id_token_signed_response_alg, disabled, created_at, updated_at, metadata)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (id) DO NOTHING`,
 			c.ID, c.Name, strs(c.RedirectURIs), strs(c.PostLogoutRedirectURIs), strs(c.GrantTypes),
 			strs(c.ResponseTypes), strs(c.Scopes), strs(c.Audience), c.Public, c.TokenEndpointAuthMethod,
 			c.RequirePAR, c.JWKSURI, nilIfEmpty(c.JWKS), c.AccessTokenFormat,
-			c.IDTokenSignedResponseAlg, c.Disabled, c.CreatedAt, c.UpdatedAt)
+			c.IDTokenSignedResponseAlg, c.Disabled, c.CreatedAt, c.UpdatedAt, c.Metadata)
 		if err != nil {
 			return mapError(err)
 		}
@@ -121,7 +121,7 @@ func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 		err := rows.Scan(&c.ID, &c.Name, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes,
 			&c.ResponseTypes, &c.Scopes, &c.Audience, &c.Public, &c.TokenEndpointAuthMethod,
 			&c.RequirePAR, &c.JWKSURI, &c.JWKS, &c.AccessTokenFormat,
-			&c.IDTokenSignedResponseAlg, &c.Disabled, &c.CreatedAt, &c.UpdatedAt,
+			&c.IDTokenSignedResponseAlg, &c.Disabled, &c.Metadata, &c.CreatedAt, &c.UpdatedAt,
 			&position, &hash, &createdAt, &expiresAt)
 		if err != nil {
 			return nil, mapError(err)
@@ -172,13 +172,13 @@ UPDATE clients SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4
        grant_types = $5, response_types = $6, scopes = $7, audience = $8, public = $9,
        token_endpoint_auth_method = $10, require_par = $11, jwks_uri = $12, jwks = $13,
        access_token_format = $14, id_token_signed_response_alg = $15, disabled = $16,
-       created_at = $17, updated_at = $18
+       created_at = $17, updated_at = $18, metadata = $19
 WHERE id = $1`,
 			c.ID, c.Name, strs(c.RedirectURIs), strs(c.PostLogoutRedirectURIs),
 			strs(c.GrantTypes), strs(c.ResponseTypes), strs(c.Scopes), strs(c.Audience), c.Public,
 			c.TokenEndpointAuthMethod, c.RequirePAR, c.JWKSURI, nilIfEmpty(c.JWKS),
 			c.AccessTokenFormat, c.IDTokenSignedResponseAlg, c.Disabled,
-			c.CreatedAt, c.UpdatedAt)
+			c.CreatedAt, c.UpdatedAt, c.Metadata)
 		if err != nil {
 			return mapError(err)
 		}

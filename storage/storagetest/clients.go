@@ -23,7 +23,7 @@ func clientTests() []test {
 			equal(t, got, &storage.Client{ID: "bare", Public: true, TokenEndpointAuthMethod: storage.AuthMethodNone, CreatedAt: base, UpdatedAt: base})
 		}},
 		{"ok/clients/empty-slices-come-back-nil", func(t *testing.T, s storage.Store) {
-			c := &storage.Client{ID: "empty", Secrets: []storage.ClientSecret{}, RedirectURIs: []string{}, Scopes: []string{}, JWKS: []byte{}, CreatedAt: base, UpdatedAt: base}
+			c := &storage.Client{ID: "empty", Secrets: []storage.ClientSecret{}, RedirectURIs: []string{}, Scopes: []string{}, JWKS: []byte{}, Metadata: storage.ClientMetadata{Contacts: []string{}}, CreatedAt: base, UpdatedAt: base}
 			must(t, s.CreateClient(t.Context(), c))
 			got, err := s.GetClient(t.Context(), "empty")
 			must(t, err)

@@ -134,8 +134,14 @@ func newClient(id string) *storage.Client {
 		JWKS:                     []byte(`{"keys":[{"kty":"EC","crv":"P-256"}]}`),
 		AccessTokenFormat:        storage.TokenFormatJWT,
 		IDTokenSignedResponseAlg: "ES256",
-		CreatedAt:                base.Add(-time.Hour),
-		UpdatedAt:                base,
+		Metadata: storage.ClientMetadata{
+			Contacts: []string{"ops@" + id + ".example"}, ClientURI: "https://" + id + ".example",
+			LogoURI: "https://" + id + ".example/logo.png", PolicyURI: "https://" + id + ".example/privacy",
+			TosURI: "https://" + id + ".example/tos", BackchannelLogoutURI: "https://" + id + ".example/bcl",
+			BackchannelLogoutSessionRequired: true, RequireMFA: true, SkipConsent: true,
+		},
+		CreatedAt: base.Add(-time.Hour),
+		UpdatedAt: base,
 	}
 }
 
