@@ -172,10 +172,17 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 // (dev mode only; said out loud).
 func devSecret(a *app, env string) ([]byte, error) {
 	if v := a.getenv(env); v != "" {
+		var key []byte
+		var err error
 		if env == envKEK {
-			return keys.ParseKEK(v)
+			key, err = keys.ParseKEK(v)
+		} else {
+			key, err = parseSecret(v)
 		}
-		return parseSecret(v)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", env, err)
+		}
+		return key, nil
 	}
 	gen, err := keys.GenerateKEK()
 	if err != nil {
