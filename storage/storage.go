@@ -110,6 +110,9 @@ const (
 // (HMAC-SHA256 under a server key): secrets are server-generated with 256
 // bits of entropy, so a slow password hash would add cost and no safety.
 type ClientSecret struct {
+	// ID names the secret to operators (revoke-secret, listings) without
+	// revealing it: a short fingerprint of the hash; never the secret.
+	ID        string
 	Hash      []byte
 	CreatedAt time.Time
 	// ExpiresAt, when set, ends the secret (rotation grace, planned expiry).

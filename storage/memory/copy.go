@@ -45,6 +45,7 @@ func cloneClient(c storage.Client) storage.Client {
 		secrets := make([]storage.ClientSecret, len(c.Secrets))
 		for i, sec := range c.Secrets {
 			secrets[i] = storage.ClientSecret{
+				ID:        sec.ID,
 				Hash:      clone(sec.Hash),
 				CreatedAt: tm(sec.CreatedAt),
 				ExpiresAt: tmPtr(sec.ExpiresAt),

@@ -19,7 +19,7 @@ SELECT c.id, c.name, c.redirect_uris, c.post_logout_redirect_uris, c.grant_types
        c.response_types, c.scopes, c.audience, c.public, c.token_endpoint_auth_method,
        c.require_par, c.jwks_uri, c.jwks, c.access_token_format,
        c.id_token_signed_response_alg, c.disabled, c.metadata, c.created_at, c.updated_at,
-       s.position, s.hash, s.created_at, s.expires_at
+       s.position, s.id, s.hash, s.created_at, s.expires_at
 FROM clients c
 LEFT JOIN client_secrets s ON s.client_id = c.id`
 
@@ -57,9 +57,9 @@ ON CONFLICT (id) DO NOTHING`,
 func insertSecrets(ctx context.Context, tx pgx.Tx, clientID string, secrets []storage.ClientSecret) error {
 	for i, sec := range secrets {
 		_, err := tx.Exec(ctx, `
-INSERT INTO client_secrets (client_id, position, hash, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5)`,
-			clientID, i, sec.Hash, sec.CreatedAt, sec.ExpiresAt)
+INSERT INTO client_secrets (client_id, position, id, hash, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6)`,
+			clientID, i, sec.ID, sec.Hash, sec.CreatedAt, sec.ExpiresAt)
 		if err != nil {
 			return fmt.Errorf("insert secret: %w", mapError(err))
 		}
@@ -114,6 +114,7 @@ func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 		var (
 			c         storage.Client
 			position  *int32
+			secretID  *string
 			hash      []byte
 			createdAt *time.Time
 			expiresAt *time.Time
@@ -122,7 +123,7 @@ func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 			&c.ResponseTypes, &c.Scopes, &c.Audience, &c.Public, &c.TokenEndpointAuthMethod,
 			&c.RequirePAR, &c.JWKSURI, &c.JWKS, &c.AccessTokenFormat,
 			&c.IDTokenSignedResponseAlg, &c.Disabled, &c.Metadata, &c.CreatedAt, &c.UpdatedAt,
-			&position, &hash, &createdAt, &expiresAt)
+			&position, &secretID, &hash, &createdAt, &expiresAt)
 		if err != nil {
 			return nil, mapError(err)
 		}
@@ -141,6 +142,7 @@ func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 		if position != nil {
 			last := &out[len(out)-1]
 			last.Secrets = append(last.Secrets, storage.ClientSecret{
+				ID:        *secretID,
 				Hash:      nilIfEmpty(hash),
 				CreatedAt: utc(*createdAt),
 				ExpiresAt: utcPtr(expiresAt),

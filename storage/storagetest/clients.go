@@ -59,6 +59,23 @@ func clientTests() []test {
 			must(t, err)
 			equal(t, got, want)
 		}},
+		{"ok/clients/secret-ids-round-trip", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			c := newClient("sid")
+			c.Secrets[0].ID, c.Secrets[1].ID = "a1b2c3d4e5f6", "0f1e2d3c4b5a"
+			must(t, s.CreateClient(ctx, c))
+			got, err := s.GetClient(ctx, "sid")
+			must(t, err)
+			equal(t, got.Secrets, c.Secrets)
+			later := base.Add(time.Hour)
+			must(t, s.UpdateClient(ctx, "sid", func(c *storage.Client) error {
+				c.Secrets = append(c.Secrets[1:], storage.ClientSecret{ID: "777777777777", Hash: []byte("hash-3"), CreatedAt: later})
+				return nil
+			}))
+			list, err := s.ListClients(ctx)
+			must(t, err)
+			equal(t, list[0].Secrets, []storage.ClientSecret{c.Secrets[1], {ID: "777777777777", Hash: []byte("hash-3"), CreatedAt: later}})
+		}},
 		{"fail/clients/get-missing", func(t *testing.T, s storage.Store) {
 			_, err := s.GetClient(t.Context(), "nope")
 			wantErr(t, err, storage.ErrNotFound)
