@@ -209,11 +209,13 @@ type Users interface {
 // ---------------------------------------------------------------- signing keys
 
 // Key states: next (published, not signing) → active (signing) → retired
-// (published for verification only) → removed.
+// (published for verification only) → removed. A key revoked in an emergency
+// is neither published nor trusted (revoked) until it is removed.
 const (
 	KeyStateNext    = "next"
 	KeyStateActive  = "active"
 	KeyStateRetired = "retired"
+	KeyStateRevoked = "revoked"
 )
 
 // SigningKey is one asymmetric key used to sign ID tokens and JWT access tokens.
@@ -226,6 +228,8 @@ type SigningKey struct {
 	CreatedAt   time.Time
 	ActivatedAt *time.Time
 	RetiredAt   *time.Time
+	PublishedAt *time.Time // first served in the JWKS (nil: CreatedAt)
+	RevokedAt   *time.Time
 }
 
 // Keys stores signing keys.

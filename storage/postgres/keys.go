@@ -16,7 +16,8 @@ import (
 const keysLock int64 = 0x7374726f6e676b79
 
 const selectKeys = `
-SELECT kid, alg, state, public_jwk, private_enc, created_at, activated_at, retired_at
+SELECT kid, alg, state, public_jwk, private_enc, created_at, activated_at, retired_at,
+       published_at, revoked_at
 FROM signing_keys`
 
 // CreateKey inserts k; ErrAlreadyExists if the kid is taken.
@@ -26,10 +27,12 @@ func (s *Store) CreateKey(ctx context.Context, k *storage.SigningKey) error {
 			return fmt.Errorf("lock: %w", mapError(err))
 		}
 		tag, err := tx.Exec(ctx, `
-INSERT INTO signing_keys (kid, alg, state, public_jwk, private_enc, created_at, activated_at, retired_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO signing_keys (kid, alg, state, public_jwk, private_enc, created_at, activated_at, retired_at,
+                          published_at, revoked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (kid) DO NOTHING`,
-			k.KID, k.Alg, k.State, k.PublicJWK, k.PrivateEnc, k.CreatedAt, k.ActivatedAt, k.RetiredAt)
+			k.KID, k.Alg, k.State, k.PublicJWK, k.PrivateEnc, k.CreatedAt, k.ActivatedAt, k.RetiredAt,
+			k.PublishedAt, k.RevokedAt)
 		if err != nil {
 			return mapError(err)
 		}
@@ -63,7 +66,7 @@ func listKeys(ctx context.Context, q querier) ([]storage.SigningKey, error) {
 	for rows.Next() {
 		var k storage.SigningKey
 		err := rows.Scan(&k.KID, &k.Alg, &k.State, &k.PublicJWK, &k.PrivateEnc,
-			&k.CreatedAt, &k.ActivatedAt, &k.RetiredAt)
+			&k.CreatedAt, &k.ActivatedAt, &k.RetiredAt, &k.PublishedAt, &k.RevokedAt)
 		if err != nil {
 			return nil, mapError(err)
 		}
@@ -72,6 +75,8 @@ func listKeys(ctx context.Context, q querier) ([]storage.SigningKey, error) {
 		k.CreatedAt = utc(k.CreatedAt)
 		k.ActivatedAt = utcPtr(k.ActivatedAt)
 		k.RetiredAt = utcPtr(k.RetiredAt)
+		k.PublishedAt = utcPtr(k.PublishedAt)
+		k.RevokedAt = utcPtr(k.RevokedAt)
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
@@ -103,13 +108,16 @@ func (s *Store) UpdateKeys(ctx context.Context, fn func(keys []storage.SigningKe
 		}
 		for _, k := range kept {
 			_, err := tx.Exec(ctx, `
-INSERT INTO signing_keys (kid, alg, state, public_jwk, private_enc, created_at, activated_at, retired_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO signing_keys (kid, alg, state, public_jwk, private_enc, created_at, activated_at, retired_at,
+                          published_at, revoked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (kid) DO UPDATE SET alg = EXCLUDED.alg, state = EXCLUDED.state,
        public_jwk = EXCLUDED.public_jwk, private_enc = EXCLUDED.private_enc,
        created_at = EXCLUDED.created_at, activated_at = EXCLUDED.activated_at,
-       retired_at = EXCLUDED.retired_at`,
-				k.KID, k.Alg, k.State, k.PublicJWK, k.PrivateEnc, k.CreatedAt, k.ActivatedAt, k.RetiredAt)
+       retired_at = EXCLUDED.retired_at, published_at = EXCLUDED.published_at,
+       revoked_at = EXCLUDED.revoked_at`,
+				k.KID, k.Alg, k.State, k.PublicJWK, k.PrivateEnc, k.CreatedAt, k.ActivatedAt, k.RetiredAt,
+				k.PublishedAt, k.RevokedAt)
 			if err != nil {
 				return fmt.Errorf("upsert key %q: %w", k.KID, mapError(err))
 			}

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -113,6 +114,74 @@ func keyTests() []test {
 			must(t, err)
 			if len(got) != n {
 				t.Fatalf("%d keys after %d concurrent appends", len(got), n)
+			}
+		}},
+		{"ok/keys/lifecycle-timestamps-round-trip", func(t *testing.T, s storage.Store) {
+			next := newKey("k-next", storage.KeyStateNext, base)
+			next.PublishedAt = ptr(base.Add(time.Minute))
+			revoked := newKey("k-revoked", storage.KeyStateRetired, base.Add(-time.Hour))
+			revoked.State, revoked.RevokedAt = storage.KeyStateRevoked, ptr(base.Add(3*time.Hour))
+			legacy := newKey("k-legacy", storage.KeyStateActive, base.Add(-2*time.Hour)) // no PublishedAt
+			for _, k := range []*storage.SigningKey{next, revoked, legacy} {
+				must(t, s.CreateKey(t.Context(), k))
+			}
+			got, err := s.ListKeys(t.Context())
+			must(t, err)
+			equal(t, got, []storage.SigningKey{*next, *revoked, *legacy})
+
+			// UpdateKeys writes the new fields too, and can clear them.
+			must(t, s.UpdateKeys(t.Context(), func(keys []storage.SigningKey) ([]storage.SigningKey, error) {
+				keys[0].PublishedAt = nil
+				keys[2].PublishedAt = ptr(base)
+				keys[2].State, keys[2].RevokedAt = storage.KeyStateRevoked, ptr(base.Add(4*time.Hour))
+				return keys, nil
+			}))
+			next.PublishedAt = nil
+			legacy.PublishedAt = ptr(base)
+			legacy.State, legacy.RevokedAt = storage.KeyStateRevoked, ptr(base.Add(4*time.Hour))
+			got, err = s.ListKeys(t.Context())
+			must(t, err)
+			equal(t, got, []storage.SigningKey{*next, *revoked, *legacy})
+		}},
+		{"ok/keys/update-and-audit-share-a-transaction", func(t *testing.T, s storage.Store) {
+			must(t, s.CreateKey(t.Context(), newKey("k1", storage.KeyStateActive, base)))
+			rotate := func(ctx context.Context) error {
+				if err := s.UpdateKeys(ctx, func(keys []storage.SigningKey) ([]storage.SigningKey, error) {
+					keys[0].State, keys[0].RetiredAt = storage.KeyStateRetired, ptr(base.Add(time.Hour))
+					return append(keys, *newKey("k2", storage.KeyStateActive, base.Add(time.Hour))), nil
+				}); err != nil {
+					return err
+				}
+				return s.AppendAudit(ctx, &storage.AuditEvent{Time: base, Actor: "operator:root", Action: "key.rotate",
+					Target: "k2", Outcome: storage.OutcomeSuccess})
+			}
+			// Rolled back: neither the keys nor the event change.
+			err := storage.InTx(t.Context(), s, func(ctx context.Context) error {
+				if err := rotate(ctx); err != nil {
+					return err
+				}
+				return errBoom
+			})
+			wantErr(t, err, errBoom)
+			got, err := s.ListKeys(t.Context())
+			must(t, err)
+			equal(t, got, []storage.SigningKey{*newKey("k1", storage.KeyStateActive, base)})
+			events, err := s.ListAudit(t.Context(), storage.AuditFilter{Action: "key.rotate"})
+			must(t, err)
+			if len(events) != 0 {
+				t.Fatalf("%d audit events after rollback", len(events))
+			}
+			// Committed: both.
+			must(t, storage.InTx(t.Context(), s, rotate))
+			got, err = s.ListKeys(t.Context())
+			must(t, err)
+			if len(got) != 2 || got[0].KID != "k2" || got[1].State != storage.KeyStateRetired {
+				t.Fatalf("keys after commit: %+v", got)
+			}
+			events, err = s.ListAudit(t.Context(), storage.AuditFilter{Action: "key.rotate"})
+			must(t, err)
+			if len(events) != 1 || events[0].Target != "k2" {
+				t.Fatalf("audit events after commit: %+v", events)
 			}
 		}},
 		{"ok/keys/copies", func(t *testing.T, s storage.Store) {
