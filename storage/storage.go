@@ -34,6 +34,7 @@ type Store interface {
 	AuthFlows
 	BrowserSessions
 	Consents
+	Logout
 	Audit
 	Transactor
 	Notifier
