@@ -34,6 +34,7 @@ type Store interface {
 	AuthFlows
 	BrowserSessions
 	Consents
+	MFA
 	Logout
 	Audit
 	Transactor

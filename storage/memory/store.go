@@ -30,6 +30,7 @@ type Store struct {
 	flows     map[string]storage.AuthFlow
 	sessions  map[string]storage.BrowserSession
 	consents  map[consentKey]storage.Consent
+	mfa       mfaState // second factors, pending logins, login throttles (mfa.go)
 	logout    logoutState // session clients and the back-channel logout outbox (logout.go)
 	audit     map[int64]storage.AuditEvent
 	auditSeq  int64
@@ -67,6 +68,7 @@ func New(opts ...Option) *Store {
 		flows:     map[string]storage.AuthFlow{},
 		sessions:  map[string]storage.BrowserSession{},
 		consents:  map[consentKey]storage.Consent{},
+		mfa:       newMFAState(),
 		logout:    newLogoutState(),
 		audit:     map[int64]storage.AuditEvent{},
 		subs:      map[*subscription]struct{}{},
