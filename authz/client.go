@@ -18,6 +18,7 @@ import (
 type Client struct {
 	c    *storage.Client
 	jwks *jose.JSONWebKeySet
+	now  func() time.Time // decides which secrets are live; time.Now when nil
 }
 
 var (
@@ -46,6 +47,9 @@ func (c *Client) Storage() *storage.Client { return c.c }
 // liveSecrets returns the hashes of unexpired secrets, newest first.
 func (c *Client) liveSecrets() [][]byte {
 	now := time.Now()
+	if c.now != nil {
+		now = c.now()
+	}
 	var out [][]byte
 	for i := len(c.c.Secrets) - 1; i >= 0; i-- {
 		s := c.c.Secrets[i]

@@ -59,6 +59,7 @@ func (cc *ClientCache) Get(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.now = cc.now
 	cc.mu.Lock()
 	if cc.gen == gen {
 		cc.entries[id] = clientEntry{client: c, expires: now.Add(cc.ttl)}

@@ -1,0 +1,713 @@
+package authz
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Errors of the client and user administration services. Handlers and the
+// CLI map them (with storage.ErrNotFound and storage.ErrAlreadyExists) to
+// their answers with errors.Is.
+var (
+	// ErrTooManySecrets: the client already holds two live secrets (a
+	// rotation is in its grace period); revoke one first.
+	ErrTooManySecrets = errors.New("the client already has two live secrets; revoke one with revoke-secret first")
+	// ErrNoSecretAuth: the client does not authenticate with a secret
+	// (public or private_key_jwt), so it has none to rotate.
+	ErrNoSecretAuth = errors.New("the client does not authenticate with a client secret")
+	// ErrSecretNotFound: no secret of the client has that id.
+	ErrSecretNotFound = errors.New("secret not found")
+)
+
+// Audit actions written by the administration services.
+const (
+	ActionClientCreate       = "client.create"
+	ActionClientImport       = "client.import"
+	ActionClientUpdate       = "client.update"
+	ActionClientDelete       = "client.delete"
+	ActionClientDisable      = "client.disable"
+	ActionClientEnable       = "client.enable"
+	ActionClientSecretRotate = "client.secret.rotate"
+	ActionClientSecretRevoke = "client.secret.revoke"
+	ActionUserCreate         = "user.create"
+	ActionUserDelete         = "user.delete"
+)
+
+// Defaults of ClientAdminOptions.
+const (
+	DefaultExpiringSoon = 7 * 24 * time.Hour
+	DefaultMaxGrace     = 30 * 24 * time.Hour
+	// MinImportedSecretLength is the shortest plain secret import accepts.
+	MinImportedSecretLength = 32
+)
+
+// Actor is who performs an administrative change, as recorded in the audit
+// trail: a name ("operator:alice", "client:ops-bot", "mtls:CN=ops") and where
+// the change came from.
+type Actor struct {
+	Name      string
+	Source    string // "cli" or "admin-api"
+	IP        string
+	UserAgent string
+}
+
+// event builds the audit event of a successful change by a.
+func (a Actor) event(now time.Time, action, target string, details map[string]string) *storage.AuditEvent {
+	d := map[string]string{}
+	for k, v := range details {
+		d[k] = v
+	}
+	if a.Source != "" {
+		d["source"] = a.Source
+	}
+	name := a.Name
+	if name == "" {
+		name = "anonymous"
+	}
+	return &storage.AuditEvent{
+		Time: now, Actor: name, Action: action, Target: target, Outcome: storage.OutcomeSuccess,
+		SourceIP: a.IP, UserAgent: a.UserAgent, Details: d,
+	}
+}
+
+// AdminStore is what the administration services need: the data they
+// change, the audit trail, and transactions so that both commit together.
+type AdminStore interface {
+	storage.Clients
+	storage.Users
+	storage.Audit
+	storage.Transactor
+}
+
+// ClientAdminOptions configure a ClientAdmin; zero values take defaults.
+type ClientAdminOptions struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// ExpiringSoon flags secrets that end within this window (default 7 days).
+	ExpiringSoon time.Duration
+	// MaxGrace bounds the grace period of a rotation (default 30 days).
+	MaxGrace time.Duration
+	// IDTokenAlgs are the ID token algorithms clients may ask for (default RS256, ES256).
+	IDTokenAlgs []string
+}
+
+// ClientAdmin manages client registrations and their secrets for operators.
+// The CLI (on the database) and the admin API both go through it, so they
+// share one validator. Every change writes its audit event in the same
+// transaction; secrets are generated here, returned once, stored hashed.
+type ClientAdmin struct {
+	store  AdminStore
+	hasher *SecretHasher
+	opts   ClientAdminOptions
+}
+
+// NewClientAdmin returns the service over store. hasher must be keyed like
+// the server's (the same system secret).
+func NewClientAdmin(store AdminStore, hasher *SecretHasher, opts ClientAdminOptions) *ClientAdmin {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ExpiringSoon <= 0 {
+		opts.ExpiringSoon = DefaultExpiringSoon
+	}
+	if opts.MaxGrace <= 0 {
+		opts.MaxGrace = DefaultMaxGrace
+	}
+	if len(opts.IDTokenAlgs) == 0 {
+		opts.IDTokenAlgs = defaultIDTokenAlgs
+	}
+	return &ClientAdmin{store: store, hasher: hasher, opts: opts}
+}
+
+func (a *ClientAdmin) now() time.Time { return a.opts.Now().UTC() }
+
+// SecretInfo describes one client secret without revealing it.
+type SecretInfo struct {
+	ID        string     `json:"id"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// State is "active", "expiring" (ends within the expiring-soon window) or "expired".
+	State string `json:"state"`
+}
+
+// Secret states.
+const (
+	SecretActive   = "active"
+	SecretExpiring = "expiring"
+	SecretExpired  = "expired"
+)
+
+// ClientInfo is a client as listed and shown: its registration, its state
+// and its secrets' metadata, never a secret or a hash.
+type ClientInfo struct {
+	ClientSpec
+	Public  bool         `json:"public"`
+	Secrets []SecretInfo `json:"secrets"`
+	// SecretsExpiringSoon is set when a live secret ends within the
+	// expiring-soon window (a rotation's grace, a planned expiry).
+	SecretsExpiringSoon bool      `json:"secrets_expiring_soon"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+// IssuedSecret is a newly generated (or imported) client secret, shown
+// once: only its hash is stored.
+type IssuedSecret struct {
+	ClientID     string     `json:"client_id"`
+	SecretID     string     `json:"secret_id"`
+	ClientSecret string     `json:"client_secret,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	// PreviousSecretID and PreviousExpiresAt name the secret a rotation
+	// replaced and when its grace ends.
+	PreviousSecretID  string     `json:"previous_secret_id,omitempty"`
+	PreviousExpiresAt *time.Time `json:"previous_expires_at,omitempty"`
+}
+
+func (a *ClientAdmin) info(c *storage.Client) ClientInfo {
+	now := a.now()
+	spec := specFromClient(c)
+	info := ClientInfo{
+		ClientSpec: spec,
+		Public:     c.Public,
+		Secrets:    make([]SecretInfo, 0, len(c.Secrets)),
+		CreatedAt:  c.CreatedAt.UTC(),
+		UpdatedAt:  c.UpdatedAt.UTC(),
+	}
+	for _, s := range c.Secrets {
+		si := SecretInfo{ID: s.ID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt, State: SecretActive}
+		if si.ID == "" {
+			si.ID = secretFingerprint(s.Hash)
+		}
+		switch {
+		case s.ExpiresAt == nil:
+		case !s.ExpiresAt.After(now):
+			si.State = SecretExpired
+		case s.ExpiresAt.Sub(now) <= a.opts.ExpiringSoon:
+			si.State = SecretExpiring
+			info.SecretsExpiringSoon = true
+		}
+		info.Secrets = append(info.Secrets, si)
+	}
+	return info
+}
+
+// secretFingerprint is the non-secret id of a secret: the first 12 hex
+// digits of the SHA-256 of its keyed hash (migration 0007 computes the same).
+func secretFingerprint(hash []byte) string {
+	sum := sha256.Sum256(hash)
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+// newSecret generates a secret and its stored form.
+func (a *ClientAdmin) newSecret(ctx context.Context, now time.Time, expires *time.Time) (string, storage.ClientSecret, error) {
+	plain, err := GenerateSecret()
+	if err != nil {
+		return "", storage.ClientSecret{}, fmt.Errorf("generate client secret: %w", err)
+	}
+	s, err := a.hashSecret(ctx, plain, now, expires)
+	return plain, s, err
+}
+
+func (a *ClientAdmin) hashSecret(ctx context.Context, plain string, now time.Time, expires *time.Time) (storage.ClientSecret, error) {
+	hash, err := a.hasher.Hash(ctx, []byte(plain))
+	if err != nil {
+		return storage.ClientSecret{}, fmt.Errorf("hash client secret: %w", err)
+	}
+	return storage.ClientSecret{ID: secretFingerprint(hash), Hash: hash, CreatedAt: now, ExpiresAt: expires}, nil
+}
+
+// newClientID returns a random client id: 128 bits, base64url.
+func newClientID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate client id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// checkClientID bounds imported client ids: 1–128 printable ASCII
+// characters without space or ':' (Basic authentication splits on it).
+func checkClientID(id string) error {
+	if id == "" || len(id) > 128 {
+		return errors.New("client_id must be 1-128 characters")
+	}
+	for _, r := range id {
+		if r <= 0x20 || r > 0x7e || r == ':' {
+			return fmt.Errorf("client_id %q must be printable ASCII without space or ':'", id)
+		}
+	}
+	return nil
+}
+
+// CreateOptions are the secret options of Create.
+type CreateOptions struct {
+	// SecretExpiresIn, when positive, gives the generated secret an expiry.
+	SecretExpiresIn time.Duration
+}
+
+// Create registers a new client from spec with a generated id. A client
+// authenticating with a secret gets a generated one (256 bits), returned
+// once. The audit event commits with the client.
+func (a *ClientAdmin) Create(ctx context.Context, actor Actor, spec ClientSpec, opts CreateOptions) (*ClientInfo, *IssuedSecret, error) {
+	var p problems
+	if spec.ClientID != "" {
+		p.add("client_id is generated; it may be given only to import")
+	}
+	if spec.ClientSecret != "" {
+		p.add("client_secret is generated; an existing secret may be given only to import")
+	}
+	if spec.Disabled {
+		p.add("disabled: a client is created enabled; disable it afterwards")
+	}
+	if opts.SecretExpiresIn < 0 {
+		p.add("secret expiry must be positive")
+	}
+	c, err := spec.build(a.opts.IDTokenAlgs)
+	if err != nil {
+		var ve *ValidationError
+		errors.As(err, &ve)
+		p = append(p, ve.Problems...)
+	}
+	if err := p.err(); err != nil {
+		return nil, nil, err
+	}
+	if c.ID, err = newClientID(); err != nil {
+		return nil, nil, err
+	}
+	now := a.now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	var issued *IssuedSecret
+	if usesSecret(c.TokenEndpointAuthMethod) {
+		var exp *time.Time
+		if opts.SecretExpiresIn > 0 {
+			exp = ptrTime(now.Add(opts.SecretExpiresIn))
+		}
+		plain, sec, err := a.newSecret(ctx, now, exp)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Secrets = []storage.ClientSecret{sec}
+		issued = &IssuedSecret{ClientID: c.ID, SecretID: sec.ID, ClientSecret: plain, ExpiresAt: exp}
+	}
+	err = storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		if err := a.store.CreateClient(ctx, c); err != nil {
+			return fmt.Errorf("create client: %w", err)
+		}
+		return a.audit(ctx, actor, now, ActionClientCreate, c.ID, map[string]string{"client_name": c.Name})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	info := a.info(c)
+	return &info, issued, nil
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
+
+func (a *ClientAdmin) audit(ctx context.Context, actor Actor, now time.Time, action, target string, details map[string]string) error {
+	if err := a.store.AppendAudit(ctx, actor.event(now, action, target, details)); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// NotFoundError names what was not found for people; it matches
+// storage.ErrNotFound.
+type NotFoundError struct {
+	Kind string // "client", "user"
+	ID   string
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e.Kind, e.ID) }
+
+// Unwrap makes errors.Is(err, storage.ErrNotFound) hold.
+func (e *NotFoundError) Unwrap() error { return storage.ErrNotFound }
+
+// clientNotFound turns storage.ErrNotFound into a NotFoundError naming the client.
+func clientNotFound(id string, err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return &NotFoundError{Kind: "client", ID: id}
+	}
+	return err
+}
+
+// Get returns one client.
+func (a *ClientAdmin) Get(ctx context.Context, id string) (*ClientInfo, error) {
+	c, err := a.store.GetClient(ctx, id)
+	if err != nil {
+		return nil, clientNotFound(id, fmt.Errorf("get client: %w", err))
+	}
+	info := a.info(c)
+	return &info, nil
+}
+
+// List returns every client ordered by id.
+func (a *ClientAdmin) List(ctx context.Context) ([]ClientInfo, error) {
+	clients, err := a.store.ListClients(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	out := make([]ClientInfo, len(clients))
+	for i := range clients {
+		out[i] = a.info(&clients[i])
+	}
+	return out, nil
+}
+
+// Update applies patch, a JSON object of ClientSpec fields (RFC 7396 merge
+// semantics for top-level fields: a field given replaces the stored value),
+// validates the whole result and stores it with its audit event. client_id,
+// client_secret and disabled cannot be patched. A client moved to an
+// authentication method without secrets loses its secrets.
+func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch []byte) (*ClientInfo, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &fields); err != nil || fields == nil {
+		return nil, &ValidationError{Problems: []string{"the update must be a JSON object of client metadata fields"}}
+	}
+	var p problems
+	for _, k := range []string{"client_id", "client_secret", "disabled"} {
+		if _, ok := fields[k]; ok {
+			switch k {
+			case "disabled":
+				p.add("disabled cannot be updated; use disable or enable")
+			default:
+				p.add("%s cannot be updated", k)
+			}
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	changed := make([]string, 0, len(fields))
+	for k := range fields {
+		changed = append(changed, k)
+	}
+	sort.Strings(changed)
+
+	now := a.now()
+	var updated *storage.Client
+	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		var fnErr error
+		err := a.store.UpdateClient(ctx, id, func(c *storage.Client) error {
+			spec := specFromClient(c)
+			if err := decodeStrict(patch, &spec); err != nil {
+				fnErr = &ValidationError{Problems: []string{err.Error()}}
+				return fnErr
+			}
+			next, err := spec.build(a.opts.IDTokenAlgs)
+			if err != nil {
+				fnErr = err
+				return err
+			}
+			next.ID, next.Disabled, next.CreatedAt, next.UpdatedAt = c.ID, c.Disabled, c.CreatedAt, now
+			if usesSecret(next.TokenEndpointAuthMethod) {
+				next.Secrets = c.Secrets
+			}
+			*c = *next
+			updated = next
+			return nil
+		})
+		if fnErr != nil {
+			return fnErr
+		}
+		if err != nil {
+			return clientNotFound(id, err)
+		}
+		return a.audit(ctx, actor, now, ActionClientUpdate, id, map[string]string{"fields": strings.Join(changed, ",")})
+	})
+	if err != nil {
+		return nil, err
+	}
+	info := a.info(updated)
+	return &info, nil
+}
+
+// Delete removes a client and everything issued to it.
+func (a *ClientAdmin) Delete(ctx context.Context, actor Actor, id string) error {
+	now := a.now()
+	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		if err := a.store.DeleteClient(ctx, id); err != nil {
+			return clientNotFound(id, fmt.Errorf("delete client: %w", err))
+		}
+		return a.audit(ctx, actor, now, ActionClientDelete, id, nil)
+	})
+}
+
+// SetDisabled disables or enables a client. A disabled client cannot
+// authenticate, and its tokens stop introspecting as active (ClientCache
+// reports it as not found; every node drops it on the change notification).
+func (a *ClientAdmin) SetDisabled(ctx context.Context, actor Actor, id string, disabled bool) (*ClientInfo, error) {
+	action := ActionClientEnable
+	if disabled {
+		action = ActionClientDisable
+	}
+	return a.change(ctx, actor, id, action, func(c *storage.Client, _ time.Time) (map[string]string, error) {
+		c.Disabled = disabled
+		return nil, nil
+	})
+}
+
+// change runs one read-modify-write of a client with its audit event.
+func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string,
+	fn func(c *storage.Client, now time.Time) (map[string]string, error),
+) (*ClientInfo, error) {
+	now := a.now()
+	var updated storage.Client
+	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		var details map[string]string
+		var fnErr error
+		err := a.store.UpdateClient(ctx, id, func(c *storage.Client) error {
+			d, err := fn(c, now)
+			if err != nil {
+				fnErr = err
+				return err
+			}
+			details = d
+			c.UpdatedAt = now
+			updated = *c
+			return nil
+		})
+		if fnErr != nil {
+			return fnErr // the change's own error, not the store's wrapping of it
+		}
+		if err != nil {
+			return clientNotFound(id, err)
+		}
+		return a.audit(ctx, actor, now, action, id, details)
+	})
+	if err != nil {
+		return nil, err
+	}
+	info := a.info(&updated)
+	return &info, nil
+}
+
+// RotateOptions tune a secret rotation.
+type RotateOptions struct {
+	// Grace is how long the current secret keeps working (0 ends it now).
+	Grace time.Duration
+	// ExpiresIn, when positive, gives the new secret an expiry.
+	ExpiresIn time.Duration
+}
+
+// RotateSecret issues a new secret (returned once) and lets the current one
+// work until the grace period ends: at most two secrets are live at once.
+// Expired secrets are dropped.
+func (a *ClientAdmin) RotateSecret(ctx context.Context, actor Actor, id string, opts RotateOptions) (*IssuedSecret, error) {
+	var p problems
+	if opts.Grace < 0 || opts.Grace > a.opts.MaxGrace {
+		p.add("grace must be between 0 and %s", a.opts.MaxGrace)
+	}
+	if opts.ExpiresIn < 0 {
+		p.add("secret expiry must be positive")
+	} else if opts.ExpiresIn > 0 && opts.ExpiresIn <= opts.Grace {
+		p.add("the new secret must outlive the grace period of the old one")
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	var issued *IssuedSecret
+	_, err := a.change(ctx, actor, id, ActionClientSecretRotate, func(c *storage.Client, now time.Time) (map[string]string, error) {
+		if !usesSecret(c.TokenEndpointAuthMethod) || c.Public {
+			return nil, ErrNoSecretAuth
+		}
+		live := c.Secrets[:0:0]
+		for _, s := range c.Secrets {
+			if s.ExpiresAt == nil || s.ExpiresAt.After(now) {
+				live = append(live, s)
+			}
+		}
+		if len(live) >= 2 {
+			return nil, ErrTooManySecrets
+		}
+		var exp *time.Time
+		if opts.ExpiresIn > 0 {
+			exp = ptrTime(now.Add(opts.ExpiresIn))
+		}
+		plain, sec, err := a.newSecret(ctx, now, exp)
+		if err != nil {
+			return nil, err
+		}
+		issued = &IssuedSecret{ClientID: c.ID, SecretID: sec.ID, ClientSecret: plain, ExpiresAt: exp}
+		details := map[string]string{"secret_id": sec.ID, "grace": opts.Grace.String()}
+		if len(live) == 1 {
+			old := &live[0]
+			end := now.Add(opts.Grace)
+			if old.ExpiresAt == nil || old.ExpiresAt.After(end) {
+				old.ExpiresAt = &end
+			}
+			if old.ID == "" {
+				old.ID = secretFingerprint(old.Hash)
+			}
+			issued.PreviousSecretID, issued.PreviousExpiresAt = old.ID, old.ExpiresAt
+			details["previous_secret_id"] = old.ID
+			details["previous_expires_at"] = old.ExpiresAt.UTC().Format(time.RFC3339)
+			if !old.ExpiresAt.After(now) {
+				live = live[:0] // ended now: drop it
+			}
+		}
+		c.Secrets = append(live, sec)
+		return details, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return issued, nil
+}
+
+// RevokeSecret ends one secret of a client now, named by its id.
+func (a *ClientAdmin) RevokeSecret(ctx context.Context, actor Actor, id, secretID string) (*ClientInfo, error) {
+	return a.change(ctx, actor, id, ActionClientSecretRevoke, func(c *storage.Client, _ time.Time) (map[string]string, error) {
+		i := slices.IndexFunc(c.Secrets, func(s storage.ClientSecret) bool {
+			return s.ID == secretID || (s.ID == "" && secretFingerprint(s.Hash) == secretID)
+		})
+		if i < 0 {
+			return nil, fmt.Errorf("client %q has no secret %q: %w", c.ID, secretID, ErrSecretNotFound)
+		}
+		c.Secrets = slices.Delete(c.Secrets, i, i+1)
+		return map[string]string{"secret_id": secretID}, nil
+	})
+}
+
+// Export returns the registrations of the named clients (all when ids is
+// empty), ordered by id, without secrets: secrets never leave the server,
+// and their hashes are keyed by this environment's system secret.
+func (a *ClientAdmin) Export(ctx context.Context, ids []string) ([]ClientSpec, error) {
+	var out []ClientSpec
+	if len(ids) == 0 {
+		clients, err := a.store.ListClients(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		for i := range clients {
+			out = append(out, specFromClient(&clients[i]))
+		}
+		return out, nil
+	}
+	for _, id := range dedupe(ids) {
+		c, err := a.store.GetClient(ctx, id)
+		if err != nil {
+			return nil, clientNotFound(id, fmt.Errorf("get client: %w", err))
+		}
+		out = append(out, specFromClient(c))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ClientID < out[j].ClientID })
+	return out, nil
+}
+
+// ImportResult is one imported client; Secret is set when a secret was
+// generated for it (shown once).
+type ImportResult struct {
+	ClientID   string        `json:"client_id"`
+	ClientName string        `json:"client_name"`
+	Secret     *IssuedSecret `json:"secret,omitempty"`
+}
+
+// Import registers every spec, all or nothing, in one transaction. Specs
+// keep their client_id (one is generated when absent); a plain client_secret
+// (at least 32 characters) is hashed on the way in; a secret-based client
+// without one gets a generated secret, returned once. Every problem of every
+// spec is reported at once, and nothing is written. progress, when not nil,
+// is called after each client is written.
+func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []ClientSpec, progress func(done, total int)) ([]ImportResult, error) {
+	if len(specs) == 0 {
+		return nil, &ValidationError{Problems: []string{"the import holds no client"}}
+	}
+	now := a.now()
+	var p problems
+	clients := make([]*storage.Client, len(specs))
+	results := make([]ImportResult, len(specs))
+	seen := map[string]int{}
+	for i, spec := range specs {
+		label := fmt.Sprintf("client %d", i+1)
+		if spec.ClientID != "" {
+			label = fmt.Sprintf("client %d (%s)", i+1, spec.ClientID)
+			if err := checkClientID(spec.ClientID); err != nil {
+				p.add("%s: %v", label, err)
+			}
+			if j, dup := seen[spec.ClientID]; dup {
+				p.add("%s: client_id also used by client %d", label, j+1)
+			}
+			seen[spec.ClientID] = i
+		}
+		c, err := spec.build(a.opts.IDTokenAlgs)
+		if err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				for _, msg := range ve.Problems {
+					p.add("%s: %s", label, msg)
+				}
+				continue
+			}
+			return nil, err
+		}
+		if spec.ClientSecret != "" && !usesSecret(c.TokenEndpointAuthMethod) {
+			p.add("%s: client_secret is used only with client_secret_basic or client_secret_post", label)
+		}
+		if spec.ClientSecret != "" && len(spec.ClientSecret) < MinImportedSecretLength {
+			p.add("%s: client_secret must be at least %d characters", label, MinImportedSecretLength)
+		}
+		c.ID = spec.ClientID
+		if c.ID == "" {
+			if c.ID, err = newClientID(); err != nil {
+				return nil, err
+			}
+		}
+		c.CreatedAt, c.UpdatedAt = now, now
+		results[i] = ImportResult{ClientID: c.ID, ClientName: c.Name}
+		if usesSecret(c.TokenEndpointAuthMethod) {
+			var sec storage.ClientSecret
+			if spec.ClientSecret != "" {
+				sec, err = a.hashSecret(ctx, spec.ClientSecret, now, nil)
+			} else {
+				var plain string
+				plain, sec, err = a.newSecret(ctx, now, nil)
+				results[i].Secret = &IssuedSecret{ClientID: c.ID, ClientSecret: plain}
+			}
+			if err != nil {
+				return nil, err
+			}
+			if results[i].Secret != nil {
+				results[i].Secret.SecretID = sec.ID
+			}
+			c.Secrets = []storage.ClientSecret{sec}
+		}
+		clients[i] = c
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		for i, c := range clients {
+			if err := a.store.CreateClient(ctx, c); err != nil {
+				if errors.Is(err, storage.ErrAlreadyExists) {
+					return fmt.Errorf("client %d: client_id %q already exists; nothing was imported: %w", i+1, c.ID, storage.ErrAlreadyExists)
+				}
+				return fmt.Errorf("client %d: create: %w", i+1, err)
+			}
+			if err := a.audit(ctx, actor, now, ActionClientImport, c.ID, map[string]string{"client_name": c.Name}); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(i+1, len(clients))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}

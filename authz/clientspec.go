@@ -1,0 +1,467 @@
+package authz
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Grant types a client may be registered for.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantClientCredentials = "client_credentials"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// Registration limits and supported values.
+var (
+	supportedGrantTypes    = []string{GrantAuthorizationCode, GrantClientCredentials, GrantRefreshToken}
+	supportedAuthMethods   = []string{storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodPrivateKeyJWT, storage.AuthMethodNone}
+	supportedResponseTypes = []string{"code", "code id_token"}
+	supportedTokenFormats  = []string{storage.TokenFormatOpaque, storage.TokenFormatJWT}
+	defaultIDTokenAlgs     = []string{"RS256", "ES256"}
+)
+
+// maxNameLen bounds client names, in characters.
+const maxNameLen = 200
+
+// ClientSpec is a client registration as operators write it: the RFC 7591
+// (and OIDC Dynamic Registration / Back-Channel Logout) metadata names, plus
+// Strongroom's own options. It is the body of the admin API's create and
+// update calls and the unit of `clients import` / `clients export`.
+// Whether the client is public follows from token_endpoint_auth_method
+// "none" (RFC 7591 §2).
+type ClientSpec struct {
+	// ClientID is generated on create; import and export carry it so a client
+	// keeps its id between environments.
+	ClientID string `json:"client_id,omitempty"`
+	// ClientSecret is accepted by import only: an existing plain secret that
+	// is hashed on the way in. It is never returned.
+	ClientSecret string `json:"client_secret,omitempty"`
+
+	ClientName               string          `json:"client_name"`
+	GrantTypes               []string        `json:"grant_types"`
+	ResponseTypes            []string        `json:"response_types,omitempty"`
+	RedirectURIs             []string        `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs   []string        `json:"post_logout_redirect_uris,omitempty"`
+	Scope                    string          `json:"scope,omitempty"`
+	Audience                 []string        `json:"audience,omitempty"`
+	TokenEndpointAuthMethod  string          `json:"token_endpoint_auth_method"`
+	JWKSURI                  string          `json:"jwks_uri,omitempty"`
+	JWKS                     json.RawMessage `json:"jwks,omitempty"`
+	IDTokenSignedResponseAlg string          `json:"id_token_signed_response_alg,omitempty"`
+	// AccessTokenFormat is "opaque" (default) or "jwt" (RFC 9068).
+	AccessTokenFormat string `json:"access_token_format,omitempty"`
+	// RequirePAR makes pushed authorization requests mandatory (RFC 9126 §6).
+	RequirePAR bool `json:"require_pushed_authorization_requests,omitempty"`
+
+	Contacts                         []string `json:"contacts,omitempty"`
+	ClientURI                        string   `json:"client_uri,omitempty"`
+	LogoURI                          string   `json:"logo_uri,omitempty"`
+	PolicyURI                        string   `json:"policy_uri,omitempty"`
+	TosURI                           string   `json:"tos_uri,omitempty"`
+	BackchannelLogoutURI             string   `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required,omitempty"`
+	RequireMFA                       bool     `json:"require_mfa,omitempty"`
+	SkipConsent                      bool     `json:"skip_consent,omitempty"`
+
+	// Disabled is carried by import and export; update uses disable/enable.
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// ValidationError lists every problem of a client registration (or of an
+// import file) at once. Messages name the RFC 7591 fields and never quote a
+// secret or key material.
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// problems collects validation messages.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}
+
+// usesSecret reports whether a client with this auth method authenticates
+// with a client secret.
+func usesSecret(authMethod string) bool {
+	return authMethod == storage.AuthMethodSecretBasic || authMethod == storage.AuthMethodSecretPost
+}
+
+// build validates s and returns the registration it describes, without id,
+// secrets, state or timestamps. idTokenAlgs are the algorithms the server
+// signs ID tokens with.
+func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
+	var p problems
+	public := s.TokenEndpointAuthMethod == storage.AuthMethodNone
+	c := &storage.Client{
+		Public:                   public,
+		TokenEndpointAuthMethod:  s.TokenEndpointAuthMethod,
+		RequirePAR:               s.RequirePAR,
+		JWKSURI:                  s.JWKSURI,
+		AccessTokenFormat:        s.AccessTokenFormat,
+		IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg,
+		Disabled:                 s.Disabled,
+	}
+	if c.AccessTokenFormat == "" {
+		c.AccessTokenFormat = storage.TokenFormatOpaque
+	}
+
+	c.Name = strings.TrimSpace(s.ClientName)
+	switch {
+	case c.Name == "":
+		p.add("client_name must not be empty")
+	case len([]rune(c.Name)) > maxNameLen:
+		p.add("client_name must be at most %d characters", maxNameLen)
+	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
+		p.add("client_name must not contain control characters")
+	}
+
+	// Grant types.
+	c.GrantTypes = dedupe(s.GrantTypes)
+	if len(c.GrantTypes) == 0 {
+		p.add("grant_types: at least one is required (supported: %s)", strings.Join(supportedGrantTypes, ", "))
+	}
+	for _, g := range c.GrantTypes {
+		if !slices.Contains(supportedGrantTypes, g) {
+			p.add("grant_types: unknown grant type %q (supported: %s)", g, strings.Join(supportedGrantTypes, ", "))
+		}
+	}
+	authCode := slices.Contains(c.GrantTypes, GrantAuthorizationCode)
+	if slices.Contains(c.GrantTypes, GrantRefreshToken) && !authCode {
+		p.add("grant_types: refresh_token requires grant type authorization_code (refresh tokens are issued only with authorization codes)")
+	}
+	if public && slices.Contains(c.GrantTypes, GrantClientCredentials) {
+		p.add("grant_types: client_credentials requires a confidential client (RFC 6749 §4.4), not token_endpoint_auth_method none")
+	}
+
+	// Client authentication.
+	if !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod) {
+		p.add("token_endpoint_auth_method: unknown auth method %q (supported: %s)", s.TokenEndpointAuthMethod, strings.Join(supportedAuthMethods, ", "))
+	}
+	if s.TokenEndpointAuthMethod == storage.AuthMethodPrivateKeyJWT {
+		switch {
+		case s.JWKSURI == "" && len(s.JWKS) == 0:
+			p.add("token_endpoint_auth_method: private_key_jwt requires jwks_uri or jwks")
+		case s.JWKSURI != "" && len(s.JWKS) > 0:
+			p.add("jwks_uri and jwks are mutually exclusive (RFC 7591 §2)")
+		}
+	} else if s.JWKSURI != "" || len(s.JWKS) > 0 {
+		p.add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt")
+	}
+	if s.JWKSURI != "" {
+		if err := checkHTTPSURI(s.JWKSURI); err != nil {
+			p.add("jwks_uri %v", err)
+		}
+	}
+	if len(s.JWKS) > 0 {
+		jwks, err := checkJWKS(s.JWKS)
+		if err != nil {
+			p.add("jwks: %v", err)
+		}
+		c.JWKS = jwks
+	}
+
+	// Redirection endpoints (RFC 6749 §3.1.2, RFC 9700 §4.1).
+	c.RedirectURIs = dedupe(s.RedirectURIs)
+	if authCode && len(c.RedirectURIs) == 0 {
+		p.add("redirect_uris: grant type authorization_code requires at least one redirect URI")
+	}
+	if !authCode && len(c.RedirectURIs) > 0 {
+		p.add("redirect_uris are used only with grant type authorization_code")
+	}
+	for _, u := range c.RedirectURIs {
+		if err := CheckRedirectURI(u, public); err != nil {
+			p.add("redirect_uris: %v", err)
+		}
+	}
+	c.PostLogoutRedirectURIs = dedupe(s.PostLogoutRedirectURIs)
+	for _, u := range c.PostLogoutRedirectURIs {
+		if err := CheckRedirectURI(u, public); err != nil {
+			p.add("post_logout_redirect_uris: %v", err)
+		}
+	}
+
+	// Scopes (RFC 6749 §3.3).
+	scopes, err := ParseScope(s.Scope)
+	if err != nil {
+		p.add("scope: %v", err)
+	}
+	c.Scopes = scopes
+
+	// Response types: only for the authorization code flow.
+	if authCode {
+		c.ResponseTypes = dedupe(s.ResponseTypes)
+		if len(c.ResponseTypes) == 0 {
+			c.ResponseTypes = []string{"code"}
+		}
+	} else if len(s.ResponseTypes) > 0 {
+		p.add("response_types are used only with grant type authorization_code")
+	}
+	for _, rt := range c.ResponseTypes {
+		if !slices.Contains(supportedResponseTypes, rt) {
+			p.add("response_types: unknown response type %q (supported: %q, %q)", rt, supportedResponseTypes[0], supportedResponseTypes[1])
+		} else if strings.Contains(rt, "id_token") && !slices.Contains(c.Scopes, "openid") {
+			p.add("response_types: %q requires the openid scope", rt)
+		}
+	}
+
+	c.Audience = dedupe(s.Audience)
+	for _, aud := range c.Audience {
+		if aud == "" || strings.IndexFunc(aud, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			p.add("audience: %q must be non-empty without whitespace", aud)
+		}
+	}
+
+	if !slices.Contains(supportedTokenFormats, c.AccessTokenFormat) {
+		p.add("access_token_format: unknown format %q (supported: %s)", c.AccessTokenFormat, strings.Join(supportedTokenFormats, ", "))
+	}
+	if len(idTokenAlgs) == 0 {
+		idTokenAlgs = defaultIDTokenAlgs
+	}
+	if s.IDTokenSignedResponseAlg != "" && !slices.Contains(idTokenAlgs, s.IDTokenSignedResponseAlg) {
+		p.add("id_token_signed_response_alg: unsupported algorithm %q (supported: %s)", s.IDTokenSignedResponseAlg, strings.Join(idTokenAlgs, ", "))
+	}
+
+	// Registration metadata (RFC 7591 §2, OIDC Back-Channel Logout §2.2).
+	md := storage.ClientMetadata{
+		Contacts:                         dedupe(s.Contacts),
+		ClientURI:                        s.ClientURI,
+		LogoURI:                          s.LogoURI,
+		PolicyURI:                        s.PolicyURI,
+		TosURI:                           s.TosURI,
+		BackchannelLogoutURI:             s.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: s.BackchannelLogoutSessionRequired,
+		RequireMFA:                       s.RequireMFA,
+		SkipConsent:                      s.SkipConsent,
+	}
+	for _, addr := range md.Contacts {
+		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
+			p.add("contacts: %q is not an email address", addr)
+		}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"client_uri", md.ClientURI}, {"logo_uri", md.LogoURI}, {"policy_uri", md.PolicyURI},
+		{"tos_uri", md.TosURI}, {"backchannel_logout_uri", md.BackchannelLogoutURI},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if err := checkHTTPSURI(f.value); err != nil {
+			p.add("%s %v", f.name, err)
+		}
+	}
+	if md.BackchannelLogoutSessionRequired && md.BackchannelLogoutURI == "" {
+		p.add("backchannel_logout_session_required needs backchannel_logout_uri")
+	}
+	c.Metadata = md
+
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// specFromClient is the registration of c as a spec (no secret).
+func specFromClient(c *storage.Client) ClientSpec {
+	s := ClientSpec{
+		ClientID:                         c.ID,
+		ClientName:                       c.Name,
+		GrantTypes:                       slices.Clone(c.GrantTypes),
+		ResponseTypes:                    slices.Clone(c.ResponseTypes),
+		RedirectURIs:                     slices.Clone(c.RedirectURIs),
+		PostLogoutRedirectURIs:           slices.Clone(c.PostLogoutRedirectURIs),
+		Scope:                            strings.Join(c.Scopes, " "),
+		Audience:                         slices.Clone(c.Audience),
+		TokenEndpointAuthMethod:          c.TokenEndpointAuthMethod,
+		JWKSURI:                          c.JWKSURI,
+		IDTokenSignedResponseAlg:         c.IDTokenSignedResponseAlg,
+		AccessTokenFormat:                c.AccessTokenFormat,
+		RequirePAR:                       c.RequirePAR,
+		Contacts:                         slices.Clone(c.Metadata.Contacts),
+		ClientURI:                        c.Metadata.ClientURI,
+		LogoURI:                          c.Metadata.LogoURI,
+		PolicyURI:                        c.Metadata.PolicyURI,
+		TosURI:                           c.Metadata.TosURI,
+		BackchannelLogoutURI:             c.Metadata.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.Metadata.BackchannelLogoutSessionRequired,
+		RequireMFA:                       c.Metadata.RequireMFA,
+		SkipConsent:                      c.Metadata.SkipConsent,
+		Disabled:                         c.Disabled,
+	}
+	if s.TokenEndpointAuthMethod == "" { // registered before the method was recorded
+		s.TokenEndpointAuthMethod = storage.AuthMethodSecretBasic
+		if c.Public {
+			s.TokenEndpointAuthMethod = storage.AuthMethodNone
+		}
+	}
+	if len(c.JWKS) > 0 && json.Valid(c.JWKS) {
+		s.JWKS = json.RawMessage(slices.Clone(c.JWKS))
+	}
+	return s
+}
+
+// CheckRedirectURI enforces exact, safe redirection endpoints: an absolute
+// URL without fragment (RFC 6749 §3.1.2), wildcard or user info, on https;
+// http only for public (native) clients on a loopback host (RFC 8252 §7.3).
+func CheckRedirectURI(raw string, public bool) error {
+	if strings.Contains(raw, "*") {
+		return fmt.Errorf("%q must not contain a wildcard", raw)
+	}
+	if strings.Contains(raw, "#") {
+		return fmt.Errorf("%q must not contain a fragment", raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("%q must be an absolute URL", raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%q must not contain user information", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if !public {
+			return fmt.Errorf("%q must use https (http is allowed only for public clients on a loopback host)", raw)
+		}
+		if !isLoopback(u.Hostname()) {
+			return fmt.Errorf("%q must use https (http is allowed only on 127.0.0.1, [::1] or localhost)", raw)
+		}
+		return nil
+	}
+	return fmt.Errorf("%q must use https", raw)
+}
+
+func isLoopback(host string) bool {
+	return host == "127.0.0.1" || host == "::1" || host == "localhost"
+}
+
+// checkHTTPSURI requires an absolute https URL without fragment or user info.
+func checkHTTPSURI(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		return fmt.Errorf("%q must be an absolute URL", raw)
+	case u.Scheme != "https":
+		return fmt.Errorf("%q must use https", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%q must not contain a fragment", raw)
+	case u.User != nil:
+		return fmt.Errorf("%q must not contain user information", raw)
+	}
+	return nil
+}
+
+// checkJWKS requires a JWK Set (RFC 7517 §5) of valid public signing keys
+// with distinct key ids and returns it re-encoded. Errors never quote the
+// content: it might hold a private key by mistake.
+func checkJWKS(data []byte) ([]byte, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, errors.New("not a JWK Set")
+	}
+	if len(set.Keys) == 0 {
+		return nil, errors.New(`not a JWK Set with keys (expected {"keys": [...]})`)
+	}
+	kids := map[string]bool{}
+	for i, k := range set.Keys {
+		switch {
+		case !k.IsPublic():
+			return nil, fmt.Errorf("key %d is a private or symmetric key; register public keys only", i+1)
+		case !k.Valid():
+			return nil, fmt.Errorf("key %d is not a valid key", i+1)
+		case k.Use != "" && k.Use != "sig":
+			return nil, fmt.Errorf("key %d has use %q; client authentication needs signing keys", i+1, k.Use)
+		case k.KeyID != "" && kids[k.KeyID]:
+			return nil, fmt.Errorf("key id %q appears twice", k.KeyID)
+		}
+		kids[k.KeyID] = true
+	}
+	out, err := json.Marshal(set)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return out, nil
+}
+
+// ParseScope splits a space-delimited scope string and checks each token
+// against RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+func ParseScope(scope string) ([]string, error) {
+	var tokens []string
+	for _, tok := range strings.Split(scope, " ") {
+		if tok == "" {
+			continue
+		}
+		for _, r := range tok {
+			if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
+				return nil, fmt.Errorf("%q is not a valid scope token (RFC 6749 §3.3: printable ASCII except space, '\"' and '\\')", tok)
+			}
+		}
+		tokens = append(tokens, tok)
+	}
+	return dedupe(tokens), nil
+}
+
+// dedupe returns values without repeats, in first-seen order; nil for none.
+func dedupe(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// DecodeClientSpecs reads one spec or a list of specs from JSON. Unknown
+// fields are refused (a typo must not silently drop a setting).
+func DecodeClientSpecs(data []byte) ([]ClientSpec, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, errors.New("empty document")
+	}
+	if data[0] == '{' {
+		var s ClientSpec
+		if err := decodeStrict(data, &s); err != nil {
+			return nil, err
+		}
+		return []ClientSpec{s}, nil
+	}
+	var specs []ClientSpec
+	if err := decodeStrict(data, &specs); err != nil {
+		return nil, err
+	}
+	return specs, nil
+}
+
+// decodeStrict decodes exactly one JSON value into v, refusing unknown fields.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return errors.New("invalid JSON: data after the document")
+	}
+	return nil
+}
