@@ -9,6 +9,20 @@
 // verification until every token it signed has expired). A rotation moves
 // each key one step; see storage.KeyStateNext and friends.
 //
+// Manager.Rotate activates the next key only once it has been published for
+// the JWKS cache lifetime plus PropagationDelay (Policy.PublishLead), so that
+// every relying party has it cached before it signs; Force skips the wait in
+// an emergency. Retired and revoked keys are removed once every token they
+// signed has expired (Policy.RemoveAt). Manager.Revoke withdraws a
+// compromised key at once: it leaves the JWKS, tokens it signed stop
+// verifying, and the next key takes over if it was active. Manager.Rewrap
+// re-encrypts every private key under a new KEK. Each change is read, checked
+// and written inside one storage.Keys.UpdateKeys call (an advisory lock on
+// PostgreSQL) together with its audit event, after generating any new key
+// outside it, so that concurrent rotations on several nodes make exactly one
+// change (the others get ErrAlreadyRotated). AutoRotate runs scheduled
+// rotation on every node on that basis.
+//
 // # Encryption at rest
 //
 // The private part of every key is serialized as PKCS#8 DER and encrypted

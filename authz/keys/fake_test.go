@@ -112,6 +112,14 @@ func cloneKey(k storage.SigningKey) storage.SigningKey {
 		t := *k.RetiredAt
 		k.RetiredAt = &t
 	}
+	if k.PublishedAt != nil {
+		t := *k.PublishedAt
+		k.PublishedAt = &t
+	}
+	if k.RevokedAt != nil {
+		t := *k.RevokedAt
+		k.RevokedAt = &t
+	}
 	return k
 }
 

@@ -23,9 +23,10 @@ import (
 )
 
 // DefaultReloadInterval is the fallback reload period Watch uses when it is
-// given none: notifications normally deliver changes within seconds, the
-// interval only bounds how stale a node can get if one is lost.
-const DefaultReloadInterval = time.Minute
+// given none: notifications deliver changes within about a second (the
+// PropagationDelay path), the interval only bounds how stale a node can get
+// if one is lost.
+const DefaultReloadInterval = 30 * time.Second
 
 // ErrNoActiveKey reports that no active key can sign with the requested
 // algorithm (EnsureActive or Reload has not run, or the algorithm is not
@@ -49,6 +50,8 @@ type Manager struct {
 	aead   cipher.AEAD
 	logger *slog.Logger
 	now    func() time.Time
+	audit  AuditTrail // nil: lifecycle operations refuse (ErrNoAuditTrail)
+	policy Policy
 
 	snap atomic.Pointer[snapshot]
 	// reloadMu orders reloads so that a slow one cannot overwrite the
@@ -92,6 +95,7 @@ func NewManager(store storage.Keys, kek []byte, opts ...Option) (*Manager, error
 		aead:   aead,
 		logger: slog.New(slog.DiscardHandler),
 		now:    time.Now,
+		policy: Policy{}.withDefaults(),
 	}
 	for _, opt := range opts {
 		opt(m)
@@ -140,7 +144,7 @@ func (m *Manager) EnsureActive(ctx context.Context, algs ...string) error {
 			return err
 		}
 		k.State = storage.KeyStateActive
-		k.ActivatedAt = &now
+		k.ActivatedAt, k.PublishedAt = &now, &now
 		fresh[alg] = *k
 	}
 
@@ -192,7 +196,8 @@ func activeAlgs(keys []storage.SigningKey) map[string]bool {
 
 // Reload reads every key from storage and swaps in a new snapshot: the
 // active key of each algorithm decrypted for signing, the public keys of all
-// next, active and retired keys for verification and the JWKS. On error the
+// next, active and retired keys for verification and the JWKS. Revoked keys
+// are left out of both: tokens they signed no longer verify. On error the
 // previous snapshot stays in place. A key that does not decrypt (wrong KEK)
 // fails the reload with an error naming its kid and wrapping ErrDecrypt.
 func (m *Manager) Reload(ctx context.Context) error {
@@ -361,6 +366,9 @@ func (m *Manager) buildSnapshot(ctx context.Context, rows []storage.SigningKey) 
 	var pubs []published
 	for i := range rows {
 		row := &rows[i]
+		if row.State == storage.KeyStateRevoked {
+			continue // neither published nor trusted
+		}
 		rank, ok := stateRank[row.State]
 		if !ok {
 			m.logger.WarnContext(ctx, "signing key in unknown state ignored", "kid", row.KID, "state", row.State)
