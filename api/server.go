@@ -73,6 +73,7 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 	e.POST(authz.PathLogin, page(http.HandlerFunc(pages.Login)))
 	e.GET(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
 	e.POST(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
+	s.mountLogout(e)
 	e.GET("/static/*", page(pages.Static()))
 	return s, nil
 }

@@ -38,6 +38,10 @@ type Config struct {
 	LoginFlowLifespan      time.Duration // how long a pending login/consent may take; default 10 min
 	BrowserSessionLifespan time.Duration // absolute lifetime of a login session; default 12 h
 
+	// BrowserSessionIdleTimeout ends a login session unused this long (default
+	// 30 min); BrowserSessionLifespan bounds it however active it is.
+	BrowserSessionIdleTimeout time.Duration
+
 	// RefreshRotationGrace is how long after its rotation a refresh token
 	// presented again is answered invalid_grant without revoking the grant.
 	RefreshRotationGrace time.Duration // default 10 s
@@ -75,6 +79,7 @@ func (c *Config) ApplyDefaults() {
 	def(&c.PARLifespan, 60*time.Second)
 	def(&c.LoginFlowLifespan, 10*time.Minute)
 	def(&c.BrowserSessionLifespan, 12*time.Hour)
+	def(&c.BrowserSessionIdleTimeout, 30*time.Minute)
 	def(&c.ClientAssertionMaxLifetime, 5*time.Minute)
 	def(&c.RefreshRotationGrace, 10*time.Second)
 	def(&c.ClientCacheTTL, 30*time.Second)
@@ -107,6 +112,7 @@ func (c *Config) Validate() error {
 		"PAR lifespan":                c.PARLifespan,
 		"login flow lifespan":         c.LoginFlowLifespan,
 		"browser session lifespan":    c.BrowserSessionLifespan,
+		"session idle timeout":        c.BrowserSessionIdleTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))

@@ -45,6 +45,12 @@ func (p *Provider) Discovery() map[string]any {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 		"authorization_response_iss_parameter_supported": true,
+		// OIDC RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (authz/logout.go, authz/backchannel.go)
+		"end_session_endpoint":                  c.URL(PathLogout),
+		"backchannel_logout_supported":          true,
+		"backchannel_logout_session_supported":  true,
+		"frontchannel_logout_supported":         false,
+		"frontchannel_logout_session_supported": false,
 	}
 }
 

@@ -114,6 +114,9 @@ func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, sc
 	if forced {
 		return true, nil
 	}
+	if firstParty, err := p.firstParty(ctx, clientID); err != nil || firstParty {
+		return false, err
+	}
 	c, err := p.Store.GetConsent(ctx, userID, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return true, nil
@@ -145,6 +148,9 @@ func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, 
 		Form:      []byte(form.Encode()),
 		CreatedAt: now,
 		ExpiresAt: now.Add(p.Config.LoginFlowLifespan),
+	}
+	if bs != nil {
+		f.SessionID = bs.ID // replaced by the session of a new login (replaceSession)
 	}
 	if bs != nil && ar.GetRequestForm().Get("prompt") != "login" {
 		f.Subject, f.SessionID = bs.UserID, bs.ID
@@ -197,9 +203,13 @@ func (p *Provider) CompleteLogin(ctx context.Context, f *storage.AuthFlow, user 
 		ID: hashID(cookie), UserID: user.ID, AuthTime: now, AMR: amr,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.Config.BrowserSessionLifespan),
 	}
+	prev := f.SessionID
 	err = storage.InTx(ctx, p.Store, func(ctx context.Context) error {
 		if err := p.Store.CreateBrowserSession(ctx, bs); err != nil {
 			return fmt.Errorf("create browser session: %w", err)
+		}
+		if err := p.replaceSession(ctx, prev, bs); err != nil {
+			return err
 		}
 		f.Subject, f.SessionID, f.AuthTime = user.ID, bs.ID, &now
 		if err := p.Store.UpdateAuthFlow(ctx, f); err != nil {
@@ -225,7 +235,7 @@ func (p *Provider) BrowserSession(ctx context.Context, cookie string) (*storage.
 	if err != nil {
 		return nil, fmt.Errorf("get browser session: %w", err)
 	}
-	return bs, nil
+	return p.liveSession(ctx, bs)
 }
 
 // SaveConsent remembers that the flow's user granted the flow's scopes.
@@ -288,6 +298,10 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 		ar.GrantAudience(a)
 	}
 	client, _ := ar.GetClient().(*Client)
+	if err := p.recordSessionClient(ctx, bs, client.GetID()); err != nil {
+		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
+		return nil
+	}
 	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
 	resp, err := p.OAuth2.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {

@@ -39,6 +39,8 @@ type Config struct {
 	Product string
 	// KeyReloadInterval is the fallback reload period of signing keys.
 	KeyReloadInterval time.Duration
+	// Backchannel tunes the back-channel logout worker (zero fields: defaults).
+	Backchannel authz.BackchannelConfig
 }
 
 // Server is a composed, runnable Strongroom.
@@ -122,6 +124,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		interval = keys.DefaultReloadInterval
 	}
 	go s.Keys.Watch(bg, s.Store, interval)
+	logoutDone := make(chan struct{})
+	go func() { defer close(logoutDone); s.Provider.RunBackchannelLogout(bg, s.cfg.Backchannel) }()
+	defer func() { cancel(); <-logoutDone }() // the worker stops before the store closes
 
 	srv := &http.Server{
 		Handler:           s.Handler,

@@ -39,13 +39,22 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 	for _, s := range authz.FlowScopes(f) {
 		scopes = append(scopes, scopeText(s))
 	}
-	name := client.Storage().Name
+	sc := client.Storage()
+	name := sc.Name
 	if name == "" {
 		name = client.GetID()
 	}
+	// The client's logo, when registered on https, is shown (and allowed by
+	// the CSP); the answer redirects to the client, so its redirect origins
+	// are allowed form targets.
+	logo := ""
+	if strings.HasPrefix(sc.Metadata.LogoURI, "https://") && len(origins(sc.Metadata.LogoURI)) == 1 {
+		logo = sc.Metadata.LogoURI
+	}
 	pg.render(w, http.StatusOK, "consent", map[string]any{
-		"Title": "Allow access", "ClientName": name, "Scopes": scopes,
+		"Title": "Allow access", "ClientName": name, "Scopes": scopes, "LogoURI": logo,
 		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge),
+		"CSP": pageCSP(origins(logo), origins(sc.RedirectURIs...)),
 	})
 }
 

@@ -48,7 +48,7 @@ func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
 		opts.MaxFormBytes = 16 << 10
 	}
 	pg := &Pages{p: p, opts: opts, log: log, tpl: map[string]*template.Template{}}
-	for _, name := range []string{"login", "consent", "error"} {
+	for _, name := range []string{"login", "consent", "error", "logout", "logged_out"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
@@ -127,6 +127,9 @@ func (pg *Pages) render(w http.ResponseWriter, status int, name string, data map
 		return
 	}
 	headers(w)
+	if csp, ok := data["CSP"].(string); ok {
+		w.Header().Set("Content-Security-Policy", csp) // a page's extra sources (pageCSP)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

@@ -30,7 +30,7 @@ type Store struct {
 	flows     map[string]storage.AuthFlow
 	sessions  map[string]storage.BrowserSession
 	consents  map[consentKey]storage.Consent
-	mfa       mfaState // second factors, pending logins, login throttles (mfa.go)
+	mfa       mfaState    // second factors, pending logins, login throttles (mfa.go)
 	logout    logoutState // session clients and the back-channel logout outbox (logout.go)
 	audit     map[int64]storage.AuditEvent
 	auditSeq  int64

@@ -1,0 +1,233 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Logout paths.
+const (
+	// PathLogout is the end_session_endpoint (OIDC RP-Initiated Logout 1.0 §2), GET and POST.
+	PathLogout = "/oauth2/logout"
+	// PathLogoutConfirm receives the logout confirmation form.
+	PathLogoutConfirm = "/logout"
+)
+
+// Caps on logout parameters: anything longer is refused before any work.
+const (
+	maxIDTokenHintLen = 8 << 10
+	maxLogoutParamLen = 2 << 10
+)
+
+// LogoutRequest holds the parameters of an RP-Initiated Logout request
+// (OIDC RP-Initiated Logout 1.0 §2). logout_hint and ui_locales are optional
+// hints the server does not use.
+type LogoutRequest struct {
+	IDTokenHint           string
+	ClientID              string
+	PostLogoutRedirectURI string
+	State                 string
+}
+
+// LogoutError is a logout request the end-session endpoint refuses. It is
+// shown to the user on an error page and never redirected: the redirect
+// target cannot be trusted (§3), and nothing is changed.
+type LogoutError struct{ Description string }
+
+// Error implements error.
+func (e *LogoutError) Error() string { return "invalid logout request: " + e.Description }
+
+func logoutErr(desc string) error { return &LogoutError{Description: desc} }
+
+// LogoutPlan is what the end-session endpoint does with a valid request.
+type LogoutPlan struct {
+	// Client is the relying party named by client_id or by the hint's aud;
+	// nil when none is named (or it no longer exists).
+	Client *Client
+	// RedirectURI is the post_logout_redirect_uri, exactly one the client
+	// registered; empty means "show the logged-out page".
+	RedirectURI string
+	// State is echoed to RedirectURI (§3).
+	State string
+	// Session is the browser session to end; nil when the browser has none.
+	Session *storage.BrowserSession
+	// Confirm is set when the request cannot be tied to the session's user:
+	// no id_token_hint, or one issued for another user or another session.
+	// The user must then confirm, with a CSRF-protected POST (§2: "the OP MUST
+	// ask the End-User" in that case), so that a third-party page cannot log
+	// the user out.
+	Confirm bool
+}
+
+// ClientName is the relying party's display name, or "" when none is known.
+func (lp *LogoutPlan) ClientName() string {
+	if lp.Client == nil {
+		return ""
+	}
+	if n := lp.Client.Storage().Name; n != "" {
+		return n
+	}
+	return lp.Client.GetID()
+}
+
+// RedirectURL is where the browser goes once the request is answered: the
+// registered post_logout_redirect_uri with state added, or "" for the
+// logged-out page.
+func (lp *LogoutPlan) RedirectURL() string {
+	if lp.RedirectURI == "" {
+		return ""
+	}
+	u, err := url.Parse(lp.RedirectURI)
+	if err != nil {
+		return "" // registered URIs parse (clients create checks them)
+	}
+	if lp.State != "" {
+		q := u.Query()
+		q.Set("state", lp.State)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// PlanLogout validates an RP-Initiated Logout request against the browser's
+// session bs (nil when it has none). It changes nothing; call Logout to act.
+//
+//   - id_token_hint must be an ID token this server signed (checked with its
+//     published keys); an expired one is accepted (§2: the RP may well send
+//     one), one with a bad signature, a foreign issuer or another token type
+//     is refused.
+//   - client_id, when given with a hint, must be one of the hint's audiences.
+//   - post_logout_redirect_uri must exactly match one the client registered,
+//     and needs the client to be known (client_id or the hint's aud); if not,
+//     the request is refused with a page, never redirected.
+func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, bs *storage.BrowserSession) (*LogoutPlan, error) {
+	switch {
+	case len(req.IDTokenHint) > maxIDTokenHintLen:
+		return nil, logoutErr("The id_token_hint is too long.")
+	case len(req.ClientID) > maxLogoutParamLen, len(req.PostLogoutRedirectURI) > maxLogoutParamLen, len(req.State) > maxLogoutParamLen:
+		return nil, logoutErr("A logout parameter is too long.")
+	}
+	plan := &LogoutPlan{State: req.State, Session: bs}
+	var hint *idTokenHint
+	if req.IDTokenHint != "" {
+		h, err := p.parseIDTokenHint(ctx, req.IDTokenHint)
+		if err != nil {
+			return nil, err
+		}
+		hint = h
+	}
+	clientID, fromHint := req.ClientID, false
+	if hint != nil {
+		switch {
+		case clientID != "" && !slices.Contains(hint.aud, clientID):
+			return nil, logoutErr("The id_token_hint was not issued to this client_id.")
+		case clientID == "" && len(hint.aud) == 1:
+			clientID, fromHint = hint.aud[0], true
+		case clientID == "" && hint.azp != "":
+			clientID, fromHint = hint.azp, true
+		}
+	}
+	if clientID != "" {
+		c, err := p.Clients.Get(ctx, clientID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound) && fromHint:
+			// the client that received the ID token is gone: log out without redirect
+		case errors.Is(err, storage.ErrNotFound):
+			return nil, logoutErr("The client_id is unknown.")
+		case err != nil:
+			return nil, fmt.Errorf("get logout client: %w", err)
+		default:
+			plan.Client = c
+		}
+	}
+	if req.PostLogoutRedirectURI != "" {
+		if plan.Client == nil {
+			return nil, logoutErr("A post_logout_redirect_uri needs a client_id or an id_token_hint that names the client.")
+		}
+		if !slices.Contains(plan.Client.Storage().PostLogoutRedirectURIs, req.PostLogoutRedirectURI) {
+			return nil, logoutErr("The post_logout_redirect_uri is not registered for this client.")
+		}
+		plan.RedirectURI = req.PostLogoutRedirectURI
+	}
+	if bs != nil {
+		plan.Confirm = hint == nil || hint.sub != bs.UserID || hint.sid != "" && hint.sid != p.SessionSID(bs.ID)
+	}
+	return plan, nil
+}
+
+// Logout ends the plan's browser session, if any: it is deleted and its
+// clients' back-channel logout tokens are queued. A session that already
+// ended is not an error.
+func (p *Provider) Logout(ctx context.Context, plan *LogoutPlan) error {
+	if plan.Session == nil {
+		return nil
+	}
+	bs := plan.Session
+	err := p.SessionManager().EndSession(ctx, bs.UserID, bs.ID, UserActor(bs.UserID), "logout")
+	if err != nil && !errors.Is(err, ErrSessionNotFound) {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// LogoutCSRFToken binds the logout confirmation form to the browser (its
+// CSRF cookie) and to the session it ends.
+func (p *Provider) LogoutCSRFToken(csrfCookie string, bs *storage.BrowserSession) string {
+	return p.CSRFToken(csrfCookie, "logout:"+bs.ID)
+}
+
+// CheckLogoutCSRF verifies a logout confirmation's CSRF token in constant time.
+func (p *Provider) CheckLogoutCSRF(csrfCookie string, bs *storage.BrowserSession, token string) bool {
+	return p.CheckCSRF(csrfCookie, "logout:"+bs.ID, token)
+}
+
+// idTokenHint is what PlanLogout reads from a verified id_token_hint.
+type idTokenHint struct {
+	sub, sid, azp string
+	aud           []string
+}
+
+// parseIDTokenHint verifies the hint's signature with the server's
+// published keys and its issuer; expiry is ignored. Errors never quote the token.
+func (p *Provider) parseIDTokenHint(ctx context.Context, raw string) (*idTokenHint, error) {
+	invalid := logoutErr("The id_token_hint is not a valid ID token issued by this server.")
+	tok, err := p.Keys.Signer(p.Config.IDTokenAlgs[0]).Decode(ctx, raw)
+	if err != nil {
+		var ve *jwt.ValidationError
+		if !errors.As(err, &ve) || ve.Errors&^jwt.ValidationErrorExpired != 0 || tok == nil {
+			return nil, invalid
+		}
+	}
+	if typ, ok := tok.Header["typ"]; ok && typ != "JWT" {
+		return nil, invalid // an access token (at+jwt) or a logout token is not an ID token
+	}
+	claims := tok.Claims
+	if iss, _ := claims["iss"].(string); iss != p.Config.Issuer {
+		return nil, invalid
+	}
+	h := &idTokenHint{}
+	h.sub, _ = claims["sub"].(string)
+	h.sid, _ = claims["sid"].(string)
+	h.azp, _ = claims["azp"].(string)
+	switch aud := claims["aud"].(type) {
+	case string:
+		h.aud = []string{aud}
+	case []any:
+		for _, a := range aud {
+			if s, ok := a.(string); ok {
+				h.aud = append(h.aud, s)
+			}
+		}
+	}
+	if h.sub == "" || len(h.aud) == 0 {
+		return nil, invalid
+	}
+	return h, nil
+}

@@ -1,0 +1,316 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Errors of session and grant management.
+var (
+	// ErrSessionNotFound: no such live browser session (for that user).
+	ErrSessionNotFound = errors.New("no such session")
+	// ErrGrantNotFound: the user has neither consented to the client nor
+	// holds tokens from it.
+	ErrGrantNotFound = errors.New("no such grant")
+)
+
+// ActorOperator is the audit actor of changes made with the CLI.
+const ActorOperator = "operator:cli"
+
+// ActorSystem is the audit actor of changes the server makes by itself
+// (an idle session ending).
+const ActorSystem = "system"
+
+// UserActor is the audit actor of an end user's own action.
+func UserActor(userID string) string { return "user:" + userID }
+
+// SessionManager ends browser sessions and revokes grants, for end users
+// (logout) and for operators (`strongroom users sessions|grants`). It needs
+// no signing key: ending a session only queues back-channel logout
+// deliveries (OIDC Back-Channel Logout 1.0), in the transaction that deletes
+// the session, and the server's worker signs and sends them.
+type SessionManager struct {
+	Store storage.Store
+	Now   func() time.Time
+}
+
+// SessionManager returns the provider's session manager.
+func (p *Provider) SessionManager() *SessionManager {
+	return &SessionManager{Store: p.Store, Now: p.now}
+}
+
+// SessionInfo is a live browser session with the clients it logged in to.
+type SessionInfo struct {
+	storage.BrowserSession
+	Clients []string
+}
+
+// ListSessions returns the user's live sessions, newest first.
+func (m *SessionManager) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	sessions, err := m.Store.ListBrowserSessions(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	out := make([]SessionInfo, 0, len(sessions))
+	for _, bs := range sessions {
+		clients, err := m.Store.ListSessionClients(ctx, bs.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list session clients: %w", err)
+		}
+		out = append(out, SessionInfo{BrowserSession: bs, Clients: clients})
+	}
+	return out, nil
+}
+
+// EndSession ends the user's session sessionID: the session is deleted and
+// every client it logged in to that registered a back-channel logout URI gets
+// a logout token queued, atomically. ErrSessionNotFound when the user has no
+// such live session. actor and reason go to the audit trail.
+func (m *SessionManager) EndSession(ctx context.Context, userID, sessionID, actor, reason string) error {
+	return storage.InTx(ctx, m.Store, func(ctx context.Context) error {
+		return m.endSession(ctx, userID, sessionID, actor, reason)
+	})
+}
+
+// EndUserSessions ends every live session of the user and reports how many.
+func (m *SessionManager) EndUserSessions(ctx context.Context, userID, actor, reason string) (int, error) {
+	n := 0
+	err := storage.InTx(ctx, m.Store, func(ctx context.Context) error {
+		sessions, err := m.Store.ListBrowserSessions(ctx, userID)
+		if err != nil {
+			return fmt.Errorf("list sessions: %w", err)
+		}
+		for _, bs := range sessions {
+			if err := m.endSession(ctx, userID, bs.ID, actor, reason); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// endSession runs in the caller's transaction.
+func (m *SessionManager) endSession(ctx context.Context, userID, sessionID, actor, reason string) error {
+	bs, err := m.Store.GetBrowserSession(ctx, sessionID)
+	if errors.Is(err, storage.ErrNotFound) || err == nil && bs.UserID != userID {
+		return ErrSessionNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("get session: %w", err)
+	}
+	clients, err := m.Store.ListSessionClients(ctx, sessionID)
+	if err != nil {
+		return fmt.Errorf("list session clients: %w", err)
+	}
+	if err := m.Store.DeleteBrowserSession(ctx, sessionID); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrSessionNotFound
+		}
+		return fmt.Errorf("delete session: %w", err)
+	}
+	queued, err := m.queueLogout(ctx, userID, sessionID, clients)
+	if err != nil {
+		return err
+	}
+	return m.audit(ctx, &storage.AuditEvent{
+		Actor: actor, Action: "session.end", Target: userID, Outcome: storage.OutcomeSuccess,
+		Details: map[string]string{
+			"reason": reason, "session": shortID(sessionID),
+			"clients": strings.Join(clients, " "), "backchannel_queued": strconv.Itoa(queued),
+		},
+	})
+}
+
+// queueLogout queues a back-channel logout delivery to each client that
+// registered a back-channel logout URI and reports how many it queued.
+func (m *SessionManager) queueLogout(ctx context.Context, userID, sessionID string, clientIDs []string) (int, error) {
+	now := m.Now().UTC()
+	n := 0
+	for _, id := range clientIDs {
+		c, err := m.Store.GetClient(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("get client: %w", err)
+		}
+		if c.Metadata.BackchannelLogoutURI == "" {
+			continue
+		}
+		d := &storage.LogoutDelivery{ClientID: id, Subject: userID, SessionID: sessionID, NextAttemptAt: now, CreatedAt: now}
+		if err := m.Store.EnqueueLogoutDelivery(ctx, d); err != nil {
+			return 0, fmt.Errorf("queue back-channel logout: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// ListGrants returns the user's remembered consents, ordered by client id.
+func (m *SessionManager) ListGrants(ctx context.Context, userID string) ([]storage.Consent, error) {
+	grants, err := m.Store.ListConsents(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	return grants, nil
+}
+
+// RevokeGrant forgets the user's consent to the client and revokes every
+// authorization code, access token and refresh token the client holds for
+// the user, atomically; it reports how many tokens it revoked. The next
+// authorization request asks for consent again. ErrGrantNotFound when there
+// was neither a consent nor an active token.
+func (m *SessionManager) RevokeGrant(ctx context.Context, userID, clientID, actor string) (int64, error) {
+	var n int64
+	err := storage.InTx(ctx, m.Store, func(ctx context.Context) error {
+		err := m.Store.DeleteConsent(ctx, userID, clientID)
+		hadConsent := err == nil
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("delete consent: %w", err)
+		}
+		if n, err = m.Store.RevokeRequestsBySubjectClient(ctx, userID, clientID); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		if !hadConsent && n == 0 {
+			return ErrGrantNotFound
+		}
+		return m.audit(ctx, &storage.AuditEvent{
+			Actor: actor, Action: "grant.revoke", Target: userID, Outcome: storage.OutcomeSuccess,
+			Details: map[string]string{"client_id": clientID, "tokens_revoked": strconv.FormatInt(n, 10)},
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func (m *SessionManager) audit(ctx context.Context, e *storage.AuditEvent) error {
+	e.Time = m.Now().UTC()
+	if err := m.Store.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// shortID is a prefix of a stored session id for logs and audit details:
+// enough to tell sessions apart, and the stored id is only a hash anyway.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// ---------------------------------------------------------------- provider side
+
+// liveSession applies the idle timeout (Config.BrowserSessionIdleTimeout) and
+// the absolute one (ExpiresAt, from Config.BrowserSessionLifespan) to a
+// stored session. A session idle too long is ended (its clients are told
+// through back-channel logout); an active one has its last use recorded,
+// at most every touchInterval so that browsing does not write on every request.
+func (p *Provider) liveSession(ctx context.Context, bs *storage.BrowserSession) (*storage.BrowserSession, error) {
+	now := p.now()
+	if !now.Before(bs.ExpiresAt) {
+		return nil, nil
+	}
+	idle, limit := now.Sub(bs.LastSeenAt), p.Config.BrowserSessionIdleTimeout
+	if limit <= 0 {
+		return bs, nil // not configured (ApplyDefaults sets 30 min)
+	}
+	if idle > limit {
+		err := p.SessionManager().EndSession(ctx, bs.UserID, bs.ID, ActorSystem, "idle timeout")
+		if err != nil && !errors.Is(err, ErrSessionNotFound) {
+			return nil, fmt.Errorf("end idle session: %w", err)
+		}
+		return nil, nil
+	}
+	if idle >= touchInterval(limit) {
+		err := p.Store.TouchBrowserSession(ctx, bs.ID, now)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("touch browser session: %w", err)
+		}
+		bs.LastSeenAt = now
+	}
+	return bs, nil
+}
+
+// touchInterval is how stale LastSeenAt may get before it is rewritten: a
+// tenth of the idle timeout, at most a minute.
+func touchInterval(idle time.Duration) time.Duration {
+	return min(idle/10, time.Minute)
+}
+
+// replaceSession runs in the transaction of a login that created next. The
+// browser's previous session (prevID, remembered by the flow) stops working at
+// once: a new login always gets a new session id (no session fixation). When
+// the same user logs in again (prompt=login, max_age), the clients of the old
+// session carry over, so that their back-channel logout still comes when the
+// new session ends; when another user logs in, the old session ends as if
+// logged out.
+func (p *Provider) replaceSession(ctx context.Context, prevID string, next *storage.BrowserSession) error {
+	if prevID == "" || prevID == next.ID {
+		return nil
+	}
+	old, err := p.Store.GetBrowserSession(ctx, prevID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get previous session: %w", err)
+	}
+	if old.UserID != next.UserID {
+		return p.SessionManager().endSession(ctx, old.UserID, prevID, UserActor(next.UserID), "replaced by another user's login")
+	}
+	clients, err := p.Store.ListSessionClients(ctx, prevID)
+	if err != nil {
+		return fmt.Errorf("list previous session clients: %w", err)
+	}
+	for _, c := range clients {
+		if err := p.Store.AddSessionClient(ctx, next.ID, c, p.now()); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("carry session client over: %w", err)
+		}
+	}
+	if err := p.Store.DeleteBrowserSession(ctx, prevID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("delete previous session: %w", err)
+	}
+	return nil
+}
+
+// recordSessionClient remembers that bs logged the user in to clientID, for
+// back-channel logout. A session that has ended meanwhile is not an error.
+func (p *Provider) recordSessionClient(ctx context.Context, bs *storage.BrowserSession, clientID string) error {
+	if bs == nil || bs.ID == "" {
+		return nil
+	}
+	err := p.Store.AddSessionClient(ctx, bs.ID, clientID, p.now())
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("record session client: %w", err)
+	}
+	return nil
+}
+
+// firstParty reports whether the client is marked first-party
+// (Metadata.SkipConsent): its users are not asked to consent, except when the
+// client itself asks with prompt=consent.
+func (p *Provider) firstParty(ctx context.Context, clientID string) (bool, error) {
+	c, err := p.Clients.Get(ctx, clientID)
+	if err != nil {
+		return false, fmt.Errorf("get client: %w", err)
+	}
+	return c.Storage().Metadata.SkipConsent, nil
+}

@@ -1,0 +1,184 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/strongroom/strongroom/authz"
+)
+
+// Logout serves the end_session_endpoint, GET and POST (OIDC RP-Initiated
+// Logout 1.0): it validates the request (authz.PlanLogout), then either asks
+// the user to confirm or ends the session and returns to the client's
+// registered post_logout_redirect_uri (or shows the logged-out page).
+func (pg *Pages) Logout(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := pg.parseForm(w, r); err != nil {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+		return
+	}
+	req := authz.LogoutRequest{
+		IDTokenHint:           r.Form.Get("id_token_hint"),
+		ClientID:              r.Form.Get("client_id"),
+		PostLogoutRedirectURI: r.Form.Get("post_logout_redirect_uri"),
+		State:                 r.Form.Get("state"),
+	}
+	bs, err := pg.p.BrowserSession(ctx, pg.SessionCookie(r))
+	if err != nil {
+		pg.internal(w, err)
+		return
+	}
+	plan, err := pg.p.PlanLogout(ctx, req, bs)
+	if err != nil {
+		pg.logoutError(w, err)
+		return
+	}
+	if plan.Confirm {
+		pg.showLogoutConfirm(w, r, plan)
+		return
+	}
+	pg.finishLogout(w, r, plan)
+}
+
+// LogoutConfirm serves POST /logout, the answer to the confirmation page.
+// The form is bound to the browser and the session it ends (CSRF); its
+// parameters are validated again, as if the client had sent them.
+func (pg *Pages) LogoutConfirm(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := pg.parseForm(w, r); err != nil {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+		return
+	}
+	decision := r.PostForm.Get("decision")
+	if decision != "logout" && decision != "stay" {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Sign out or Stay signed in.", "")
+		return
+	}
+	bs, err := pg.p.BrowserSession(ctx, pg.SessionCookie(r))
+	if err != nil {
+		pg.internal(w, err)
+		return
+	}
+	if bs != nil && !pg.p.CheckLogoutCSRF(pg.cookie(r, "strongroom-csrf"), bs, r.PostForm.Get("csrf_token")) {
+		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and sign out again.", "")
+		return
+	}
+	plan, err := pg.p.PlanLogout(ctx, authz.LogoutRequest{
+		ClientID:              r.PostForm.Get("client_id"),
+		PostLogoutRedirectURI: r.PostForm.Get("post_logout_redirect_uri"),
+		State:                 r.PostForm.Get("state"),
+	}, bs)
+	if err != nil {
+		pg.logoutError(w, err)
+		return
+	}
+	if decision == "stay" {
+		if u := plan.RedirectURL(); u != "" {
+			headers(w)
+			http.Redirect(w, r, u, http.StatusSeeOther)
+			return
+		}
+		pg.render(w, http.StatusOK, "logged_out", map[string]any{
+			"Title": "Still signed in", "Heading": "You are still signed in", "Message": "You can close this window.",
+		})
+		return
+	}
+	pg.finishLogout(w, r, plan)
+}
+
+func (pg *Pages) showLogoutConfirm(w http.ResponseWriter, r *http.Request, plan *authz.LogoutPlan) {
+	csrf, err := pg.csrfCookie(w, r)
+	if err != nil {
+		pg.internal(w, err)
+		return
+	}
+	data := map[string]any{
+		"Title": "Sign out", "ClientName": plan.ClientName(), "CSRF": pg.p.LogoutCSRFToken(csrf, plan.Session),
+		"RedirectURI": plan.RedirectURI, "State": plan.State,
+	}
+	if plan.Client != nil {
+		data["ClientID"] = plan.Client.GetID()
+	}
+	if plan.RedirectURI != "" {
+		// the answer redirects there; browsers apply form-action to that redirect
+		data["CSP"] = pageCSP(nil, origins(plan.RedirectURI))
+	}
+	pg.render(w, http.StatusOK, "logout", data)
+}
+
+// finishLogout ends the session, clears the cookie and returns the browser
+// to the client or shows the logged-out page.
+func (pg *Pages) finishLogout(w http.ResponseWriter, r *http.Request, plan *authz.LogoutPlan) {
+	if err := pg.p.Logout(r.Context(), plan); err != nil {
+		pg.internal(w, err)
+		return
+	}
+	pg.setCookie(w, "strongroom-session", "", -time.Second) // Max-Age=0: the browser drops it
+	if u := plan.RedirectURL(); u != "" {
+		headers(w)
+		http.Redirect(w, r, u, http.StatusSeeOther)
+		return
+	}
+	pg.render(w, http.StatusOK, "logged_out", map[string]any{
+		"Title": "Signed out", "Heading": "You have signed out", "Message": "You can close this window.",
+	})
+}
+
+func (pg *Pages) logoutError(w http.ResponseWriter, err error) {
+	var le *authz.LogoutError
+	if errors.As(err, &le) {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", le.Description, "")
+		return
+	}
+	pg.internal(w, err)
+}
+
+// basePolicy is the pages' Content-Security-Policy, as headers sets it.
+const basePolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// pageCSP is basePolicy with extra image sources (a client's logo) and form
+// targets (browsers apply form-action to the redirect that answers a form,
+// e.g. to the client after consent or logout). Sources must come from origins.
+func pageCSP(imgSrc, formAction []string) string {
+	csp := basePolicy
+	if len(imgSrc) > 0 {
+		csp = strings.Replace(csp, "img-src 'self' data:", "img-src 'self' data: "+strings.Join(imgSrc, " "), 1)
+	}
+	if len(formAction) > 0 {
+		csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(formAction, " "), 1)
+	}
+	return csp
+}
+
+// origins returns CSP source expressions for uris, without repeats: the
+// origin of an http(s) URI (any port on a loopback host, where native
+// clients may pick the port, RFC 8252 §7.3), the scheme of a private-use URI
+// scheme (RFC 8252 §7.1). Anything that does not parse cleanly is skipped.
+func origins(uris ...string) []string {
+	var out []string
+	for _, raw := range uris {
+		u, err := url.Parse(raw)
+		if err != nil || strings.ContainsAny(u.Host, " ;,'\"\t\r\n") {
+			continue
+		}
+		var o string
+		switch {
+		case u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "::1" || u.Hostname() == "localhost"):
+			o = "http://" + strings.TrimSuffix(u.Host, ":"+u.Port()) + ":*"
+		case (u.Scheme == "https" || u.Scheme == "http") && u.Host != "":
+			o = u.Scheme + "://" + u.Host
+		case u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "javascript" && u.Scheme != "data":
+			o = u.Scheme + ":" // url.Parse allows only letters, digits, + - . in a scheme
+		default:
+			continue
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
