@@ -1,0 +1,8 @@
+// Package admin is Strongroom's admin REST API (described by api/openapi.yaml):
+// clients and their secrets, users, and the audit trail. It runs on its own
+// listener, never on the public one. Middleware authenticates every request
+// before a handler runs (a bearer access token with the strongroom:admin
+// scope, or a verified TLS client certificate when mTLS is configured);
+// handlers parse, call the authz services and render; every error becomes an
+// RFC 9457 problem document through one renderer.
+package admin

@@ -1,0 +1,224 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+func typeName(v any) string { return fmt.Sprintf("%T", v) }
+
+// createdClient is the answer to a create: the client and, for a client
+// that authenticates with a secret, the secret (shown this once).
+type createdClient struct {
+	Client authz.ClientInfo    `json:"client"`
+	Secret *authz.IssuedSecret `json:"secret,omitempty"`
+}
+
+func (s *Server) listClients(c echo.Context) error {
+	clients, err := s.opts.Clients.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, clients)
+}
+
+func (s *Server) createClient(c echo.Context) error {
+	var spec authz.ClientSpec
+	if err := decodeBody(c, &spec); err != nil {
+		return err
+	}
+	var opts authz.CreateOptions
+	if v := c.QueryParam("secret_expires_in"); v != "" {
+		d, err := parseDuration("secret_expires_in", v)
+		if err != nil {
+			return err
+		}
+		opts.SecretExpiresIn = d
+	}
+	info, secret, err := s.opts.Clients.Create(c.Request().Context(), actor(c), spec, opts)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, Prefix+"/clients/"+info.ClientID)
+	return render(c, http.StatusCreated, createdClient{Client: *info, Secret: secret})
+}
+
+func (s *Server) getClient(c echo.Context) error {
+	info, err := s.opts.Clients.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, info)
+}
+
+func (s *Server) updateClient(c echo.Context) error {
+	patch, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	info, err := s.opts.Clients.Update(c.Request().Context(), actor(c), c.Param("id"), patch)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, info)
+}
+
+func (s *Server) deleteClient(c echo.Context) error {
+	if err := s.opts.Clients.Delete(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) disableClient(c echo.Context) error { return s.setDisabled(c, true) }
+func (s *Server) enableClient(c echo.Context) error  { return s.setDisabled(c, false) }
+
+func (s *Server) setDisabled(c echo.Context, disabled bool) error {
+	info, err := s.opts.Clients.SetDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, info)
+}
+
+// RotateRequest is the body of a secret rotation: Go durations ("24h", "90m").
+type RotateRequest struct {
+	Grace     string `json:"grace"`
+	ExpiresIn string `json:"expires_in,omitempty"`
+}
+
+func (s *Server) rotateSecret(c echo.Context) error {
+	var req RotateRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	var opts authz.RotateOptions
+	var err error
+	if opts.Grace, err = parseDuration("grace", req.Grace); err != nil {
+		return err
+	}
+	if req.ExpiresIn != "" {
+		if opts.ExpiresIn, err = parseDuration("expires_in", req.ExpiresIn); err != nil {
+			return err
+		}
+	}
+	issued, err := s.opts.Clients.RotateSecret(c.Request().Context(), actor(c), c.Param("id"), opts)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusCreated, issued)
+}
+
+func (s *Server) revokeSecret(c echo.Context) error {
+	info, err := s.opts.Clients.RevokeSecret(c.Request().Context(), actor(c), c.Param("id"), c.Param("secret_id"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, info)
+}
+
+// importResult is the answer to an import.
+type importResult struct {
+	Imported []authz.ImportResult `json:"imported"`
+}
+
+func (s *Server) importClients(c echo.Context) error {
+	data, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	specs, err := authz.DecodeClientSpecs(data)
+	if err != nil {
+		return &badRequest{msg: "The import is not a client or a list of clients: " + err.Error()}
+	}
+	res, err := s.opts.Clients.Import(c.Request().Context(), actor(c), specs, nil)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusCreated, importResult{Imported: res})
+}
+
+func (s *Server) exportClients(c echo.Context) error {
+	specs, err := s.opts.Clients.Export(c.Request().Context(), c.QueryParams()["id"])
+	if err != nil {
+		return err
+	}
+	if specs == nil {
+		specs = []authz.ClientSpec{}
+	}
+	return render(c, http.StatusOK, specs)
+}
+
+func (s *Server) listUsers(c echo.Context) error {
+	users, err := s.opts.Users.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, users)
+}
+
+func (s *Server) createUser(c echo.Context) error {
+	var spec authz.UserSpec
+	if err := decodeBody(c, &spec); err != nil {
+		return err
+	}
+	u, err := s.opts.Users.Create(c.Request().Context(), actor(c), spec)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, Prefix+"/users/"+u.ID)
+	return render(c, http.StatusCreated, u)
+}
+
+func (s *Server) getUser(c echo.Context) error {
+	u, err := s.opts.Users.Get(c.Request().Context(), c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, u)
+}
+
+func (s *Server) deleteUser(c echo.Context) error {
+	if err := s.opts.Users.Delete(c.Request().Context(), actor(c), c.Param("ref")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) listAudit(c echo.Context) error {
+	f := storage.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target")}
+	if v := c.QueryParam("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return &badRequest{msg: "since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z."}
+		}
+		f.Since = t
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > authz.MaxAuditLimit {
+			return &badRequest{msg: fmt.Sprintf("limit must be a number from 1 to %d.", authz.MaxAuditLimit)}
+		}
+		f.Limit = n
+	}
+	events, err := authz.ListAudit(c.Request().Context(), s.opts.Audit, f)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, events)
+}
+
+func parseDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, &badRequest{msg: fmt.Sprintf("%s must be a duration such as 24h or 90m.", name)}
+	}
+	return d, nil
+}

@@ -1,0 +1,110 @@
+package admin
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Errors lists every validation problem (extension member).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Problem types: URNs, since they identify and need not resolve.
+const (
+	typePrefix          = "urn:strongroom:problem:"
+	TypeInvalidRequest  = typePrefix + "invalid-request"
+	TypeNotFound        = typePrefix + "not-found"
+	TypeConflict        = typePrefix + "conflict"
+	TypeUnauthorized    = typePrefix + "unauthorized"
+	TypeForbidden       = typePrefix + "forbidden"
+	TypeUnavailable     = typePrefix + "unavailable"
+	TypeInternal        = typePrefix + "internal"
+	TypeMethodNotAllow  = typePrefix + "method-not-allowed"
+	TypePayloadTooLarge = typePrefix + "payload-too-large"
+)
+
+// badRequest is a malformed request (body, parameter) found by a handler.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+// problemFor maps an error to its problem document: the one place where
+// domain and storage errors become HTTP statuses. Details of 4xx answers
+// are the domain's messages (which never carry secrets); 5xx answers say
+// nothing about internals.
+func problemFor(err error) Problem {
+	var ve *authz.ValidationError
+	var br *badRequest
+	var he *echo.HTTPError
+	var ae *authError
+	switch {
+	case errors.As(err, &ve):
+		return Problem{Type: TypeInvalidRequest, Title: "Invalid request", Status: http.StatusBadRequest,
+			Detail: "The request failed validation.", Errors: ve.Problems}
+	case errors.As(err, &br):
+		return Problem{Type: TypeInvalidRequest, Title: "Invalid request", Status: http.StatusBadRequest, Detail: br.msg}
+	case errors.As(err, &ae):
+		return Problem{Type: TypeUnauthorized, Title: "Unauthorized", Status: ae.status, Detail: ae.msg}
+	case errors.Is(err, authz.ErrAdminTokenInvalid):
+		return Problem{Type: TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error()}
+	case errors.Is(err, authz.ErrAdminScope):
+		return Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
+	case errors.Is(err, authz.ErrSecretNotFound), errors.Is(err, storage.ErrNotFound):
+		return Problem{Type: TypeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.Is(err, authz.ErrTooManySecrets), errors.Is(err, authz.ErrNoSecretAuth),
+		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict):
+		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, storage.ErrUnavailable):
+		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "The database is unavailable; retry later."}
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return Problem{Type: TypeNotFound, Title: "Not found", Status: he.Code, Detail: "No such resource."}
+		case http.StatusMethodNotAllowed:
+			return Problem{Type: TypeMethodNotAllow, Title: "Method not allowed", Status: he.Code}
+		case http.StatusRequestEntityTooLarge:
+			return Problem{Type: TypePayloadTooLarge, Title: "Payload too large", Status: he.Code}
+		case http.StatusUnsupportedMediaType, http.StatusBadRequest:
+			return Problem{Type: TypeInvalidRequest, Title: "Invalid request", Status: http.StatusBadRequest, Detail: "The request is malformed."}
+		}
+	}
+	return Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError}
+}
+
+// errorHandler renders every error (handlers', middleware's and Echo's own)
+// as a problem document. 401s carry a Bearer challenge (RFC 6750 §3).
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := problemFor(err)
+		if p.Status >= 500 {
+			log.Error("admin API error", "path", c.Request().URL.Path, "err", err)
+		}
+		h := c.Response().Header()
+		switch {
+		case p.Status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "":
+			h.Set("WWW-Authenticate", `Bearer realm="strongroom-admin", error="invalid_token", error_description="`+p.Detail+`"`)
+		case p.Status == http.StatusForbidden:
+			h.Set("WWW-Authenticate", `Bearer realm="strongroom-admin", error="insufficient_scope", scope="`+authz.AdminScope+`"`)
+		}
+		h.Set("Cache-Control", "no-store")
+		h.Set(echo.HeaderContentType, "application/problem+json")
+		c.Response().WriteHeader(p.Status)
+		_ = jsonEncode(c.Response(), p)
+	}
+}

@@ -1,0 +1,264 @@
+package admin
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Prefix is the path prefix of every admin API route.
+const Prefix = "/admin/v1"
+
+// TokenAuthenticator checks a bearer token for the admin API and returns the
+// client id it was issued to (authz.Provider implements it).
+type TokenAuthenticator interface {
+	AuthenticateAdmin(ctx context.Context, token string) (string, error)
+}
+
+// Options are the admin API's dependencies.
+type Options struct {
+	Clients *authz.ClientAdmin
+	Users   *authz.UserAdmin
+	Audit   storage.Audit
+	Tokens  TokenAuthenticator
+	// MTLS accepts a verified TLS client certificate instead of a bearer
+	// token (the listener requires and verifies certificates).
+	MTLS bool
+	// MaxBodyBytes caps request bodies (default 4 MiB: imports of many clients).
+	MaxBodyBytes int64
+	Log          *slog.Logger
+}
+
+// Server is the admin API.
+type Server struct {
+	opts Options
+	e    *echo.Echo
+}
+
+// New builds the admin API and mounts its routes.
+func New(opts Options) (*Server, error) {
+	if opts.Clients == nil || opts.Users == nil || opts.Audit == nil || opts.Tokens == nil {
+		return nil, errors.New("admin: clients, users, audit and tokens are required")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 4 << 20
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(opts.Log)
+	s := &Server{opts: opts, e: e}
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{}))
+	e.Use(s.accessLog)
+	e.Use(recoverer(opts.Log))
+
+	// Per-route middleware (an Echo group would answer unknown paths under
+	// it with 405 instead of 404).
+	add := func(method, path string, h echo.HandlerFunc) {
+		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate)
+	}
+	add(http.MethodGet, "/clients", s.listClients)
+	add(http.MethodPost, "/clients", s.createClient)
+	add(http.MethodGet, "/clients/:id", s.getClient)
+	add(http.MethodPatch, "/clients/:id", s.updateClient)
+	add(http.MethodDelete, "/clients/:id", s.deleteClient)
+	add(http.MethodPost, "/clients/:id/disable", s.disableClient)
+	add(http.MethodPost, "/clients/:id/enable", s.enableClient)
+	add(http.MethodPost, "/clients/:id/secrets", s.rotateSecret)
+	add(http.MethodDelete, "/clients/:id/secrets/:secret_id", s.revokeSecret)
+	add(http.MethodPost, "/client-import", s.importClients)
+	add(http.MethodGet, "/client-export", s.exportClients)
+	add(http.MethodGet, "/users", s.listUsers)
+	add(http.MethodPost, "/users", s.createUser)
+	add(http.MethodGet, "/users/:ref", s.getUser)
+	add(http.MethodDelete, "/users/:ref", s.deleteUser)
+	add(http.MethodGet, "/audit-events", s.listAudit)
+	return s, nil
+}
+
+// Echo exposes the router so that other admin domains (signing keys) can
+// mount their routes beside these, with Authenticate in front.
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+// Authenticate is the admin API's authentication middleware, for routes
+// mounted by other packages.
+func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc { return s.authenticate(next) }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
+
+const ctxActor = "strongroom.admin.actor"
+
+// actor is who is calling, as authenticated by the middleware.
+func actor(c echo.Context) authz.Actor {
+	a, _ := c.Get(ctxActor).(authz.Actor)
+	return a
+}
+
+// authenticate accepts a verified client certificate (mTLS configured) or a
+// bearer access token with the strongroom:admin scope, and records the
+// actor for the audit trail.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		a := authz.Actor{Source: "admin-api", IP: remoteIP(r), UserAgent: truncate(r.UserAgent(), 256)}
+		if s.opts.MTLS && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+			a.Name = "mtls:" + certName(r.TLS.VerifiedChains[0][0])
+			c.Set(ctxActor, a)
+			return next(c)
+		}
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="strongroom-admin"`)
+			return &authError{status: http.StatusUnauthorized, msg: "A bearer access token with the " + authz.AdminScope + " scope is required."}
+		}
+		clientID, err := s.opts.Tokens.AuthenticateAdmin(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			return err
+		}
+		a.Name = "client:" + clientID
+		c.Set(ctxActor, a)
+		return next(c)
+	}
+}
+
+// authError is an authentication failure whose challenge is already set.
+type authError struct {
+	status int
+	msg    string
+}
+
+func (e *authError) Error() string { return e.msg }
+
+func certName(cert *x509.Certificate) string {
+	if cert.Subject.CommonName != "" {
+		return cert.Subject.CommonName
+	}
+	return cert.Subject.String()
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// limitBody caps request bodies.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.opts.MaxBodyBytes {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBodyBytes)
+		return next(c)
+	}
+}
+
+// readBody reads the whole request body; a JSON body is required.
+func readBody(c echo.Context) ([]byte, error) {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if mt, _, _ := strings.Cut(ct, ";"); mt != echo.MIMEApplicationJSON && mt != "application/merge-patch+json" {
+		return nil, &badRequest{msg: "The request body must be JSON (Content-Type: application/json)."}
+	}
+	data, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		return nil, &badRequest{msg: "The request body could not be read."}
+	}
+	return data, nil
+}
+
+// decodeBody decodes a JSON body strictly (unknown fields are refused).
+func decodeBody(c echo.Context, v any) error {
+	data, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &badRequest{msg: "The request body is not valid JSON for this operation: " + err.Error()}
+	}
+	if dec.More() {
+		return &badRequest{msg: "The request body holds data after the JSON document."}
+	}
+	return nil
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// render writes v as JSON with status; admin answers are never cached.
+func render(c echo.Context, status int, v any) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	c.Response().WriteHeader(status)
+	return jsonEncode(c.Response(), v)
+}
+
+// accessLog writes one line per request: request id, method, path, status,
+// duration and actor. Never a header or body.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		s.opts.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, "admin request",
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("actor", actor(c).Name),
+		)
+		return nil
+	}
+}
+
+// recoverer turns a panic into a 500 problem; the log gets the panic's type only.
+func recoverer(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					log.Error("panic in admin handler", "path", c.Request().URL.Path, "panic_type", typeName(r))
+					err = errors.New("panic")
+				}
+			}()
+			return next(c)
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/authz"
+)
+
+// AdminOptions configure the admin API listener.
+type AdminOptions struct {
+	// ClientCAs, when set, makes the admin listener require a TLS client
+	// certificate signed by one of them (mTLS); a verified certificate then
+	// authenticates the operator without a bearer token. It needs the
+	// server's TLS certificate (Config.TLS).
+	ClientCAs *x509.CertPool
+}
+
+// AdminClientCAs loads a PEM bundle of CA certificates for AdminOptions.ClientCAs.
+func AdminClientCAs(file string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("admin client CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("admin client CA %s: no PEM certificate found", file)
+	}
+	return pool, nil
+}
+
+// AdminHandler builds the admin API over the server's store and provider.
+func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
+	clients := authz.NewClientAdmin(s.Store, s.Provider.Hasher, authz.ClientAdminOptions{
+		Now: s.Provider.Now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
+	})
+	return admin.New(admin.Options{
+		Clients: clients,
+		Users:   authz.NewUserAdmin(s.Store, s.Provider.Now),
+		Audit:   s.Store,
+		Tokens:  s.Provider,
+		MTLS:    opts.ClientCAs != nil,
+		Log:     s.log,
+	})
+}
+
+// ServeAdmin runs the admin API on its own listener ln until ctx ends, then
+// shuts it down gracefully. It is never mounted on the public listener. With
+// the server's TLS configuration it serves HTTPS (and mTLS with ClientCAs);
+// without, plain HTTP, meant for a loopback address.
+func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, opts AdminOptions) error {
+	h, err := s.AdminHandler(opts)
+	if err != nil {
+		return err
+	}
+	var tlsCfg *tls.Config
+	switch {
+	case opts.ClientCAs != nil && s.cfg.TLS == nil:
+		return errors.New("admin mTLS needs the server's TLS certificate")
+	case s.cfg.TLS != nil:
+		tlsCfg = s.cfg.TLS.Clone()
+		if opts.ClientCAs != nil {
+			tlsCfg.ClientAuth = tls.RequireAndVerifyClientCert
+			tlsCfg.ClientCAs = opts.ClientCAs
+		}
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		TLSConfig:         tlsCfg,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("admin API: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("admin API graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	return nil
+}
