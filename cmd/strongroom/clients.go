@@ -67,6 +67,8 @@ public clients may also use http on 127.0.0.1, [::1] or localhost.`,
 	f.StringSliceVar(&s.grantTypes, "grant-type", nil, "grant type, repeatable (required): authorization_code, client_credentials, refresh_token")
 	f.StringArrayVar(&s.redirectURIs, "redirect-uri", nil, "redirect URI, repeatable (required with authorization_code)")
 	f.StringArrayVar(&s.postLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI, repeatable")
+	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "URL that receives OIDC back-channel logout tokens")
+	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
 	f.StringSliceVar(&s.responseTypes, "response-type", []string{"code"}, `response type, repeatable: "code" or "code id_token"`)
 	f.StringVar(&s.scope, "scope", "", `space-separated scopes the client may request, e.g. "openid profile"`)
 	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method (required): client_secret_basic, client_secret_post, private_key_jwt, none")

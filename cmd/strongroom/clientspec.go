@@ -36,6 +36,8 @@ type clientSpec struct {
 	grantTypes             []string
 	redirectURIs           []string
 	postLogoutRedirectURIs []string
+	backchannelLogoutURI   string
+	firstParty             bool
 	responseTypes          []string
 	responseTypesSet       bool // --response-type was given (not the default)
 	scope                  string
@@ -144,6 +146,14 @@ func (s *clientSpec) build(readFile func(string) ([]byte, error)) (*storage.Clie
 			errs = append(errs, fmt.Errorf("--post-logout-redirect-uri %w", err))
 		}
 	}
+	// OIDC Back-Channel Logout 1.0 §2.2: an absolute URL without fragment (https, or http on loopback).
+	c.Metadata.BackchannelLogoutURI = s.backchannelLogoutURI
+	if s.backchannelLogoutURI != "" {
+		if err := checkRedirectURI(s.backchannelLogoutURI, true); err != nil {
+			errs = append(errs, fmt.Errorf("--backchannel-logout-uri %w", err))
+		}
+	}
+	c.Metadata.SkipConsent = s.firstParty
 
 	// Scopes (RFC 6749 §3.3).
 	scopes, err := parseScope(s.scope)

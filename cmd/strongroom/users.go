@@ -27,6 +27,7 @@ func newUsersCmd(a *app) *cobra.Command {
 		newUsersCreateCmd(a),
 		newUsersListCmd(a),
 		newUsersDeleteCmd(a),
+		newUsersGrantsCmd(a), newUsersSessionsCmd(a),
 	)
 }
 
