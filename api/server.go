@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,6 +21,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// Ready reports readiness (the database is reachable); nil means always ready.
 	Ready func(ctx context.Context) error
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS (default 1 min):
+	// the signing-key manager publishes a next key at least this long before
+	// it signs.
+	JWKSMaxAge time.Duration
 }
 
 // Server is the public HTTP front end: the OAuth/OIDC endpoints and the end-user pages.
@@ -36,6 +41,9 @@ type Server struct {
 func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 64 << 10
+	}
+	if opts.JWKSMaxAge <= 0 {
+		opts.JWKSMaxAge = time.Minute
 	}
 	disc, err := p.DiscoveryJSON()
 	if err != nil {
@@ -99,7 +107,7 @@ func (s *Server) serveDiscovery(c echo.Context) error {
 }
 
 func (s *Server) jwks(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "public, max-age=60")
+	c.Response().Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.opts.JWKSMaxAge/time.Second)))
 	return c.Blob(http.StatusOK, "application/jwk-set+json", s.p.Keys.JWKS())
 }
 

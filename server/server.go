@@ -39,6 +39,12 @@ type Config struct {
 	Product string
 	// KeyReloadInterval is the fallback reload period of signing keys.
 	KeyReloadInterval time.Duration
+	// JWKSCacheLifetime is the JWKS max-age; a next signing key is published
+	// this long (plus keys.PropagationDelay) before it signs. Default 1 min.
+	JWKSCacheLifetime time.Duration
+	// KeyRotationInterval, when positive, rotates the signing keys once the
+	// active key has signed this long (exactly one node rotates).
+	KeyRotationInterval time.Duration
 	// Backchannel tunes the back-channel logout worker (zero fields: defaults).
 	Backchannel authz.BackchannelConfig
 }
@@ -86,7 +92,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 }
 
 func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger) (*Server, error) {
-	km, err := keys.NewManager(store, cfg.KEK, keys.WithLogger(log))
+	km, err := keys.NewManager(store, cfg.KEK, keys.WithLogger(log), keys.WithAuditTrail(store), keys.WithPolicy(keys.Policy{
+		JWKSCacheLifetime: cfg.JWKSCacheLifetime,
+		TokenLifetime:     max(cfg.Authz.IDTokenLifespan, cfg.Authz.AccessTokenLifespan),
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("key manager: %w", err)
 	}
@@ -104,7 +113,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	h, err := api.New(p, pages, log, api.Options{Ready: store.Ping})
+	h, err := api.New(p, pages, log, api.Options{Ready: store.Ping, JWKSMaxAge: km.Policy().JWKSCacheLifetime})
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +133,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		interval = keys.DefaultReloadInterval
 	}
 	go s.Keys.Watch(bg, s.Store, interval)
+	if s.cfg.KeyRotationInterval > 0 {
+		rotateDone := make(chan struct{})
+		go func() {
+			defer close(rotateDone)
+			s.Keys.AutoRotate(bg, s.cfg.KeyRotationInterval, s.cfg.Authz.IDTokenAlgs)
+		}()
+		defer func() { cancel(); <-rotateDone }() // no rotation in flight when the store closes
+	}
 	logoutDone := make(chan struct{})
 	go func() { defer close(logoutDone); s.Provider.RunBackchannelLogout(bg, s.cfg.Backchannel) }()
 	defer func() { cancel(); <-logoutDone }() // the worker stops before the store closes

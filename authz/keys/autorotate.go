@@ -64,7 +64,7 @@ func (m *Manager) autoRotateOnce(ctx context.Context, interval time.Duration, al
 				"alg", alg, "next", next.KID, "ready_at", m.policy.ReadyAt(next))
 			continue
 		}
-		res, err := m.rotate(ctx, alg, RotateOptions{Origin: origin}, &v)
+		res, err := m.rotate(ctx, []string{alg}, RotateOptions{Origin: origin}, map[string]algView{alg: v})
 		switch {
 		case errors.Is(err, ErrAlreadyRotated):
 			m.logger.DebugContext(ctx, "keys rotated by another node", "alg", alg)
@@ -73,7 +73,7 @@ func (m *Manager) autoRotateOnce(ctx context.Context, interval time.Duration, al
 		case err != nil:
 			errs = append(errs, err)
 		default:
-			done = append(done, res)
+			done = append(done, &res[0])
 		}
 	}
 	if len(done) == 0 && m.anyExpired(rows, now) {

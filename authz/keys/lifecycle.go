@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"cmp"
 	"context"
 	"crypto/cipher"
 	"crypto/subtle"
@@ -230,114 +231,163 @@ func viewOf(keys []storage.SigningKey, alg string) algView {
 // (ActionRotate) commit together; every node picks the change up through
 // storage.TopicKeys.
 func (m *Manager) Rotate(ctx context.Context, alg string, opts RotateOptions) (*RotateResult, error) {
-	res, err := m.rotate(ctx, alg, opts, nil)
+	res, err := m.RotateAlgs(ctx, []string{alg}, opts)
 	if err != nil {
-		m.auditFailure(ctx, opts.Origin, ActionRotate, "", err, map[string]string{"alg": alg})
-		return nil, fmt.Errorf("keys: rotate %s: %w", alg, err)
+		return nil, err
+	}
+	return &res[0], nil
+}
+
+// RotateAlgs rotates the keys of every algorithm in algs as Rotate does, in
+// one transaction: either every algorithm rotates or none does.
+func (m *Manager) RotateAlgs(ctx context.Context, algs []string, opts RotateOptions) ([]RotateResult, error) {
+	res, err := m.rotate(ctx, algs, opts, nil)
+	if err != nil {
+		m.auditFailure(ctx, opts.Origin, ActionRotate, "", err, map[string]string{"alg": strings.Join(algs, ",")})
+		return nil, fmt.Errorf("keys: rotate %s: %w", strings.Join(algs, ", "), err)
 	}
 	return res, nil
 }
 
-// rotate is Rotate. expect, when set, is the view the caller based its
-// decision on (AutoRotate): the rotation happens only if it still holds.
-func (m *Manager) rotate(ctx context.Context, alg string, opts RotateOptions, expect *algView) (*RotateResult, error) {
+// rotate is RotateAlgs. expect, when set, holds the views the caller based
+// its decision on (AutoRotate): the rotation happens only if they still hold.
+func (m *Manager) rotate(ctx context.Context, algs []string, opts RotateOptions, expect map[string]algView) ([]RotateResult, error) {
 	if m.audit == nil {
 		return nil, ErrNoAuditTrail
 	}
-	if _, ok := lookupAlg(alg); !ok {
-		return nil, fmt.Errorf("%q: %w", alg, ErrUnsupportedAlg)
+	if len(algs) == 0 {
+		return nil, errors.New("no algorithm to rotate")
+	}
+	for i, alg := range algs {
+		if _, ok := lookupAlg(alg); !ok {
+			return nil, fmt.Errorf("%q: %w", alg, ErrUnsupportedAlg)
+		}
+		if slices.Contains(algs[:i], alg) {
+			return nil, fmt.Errorf("%s named twice", alg)
+		}
 	}
 	rows, err := m.store.ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
-	observed := viewOf(rows, alg)
-	if expect != nil && observed != *expect {
-		return nil, ErrAlreadyRotated
-	}
-	// A key generated under a KEK that cannot open the existing keys would
-	// be unusable on every server: check the KEK first.
-	if err := m.checkKEK(rows, alg); err != nil {
-		return nil, err
-	}
-	// Generate outside the transaction: RSA generation takes tens of ms.
-	fresh, err := generate(m.aead, alg, m.now())
-	if err != nil {
-		return nil, err
+	observed := make(map[string]algView, len(algs))
+	fresh := make(map[string]*storage.SigningKey, len(algs))
+	for _, alg := range algs {
+		observed[alg] = viewOf(rows, alg)
+		if want, ok := expect[alg]; expect != nil && (!ok || want != observed[alg]) {
+			return nil, fmt.Errorf("%s: %w", alg, ErrAlreadyRotated)
+		}
+		// A key generated under a KEK that cannot open the existing keys
+		// would be unusable on every server: check the KEK first.
+		if err := m.checkKEK(rows, alg); err != nil {
+			return nil, err
+		}
+		// Generate outside the transaction: RSA generation takes tens of ms.
+		if fresh[alg], err = generate(m.aead, alg, m.now()); err != nil {
+			return nil, err
+		}
 	}
 
-	var res *RotateResult
-	err = m.inAuditedTx(ctx, func(ctx context.Context) (*storage.AuditEvent, error) {
-		res = &RotateResult{Alg: alg, Forced: opts.Force}
+	var results []RotateResult
+	err = storage.InTx(ctx, m.audit, func(ctx context.Context) error {
 		err := m.store.UpdateKeys(ctx, func(keys []storage.SigningKey) ([]storage.SigningKey, error) {
-			*res = RotateResult{Alg: alg, Forced: opts.Force} // fn may run again
-			if viewOf(keys, alg) != observed {
-				return nil, ErrAlreadyRotated
-			}
+			results = results[:0] // fn may run again
 			now := m.now().UTC()
 			out := slices.Clone(keys)
-			var next, active *storage.SigningKey
-			for i := range out {
-				k := &out[i]
-				if k.Alg != alg {
-					continue
+			for _, alg := range algs {
+				if viewOf(out, alg) != observed[alg] {
+					return nil, fmt.Errorf("%s: %w", alg, ErrAlreadyRotated)
 				}
-				switch k.State {
-				case storage.KeyStateNext:
-					next = k
-				case storage.KeyStateActive:
-					active = k
-				}
-			}
-			newKey := *fresh
-			newKey.CreatedAt, newKey.PublishedAt = now, &now
-			switch {
-			case next != nil:
-				if readyAt := m.policy.ReadyAt(next); now.Before(readyAt) && !opts.Force {
-					return nil, fmt.Errorf("%w: next key %s was published %s ago and may sign from %s (JWKS cache lifetime %s + propagation %s)",
-						ErrNextNotReady, next.KID, now.Sub(publishedAt(next)).Round(time.Second),
-						readyAt.Format(time.RFC3339), m.policy.JWKSCacheLifetime, PropagationDelay)
-				}
-				if err := m.canSign(next); err != nil {
+				res, err := m.rotateAlg(out, alg, *fresh[alg], opts.Force, now)
+				if err != nil {
 					return nil, err
 				}
-				next.State, next.ActivatedAt = storage.KeyStateActive, &now
-				res.Activated = next.KID
-				newKey.State = storage.KeyStateNext
-			case opts.Force:
-				newKey.State, newKey.ActivatedAt = storage.KeyStateActive, &now
-				res.Activated = newKey.KID
-			default:
-				newKey.State = storage.KeyStateNext
+				out = append(out, res.fresh)
+				results = append(results, res.RotateResult)
 			}
-			if res.Activated != "" && active != nil {
-				active.State, active.RetiredAt = storage.KeyStateRetired, &now
-				res.Retired = active.KID
+			var removed []string
+			out, removed = m.prune(out, now)
+			for i := range results {
+				results[i].Removed = removed // every result names them, for the caller's convenience
 			}
-			out = append(out, newKey)
-			if newKey.State == storage.KeyStateNext {
-				res.Next, res.NextReadyAt = newKey.KID, m.policy.ReadyAt(&newKey)
-			}
-			out, res.Removed = m.prune(out, now)
 			return out, nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		target := res.Activated
-		if target == "" {
-			target = res.Next
+		for i, res := range results {
+			target := cmp.Or(res.Activated, res.Next)
+			details := map[string]string{
+				"alg": res.Alg, "activated": res.Activated, "retired": res.Retired, "next": res.Next,
+				"forced": strconv.FormatBool(res.Forced),
+			}
+			if i == 0 {
+				details["removed"] = strings.Join(res.Removed, ",")
+			}
+			if err := m.appendAudit(ctx, opts.Origin, &storage.AuditEvent{Action: ActionRotate, Target: target, Details: details}); err != nil {
+				return err
+			}
 		}
-		return &storage.AuditEvent{Action: ActionRotate, Target: target, Details: map[string]string{
-			"alg": alg, "activated": res.Activated, "retired": res.Retired, "next": res.Next,
-			"removed": strings.Join(res.Removed, ","), "forced": strconv.FormatBool(opts.Force),
-		}}, nil
-	}, opts.Origin)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	m.logger.InfoContext(ctx, "signing keys rotated", "alg", alg, "activated", res.Activated,
-		"retired", res.Retired, "next", res.Next, "removed", res.Removed, "forced", res.Forced, "actor", opts.Origin.Actor)
+	for _, res := range results {
+		m.logger.InfoContext(ctx, "signing keys rotated", "alg", res.Alg, "activated", res.Activated,
+			"retired", res.Retired, "next", res.Next, "removed", res.Removed, "forced", res.Forced, "actor", opts.Origin.Actor)
+	}
+	return results, nil
+}
+
+// rotated is one algorithm's rotation inside the transaction.
+type rotated struct {
+	RotateResult
+	fresh storage.SigningKey // the fresh key, in its new state
+}
+
+// rotateAlg moves the keys of alg in out one step (in place) and returns the
+// fresh key to add.
+func (m *Manager) rotateAlg(out []storage.SigningKey, alg string, fresh storage.SigningKey, force bool, now time.Time) (rotated, error) {
+	res := rotated{RotateResult: RotateResult{Alg: alg, Forced: force}}
+	var next, active *storage.SigningKey
+	for i := range out {
+		switch k := &out[i]; {
+		case k.Alg != alg:
+		case k.State == storage.KeyStateNext:
+			next = k
+		case k.State == storage.KeyStateActive:
+			active = k
+		}
+	}
+	fresh.CreatedAt, fresh.PublishedAt = now, &now
+	switch {
+	case next != nil:
+		if readyAt := m.policy.ReadyAt(next); now.Before(readyAt) && !force {
+			return res, fmt.Errorf("%w: %s next key %s was published %s ago and may sign from %s (JWKS cache lifetime %s + propagation %s)",
+				ErrNextNotReady, alg, next.KID, now.Sub(publishedAt(next)).Round(time.Second),
+				readyAt.Format(time.RFC3339), m.policy.JWKSCacheLifetime, PropagationDelay)
+		}
+		if err := m.canSign(next); err != nil {
+			return res, err
+		}
+		next.State, next.ActivatedAt = storage.KeyStateActive, &now
+		res.Activated = next.KID
+		fresh.State = storage.KeyStateNext
+	case force:
+		fresh.State, fresh.ActivatedAt = storage.KeyStateActive, &now
+		res.Activated = fresh.KID
+	default:
+		fresh.State = storage.KeyStateNext
+	}
+	if res.Activated != "" && active != nil {
+		active.State, active.RetiredAt = storage.KeyStateRetired, &now
+		res.Retired = active.KID
+	}
+	if fresh.State == storage.KeyStateNext {
+		res.Next, res.NextReadyAt = fresh.KID, m.policy.ReadyAt(&fresh)
+	}
+	res.fresh = fresh
 	return res, nil
 }
 

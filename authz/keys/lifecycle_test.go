@@ -387,6 +387,34 @@ func TestRotate(t *testing.T) {
 		}
 	})
 
+	t.Run("ok/several-algorithms-all-or-nothing", func(t *testing.T) {
+		store, m, clk, _ := setup(t)
+		if err := m.EnsureActive(ctx, EdDSA); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Rotate(ctx, ES256, RotateOptions{Origin: operator}); err != nil {
+			t.Fatal(err)
+		}
+		clk.advance(time.Hour)
+		if _, err := m.Rotate(ctx, EdDSA, RotateOptions{Origin: operator}); err != nil {
+			t.Fatal(err)
+		}
+		// ES256's next key is ready, EdDSA's is not: neither rotates.
+		before := listKeys(t, store)
+		if _, err := m.RotateAlgs(ctx, []string{ES256, EdDSA}, RotateOptions{Origin: operator}); !errors.Is(err, ErrNextNotReady) {
+			t.Fatalf("err = %v, want ErrNextNotReady", err)
+		}
+		sameKeys(t, listKeys(t, store), before)
+		clk.advance(testPolicy.PublishLead())
+		res, err := m.RotateAlgs(ctx, []string{ES256, EdDSA}, RotateOptions{Origin: operator})
+		if err != nil || len(res) != 2 || res[0].Alg != ES256 || res[1].Alg != EdDSA || res[0].Activated == "" || res[1].Activated == "" {
+			t.Fatalf("RotateAlgs = %+v, %v", res, err)
+		}
+		if _, err := m.RotateAlgs(ctx, []string{ES256, ES256}, RotateOptions{Origin: operator}); err == nil {
+			t.Error("an algorithm named twice was accepted")
+		}
+	})
+
 	t.Run("fail/bad-input-changes-nothing", func(t *testing.T) {
 		for name, tc := range map[string]struct {
 			alg     string

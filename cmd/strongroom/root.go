@@ -72,6 +72,7 @@ Environment:
 		newMigrateCmd(a),
 		newClientsCmd(a),
 		newUsersCmd(a),
+		newKeysCmd(a),
 	)
 	markRunErrors(root)
 	return root

@@ -26,6 +26,7 @@ type serveFlags struct {
 	product                string
 	codeTTL, accessTTL     time.Duration
 	idTokenTTL, refreshTTL time.Duration
+	keyRotation, jwksCache time.Duration
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -66,11 +67,16 @@ stop it gracefully: in-flight requests finish.`,
 	fl.DurationVar(&f.accessTTL, "access-token-lifespan", 10*time.Minute, "access token lifetime")
 	fl.DurationVar(&f.idTokenTTL, "id-token-lifespan", 10*time.Minute, "ID token lifetime")
 	fl.DurationVar(&f.refreshTTL, "refresh-token-lifespan", 30*24*time.Hour, "refresh token lifetime")
+	fl.DurationVar(&f.keyRotation, "key-rotation-interval", 0, "rotate the signing keys once the active key has signed this long, e.g. 720h (0: off, rotate with strongroom keys rotate)")
+	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
 	return cmd
 }
 
 func runServe(ctx context.Context, a *app, f *serveFlags) error {
-	cfg := server.Config{Dev: f.dev, Product: f.product}
+	cfg := server.Config{Dev: f.dev, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache}
+	if err := checkKeyFlags(f); err != nil {
+		return err
+	}
 	cfg.Authz = authz.Config{
 		Issuer: f.issuer, AuthorizeCodeLifespan: f.codeTTL, AccessTokenLifespan: f.accessTTL,
 		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL,

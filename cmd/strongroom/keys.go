@@ -1,0 +1,132 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// keysUserAgent is the audit trail's user agent of the key commands.
+const keysUserAgent = "strongroom-cli"
+
+// keysFlags are the persistent flags of `strongroom keys`.
+type keysFlags struct {
+	actor         string
+	jwksCache     time.Duration
+	tokenLifetime time.Duration
+}
+
+// newKeysCmd builds `strongroom keys` and its subcommands.
+func newKeysCmd(a *app) *cobra.Command {
+	var kf keysFlags
+	cmd := newGroupCmd("keys", "Manage the keys that sign ID tokens and JWT access tokens",
+		`  strongroom keys list
+  strongroom keys rotate --alg RS256
+  strongroom keys revoke 0dUvn3UFQ2Zyr4j11uHRgQIqdCt1sy4tElw--Dqyjz4
+  strongroom keys rewrap --new-kek-file /run/secrets/new-kek`,
+		newKeysListCmd(a, &kf),
+		newKeysRotateCmd(a, &kf),
+		newKeysRevokeCmd(a, &kf),
+		newKeysRewrapCmd(a, &kf),
+	)
+	cmd.Long = `Manage the signing keys.
+
+A key is "next" (published in the JWKS, not signing yet), then "active" (signs;
+one per algorithm), then "retired" (published so that the tokens it signed keep
+verifying), and is removed once every token it signed has expired. A key
+revoked in an emergency is withdrawn from the JWKS at once.
+
+Environment:
+  DATABASE_URL     PostgreSQL URL (or pass --database-url)
+  STRONGROOM_KEK   the key-encryption key the servers run with (rotate, revoke,
+                   rewrap): new keys are encrypted under it
+
+--jwks-cache-lifetime and --max-token-lifetime must match what the servers run
+with (serve --jwks-cache-lifetime; the longer of --id-token-lifespan and
+--access-token-lifespan): they decide when a next key may sign and when a
+retired key may go.`
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&kf.actor, "actor", "", "who to record in the audit trail as operator:<actor> (default: the OS user)")
+	pf.DurationVar(&kf.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "the servers' JWKS cache lifetime")
+	pf.DurationVar(&kf.tokenLifetime, "max-token-lifetime", keys.DefaultTokenLifetime, "the servers' longest ID token / access token lifetime")
+	return cmd
+}
+
+// policy is the key lifecycle policy the flags describe.
+func (kf *keysFlags) policy() (keys.Policy, error) {
+	if kf.jwksCache <= 0 {
+		return keys.Policy{}, usageErrorf("--jwks-cache-lifetime must be positive")
+	}
+	if kf.tokenLifetime <= 0 {
+		return keys.Policy{}, usageErrorf("--max-token-lifetime must be positive")
+	}
+	return keys.Policy{JWKSCacheLifetime: kf.jwksCache, TokenLifetime: kf.tokenLifetime}, nil
+}
+
+// origin names the operator for the audit trail: --actor, or the OS user.
+func (a *app) keysOrigin(kf *keysFlags) (keys.Origin, error) {
+	name := strings.TrimSpace(kf.actor)
+	if kf.actor != "" && name == "" {
+		return keys.Origin{}, usageErrorf("--actor must not be blank")
+	}
+	if name == "" {
+		name = cmp.Or(a.getenv("USER"), a.getenv("LOGNAME"))
+	}
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		}
+	}
+	return keys.Origin{Actor: "operator:" + cmp.Or(name, "unknown"), UserAgent: keysUserAgent}, nil
+}
+
+// kek returns the decoded STRONGROOM_KEK: a missing or malformed one is a
+// usage error, like serve's.
+func (a *app) kek() ([]byte, error) {
+	kek, err := keys.ParseKEK(a.getenv(envKEK))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", envKEK, err)
+	}
+	return kek, nil
+}
+
+// keyManager opens the store and a key manager on it that records its
+// changes in the audit trail. Call the returned func to close the store.
+func (a *app) keyManager(ctx context.Context, kf *keysFlags) (*keys.Manager, storage.Store, func(), error) {
+	policy, err := kf.policy()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kek, err := a.kek()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, closeStore, err := a.openStore(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := keys.NewManager(store, kek, keys.WithLogger(a.log), keys.WithAuditTrail(store), keys.WithPolicy(policy))
+	if err != nil {
+		closeStore()
+		return nil, nil, nil, err
+	}
+	return m, store, closeStore, nil
+}
+
+// checkKeyFlags validates serve's key flags.
+func checkKeyFlags(f *serveFlags) error {
+	if f.jwksCache <= 0 {
+		return usageErrorf("--jwks-cache-lifetime must be positive")
+	}
+	if lead := (keys.Policy{JWKSCacheLifetime: f.jwksCache}).PublishLead(); f.keyRotation != 0 && f.keyRotation < lead {
+		return usageErrorf("--key-rotation-interval must be 0 (off) or at least %s (the JWKS cache lifetime + %s)", lead, keys.PropagationDelay)
+	}
+	return nil
+}
