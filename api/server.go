@@ -81,6 +81,11 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 	e.POST(authz.PathLogin, page(http.HandlerFunc(pages.Login)))
 	e.GET(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
 	e.POST(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
+	e.GET(web.PathSecondFactor, page(http.HandlerFunc(pages.SecondFactor)))
+	e.POST(web.PathSecondFactor, page(http.HandlerFunc(pages.SecondFactor)))
+	e.GET(web.PathEnrol, page(http.HandlerFunc(pages.Enrol)))
+	e.POST(web.PathEnrol, page(http.HandlerFunc(pages.Enrol)))
+	e.POST(web.PathContinue, page(http.HandlerFunc(pages.Continue)))
 	s.mountLogout(e)
 	e.GET("/static/*", page(pages.Static()))
 	return s, nil

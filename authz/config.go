@@ -62,6 +62,13 @@ type Config struct {
 
 	// SecureCookies sets Secure and the __Host- prefix (when served over TLS).
 	SecureCookies bool
+
+	// ProductName labels TOTP entries in authenticator apps and is the
+	// WebAuthn relying party's display name (default "Strongroom").
+	ProductName string
+	// LoginThrottle limits failed logins per account and per source address
+	// (default DefaultThrottle; see authz/throttle.go).
+	LoginThrottle ThrottleConfig
 }
 
 // ApplyDefaults fills every zero field with its default.
@@ -83,6 +90,12 @@ func (c *Config) ApplyDefaults() {
 	def(&c.ClientAssertionMaxLifetime, 5*time.Minute)
 	def(&c.RefreshRotationGrace, 10*time.Second)
 	def(&c.ClientCacheTTL, 30*time.Second)
+	if c.ProductName == "" {
+		c.ProductName = "Strongroom"
+	}
+	if c.LoginThrottle == (ThrottleConfig{}) {
+		c.LoginThrottle = DefaultThrottle
+	}
 	if len(c.IDTokenAlgs) == 0 {
 		c.IDTokenAlgs = []string{"RS256", "ES256"}
 	}

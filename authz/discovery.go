@@ -45,6 +45,7 @@ func (p *Provider) Discovery() map[string]any {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 		"authorization_response_iss_parameter_supported": true,
+		"acr_values_supported":                           ACRValuesSupported(),
 		// OIDC RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (authz/logout.go, authz/backchannel.go)
 		"end_session_endpoint":                  c.URL(PathLogout),
 		"backchannel_logout_supported":          true,

@@ -89,6 +89,14 @@ func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, b
 			needLogin = true
 		}
 	}
+	if !needLogin {
+		// step-up: the session lacks a second factor the request requires
+		up, err := p.needsStepUp(ctx, ar, bs)
+		if err != nil {
+			return 0, err
+		}
+		needLogin = up
+	}
 	if needLogin {
 		if none {
 			return 0, fosite.ErrLoginRequired.WithHint("The user is not logged in and prompt=none was requested.")
@@ -152,7 +160,7 @@ func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, 
 	if bs != nil {
 		f.SessionID = bs.ID // replaced by the session of a new login (replaceSession)
 	}
-	if bs != nil && ar.GetRequestForm().Get("prompt") != "login" {
+	if bs != nil && !p.mustLogin(ctx, ar, bs) {
 		f.Subject, f.SessionID = bs.UserID, bs.ID
 		t := bs.AuthTime
 		f.AuthTime = &t
@@ -334,12 +342,13 @@ func (p *Provider) newUserSession(client *Client, user *storage.User, bs *storag
 		extra[k] = v
 	}
 	s.Claims = &jwt.IDTokenClaims{
-		Issuer:                          p.Config.Issuer,
-		Subject:                         user.ID,
-		AuthTime:                        bs.AuthTime,
-		RequestedAt:                     requestedAt.UTC(),
-		AuthenticationMethodsReferences: bs.AMR,
-		Extra:                           extra,
+		Issuer:                              p.Config.Issuer,
+		Subject:                             user.ID,
+		AuthTime:                            bs.AuthTime,
+		RequestedAt:                         requestedAt.UTC(),
+		AuthenticationMethodsReferences:     bs.AMR,
+		AuthenticationContextClassReference: ACRFor(bs.AMR),
+		Extra:                               extra,
 	}
 	alg := client.IDTokenAlg()
 	if alg == "" {

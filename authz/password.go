@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 
@@ -80,16 +81,33 @@ func ValidatePassword(password string) error {
 		return fmt.Errorf("password must be at least %d characters", MinPasswordLength)
 	case len(password) > MaxPasswordLength:
 		return fmt.Errorf("password must be at most %d bytes", MaxPasswordLength)
+	case IsCommonPassword(password):
+		return ErrCommonPassword
 	}
 	return nil
 }
 
+// ErrCommonPassword refuses a password found on the list of common passwords.
+var ErrCommonPassword = errors.New("password is too common (it appears on lists of leaked passwords); choose another")
+
 // Authenticator checks end-user passwords. An unknown user costs the same
 // argon2id computation as a known one (a dummy hash), so the two cannot be
 // told apart by timing, and both give ErrInvalidCredentials.
+//
+// A hash made with other parameters than the current ones (Params) is
+// replaced on the next successful login, so raising the cost reaches every
+// active user without a password reset.
 type Authenticator struct {
 	users storage.Users
 	dummy string
+	// Params are the current argon2id parameters (DefaultArgon2).
+	Params Argon2Params
+	now    func() time.Time
+}
+
+// passwordUpdater is the storage method that rehashing needs.
+type passwordUpdater interface {
+	UpdatePasswordHash(ctx context.Context, userID, hash string, at time.Time) error
 }
 
 // NewAuthenticator returns an authenticator over users.
@@ -98,7 +116,7 @@ func NewAuthenticator(users storage.Users) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{users: users, dummy: dummy}, nil
+	return &Authenticator{users: users, dummy: dummy, Params: DefaultArgon2, now: time.Now}, nil
 }
 
 // Authenticate returns the user whose username and password match.
@@ -122,5 +140,55 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 	if !ok {
 		return nil, ErrInvalidCredentials
 	}
+	a.rehash(ctx, u, password)
 	return u, nil
+}
+
+// rehash replaces u's hash when its parameters differ from a.Params. It is
+// best effort: a failure leaves the old hash, and the next login tries again.
+func (a *Authenticator) rehash(ctx context.Context, u *storage.User, password string) {
+	p, err := hashParams(u.PasswordHash)
+	if err == nil && p == a.Params {
+		return
+	}
+	up, ok := a.users.(passwordUpdater)
+	if !ok {
+		return
+	}
+	hash, err := HashPassword(password, a.Params)
+	if err != nil {
+		return
+	}
+	if err := up.UpdatePasswordHash(ctx, u.ID, hash, a.now()); err == nil {
+		u.PasswordHash = hash
+	}
+}
+
+// hashParams returns the argon2id parameters of a PHC hash.
+func hashParams(hash string) (Argon2Params, error) {
+	var p Argon2Params
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return p, errors.New("password hash is not argon2id PHC")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return p, fmt.Errorf("parse argon2 parameters: %w", err)
+	}
+	return p, nil
+}
+
+// ChangePassword applies the password policy, hashes password with the
+// current parameters and stores it for the user (users set-password).
+func ChangePassword(ctx context.Context, store storage.UserMFA, userID, password string, now time.Time) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password, DefaultArgon2)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	if err := store.UpdatePasswordHash(ctx, userID, hash, now); err != nil {
+		return fmt.Errorf("store password: %w", err)
+	}
+	return nil
 }

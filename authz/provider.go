@@ -45,6 +45,7 @@ type Provider struct {
 	csrfKey       []byte
 	errorRenderer ErrorRenderer
 	auth          *Authenticator
+	mfa           *mfaDeps
 	now           func() time.Time
 }
 
@@ -107,6 +108,9 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
 	}
 	p.fositeConfig = fc
+	if p.mfa, err = newMFA(&p.Config, store, p.Now); err != nil {
+		return nil, err
+	}
 	store2 := NewFositeStore(store, p.Clients, p.now, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}

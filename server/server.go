@@ -37,6 +37,8 @@ type Config struct {
 	TLS *tls.Config
 	// Product is shown on the end-user pages.
 	Product string
+	// Logo is the operator's logo shown on the end-user pages (web.Options.Logo).
+	Logo []byte
 	// KeyReloadInterval is the fallback reload period of signing keys.
 	KeyReloadInterval time.Duration
 	// JWKSCacheLifetime is the JWKS max-age; a next signing key is published
@@ -63,6 +65,9 @@ type Server struct {
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	cfg.Authz.ApplyDefaults()
 	cfg.Authz.SecureCookies = cfg.TLS != nil
+	if cfg.Authz.ProductName == "" {
+		cfg.Authz.ProductName = cfg.Product
+	}
 	if err := cfg.Authz.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
@@ -109,7 +114,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.TLS != nil}, log)
+	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.TLS != nil, Logo: cfg.Logo}, log)
 	if err != nil {
 		return nil, err
 	}

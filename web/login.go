@@ -2,7 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
@@ -37,56 +40,66 @@ func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, us
 		pg.renderError(w, http.StatusInternalServerError, "server_error", "Please try again.", "")
 		return
 	}
-	name := client.Storage().Name
-	if name == "" {
-		name = client.GetID()
-	}
 	pg.render(w, status, "login", map[string]any{
-		"Title": "Sign in", "ClientName": name, "Challenge": challenge,
+		"Title": "Sign in", "ClientName": clientName(client), "Challenge": challenge,
 		"CSRF": pg.p.CSRFToken(csrf, challenge), "Username": username, "Error": msg,
+		"CSP": flowCSP(client, false),
 	})
 }
 
 func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := pg.parseForm(w, r); err != nil {
-		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
-		return
-	}
-	challenge := r.PostForm.Get("login_challenge")
-	if !pg.p.CheckCSRF(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
-		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
-		return
-	}
-	f, _, err := pg.p.Flow(ctx, challenge)
-	if err != nil {
-		pg.flowError(w, err)
+	f, ok := pg.checkFlowForm(w, r, "login_challenge")
+	if !ok {
 		return
 	}
 	if f.Subject != "" {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in was already completed.", "")
 		return
 	}
+	challenge := r.PostForm.Get("login_challenge")
 	username := r.PostForm.Get("username")
-	user, err := pg.p.Authenticate(ctx, username, r.PostForm.Get("password"))
-	if errors.Is(err, authz.ErrInvalidCredentials) {
-		if len(username) > 256 {
-			username = ""
-		}
+	res, err := pg.p.LoginPassword(ctx, f, username, r.PostForm.Get("password"), loginMeta(r))
+	if len(username) > 256 {
+		username = ""
+	}
+	switch {
+	case errors.Is(err, authz.ErrInvalidCredentials):
 		pg.showLogin(w, r, challenge, username, "The username or password is incorrect.", http.StatusUnauthorized)
 		return
-	}
-	if err != nil {
+	case errors.Is(err, authz.ErrThrottled):
+		pg.showLogin(w, r, challenge, username, throttleMessage(err), http.StatusTooManyRequests)
+		return
+	case err != nil:
 		pg.internal(w, err)
 		return
 	}
-	_, cookie, err := pg.p.CompleteLogin(ctx, f, user, []string{"pwd"})
-	if err != nil {
-		pg.internal(w, err)
+	pg.afterStep(w, r, f, challenge, res)
+}
+
+// afterStep moves a login on after a successful step: to the second-factor
+// or enrolment page, to the recovery codes, to consent, or back to the client.
+func (pg *Pages) afterStep(w http.ResponseWriter, r *http.Request, f *storage.AuthFlow, challenge string, res *authz.LoginResult) {
+	switch res.Outcome {
+	case authz.LoginSecondFactor:
+		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
+		return
+	case authz.LoginEnrol:
+		redirect(w, r, PathEnrol, "login_challenge", challenge)
 		return
 	}
-	pg.setCookie(w, "strongroom-session", cookie, pg.p.Config.BrowserSessionLifespan)
-	need, err := pg.p.NeedsConsent(ctx, user.ID, f.ClientID, authz.FlowScopes(f), promptConsent(f))
+	pg.setCookie(w, "strongroom-session", res.Cookie, pg.p.Config.BrowserSessionLifespan)
+	if len(res.RecoveryCodes) > 0 {
+		pg.showRecoveryCodes(w, r, challenge, res.RecoveryCodes)
+		return
+	}
+	pg.continueFlow(w, r, f, challenge)
+}
+
+// continueFlow asks for consent when needed, else answers the client.
+func (pg *Pages) continueFlow(w http.ResponseWriter, r *http.Request, f *storage.AuthFlow, challenge string) {
+	ctx := r.Context()
+	need, err := pg.p.NeedsConsent(ctx, f.Subject, f.ClientID, authz.FlowScopes(f), promptConsent(f))
 	if err != nil {
 		pg.internal(w, err)
 		return
@@ -98,6 +111,71 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	if err := pg.p.FinishFlow(ctx, w, r, challenge); err != nil {
 		pg.flowError(w, err)
 	}
+}
+
+// checkFlowForm parses a flow's form post, checks its CSRF token against the
+// challenge in field and returns the flow. On failure it has answered.
+func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*storage.AuthFlow, bool) {
+	if err := pg.parseForm(w, r); err != nil {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+		return nil, false
+	}
+	challenge := r.PostForm.Get(field)
+	if !pg.p.CheckCSRF(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
+		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
+		return nil, false
+	}
+	f, _, err := pg.p.Flow(r.Context(), challenge)
+	if err != nil {
+		pg.flowError(w, err)
+		return nil, false
+	}
+	return f, true
+}
+
+// loginMeta is the attempt's source for throttling and audit: the peer
+// address (a TLS-terminating proxy in front must pass the connection
+// through, or all attempts count for its address).
+func loginMeta(r *http.Request) authz.LoginMeta {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return authz.LoginMeta{IP: ip, UserAgent: r.UserAgent()}
+}
+
+func throttleMessage(err error) string {
+	var te *authz.ThrottleError
+	if errors.As(err, &te) && te.Locked {
+		return fmt.Sprintf("Too many failed attempts: sign-in is locked for %s. Try again later or contact support.", humanDuration(te.RetryAfter))
+	}
+	wait := time.Second
+	if te != nil {
+		wait = max(te.RetryAfter, time.Second)
+	}
+	return fmt.Sprintf("Too many failed attempts. Wait %s, then try again.", humanDuration(wait))
+}
+
+func humanDuration(d time.Duration) string {
+	if d >= time.Minute {
+		m := int((d + time.Minute - 1) / time.Minute)
+		if m == 1 {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", m)
+	}
+	s := int((d + time.Second - 1) / time.Second)
+	if s == 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", s)
+}
+
+func clientName(c *authz.Client) string {
+	if n := c.Storage().Name; n != "" {
+		return n
+	}
+	return c.GetID()
 }
 
 func (pg *Pages) flowError(w http.ResponseWriter, err error) {

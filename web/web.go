@@ -29,6 +29,10 @@ type Options struct {
 	SecureCookies bool
 	// MaxFormBytes caps login and consent form bodies.
 	MaxFormBytes int64
+	// Logo is the operator's logo (PNG, JPEG, GIF, WebP or SVG, at most
+	// MaxLogoBytes), shown above the product name. It is inlined as a data:
+	// URL, which the pages' CSP (img-src 'self' data:) allows.
+	Logo []byte
 }
 
 // Pages serves the end-user pages: login, consent and error pages.
@@ -37,6 +41,7 @@ type Pages struct {
 	opts Options
 	log  *slog.Logger
 	tpl  map[string]*template.Template
+	logo template.URL // data: URL of Options.Logo, or empty
 }
 
 // New parses every template (failing on a missing one) and returns the pages.
@@ -48,13 +53,18 @@ func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
 		opts.MaxFormBytes = 16 << 10
 	}
 	pg := &Pages{p: p, opts: opts, log: log, tpl: map[string]*template.Template{}}
-	for _, name := range []string{"login", "consent", "error", "logout", "logged_out"} {
+	for _, name := range []string{"login", "consent", "error", "logout", "logged_out", "mfa", "enroll", "recovery"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 		pg.tpl[name] = t
 	}
+	logo, err := logoURL(opts.Logo)
+	if err != nil {
+		return nil, err
+	}
+	pg.logo = logo
 	p.SetErrorRenderer(func(w http.ResponseWriter, status int, code, desc string) {
 		pg.renderError(w, status, code, desc, "")
 	})
@@ -120,6 +130,7 @@ func headers(w http.ResponseWriter) {
 
 func (pg *Pages) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	data["Product"] = pg.opts.Product
+	data["Logo"] = pg.logo
 	var buf bytes.Buffer
 	if err := pg.tpl[name].ExecuteTemplate(&buf, name+".html", data); err != nil {
 		pg.log.Error("render page", "page", name, "err", err)

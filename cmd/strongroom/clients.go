@@ -74,6 +74,7 @@ public clients may also use http on 127.0.0.1, [::1] or localhost.`,
 	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method (required): client_secret_basic, client_secret_post, private_key_jwt, none")
 	f.BoolVar(&s.public, "public", false, "a public client (no secret); requires --auth-method none")
 	f.BoolVar(&s.requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
+	f.BoolVar(&s.requireMFA, "require-mfa", false, "require a second factor (TOTP or passkey) at every login for this client")
 	f.StringVar(&s.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set (private_key_jwt)")
 	f.StringVar(&s.jwksFile, "jwks-file", "", "file holding the client's public JWK Set (private_key_jwt)")
 	f.StringVar(&s.accessTokenFormat, "access-token-format", storage.TokenFormatOpaque, "access token format: opaque or jwt")
@@ -169,6 +170,7 @@ type clientView struct {
 	Public                  bool            `json:"public"`
 	TokenEndpointAuthMethod string          `json:"token_endpoint_auth_method"`
 	RequirePAR              bool            `json:"require_pushed_authorization_requests"`
+	RequireMFA              bool            `json:"require_mfa"`
 	JWKSURI                 string          `json:"jwks_uri,omitempty"`
 	JWKS                    json.RawMessage `json:"jwks,omitempty"`
 	AccessTokenFormat       string          `json:"access_token_format"`
@@ -198,6 +200,7 @@ func newClientView(c *storage.Client) clientView {
 		Public:                  c.Public,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		RequirePAR:              c.RequirePAR,
+		RequireMFA:              c.Metadata.RequireMFA,
 		JWKSURI:                 c.JWKSURI,
 		AccessTokenFormat:       c.AccessTokenFormat,
 		IDTokenAlg:              c.IDTokenSignedResponseAlg,
@@ -297,6 +300,7 @@ func newClientsGetCmd(a *app) *cobra.Command {
 		row("Public", yesNo(v.Public))
 		row("Auth method", v.TokenEndpointAuthMethod)
 		row("Require PAR", yesNo(v.RequirePAR))
+		row("Require MFA", yesNo(v.RequireMFA))
 		row("JWKS URI", v.JWKSURI)
 		if len(v.JWKS) > 0 {
 			row("JWKS", "registered")

@@ -44,6 +44,7 @@ type clientSpec struct {
 	authMethod             string
 	public                 bool
 	requirePAR             bool
+	requireMFA             bool
 	jwksURI                string
 	jwksFile               string
 	accessTokenFormat      string
@@ -62,6 +63,7 @@ func (s *clientSpec) build(readFile func(string) ([]byte, error)) (*storage.Clie
 		Public:                   s.public,
 		TokenEndpointAuthMethod:  s.authMethod,
 		RequirePAR:               s.requirePAR,
+		Metadata:                 storage.ClientMetadata{RequireMFA: s.requireMFA},
 		JWKSURI:                  s.jwksURI,
 		AccessTokenFormat:        s.accessTokenFormat,
 		IDTokenSignedResponseAlg: s.idTokenAlg,

@@ -23,11 +23,16 @@ func newUsersCmd(a *app) *cobra.Command {
 	return newGroupCmd("users", "Manage end users",
 		`  printf '%s\n' "$PASSWORD" | strongroom users create --username alice --password-stdin
   strongroom users list
-  strongroom users delete alice --yes`,
+  strongroom users delete alice --yes
+  strongroom users unlock alice`,
 		newUsersCreateCmd(a),
 		newUsersListCmd(a),
 		newUsersDeleteCmd(a),
 		newUsersGrantsCmd(a), newUsersSessionsCmd(a),
+		newUsersSetPasswordCmd(a),
+		newUsersUnlockCmd(a),
+		newUsersRequireMFACmd(a),
+		newUsersResetMFACmd(a),
 	)
 }
 

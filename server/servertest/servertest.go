@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,11 @@ import (
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
 )
+
+// Localhost, set as cfg.Authz.Issuer by Start's mutate, names the issuer
+// http://localhost:PORT instead of http://127.0.0.1:PORT: a WebAuthn relying
+// party id must be a domain, not an IP address.
+const Localhost = "http://localhost"
 
 // Env is a running server.
 type Env struct {
@@ -79,7 +86,11 @@ func start(tb testing.TB, cfg server.Config) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Authz.Issuer = "http://" + ln.Addr().String()
+	if cfg.Authz.Issuer == Localhost || strings.HasPrefix(cfg.Authz.Issuer, Localhost+":") {
+		cfg.Authz.Issuer = Localhost + ":" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	} else {
+		cfg.Authz.Issuer = "http://" + ln.Addr().String()
+	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())

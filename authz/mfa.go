@@ -1,0 +1,483 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/ory/fosite"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Authentication context classes (OIDC Core §2 acr). A client that sends
+// acr_values containing ACRMFA gets a second factor whatever the user's and
+// the client's policy; the ID token's acr says which class was met.
+const (
+	ACRPassword = "urn:strongroom:acr:pwd"
+	ACRMFA      = "urn:strongroom:acr:mfa"
+)
+
+// ACRValuesSupported are the acr values discovery advertises.
+func ACRValuesSupported() []string { return []string{ACRPassword, ACRMFA} }
+
+// Authentication method references (RFC 8176) the login flow records.
+const (
+	AMRPassword = "pwd" // password
+	AMROTP      = "otp" // TOTP code or one-time recovery code
+	AMRHardware = "hwk" // WebAuthn credential (proof of possession of a key)
+	AMRMFA      = "mfa" // more than one factor
+)
+
+// ACRFor returns the acr a session's methods satisfy.
+func ACRFor(amr []string) string {
+	if slices.Contains(amr, AMRMFA) {
+		return ACRMFA
+	}
+	return ACRPassword
+}
+
+// Second-factor methods a form names.
+const (
+	MethodTOTP     = "totp"
+	MethodRecovery = "recovery"
+	MethodWebAuthn = "webauthn"
+)
+
+// Login errors besides ErrInvalidCredentials, *ThrottleError and the
+// second-factor errors.
+var (
+	// ErrNoPendingLogin: a second-factor page without a password step before
+	// it (or after it expired or completed).
+	ErrNoPendingLogin = errors.New("sign in with your password first")
+	// ErrEnrolmentNotAllowed: enrolment is only for users without any second
+	// factor; otherwise the password alone could add a factor and bypass the
+	// existing one.
+	ErrEnrolmentNotAllowed = errors.New("a second factor is already set up for this account")
+	// ErrUnknownMethod: the form named no known second-factor method.
+	ErrUnknownMethod = errors.New("unknown sign-in method")
+)
+
+// mfaDeps are the provider's second-factor services.
+type mfaDeps struct {
+	box         *secretBox
+	recoveryKey []byte
+	webauthn    *webauthn.WebAuthn
+	throttle    *Throttle
+}
+
+func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, error) {
+	totpKey, err := deriveKey(cfg.SystemSecret, "totp")
+	if err != nil {
+		return nil, err
+	}
+	box, err := newSecretBox(totpKey)
+	if err != nil {
+		return nil, err
+	}
+	recoveryKey, err := deriveKey(cfg.SystemSecret, "recovery-code")
+	if err != nil {
+		return nil, err
+	}
+	wa, err := newWebAuthn(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &mfaDeps{box: box, recoveryKey: recoveryKey, webauthn: wa, throttle: NewThrottle(store, cfg.LoginThrottle, now)}, nil
+}
+
+// Throttle returns the brute-force throttle (operator unlock).
+func (p *Provider) Throttle() *Throttle { return p.mfa.throttle }
+
+// LoginMeta describes where an attempt comes from, for throttling and the
+// audit trail.
+type LoginMeta struct {
+	IP        string
+	UserAgent string
+}
+
+// LoginOutcome is what a login step leads to.
+type LoginOutcome int
+
+// Login outcomes.
+const (
+	LoginComplete     LoginOutcome = iota // logged in: set Cookie, then consent or the response
+	LoginSecondFactor                     // ask for a second factor
+	LoginEnrol                            // MFA is required and the user has none: enrol one
+)
+
+// LoginResult is the result of a successful login step.
+type LoginResult struct {
+	Outcome LoginOutcome
+	// Cookie names the new browser session (LoginComplete).
+	Cookie string
+	// RecoveryCodes are shown once, after an enrolment.
+	RecoveryCodes []string
+}
+
+// Factors summarises a user's second factors.
+type Factors struct {
+	TOTP          bool
+	Passkeys      int
+	RecoveryCodes int
+}
+
+// Any reports whether the user has a second factor.
+func (f Factors) Any() bool { return f.TOTP || f.Passkeys > 0 }
+
+// UserFactors returns the user's confirmed second factors.
+func (p *Provider) UserFactors(ctx context.Context, userID string) (Factors, error) {
+	var f Factors
+	e, err := p.Store.GetTOTP(ctx, userID)
+	switch {
+	case err == nil:
+		f.TOTP = e.Confirmed
+	case !errors.Is(err, storage.ErrNotFound):
+		return f, fmt.Errorf("get TOTP enrolment: %w", err)
+	}
+	creds, err := p.Store.ListWebAuthnCredentials(ctx, userID)
+	if err != nil {
+		return f, fmt.Errorf("list WebAuthn credentials: %w", err)
+	}
+	f.Passkeys = len(creds)
+	if f.RecoveryCodes, err = p.Store.CountRecoveryCodes(ctx, userID); err != nil {
+		return f, fmt.Errorf("count recovery codes: %w", err)
+	}
+	return f, nil
+}
+
+// MFARequired reports whether a login of userID for clientID with the
+// authorization request form needs a second factor: the user's policy, the
+// client's (RequireMFA) or the request's acr_values ask for it.
+func (p *Provider) MFARequired(ctx context.Context, userID, clientID string, form url.Values) (bool, error) {
+	if slices.Contains(strings.Fields(form.Get("acr_values")), ACRMFA) {
+		return true, nil
+	}
+	c, err := p.Clients.Get(ctx, clientID)
+	if err != nil {
+		return false, fmt.Errorf("get client: %w", err)
+	}
+	if c.Storage().Metadata.RequireMFA {
+		return true, nil
+	}
+	required, err := p.Store.RequireMFA(ctx, userID)
+	if err != nil {
+		return false, fmt.Errorf("get MFA policy: %w", err)
+	}
+	return required, nil
+}
+
+// needsStepUp reports whether a live session that authenticated with fewer
+// factors than the request requires must log in again.
+func (p *Provider) needsStepUp(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (bool, error) {
+	if slices.Contains(bs.AMR, AMRMFA) {
+		return false, nil
+	}
+	return p.MFARequired(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestForm())
+}
+
+// mustLogin reports whether ar cannot reuse the session bs (StartFlow then
+// leaves the flow without a subject, so the login page asks again).
+func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) bool {
+	step, err := p.NextStep(ctx, ar, bs)
+	return err != nil || step == StepLogin
+}
+
+// LoginPassword is the password step of a login on flow f. A wrong password
+// and an unknown user give ErrInvalidCredentials alike (same work, same
+// answer); a throttled or locked account or address gives *ThrottleError
+// without checking the password. Every attempt is audited.
+func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, username, password string, m LoginMeta) (*LoginResult, error) {
+	const action = "login.password"
+	if err := p.mfa.throttle.Check(ctx, username, m.IP); err != nil {
+		if errors.Is(err, ErrThrottled) {
+			p.auditAttempt(ctx, action, nil, username, storage.OutcomeFailure, throttleReason(err), m)
+		}
+		return nil, err
+	}
+	user, err := p.auth.Authenticate(ctx, username, password)
+	if errors.Is(err, ErrInvalidCredentials) {
+		// Look the user up on both paths (unknown and wrong password) for the audit target.
+		known, _ := p.Store.GetUserByUsername(ctx, username)
+		return nil, p.attemptFailed(ctx, action, known, username, "invalid_credentials", m, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := p.mfa.throttle.Success(ctx, username); err != nil {
+		return nil, err
+	}
+	p.auditAttempt(ctx, action, user, username, storage.OutcomeSuccess, "", m)
+
+	form, err := urlParse(f.Form)
+	if err != nil {
+		return nil, err
+	}
+	required, err := p.MFARequired(ctx, user.ID, f.ClientID, form)
+	if err != nil {
+		return nil, err
+	}
+	factors, err := p.UserFactors(ctx, user.ID)
+	if err != nil {
+		return nil, err
+	}
+	amr := []string{AMRPassword}
+	if !required && !factors.Any() {
+		return p.completeLogin(ctx, f, user, amr, nil)
+	}
+	now := p.now()
+	pl := &storage.PendingLogin{FlowID: f.ID, UserID: user.ID, AMR: amr, CreatedAt: now, ExpiresAt: f.ExpiresAt}
+	if err := p.Store.SavePendingLogin(ctx, pl); err != nil {
+		return nil, fmt.Errorf("save pending login: %w", err)
+	}
+	if factors.Any() {
+		return &LoginResult{Outcome: LoginSecondFactor}, nil
+	}
+	return &LoginResult{Outcome: LoginEnrol}, nil
+}
+
+// PendingLogin is a login of a flow waiting for its second factor.
+type PendingLogin struct {
+	Login   *storage.PendingLogin
+	User    *storage.User
+	Factors Factors
+}
+
+// Pending returns the flow's pending login; ErrNoPendingLogin if there is none.
+func (p *Provider) Pending(ctx context.Context, f *storage.AuthFlow) (*PendingLogin, error) {
+	if f.Subject != "" {
+		return nil, ErrNoPendingLogin
+	}
+	pl, err := p.Store.GetPendingLogin(ctx, f.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNoPendingLogin
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get pending login: %w", err)
+	}
+	u, err := p.Store.GetUser(ctx, pl.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNoPendingLogin
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	factors, err := p.UserFactors(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &PendingLogin{Login: pl, User: u, Factors: factors}, nil
+}
+
+// BeginPasskeyLogin starts a WebAuthn assertion for the pending login and
+// returns the options for navigator.credentials.get (nil when the user has
+// no passkey).
+func (p *Provider) BeginPasskeyLogin(ctx context.Context, pl *PendingLogin) ([]byte, error) {
+	if pl.Factors.Passkeys == 0 {
+		return nil, nil
+	}
+	return p.beginPasskeyLogin(ctx, pl.Login, pl.User)
+}
+
+// VerifySecondFactor checks the second factor of a pending login (method
+// MethodTOTP, MethodRecovery or MethodWebAuthn, value the code or the
+// WebAuthn response JSON) and completes the login. Failures count against
+// the account and address like wrong passwords; every attempt is audited.
+func (p *Provider) VerifySecondFactor(ctx context.Context, f *storage.AuthFlow, method, value string, m LoginMeta) (*LoginResult, error) {
+	pl, err := p.Pending(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if !pl.Factors.Any() {
+		return nil, ErrNoPendingLogin // enrolment, not verification, is what is pending
+	}
+	var action, amr string
+	var check func() error
+	switch method {
+	case MethodTOTP:
+		action, amr = "login.totp", AMROTP
+		check = func() error { return p.checkTOTP(ctx, pl.User.ID, value, false) }
+	case MethodRecovery:
+		action, amr = "login.recovery_code", AMROTP
+		check = func() error { return p.useRecoveryCode(ctx, pl.User.ID, value) }
+	case MethodWebAuthn:
+		action, amr = "login.webauthn", AMRHardware
+		check = func() error { return p.finishPasskeyLogin(ctx, f.ID, pl.User, []byte(value)) }
+	default:
+		return nil, ErrUnknownMethod
+	}
+	if err := p.mfa.throttle.Check(ctx, pl.User.Username, m.IP); err != nil {
+		if errors.Is(err, ErrThrottled) {
+			p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeFailure, throttleReason(err), m)
+		}
+		return nil, err
+	}
+	if err := check(); err != nil {
+		if isFactorFailure(err) {
+			return nil, p.attemptFailed(ctx, action, pl.User, pl.User.Username, reasonOf(err), m, err)
+		}
+		return nil, err
+	}
+	if err := p.mfa.throttle.Success(ctx, pl.User.Username); err != nil {
+		return nil, err
+	}
+	p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeSuccess, "", m)
+	return p.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), nil)
+}
+
+// BeginTOTPEnrolment shows the pending login's user a TOTP secret to enrol.
+func (p *Provider) BeginTOTPEnrolment(ctx context.Context, pl *PendingLogin) (*TOTPOffer, error) {
+	if pl.Factors.Any() {
+		return nil, ErrEnrolmentNotAllowed
+	}
+	return p.BeginTOTP(ctx, pl.User)
+}
+
+// BeginPasskeyEnrolment starts registering a passkey for the pending
+// login's user and returns the options for navigator.credentials.create
+// (nil when passkeys are off: an issuer named by an IP address).
+func (p *Provider) BeginPasskeyEnrolment(ctx context.Context, pl *PendingLogin) ([]byte, error) {
+	if pl.Factors.Any() {
+		return nil, ErrEnrolmentNotAllowed
+	}
+	return p.beginPasskeyRegistration(ctx, pl.Login, pl.User)
+}
+
+// Enrol confirms a new second factor of a pending login whose user has none
+// (MethodTOTP with a code from the app, MethodWebAuthn with the
+// registration response), issues recovery codes and completes the login.
+func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value string, m LoginMeta) (*LoginResult, error) {
+	pl, err := p.Pending(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if pl.Factors.Any() {
+		return nil, ErrEnrolmentNotAllowed
+	}
+	var action, amr string
+	var check func() error
+	switch method {
+	case MethodTOTP:
+		action, amr = "mfa.enrol.totp", AMROTP
+		check = func() error { return p.checkTOTP(ctx, pl.User.ID, value, true) }
+	case MethodWebAuthn:
+		action, amr = "mfa.enrol.webauthn", AMRHardware
+		check = func() error { return p.finishPasskeyRegistration(ctx, f.ID, pl.User, []byte(value)) }
+	default:
+		return nil, ErrUnknownMethod
+	}
+	if err := p.mfa.throttle.Check(ctx, pl.User.Username, m.IP); err != nil {
+		if errors.Is(err, ErrThrottled) {
+			p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeFailure, throttleReason(err), m)
+		}
+		return nil, err
+	}
+	if err := check(); err != nil {
+		if isFactorFailure(err) {
+			return nil, p.attemptFailed(ctx, action, pl.User, pl.User.Username, reasonOf(err), m, err)
+		}
+		return nil, err
+	}
+	p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeSuccess, "", m)
+	codes, err := p.newRecoveryCodes(ctx, pl.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	return p.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), codes)
+}
+
+// completeLogin starts the browser session with the methods used and ends
+// the pending login.
+func (p *Provider) completeLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr, codes []string) (*LoginResult, error) {
+	_, cookie, err := p.CompleteLogin(ctx, f, user, amr)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Store.DeletePendingLogin(ctx, f.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("end pending login: %w", err)
+	}
+	return &LoginResult{Outcome: LoginComplete, Cookie: cookie, RecoveryCodes: codes}, nil
+}
+
+func addAMR(amr []string, method string) []string {
+	out := slices.Clone(amr)
+	for _, m := range []string{method, AMRMFA} {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// attemptFailed counts a failed attempt, audits it (and the lock it may
+// cause) and returns cause, or the lock when this failure caused one.
+func (p *Provider) attemptFailed(ctx context.Context, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
+	locked, err := p.mfa.throttle.Failure(ctx, username, m.IP)
+	if err != nil {
+		return err
+	}
+	p.auditAttempt(ctx, action, user, username, storage.OutcomeFailure, reason, m)
+	if locked {
+		p.auditAttempt(ctx, "account.locked", user, username, storage.OutcomeSuccess, "too_many_failures", m)
+		return &ThrottleError{Locked: true, RetryAfter: p.Config.LoginThrottle.Account.LockDuration}
+	}
+	return cause
+}
+
+// auditAttempt records a login or second-factor attempt. It never records
+// the password or code. An audit failure is logged, not shown to the user.
+func (p *Provider) auditAttempt(ctx context.Context, action string, user *storage.User, username, outcome, reason string, m LoginMeta) {
+	e := &storage.AuditEvent{
+		Time: p.now(), Actor: "anonymous", Action: action, Outcome: outcome,
+		SourceIP: m.IP, UserAgent: truncateString(m.UserAgent, 256), Details: map[string]string{},
+	}
+	if user != nil {
+		e.Target = user.ID
+		if outcome == storage.OutcomeSuccess {
+			e.Actor = "user:" + user.ID
+		}
+	} else {
+		e.Details["username"] = truncateString(username, 64)
+	}
+	if reason != "" {
+		e.Details["reason"] = reason
+	}
+	if err := p.Store.AppendAudit(ctx, e); err != nil {
+		p.Log.Error("audit event lost", "action", action, "err", err)
+	}
+}
+
+func truncateString(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func throttleReason(err error) string {
+	var te *ThrottleError
+	if errors.As(err, &te) && te.Locked {
+		return "locked"
+	}
+	return "throttled"
+}
+
+func isFactorFailure(err error) bool {
+	return errors.Is(err, ErrInvalidCode) || errors.Is(err, ErrCodeReused) || errors.Is(err, ErrWebAuthnFailed)
+}
+
+func reasonOf(err error) string {
+	switch {
+	case errors.Is(err, ErrCodeReused):
+		return "code_reused"
+	case errors.Is(err, ErrWebAuthnFailed):
+		return "webauthn_failed"
+	default:
+		return "invalid_code"
+	}
+}

@@ -1,0 +1,96 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Audit actions of operator changes to a user's credentials.
+const (
+	ActionUserPasswordSet = "user.password_set"
+	ActionUserUnlock      = "account.unlock"
+	ActionUserRequireMFA  = "user.require_mfa"
+	ActionUserResetMFA    = "user.reset_mfa"
+)
+
+// CredentialAdmin changes a user's password, MFA policy, second factors and
+// brute-force lock for operators; each change is audited in its transaction.
+type CredentialAdmin struct {
+	store    storage.Store
+	throttle *Throttle
+	now      func() time.Time
+}
+
+// NewCredentialAdmin returns the service; now may be nil (time.Now).
+func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAdmin {
+	if now == nil {
+		now = time.Now
+	}
+	return &CredentialAdmin{store: store, throttle: NewThrottle(store, DefaultThrottle, now), now: now}
+}
+
+// SetPassword applies the password policy (length, common passwords) and
+// replaces the user's password.
+func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *storage.User, password string) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	now := a.now().UTC()
+	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		if err := ChangePassword(ctx, a.store, u.ID, password, now); err != nil {
+			return err
+		}
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserPasswordSet, u.ID, map[string]string{"username": u.Username}))
+	})
+}
+
+// Unlock lifts the user's brute-force lock (and clears the failure count).
+// It reports whether there was one.
+func (a *CredentialAdmin) Unlock(ctx context.Context, actor Actor, u *storage.User) (bool, error) {
+	now := a.now().UTC()
+	var had bool
+	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		var err error
+		if had, err = a.throttle.Unlock(ctx, u.Username); err != nil {
+			return err
+		}
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserUnlock, u.ID,
+			map[string]string{"username": u.Username, "had_counter": strconv.FormatBool(had)}))
+	})
+	return had, err
+}
+
+// SetRequireMFA sets the user's policy: every login needs a second factor.
+func (a *CredentialAdmin) SetRequireMFA(ctx context.Context, actor Actor, u *storage.User, require bool) error {
+	now := a.now().UTC()
+	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		if err := a.store.SetRequireMFA(ctx, u.ID, require, now); err != nil {
+			return fmt.Errorf("set MFA policy: %w", err)
+		}
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserRequireMFA, u.ID,
+			map[string]string{"username": u.Username, "require_mfa": strconv.FormatBool(require)}))
+	})
+}
+
+// ResetMFA removes the user's TOTP enrolment, passkeys and recovery codes
+// (a lost phone): the next login that needs MFA enrols again.
+func (a *CredentialAdmin) ResetMFA(ctx context.Context, actor Actor, u *storage.User) error {
+	now := a.now().UTC()
+	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		if err := a.store.DeleteTOTP(ctx, u.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("delete TOTP: %w", err)
+		}
+		if err := a.store.DeleteWebAuthnCredentials(ctx, u.ID); err != nil {
+			return fmt.Errorf("delete passkeys: %w", err)
+		}
+		if err := a.store.ReplaceRecoveryCodes(ctx, u.ID, nil, now); err != nil {
+			return fmt.Errorf("delete recovery codes: %w", err)
+		}
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserResetMFA, u.ID, map[string]string{"username": u.Username}))
+	})
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"os/user"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/authz"
+)
+
+// cliActor names the operator in audit events: the local account running
+// the command.
+func cliActor() authz.Actor {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	return authz.Actor{Name: "operator:" + name, Source: "cli"}
+}
+
+func newUsersSetPasswordCmd(a *app) *cobra.Command {
+	var passwordStdin bool
+	cmd := &cobra.Command{
+		Use:   "set-password ID|USERNAME --password-stdin",
+		Short: "Set an end user's password",
+		Long: fmt.Sprintf(`Replace an end user's password. The password is read from standard input
+(one trailing newline is removed); it must have at least %d characters and
+must not be on the list of common passwords. On a terminal it is asked for
+without echo, twice.`, authz.MinPasswordLength),
+		Example: `  printf '%s\n' "$PASSWORD" | strongroom users set-password alice --password-stdin`,
+		Args:    cobra.ExactArgs(1),
+	}
+	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input (required)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if !passwordStdin {
+			return usageErrorf("--password-stdin is required: the password is read from standard input, never from an argument")
+		}
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		u, err := findUser(cmd, store, args[0])
+		if err != nil {
+			return err
+		}
+		password, err := a.readPassword()
+		if err != nil {
+			return err
+		}
+		if err := authz.NewCredentialAdmin(store, nil).SetPassword(ctx, cliActor(), u, password); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "Password of %s (%s) changed.\n", u.Username, u.ID)
+		return nil
+	}
+	return cmd
+}
+
+func newUsersUnlockCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "unlock ID|USERNAME",
+		Short: "Lift an end user's lock after failed sign-in attempts",
+		Long: `Lift the temporary lock that failed sign-in attempts put on an account, and
+clear its failure count. Locks also expire by themselves (15 minutes).`,
+		Example: `  strongroom users unlock alice`,
+		Args:    cobra.ExactArgs(1),
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		u, err := findUser(cmd, store, args[0])
+		if err != nil {
+			return err
+		}
+		had, err := authz.NewCredentialAdmin(store, nil).Unlock(ctx, cliActor(), u)
+		if err != nil {
+			return err
+		}
+		if !had {
+			fmt.Fprintf(a.out, "%s (%s) had no failed attempts or lock.\n", u.Username, u.ID)
+			return nil
+		}
+		fmt.Fprintf(a.out, "Unlocked %s (%s).\n", u.Username, u.ID)
+		return nil
+	}
+	return cmd
+}
+
+func newUsersRequireMFACmd(a *app) *cobra.Command {
+	var off bool
+	cmd := &cobra.Command{
+		Use:   "require-mfa ID|USERNAME",
+		Short: "Require a second factor at every sign-in of an end user",
+		Long: `Require a second factor (TOTP or passkey) at every sign-in of the user. A user
+without one is led through setting one up at the next sign-in. --off
+returns to the default (a second factor only when the client or the
+request requires it, or when the user has one).`,
+		Example: `  strongroom users require-mfa alice
+  strongroom users require-mfa alice --off`,
+		Args: cobra.ExactArgs(1),
+	}
+	cmd.Flags().BoolVar(&off, "off", false, "stop requiring a second factor")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		u, err := findUser(cmd, store, args[0])
+		if err != nil {
+			return err
+		}
+		if err := authz.NewCredentialAdmin(store, nil).SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
+			return err
+		}
+		state := "now requires"
+		if off {
+			state = "no longer requires"
+		}
+		fmt.Fprintf(a.out, "%s (%s) %s a second factor.\n", u.Username, u.ID, state)
+		return nil
+	}
+	return cmd
+}
+
+func newUsersResetMFACmd(a *app) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "reset-mfa ID|USERNAME",
+		Short: "Remove an end user's second factors (lost device)",
+		Long: `Remove the user's authenticator app, passkeys and recovery codes. If a second
+factor is required, the user sets up a new one at the next sign-in.`,
+		Example: `  strongroom users reset-mfa alice --yes`,
+		Args:    cobra.ExactArgs(1),
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if err := a.checkConfirmable(yes); err != nil {
+			return err
+		}
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		u, err := findUser(cmd, store, args[0])
+		if err != nil {
+			return err
+		}
+		if err := a.confirm(yes, fmt.Sprintf("Remove every second factor of %s (%s)?", u.Username, u.ID)); err != nil {
+			return err
+		}
+		if err := authz.NewCredentialAdmin(store, nil).ResetMFA(ctx, cliActor(), u); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "Removed the second factors of %s (%s).\n", u.Username, u.ID)
+		return nil
+	}
+	return cmd
+}

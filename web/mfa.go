@@ -1,0 +1,282 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Second-factor page paths.
+const (
+	PathSecondFactor = "/login/mfa"      // enter a TOTP code, use a passkey or a recovery code
+	PathEnrol        = "/login/enroll"   // set up TOTP or a passkey when MFA is required
+	PathContinue     = "/login/continue" // after the recovery codes: consent or back to the client
+)
+
+// SecondFactor serves GET and POST /login/mfa.
+func (pg *Pages) SecondFactor(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		pg.secondFactorPost(w, r)
+		return
+	}
+	challenge, ok := pg.queryChallenge(w, r)
+	if ok {
+		pg.showSecondFactor(w, r, challenge, "", "", http.StatusOK)
+	}
+}
+
+func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challenge, errField, msg string, status int) {
+	ctx := r.Context()
+	_, client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
+	if !ok {
+		return
+	}
+	if !pl.Factors.Any() {
+		redirect(w, r, PathEnrol, "login_challenge", challenge)
+		return
+	}
+	options, err := pg.p.BeginPasskeyLogin(ctx, pl)
+	if err != nil {
+		pg.internal(w, err)
+		return
+	}
+	pg.render(w, status, "mfa", map[string]any{
+		"Title": "Verify it's you", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
+		"TOTP": pl.Factors.TOTP, "Passkey": options != nil, "PasskeyOptions": string(options),
+		"RecoveryCodes": pl.Factors.RecoveryCodes, "ErrorField": errField, "Error": msg,
+		"Script": options != nil, "CSP": flowCSP(client, options != nil),
+	})
+}
+
+func (pg *Pages) secondFactorPost(w http.ResponseWriter, r *http.Request) {
+	f, ok := pg.checkFlowForm(w, r, "login_challenge")
+	if !ok {
+		return
+	}
+	challenge := r.PostForm.Get("login_challenge")
+	method := r.PostForm.Get("method")
+	value := r.PostForm.Get("code")
+	if method == authz.MethodWebAuthn {
+		value = r.PostForm.Get("response")
+	}
+	res, err := pg.p.VerifySecondFactor(r.Context(), f, method, value, loginMeta(r))
+	if err != nil {
+		if field, msg, status, ok := factorError(method, err); ok {
+			pg.showSecondFactor(w, r, challenge, field, msg, status)
+			return
+		}
+		pg.stepError(w, err)
+		return
+	}
+	pg.afterStep(w, r, f, challenge, res)
+}
+
+// Enrol serves GET and POST /login/enroll.
+func (pg *Pages) Enrol(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		pg.enrolPost(w, r)
+		return
+	}
+	challenge, ok := pg.queryChallenge(w, r)
+	if ok {
+		pg.showEnrol(w, r, challenge, "", "", http.StatusOK)
+	}
+}
+
+func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, errField, msg string, status int) {
+	ctx := r.Context()
+	_, client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
+	if !ok {
+		return
+	}
+	if pl.Factors.Any() {
+		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
+		return
+	}
+	offer, err := pg.p.BeginTOTPEnrolment(ctx, pl)
+	if err != nil {
+		pg.stepError(w, err)
+		return
+	}
+	options, err := pg.p.BeginPasskeyEnrolment(ctx, pl)
+	if err != nil {
+		pg.stepError(w, err)
+		return
+	}
+	pg.render(w, status, "enroll", map[string]any{
+		"Title": "Set up two-step verification", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
+		"QR": template.URL(offer.QRDataURL), "Secret": groupSecret(offer.Secret), "PasskeyOptions": string(options),
+		"ErrorField": errField, "Error": msg, "CSP": flowCSP(client, options != nil),
+	})
+}
+
+func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
+	f, ok := pg.checkFlowForm(w, r, "login_challenge")
+	if !ok {
+		return
+	}
+	challenge := r.PostForm.Get("login_challenge")
+	method := r.PostForm.Get("method")
+	value := r.PostForm.Get("code")
+	if method == authz.MethodWebAuthn {
+		value = r.PostForm.Get("response")
+	}
+	res, err := pg.p.Enrol(r.Context(), f, method, value, loginMeta(r))
+	if err != nil {
+		if field, msg, status, ok := factorError(method, err); ok {
+			pg.showEnrol(w, r, challenge, field, msg, status)
+			return
+		}
+		pg.stepError(w, err)
+		return
+	}
+	pg.afterStep(w, r, f, challenge, res)
+}
+
+func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, challenge string, codes []string) {
+	_, client, err := pg.p.Flow(r.Context(), challenge)
+	if err != nil {
+		pg.flowError(w, err)
+		return
+	}
+	csrf, err := pg.csrfCookie(w, r)
+	if err != nil {
+		pg.internal(w, err)
+		return
+	}
+	pg.render(w, http.StatusOK, "recovery", map[string]any{
+		"Title": "Save your recovery codes", "ClientName": clientName(client), "Codes": codes,
+		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge), "CSP": flowCSP(client, false),
+	})
+}
+
+// Continue serves POST /login/continue: after the recovery codes were shown.
+func (pg *Pages) Continue(w http.ResponseWriter, r *http.Request) {
+	f, ok := pg.checkFlowForm(w, r, "login_challenge")
+	if !ok {
+		return
+	}
+	if f.Subject == "" {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
+		return
+	}
+	pg.continueFlow(w, r, f, r.PostForm.Get("login_challenge"))
+}
+
+// queryChallenge reads the single login_challenge of a GET.
+func (pg *Pages) queryChallenge(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if len(r.URL.Query()["login_challenge"]) > 1 {
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "The login_challenge parameter was sent more than once.", "")
+		return "", false
+	}
+	return r.URL.Query().Get("login_challenge"), true
+}
+
+// pendingPage loads what a second-factor page needs; on failure it has answered.
+func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*storage.AuthFlow, *authz.Client, *authz.PendingLogin, string, bool) {
+	ctx := r.Context()
+	f, client, err := pg.p.Flow(ctx, challenge)
+	if err != nil {
+		pg.flowError(w, err)
+		return nil, nil, nil, "", false
+	}
+	pl, err := pg.p.Pending(ctx, f)
+	if err != nil {
+		pg.stepError(w, err)
+		return nil, nil, nil, "", false
+	}
+	cookie, err := pg.csrfCookie(w, r)
+	if err != nil {
+		pg.internal(w, err)
+		return nil, nil, nil, "", false
+	}
+	return f, client, pl, pg.p.CSRFToken(cookie, challenge), true
+}
+
+// factorError turns a rejected second factor into a message beside its field.
+func factorError(method string, err error) (field, msg string, status int, ok bool) {
+	field = "code"
+	switch method {
+	case authz.MethodRecovery:
+		field = "recovery"
+	case authz.MethodWebAuthn:
+		field = "passkey"
+	}
+	switch {
+	case errors.Is(err, authz.ErrThrottled):
+		return field, throttleMessage(err), http.StatusTooManyRequests, true
+	case errors.Is(err, authz.ErrCodeReused):
+		return field, "This code was already used. Wait for the next code in your app.", http.StatusUnauthorized, true
+	case errors.Is(err, authz.ErrInvalidCode) && method == authz.MethodRecovery:
+		return field, "This recovery code is not valid or was already used.", http.StatusUnauthorized, true
+	case errors.Is(err, authz.ErrInvalidCode):
+		return field, "The code is not valid. Enter the 6-digit code your app shows now.", http.StatusUnauthorized, true
+	case errors.Is(err, authz.ErrWebAuthnFailed):
+		return field, "The passkey could not be verified. Try again.", http.StatusUnauthorized, true
+	}
+	return "", "", 0, false
+}
+
+// stepError renders errors of the second-factor steps that are not about a field.
+func (pg *Pages) stepError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, authz.ErrNoPendingLogin):
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in with your password first. Go back to the application and start again.", "")
+	case errors.Is(err, authz.ErrEnrolmentNotAllowed), errors.Is(err, authz.ErrAlreadyEnrolled):
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Two-step verification is already set up for this account.", "")
+	case errors.Is(err, authz.ErrUnknownMethod):
+		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose a way to verify.", "")
+	default:
+		pg.flowError(w, err)
+	}
+}
+
+// groupSecret writes a base32 TOTP secret in groups of four for typing.
+func groupSecret(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// flowCSP is the login pages' Content-Security-Policy: the base policy, the
+// client's redirect origins as form targets (browsers apply form-action to
+// the redirect that answers a form) and, on the WebAuthn pages only,
+// script-src 'self' for /static/webauthn.js.
+func flowCSP(c *authz.Client, script bool) string {
+	formAction := []string{"'self'"}
+	for _, raw := range c.GetRedirectURIs() {
+		u, err := url.Parse(raw)
+		if err != nil || strings.ContainsAny(u.Host, " ;,'\"\t\r\n") {
+			continue
+		}
+		var o string
+		switch {
+		case u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "::1" || u.Hostname() == "localhost"):
+			o = "http://" + strings.TrimSuffix(u.Host, ":"+u.Port()) + ":*" // RFC 8252 §7.3: any port
+		case (u.Scheme == "https" || u.Scheme == "http") && u.Host != "":
+			o = u.Scheme + "://" + u.Host
+		case u.Scheme != "" && u.Scheme != "javascript" && u.Scheme != "data" && u.Scheme != "http" && u.Scheme != "https":
+			o = u.Scheme + ":"
+		}
+		if o != "" && !slices.Contains(formAction, o) {
+			formAction = append(formAction, o)
+		}
+	}
+	csp := "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + strings.Join(formAction, " ") +
+		"; frame-ancestors 'none'; base-uri 'none'"
+	if script {
+		csp += "; script-src 'self'"
+	}
+	return csp
+}
