@@ -196,15 +196,14 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 	const action = "login.password"
 	if err := p.mfa.throttle.Check(ctx, username, m.IP); err != nil {
 		if errors.Is(err, ErrThrottled) {
-			p.auditAttempt(ctx, action, nil, username, storage.OutcomeFailure, throttleReason(err), m)
+			p.auditAttempt(ctx, action, p.knownUser(ctx, username), username, storage.OutcomeFailure, throttleReason(err), m)
 		}
 		return nil, err
 	}
 	user, err := p.auth.Authenticate(ctx, username, password)
 	if errors.Is(err, ErrInvalidCredentials) {
-		// Look the user up on both paths (unknown and wrong password) for the audit target.
-		known, _ := p.Store.GetUserByUsername(ctx, username)
-		return nil, p.attemptFailed(ctx, action, known, username, "invalid_credentials", m, err)
+		// Looked up on both paths (unknown user, wrong password): same work.
+		return nil, p.attemptFailed(ctx, action, p.knownUser(ctx, username), username, "invalid_credentials", m, err)
 	}
 	if err != nil {
 		return nil, err
@@ -239,6 +238,18 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 		return &LoginResult{Outcome: LoginSecondFactor}, nil
 	}
 	return &LoginResult{Outcome: LoginEnrol}, nil
+}
+
+// knownUser returns the user named username for the audit trail, or nil.
+func (p *Provider) knownUser(ctx context.Context, username string) *storage.User {
+	if len(username) > 256 {
+		return nil
+	}
+	u, err := p.Store.GetUserByUsername(ctx, username)
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // PendingLogin is a login of a flow waiting for its second factor.
