@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -24,6 +25,7 @@ type serveFlags struct {
 	tlsCert, tlsKey        string
 	insecureHTTP           bool
 	product                string
+	logoFile               string
 	codeTTL, accessTTL     time.Duration
 	idTokenTTL, refreshTTL time.Duration
 	keyRotation, jwksCache time.Duration
@@ -63,6 +65,7 @@ stop it gracefully: in-flight requests finish.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP without --dev (only behind a TLS-terminating proxy)")
 	fl.StringVar(&f.product, "product-name", "Strongroom", "product name shown on the login pages")
+	fl.StringVar(&f.logoFile, "logo-file", "", "logo shown on the login pages: PNG, JPEG, GIF, WebP or SVG file, at most 64 KiB")
 	fl.DurationVar(&f.codeTTL, "authorization-code-lifespan", 60*time.Second, "authorization code lifetime")
 	fl.DurationVar(&f.accessTTL, "access-token-lifespan", 10*time.Minute, "access token lifetime")
 	fl.DurationVar(&f.idTokenTTL, "id-token-lifespan", 10*time.Minute, "ID token lifetime")
@@ -74,6 +77,13 @@ stop it gracefully: in-flight requests finish.`,
 
 func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	cfg := server.Config{Dev: f.dev, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache}
+	if f.logoFile != "" {
+		logo, err := os.ReadFile(f.logoFile)
+		if err != nil {
+			return usageErrorf("--logo-file: %v", err)
+		}
+		cfg.Logo = logo
+	}
 	if err := checkKeyFlags(f); err != nil {
 		return err
 	}

@@ -6,10 +6,14 @@
 package browser
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -67,6 +71,7 @@ func startEnv(t *testing.T, mutate func(*server.Config)) *env {
 	se := servertest.Start(t, func(c *server.Config) {
 		c.Authz.Issuer = servertest.Localhost
 		c.Product = "Northwind Bank"
+		c.Logo = testLogo()
 		if mutate != nil {
 			mutate(c)
 		}
@@ -336,6 +341,29 @@ func (e *env) audit(action, target string) []storage.AuditEvent {
 		e.t.Fatal(err)
 	}
 	return ev
+}
+
+// testLogo draws the operator logo the pages show: a blue tile with a
+// white chevron, as a PNG.
+func testLogo() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 80, 80))
+	blue := color.RGBA{11, 92, 173, 255}
+	for y := range 80 {
+		for x := range 80 {
+			c := blue
+			d := y - 40
+			if d < 0 {
+				d = -d
+			}
+			if x-20 >= d && x-20 <= d+14 && y > 12 && y < 68 {
+				c = color.RGBA{255, 255, 255, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return buf.Bytes()
 }
 
 func randString() string {

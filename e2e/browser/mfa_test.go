@@ -155,7 +155,7 @@ func TestBruteForceSlowsThenLocks(t *testing.T) {
 		return errorText()
 	}
 	answered := make([]time.Time, 6) // when attempt i was checked and answered
-	refused := 0                      // attempts refused unchecked during a wait
+	refused := 0                     // attempts refused unchecked during a wait
 	for i := 1; i <= 5; i++ {
 		password := fmt.Sprintf("wrong-password-%d", i)
 		msg := attempt(password)

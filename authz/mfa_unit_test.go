@@ -1,0 +1,170 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/storage/memory"
+)
+
+func TestValidatePasswordPolicy(t *testing.T) {
+	for name, tc := range map[string]struct {
+		password string
+		wantErr  bool
+	}{
+		"ok/long-uncommon":           {"velvet-harbour-lantern-97", false},
+		"fail/short":                 {"Tr0ub4dor&3", true},
+		"fail/common-long":           {"qwertyuiop123", true},
+		"fail/common-other-case":     {"PasswordPassword", true},
+		"fail/common-plus-suffix":    {"Password2024!!", true},
+		"fail/one-character-repeat":  {"zzzzzzzzzzzzzzzz", true},
+		"fail/common-keyboard-walk":  {"1qaz2wsx3edc", true},
+		"ok/common-word-inside-more": {"dragon-kite-violet-41", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := ValidatePassword(tc.password)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ValidatePassword(%q) = %v, want error %v", tc.password, err, tc.wantErr)
+			}
+		})
+	}
+	if n := len(commonPasswords()); n < 3000 {
+		t.Fatalf("common password list has %d entries", n)
+	}
+}
+
+func TestRehashOnLogin(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	weak := Argon2Params{Memory: 8 * 1024, Time: 1, Threads: 1}
+	hash, err := HashPassword("velvet-harbour-lantern-97", weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &storage.User{ID: "u1", Username: "carol", PasswordHash: hash, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewAuthenticator(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, "carol", "wrong-password-here"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("fail/wrong-password: %v", err)
+	}
+	if got, _ := store.GetUser(ctx, "u1"); got.PasswordHash != hash {
+		t.Fatal("fail/wrong-password: the hash changed")
+	}
+	if _, err := a.Authenticate(ctx, "carol", "velvet-harbour-lantern-97"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := store.GetUser(ctx, "u1")
+	p, err := hashParams(got.PasswordHash)
+	if err != nil || p != DefaultArgon2 {
+		t.Fatalf("ok/rehashed: params %+v (%v), want %+v", p, err, DefaultArgon2)
+	}
+	if ok, _ := VerifyPassword(got.PasswordHash, "velvet-harbour-lantern-97"); !ok {
+		t.Fatal("ok/rehashed: new hash does not verify")
+	}
+}
+
+func TestThrottlePolicy(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	th := NewThrottle(memory.New(), DefaultThrottle, clock)
+
+	// Delays after failures 1..4: 0, 1 s, 2 s, 4 s; the 5th locks for 15 min.
+	for i, want := range []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second} {
+		if err := th.Check(ctx, "carol", "192.0.2.7"); err != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, err)
+		}
+		locked, err := th.Failure(ctx, "carol", "192.0.2.7")
+		if err != nil || locked {
+			t.Fatalf("failure %d: locked=%v err=%v", i+1, locked, err)
+		}
+		var te *ThrottleError
+		err = th.Check(ctx, "carol", "192.0.2.7")
+		if want == 0 && err != nil || want > 0 && (!errors.As(err, &te) || te.Locked || te.RetryAfter != want) {
+			t.Fatalf("after failure %d: %v, want a wait of %v", i+1, err, want)
+		}
+		now = now.Add(want)
+	}
+	locked, err := th.Failure(ctx, "carol", "192.0.2.7")
+	if err != nil || !locked {
+		t.Fatalf("fail/fifth-failure-locks: locked=%v err=%v", locked, err)
+	}
+	var te *ThrottleError
+	if err := th.Check(ctx, "carol", "198.51.100.1"); !errors.As(err, &te) || !te.Locked {
+		t.Fatalf("fail/locked-from-any-address: %v", err)
+	}
+	// Other accounts from the same address are not locked (address limit is higher).
+	if err := th.Check(ctx, "dave", "192.0.2.7"); err != nil {
+		t.Fatalf("ok/other-account: %v", err)
+	}
+	// The lock expires by itself.
+	now = now.Add(15*time.Minute + time.Second)
+	if err := th.Check(ctx, "carol", "198.51.100.1"); err != nil {
+		t.Fatalf("ok/lock-expires: %v", err)
+	}
+	// An IPv6 /64 counts as one address.
+	if IPKey("2001:db8::1") != IPKey("2001:db8::ffff:1") || IPKey("2001:db8::1") == IPKey("2001:db8:0:1::1") {
+		t.Fatal("IPv6 addresses are not grouped by /64")
+	}
+}
+
+func TestMatchTOTPWindow(t *testing.T) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Test", AccountName: "carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2030, 1, 1, 0, 0, 15, 0, time.UTC)
+	step := now.Unix() / totpPeriod
+	for name, tc := range map[string]struct {
+		offset time.Duration
+		ok     bool
+	}{
+		"ok/current": {0, true}, "ok/one-step-back": {-30 * time.Second, true}, "ok/one-step-ahead": {30 * time.Second, true},
+		"fail/two-steps-back": {-60 * time.Second, false}, "fail/two-steps-ahead": {60 * time.Second, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _ := totp.GenerateCode(key.Secret(), now.Add(tc.offset))
+			got, ok := matchTOTP(key.Secret(), code, now)
+			if ok != tc.ok || ok && got != step+int64(tc.offset/(30*time.Second)) {
+				t.Fatalf("matchTOTP = %d, %v", got, ok)
+			}
+		})
+	}
+	if _, ok := matchTOTP(key.Secret(), "12345", now); ok {
+		t.Fatal("fail/five-digits accepted")
+	}
+	if _, ok := matchTOTP(key.Secret(), strings.Repeat("1", 7), now); ok {
+		t.Fatal("fail/seven-digits accepted")
+	}
+}
+
+func TestSecretBoxBindsUser(t *testing.T) {
+	box, err := newSecretBox(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := box.seal([]byte("JBSWY3DPEHPK3PXP"), totpAD("u1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sealed), "JBSWY3DP") {
+		t.Fatal("secret stored in the clear")
+	}
+	if _, err := box.open(sealed, totpAD("u2")); err == nil {
+		t.Fatal("fail/other-user: a sealed secret opened for another user")
+	}
+	if plain, err := box.open(sealed, totpAD("u1")); err != nil || string(plain) != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("ok/same-user: %q, %v", plain, err)
+	}
+}
