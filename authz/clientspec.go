@@ -355,10 +355,12 @@ func isLoopback(host string) bool {
 	return host == "127.0.0.1" || host == "::1" || host == "localhost"
 }
 
-// checkHTTPSURI requires an absolute https URL without fragment or user info.
+// checkHTTPSURI requires an absolute https URL without fragment, wildcard or user info.
 func checkHTTPSURI(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
+	case strings.Contains(raw, "*"):
+		return fmt.Errorf("%q must not contain a wildcard", raw)
 	case err != nil || !u.IsAbs() || u.Host == "":
 		return fmt.Errorf("%q must be an absolute URL", raw)
 	case u.Scheme != "https":

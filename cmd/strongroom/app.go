@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
@@ -34,6 +35,7 @@ type app struct {
 	log         *slog.Logger
 	databaseURL string // the persistent --database-url flag; DATABASE_URL when empty
 	getenv      func(string) string
+	httpClient  *http.Client // the admin API client in remote mode (--endpoint); nil: a default one
 }
 
 // dbURL returns the database URL from --database-url or DATABASE_URL.

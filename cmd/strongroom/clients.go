@@ -1,37 +1,226 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
 func newClientsCmd(a *app) *cobra.Command {
-	return newGroupCmd("clients", "Manage OAuth 2.0 clients",
+	rf := &remoteFlags{}
+	cmd := newGroupCmd("clients", "Manage OAuth 2.0 clients and their secrets",
 		`  strongroom clients create --name "Billing" --grant-type client_credentials \
       --auth-method client_secret_basic --scope "billing:read"
   strongroom clients list
-  strongroom clients get 3q2-7wAAAAAAAAAAAAAAAA -o json
-  strongroom clients delete 3q2-7wAAAAAAAAAAAAAAAA --yes`,
-		newClientsCreateCmd(a),
-		newClientsListCmd(a),
-		newClientsGetCmd(a),
-		newClientsDeleteCmd(a),
+  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 24h
+  strongroom clients export -f clients.yaml && strongroom clients import clients.yaml
+
+  # The same commands on a remote admin API instead of the database:
+  strongroom clients list --endpoint https://auth.internal:8081 --token-file admin.token`,
+		newClientsCreateCmd(a, rf),
+		newClientsListCmd(a, rf),
+		newClientsGetCmd(a, rf),
+		newClientsUpdateCmd(a, rf),
+		newClientsDeleteCmd(a, rf),
+		newClientsDisableCmd(a, rf, true),
+		newClientsDisableCmd(a, rf, false),
+		newClientsRotateSecretCmd(a, rf),
+		newClientsRevokeSecretCmd(a, rf),
+		newClientsImportCmd(a, rf),
+		newClientsExportCmd(a, rf),
 	)
+	addRemoteFlags(cmd, rf)
+	return cmd
 }
 
-func newClientsCreateCmd(a *app) *cobra.Command {
-	var s clientSpec
+// specFlags are the registration flags shared by create and update; each
+// maps to one RFC 7591 field.
+type specFlags struct {
+	name                   string
+	grantTypes             []string
+	redirectURIs           []string
+	postLogoutRedirectURIs []string
+	responseTypes          []string
+	scope                  string
+	authMethod             string
+	public                 bool
+	requirePAR             bool
+	requireMFA             bool
+	jwksURI                string
+	jwksFile               string
+	accessTokenFormat      string
+	idTokenAlg             string
+	audience               []string
+	contacts               []string
+	clientURI, logoURI     string
+	policyURI, tosURI      string
+	backchannelLogoutURI   string
+	firstParty             bool
+}
+
+func (s *specFlags) add(f *pflag.FlagSet, create bool) {
+	f.StringVar(&s.name, "name", "", "human-readable client name (client_name)")
+	f.StringSliceVar(&s.grantTypes, "grant-type", nil, "grant type, repeatable: authorization_code, client_credentials, refresh_token")
+	f.StringArrayVar(&s.redirectURIs, "redirect-uri", nil, "redirect URI, repeatable (required with authorization_code)")
+	f.StringArrayVar(&s.postLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI, repeatable")
+	f.StringSliceVar(&s.responseTypes, "response-type", nil, `response type, repeatable: "code" (default) or "code id_token"`)
+	f.StringVar(&s.scope, "scope", "", `space-separated scopes the client may request, e.g. "openid profile"`)
+	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method: client_secret_basic, client_secret_post, private_key_jwt, none")
+	if create {
+		f.BoolVar(&s.public, "public", false, "a public client (no secret); requires --auth-method none")
+	}
+	f.BoolVar(&s.requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
+	f.BoolVar(&s.requireMFA, "require-mfa", false, "require a second factor (TOTP or passkey) at every login for this client")
+	f.StringVar(&s.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set (private_key_jwt)")
+	f.StringVar(&s.jwksFile, "jwks-file", "", "file holding the client's public JWK Set (private_key_jwt)")
+	f.StringVar(&s.accessTokenFormat, "access-token-format", storage.TokenFormatOpaque, "access token format: opaque or jwt")
+	f.StringVar(&s.idTokenAlg, "id-token-alg", "", "ID token signing algorithm, e.g. RS256 or ES256 (default: the server's)")
+	f.StringArrayVar(&s.audience, "audience", nil, "audience the client may request, repeatable")
+	f.StringArrayVar(&s.contacts, "contact", nil, "email address of a person responsible for the client, repeatable")
+	f.StringVar(&s.clientURI, "client-uri", "", "https URL of the client's home page")
+	f.StringVar(&s.logoURI, "logo-uri", "", "https URL of the client's logo")
+	f.StringVar(&s.policyURI, "policy-uri", "", "https URL of the client's privacy policy")
+	f.StringVar(&s.tosURI, "tos-uri", "", "https URL of the client's terms of service")
+	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "https URL that receives OIDC back-channel logout tokens")
+	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
+}
+
+// readJWKSFlag reads --jwks-file; errors never quote the content.
+func (s *specFlags) readJWKSFlag() (json.RawMessage, error) {
+	data, err := os.ReadFile(s.jwksFile)
+	if err != nil {
+		return nil, usageErrorf("--jwks-file: %v", err)
+	}
+	if !json.Valid(data) {
+		return nil, usageErrorf("--jwks-file %s is not a JWK Set (not JSON)", s.jwksFile)
+	}
+	return data, nil
+}
+
+// spec builds a full registration from the flags (create).
+func (s *specFlags) spec(flags *pflag.FlagSet) (authz.ClientSpec, error) {
+	var errs []error
+	switch {
+	case s.public && s.authMethod != storage.AuthMethodNone:
+		errs = append(errs, errors.New("--public requires --auth-method none (a public client cannot authenticate)"))
+	case !s.public && s.authMethod == storage.AuthMethodNone:
+		errs = append(errs, errors.New("--auth-method none requires --public (a client that does not authenticate is public)"))
+	}
+	spec := authz.ClientSpec{
+		ClientName: s.name, GrantTypes: s.grantTypes, RedirectURIs: s.redirectURIs,
+		PostLogoutRedirectURIs: s.postLogoutRedirectURIs, Scope: s.scope, Audience: s.audience,
+		TokenEndpointAuthMethod: s.authMethod, JWKSURI: s.jwksURI, IDTokenSignedResponseAlg: s.idTokenAlg,
+		AccessTokenFormat: s.accessTokenFormat, RequirePAR: s.requirePAR, RequireMFA: s.requireMFA,
+		Contacts: s.contacts, ClientURI: s.clientURI, LogoURI: s.logoURI, PolicyURI: s.policyURI,
+		TosURI: s.tosURI, BackchannelLogoutURI: s.backchannelLogoutURI, SkipConsent: s.firstParty,
+	}
+	if flags.Changed("response-type") {
+		spec.ResponseTypes = s.responseTypes
+	}
+	if s.jwksFile != "" {
+		jwks, err := s.readJWKSFlag()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		spec.JWKS = jwks
+	}
+	if len(errs) > 0 {
+		return spec, &usageError{err: errors.Join(errs...)}
+	}
+	return spec, nil
+}
+
+// patch builds a merge patch of the flags that were given (update).
+func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
+	p := map[string]any{}
+	set := func(flag, field string, v any) {
+		if flags.Changed(flag) {
+			p[field] = v
+		}
+	}
+	set("name", "client_name", s.name)
+	set("grant-type", "grant_types", s.grantTypes)
+	set("redirect-uri", "redirect_uris", s.redirectURIs)
+	set("post-logout-redirect-uri", "post_logout_redirect_uris", s.postLogoutRedirectURIs)
+	set("response-type", "response_types", s.responseTypes)
+	set("scope", "scope", s.scope)
+	set("auth-method", "token_endpoint_auth_method", s.authMethod)
+	set("require-par", "require_pushed_authorization_requests", s.requirePAR)
+	set("require-mfa", "require_mfa", s.requireMFA)
+	set("jwks-uri", "jwks_uri", s.jwksURI)
+	set("access-token-format", "access_token_format", s.accessTokenFormat)
+	set("id-token-alg", "id_token_signed_response_alg", s.idTokenAlg)
+	set("audience", "audience", s.audience)
+	set("contact", "contacts", s.contacts)
+	set("client-uri", "client_uri", s.clientURI)
+	set("logo-uri", "logo_uri", s.logoURI)
+	set("policy-uri", "policy_uri", s.policyURI)
+	set("tos-uri", "tos_uri", s.tosURI)
+	set("backchannel-logout-uri", "backchannel_logout_uri", s.backchannelLogoutURI)
+	set("first-party", "skip_consent", s.firstParty)
+	if flags.Changed("jwks-file") {
+		jwks, err := s.readJWKSFlag()
+		if err != nil {
+			return nil, err
+		}
+		p["jwks"] = jwks
+	}
+	if len(p) == 0 {
+		return nil, usageErrorf("nothing to update: give at least one flag (see --help)")
+	}
+	return json.Marshal(p)
+}
+
+// flagOfField names the flag that sets each RFC 7591 field.
+var flagOfField = map[string]string{
+	"client_name": "--name", "grant_types": "--grant-type", "redirect_uris": "--redirect-uri",
+	"post_logout_redirect_uris": "--post-logout-redirect-uri", "response_types": "--response-type",
+	"scope": "--scope", "token_endpoint_auth_method": "--auth-method", "jwks_uri": "--jwks-uri",
+	"jwks": "--jwks-file", "id_token_signed_response_alg": "--id-token-alg",
+	"access_token_format": "--access-token-format", "audience": "--audience", "contacts": "--contact",
+	"client_uri": "--client-uri", "logo_uri": "--logo-uri", "policy_uri": "--policy-uri", "tos_uri": "--tos-uri",
+	"backchannel_logout_uri": "--backchannel-logout-uri",
+}
+
+// asUsage marks validation failures of flags as usage errors (exit 2) and
+// names the flag beside each RFC 7591 field a problem is about.
+func asUsage(err error) error {
+	var ve *authz.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	lines := make([]string, len(ve.Problems))
+	for i, p := range ve.Problems {
+		lines[i] = p
+		field, rest, _ := strings.Cut(p, " ")
+		field = strings.TrimSuffix(field, ":")
+		if flag, ok := flagOfField[field]; ok {
+			lines[i] = flag + " (" + field + ")" + strings.TrimPrefix(p, field)
+			_ = rest
+		}
+	}
+	return &usageError{err: errors.New(strings.Join(lines, "\n"))}
+}
+
+const clientsLong = `Supported grant types: authorization_code, client_credentials, refresh_token.
+Supported auth methods: client_secret_basic, client_secret_post,
+private_key_jwt, none (public clients only).
+Redirect URIs must be exact absolute https URLs without fragment or wildcard;
+public clients may also use http on 127.0.0.1, [::1] or localhost.`
+
+func newClientsCreateCmd(a *app, rf *remoteFlags) *cobra.Command {
+	var s specFlags
+	var secretExpiresIn time.Duration
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Register a client",
@@ -41,11 +230,7 @@ gets a generated secret (256 bits): it is printed once and only its keyed
 hash is stored, so STRONGROOM_SECRET must be the server's. Public and
 private_key_jwt clients get no secret.
 
-Supported grant types: authorization_code, client_credentials, refresh_token.
-Supported auth methods: client_secret_basic, client_secret_post,
-private_key_jwt, none (public clients only).
-Redirect URIs must be exact absolute https URLs without fragment or wildcard;
-public clients may also use http on 127.0.0.1, [::1] or localhost.`,
+` + clientsLong,
 		Example: `  # A web application (confidential, authorization code with refresh tokens)
   strongroom clients create --name "Web app" \
       --grant-type authorization_code --grant-type refresh_token \
@@ -57,84 +242,49 @@ public clients may also use http on 127.0.0.1, [::1] or localhost.`,
       --grant-type authorization_code --redirect-uri http://127.0.0.1:8400/callback \
       --scope "openid"
 
-  # A service authenticating with a signed JWT
-  strongroom clients create --name "Batch" --grant-type client_credentials \
-      --auth-method private_key_jwt --jwks-file batch.jwks.json --scope "reports:write" -o json`,
+  # A partner service whose secret expires in 90 days
+  strongroom clients create --name "Partner" --grant-type client_credentials \
+      --auth-method client_secret_basic --scope payments --secret-expires-in 2160h -o json`,
 		Args: cobra.NoArgs,
 	}
-	f := cmd.Flags()
-	f.StringVar(&s.name, "name", "", "human-readable client name (required)")
-	f.StringSliceVar(&s.grantTypes, "grant-type", nil, "grant type, repeatable (required): authorization_code, client_credentials, refresh_token")
-	f.StringArrayVar(&s.redirectURIs, "redirect-uri", nil, "redirect URI, repeatable (required with authorization_code)")
-	f.StringArrayVar(&s.postLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI, repeatable")
-	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "URL that receives OIDC back-channel logout tokens")
-	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
-	f.StringSliceVar(&s.responseTypes, "response-type", []string{"code"}, `response type, repeatable: "code" or "code id_token"`)
-	f.StringVar(&s.scope, "scope", "", `space-separated scopes the client may request, e.g. "openid profile"`)
-	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method (required): client_secret_basic, client_secret_post, private_key_jwt, none")
-	f.BoolVar(&s.public, "public", false, "a public client (no secret); requires --auth-method none")
-	f.BoolVar(&s.requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
-	f.BoolVar(&s.requireMFA, "require-mfa", false, "require a second factor (TOTP or passkey) at every login for this client")
-	f.StringVar(&s.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set (private_key_jwt)")
-	f.StringVar(&s.jwksFile, "jwks-file", "", "file holding the client's public JWK Set (private_key_jwt)")
-	f.StringVar(&s.accessTokenFormat, "access-token-format", storage.TokenFormatOpaque, "access token format: opaque or jwt")
-	f.StringVar(&s.idTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256 or ES256 (default: the server's)")
-	f.StringArrayVar(&s.audience, "audience", nil, "audience the client may request, repeatable")
+	s.add(cmd.Flags(), true)
+	cmd.Flags().DurationVar(&secretExpiresIn, "secret-expires-in", 0, "give the generated secret an expiry, e.g. 2160h (default: none)")
 	output := addOutputFlag(cmd)
 	for _, name := range []string{"name", "grant-type", "auth-method"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
-
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		s.responseTypesSet = cmd.Flags().Changed("response-type")
-		c, err := s.build(os.ReadFile)
+		spec, err := s.spec(cmd.Flags())
 		if err != nil {
 			return err
 		}
-		var hasher *authz.SecretHasher
-		if !c.Public && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT {
-			if hasher, err = a.secretHasher(); err != nil {
-				return err
-			}
-		}
-		store, closeStore, err := a.openStore(ctx)
+		needSecret := s.authMethod == storage.AuthMethodSecretBasic || s.authMethod == storage.AuthMethodSecretPost
+		b, err := a.openBackend(ctx, rf, needSecret)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-
-		if c.ID, err = newClientID(); err != nil {
-			return err
+		defer b.Close()
+		info, issued, err := b.CreateClient(ctx, spec, authz.CreateOptions{SecretExpiresIn: secretExpiresIn})
+		if err != nil {
+			return asUsage(err)
 		}
-		now := time.Now().UTC()
-		c.CreatedAt, c.UpdatedAt = now, now
-		var secret string
-		if hasher != nil {
-			if secret, err = authz.GenerateSecret(); err != nil {
-				return fmt.Errorf("generate client secret: %w", err)
-			}
-			hash, err := hasher.Hash(ctx, []byte(secret))
-			if err != nil {
-				return fmt.Errorf("hash client secret: %w", err)
-			}
-			c.Secrets = []storage.ClientSecret{{Hash: hash, CreatedAt: now}}
+		secret := ""
+		if issued != nil {
+			secret = issued.ClientSecret
 		}
-		if err := store.CreateClient(ctx, c); err != nil {
-			return fmt.Errorf("create client: %w", err)
-		}
-
 		if *output == formatJSON {
 			return writeJSON(a.out, struct {
 				ClientID     string `json:"client_id"`
 				ClientSecret string `json:"client_secret,omitempty"`
-			}{c.ID, secret})
+			}{info.ClientID, secret})
 		}
-		fmt.Fprintf(a.out, "Client %q created.\n\n", c.Name)
+		fmt.Fprintf(a.out, "Client %q created.\n\n", info.ClientName)
 		tw := newTable(a.out)
-		fmt.Fprintf(tw, "  client_id:\t%s\n", c.ID)
+		fmt.Fprintf(tw, "  client_id:\t%s\n", info.ClientID)
 		if secret != "" {
 			fmt.Fprintf(tw, "  client_secret:\t%s\n", secret)
+			fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -147,123 +297,75 @@ public clients may also use http on 127.0.0.1, [::1] or localhost.`,
 	return cmd
 }
 
-// newClientID returns a random client id: 128 bits, base64url.
-func newClientID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate client id: %w", err)
+// secretsSummary renders a client's secrets for the list table.
+func secretsSummary(c authz.ClientInfo) (count, expiring string) {
+	live, soonest := 0, ""
+	for _, s := range c.Secrets {
+		if s.State == authz.SecretExpired {
+			continue
+		}
+		live++
+		if s.State == authz.SecretExpiring && s.ExpiresAt != nil {
+			if t := formatTime(*s.ExpiresAt); soonest == "" || t < soonest {
+				soonest = t
+			}
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	if soonest == "" {
+		return fmt.Sprint(live), "-"
+	}
+	return fmt.Sprint(live), soonest
 }
 
-// clientView is a client as shown by list and get: RFC 7591 names, secret
-// metadata but never a secret or its hash.
-type clientView struct {
-	ClientID                string          `json:"client_id"`
-	ClientName              string          `json:"client_name"`
-	GrantTypes              []string        `json:"grant_types"`
-	ResponseTypes           []string        `json:"response_types"`
-	RedirectURIs            []string        `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string        `json:"post_logout_redirect_uris"`
-	Scope                   string          `json:"scope"`
-	Audience                []string        `json:"audience"`
-	Public                  bool            `json:"public"`
-	TokenEndpointAuthMethod string          `json:"token_endpoint_auth_method"`
-	RequirePAR              bool            `json:"require_pushed_authorization_requests"`
-	RequireMFA              bool            `json:"require_mfa"`
-	JWKSURI                 string          `json:"jwks_uri,omitempty"`
-	JWKS                    json.RawMessage `json:"jwks,omitempty"`
-	AccessTokenFormat       string          `json:"access_token_format"`
-	IDTokenAlg              string          `json:"id_token_signed_response_alg,omitempty"`
-	Disabled                bool            `json:"disabled"`
-	Secrets                 []secretView    `json:"secrets"`
-	CreatedAt               time.Time       `json:"created_at"`
-	UpdatedAt               time.Time       `json:"updated_at"`
-}
-
-// secretView describes one client secret without revealing it.
-type secretView struct {
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-}
-
-func newClientView(c *storage.Client) clientView {
-	v := clientView{
-		ClientID:                c.ID,
-		ClientName:              c.Name,
-		GrantTypes:              nonNil(c.GrantTypes),
-		ResponseTypes:           nonNil(c.ResponseTypes),
-		RedirectURIs:            nonNil(c.RedirectURIs),
-		PostLogoutRedirectURIs:  nonNil(c.PostLogoutRedirectURIs),
-		Scope:                   strings.Join(c.Scopes, " "),
-		Audience:                nonNil(c.Audience),
-		Public:                  c.Public,
-		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
-		RequirePAR:              c.RequirePAR,
-		RequireMFA:              c.Metadata.RequireMFA,
-		JWKSURI:                 c.JWKSURI,
-		AccessTokenFormat:       c.AccessTokenFormat,
-		IDTokenAlg:              c.IDTokenSignedResponseAlg,
-		Disabled:                c.Disabled,
-		Secrets:                 make([]secretView, len(c.Secrets)),
-		CreatedAt:               c.CreatedAt.UTC(),
-		UpdatedAt:               c.UpdatedAt.UTC(),
-	}
-	if len(c.JWKS) > 0 && json.Valid(c.JWKS) {
-		v.JWKS = c.JWKS
-	}
-	for i, s := range c.Secrets {
-		v.Secrets[i] = secretView{CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt}
-	}
-	return v
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func newClientsListCmd(a *app) *cobra.Command {
+func newClientsListCmd(a *app, rf *remoteFlags) *cobra.Command {
+	var expiringOnly bool
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List clients",
+		Short: "List clients, with secrets that expire soon",
+		Long: `List clients. SECRETS counts the live secrets; EXPIRING SOON shows when the
+first of them ends if that is within 7 days (a rotation's grace period, a
+planned expiry).`,
 		Example: `  strongroom clients list
-  strongroom clients list -o json | jq -r '.[].client_id'`,
+  strongroom clients list --expiring
+  strongroom clients list -o json | jq -r '.[] | select(.secrets_expiring_soon) | .client_id'`,
 		Args: cobra.NoArgs,
 	}
+	cmd.Flags().BoolVar(&expiringOnly, "expiring", false, "only clients with a secret that expires soon")
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openBackend(ctx, rf, false)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		clients, err := store.ListClients(ctx)
+		defer b.Close()
+		clients, err := b.ListClients(ctx)
 		if err != nil {
-			return fmt.Errorf("list clients: %w", err)
+			return err
+		}
+		shown := make([]authz.ClientInfo, 0, len(clients))
+		for _, c := range clients {
+			if !expiringOnly || c.SecretsExpiringSoon {
+				shown = append(shown, c)
+			}
 		}
 		if *output == formatJSON {
-			views := make([]clientView, len(clients))
-			for i := range clients {
-				views[i] = newClientView(&clients[i])
-			}
-			return writeJSON(a.out, views)
+			return writeJSON(a.out, shown)
 		}
 		tw := newTable(a.out)
-		fmt.Fprintln(tw, "ID\tNAME\tGRANT TYPES\tAUTH METHOD\tPUBLIC")
-		for _, c := range clients {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n",
-				c.ID, c.Name, orDash(strings.Join(c.GrantTypes, ",")), orDash(c.TokenEndpointAuthMethod), yesNo(c.Public))
+		fmt.Fprintln(tw, "ID\tNAME\tGRANT TYPES\tAUTH METHOD\tPUBLIC\tDISABLED\tSECRETS\tEXPIRING SOON")
+		for _, c := range shown {
+			n, exp := secretsSummary(c)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				c.ClientID, c.ClientName, orDash(strings.Join(c.GrantTypes, ",")), orDash(c.TokenEndpointAuthMethod),
+				yesNo(c.Public), yesNo(c.Disabled), n, exp)
 		}
 		return tw.Flush()
 	}
 	return cmd
 }
 
-func newClientsGetCmd(a *app) *cobra.Command {
+func newClientsGetCmd(a *app, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get CLIENT_ID",
 		Short: "Show a client",
@@ -274,62 +376,115 @@ func newClientsGetCmd(a *app) *cobra.Command {
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openBackend(ctx, rf, false)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		c, err := getClient(cmd, store, args[0])
+		defer b.Close()
+		v, err := b.GetClient(ctx, args[0])
 		if err != nil {
 			return err
 		}
-		v := newClientView(c)
 		if *output == formatJSON {
 			return writeJSON(a.out, v)
 		}
-		tw := newTable(a.out)
-		row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
-		row("Client ID", v.ClientID)
-		row("Name", v.ClientName)
-		row("Grant types", strings.Join(v.GrantTypes, ", "))
-		row("Response types", strings.Join(v.ResponseTypes, ", "))
-		row("Redirect URIs", strings.Join(v.RedirectURIs, " "))
-		row("Post-logout redirect URIs", strings.Join(v.PostLogoutRedirectURIs, " "))
-		row("Scope", v.Scope)
-		row("Audience", strings.Join(v.Audience, " "))
-		row("Public", yesNo(v.Public))
-		row("Auth method", v.TokenEndpointAuthMethod)
-		row("Require PAR", yesNo(v.RequirePAR))
-		row("Require MFA", yesNo(v.RequireMFA))
-		row("JWKS URI", v.JWKSURI)
-		if len(v.JWKS) > 0 {
-			row("JWKS", "registered")
-		}
-		row("Access token format", v.AccessTokenFormat)
-		row("ID token algorithm", v.IDTokenAlg)
-		row("Disabled", yesNo(v.Disabled))
-		row("Secrets", fmt.Sprint(len(v.Secrets)))
-		row("Created", formatTime(v.CreatedAt))
-		row("Updated", formatTime(v.UpdatedAt))
-		return tw.Flush()
+		return printClient(a, v)
 	}
 	return cmd
 }
 
-// getClient reads a client, turning "not found" into a clear message.
-func getClient(cmd *cobra.Command, store storage.Clients, id string) (*storage.Client, error) {
-	c, err := store.GetClient(cmd.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("client %q not found", id)
+func printClient(a *app, v *authz.ClientInfo) error {
+	tw := newTable(a.out)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
+	row("Client ID", v.ClientID)
+	row("Name", v.ClientName)
+	row("Grant types", strings.Join(v.GrantTypes, ", "))
+	row("Response types", strings.Join(v.ResponseTypes, ", "))
+	row("Redirect URIs", strings.Join(v.RedirectURIs, " "))
+	row("Post-logout redirect URIs", strings.Join(v.PostLogoutRedirectURIs, " "))
+	row("Scope", v.Scope)
+	row("Audience", strings.Join(v.Audience, " "))
+	row("Public", yesNo(v.Public))
+	row("Auth method", v.TokenEndpointAuthMethod)
+	row("Require PAR", yesNo(v.RequirePAR))
+	row("Require MFA", yesNo(v.RequireMFA))
+	row("JWKS URI", v.JWKSURI)
+	if len(v.JWKS) > 0 {
+		row("JWKS", "registered")
 	}
-	if err != nil {
-		return nil, fmt.Errorf("get client: %w", err)
+	row("Access token format", v.AccessTokenFormat)
+	row("ID token algorithm", v.IDTokenSignedResponseAlg)
+	row("Contacts", strings.Join(v.Contacts, ", "))
+	row("Logo URI", v.LogoURI)
+	row("Policy URI", v.PolicyURI)
+	row("Terms of service URI", v.TosURI)
+	row("Back-channel logout URI", v.BackchannelLogoutURI)
+	row("Disabled", yesNo(v.Disabled))
+	for _, s := range v.Secrets {
+		exp := "never expires"
+		if s.ExpiresAt != nil {
+			exp = "expires " + formatTime(*s.ExpiresAt)
+		}
+		row("Secret "+s.ID, fmt.Sprintf("%s, created %s, %s", s.State, formatTime(s.CreatedAt), exp))
 	}
-	return c, nil
+	if len(v.Secrets) == 0 {
+		row("Secrets", "none")
+	}
+	row("Created", formatTime(v.CreatedAt))
+	row("Updated", formatTime(v.UpdatedAt))
+	return tw.Flush()
 }
 
-func newClientsDeleteCmd(a *app) *cobra.Command {
+func newClientsUpdateCmd(a *app, rf *remoteFlags) *cobra.Command {
+	var s specFlags
+	cmd := &cobra.Command{
+		Use:   "update CLIENT_ID",
+		Short: "Change a client's registration",
+		Long: `Change a client's registration: each flag given replaces that field (a
+repeatable flag replaces the whole list); the result is validated as a
+whole, and nothing changes when it is invalid. Secrets are managed with
+rotate-secret and revoke-secret.
+
+` + clientsLong,
+		Example: `  strongroom clients update 3q2-7wAAAAAAAAAAAAAAAA --name "Web app (EU)"
+  strongroom clients update 3q2-7wAAAAAAAAAAAAAAAA \
+      --redirect-uri https://app.example.com/cb --redirect-uri https://app.example.com/cb2
+  strongroom clients update 3q2-7wAAAAAAAAAAAAAAAA --contact ops@example.com --logo-uri https://example.com/logo.png -o json`,
+		Args: cobra.ExactArgs(1),
+	}
+	s.add(cmd.Flags(), false)
+	output := addOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		patch, err := s.patch(cmd.Flags())
+		if err != nil {
+			return err
+		}
+		b, err := a.openBackend(ctx, rf, false)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		v, err := b.UpdateClient(ctx, args[0], patch)
+		if err != nil {
+			return asUsage(err)
+		}
+		if *output == formatJSON {
+			return writeJSON(a.out, v)
+		}
+		fmt.Fprintf(a.out, "Updated client %s.\n\n", v.ClientID)
+		return printClient(a, v)
+	}
+	return cmd
+}
+
+func addYesFlag(cmd *cobra.Command) *bool {
 	var yes bool
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
+	return &yes
+}
+
+func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete CLIENT_ID",
 		Short: "Delete a client and every token issued to it",
@@ -337,32 +492,208 @@ func newClientsDeleteCmd(a *app) *cobra.Command {
   strongroom clients delete 3q2-7wAAAAAAAAAAAAAAAA --yes`,
 		Args: cobra.ExactArgs(1),
 	}
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
+	yes := addYesFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if err := a.checkConfirmable(yes); err != nil {
+		if err := a.checkConfirmable(*yes); err != nil {
 			return err
 		}
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openBackend(ctx, rf, false)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		c, err := getClient(cmd, store, args[0])
+		defer b.Close()
+		c, err := b.GetClient(ctx, args[0])
 		if err != nil {
 			return err
 		}
-		if err := a.confirm(yes, fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ID, c.Name)); err != nil {
+		if err := a.confirm(*yes, fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ClientID, c.ClientName)); err != nil {
 			return err
 		}
-		if err := store.DeleteClient(ctx, c.ID); err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				return fmt.Errorf("client %q not found", c.ID)
-			}
-			return fmt.Errorf("delete client: %w", err)
+		if err := b.DeleteClient(ctx, c.ClientID); err != nil {
+			return err
 		}
-		fmt.Fprintf(a.out, "Deleted client %s.\n", c.ID)
+		fmt.Fprintf(a.out, "Deleted client %s.\n", c.ClientID)
 		return nil
 	}
 	return cmd
+}
+
+func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command {
+	use, short, verb := "enable", "Enable a disabled client", "Enabled"
+	example := `  strongroom clients enable 3q2-7wAAAAAAAAAAAAAAAA`
+	if disable {
+		use, short, verb = "disable", "Disable a client: it cannot authenticate and its tokens stop working", "Disabled"
+		example = `  strongroom clients disable 3q2-7wAAAAAAAAAAAAAAAA
+  strongroom clients disable 3q2-7wAAAAAAAAAAAAAAAA --yes -o json`
+	}
+	cmd := &cobra.Command{
+		Use:     use + " CLIENT_ID",
+		Short:   short,
+		Example: example,
+		Args:    cobra.ExactArgs(1),
+	}
+	yes := new(bool)
+	if disable {
+		yes = addYesFlag(cmd)
+	}
+	output := addOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if disable {
+			if err := a.checkConfirmable(*yes); err != nil {
+				return err
+			}
+		}
+		b, err := a.openBackend(ctx, rf, false)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		if disable {
+			c, err := b.GetClient(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if err := a.confirm(*yes, fmt.Sprintf("Disable client %s (%q)? It will fail to authenticate and its tokens stop introspecting as active.", c.ClientID, c.ClientName)); err != nil {
+				return err
+			}
+		}
+		v, err := b.SetClientDisabled(ctx, args[0], disable)
+		if err != nil {
+			return err
+		}
+		if *output == formatJSON {
+			return writeJSON(a.out, v)
+		}
+		fmt.Fprintf(a.out, "%s client %s.\n", verb, v.ClientID)
+		return nil
+	}
+	return cmd
+}
+
+func newClientsRotateSecretCmd(a *app, rf *remoteFlags) *cobra.Command {
+	var opts authz.RotateOptions
+	cmd := &cobra.Command{
+		Use:   "rotate-secret CLIENT_ID --grace DURATION",
+		Short: "Issue a new client secret; the old one works until the grace period ends",
+		Long: `Issue a new client secret (256 bits), printed once. The current secret keeps
+working until --grace has passed, so the client's operators can deploy the
+new one; after that only the new secret authenticates. A client holds at
+most two live secrets: while one is in its grace period, revoke it first
+with revoke-secret. --grace 0 ends the old secret at once (asks to confirm).`,
+		Example: `  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 24h
+  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 72h --expires-in 2160h -o json
+  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 0 --yes   # compromised secret`,
+		Args: cobra.ExactArgs(1),
+	}
+	cmd.Flags().DurationVar(&opts.Grace, "grace", 0, "how long the current secret keeps working, e.g. 24h (required)")
+	cmd.Flags().DurationVar(&opts.ExpiresIn, "expires-in", 0, "give the new secret an expiry, e.g. 2160h (default: none)")
+	yes := addYesFlag(cmd)
+	output := addOutputFlag(cmd)
+	_ = cmd.MarkFlagRequired("grace")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if opts.Grace < 0 || opts.ExpiresIn < 0 {
+			return usageErrorf("--grace and --expires-in must not be negative")
+		}
+		if opts.Grace == 0 {
+			if err := a.checkConfirmable(*yes); err != nil {
+				return err
+			}
+		}
+		b, err := a.openBackend(ctx, rf, true)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		if opts.Grace == 0 {
+			if err := a.confirm(*yes, fmt.Sprintf("End the current secret of client %s now (no grace period)?", args[0])); err != nil {
+				return err
+			}
+		}
+		issued, err := b.RotateSecret(ctx, args[0], opts)
+		if err != nil {
+			return asUsage(err)
+		}
+		if *output == formatJSON {
+			return writeJSON(a.out, issued)
+		}
+		fmt.Fprintf(a.out, "New secret for client %s.\n\n", issued.ClientID)
+		tw := newTable(a.out)
+		fmt.Fprintf(tw, "  client_secret:\t%s\n", issued.ClientSecret)
+		fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
+		if issued.ExpiresAt != nil {
+			fmt.Fprintf(tw, "  expires:\t%s\n", formatTime(*issued.ExpiresAt))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if issued.PreviousSecretID != "" && issued.PreviousExpiresAt != nil {
+			fmt.Fprintf(a.out, "\nThe previous secret %s keeps working until %s.\n", issued.PreviousSecretID, formatTime(*issued.PreviousExpiresAt))
+		}
+		fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
+		return nil
+	}
+	return cmd
+}
+
+func newClientsRevokeSecretCmd(a *app, rf *remoteFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "revoke-secret CLIENT_ID SECRET_ID",
+		Short: "End one client secret now",
+		Long: `End one of a client's secrets now, named by its id (shown by get and by
+rotate-secret; never the secret itself).`,
+		Example: `  strongroom clients get 3q2-7wAAAAAAAAAAAAAAAA      # shows the secret ids
+  strongroom clients revoke-secret 3q2-7wAAAAAAAAAAAAAAAA 4f1c2a9e0b7d --yes`,
+		Args: cobra.ExactArgs(2),
+	}
+	yes := addYesFlag(cmd)
+	output := addOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if err := a.checkConfirmable(*yes); err != nil {
+			return err
+		}
+		b, err := a.openBackend(ctx, rf, false)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		c, err := b.GetClient(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if err := a.confirm(*yes, fmt.Sprintf("End secret %s of client %s (%q) now?", args[1], c.ClientID, c.ClientName)); err != nil {
+			return err
+		}
+		v, err := b.RevokeSecret(ctx, args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if *output == formatJSON {
+			return writeJSON(a.out, v)
+		}
+		fmt.Fprintf(a.out, "Revoked secret %s of client %s; %d secret(s) left.\n", args[1], v.ClientID, len(v.Secrets))
+		return nil
+	}
+	return cmd
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// nonNil renders a nil list as an empty JSON array.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -258,14 +258,14 @@ func TestClientsCreateRejectsBadFlags(t *testing.T) {
 		"fail/none-without-public":    {with(ac, []string{"--auth-method", "none"}), 2, "--auth-method none requires --public"},
 		"fail/public-client-creds":    {with(cc, []string{"--public", "--auth-method", "none"}), 2, "client_credentials requires a confidential client"},
 		"fail/refresh-alone":          {with(basic, []string{"--grant-type", "refresh_token"}), 2, "refresh_token requires grant type authorization_code"},
-		"fail/pkjwt-without-keys":     {with(cc, []string{"--auth-method", "private_key_jwt"}), 2, "private_key_jwt requires --jwks-uri or --jwks-file"},
-		"fail/pkjwt-both-keys":        {with(cc, []string{"--auth-method", "private_key_jwt", "--jwks-uri", "https://k.example.com/jwks", "--jwks-file", publicJWKS}), 2, "--jwks-uri and --jwks-file are mutually exclusive"},
-		"fail/jwks-without-pkjwt":     {with(cc, basic, []string{"--jwks-uri", "https://k.example.com/jwks"}), 2, "used only with --auth-method private_key_jwt"},
+		"fail/pkjwt-without-keys":     {with(cc, []string{"--auth-method", "private_key_jwt"}), 2, "private_key_jwt requires jwks_uri or jwks"},
+		"fail/pkjwt-both-keys":        {with(cc, []string{"--auth-method", "private_key_jwt", "--jwks-uri", "https://k.example.com/jwks", "--jwks-file", publicJWKS}), 2, "(jwks_uri) and jwks are mutually exclusive"},
+		"fail/jwks-without-pkjwt":     {with(cc, basic, []string{"--jwks-uri", "https://k.example.com/jwks"}), 2, "used only with token_endpoint_auth_method private_key_jwt"},
 		"fail/jwks-uri-http":          {with(cc, []string{"--auth-method", "private_key_jwt", "--jwks-uri", "http://k.example.com/jwks"}), 2, "must use https"},
-		"fail/jwks-file-private-key":  {with(cc, []string{"--auth-method", "private_key_jwt", "--jwks-file", privateJWKS}), 2, "private or symmetric key; the file must hold public keys only"},
+		"fail/jwks-file-private-key":  {with(cc, []string{"--auth-method", "private_key_jwt", "--jwks-file", privateJWKS}), 2, "private or symmetric key"},
 		"fail/jwks-file-not-json":     {with(cc, []string{"--auth-method", "private_key_jwt", "--jwks-file", notJSON}), 2, "is not a JWK Set"},
 		"fail/jwks-file-missing":      {with(cc, []string{"--auth-method", "private_key_jwt", "--jwks-file", "/nonexistent/jwks.json"}), 2, "--jwks-file: open /nonexistent/jwks.json"},
-		"fail/no-redirect-uri":        {with(basic, []string{"--grant-type", "authorization_code"}), 2, "authorization_code requires at least one --redirect-uri"},
+		"fail/no-redirect-uri":        {with(basic, []string{"--grant-type", "authorization_code"}), 2, "authorization_code requires at least one redirect URI"},
 		"fail/redirect-relative":      {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "/callback"}), 2, `"/callback" must be an absolute URL`},
 		"fail/redirect-fragment":      {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "https://a.example.com/cb#x"}), 2, "must not contain a fragment"},
 		"fail/redirect-wildcard":      {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "https://*.example.com/cb"}), 2, "must not contain a wildcard"},
@@ -274,19 +274,19 @@ func TestClientsCreateRejectsBadFlags(t *testing.T) {
 		"fail/public-http-remote":     {with([]string{"--public", "--auth-method", "none", "--grant-type", "authorization_code", "--redirect-uri", "http://app.example.com/cb"}), 2, "http is allowed only on 127.0.0.1, [::1] or localhost"},
 		"fail/redirect-custom-scheme": {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "com.example.app:/cb"}), 2, "must be an absolute URL"},
 		"fail/redirect-userinfo":      {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "https://u:p@app.example.com/cb"}), 2, "must not contain user information"},
-		"fail/redirect-client-creds":  {with(cc, basic, []string{"--redirect-uri", "https://app.example.com/cb"}), 2, "--redirect-uri is used only with grant type authorization_code"},
-		"fail/post-logout-http":       {with(ac, basic, []string{"--post-logout-redirect-uri", "http://app.example.com/"}), 2, "--post-logout-redirect-uri"},
+		"fail/redirect-client-creds":  {with(cc, basic, []string{"--redirect-uri", "https://app.example.com/cb"}), 2, "--redirect-uri (redirect_uris) are used only with grant type authorization_code"},
+		"fail/post-logout-http":       {with(ac, basic, []string{"--post-logout-redirect-uri", "http://app.example.com/"}), 2, "post_logout_redirect_uris"},
 		"fail/response-type-token":    {with(ac, basic, []string{"--response-type", "token"}), 2, `unknown response type "token"`},
-		"fail/hybrid-without-openid":  {with(ac, basic, []string{"--response-type", "code id_token", "--scope", "profile"}), 2, `response type "code id_token" requires the openid scope`},
-		"fail/response-type-cc":       {with(cc, basic, []string{"--response-type", "code"}), 2, "--response-type is used only with grant type authorization_code"},
+		"fail/hybrid-without-openid":  {with(ac, basic, []string{"--response-type", "code id_token", "--scope", "profile"}), 2, `"code id_token" requires the openid scope`},
+		"fail/response-type-cc":       {with(cc, basic, []string{"--response-type", "code"}), 2, "--response-type (response_types) are used only with grant type authorization_code"},
 		"fail/scope-quote":            {with(cc, basic, []string{"--scope", `read "write"`}), 2, "is not a valid scope token (RFC 6749 §3.3"},
 		"fail/scope-backslash":        {with(cc, basic, []string{"--scope", `a\b`}), 2, "is not a valid scope token"},
 		"fail/scope-non-ascii":        {with(cc, basic, []string{"--scope", "lecture écriture"}), 2, "is not a valid scope token"},
 		"fail/scope-tab":              {with(cc, basic, []string{"--scope", "a\tb"}), 2, "is not a valid scope token"},
-		"fail/token-format":           {with(cc, basic, []string{"--access-token-format", "paseto"}), 2, `unknown access token format "paseto"`},
-		"fail/id-token-alg":           {with(cc, basic, []string{"--id-token-alg", "HS256"}), 2, `unsupported ID token algorithm "HS256"`},
-		"fail/audience-space":         {with(cc, basic, []string{"--audience", "a b"}), 2, "--audience"},
-		"fail/empty-name":             {[]string{"clients", "create", "--name", " ", "--grant-type", "client_credentials", "--auth-method", "client_secret_basic"}, 2, "--name must not be empty"},
+		"fail/token-format":           {with(cc, basic, []string{"--access-token-format", "paseto"}), 2, `unknown format "paseto"`},
+		"fail/id-token-alg":           {with(cc, basic, []string{"--id-token-alg", "HS256"}), 2, `unsupported algorithm "HS256"`},
+		"fail/audience-space":         {with(cc, basic, []string{"--audience", "a b"}), 2, "--audience (audience)"},
+		"fail/empty-name":             {[]string{"clients", "create", "--name", " ", "--grant-type", "client_credentials", "--auth-method", "client_secret_basic"}, 2, "--name (client_name) must not be empty"},
 		"fail/missing-name":           {[]string{"clients", "create", "--grant-type", "client_credentials", "--auth-method", "client_secret_basic"}, 2, `required flag(s) "name" not set`},
 		"fail/missing-auth-method":    {with(cc), 2, `required flag(s) "auth-method" not set`},
 		"fail/unknown-flag":           {with(cc, basic, []string{"--client-secret", "x"}), 2, "unknown flag: --client-secret"},
@@ -307,7 +307,7 @@ func TestClientsCreateRejectsBadFlags(t *testing.T) {
 	}
 
 	r := run(t, e, "", with([]string{"--grant-type", "password", "--auth-method", "magic", "--scope", `"`})...)
-	for _, msg := range []string{"unknown grant type", "unknown auth method", "--scope: "} {
+	for _, msg := range []string{"--grant-type (grant_types): unknown grant type", "--auth-method (token_endpoint_auth_method): unknown auth method", "--scope (scope): "} {
 		if !strings.Contains(r.errOut, "strongroom: "+msg) {
 			t.Errorf("all-at-once report lacks %q:\n%s", msg, r.errOut)
 		}
@@ -369,11 +369,11 @@ func TestClientsListGetDelete(t *testing.T) {
 
 	r = mustRun(t, e, "", "clients", "list", "-o", "json")
 	noSecrets(t, r.out)
-	var list []clientView
+	var list []authz.ClientInfo
 	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 2 {
 		t.Fatalf("list -o json: %v\n%s", err, r.out)
 	}
-	ids := map[string]clientView{list[0].ClientID: list[0], list[1].ClientID: list[1]}
+	ids := map[string]authz.ClientInfo{list[0].ClientID: list[0], list[1].ClientID: list[1]}
 	if v := ids[webID]; v.ClientName != "Web app" || v.Public || len(v.Secrets) != 1 || v.Scope != "openid profile offline_access" {
 		t.Errorf("web client %+v", v)
 	}
@@ -383,7 +383,7 @@ func TestClientsListGetDelete(t *testing.T) {
 
 	r = mustRun(t, e, "", "clients", "get", webID, "-o", "json")
 	noSecrets(t, r.out)
-	var got clientView
+	var got authz.ClientInfo
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil || got.ClientID != webID ||
 		strings.Join(got.RedirectURIs, " ") != "https://app.example.com/callback" {
 		t.Errorf("get -o json: %v\n%s", err, r.out)
@@ -422,12 +422,12 @@ func TestCheckRedirectURI(t *testing.T) {
 		"http://[::1]:8080/cb":            true,
 		"http://localhost/cb":             true,
 	} {
-		if err := checkRedirectURI(uri, public); err != nil {
+		if err := authz.CheckRedirectURI(uri, public); err != nil {
 			t.Errorf("%s (public %v): %v", uri, public, err)
 		}
 	}
 	for _, uri := range []string{"http://127.0.0.2/cb", "http://localhost.example.com/cb", "http://[::2]/cb", "ftp://x/cb", "https:///cb", "https:opaque", ""} {
-		if err := checkRedirectURI(uri, true); err == nil {
+		if err := authz.CheckRedirectURI(uri, true); err == nil {
 			t.Errorf("%q accepted", uri)
 		}
 	}

@@ -73,6 +73,8 @@ Environment:
 		newClientsCmd(a),
 		newUsersCmd(a),
 		newKeysCmd(a),
+		newAuditCmd(a),
+		newCompletionCmd(),
 	)
 	markRunErrors(root)
 	return root

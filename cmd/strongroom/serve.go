@@ -29,6 +29,7 @@ type serveFlags struct {
 	codeTTL, accessTTL     time.Duration
 	idTokenTTL, refreshTTL time.Duration
 	keyRotation, jwksCache time.Duration
+	adminListen, adminCA   string
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -71,6 +72,8 @@ stop it gracefully: in-flight requests finish.`,
 	fl.DurationVar(&f.idTokenTTL, "id-token-lifespan", 10*time.Minute, "ID token lifetime")
 	fl.DurationVar(&f.refreshTTL, "refresh-token-lifespan", 30*24*time.Hour, "refresh token lifetime")
 	fl.DurationVar(&f.keyRotation, "key-rotation-interval", 0, "rotate the signing keys once the active key has signed this long, e.g. 720h (0: off, rotate with strongroom keys rotate)")
+	fl.StringVar(&f.adminListen, "admin-listen", defaultAdminListen, `address of the admin API listener, never the public one ("off" disables it)`)
+	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
 	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
 	return cmd
 }
@@ -160,6 +163,11 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		}
 	}
 
+	adminLn, err := listenAdmin(a, f, tlsOn)
+	if err != nil {
+		return err
+	}
+	defer adminLn.close()
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -181,7 +189,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		printDemo(a, cfg.Authz.Issuer, demo)
 	}
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn)
-	return srv.Serve(ctx, ln)
+	return serveWithAdmin(ctx, a, srv, ln, adminLn)
 }
 
 // devSecret returns the variable's value when set, or a fresh random key

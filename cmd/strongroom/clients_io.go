@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/strongroom/strongroom/authz"
+)
+
+// fileFormat picks JSON or YAML: the --format flag, else the file's
+// extension, else JSON.
+func fileFormat(flag, path string) (string, error) {
+	switch flag {
+	case "json", "yaml":
+		return flag, nil
+	case "":
+	default:
+		return "", usageErrorf(`--format must be "json" or "yaml"`)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return "yaml", nil
+	}
+	return "json", nil
+}
+
+// maxImportBytes bounds an import file.
+const maxImportBytes = 16 << 20
+
+// readSpecs reads one client or a list of clients from a JSON or YAML file
+// (RFC 7591 field names). Unknown fields are refused. Errors never quote
+// the content: it may hold client secrets.
+func readSpecs(r io.Reader, format string) ([]authz.ClientSpec, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(data) > maxImportBytes {
+		return nil, fmt.Errorf("larger than %d MiB", maxImportBytes>>20)
+	}
+	if format == "yaml" {
+		var v any
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("invalid YAML: %s", yamlErrorLine(err))
+		}
+		if data, err = json.Marshal(v); err != nil {
+			return nil, fmt.Errorf("YAML that JSON cannot represent (use string keys): %w", err)
+		}
+	}
+	specs, err := authz.DecodeClientSpecs(data)
+	if err != nil {
+		return nil, err
+	}
+	return specs, nil
+}
+
+// yamlErrorLine keeps the position of a YAML error, not the quoted content.
+func yamlErrorLine(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		if j := strings.Index(msg[i:], ":"); j > 0 {
+			return "error at " + msg[i:i+j]
+		}
+	}
+	return "syntax error"
+}
+
+func newClientsImportCmd(a *app, rf *remoteFlags) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Register clients from a JSON or YAML file, all or nothing",
+		Long: `Register the clients of FILE (one client or a list, with RFC 7591 field
+names as written by export; "-" reads standard input), in one transaction:
+when any client is invalid or its id is taken, nothing is imported and
+every problem is reported. Clients keep their client_id. An existing plain
+client_secret (at least 32 characters) may be given and is stored hashed;
+a secret-based client without one gets a generated secret, printed once.`,
+		Example: `  strongroom clients export -f staging.yaml --endpoint https://staging:8081 --token-file staging.token
+  strongroom clients import staging.yaml
+  strongroom clients import clients.json -o json > issued-secrets.json`,
+		Args: cobra.ExactArgs(1),
+	}
+	cmd.Flags().StringVar(&format, "format", "", `file format: "json" or "yaml" (default: by extension, else json)`)
+	output := addOutputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		path := args[0]
+		f, err := fileFormat(format, path)
+		if err != nil {
+			return err
+		}
+		var in io.Reader = a.in
+		if path != "-" {
+			file, err := os.Open(path)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			defer file.Close()
+			in = file
+		}
+		specs, err := readSpecs(in, f)
+		if err != nil {
+			return fmt.Errorf("import %s: %w; nothing was imported", path, err)
+		}
+		b, err := a.openBackend(ctx, rf, true)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		progress := a.importProgress(len(specs), b.Remote())
+		res, err := b.ImportClients(ctx, specs, progress)
+		if err != nil {
+			var ve *authz.ValidationError
+			if errors.As(err, &ve) {
+				return fmt.Errorf("import %s: nothing was imported:\n%w", path, err)
+			}
+			return fmt.Errorf("import %s: %w", path, err)
+		}
+		if *output == formatJSON {
+			return writeJSON(a.out, res)
+		}
+		fmt.Fprintf(a.out, "Imported %d client(s).\n\n", len(res))
+		tw := newTable(a.out)
+		fmt.Fprintln(tw, "CLIENT ID\tNAME\tNEW SECRET")
+		generated := false
+		for _, r := range res {
+			secret := "-"
+			if r.Secret != nil {
+				secret, generated = r.Secret.ClientSecret, true
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ClientID, r.ClientName, secret)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if generated {
+			fmt.Fprintln(a.out, "\nStore the new secrets now: they are shown only this once and cannot be recovered.")
+		}
+		return nil
+	}
+	return cmd
+}
+
+// importProgress reports progress on standard error for imports of many
+// clients (every tenth, and the last); a remote import is one request.
+func (a *app) importProgress(total int, remote bool) func(done, total int) {
+	if total < 20 {
+		return nil
+	}
+	if remote {
+		fmt.Fprintf(a.errOut, "Importing %d clients through the admin API...\n", total)
+		return nil
+	}
+	step := max(total/10, 1)
+	return func(done, total int) {
+		if done%step == 0 || done == total {
+			fmt.Fprintf(a.errOut, "Imported %d/%d clients\n", done, total)
+		}
+	}
+}
+
+func newClientsExportCmd(a *app, rf *remoteFlags) *cobra.Command {
+	var format, file string
+	cmd := &cobra.Command{
+		Use:   "export [CLIENT_ID...]",
+		Short: "Write client registrations as JSON or YAML, for import elsewhere",
+		Long: `Write the registrations of the named clients (all when none is named), in
+the format import reads. Secrets never leave the server: their hashes are
+keyed by this environment's STRONGROOM_SECRET and would not verify
+elsewhere; import generates new ones (or takes the plain secrets you add).`,
+		Example: `  strongroom clients export > clients.json
+  strongroom clients export 3q2-7wAAAAAAAAAAAAAAAA -f partner.yaml
+  strongroom clients export --format yaml`,
+		Args: cobra.ArbitraryArgs,
+	}
+	cmd.Flags().StringVar(&format, "format", "", `output format: "json" or "yaml" (default: by --file extension, else json)`)
+	cmd.Flags().StringVarP(&file, "file", "f", "", "write to this file instead of standard output (created, mode 0600)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		f, err := fileFormat(format, file)
+		if err != nil {
+			return err
+		}
+		b, err := a.openBackend(ctx, rf, false)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		specs, err := b.ExportClients(ctx, args)
+		if err != nil {
+			return err
+		}
+		if specs == nil {
+			specs = []authz.ClientSpec{}
+		}
+		var buf bytes.Buffer
+		if f == "yaml" {
+			// Through JSON, so YAML keys are the RFC 7591 names.
+			raw, err := json.Marshal(specs)
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			enc := yaml.NewEncoder(&buf)
+			enc.SetIndent(2)
+			if err := enc.Encode(v); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+		} else {
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(specs); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+		}
+		if file == "" {
+			_, err := a.out.Write(buf.Bytes())
+			return err
+		}
+		if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		fmt.Fprintf(a.errOut, "Exported %d client(s) to %s.\n", len(specs), file)
+		return nil
+	}
+	return cmd
+}
