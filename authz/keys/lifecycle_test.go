@@ -844,3 +844,53 @@ func TestAutoRotate(t *testing.T) {
 		}
 	})
 }
+
+// TestLifecycleReachesWatchingNodes: a rotation or revocation made through one
+// manager reaches another node's watching manager through the store's
+// notification, well before the fallback interval.
+func TestLifecycleReachesWatchingNodes(t *testing.T) {
+	ctx := context.Background()
+	kek := testKEK(t)
+	store, clk := memory.New(), newClock()
+	seed(t, store,
+		testKey(t, kek, ES256, storage.KeyStateActive, 24*time.Hour),
+		testKey(t, kek, ES256, storage.KeyStateNext, time.Hour))
+	operatorNode := lifecycleManager(t, store, kek, clk)
+	node := lifecycleManager(t, store, kek, clk)
+	watchCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); node.Watch(watchCtx, store, time.Hour) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	waitActive := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(PropagationDelay)
+		for kid, _ := node.ActiveKID(ES256); kid != want; kid, _ = node.ActiveKID(ES256) {
+			if time.Now().After(deadline) {
+				t.Fatalf("watching node signs with %q, want %q", kid, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	first := firstInState(listKeys(t, store), ES256, storage.KeyStateActive).KID
+	waitActive(first)
+
+	res, err := operatorNode.Rotate(ctx, ES256, RotateOptions{Origin: operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitActive(res.Activated)
+	token := signWith(t, node, ES256)
+
+	rev, err := operatorNode.Revoke(ctx, res.Activated, operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitActive(rev.Activated)
+	if _, err := node.Signer(ES256).Validate(ctx, token); !errors.Is(err, ErrUnknownKey) {
+		var ve *jwt.ValidationError
+		if !errors.As(err, &ve) || !errors.Is(ve.Inner, ErrUnknownKey) {
+			t.Fatalf("token of the revoked key on the watching node: %v", err)
+		}
+	}
+}
