@@ -252,8 +252,19 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}
 }
 
+// onlySession returns the user's one live session, as stored.
+func (e *env) onlySession(t *testing.T) storage.BrowserSession {
+	t.Helper()
+	sessions, err := e.srv.Store.ListBrowserSessions(context.Background(), e.userID)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("sessions %+v, %v; want exactly one", sessions, err)
+	}
+	return sessions[0]
+}
+
 func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
-	// Session times are whole seconds (auth_time), so the margins are seconds too.
+	// Timings are taken from the stored session, so a slow login (argon2id
+	// under the race detector) does not shift them.
 	t.Run("ok/idle-timeout-with-touch", func(t *testing.T) {
 		t.Parallel()
 		e := startWith(t, func(c *server.Config) { c.Authz.BrowserSessionIdleTimeout = 4 * time.Second })
@@ -261,15 +272,20 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 		secret := e.createClient(c)
 		b := newBrowser(t)
 		e.tokensFor(t, b, c, secret, true, "openid")
-		time.Sleep(2 * time.Second)
+		first := e.onlySession(t).LastSeenAt
+		time.Sleep(time.Until(first.Add(2 * time.Second)))
 		if !e.promptNone(t, b, c) { // used within the idle timeout: alive, and touched
 			t.Fatal("session ended before the idle timeout")
 		}
-		time.Sleep(3 * time.Second) // 5 s after login, 3 s after the last use
+		touched := e.onlySession(t).LastSeenAt
+		if !touched.After(first) {
+			t.Fatal("using the session did not record it")
+		}
+		time.Sleep(time.Until(first.Add(5 * time.Second))) // past first+4 s, within touched+4 s
 		if !e.promptNone(t, b, c) {
 			t.Fatal("activity did not extend the session")
 		}
-		time.Sleep(5 * time.Second)
+		time.Sleep(time.Until(e.onlySession(t).LastSeenAt.Add(5 * time.Second)))
 		if e.promptNone(t, b, c) {
 			t.Fatal("session outlived its idle timeout")
 		}
@@ -279,19 +295,27 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 	})
 	t.Run("ok/absolute-timeout-despite-activity", func(t *testing.T) {
 		t.Parallel()
-		e := startWith(t, func(c *server.Config) { c.Authz.BrowserSessionLifespan = 6 * time.Second })
+		e := startWith(t, func(c *server.Config) {
+			c.Authz.BrowserSessionLifespan = 8 * time.Second
+			c.Authz.BrowserSessionIdleTimeout = 3 * time.Second
+		})
 		c := webClient("authorization_code")
 		secret := e.createClient(c)
 		b := newBrowser(t)
-		loggedIn := time.Now()
 		e.tokensFor(t, b, c, secret, true, "openid")
-		for range 3 { // active every second: the idle timeout never strikes
-			time.Sleep(time.Second)
+		expires := e.onlySession(t).ExpiresAt
+		checks := 0
+		for time.Until(expires) > 1500*time.Millisecond { // active often enough for the idle timeout never to strike
 			if !e.promptNone(t, b, c) {
 				t.Fatal("session ended before its absolute lifetime")
 			}
+			checks++
+			time.Sleep(time.Second)
 		}
-		time.Sleep(time.Until(loggedIn.Add(6500 * time.Millisecond)))
+		if checks < 2 {
+			t.Fatalf("only %d uses before the session's expiry", checks)
+		}
+		time.Sleep(time.Until(expires.Add(time.Second)))
 		if e.promptNone(t, b, c) {
 			t.Fatal("session outlived its absolute lifetime")
 		}
