@@ -70,6 +70,9 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("decode hash: %w", err)
 	}
+	if p.Time == 0 || p.Threads == 0 || len(want) == 0 {
+		return false, errors.New("argon2 parameters or hash out of range")
+	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

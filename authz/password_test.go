@@ -1,0 +1,178 @@
+package authz
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// cheapArgon2 keeps the tests fast; the format is what is under test.
+var cheapArgon2 = Argon2Params{Memory: 64, Time: 1, Threads: 1}
+
+func TestHashPassword(t *testing.T) {
+	h1, err := HashPassword("correct horse battery", cheapArgon2)
+	must(t, err)
+	h2, err := HashPassword("correct horse battery", cheapArgon2)
+	must(t, err)
+	if !strings.HasPrefix(h1, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("hash %q is not an argon2id PHC string with the given parameters", h1)
+	}
+	if h1 == h2 {
+		t.Fatal("two hashes of one password are equal: no random salt")
+	}
+	if strings.Contains(h1, "correct horse") {
+		t.Fatal("hash contains the password")
+	}
+	for _, h := range []string{h1, h2} {
+		ok, err := VerifyPassword(h, "correct horse battery")
+		must(t, err)
+		if !ok {
+			t.Fatalf("round trip failed for %q", h)
+		}
+	}
+}
+
+func TestVerifyPassword(t *testing.T) {
+	hash, err := HashPassword("correct horse battery", cheapArgon2)
+	must(t, err)
+	parts := strings.Split(hash, "$") // "", argon2id, v=19, m=..,t=..,p=.., salt, key
+	with := func(i int, v string) string {
+		p := append([]string(nil), parts...)
+		p[i] = v
+		return strings.Join(p, "$")
+	}
+	tests := []struct {
+		name     string
+		hash     string
+		password string
+		ok       bool
+		err      bool
+	}{
+		{"ok/match", hash, "correct horse battery", true, false},
+		{"ok/unicode", mustHash(t, "pässwörd-ünïcödé"), "pässwörd-ünïcödé", true, false},
+		{"fail/wrong-password", hash, "correct horse batterY", false, false},
+		{"fail/empty-password", hash, "", false, false},
+		{"fail/password-prefix", hash, "correct horse batter", false, false},
+		{"fail/empty-hash-string", "", "x", false, true},
+		{"fail/bcrypt", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", "x", false, true},
+		{"fail/too-few-fields", strings.Join(parts[:5], "$"), "correct horse battery", false, true},
+		{"fail/too-many-fields", hash + "$extra", "correct horse battery", false, true},
+		{"fail/algorithm-argon2i", with(1, "argon2i"), "correct horse battery", false, true},
+		{"fail/version-16", with(2, "v=16"), "correct horse battery", false, true},
+		{"fail/version-garbage", with(2, "version"), "correct horse battery", false, true},
+		{"fail/params-garbage", with(3, "m=x,t=1,p=1"), "correct horse battery", false, true},
+		{"fail/params-missing-threads", with(3, "m=64,t=1"), "correct horse battery", false, true},
+		{"fail/params-threads-overflow", with(3, "m=64,t=1,p=256"), "correct horse battery", false, true},
+		{"fail/params-zero-time", with(3, "m=64,t=0,p=1"), "correct horse battery", false, true},
+		{"fail/params-zero-threads", with(3, "m=64,t=1,p=0"), "correct horse battery", false, true},
+		{"fail/salt-not-base64", with(4, "!!!"), "correct horse battery", false, true},
+		{"fail/key-not-base64", with(5, "!!!"), "correct horse battery", false, true},
+		{"fail/key-empty", with(5, ""), "correct horse battery", false, true},
+		{"fail/key-empty-any-password", with(5, ""), "wrong", false, true},
+		{"fail/key-of-other-password", with(5, strings.Split(mustHash(t, "other password!"), "$")[5]), "correct horse battery", false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ok bool
+			var err error
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("VerifyPassword panicked on %q: %v", tc.hash, r)
+					}
+				}()
+				ok, err = VerifyPassword(tc.hash, tc.password)
+			}()
+			if tc.err != (err != nil) {
+				t.Fatalf("err = %v, want error: %v", err, tc.err)
+			}
+			if ok != tc.ok {
+				t.Fatalf("ok = %v, want %v", ok, tc.ok)
+			}
+		})
+	}
+}
+
+func mustHash(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := HashPassword(pw, cheapArgon2)
+	must(t, err)
+	return h
+}
+
+// pw returns n bytes of an uncommon password; pwRunes n multi-byte runes.
+func pw(n int) string { return strings.Repeat("Zq8#pL2!vR5m-Tx7&kW3@", n/21+1)[:n] }
+
+func pwRunes(n int) string {
+	return string([]rune(strings.Repeat("çé4ÿñ€ß∂ƒ©˙∆Ωπ", n/14+1))[:n])
+}
+
+func TestValidatePassword(t *testing.T) {
+	tests := []struct {
+		name     string
+		password string
+		ok       bool
+	}{
+		{"ok/min-length", pw(MinPasswordLength), true},
+		{"ok/min-length-in-runes", pwRunes(MinPasswordLength), true},
+		{"ok/max-length", pw(MaxPasswordLength), true},
+		{"fail/empty", "", false},
+		{"fail/one-short", pw(MinPasswordLength - 1), false},
+		{"fail/short-in-runes-long-in-bytes", pwRunes(MinPasswordLength - 1), false},
+		{"fail/one-too-long", pw(MaxPasswordLength + 1), false},
+		{"fail/too-long-in-bytes", strings.Repeat("é", MaxPasswordLength/2+1), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidatePassword(tc.password)
+			if tc.ok != (err == nil) {
+				t.Fatalf("ValidatePassword(%d bytes, %d runes) = %v, want ok=%v", len(tc.password), len([]rune(tc.password)), err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestAuthenticator(t *testing.T) {
+	store := newMemoryStore(t)
+	hash, err := HashPassword("correct horse battery", cheapArgon2)
+	must(t, err)
+	must(t, store.CreateUser(t.Context(), &storage.User{ID: "u1", Username: "alice", PasswordHash: hash}))
+	must(t, store.CreateUser(t.Context(), &storage.User{ID: "u2", Username: "broken", PasswordHash: "not-a-phc-string"}))
+	a, err := NewAuthenticator(store)
+	must(t, err)
+	tests := []struct {
+		name, username, password string
+		err                      error // nil: authenticated
+	}{
+		{"ok/alice", "alice", "correct horse battery", nil},
+		{"fail/wrong-password", "alice", "wrong horse battery", ErrInvalidCredentials},
+		{"fail/unknown-user", "mallory", "correct horse battery", ErrInvalidCredentials},
+		{"fail/username-case", "Alice", "correct horse battery", ErrInvalidCredentials},
+		{"fail/password-too-long", "alice", strings.Repeat("x", MaxPasswordLength+1), ErrInvalidCredentials},
+		{"fail/username-too-long", strings.Repeat("a", 257), "correct horse battery", ErrInvalidCredentials},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := a.Authenticate(t.Context(), tc.username, tc.password)
+			if tc.err == nil {
+				must(t, err)
+				if u.ID != "u1" {
+					t.Fatalf("authenticated as %q", u.ID)
+				}
+				return
+			}
+			wantErr(t, err, tc.err)
+			if u != nil {
+				t.Fatal("user returned on failure")
+			}
+		})
+	}
+	t.Run("fail/corrupt-stored-hash-is-not-invalid-credentials", func(t *testing.T) {
+		_, err := a.Authenticate(t.Context(), "broken", "whatever password")
+		if err == nil || errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("err = %v: a corrupt hash must surface as an internal error", err)
+		}
+	})
+}
