@@ -67,7 +67,9 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, opts AdminOpti
 	case opts.ClientCAs != nil && s.cfg.TLS == nil:
 		return errors.New("admin mTLS needs the server's TLS certificate")
 	case s.cfg.TLS != nil:
-		tlsCfg = s.cfg.TLS.Clone()
+		// A config of its own, never a Clone of the public one: the public
+		// http.Server writes to that one (HTTP/2 setup) while it starts.
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: s.cfg.TLS.Certificates}
 		if opts.ClientCAs != nil {
 			tlsCfg.ClientAuth = tls.RequireAndVerifyClientCert
 			tlsCfg.ClientCAs = opts.ClientCAs
