@@ -36,6 +36,13 @@ func newClient(c *storage.Client) (*Client, error) {
 		if err := json.Unmarshal(c.JWKS, &set); err != nil {
 			return nil, fmt.Errorf("client %s: parse jwks: %w", c.ID, err)
 		}
+		// RFC 7517 §4.2: "use" is optional; fosite only considers keys marked
+		// "sig", so a key without it is a signing key here.
+		for i := range set.Keys {
+			if set.Keys[i].Use == "" {
+				set.Keys[i].Use = "sig"
+			}
+		}
 		cl.jwks = &set
 	}
 	return cl, nil

@@ -131,6 +131,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
 	}
+	for name, d := range map[string]time.Duration{
+		"client assertion max lifetime": c.ClientAssertionMaxLifetime,
+		"refresh rotation grace":        c.RefreshRotationGrace,
+		"client cache TTL":              c.ClientCacheTTL,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative", name))
+		}
+	}
 	if len(c.SystemSecret) < 32 {
 		errs = append(errs, errors.New("system secret must be at least 32 bytes"))
 	}

@@ -57,9 +57,9 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
 		return false, errors.New("unsupported argon2 version")
 	}
-	var p Argon2Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return false, fmt.Errorf("parse argon2 parameters: %w", err)
+	p, err := hashParams(hash)
+	if err != nil {
+		return false, err
 	}
 	b64 := base64.RawStdEncoding
 	salt, err := b64.DecodeString(parts[4])
@@ -70,8 +70,8 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("decode hash: %w", err)
 	}
-	if p.Time == 0 || p.Threads == 0 || len(want) == 0 {
-		return false, errors.New("argon2 parameters or hash out of range")
+	if len(want) == 0 || len(want) > 1024 {
+		return false, errors.New("argon2 hash out of range")
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
@@ -174,8 +174,15 @@ func hashParams(hash string) (Argon2Params, error) {
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return p, errors.New("password hash is not argon2id PHC")
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return p, fmt.Errorf("parse argon2 parameters: %w", err)
+	// Exactly "m=<n>,t=<n>,p=<n>": Sscanf alone would accept trailing text.
+	var rest string
+	if n, _ := fmt.Sscanf(parts[3]+" end", "m=%d,t=%d,p=%d %s", &p.Memory, &p.Time, &p.Threads, &rest); n != 4 || rest != "end" {
+		return p, errors.New("parse argon2 parameters: want m=<KiB>,t=<passes>,p=<lanes>")
+	}
+	// Bounds: a stored hash must not make a login allocate or compute without
+	// limit (at most 1 GiB of memory and 64 passes).
+	if p.Time == 0 || p.Time > 64 || p.Threads == 0 || p.Memory < 8*uint32(p.Threads) || p.Memory > 1<<20 {
+		return p, errors.New("argon2 parameters out of range")
 	}
 	return p, nil
 }

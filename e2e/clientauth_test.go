@@ -101,6 +101,18 @@ func TestPrivateKeyJWT(t *testing.T) {
 			t.Fatalf("replay: %d %v", code, m)
 		}
 	})
+	t.Run("ok/key-without-use-parameter", func(t *testing.T) {
+		// RFC 7517: "use" is optional; such a key is accepted for signing.
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		raw, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256"}}})
+		c := webClient("client_credentials")
+		c.TokenEndpointAuthMethod, c.JWKS = storage.AuthMethodPrivateKeyJWT, raw
+		e.createClient(c)
+		b := &assertionClient{id: c.ID, key: key}
+		if code, m := postForm(t, tokenURL, b.form(b.assertion(t, tokenURL, randString(), time.Minute)), "", ""); code != 200 {
+			t.Fatalf("%d %v", code, m)
+		}
+	})
 	t.Run("fail/key-of-another-client", func(t *testing.T) {
 		other := e.privateKeyJWTClient(t)
 		forged := &assertionClient{id: a.id, key: other.key}
