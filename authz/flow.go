@@ -249,12 +249,17 @@ func (p *Provider) BrowserSession(ctx context.Context, cookie string) (*storage.
 // SaveConsent remembers that the flow's user granted the flow's scopes.
 func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
 	scopes := FlowScopes(f)
-	if old, err := p.Store.GetConsent(ctx, f.Subject, f.ClientID); err == nil {
+	old, err := p.Store.GetConsent(ctx, f.Subject, f.ClientID)
+	switch {
+	case err == nil:
 		for _, s := range old.Scopes {
 			if !slices.Contains(scopes, s) {
 				scopes = append(scopes, s)
 			}
 		}
+	case !errors.Is(err, storage.ErrNotFound):
+		// Never overwrite a consent we could not read: scopes would be lost.
+		return fmt.Errorf("read consent: %w", err)
 	}
 	return p.Store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, GrantedAt: p.now()})
 }
