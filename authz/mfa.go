@@ -394,6 +394,9 @@ func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value
 		}
 		return nil, err
 	}
+	if err := p.mfa.throttle.Success(ctx, pl.User.Username); err != nil {
+		return nil, err
+	}
 	p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeSuccess, "", m)
 	codes, err := p.newRecoveryCodes(ctx, pl.User.ID)
 	if err != nil {

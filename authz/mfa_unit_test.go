@@ -90,7 +90,7 @@ func TestThrottlePolicy(t *testing.T) {
 			t.Fatalf("failure %d: locked=%v err=%v", i+1, locked, err)
 		}
 		var te *ThrottleError
-		err = th.Check(ctx, "carol", "192.0.2.7")
+		err = th.Wait(ctx, "carol", "192.0.2.7")
 		if want == 0 && err != nil || want > 0 && (!errors.As(err, &te) || te.Locked || te.RetryAfter != want) {
 			t.Fatalf("after failure %d: %v, want a wait of %v", i+1, err, want)
 		}
@@ -112,6 +112,26 @@ func TestThrottlePolicy(t *testing.T) {
 	now = now.Add(15*time.Minute + time.Second)
 	if err := th.Check(ctx, "carol", "198.51.100.1"); err != nil {
 		t.Fatalf("ok/lock-expires: %v", err)
+	}
+	// Parallel guesses: an admitted attempt keeps the account busy until it
+	// fails or succeeds, so a burst is answered one at a time.
+	if err := th.Check(ctx, "erin", "192.0.2.8"); err != nil {
+		t.Fatalf("ok/first-of-burst: %v", err)
+	}
+	if err := th.Check(ctx, "erin", "192.0.2.9"); !errors.As(err, &te) || te.Locked {
+		t.Fatalf("fail/second-of-burst-admitted: %v", err)
+	}
+	if _, err := th.Failure(ctx, "erin", "192.0.2.8"); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Check(ctx, "erin", "192.0.2.9"); err != nil {
+		t.Fatalf("ok/next-after-failure (first failure is free): %v", err)
+	}
+	if err := th.Success(ctx, "erin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Check(ctx, "erin", "192.0.2.9"); err != nil {
+		t.Fatalf("ok/next-after-success: %v", err)
 	}
 	// An IPv6 /64 counts as one address.
 	if IPKey("2001:db8::1") != IPKey("2001:db8::ffff:1") || IPKey("2001:db8::1") == IPKey("2001:db8:0:1::1") {

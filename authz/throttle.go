@@ -113,25 +113,51 @@ func IPKey(ip string) string {
 	return "ip:" + a.String()
 }
 
-// Check refuses an attempt for username from ip while either key waits or
-// is locked. It writes nothing.
+// inFlightHold is how long an admitted attempt keeps its account busy: the
+// attempt's own Failure or Success replaces it at once; it only lapses if the
+// attempt never finishes (a crash).
+const inFlightHold = 3 * time.Second
+
+// Check admits an attempt for username from ip, or refuses it while either
+// key waits or is locked. Admission is atomic per account and marks the
+// account busy until the attempt's Failure or Success: parallel guesses
+// against one account are answered one at a time, so a burst cannot get more
+// attempts checked than the policy allows before the lock.
 func (t *Throttle) Check(ctx context.Context, username, ip string) error {
+	now := t.now()
+	worst, err := t.peek(ctx, IPKey(ip), now)
+	if err != nil {
+		return err
+	}
+	if worst != nil {
+		return worst
+	}
+	err = t.store.UpdateLoginThrottle(ctx, AccountKey(username), func(l *storage.LoginThrottle) error {
+		if e := refusal(l, now); e != nil {
+			return e
+		}
+		l.NextAttemptAt = now.Add(inFlightHold)
+		return nil
+	})
+	var te *ThrottleError
+	if errors.As(err, &te) {
+		return te
+	}
+	if err != nil {
+		return fmt.Errorf("admit login attempt: %w", err)
+	}
+	return nil
+}
+
+// Wait reports, without admitting an attempt, whether one for username from
+// ip would be refused now (for pages that show the wait).
+func (t *Throttle) Wait(ctx context.Context, username, ip string) error {
 	now := t.now()
 	var worst *ThrottleError
 	for _, key := range []string{AccountKey(username), IPKey(ip)} {
-		l, err := t.store.GetLoginThrottle(ctx, key)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue
-		}
+		e, err := t.peek(ctx, key, now)
 		if err != nil {
-			return fmt.Errorf("read login throttle: %w", err)
-		}
-		var e *ThrottleError
-		switch {
-		case l.LockedUntil.After(now):
-			e = &ThrottleError{Locked: true, RetryAfter: l.LockedUntil.Sub(now)}
-		case l.NextAttemptAt.After(now):
-			e = &ThrottleError{RetryAfter: l.NextAttemptAt.Sub(now)}
+			return err
 		}
 		if e != nil && (worst == nil || e.Locked && !worst.Locked || e.RetryAfter > worst.RetryAfter) {
 			worst = e
@@ -139,6 +165,29 @@ func (t *Throttle) Check(ctx context.Context, username, ip string) error {
 	}
 	if worst != nil {
 		return worst
+	}
+	return nil
+}
+
+// peek reads a key's state without writing.
+func (t *Throttle) peek(ctx context.Context, key string, now time.Time) (*ThrottleError, error) {
+	l, err := t.store.GetLoginThrottle(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read login throttle: %w", err)
+	}
+	return refusal(l, now), nil
+}
+
+// refusal is the error that refuses an attempt on l now, or nil.
+func refusal(l *storage.LoginThrottle, now time.Time) *ThrottleError {
+	switch {
+	case l.LockedUntil.After(now):
+		return &ThrottleError{Locked: true, RetryAfter: l.LockedUntil.Sub(now)}
+	case l.NextAttemptAt.After(now):
+		return &ThrottleError{RetryAfter: l.NextAttemptAt.Sub(now)}
 	}
 	return nil
 }
