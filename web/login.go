@@ -43,7 +43,7 @@ func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, us
 	pg.render(w, status, "login", map[string]any{
 		"Title": "Sign in", "ClientName": clientName(client), "Challenge": challenge,
 		"CSRF": pg.p.CSRFToken(csrf, challenge), "Username": username, "Error": msg,
-		"CSP": flowCSP(client, false),
+		"CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
 

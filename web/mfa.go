@@ -4,8 +4,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
@@ -50,7 +48,7 @@ func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challe
 		"Title": "Verify it's you", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
 		"TOTP": pl.Factors.TOTP, "Passkey": options != nil, "PasskeyOptions": string(options),
 		"RecoveryCodes": pl.Factors.RecoveryCodes, "ErrorField": errField, "Error": msg,
-		"Script": options != nil, "CSP": flowCSP(client, options != nil),
+		"Script": options != nil, "CSP": flowCSP(client.GetRedirectURIs(), options != nil),
 	})
 }
 
@@ -112,7 +110,7 @@ func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, er
 	pg.render(w, status, "enroll", map[string]any{
 		"Title": "Set up two-step verification", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
 		"QR": template.URL(offer.QRDataURL), "Secret": groupSecret(offer.Secret), "PasskeyOptions": string(options),
-		"ErrorField": errField, "Error": msg, "CSP": flowCSP(client, options != nil),
+		"ErrorField": errField, "Error": msg, "CSP": flowCSP(client.GetRedirectURIs(), options != nil),
 	})
 }
 
@@ -152,7 +150,7 @@ func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, chall
 	}
 	pg.render(w, http.StatusOK, "recovery", map[string]any{
 		"Title": "Save your recovery codes", "ClientName": clientName(client), "Codes": codes,
-		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge), "CSP": flowCSP(client, false),
+		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge), "CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
 
@@ -247,36 +245,4 @@ func groupSecret(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// flowCSP is the login pages' Content-Security-Policy: the base policy, the
-// client's redirect origins as form targets (browsers apply form-action to
-// the redirect that answers a form) and, on the WebAuthn pages only,
-// script-src 'self' for /static/webauthn.js.
-func flowCSP(c *authz.Client, script bool) string {
-	formAction := []string{"'self'"}
-	for _, raw := range c.GetRedirectURIs() {
-		u, err := url.Parse(raw)
-		if err != nil || strings.ContainsAny(u.Host, " ;,'\"\t\r\n") {
-			continue
-		}
-		var o string
-		switch {
-		case u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "::1" || u.Hostname() == "localhost"):
-			o = "http://" + strings.TrimSuffix(u.Host, ":"+u.Port()) + ":*" // RFC 8252 §7.3: any port
-		case (u.Scheme == "https" || u.Scheme == "http") && u.Host != "":
-			o = u.Scheme + "://" + u.Host
-		case u.Scheme != "" && u.Scheme != "javascript" && u.Scheme != "data" && u.Scheme != "http" && u.Scheme != "https":
-			o = u.Scheme + ":"
-		}
-		if o != "" && !slices.Contains(formAction, o) {
-			formAction = append(formAction, o)
-		}
-	}
-	csp := "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + strings.Join(formAction, " ") +
-		"; frame-ancestors 'none'; base-uri 'none'"
-	if script {
-		csp += "; script-src 'self'"
-	}
-	return csp
 }
