@@ -30,6 +30,7 @@ type serveFlags struct {
 	idTokenTTL, refreshTTL time.Duration
 	keyRotation, jwksCache time.Duration
 	adminListen, adminCA   string
+	session                sessionFlags
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -75,6 +76,7 @@ stop it gracefully: in-flight requests finish.`,
 	fl.StringVar(&f.adminListen, "admin-listen", defaultAdminListen, `address of the admin API listener, never the public one ("off" disables it)`)
 	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
 	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
+	f.session.register(fl)
 	return cmd
 }
 
@@ -93,6 +95,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	cfg.Authz = authz.Config{
 		Issuer: f.issuer, AuthorizeCodeLifespan: f.codeTTL, AccessTokenLifespan: f.accessTTL,
 		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL,
+	}
+	if err := f.session.apply(&cfg); err != nil {
+		return err
 	}
 	for name, d := range map[string]time.Duration{
 		"--authorization-code-lifespan": f.codeTTL, "--access-token-lifespan": f.accessTTL,
