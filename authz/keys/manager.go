@@ -46,12 +46,17 @@ const ensureAttempts = 3
 // JWKS document from an immutable in-memory snapshot. It is safe for
 // concurrent use.
 type Manager struct {
-	store  storage.Keys
-	aead   cipher.AEAD
-	logger *slog.Logger
-	now    func() time.Time
-	audit  AuditTrail // nil: lifecycle operations refuse (ErrNoAuditTrail)
-	policy Policy
+	store storage.Keys
+	aead  cipher.AEAD
+	// prevAEAD, when set, is the previous key-encryption key: private keys
+	// that do not open under aead are tried under it (a KEK change in
+	// progress, see WithPreviousKEK). New keys are always sealed under aead.
+	prevAEAD cipher.AEAD
+	prevKEK  []byte // set by WithPreviousKEK, checked and cleared by NewManager
+	logger   *slog.Logger
+	now      func() time.Time
+	audit    AuditTrail // nil: lifecycle operations refuse (ErrNoAuditTrail)
+	policy   Policy
 
 	snap atomic.Pointer[snapshot]
 	// reloadMu orders reloads so that a slow one cannot overwrite the
@@ -100,8 +105,40 @@ func NewManager(store storage.Keys, kek []byte, opts ...Option) (*Manager, error
 	for _, opt := range opts {
 		opt(m)
 	}
+	if m.prevKEK != nil {
+		prev, err := newAEAD(m.prevKEK)
+		clear(m.prevKEK)
+		m.prevKEK = nil
+		if err != nil {
+			return nil, fmt.Errorf("previous key-encryption key: %w", err)
+		}
+		m.prevAEAD = prev
+	}
 	m.snap.Store(emptySnapshot())
 	return m, nil
+}
+
+// WithPreviousKEK lets the manager decrypt private keys that are still
+// encrypted under the previous key-encryption key while the KEK changes:
+// servers run with the new KEK and the previous one, `strongroom keys
+// rewrap` re-encrypts every stored key under the new KEK without a restart,
+// then the previous KEK is dropped. Keys the manager generates are always
+// encrypted under the current KEK. The KEK must be 32 bytes (NewManager
+// fails otherwise); the manager keeps its own copy.
+func WithPreviousKEK(kek []byte) Option {
+	return func(m *Manager) { m.prevKEK = bytes.Clone(kek) }
+}
+
+// openKey decrypts k's private key under the current KEK or, failing that
+// with ErrDecrypt, under the previous one (WithPreviousKEK).
+func (m *Manager) openKey(k *storage.SigningKey, pub crypto.PublicKey) (crypto.Signer, error) {
+	signer, err := openPrivateKey(m.aead, k, pub)
+	if err != nil && m.prevAEAD != nil && errors.Is(err, ErrDecrypt) {
+		if prev, perr := openPrivateKey(m.prevAEAD, k, pub); perr == nil {
+			return prev, nil
+		}
+	}
+	return signer, err
 }
 
 // EnsureActive makes sure each of algs has an active key, generating and
@@ -391,7 +428,7 @@ func (m *Manager) buildSnapshot(ctx context.Context, rows []storage.SigningKey) 
 
 		switch row.State {
 		case storage.KeyStateActive:
-			priv, err := openPrivateKey(m.aead, row, pub)
+			priv, err := m.openKey(row, pub)
 			if err != nil {
 				return nil, err
 			}
@@ -410,7 +447,7 @@ func (m *Manager) buildSnapshot(ctx context.Context, rows []storage.SigningKey) 
 		case storage.KeyStateNext:
 			// Not needed yet, but a key that will not decrypt should be
 			// found now rather than when a rotation activates it.
-			if _, err := openPrivateKey(m.aead, row, pub); err != nil {
+			if _, err := m.openKey(row, pub); err != nil {
 				m.logger.ErrorContext(ctx, "next signing key is unusable; activating it will fail", "kid", row.KID, "err", err)
 			}
 		}
