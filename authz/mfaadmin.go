@@ -78,9 +78,13 @@ func (a *CredentialAdmin) SetRequireMFA(ctx context.Context, actor Actor, u *sto
 }
 
 // ResetMFA removes the user's TOTP enrolment, passkeys and recovery codes
-// (a lost phone): the next login that needs MFA enrols again.
+// (a lost phone): the next login that needs MFA enrols again. The user's
+// open browser sessions end in the same transaction, queuing back-channel
+// logout to their clients, as `users sessions revoke --all` does: a session
+// signed in with the lost device must not outlive it.
 func (a *CredentialAdmin) ResetMFA(ctx context.Context, actor Actor, u *storage.User) error {
 	now := a.now().UTC()
+	sessions := &SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
 		if err := a.store.DeleteTOTP(ctx, u.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("delete TOTP: %w", err)
@@ -91,6 +95,15 @@ func (a *CredentialAdmin) ResetMFA(ctx context.Context, actor Actor, u *storage.
 		if err := a.store.ReplaceRecoveryCodes(ctx, u.ID, nil, now); err != nil {
 			return fmt.Errorf("delete recovery codes: %w", err)
 		}
-		return a.store.AppendAudit(ctx, actor.event(now, ActionUserResetMFA, u.ID, map[string]string{"username": u.Username}))
+		by := actor.Name
+		if by == "" {
+			by = "anonymous"
+		}
+		ended, err := sessions.endUserSessions(ctx, u.ID, by, "second factors reset")
+		if err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserResetMFA, u.ID,
+			map[string]string{"username": u.Username, "sessions_ended": strconv.Itoa(ended)}))
 	})
 }

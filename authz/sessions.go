@@ -80,24 +80,31 @@ func (m *SessionManager) EndSession(ctx context.Context, userID, sessionID, acto
 
 // EndUserSessions ends every live session of the user and reports how many.
 func (m *SessionManager) EndUserSessions(ctx context.Context, userID, actor, reason string) (int, error) {
-	n := 0
+	var n int
 	err := storage.InTx(ctx, m.Store, func(ctx context.Context) error {
-		sessions, err := m.Store.ListBrowserSessions(ctx, userID)
-		if err != nil {
-			return fmt.Errorf("list sessions: %w", err)
-		}
-		for _, bs := range sessions {
-			if err := m.endSession(ctx, userID, bs.ID, actor, reason); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+		var err error
+		n, err = m.endUserSessions(ctx, userID, actor, reason)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// endUserSessions ends every live session of the user in the caller's
+// transaction (each queues its back-channel logouts) and reports how many.
+func (m *SessionManager) endUserSessions(ctx context.Context, userID, actor, reason string) (int, error) {
+	sessions, err := m.Store.ListBrowserSessions(ctx, userID)
+	if err != nil {
+		return 0, fmt.Errorf("list sessions: %w", err)
+	}
+	for i, bs := range sessions {
+		if err := m.endSession(ctx, userID, bs.ID, actor, reason); err != nil {
+			return i, err
+		}
+	}
+	return len(sessions), nil
 }
 
 // endSession runs in the caller's transaction.
