@@ -23,7 +23,8 @@ var (
 // AuthenticateAdmin checks a bearer token presented to the admin API: an
 // active access token issued by this server (client credentials grant) with
 // the strongroom:admin scope, whose client is still enabled. It returns the
-// client id. A database outage is returned as is (storage.ErrUnavailable).
+// client id, also with ErrAdminScope (a valid token of the wrong scope
+// names its client). A database outage is returned as is (storage.ErrUnavailable).
 func (p *Provider) AuthenticateAdmin(ctx context.Context, token string) (string, error) {
 	if token == "" {
 		return "", ErrAdminTokenInvalid
@@ -39,7 +40,7 @@ func (p *Provider) AuthenticateAdmin(ctx context.Context, token string) (string,
 		return "", ErrAdminTokenInvalid
 	}
 	if !ar.GetGrantedScopes().Has(AdminScope) {
-		return "", ErrAdminScope
+		return ar.GetClient().GetID(), ErrAdminScope // the id names the refused caller in the audit trail
 	}
 	return ar.GetClient().GetID(), nil
 }

@@ -44,12 +44,14 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 		Now: s.Provider.Now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
 	})
 	return admin.New(admin.Options{
-		Clients: clients,
-		Users:   authz.NewUserAdmin(s.Store, s.Provider.Now),
-		Audit:   s.Store,
-		Tokens:  s.Provider,
-		MTLS:    opts.ClientCAs != nil,
-		Log:     s.log,
+		Clients:  clients,
+		Users:    authz.NewUserAdmin(s.Store, s.Provider.Now),
+		Audit:    s.Store,
+		Tokens:   s.Provider,
+		Keys:     s.Keys,
+		Sessions: s.Provider.SessionManager(),
+		MTLS:     opts.ClientCAs != nil,
+		Log:      s.log,
 	})
 }
 

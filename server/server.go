@@ -33,6 +33,10 @@ type Config struct {
 	Dev bool
 	// KEK encrypts signing keys at rest (32 bytes).
 	KEK []byte
+	// PreviousKEK, while the KEK changes, decrypts the signing keys still
+	// encrypted under it (keys.WithPreviousKEK), so that `strongroom keys
+	// rewrap` needs no restart; nil otherwise.
+	PreviousKEK []byte
 	// TLS, when set, serves HTTPS with it.
 	TLS *tls.Config
 	// Product is shown on the end-user pages.
@@ -97,10 +101,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 }
 
 func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger) (*Server, error) {
-	km, err := keys.NewManager(store, cfg.KEK, keys.WithLogger(log), keys.WithAuditTrail(store), keys.WithPolicy(keys.Policy{
+	keyOpts := []keys.Option{keys.WithLogger(log), keys.WithAuditTrail(store), keys.WithPolicy(keys.Policy{
 		JWKSCacheLifetime: cfg.JWKSCacheLifetime,
 		TokenLifetime:     max(cfg.Authz.IDTokenLifespan, cfg.Authz.AccessTokenLifespan),
-	}))
+	})}
+	if cfg.PreviousKEK != nil {
+		keyOpts = append(keyOpts, keys.WithPreviousKEK(cfg.PreviousKEK))
+	}
+	km, err := keys.NewManager(store, cfg.KEK, keyOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("key manager: %w", err)
 	}

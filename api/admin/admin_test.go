@@ -9,10 +9,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -26,7 +28,7 @@ func (fakeTokens) AuthenticateAdmin(_ context.Context, token string) (string, er
 	case "good":
 		return "ops", nil
 	case "noscope":
-		return "", authz.ErrAdminScope
+		return "ops-readonly", authz.ErrAdminScope
 	}
 	return "", authz.ErrAdminTokenInvalid
 }
@@ -35,6 +37,8 @@ type fixture struct {
 	url   string
 	tr    *admintest.Transport
 	store *memory.Store
+	keys  *keys.Manager
+	gate  *listGate
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -44,19 +48,34 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kek, err := keys.GenerateKEK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kekBytes, _ := keys.ParseKEK(kek)
+	gate := &listGate{Keys: store}
+	km, err := keys.NewManager(gate, kekBytes, keys.WithAuditTrail(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := km.EnsureActive(t.Context(), keys.RS256, keys.ES256); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := admin.New(admin.Options{
-		Clients: authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}),
-		Users:   authz.NewUserAdmin(store, nil),
-		Audit:   store,
-		Tokens:  fakeTokens{},
-		Log:     slog.New(slog.DiscardHandler),
+		Clients:  authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}),
+		Users:    authz.NewUserAdmin(store, nil),
+		Audit:    store,
+		Tokens:   fakeTokens{},
+		Keys:     km,
+		Sessions: &authz.SessionManager{Store: store, Now: time.Now},
+		Log:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &fixture{url: ts.URL, tr: admintest.NewTransport(t, ts.URL, nil), store: store}
+	return &fixture{url: ts.URL, tr: admintest.NewTransport(t, ts.URL, nil), store: store, keys: km, gate: gate}
 }
 
 // do sends a request with the "good" token (or token when given) and
@@ -102,8 +121,15 @@ func (f *fixture) snapshot(t *testing.T) string {
 	t.Helper()
 	clients, _ := f.store.ListClients(t.Context())
 	users, _ := f.store.ListUsers(t.Context())
-	events, _ := f.store.ListAudit(t.Context(), storage.AuditFilter{})
-	b, _ := json.Marshal([]any{clients, users, len(events)})
+	events, _ := f.store.ListAudit(t.Context(), storage.AuditFilter{Limit: 1000})
+	changes := 0
+	for _, e := range events {
+		if e.Outcome == storage.OutcomeSuccess { // refusals are recorded, and change nothing
+			changes++
+		}
+	}
+	keyRows, _ := f.store.ListKeys(t.Context())
+	b, _ := json.Marshal([]any{clients, users, changes, keyRows})
 	return string(b)
 }
 

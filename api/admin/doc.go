@@ -1,5 +1,6 @@
 // Package admin is Strongroom's admin REST API (described by api/openapi.yaml):
-// clients and their secrets, users, and the audit trail. It runs on its own
+// clients and their secrets, users with their grants and browser sessions,
+// signing keys, and the audit trail. It runs on its own
 // listener, never on the public one. Middleware authenticates every request
 // before a handler runs (a bearer access token with the strongroom:admin
 // scope, or a verified TLS client certificate when mTLS is configured);

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -33,6 +34,12 @@ const (
 	TypeInternal        = typePrefix + "internal"
 	TypeMethodNotAllow  = typePrefix + "method-not-allowed"
 	TypePayloadTooLarge = typePrefix + "payload-too-large"
+	// TypeKeyNotReady: the next signing key has not been published for the
+	// JWKS cache lifetime yet (keys.ErrNextNotReady); retry later or force.
+	TypeKeyNotReady = typePrefix + "key-not-ready"
+	// TypeConcurrentChange: another rotation changed the keys between
+	// reading and writing (keys.ErrAlreadyRotated); nothing was changed.
+	TypeConcurrentChange = typePrefix + "concurrent-change"
 )
 
 // badRequest is a malformed request (body, parameter) found by a handler.
@@ -61,8 +68,17 @@ func problemFor(err error) Problem {
 		return Problem{Type: TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error()}
 	case errors.Is(err, authz.ErrAdminScope):
 		return Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
-	case errors.Is(err, authz.ErrSecretNotFound), errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, authz.ErrSecretNotFound), errors.Is(err, storage.ErrNotFound), errors.Is(err, keys.ErrKeyNotFound),
+		errors.Is(err, authz.ErrSessionNotFound), errors.Is(err, authz.ErrGrantNotFound):
 		return Problem{Type: TypeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.Is(err, keys.ErrNextNotReady):
+		return Problem{Type: TypeKeyNotReady, Title: "Next key not ready", Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, keys.ErrAlreadyRotated):
+		return Problem{Type: TypeConcurrentChange, Title: "Changed concurrently", Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, keys.ErrAlreadyRevoked), errors.Is(err, keys.ErrNoActiveKey):
+		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, keys.ErrUnsupportedAlg):
+		return Problem{Type: TypeInvalidRequest, Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}
 	case errors.Is(err, authz.ErrTooManySecrets), errors.Is(err, authz.ErrNoSecretAuth),
 		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict):
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}

@@ -34,6 +34,11 @@ type Options struct {
 	Users   *authz.UserAdmin
 	Audit   storage.Audit
 	Tokens  TokenAuthenticator
+	// Keys, when set, mounts the signing-key routes (/keys).
+	Keys KeyAdmin
+	// Sessions, when set, mounts a user's grants and browser sessions
+	// (/users/{ref}/grants, /users/{ref}/sessions).
+	Sessions *authz.SessionManager
 	// MTLS accepts a verified TLS client certificate instead of a bearer
 	// token (the listener requires and verifies certificates).
 	MTLS bool
@@ -88,6 +93,18 @@ func New(opts Options) (*Server, error) {
 	add(http.MethodGet, "/users/:ref", s.getUser)
 	add(http.MethodDelete, "/users/:ref", s.deleteUser)
 	add(http.MethodGet, "/audit-events", s.listAudit)
+	if opts.Keys != nil {
+		add(http.MethodGet, "/keys", s.listKeys)
+		add(http.MethodPost, "/keys/rotate", s.rotateKeys)
+		add(http.MethodPost, "/keys/:kid/revoke", s.revokeKey)
+	}
+	if opts.Sessions != nil {
+		add(http.MethodGet, "/users/:ref/grants", s.listGrants)
+		add(http.MethodDelete, "/users/:ref/grants/:client_id", s.revokeGrant)
+		add(http.MethodGet, "/users/:ref/sessions", s.listSessions)
+		add(http.MethodDelete, "/users/:ref/sessions", s.endUserSessions)
+		add(http.MethodDelete, "/users/:ref/sessions/:session_id", s.endSession)
+	}
 	return s, nil
 }
 
@@ -110,30 +127,71 @@ func actor(c echo.Context) authz.Actor {
 	return a
 }
 
-// authenticate accepts a verified client certificate (mTLS configured) or a
-// bearer access token with the strongroom:admin scope, and records the
-// actor for the audit trail.
+// ActionAdminAuth is the audit action of a refused admin API authentication.
+const ActionAdminAuth = "admin.auth"
+
+// authenticate accepts a bearer access token with the strongroom:admin
+// scope or, where mTLS is configured, a verified client certificate, and
+// records the actor for the audit trail. The rule when both are presented:
+// a request that carries an Authorization header is judged by its token
+// alone (a bad token is refused even with a good certificate: credentials
+// presented are never silently ignored), and the actor is the token's
+// client; a request without one is authenticated by its certificate. Every
+// refusal is written to the audit trail (ActionAdminAuth, outcome failure,
+// the source address), never the token.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		a := authz.Actor{Source: "admin-api", IP: remoteIP(r), UserAgent: truncate(r.UserAgent(), 256)}
-		if s.opts.MTLS && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		header := r.Header.Get("Authorization")
+		if header == "" && s.opts.MTLS && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 			a.Name = "mtls:" + certName(r.TLS.VerifiedChains[0][0])
 			c.Set(ctxActor, a)
 			return next(c)
 		}
-		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		scheme, token, ok := strings.Cut(header, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			reason := "no bearer token"
+			if header != "" {
+				reason = "malformed Authorization header"
+			}
+			s.auditAuthFailure(c, a, "", reason)
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="strongroom-admin"`)
 			return &authError{status: http.StatusUnauthorized, msg: "A bearer access token with the " + authz.AdminScope + " scope is required."}
 		}
 		clientID, err := s.opts.Tokens.AuthenticateAdmin(r.Context(), strings.TrimSpace(token))
-		if err != nil {
+		switch {
+		case errors.Is(err, authz.ErrAdminScope):
+			s.auditAuthFailure(c, a, clientID, "token without the "+authz.AdminScope+" scope")
 			return err
+		case errors.Is(err, authz.ErrAdminTokenInvalid):
+			s.auditAuthFailure(c, a, clientID, "invalid, expired or revoked token")
+			return err
+		case err != nil:
+			return err // e.g. the database is down: not a refusal
 		}
 		a.Name = "client:" + clientID
 		c.Set(ctxActor, a)
 		return next(c)
+	}
+}
+
+// auditAuthFailure records a refused authentication: the claimed client when
+// the token names one, else "anonymous"; the method and path; never the
+// token. A failure to record it is logged, and the refusal stands.
+func (s *Server) auditAuthFailure(c echo.Context, a authz.Actor, clientID, reason string) {
+	name := "anonymous"
+	if clientID != "" {
+		name = "client:" + clientID
+	}
+	r := c.Request()
+	ev := &storage.AuditEvent{
+		Time: time.Now().UTC(), Actor: name, Action: ActionAdminAuth, Outcome: storage.OutcomeFailure,
+		SourceIP: a.IP, UserAgent: a.UserAgent,
+		Details: map[string]string{"source": a.Source, "reason": reason, "method": r.Method, "path": truncate(r.URL.Path, 256)},
+	}
+	if err := s.opts.Audit.AppendAudit(context.WithoutCancel(r.Context()), ev); err != nil {
+		s.opts.Log.Warn("cannot record a refused admin authentication in the audit trail", "err", err)
 	}
 }
 

@@ -47,6 +47,9 @@ Environment:
   DATABASE_URL     PostgreSQL URL (or pass --database-url)
   STRONGROOM_KEK   the key-encryption key the servers run with (rotate, revoke,
                    rewrap): new keys are encrypted under it
+  STRONGROOM_KEK_PREVIOUS
+                   while the KEK changes: keys still under the previous KEK
+                   are decrypted with it (see keys rewrap --help)
 
 --jwks-cache-lifetime and --max-token-lifetime must match what the servers run
 with (serve --jwks-cache-lifetime; the longer of --id-token-lifespan and
@@ -97,6 +100,24 @@ func (a *app) kek() ([]byte, error) {
 	return kek, nil
 }
 
+// envKEKPrevious is the previous key-encryption key while the KEK changes
+// (see keys rewrap): keys still encrypted under it are decrypted with it.
+const envKEKPrevious = "STRONGROOM_KEK_PREVIOUS"
+
+// previousKEK returns the decoded STRONGROOM_KEK_PREVIOUS, or nil when it is
+// not set; a malformed one is a usage error.
+func (a *app) previousKEK() ([]byte, error) {
+	v := a.getenv(envKEKPrevious)
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	kek, err := keys.ParseKEK(v)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", envKEKPrevious, err)
+	}
+	return kek, nil
+}
+
 // keyManager opens the store and a key manager on it that records its
 // changes in the audit trail. Call the returned func to close the store.
 func (a *app) keyManager(ctx context.Context, kf *keysFlags) (*keys.Manager, storage.Store, func(), error) {
@@ -108,11 +129,19 @@ func (a *app) keyManager(ctx context.Context, kf *keysFlags) (*keys.Manager, sto
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	prev, err := a.previousKEK()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	store, closeStore, err := a.openStore(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m, err := keys.NewManager(store, kek, keys.WithLogger(a.log), keys.WithAuditTrail(store), keys.WithPolicy(policy))
+	opts := []keys.Option{keys.WithLogger(a.log), keys.WithAuditTrail(store), keys.WithPolicy(policy)}
+	if prev != nil {
+		opts = append(opts, keys.WithPreviousKEK(prev))
+	}
+	m, err := keys.NewManager(store, kek, opts...)
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err

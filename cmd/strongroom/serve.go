@@ -46,7 +46,8 @@ user and two demo clients whose credentials are printed at start.
 
 Without --dev: DATABASE_URL (or --database-url), STRONGROOM_SECRET and
 STRONGROOM_KEK (32 bytes, base64 or hex: encrypts signing keys at rest) are
-required; HTTPS with --tls-cert/--tls-key (TLS 1.2 minimum), or plain HTTP only
+required (STRONGROOM_KEK_PREVIOUS, while the KEK changes: keys still under it
+are decrypted with it, see keys rewrap); HTTPS with --tls-cert/--tls-key (TLS 1.2 minimum), or plain HTTP only
 with --insecure-http (e.g. behind a TLS-terminating proxy). SIGTERM or SIGINT
 stop it gracefully: in-flight requests finish.`,
 		Example: `  strongroom serve --dev
@@ -157,6 +158,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		}
 		if cfg.KEK, err = keys.ParseKEK(a.getenv(envKEK)); err != nil {
 			return usageErrorf("%s: %v", envKEK, err)
+		}
+		if cfg.PreviousKEK, err = a.previousKEK(); err != nil {
+			return err
 		}
 		if cfg.Authz.Issuer == "" {
 			return usageErrorf("--issuer is required without --dev")
