@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -258,4 +259,48 @@ func (t *Throttle) Unlock(ctx context.Context, username string) (bool, error) {
 		return false, fmt.Errorf("unlock account: %w", err)
 	}
 	return true, nil
+}
+
+// ThrottleCleanupInterval is how often each node removes counters that hold
+// nothing back any more (Throttle.Cleanup).
+const ThrottleCleanupInterval = 10 * time.Minute
+
+// Cleanup removes the counters that no longer affect any attempt: no lock
+// or wait left and no failure within the longer of the two windows (such a
+// counter would restart from zero at its next failure anyway). Without it,
+// every username an attacker makes up would keep a row forever. It reports
+// how many counters it removed.
+func (t *Throttle) Cleanup(ctx context.Context) (int64, error) {
+	now := t.now().UTC()
+	window := max(t.cfg.Account.Window, t.cfg.IP.Window)
+	n, err := t.store.DeleteExpiredLoginThrottles(ctx, now, now.Add(-window))
+	if err != nil {
+		return n, fmt.Errorf("clean up login throttles: %w", err)
+	}
+	return n, nil
+}
+
+// RunThrottleCleanup runs Throttle.Cleanup at once and then every interval
+// until ctx ends. Every node may run it: the deletes are idempotent.
+func (p *Provider) RunThrottleCleanup(ctx context.Context, interval time.Duration) {
+	runThrottleCleanup(ctx, p.mfa.throttle, interval, p.Log)
+}
+
+func runThrottleCleanup(ctx context.Context, t *Throttle, interval time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		n, err := t.Cleanup(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("login throttle cleanup failed", "err", err)
+		case n > 0:
+			log.Debug("login throttle cleanup", "removed", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -157,6 +157,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	logoutDone := make(chan struct{})
 	go func() { defer close(logoutDone); s.Provider.RunBackchannelLogout(bg, s.cfg.Backchannel) }()
 	defer func() { cancel(); <-logoutDone }() // the worker stops before the store closes
+	cleanupDone := make(chan struct{})
+	go func() { defer close(cleanupDone); s.Provider.RunThrottleCleanup(bg, authz.ThrottleCleanupInterval) }()
+	defer func() { cancel(); <-cleanupDone }()
 
 	srv := &http.Server{
 		Handler:           s.Handler,

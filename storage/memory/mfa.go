@@ -461,3 +461,23 @@ func (s *Store) DeleteLoginThrottle(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// DeleteExpiredLoginThrottles removes counters without a lock or wait after
+// now and without a failure since failedBefore.
+func (s *Store) DeleteExpiredLoginThrottles(ctx context.Context, now, failedBefore time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(t *txn) error {
+		for key, l := range s.mfa.throttles {
+			if l.LockedUntil.After(now) || l.NextAttemptAt.After(now) || !l.LastFailureAt.Before(failedBefore) {
+				continue
+			}
+			del(t, s.mfa.throttles, key)
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("memory: delete expired login throttles: %w", err)
+	}
+	return n, nil
+}

@@ -332,10 +332,13 @@ func (s *Store) GetLoginThrottle(ctx context.Context, key string) (*storage.Logi
 // UpdateLoginThrottle runs fn on the locked row (created when missing).
 func (s *Store) UpdateLoginThrottle(ctx context.Context, key string, fn func(t *storage.LoginThrottle) error) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO login_throttles (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, key); err != nil {
-			return mapError(err)
-		}
-		t, err := scanThrottle(tx.QueryRow(ctx, `SELECT `+throttleColumns+` FROM login_throttles WHERE key = $1 FOR UPDATE`, key))
+		// One statement creates or locks the row: unlike INSERT … DO NOTHING
+		// followed by SELECT … FOR UPDATE, it cannot miss a row that
+		// DeleteExpiredLoginThrottles removes in between.
+		t, err := scanThrottle(tx.QueryRow(ctx, `
+INSERT INTO login_throttles (key) VALUES ($1)
+ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
+RETURNING `+throttleColumns, key))
 		if err != nil {
 			return err
 		}
@@ -363,6 +366,30 @@ func (s *Store) DeleteLoginThrottle(ctx context.Context, key string) error {
 		return fmt.Errorf("postgres: delete login throttle: %w", storage.ErrNotFound)
 	}
 	return nil
+}
+
+// DeleteExpiredLoginThrottles removes counters without a lock or wait after
+// now and without a failure since failedBefore, in batches so that a large
+// backlog never holds many row locks at once; rows an attempt is updating
+// are skipped (they are live).
+func (s *Store) DeleteExpiredLoginThrottles(ctx context.Context, now, failedBefore time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := s.q(ctx).Exec(ctx, `
+DELETE FROM login_throttles WHERE key IN (
+  SELECT key FROM login_throttles
+  WHERE (locked_until IS NULL OR locked_until <= $1)
+    AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+    AND (last_failure_at IS NULL OR last_failure_at < $2)
+  LIMIT $3 FOR UPDATE SKIP LOCKED)`, now, failedBefore, deleteExpiredBatch)
+		if err != nil {
+			return total, fmt.Errorf("postgres: delete expired login throttles: %w", mapError(err))
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < deleteExpiredBatch {
+			return total, nil
+		}
+	}
 }
 
 func nullTime(t time.Time) *time.Time {

@@ -220,6 +220,78 @@ func mfaTests() []test {
 			must(t, s.DeleteLoginThrottle(t.Context(), "user:alice"))
 			wantErr(t, s.DeleteLoginThrottle(t.Context(), "user:alice"), storage.ErrNotFound)
 		}},
+		{"ok/mfa/login-throttle-delete-expired", func(t *testing.T, s storage.Store) {
+			window := 15 * time.Minute
+			old := base.Add(-window - time.Second)
+			for key, l := range map[string]storage.LoginThrottle{
+				"user:made-up":       {Failures: 1, LastFailureAt: old},                                          // gone
+				"user:lock-over":     {LastFailureAt: old, LockedUntil: base.Add(-time.Second)},                  // gone
+				"user:crashed":       {NextAttemptAt: base.Add(-time.Second)},                                    // gone: an admission that never finished
+				"user:locked":        {LastFailureAt: old, LockedUntil: base.Add(time.Minute)},                   // kept: locked
+				"user:waiting":       {Failures: 3, LastFailureAt: old, NextAttemptAt: base.Add(time.Second)},    // kept: waits
+				"user:recent":        {Failures: 2, LastFailureAt: base.Add(-time.Minute)},                       // kept: inside the window
+				"ip:192.0.2.9":       {Failures: 9, LastFailureAt: base.Add(-window + time.Second)},              // kept: inside the window
+				"ip:198.51.100.0/24": {Failures: 30, LastFailureAt: old, LockedUntil: base, NextAttemptAt: base}, // gone: ends exactly now
+			} {
+				must(t, s.UpdateLoginThrottle(t.Context(), key, func(t *storage.LoginThrottle) error {
+					*t = l
+					return nil
+				}))
+			}
+			n, err := s.DeleteExpiredLoginThrottles(t.Context(), base, base.Add(-window))
+			must(t, err)
+			if n != 4 {
+				t.Fatalf("deleted %d counters, want 4", n)
+			}
+			for _, key := range []string{"user:made-up", "user:lock-over", "user:crashed", "ip:198.51.100.0/24"} {
+				_, err := s.GetLoginThrottle(t.Context(), key)
+				wantErr(t, err, storage.ErrNotFound)
+			}
+			for _, key := range []string{"user:locked", "user:waiting", "user:recent", "ip:192.0.2.9"} {
+				_, err := s.GetLoginThrottle(t.Context(), key)
+				must(t, err)
+			}
+			n, err = s.DeleteExpiredLoginThrottles(t.Context(), base, base.Add(-window))
+			must(t, err)
+			if n != 0 {
+				t.Fatalf("a second cleanup deleted %d", n)
+			}
+		}},
+		{"ok/mfa/login-throttle-delete-expired-rolls-back", func(t *testing.T, s storage.Store) {
+			must(t, s.UpdateLoginThrottle(t.Context(), "user:made-up", func(l *storage.LoginThrottle) error {
+				l.Failures, l.LastFailureAt = 1, past
+				return nil
+			}))
+			err := storage.InTx(t.Context(), s, func(ctx context.Context) error {
+				if n, err := s.DeleteExpiredLoginThrottles(ctx, base, base); err != nil || n != 1 {
+					t.Errorf("in transaction: deleted %d, %v", n, err)
+				}
+				return errBoom
+			})
+			wantErr(t, err, errBoom)
+			_, err = s.GetLoginThrottle(t.Context(), "user:made-up")
+			must(t, err)
+		}},
+		{"ok/mfa/login-throttle-update-races-cleanup", func(t *testing.T, s storage.Store) {
+			// A counter removed while an attempt updates it must not fail the
+			// attempt: it is created again.
+			for range 20 {
+				errs := race(2, func(i int) error {
+					if i == 0 {
+						_, err := s.DeleteExpiredLoginThrottles(context.Background(), future, future)
+						return err
+					}
+					return s.UpdateLoginThrottle(context.Background(), "user:alice", func(l *storage.LoginThrottle) error {
+						l.Failures++
+						l.LastFailureAt = base
+						return nil
+					})
+				})
+				if err := errors.Join(errs...); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
 		{"ok/mfa/login-throttle-concurrent-increments", func(t *testing.T, s storage.Store) {
 			errs := race(10, func(int) error {
 				return s.UpdateLoginThrottle(context.Background(), "ip:192.0.2.1", func(l *storage.LoginThrottle) error {
