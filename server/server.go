@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/strongroom/strongroom/api"
@@ -53,6 +54,10 @@ type Config struct {
 	KeyRotationInterval time.Duration
 	// Backchannel tunes the back-channel logout worker (zero fields: defaults).
 	Backchannel authz.BackchannelConfig
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client of a login attempt (throttle and audit); empty: the
+	// connection's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is a composed, runnable Strongroom.
@@ -122,7 +127,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.TLS != nil, Logo: cfg.Logo}, log)
+	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.TLS != nil, Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 
@@ -59,7 +58,7 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	challenge := r.PostForm.Get("login_challenge")
 	username := r.PostForm.Get("username")
-	res, err := pg.p.LoginPassword(ctx, f, username, r.PostForm.Get("password"), loginMeta(r))
+	res, err := pg.p.LoginPassword(ctx, f, username, r.PostForm.Get("password"), pg.loginMeta(r))
 	if len(username) > 256 {
 		username = ""
 	}
@@ -134,14 +133,10 @@ func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field str
 }
 
 // loginMeta is the attempt's source for throttling and audit: the peer
-// address (a TLS-terminating proxy in front must pass the connection
-// through, or all attempts count for its address).
-func loginMeta(r *http.Request) authz.LoginMeta {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	return authz.LoginMeta{IP: ip, UserAgent: r.UserAgent()}
+// address, or the client's address from X-Forwarded-For when the peer is a
+// trusted proxy (Options.TrustedProxies, see clientAddr).
+func (pg *Pages) loginMeta(r *http.Request) authz.LoginMeta {
+	return authz.LoginMeta{IP: clientAddr(r, pg.opts.TrustedProxies), UserAgent: r.UserAgent()}
 }
 
 func throttleMessage(err error) string {

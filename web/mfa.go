@@ -63,7 +63,7 @@ func (pg *Pages) secondFactorPost(w http.ResponseWriter, r *http.Request) {
 	if method == authz.MethodWebAuthn {
 		value = r.PostForm.Get("response")
 	}
-	res, err := pg.p.VerifySecondFactor(r.Context(), f, method, value, loginMeta(r))
+	res, err := pg.p.VerifySecondFactor(r.Context(), f, method, value, pg.loginMeta(r))
 	if err != nil {
 		if field, msg, status, ok := factorError(method, err); ok {
 			pg.showSecondFactor(w, r, challenge, field, msg, status)
@@ -125,7 +125,7 @@ func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
 	if method == authz.MethodWebAuthn {
 		value = r.PostForm.Get("response")
 	}
-	res, err := pg.p.Enrol(r.Context(), f, method, value, loginMeta(r))
+	res, err := pg.p.Enrol(r.Context(), f, method, value, pg.loginMeta(r))
 	if err != nil {
 		if field, msg, status, ok := factorError(method, err); ok {
 			pg.showEnrol(w, r, challenge, field, msg, status)

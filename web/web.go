@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -33,6 +34,9 @@ type Options struct {
 	// MaxLogoBytes), shown above the product name. It is inlined as a data:
 	// URL, which the pages' CSP (img-src 'self' data:) allows.
 	Logo []byte
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client (see clientAddr); empty: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Pages serves the end-user pages: login, consent and error pages.

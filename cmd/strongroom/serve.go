@@ -15,6 +15,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/web"
 )
 
 const envKEK = "STRONGROOM_KEK"
@@ -31,6 +32,7 @@ type serveFlags struct {
 	keyRotation, jwksCache time.Duration
 	adminListen, adminCA   string
 	session                sessionFlags
+	trustedProxies         []string
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -78,6 +80,7 @@ stop it gracefully: in-flight requests finish.`,
 	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
 	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
 	f.session.register(fl)
+	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
 	return cmd
 }
 
@@ -100,6 +103,11 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	if err := f.session.apply(&cfg); err != nil {
 		return err
 	}
+	proxies, perr := web.ParseTrustedProxies(f.trustedProxies)
+	if perr != nil {
+		return usageErrorf("--trusted-proxy: %v", perr)
+	}
+	cfg.TrustedProxies = proxies
 	for name, d := range map[string]time.Duration{
 		"--authorization-code-lifespan": f.codeTTL, "--access-token-lifespan": f.accessTTL,
 		"--id-token-lifespan": f.idTokenTTL, "--refresh-token-lifespan": f.refreshTTL,

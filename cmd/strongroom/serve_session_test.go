@@ -14,6 +14,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/storage"
 )
 
 func TestServeSessionFlags(t *testing.T) {
@@ -121,6 +122,17 @@ var (
 // the response that set the session cookie.
 func signInDemo(t *testing.T, d demoBlock) (*http.Client, *http.Response) {
 	t.Helper()
+	c, resp := postLogin(t, d, d.password, "")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login POST: %d", resp.StatusCode)
+	}
+	return c, resp
+}
+
+// postLogin starts the demo authorization request and posts the login form
+// with password, and with an X-Forwarded-For header when xff is set.
+func postLogin(t *testing.T, d demoBlock, password, xff string) (*http.Client, *http.Response) {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -145,17 +157,23 @@ func signInDemo(t *testing.T, d demoBlock) (*http.Client, *http.Response) {
 	if ch == nil || csrf == nil {
 		t.Fatalf("login page without challenge or CSRF token:\n%s", page)
 	}
-	resp, err = c.PostForm(loc.Scheme+"://"+loc.Host+"/login", url.Values{
+	form := url.Values{
 		"login_challenge": {string(ch[1])}, "csrf_token": {string(csrf[1])},
-		"username": {d.username}, "password": {d.password},
-	})
+		"username": {d.username}, "password": {password},
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, loc.Scheme+"://"+loc.Host+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	resp, err = c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login POST: %d", resp.StatusCode)
-	}
 	return c, resp
 }
 
@@ -198,5 +216,42 @@ func TestServeSessionFlagsApplied(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if got := silentAuthError(t, c, d); got != "login_required" {
 		t.Fatalf("prompt=none after the idle timeout: error %q, want login_required", got)
+	}
+}
+
+// --trusted-proxy: the login throttle and the audit trail take the client's
+// address from X-Forwarded-For only when the peer is a trusted proxy.
+func TestServeTrustedProxy(t *testing.T) {
+	t.Run("fail/not-a-cidr", func(t *testing.T) {
+		r := run(t, env{}, "", "serve", "--dev", "--listen", "127.0.0.1:0", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "proxy.internal")
+		wantFail(t, r, exitUsage, `--trusted-proxy: trusted proxy "proxy.internal" is not a CIDR prefix or an IP address`)
+	})
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"ok/trusted-peer-names-the-client":   {[]string{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1"}, "198.51.100.7"},
+		"fail/untrusted-peer-header-ignored": {[]string{"--trusted-proxy", "10.0.0.0/8"}, "127.0.0.1"},
+		"fail/no-proxy-header-ignored":       {nil, "127.0.0.1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			_, d := startDev(t, append([]string{"--database-url", e[envDatabaseURL]}, tc.args...)...)
+			if _, resp := postLogin(t, d, "not the password", "203.0.113.66, 198.51.100.7"); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("wrong password: %d", resp.StatusCode)
+			}
+			st := openTestStore(t, e)
+			events, err := st.ListAudit(t.Context(), storage.AuditFilter{Action: "login.password"})
+			if err != nil || len(events) != 1 {
+				t.Fatalf("audit: %+v %v", events, err)
+			}
+			if events[0].SourceIP != tc.want || events[0].Outcome == storage.OutcomeSuccess {
+				t.Fatalf("audited source %q outcome %q, want %q", events[0].SourceIP, events[0].Outcome, tc.want)
+			}
+			if _, err := st.GetLoginThrottle(t.Context(), authz.IPKey(tc.want)); err != nil {
+				t.Fatalf("no failure counted for %s: %v", tc.want, err)
+			}
+		})
 	}
 }
