@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -180,6 +179,12 @@ type problem struct {
 	Errors []string `json:"errors"`
 }
 
+// remoteProblem is any other problem from the admin API; its message is the
+// detail, and its type lets a command tell one refusal from another.
+type remoteProblem struct{ p problem }
+
+func (e *remoteProblem) Error() string { return e.p.Detail }
+
 // remoteNotFound is a 404 from the admin API; it matches storage.ErrNotFound.
 type remoteNotFound struct{ msg string }
 
@@ -235,7 +240,7 @@ func (r *remoteBackend) call(ctx context.Context, method, path string, query url
 		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 			return fmt.Errorf("admin API refused the token (%d %s): %s", p.Status, p.Title, p.Detail)
 		case p.Detail != "":
-			return errors.New(p.Detail)
+			return &remoteProblem{p: p}
 		}
 		return fmt.Errorf("admin API: %d %s", p.Status, p.Title)
 	}

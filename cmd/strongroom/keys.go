@@ -26,16 +26,19 @@ type keysFlags struct {
 // newKeysCmd builds `strongroom keys` and its subcommands.
 func newKeysCmd(a *app) *cobra.Command {
 	var kf keysFlags
+	rf := &remoteFlags{}
 	cmd := newGroupCmd("keys", "Manage the keys that sign ID tokens and JWT access tokens",
 		`  strongroom keys list
   strongroom keys rotate --alg RS256
   strongroom keys revoke 0dUvn3UFQ2Zyr4j11uHRgQIqdCt1sy4tElw--Dqyjz4
-  strongroom keys rewrap --new-kek-file /run/secrets/new-kek`,
-		newKeysListCmd(a, &kf),
-		newKeysRotateCmd(a, &kf),
-		newKeysRevokeCmd(a, &kf),
-		newKeysRewrapCmd(a, &kf),
+  strongroom keys rewrap --new-kek-file /run/secrets/new-kek
+  strongroom keys list --endpoint https://auth.internal:8081 --token-file admin.token`,
+		newKeysListCmd(a, &kf, rf),
+		newKeysRotateCmd(a, &kf, rf),
+		newKeysRevokeCmd(a, &kf, rf),
+		newKeysRewrapCmd(a, &kf, rf),
 	)
+	addRemoteFlags(cmd, rf)
 	cmd.Long = `Manage the signing keys.
 
 A key is "next" (published in the JWKS, not signing yet), then "active" (signs;
@@ -54,7 +57,13 @@ Environment:
 --jwks-cache-lifetime and --max-token-lifetime must match what the servers run
 with (serve --jwks-cache-lifetime; the longer of --id-token-lifespan and
 --access-token-lifespan): they decide when a next key may sign and when a
-retired key may go.`
+retired key may go.
+
+list, rotate and revoke also act on a remote admin API with --endpoint URL
+--token-file FILE, with the same output: the server then uses its own KEK and
+lifecycle settings, and the audit trail names the token's client (--actor and
+the lifetime flags are for local mode). rewrap is local only: it needs the old
+and the new KEK, which never travel over the admin API.`
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&kf.actor, "actor", "", "who to record in the audit trail as operator:<actor> (default: the OS user)")
 	pf.DurationVar(&kf.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "the servers' JWKS cache lifetime")

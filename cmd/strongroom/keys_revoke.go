@@ -11,16 +11,7 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// revokeView is the JSON output of `keys revoke`.
-type revokeView struct {
-	KID           string `json:"kid"`
-	Alg           string `json:"alg"`
-	PreviousState string `json:"previous_state"`
-	Activated     string `json:"activated,omitempty"`
-	Next          string `json:"next,omitempty"`
-}
-
-func newKeysRevokeCmd(a *app, kf *keysFlags) *cobra.Command {
+func newKeysRevokeCmd(a *app, kf *keysFlags, rf *remoteFlags) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "revoke KID",
@@ -34,7 +25,8 @@ from now on (or a fresh key, if there is none) and a new next key is published.
 Relying parties that cached the JWKS may trust the key for up to the JWKS cache
 lifetime. The key stays listed as revoked until it would have been removed.`,
 		Example: `  strongroom keys revoke 0dUvn3UFQ2Zyr4j11uHRgQIqdCt1sy4tElw--Dqyjz4
-  strongroom keys revoke 0dUvn3UFQ2Zyr4j11uHRgQIqdCt1sy4tElw--Dqyjz4 --yes -o json`,
+  strongroom keys revoke 0dUvn3UFQ2Zyr4j11uHRgQIqdCt1sy4tElw--Dqyjz4 --yes -o json
+  strongroom keys revoke KID --yes --endpoint https://auth.internal:8081 --token-file admin.token`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
@@ -45,24 +37,20 @@ lifetime. The key stays listed as revoked until it would have been removed.`,
 		if err := a.checkConfirmable(yes); err != nil {
 			return err
 		}
-		origin, err := a.keysOrigin(kf)
+		b, err := a.openKeys(ctx, rf, kf, true)
 		if err != nil {
 			return err
 		}
-		m, store, closeStore, err := a.keyManager(ctx, kf)
+		defer b.Close()
+		list, err := b.ListKeys(ctx)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		rows, err := store.ListKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("list keys: %w", err)
-		}
-		i := slices.IndexFunc(rows, func(k storage.SigningKey) bool { return k.KID == kid })
+		i := slices.IndexFunc(list, func(k keys.KeyInfo) bool { return k.KID == kid })
 		if i < 0 {
 			return fmt.Errorf("no signing key with kid %q (see `strongroom keys list`)", kid)
 		}
-		k := rows[i]
+		k := list[i]
 		if k.State == storage.KeyStateRevoked {
 			return fmt.Errorf("key %s is already revoked", kid)
 		}
@@ -73,7 +61,7 @@ lifetime. The key stays listed as revoked until it would have been removed.`,
 		if err := a.confirm(yes, prompt); err != nil {
 			return err
 		}
-		res, err := m.Revoke(ctx, kid, origin)
+		res, err := b.RevokeKey(ctx, kid)
 		switch {
 		case errors.Is(err, keys.ErrKeyNotFound):
 			return fmt.Errorf("no signing key with kid %q (see `strongroom keys list`)", kid)
@@ -83,7 +71,7 @@ lifetime. The key stays listed as revoked until it would have been removed.`,
 			return err
 		}
 		if *output == formatJSON {
-			return writeJSON(a.out, revokeView{KID: res.KID, Alg: res.Alg, PreviousState: res.PreviousState, Activated: res.Activated, Next: res.Next})
+			return writeJSON(a.out, res)
 		}
 		fmt.Fprintf(a.out, "Revoked %s key %s (was %s).\n", res.Alg, res.KID, res.PreviousState)
 		if res.Activated != "" {

@@ -19,7 +19,7 @@ func newKEKReadError(err error) error {
 	return usageErrorf("--new-kek-file: %v", err)
 }
 
-func newKeysRewrapCmd(a *app, kf *keysFlags) *cobra.Command {
+func newKeysRewrapCmd(a *app, kf *keysFlags, rf *remoteFlags) *cobra.Command {
 	var (
 		newKEKFile string
 		yes        bool
@@ -31,11 +31,19 @@ func newKeysRewrapCmd(a *app, kf *keysFlags) *cobra.Command {
 one transaction. The old KEK is STRONGROOM_KEK; the new one is read from
 --new-kek-file (32 bytes, base64 or hex; "-" reads standard input). Every key is
 decrypted under the old KEK and checked before anything is written: a wrong old
-KEK changes nothing.
+KEK changes nothing. Keys already under the new KEK (created meanwhile by a
+server running with it) are left as they are.
 
-Afterwards restart every server with the new STRONGROOM_KEK. Until then they
-keep signing with the keys they hold but cannot load key changes, and their
-automatic rotation stops with an error.`,
+It acts on the database only (no --endpoint): it needs both KEKs, which never
+travel over the admin API.
+
+To change the KEK without a restart in between, first run every server with
+STRONGROOM_KEK=<new> and STRONGROOM_KEK_PREVIOUS=<old> (they decrypt keys under
+either, and encrypt new keys under the new one), then run this with
+STRONGROOM_KEK=<old>, then drop STRONGROOM_KEK_PREVIOUS from the servers at
+their next restart. Servers that run with the old KEK only keep signing with
+the keys they hold but cannot load key changes until restarted with the new
+one.`,
 		Example: `  openssl rand -base64 32 > new-kek
   strongroom keys rewrap --new-kek-file new-kek
   vault kv get -field=kek secret/strongroom | strongroom keys rewrap --new-kek-file - --yes`,
@@ -46,6 +54,9 @@ automatic rotation stops with an error.`,
 	_ = cmd.MarkFlagRequired("new-kek-file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
+		if rf.endpoint != "" || rf.tokenFile != "" {
+			return usageErrorf("keys rewrap acts on the database only (DATABASE_URL), not on an admin API: it needs the old and the new KEK")
+		}
 		if newKEKFile == "-" && !yes {
 			return usageErrorf("--new-kek-file - reads standard input: pass --yes, there is no terminal left to confirm on")
 		}
@@ -90,7 +101,7 @@ automatic rotation stops with an error.`,
 			return err
 		}
 		fmt.Fprintf(a.out, "Re-encrypted %d signing keys under the new key-encryption key.\n", n)
-		fmt.Fprintf(a.out, "Now restart every server with the new %s.\n", envKEK)
+		fmt.Fprintf(a.out, "Servers need the new %s now (those running with it and %s keep going; drop the latter at their next restart).\n", envKEK, envKEKPrevious)
 		return nil
 	}
 	return cmd

@@ -5,26 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/authz/keys"
-	"github.com/strongroom/strongroom/storage"
 )
 
-// rotateView is the JSON output of `keys rotate`, one per algorithm.
-type rotateView struct {
-	Alg         string     `json:"alg"`
-	Activated   string     `json:"activated,omitempty"`
-	Retired     string     `json:"retired,omitempty"`
-	Next        string     `json:"next,omitempty"`
-	NextReadyAt *time.Time `json:"next_signs_from,omitempty"`
-	Removed     []string   `json:"removed"`
-	Forced      bool       `json:"forced"`
-}
-
-func newKeysRotateCmd(a *app, kf *keysFlags) *cobra.Command {
+func newKeysRotateCmd(a *app, kf *keysFlags, rf *remoteFlags) *cobra.Command {
 	var (
 		alg   string
 		force bool
@@ -49,7 +36,8 @@ seconds. A rotation running at the same time (another operator, or a server's
 --key-rotation-interval) makes this one fail without changing anything.`,
 		Example: `  strongroom keys rotate
   strongroom keys rotate --alg ES256
-  strongroom keys rotate --alg RS256 --force   # emergency: activate a fresh key now`,
+  strongroom keys rotate --alg RS256 --force   # emergency: activate a fresh key now
+  strongroom keys rotate --endpoint https://auth.internal:8081 --token-file admin.token`,
 		Args: cobra.NoArgs,
 	}
 	cmd.Flags().StringVar(&alg, "alg", "", "algorithm to rotate: "+strings.Join(keys.SupportedAlgorithms(), ", ")+" (default: every algorithm with an active key)")
@@ -60,22 +48,12 @@ seconds. A rotation running at the same time (another operator, or a server's
 		if alg != "" && !slices.Contains(keys.SupportedAlgorithms(), alg) {
 			return usageErrorf("--alg: %q is not one of %s", alg, strings.Join(keys.SupportedAlgorithms(), ", "))
 		}
-		origin, err := a.keysOrigin(kf)
+		b, err := a.openKeys(ctx, rf, kf, true)
 		if err != nil {
 			return err
 		}
-		m, store, closeStore, err := a.keyManager(ctx, kf)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		algs := []string{alg}
-		if alg == "" {
-			if algs, err = activeAlgs(cmd, store); err != nil {
-				return err
-			}
-		}
-		results, err := m.RotateAlgs(ctx, algs, keys.RotateOptions{Force: force, Origin: origin})
+		defer b.Close()
+		results, err := b.RotateKeys(ctx, alg, force)
 		switch {
 		case errors.Is(err, keys.ErrNextNotReady):
 			return fmt.Errorf("%w\nnothing was changed: run it again then, or pass --force in an emergency", err)
@@ -83,28 +61,18 @@ seconds. A rotation running at the same time (another operator, or a server's
 			return fmt.Errorf("%w\nanother rotation changed the keys at the same time; nothing was changed by this one: check `strongroom keys list`", err)
 		case errors.Is(err, keys.ErrDecrypt):
 			return fmt.Errorf("%w\nis %s the key-encryption key the servers run with? nothing was changed", err, envKEK)
+		case errors.Is(err, keys.ErrNoActiveKey):
+			return errors.New("no active signing key to rotate: `strongroom serve` creates the first keys")
 		case err != nil:
 			return err
 		}
 		if *output == formatJSON {
-			views := make([]rotateView, 0, len(results))
-			for _, r := range results {
-				v := rotateView{Alg: r.Alg, Activated: r.Activated, Retired: r.Retired, Next: r.Next, Removed: r.Removed, Forced: r.Forced}
-				if v.Removed == nil {
-					v.Removed = []string{}
-				}
-				if r.Next != "" {
-					at := r.NextReadyAt.UTC()
-					v.NextReadyAt = &at
-				}
-				views = append(views, v)
-			}
-			return writeJSON(a.out, views)
+			return writeJSON(a.out, results)
 		}
 		for _, r := range results {
 			if r.Activated == "" {
 				fmt.Fprintf(a.out, "%s: published next key %s; it may sign from %s. Run `strongroom keys rotate --alg %s` again then.\n",
-					r.Alg, r.Next, formatTime(r.NextReadyAt), r.Alg)
+					r.Alg, r.Next, timeOrDash(r.NextSignsFrom), r.Alg)
 				continue
 			}
 			fmt.Fprintf(a.out, "%s: key %s signs now", r.Alg, r.Activated)
@@ -112,7 +80,7 @@ seconds. A rotation running at the same time (another operator, or a server's
 				fmt.Fprintf(a.out, "; %s is retired (published until its tokens expire)", r.Retired)
 			}
 			if r.Next != "" {
-				fmt.Fprintf(a.out, "; next key %s published, may sign from %s", r.Next, formatTime(r.NextReadyAt))
+				fmt.Fprintf(a.out, "; next key %s published, may sign from %s", r.Next, timeOrDash(r.NextSignsFrom))
 			}
 			fmt.Fprintln(a.out, ".")
 		}
@@ -122,22 +90,4 @@ seconds. A rotation running at the same time (another operator, or a server's
 		return nil
 	}
 	return cmd
-}
-
-// activeAlgs lists the algorithms that have an active key, RS256 first.
-func activeAlgs(cmd *cobra.Command, store storage.Keys) ([]string, error) {
-	rows, err := store.ListKeys(cmd.Context())
-	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
-	}
-	var algs []string
-	for _, alg := range keys.SupportedAlgorithms() {
-		if slices.ContainsFunc(rows, func(k storage.SigningKey) bool { return k.Alg == alg && k.State == storage.KeyStateActive }) {
-			algs = append(algs, alg)
-		}
-	}
-	if len(algs) == 0 {
-		return nil, errors.New("no active signing key to rotate: `strongroom serve` creates the first keys")
-	}
-	return algs, nil
 }

@@ -8,7 +8,6 @@ import (
 	"net/mail"
 	"os"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/google/uuid"
@@ -24,7 +23,8 @@ func newUsersCmd(a *app) *cobra.Command {
 		`  printf '%s\n' "$PASSWORD" | strongroom users create --username alice --password-stdin
   strongroom users list
   strongroom users delete alice --yes
-  strongroom users unlock alice`,
+  strongroom users unlock alice
+  strongroom users list --endpoint https://auth.internal:8081 --token-file admin.token`,
 		newUsersCreateCmd(a),
 		newUsersListCmd(a),
 		newUsersDeleteCmd(a),
@@ -87,6 +87,7 @@ func (s *userSpec) check() error {
 
 func newUsersCreateCmd(a *app) *cobra.Command {
 	var s userSpec
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create an end user",
@@ -105,6 +106,7 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, auth
 	f.StringVar(&s.name, "name", "", "full name")
 	f.BoolVar(&s.passwordStdin, "password-stdin", false, "read the password from standard input (required)")
 	output := addOutputFlag(cmd)
+	addRemoteFlags(cmd, rf)
 	_ = cmd.MarkFlagRequired("username")
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -112,13 +114,13 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, auth
 		if err := s.check(); err != nil {
 			return err
 		}
-		// Open the store first, so that a missing or outdated database is
-		// reported before anyone types a password.
-		store, closeStore, err := a.openStore(ctx)
+		// Open the backend first, so that a missing or outdated database (or
+		// a bad --endpoint) is reported before anyone types a password.
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
+		defer b.Close()
 		password, err := a.readPassword()
 		if err != nil {
 			return err
@@ -126,30 +128,12 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, auth
 		if err := authz.ValidatePassword(password); err != nil {
 			return err
 		}
-
-		id, err := uuid.NewRandom()
+		u, err := b.CreateUser(ctx, authz.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: password})
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return fmt.Errorf("username %q is already taken", s.username)
+		}
 		if err != nil {
-			return fmt.Errorf("generate user id: %w", err)
-		}
-		hash, err := authz.HashPassword(password, authz.DefaultArgon2)
-		if err != nil {
-			return fmt.Errorf("hash password: %w", err)
-		}
-		now := time.Now().UTC()
-		u := &storage.User{
-			ID:           id.String(),
-			Username:     s.username,
-			Email:        s.email,
-			Name:         s.name,
-			PasswordHash: hash,
-			CreatedAt:    now,
-			UpdatedAt:    now,
-		}
-		if err := store.CreateUser(ctx, u); err != nil {
-			if errors.Is(err, storage.ErrAlreadyExists) {
-				return fmt.Errorf("username %q is already taken", s.username)
-			}
-			return fmt.Errorf("create user: %w", err)
+			return err
 		}
 		if *output == formatJSON {
 			return writeJSON(a.out, struct {
@@ -202,45 +186,33 @@ func (a *app) readPassword() (string, error) {
 }
 
 // userView is a user as listed; never the password hash.
-type userView struct {
-	ID            string    `json:"id"`
-	Username      string    `json:"username"`
-	Email         string    `json:"email,omitempty"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-}
+type userView = authz.UserInfo
 
 func newUsersListCmd(a *app) *cobra.Command {
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List end users",
 		Example: `  strongroom users list
-  strongroom users list -o json`,
+  strongroom users list -o json
+  strongroom users list --endpoint https://auth.internal:8081 --token-file admin.token`,
 		Args: cobra.NoArgs,
 	}
 	output := addOutputFlag(cmd)
+	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		users, err := store.ListUsers(ctx)
+		defer b.Close()
+		users, err := b.ListUsers(ctx)
 		if err != nil {
-			return fmt.Errorf("list users: %w", err)
+			return err
 		}
 		if *output == formatJSON {
-			views := make([]userView, len(users))
-			for i, u := range users {
-				views[i] = userView{
-					ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
-					Name: u.Name, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
-				}
-			}
-			return writeJSON(a.out, views)
+			return writeJSON(a.out, users)
 		}
 		tw := newTable(a.out)
 		fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tNAME\tCREATED")
@@ -254,36 +226,36 @@ func newUsersListCmd(a *app) *cobra.Command {
 
 func newUsersDeleteCmd(a *app) *cobra.Command {
 	var yes bool
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "delete ID|USERNAME",
 		Short: "Delete an end user with their sessions and consents",
 		Example: `  strongroom users delete alice
-  strongroom users delete 0b6c1f0e-8f5d-4c52-9f39-2f0d5c1e7a10 --yes`,
+  strongroom users delete 0b6c1f0e-8f5d-4c52-9f39-2f0d5c1e7a10 --yes
+  strongroom users delete alice --yes --endpoint https://auth.internal:8081 --token-file admin.token`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
+	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if err := a.checkConfirmable(yes); err != nil {
 			return err
 		}
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
+		defer b.Close()
+		u, err := b.GetUser(ctx, args[0])
 		if err != nil {
 			return err
 		}
 		if err := a.confirm(yes, fmt.Sprintf("Delete user %s (%s) with their sessions and consents?", u.Username, u.ID)); err != nil {
 			return err
 		}
-		if err := store.DeleteUser(ctx, u.ID); err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				return fmt.Errorf("user %q not found", args[0])
-			}
-			return fmt.Errorf("delete user: %w", err)
+		if err := b.DeleteUser(ctx, u.ID); err != nil {
+			return err
 		}
 		fmt.Fprintf(a.out, "Deleted user %s (%s).\n", u.Username, u.ID)
 		return nil

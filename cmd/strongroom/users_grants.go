@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,23 +11,22 @@ import (
 )
 
 func newUsersGrantsCmd(a *app) *cobra.Command {
-	return newGroupCmd("grants", "List and revoke what a user granted to clients",
+	rf := &remoteFlags{}
+	cmd := newGroupCmd("grants", "List and revoke what a user granted to clients",
 		`  strongroom users grants list alice
-  strongroom users grants revoke alice 3q2-7wAAAAAAAAAAAAAAAA --yes`,
-		newUsersGrantsListCmd(a),
-		newUsersGrantsRevokeCmd(a),
+  strongroom users grants revoke alice 3q2-7wAAAAAAAAAAAAAAAA --yes
+  strongroom users grants list alice --endpoint https://auth.internal:8081 --token-file admin.token`,
+		newUsersGrantsListCmd(a, rf),
+		newUsersGrantsRevokeCmd(a, rf),
 	)
+	addRemoteFlags(cmd, rf)
+	return cmd
 }
 
 // grantView is a remembered consent as listed.
-type grantView struct {
-	ClientID   string    `json:"client_id"`
-	ClientName string    `json:"client_name,omitempty"`
-	Scopes     []string  `json:"scopes"`
-	GrantedAt  time.Time `json:"granted_at"`
-}
+type grantView = authz.GrantInfo
 
-func newUsersGrantsListCmd(a *app) *cobra.Command {
+func newUsersGrantsListCmd(a *app, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list ID|USERNAME",
 		Short: "List the clients a user consented to, with the scopes",
@@ -42,25 +40,14 @@ listed, though they may hold tokens (revoke them with grants revoke).`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
+		defer b.Close()
+		views, err := b.ListGrants(ctx, args[0])
 		if err != nil {
 			return err
-		}
-		grants, err := (&authz.SessionManager{Store: store, Now: time.Now}).ListGrants(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		views := make([]grantView, len(grants))
-		for i, g := range grants {
-			views[i] = grantView{ClientID: g.ClientID, Scopes: nonNil(g.Scopes), GrantedAt: g.GrantedAt.UTC()}
-			if c, err := store.GetClient(ctx, g.ClientID); err == nil {
-				views[i].ClientName = c.Name
-			}
 		}
 		if *output == formatJSON {
 			return writeJSON(a.out, views)
@@ -75,7 +62,7 @@ listed, though they may hold tokens (revoke them with grants revoke).`,
 	return cmd
 }
 
-func newUsersGrantsRevokeCmd(a *app) *cobra.Command {
+func newUsersGrantsRevokeCmd(a *app, rf *remoteFlags) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "revoke ID|USERNAME CLIENT_ID",
@@ -93,12 +80,12 @@ client's next authorization request for the user asks for consent again.`,
 		if err := a.checkConfirmable(yes); err != nil {
 			return err
 		}
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
+		defer b.Close()
+		u, err := b.GetUser(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -106,7 +93,7 @@ client's next authorization request for the user asks for consent again.`,
 		if err := a.confirm(yes, fmt.Sprintf("Revoke the grant of user %s to client %s and its tokens?", u.Username, clientID)); err != nil {
 			return err
 		}
-		n, err := (&authz.SessionManager{Store: store, Now: time.Now}).RevokeGrant(ctx, u.ID, clientID, authz.ActorOperator)
+		n, err := b.RevokeGrant(ctx, u.ID, clientID)
 		if errors.Is(err, authz.ErrGrantNotFound) {
 			return fmt.Errorf("user %s has no grant to client %q", u.Username, clientID)
 		}

@@ -4,36 +4,33 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
 )
 
 func newUsersSessionsCmd(a *app) *cobra.Command {
-	return newGroupCmd("sessions", "List and end a user's browser sessions",
+	rf := &remoteFlags{}
+	cmd := newGroupCmd("sessions", "List and end a user's browser sessions",
 		`  strongroom users sessions list alice
   strongroom users sessions revoke alice 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 --yes
-  strongroom users sessions revoke alice --all --yes`,
-		newUsersSessionsListCmd(a),
-		newUsersSessionsRevokeCmd(a),
+  strongroom users sessions revoke alice --all --yes
+  strongroom users sessions list alice --endpoint https://auth.internal:8081 --token-file admin.token`,
+		newUsersSessionsListCmd(a, rf),
+		newUsersSessionsRevokeCmd(a, rf),
 	)
+	addRemoteFlags(cmd, rf)
+	return cmd
 }
 
-// sessionView is a browser session as listed. The id is the stored one (a
-// hash of the cookie): it names the session without granting it.
-type sessionView struct {
-	ID         string    `json:"id"`
-	AuthTime   time.Time `json:"auth_time"`
-	AMR        []string  `json:"amr"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastSeenAt time.Time `json:"last_seen_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
-	Clients    []string  `json:"clients"`
-}
+// sessionView is a browser session as listed (the admin API's form). The id
+// is the stored one (a hash of the cookie): it names the session without
+// granting it.
+type sessionView = admin.Session
 
-func newUsersSessionsListCmd(a *app) *cobra.Command {
+func newUsersSessionsListCmd(a *app, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list ID|USERNAME",
 		Short: "List a user's live browser sessions and the clients each logged in to",
@@ -47,25 +44,14 @@ checked when the browser comes back, so an idle session may still be listed.`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
+		defer b.Close()
+		views, err := b.ListSessions(ctx, args[0])
 		if err != nil {
 			return err
-		}
-		sessions, err := (&authz.SessionManager{Store: store, Now: time.Now}).ListSessions(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		views := make([]sessionView, len(sessions))
-		for i, s := range sessions {
-			views[i] = sessionView{
-				ID: s.ID, AuthTime: s.AuthTime.UTC(), AMR: nonNil(s.AMR), CreatedAt: s.CreatedAt.UTC(),
-				LastSeenAt: s.LastSeenAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(), Clients: nonNil(s.Clients),
-			}
 		}
 		if *output == formatJSON {
 			return writeJSON(a.out, views)
@@ -81,7 +67,7 @@ checked when the browser comes back, so an idle session may still be listed.`,
 	return cmd
 }
 
-func newUsersSessionsRevokeCmd(a *app) *cobra.Command {
+func newUsersSessionsRevokeCmd(a *app, rf *remoteFlags) *cobra.Command {
 	var yes, all bool
 	cmd := &cobra.Command{
 		Use:   "revoke ID|USERNAME [SESSION_ID | --all]",
@@ -107,21 +93,20 @@ token by the server (OpenID Connect Back-Channel Logout 1.0).`,
 		if err := a.checkConfirmable(yes); err != nil {
 			return err
 		}
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
+		defer b.Close()
+		u, err := b.GetUser(ctx, args[0])
 		if err != nil {
 			return err
 		}
-		sm := &authz.SessionManager{Store: store, Now: time.Now}
 		if all {
 			if err := a.confirm(yes, fmt.Sprintf("End every session of user %s?", u.Username)); err != nil {
 				return err
 			}
-			n, err := sm.EndUserSessions(ctx, u.ID, authz.ActorOperator, "revoked by an operator")
+			n, err := b.EndSessions(ctx, u.ID)
 			if err != nil {
 				return fmt.Errorf("end sessions: %w", err)
 			}
@@ -132,7 +117,7 @@ token by the server (OpenID Connect Back-Channel Logout 1.0).`,
 		if err := a.confirm(yes, fmt.Sprintf("End session %s of user %s?", id, u.Username)); err != nil {
 			return err
 		}
-		err = sm.EndSession(ctx, u.ID, id, authz.ActorOperator, "revoked by an operator")
+		err = b.EndSession(ctx, u.ID, id)
 		if errors.Is(err, authz.ErrSessionNotFound) {
 			return fmt.Errorf("user %s has no live session %q", u.Username, id)
 		}

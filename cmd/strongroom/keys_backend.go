@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// keysBackend is what `keys list|rotate|revoke` act on: the database with a
+// local key manager (DATABASE_URL, STRONGROOM_KEK), or a remote admin API
+// (--endpoint), whose server then uses its own KEK and lifecycle policy.
+// Both return the admin API's values, so the commands print the same output.
+// `keys rewrap` has no remote form: it needs both KEKs.
+type keysBackend interface {
+	ListKeys(ctx context.Context) ([]keys.KeyInfo, error)
+	// RotateKeys rotates alg, or every algorithm with an active key when
+	// alg is empty.
+	RotateKeys(ctx context.Context, alg string, force bool) ([]admin.KeyRotation, error)
+	RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error)
+	Close()
+}
+
+var (
+	_ keysBackend = (*localKeys)(nil)
+	_ keysBackend = (*remoteBackend)(nil)
+)
+
+// openKeys returns the remote backend when --endpoint is set, else the local
+// one. needKEK says whether the command changes keys (local mode then needs
+// STRONGROOM_KEK, and --actor names the operator).
+func (a *app) openKeys(ctx context.Context, rf *remoteFlags, kf *keysFlags, needKEK bool) (keysBackend, error) {
+	if rf.endpoint != "" {
+		if kf.actor != "" {
+			return nil, usageErrorf("--actor is for local mode: the admin API records the client its token was issued to")
+		}
+		return a.newRemote(rf)
+	}
+	if rf.tokenFile != "" {
+		return nil, usageErrorf("--token-file is used only with --endpoint")
+	}
+	policy, err := kf.policy()
+	if err != nil {
+		return nil, err
+	}
+	if !needKEK {
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &localKeys{store: store, closeStore: closeStore, policy: policy}, nil
+	}
+	origin, err := a.keysOrigin(kf)
+	if err != nil {
+		return nil, err
+	}
+	m, store, closeStore, err := a.keyManager(ctx, kf)
+	if err != nil {
+		return nil, err
+	}
+	return &localKeys{store: store, closeStore: closeStore, policy: policy, m: m, origin: origin}, nil
+}
+
+// localKeys runs the key lifecycle on the database.
+type localKeys struct {
+	store      storage.Keys
+	closeStore func()
+	policy     keys.Policy
+	m          *keys.Manager // nil: read-only (list)
+	origin     keys.Origin
+}
+
+func (l *localKeys) Close() { l.closeStore() }
+
+func (l *localKeys) ListKeys(ctx context.Context) ([]keys.KeyInfo, error) {
+	return keys.List(ctx, l.store, l.policy)
+}
+
+func (l *localKeys) RotateKeys(ctx context.Context, alg string, force bool) ([]admin.KeyRotation, error) {
+	opts := keys.RotateOptions{Force: force, Origin: l.origin}
+	var (
+		res []keys.RotateResult
+		err error
+	)
+	if alg == "" {
+		res, err = l.m.RotateActive(ctx, opts)
+	} else {
+		res, err = l.m.RotateAlgs(ctx, []string{alg}, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]admin.KeyRotation, len(res))
+	for i, r := range res {
+		out[i] = admin.NewKeyRotation(r)
+	}
+	return out, nil
+}
+
+func (l *localKeys) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {
+	res, err := l.m.Revoke(ctx, kid, l.origin)
+	if err != nil {
+		return nil, err
+	}
+	v := admin.NewKeyRevocation(res)
+	return &v, nil
+}
+
+func (r *remoteBackend) ListKeys(ctx context.Context) ([]keys.KeyInfo, error) {
+	var out []keys.KeyInfo
+	return out, r.call(ctx, http.MethodGet, "/admin/v1/keys", nil, nil, &out)
+}
+
+func (r *remoteBackend) RotateKeys(ctx context.Context, alg string, force bool) ([]admin.KeyRotation, error) {
+	var out []admin.KeyRotation
+	err := r.call(ctx, http.MethodPost, "/admin/v1/keys/rotate", nil, admin.KeyRotateRequest{Alg: alg, Force: force}, &out)
+	return out, remoteKeyError(err)
+}
+
+func (r *remoteBackend) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {
+	var out admin.KeyRevocation
+	if err := r.call(ctx, http.MethodPost, "/admin/v1/keys/"+url.PathEscape(kid)+"/revoke", nil, nil, &out); err != nil {
+		return nil, remoteKeyError(err)
+	}
+	return &out, nil
+}
+
+// remoteKeyError maps the admin API's key problems to keys' errors.
+func remoteKeyError(err error) error {
+	var rp *remoteProblem
+	var nf *remoteNotFound
+	switch {
+	case errors.As(err, &nf):
+		return &remoteSentinel{msg: nf.msg, err: keys.ErrKeyNotFound}
+	case !errors.As(err, &rp):
+		return err
+	case rp.p.Type == admin.TypeKeyNotReady:
+		return &remoteSentinel{msg: rp.p.Detail, err: keys.ErrNextNotReady}
+	case rp.p.Type == admin.TypeConcurrentChange:
+		return &remoteSentinel{msg: rp.p.Detail, err: keys.ErrAlreadyRotated}
+	}
+	return err
+}
