@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,9 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Store {
 	return &Store{pool: pool, logger: logger, closing: closing, close: cancel}
 }
 
+// DefaultMaxConns sizes the pool when the URL does not (pool_max_conns=N).
+const DefaultMaxConns = 32
+
 // Open creates a connection pool for databaseURL (a postgres:// URL or a
 // keyword/value string, see pgxpool.ParseConfig) and returns a Store on it.
 // It does not connect: call Ping to check the database is reachable and
@@ -50,6 +54,11 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 	if err != nil {
 		// The parse error may quote the URL, password included: don't wrap it.
 		return nil, errors.New("postgres: invalid database URL")
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		// pgx's default (max(4, cores)) starves group commit: token issuance
+		// is commit-latency bound and needs many commits in flight.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
