@@ -150,11 +150,13 @@ func TestKeyRotationReachesEveryNode(t *testing.T) {
 	r := &refresher{t: t, client: c, secret: secret, refresh: tok.RefreshToken}
 	time.Sleep(time.Until(prep.NextReadyAt))
 
-	// Step 2: the rotation.
-	res, err := a.srv.Keys.Rotate(ctx, keys.RS256, keys.RotateOptions{Origin: e2eOperator})
-	if err != nil {
-		t.Fatal(err)
+	// Step 2: the rotation, by an operator with the real CLI.
+	var results []keys.RotateResult
+	out := a.cli(t, "keys", "rotate", "--alg", keys.RS256, "--jwks-cache-lifetime", "1s", "--actor", "e2e", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &results); err != nil || len(results) != 1 {
+		t.Fatalf("keys rotate output %q: %v", out, err)
 	}
+	res := results[0]
 	rotated := time.Now()
 	if res.Activated != prep.Next || res.Retired != oldKID || res.Next == "" {
 		t.Fatalf("rotation %+v", res)

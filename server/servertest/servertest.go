@@ -34,6 +34,10 @@ type Env struct {
 	cfg    server.Config
 }
 
+// Secrets returns the deployment's system secret and key-encryption key, for
+// tests that run the CLI against the same database.
+func (e *Env) Secrets() (systemSecret, kek []byte) { return e.cfg.Authz.SystemSecret, e.cfg.KEK }
+
 // Logs returns everything the server has logged so far (JSON lines).
 func (e *Env) Logs() string { return e.logs.String() }
 
