@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -228,13 +227,15 @@ func (a *ClientAdmin) hashSecret(ctx context.Context, plain string, now time.Tim
 	return storage.ClientSecret{ID: secretFingerprint(hash), Hash: hash, CreatedAt: now, ExpiresAt: expires}, nil
 }
 
-// newClientID returns a random client id: 128 bits, base64url.
+// newClientID returns a random client id: 128 bits, lowercase hex. Hex (not
+// base64url) so an id never starts with "-" and reads as a flag on a command
+// line, and survives copy and paste, URLs and case-insensitive tools.
 func newClientID() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("generate client id: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return hex.EncodeToString(b), nil
 }
 
 // checkClientID bounds imported client ids: 1–128 printable ASCII

@@ -86,8 +86,8 @@ func TestClientsCreateConfidentialJSON(t *testing.T) {
 	if raw, err := base64.RawURLEncoding.DecodeString(secret); err != nil || len(raw) != 32 {
 		t.Errorf("secret is not 256 bits base64url: %v", err)
 	}
-	if raw, err := base64.RawURLEncoding.DecodeString(id); err != nil || len(raw) != 16 {
-		t.Errorf("client id %q is not 128 bits base64url", id)
+	if raw, err := hex.DecodeString(id); err != nil || len(raw) != 16 {
+		t.Errorf("client id %q is not 128 bits of hex", id)
 	}
 	if r.errOut != "" {
 		t.Errorf("stderr %q", r.errOut)

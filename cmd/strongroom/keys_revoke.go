@@ -26,7 +26,8 @@ Relying parties that cached the JWKS may trust the key for up to the JWKS cache
 lifetime. The key stays listed as revoked until it would have been removed.`,
 		Example: `  strongroom keys revoke 0dUvn3UFQ2Zyr4j11uHRgQIqdCt1sy4tElw--Dqyjz4
   strongroom keys revoke 0dUvn3UFQ2Zyr4j11uHRgQIqdCt1sy4tElw--Dqyjz4 --yes -o json
-  strongroom keys revoke KID --yes --endpoint https://auth.internal:8081 --token-file admin.token`,
+  strongroom keys revoke KID --yes --endpoint https://auth.internal:8081 --token-file admin.token
+  strongroom keys revoke --yes -- -LpuOBgl-c02vhxZejbEgLSLqDH2UCjfLMCSxHH80Lk   # a kid that starts with "-"`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")

@@ -333,7 +333,7 @@ func TestKeysRevoke(t *testing.T) {
 	active := seedKey(t, store, kek, keys.ES256, storage.KeyStateActive, 24*time.Hour)
 	next := seedKey(t, store, kek, keys.ES256, storage.KeyStateNext, time.Minute)
 
-	r := mustRun(t, e, "", "keys", "revoke", active.KID, "--yes", "-o", "json")
+	r := mustRun(t, e, "", "keys", "revoke", "--yes", "-o", "json", "--", active.KID)
 	var got map[string]any
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
 		t.Fatalf("output %q: %v", r.out, err)
@@ -349,7 +349,7 @@ func TestKeysRevoke(t *testing.T) {
 	if len(evs) != 1 || evs[0].Target != active.KID || evs[0].Actor != "operator:carol" {
 		t.Fatalf("audit %+v", evs)
 	}
-	r = mustRun(t, e, "", "keys", "revoke", next.KID, "--yes")
+	r = mustRun(t, e, "", "keys", "revoke", "--yes", "--", next.KID)
 	if !strings.Contains(r.out, "Revoked ES256 key "+next.KID) || !strings.Contains(r.out, "signs ES256 tokens from now on") {
 		t.Errorf("output %q", r.out)
 	}
@@ -439,13 +439,13 @@ func TestKeysBadInput(t *testing.T) {
 		msg   string
 	}{
 		"fail/revoke-unknown-kid":        {args: []string{"keys", "revoke", "no-such-kid", "--yes"}, code: exitFailure, msg: `no signing key with kid "no-such-kid"`},
-		"fail/revoke-already-revoked":    {args: []string{"keys", "revoke", revoked.KID, "--yes"}, code: exitFailure, msg: "already revoked"},
-		"fail/revoke-without-yes-no-tty": {args: []string{"keys", "revoke", active.KID}, code: exitUsage, msg: "pass --yes"},
+		"fail/revoke-already-revoked":    {args: []string{"keys", "revoke", "--yes", "--", revoked.KID}, code: exitFailure, msg: "already revoked"},
+		"fail/revoke-without-yes-no-tty": {args: []string{"keys", "revoke", "--", active.KID}, code: exitUsage, msg: "pass --yes"},
 		"fail/revoke-no-kid":             {args: []string{"keys", "revoke", "--yes"}, code: exitUsage, msg: "accepts 1 arg"},
 		"fail/kek-wrong-length":          {env: with(envKEK, short), args: []string{"keys", "rotate", "--force"}, code: exitUsage, msg: "must decode to 32 bytes, got 16"},
-		"fail/kek-missing":               {env: with(envKEK, ""), args: []string{"keys", "revoke", active.KID, "--yes"}, code: exitUsage, msg: envKEK},
+		"fail/kek-missing":               {env: with(envKEK, ""), args: []string{"keys", "revoke", "--yes", "--", active.KID}, code: exitUsage, msg: envKEK},
 		"fail/kek-wrong":                 {env: with(envKEK, otherKEK), args: []string{"keys", "rotate", "--force"}, code: exitFailure, msg: "cannot decrypt"},
-		"fail/revoke-active-wrong-kek":   {env: with(envKEK, otherKEK), args: []string{"keys", "revoke", active.KID, "--yes"}, code: exitFailure, msg: "cannot decrypt"},
+		"fail/revoke-active-wrong-kek":   {env: with(envKEK, otherKEK), args: []string{"keys", "revoke", "--yes", "--", active.KID}, code: exitFailure, msg: "cannot decrypt"},
 		"fail/rotate-next-too-young":     {args: []string{"keys", "rotate", "--alg", "ES256"}, code: exitFailure, msg: "may sign from"},
 		"fail/rotate-unknown-alg":        {args: []string{"keys", "rotate", "--alg", "HS256"}, code: exitUsage, msg: `"HS256" is not one of`},
 		"fail/rotate-bad-cache-lifetime": {args: []string{"keys", "rotate", "--jwks-cache-lifetime", "0s"}, code: exitUsage, msg: "--jwks-cache-lifetime must be positive"},
@@ -466,7 +466,7 @@ func TestKeysBadInput(t *testing.T) {
 		"fail/no-database":               {env: with(envDatabaseURL, ""), args: []string{"keys", "list"}, code: exitUsage, msg: "no database configured"},
 		"fail/list-bad-output-format":    {args: []string{"keys", "list", "-o", "yaml"}, code: exitUsage, msg: `must be "text" or "json"`},
 		"fail/rotate-bad-token-lifetime": {args: []string{"keys", "rotate", "--max-token-lifetime", "-1m"}, code: exitUsage, msg: "--max-token-lifetime must be positive"},
-		"fail/revoke-unknown-flag":       {args: []string{"keys", "revoke", "--new-kek-file", "x", active.KID}, code: exitUsage, msg: "unknown flag"},
+		"fail/revoke-unknown-flag":       {args: []string{"keys", "revoke", "--new-kek-file", "x", "--", active.KID}, code: exitUsage, msg: "unknown flag"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

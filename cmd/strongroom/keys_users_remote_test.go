@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,11 @@ func remoteAdmin(t *testing.T, e env, kek []byte) (func(args ...string) []string
 		t.Fatal(err)
 	}
 	return func(args ...string) []string {
+		// The connection flags go before a "--" (after which a kid that
+		// starts with "-" is an argument, not a flag).
+		if i := slices.Index(args, "--"); i >= 0 {
+			return slices.Concat(args[:i], []string{"--endpoint", ts.URL, "--token-file", tokenFile}, args[i:])
+		}
 		return append(args, "--endpoint", ts.URL, "--token-file", tokenFile)
 	}, admintest.NewTransport(t, ts.URL, nil)
 }
@@ -90,7 +96,7 @@ func TestKeysRemoteMode(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &rot); err != nil || len(rot) != 1 || rot[0].Retired != es.KID || !rot[0].Forced {
 		t.Fatalf("remote forced rotate: %v %s", err, r.out)
 	}
-	r = mustRunRemote(t, noDB, tr.Client(), remote("keys", "revoke", es.KID, "--yes")...)
+	r = mustRunRemote(t, noDB, tr.Client(), remote("keys", "revoke", "--yes", "--", es.KID)...)
 	if !strings.Contains(r.out, "Revoked ES256 key "+es.KID+" (was retired).") {
 		t.Fatalf("remote revoke: %s", r.out)
 	}
@@ -107,7 +113,7 @@ func TestKeysRemoteMode(t *testing.T) {
 		msg  string
 	}{
 		"fail/unknown-kid":     {remote("keys", "revoke", "no-such-kid", "--yes"), exitFailure, `no signing key with kid "no-such-kid"`},
-		"fail/already-revoked": {remote("keys", "revoke", es.KID, "--yes"), exitFailure, "already revoked"},
+		"fail/already-revoked": {remote("keys", "revoke", "--yes", "--", es.KID), exitFailure, "already revoked"},
 		"fail/rewrap-remote":   {remote("keys", "rewrap", "--new-kek-file", "x", "--yes"), exitUsage, "acts on the database only"},
 		"fail/actor-remote":    {remote("keys", "rotate", "--actor", "bob"), exitUsage, "--actor is for local mode"},
 		"fail/token-file-only": {[]string{"keys", "list", "--token-file", "x"}, exitUsage, "--token-file is used only with --endpoint"},
