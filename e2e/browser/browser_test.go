@@ -131,6 +131,8 @@ func newRP(t *testing.T, e *env, mutate func(*storage.Client)) *rp {
 		}
 		if code := req.URL.Query().Get("code"); code != "" {
 			r.codes <- code
+		} else if e := req.URL.Query().Get("error"); e != "" {
+			r.codes <- "error:" + e + ": " + req.URL.Query().Get("error_description")
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><title>Test RP</title><h1 id="rp-done">Signed in at the relying party</h1>`)
@@ -180,6 +182,9 @@ func (r *rp) idToken(ar authRequest) *oidc.IDToken {
 	case code = <-r.codes:
 	case <-time.After(10 * time.Second):
 		r.t.Fatal("the relying party received no authorization code")
+	}
+	if strings.HasPrefix(code, "error:") {
+		r.t.Fatalf("the relying party received an error instead of a code: %s", code)
 	}
 	tok, err := r.oauth.Exchange(context.Background(), code, oauth2.VerifierOption(ar.verifier))
 	if err != nil {
