@@ -154,7 +154,7 @@ func TestBruteForceSlowsThenLocks(t *testing.T) {
 		b.signIn("carol", password)
 		return errorText()
 	}
-	refused := 0                     // attempts refused unchecked during a wait
+	refused := 0 // attempts refused unchecked during a wait
 	for i := 1; i <= 5; i++ {
 		password := fmt.Sprintf("wrong-password-%d", i)
 		msg := attempt(password)
