@@ -347,10 +347,13 @@ func (p *Provider) newUserSession(client *Client, user *storage.User, bs *storag
 		extra[k] = v
 	}
 	s.Claims = &jwt.IDTokenClaims{
-		Issuer:                              p.Config.Issuer,
-		Subject:                             user.ID,
-		AuthTime:                            bs.AuthTime,
-		RequestedAt:                         requestedAt.UTC(),
+		Issuer:   p.Config.Issuer,
+		Subject:  user.ID,
+		AuthTime: bs.AuthTime,
+		// Whole seconds, like auth_time: fosite compares the two for
+		// prompt=login/none, and a login in the same second as the request
+		// would otherwise look older than it.
+		RequestedAt:                         requestedAt.UTC().Truncate(time.Second),
 		AuthenticationMethodsReferences:     bs.AMR,
 		AuthenticationContextClassReference: ACRFor(bs.AMR),
 		Extra:                               extra,

@@ -441,3 +441,23 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(s int)           { r.status = s }
+
+// A login completed in the same second as its authorization request must not
+// look older than the request: fosite refuses prompt=login when auth_time is
+// before requested_at, and auth_time has whole seconds.
+func TestSessionTimesAreWholeSeconds(t *testing.T) {
+	p := newTestProvider(t, newMemoryStore(t))
+	c, err := newClient(testClient("c1"))
+	must(t, err)
+	second := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	requested := second.Add(700 * time.Millisecond)          // the authorization request
+	bs := &storage.BrowserSession{ID: "s", AuthTime: second} // login at .900, stored truncated
+	s := p.newUserSession(c, &storage.User{ID: "u1", Username: "carol"}, bs, requested, fosite.Arguments{"openid"})
+	claims := s.IDTokenClaims()
+	if claims.AuthTime.Before(claims.RequestedAt) {
+		t.Fatalf("auth_time %v before requested_at %v: prompt=login would fail", claims.AuthTime, claims.RequestedAt)
+	}
+	if !claims.RequestedAt.Equal(second) {
+		t.Fatalf("requested_at %v, want %v", claims.RequestedAt, second)
+	}
+}
