@@ -322,22 +322,9 @@ func (p *Provider) VerifySecondFactor(ctx context.Context, f *storage.AuthFlow, 
 	default:
 		return nil, ErrUnknownMethod
 	}
-	if err := p.mfa.throttle.Check(ctx, pl.User.Username, m.IP); err != nil {
-		if errors.Is(err, ErrThrottled) {
-			p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeFailure, throttleReason(err), m)
-		}
+	if err := p.factorAttempt(ctx, action, pl.User, m, check); err != nil {
 		return nil, err
 	}
-	if err := check(); err != nil {
-		if isFactorFailure(err) {
-			return nil, p.attemptFailed(ctx, action, pl.User, pl.User.Username, reasonOf(err), m, err)
-		}
-		return nil, err
-	}
-	if err := p.mfa.throttle.Success(ctx, pl.User.Username); err != nil {
-		return nil, err
-	}
-	p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeSuccess, "", m)
 	return p.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), nil)
 }
 
@@ -382,27 +369,37 @@ func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value
 	default:
 		return nil, ErrUnknownMethod
 	}
-	if err := p.mfa.throttle.Check(ctx, pl.User.Username, m.IP); err != nil {
-		if errors.Is(err, ErrThrottled) {
-			p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeFailure, throttleReason(err), m)
-		}
+	if err := p.factorAttempt(ctx, action, pl.User, m, check); err != nil {
 		return nil, err
 	}
-	if err := check(); err != nil {
-		if isFactorFailure(err) {
-			return nil, p.attemptFailed(ctx, action, pl.User, pl.User.Username, reasonOf(err), m, err)
-		}
-		return nil, err
-	}
-	if err := p.mfa.throttle.Success(ctx, pl.User.Username); err != nil {
-		return nil, err
-	}
-	p.auditAttempt(ctx, action, pl.User, pl.User.Username, storage.OutcomeSuccess, "", m)
 	codes, err := p.newRecoveryCodes(ctx, pl.User.ID)
 	if err != nil {
 		return nil, err
 	}
 	return p.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), codes)
+}
+
+// factorAttempt runs one second-factor check under the brute-force throttle:
+// admitted or refused (audited), then counted as a failure or cleared as a
+// success, and audited either way.
+func (p *Provider) factorAttempt(ctx context.Context, action string, user *storage.User, m LoginMeta, check func() error) error {
+	if err := p.mfa.throttle.Check(ctx, user.Username, m.IP); err != nil {
+		if errors.Is(err, ErrThrottled) {
+			p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeFailure, throttleReason(err), m)
+		}
+		return err
+	}
+	if err := check(); err != nil {
+		if isFactorFailure(err) {
+			return p.attemptFailed(ctx, action, user, user.Username, reasonOf(err), m, err)
+		}
+		return err
+	}
+	if err := p.mfa.throttle.Success(ctx, user.Username); err != nil {
+		return err
+	}
+	p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeSuccess, "", m)
+	return nil
 }
 
 // completeLogin starts the browser session with the methods used and ends
