@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
@@ -53,6 +54,14 @@ func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challe
 }
 
 func (pg *Pages) secondFactorPost(w http.ResponseWriter, r *http.Request) {
+	pg.factorPost(w, r, pg.p.VerifySecondFactor, pg.showSecondFactor)
+}
+
+// factorPost handles a posted second factor (a code or a WebAuthn response):
+// step verifies or enrols it; a factor error re-renders the page with show.
+func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
+	step func(context.Context, *storage.AuthFlow, string, string, authz.LoginMeta) (*authz.LoginResult, error),
+	show func(w http.ResponseWriter, r *http.Request, challenge, field, msg string, status int)) {
 	f, ok := pg.checkFlowForm(w, r, "login_challenge")
 	if !ok {
 		return
@@ -63,10 +72,10 @@ func (pg *Pages) secondFactorPost(w http.ResponseWriter, r *http.Request) {
 	if method == authz.MethodWebAuthn {
 		value = r.PostForm.Get("response")
 	}
-	res, err := pg.p.VerifySecondFactor(r.Context(), f, method, value, pg.loginMeta(r))
+	res, err := step(r.Context(), f, method, value, pg.loginMeta(r))
 	if err != nil {
 		if field, msg, status, ok := factorError(method, err); ok {
-			pg.showSecondFactor(w, r, challenge, field, msg, status)
+			show(w, r, challenge, field, msg, status)
 			return
 		}
 		pg.stepError(w, err)
@@ -115,26 +124,7 @@ func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, er
 }
 
 func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
-	f, ok := pg.checkFlowForm(w, r, "login_challenge")
-	if !ok {
-		return
-	}
-	challenge := r.PostForm.Get("login_challenge")
-	method := r.PostForm.Get("method")
-	value := r.PostForm.Get("code")
-	if method == authz.MethodWebAuthn {
-		value = r.PostForm.Get("response")
-	}
-	res, err := pg.p.Enrol(r.Context(), f, method, value, pg.loginMeta(r))
-	if err != nil {
-		if field, msg, status, ok := factorError(method, err); ok {
-			pg.showEnrol(w, r, challenge, field, msg, status)
-			return
-		}
-		pg.stepError(w, err)
-		return
-	}
-	pg.afterStep(w, r, f, challenge, res)
+	pg.factorPost(w, r, pg.p.Enrol, pg.showEnrol)
 }
 
 func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, challenge string, codes []string) {
