@@ -165,6 +165,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	cleanupDone := make(chan struct{})
 	go func() { defer close(cleanupDone); s.Provider.RunThrottleCleanup(bg, authz.ThrottleCleanupInterval) }()
 	defer func() { cancel(); <-cleanupDone }()
+	janitorDone := make(chan struct{})
+	go func() { defer close(janitorDone); s.Provider.RunTokenJanitor(bg, authz.TokenJanitorInterval) }()
+	defer func() { cancel(); <-janitorDone }() // expired codes and tokens are deleted on every node
 
 	srv := &http.Server{
 		Handler:           s.Handler,
