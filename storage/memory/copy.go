@@ -68,6 +68,8 @@ func cloneKey(k storage.SigningKey) storage.SigningKey {
 	k.CreatedAt = tm(k.CreatedAt)
 	k.ActivatedAt = tmPtr(k.ActivatedAt)
 	k.RetiredAt = tmPtr(k.RetiredAt)
+	k.PublishedAt = tmPtr(k.PublishedAt)
+	k.RevokedAt = tmPtr(k.RevokedAt)
 	return k
 }
 
@@ -75,6 +77,9 @@ func cloneRequest(r storage.Request) storage.Request {
 	r.Data = clone(r.Data)
 	r.RequestedAt = tm(r.RequestedAt)
 	r.ExpiresAt = tm(r.ExpiresAt)
+	if !r.DeactivatedAt.IsZero() {
+		r.DeactivatedAt = tm(r.DeactivatedAt)
+	}
 	return r
 }
 

@@ -17,7 +17,7 @@ func (s *Store) CreateKey(ctx context.Context, k *storage.SigningKey) error {
 		if _, ok := s.keys[k.KID]; ok {
 			return storage.ErrAlreadyExists
 		}
-		put(t, s.keys, k.KID, cloneKeyRow(*k))
+		put(t, s.keys, k.KID, cloneKey(*k))
 		t.notify(storage.TopicKeys, k.KID)
 		return nil
 	})
@@ -44,7 +44,7 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 func (s *Store) listKeys() []storage.SigningKey {
 	var out []storage.SigningKey
 	for _, k := range s.keys {
-		out = append(out, cloneKeyRow(k))
+		out = append(out, cloneKey(k))
 	}
 	slices.SortFunc(out, func(a, b storage.SigningKey) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.KID, b.KID))
@@ -65,7 +65,7 @@ func (s *Store) UpdateKeys(ctx context.Context, fn func(keys []storage.SigningKe
 			return err
 		}
 		for _, k := range kept {
-			put(t, s.keys, k.KID, cloneKeyRow(k))
+			put(t, s.keys, k.KID, cloneKey(k))
 		}
 		for _, k := range old {
 			if !slices.ContainsFunc(kept, func(n storage.SigningKey) bool { return n.KID == k.KID }) {
@@ -94,12 +94,4 @@ func checkKIDs(keys []storage.SigningKey) error {
 		seen[k.KID] = true
 	}
 	return nil
-}
-
-// cloneKeyRow deep-copies a key row, lifecycle timestamps included.
-func cloneKeyRow(k storage.SigningKey) storage.SigningKey {
-	k = cloneKey(k)
-	k.PublishedAt = tmPtr(k.PublishedAt)
-	k.RevokedAt = tmPtr(k.RevokedAt)
-	return k
 }
