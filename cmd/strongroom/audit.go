@@ -32,7 +32,7 @@ signing keys (actor, action, target, time, source) and security events such
 as logins. Filters combine; without --limit at most 100 events are shown.`,
 		Example: `  strongroom audit list
   strongroom audit list --action client.secret.rotate --since 168h
-  strongroom audit list --target 3q2-7wAAAAAAAAAAAAAAAA --since 2026-01-01T00:00:00Z -o json
+  strongroom audit list --target 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --since 2026-01-01T00:00:00Z -o json
   strongroom audit list --actor operator:alice --limit 1000`,
 		Args: cobra.NoArgs,
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ func newClientsCmd(a *app) *cobra.Command {
 		`  strongroom clients create --name "Billing" --grant-type client_credentials \
       --auth-method client_secret_basic --scope "billing:read"
   strongroom clients list
-  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 24h
+  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 24h
   strongroom clients export -f clients.yaml && strongroom clients import clients.yaml
 
   # The same commands on a remote admin API instead of the database:
@@ -369,8 +370,8 @@ func newClientsGetCmd(a *app, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get CLIENT_ID",
 		Short: "Show a client",
-		Example: `  strongroom clients get 3q2-7wAAAAAAAAAAAAAAAA
-  strongroom clients get 3q2-7wAAAAAAAAAAAAAAAA -o json`,
+		Example: `  strongroom clients get 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f
+  strongroom clients get 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f -o json`,
 		Args: cobra.ExactArgs(1),
 	}
 	output := addOutputFlag(cmd)
@@ -446,10 +447,10 @@ whole, and nothing changes when it is invalid. Secrets are managed with
 rotate-secret and revoke-secret.
 
 ` + clientsLong,
-		Example: `  strongroom clients update 3q2-7wAAAAAAAAAAAAAAAA --name "Web app (EU)"
-  strongroom clients update 3q2-7wAAAAAAAAAAAAAAAA \
+		Example: `  strongroom clients update 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --name "Web app (EU)"
+  strongroom clients update 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f \
       --redirect-uri https://app.example.com/cb --redirect-uri https://app.example.com/cb2
-  strongroom clients update 3q2-7wAAAAAAAAAAAAAAAA --contact ops@example.com --logo-uri https://example.com/logo.png -o json`,
+  strongroom clients update 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --contact ops@example.com --logo-uri https://example.com/logo.png -o json`,
 		Args: cobra.ExactArgs(1),
 	}
 	s.add(cmd.Flags(), false)
@@ -488,8 +489,8 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete CLIENT_ID",
 		Short: "Delete a client and every token issued to it",
-		Example: `  strongroom clients delete 3q2-7wAAAAAAAAAAAAAAAA
-  strongroom clients delete 3q2-7wAAAAAAAAAAAAAAAA --yes`,
+		Example: `  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f
+  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes`,
 		Args: cobra.ExactArgs(1),
 	}
 	yes := addYesFlag(cmd)
@@ -503,11 +504,10 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 			return err
 		}
 		defer b.Close()
-		c, err := b.GetClient(ctx, args[0])
+		c, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+			return fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ClientID, c.ClientName)
+		})
 		if err != nil {
-			return err
-		}
-		if err := a.confirm(*yes, fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ClientID, c.ClientName)); err != nil {
 			return err
 		}
 		if err := b.DeleteClient(ctx, c.ClientID); err != nil {
@@ -521,11 +521,11 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 
 func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command {
 	use, short, verb := "enable", "Enable a disabled client", "Enabled"
-	example := `  strongroom clients enable 3q2-7wAAAAAAAAAAAAAAAA`
+	example := `  strongroom clients enable 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f`
 	if disable {
 		use, short, verb = "disable", "Disable a client: it cannot authenticate and its tokens stop working", "Disabled"
-		example = `  strongroom clients disable 3q2-7wAAAAAAAAAAAAAAAA
-  strongroom clients disable 3q2-7wAAAAAAAAAAAAAAAA --yes -o json`
+		example = `  strongroom clients disable 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f
+  strongroom clients disable 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes -o json`
 	}
 	cmd := &cobra.Command{
 		Use:     use + " CLIENT_ID",
@@ -551,11 +551,9 @@ func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command 
 		}
 		defer b.Close()
 		if disable {
-			c, err := b.GetClient(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if err := a.confirm(*yes, fmt.Sprintf("Disable client %s (%q)? It will fail to authenticate and its tokens stop introspecting as active.", c.ClientID, c.ClientName)); err != nil {
+			if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+				return fmt.Sprintf("Disable client %s (%q)? It will fail to authenticate and its tokens stop introspecting as active.", c.ClientID, c.ClientName)
+			}); err != nil {
 				return err
 			}
 		}
@@ -582,9 +580,9 @@ working until --grace has passed, so the client's operators can deploy the
 new one; after that only the new secret authenticates. A client holds at
 most two live secrets: while one is in its grace period, revoke it first
 with revoke-secret. --grace 0 ends the old secret at once (asks to confirm).`,
-		Example: `  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 24h
-  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 72h --expires-in 2160h -o json
-  strongroom clients rotate-secret 3q2-7wAAAAAAAAAAAAAAAA --grace 0 --yes   # compromised secret`,
+		Example: `  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 24h
+  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 72h --expires-in 2160h -o json
+  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 0 --yes   # compromised secret`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().DurationVar(&opts.Grace, "grace", 0, "how long the current secret keeps working, e.g. 24h (required)")
@@ -644,8 +642,8 @@ func newClientsRevokeSecretCmd(a *app, rf *remoteFlags) *cobra.Command {
 		Short: "End one client secret now",
 		Long: `End one of a client's secrets now, named by its id (shown by get and by
 rotate-secret; never the secret itself).`,
-		Example: `  strongroom clients get 3q2-7wAAAAAAAAAAAAAAAA      # shows the secret ids
-  strongroom clients revoke-secret 3q2-7wAAAAAAAAAAAAAAAA 4f1c2a9e0b7d --yes`,
+		Example: `  strongroom clients get 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f      # shows the secret ids
+  strongroom clients revoke-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f 4f1c2a9e0b7d --yes`,
 		Args: cobra.ExactArgs(2),
 	}
 	yes := addYesFlag(cmd)
@@ -660,11 +658,9 @@ rotate-secret; never the secret itself).`,
 			return err
 		}
 		defer b.Close()
-		c, err := b.GetClient(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if err := a.confirm(*yes, fmt.Sprintf("End secret %s of client %s (%q) now?", args[1], c.ClientID, c.ClientName)); err != nil {
+		if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+			return fmt.Sprintf("End secret %s of client %s (%q) now?", args[1], c.ClientID, c.ClientName)
+		}); err != nil {
 			return err
 		}
 		v, err := b.RevokeSecret(ctx, args[0], args[1])
@@ -696,4 +692,18 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// confirmClient loads the client named id (so an unknown id fails before any
+// prompt), asks the operator the question built from it and returns it once
+// confirmed.
+func (a *app) confirmClient(ctx context.Context, b adminBackend, yes bool, id string, question func(*authz.ClientInfo) string) (*authz.ClientInfo, error) {
+	c, err := b.GetClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.confirm(yes, question(c)); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

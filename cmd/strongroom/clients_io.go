@@ -180,7 +180,7 @@ the format import reads. Secrets never leave the server: their hashes are
 keyed by this environment's STRONGROOM_SECRET and would not verify
 elsewhere; import generates new ones (or takes the plain secrets you add).`,
 		Example: `  strongroom clients export > clients.json
-  strongroom clients export 3q2-7wAAAAAAAAAAAAAAAA -f partner.yaml
+  strongroom clients export 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f -f partner.yaml
   strongroom clients export --format yaml`,
 		Args: cobra.ArbitraryArgs,
 	}

@@ -14,7 +14,7 @@ func newUsersGrantsCmd(a *app) *cobra.Command {
 	rf := &remoteFlags{}
 	cmd := newGroupCmd("grants", "List and revoke what a user granted to clients",
 		`  strongroom users grants list alice
-  strongroom users grants revoke alice 3q2-7wAAAAAAAAAAAAAAAA --yes
+  strongroom users grants revoke alice 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes
   strongroom users grants list alice --endpoint https://auth.internal:8081 --token-file admin.token`,
 		newUsersGrantsListCmd(a, rf),
 		newUsersGrantsRevokeCmd(a, rf),
@@ -70,8 +70,8 @@ func newUsersGrantsRevokeCmd(a *app, rf *remoteFlags) *cobra.Command {
 		Long: `Forget the user's consent to the client and revoke every authorization
 code, access token and refresh token the client holds for the user. The
 client's next authorization request for the user asks for consent again.`,
-		Example: `  strongroom users grants revoke alice 3q2-7wAAAAAAAAAAAAAAAA
-  strongroom users grants revoke alice 3q2-7wAAAAAAAAAAAAAAAA --yes`,
+		Example: `  strongroom users grants revoke alice 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f
+  strongroom users grants revoke alice 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes`,
 		Args: cobra.ExactArgs(2),
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")

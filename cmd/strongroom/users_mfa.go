@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os/user"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
 )
 
 // cliActor names the operator in audit events: the local account running
@@ -33,28 +35,20 @@ without echo, twice.`, authz.MinPasswordLength),
 	}
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input (required)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
 		if !passwordStdin {
 			return usageErrorf("--password-stdin is required: the password is read from standard input, never from an argument")
 		}
-		store, closeStore, err := a.openStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
-		if err != nil {
-			return err
-		}
-		password, err := a.readPassword()
-		if err != nil {
-			return err
-		}
-		if err := authz.NewCredentialAdmin(store, nil).SetPassword(ctx, cliActor(), u, password); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.out, "Password of %s (%s) changed.\n", u.Username, u.ID)
-		return nil
+		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
+			password, err := a.readPassword()
+			if err != nil {
+				return err
+			}
+			if err := authz.NewCredentialAdmin(store, nil).SetPassword(ctx, cliActor(), u, password); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "Password of %s (%s) changed.\n", u.Username, u.ID)
+			return nil
+		})
 	}
 	return cmd
 }
@@ -69,26 +63,18 @@ clear its failure count. Locks also expire by themselves (15 minutes).`,
 		Args:    cobra.ExactArgs(1),
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
-		if err != nil {
-			return err
-		}
-		had, err := authz.NewCredentialAdmin(store, nil).Unlock(ctx, cliActor(), u)
-		if err != nil {
-			return err
-		}
-		if !had {
-			fmt.Fprintf(a.out, "%s (%s) had no failed attempts or lock.\n", u.Username, u.ID)
+		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
+			had, err := authz.NewCredentialAdmin(store, nil).Unlock(ctx, cliActor(), u)
+			if err != nil {
+				return err
+			}
+			if !had {
+				fmt.Fprintf(a.out, "%s (%s) had no failed attempts or lock.\n", u.Username, u.ID)
+				return nil
+			}
+			fmt.Fprintf(a.out, "Unlocked %s (%s).\n", u.Username, u.ID)
 			return nil
-		}
-		fmt.Fprintf(a.out, "Unlocked %s (%s).\n", u.Username, u.ID)
-		return nil
+		})
 	}
 	return cmd
 }
@@ -108,25 +94,17 @@ request requires it, or when the user has one).`,
 	}
 	cmd.Flags().BoolVar(&off, "off", false, "stop requiring a second factor")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
-		if err != nil {
-			return err
-		}
-		if err := authz.NewCredentialAdmin(store, nil).SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
-			return err
-		}
-		state := "now requires"
-		if off {
-			state = "no longer requires"
-		}
-		fmt.Fprintf(a.out, "%s (%s) %s a second factor.\n", u.Username, u.ID, state)
-		return nil
+		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
+			if err := authz.NewCredentialAdmin(store, nil).SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
+				return err
+			}
+			state := "now requires"
+			if off {
+				state = "no longer requires"
+			}
+			fmt.Fprintf(a.out, "%s (%s) %s a second factor.\n", u.Username, u.ID, state)
+			return nil
+		})
 	}
 	return cmd
 }
@@ -143,27 +121,34 @@ factor is required, the user sets up a new one at the next sign-in.`,
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
 		if err := a.checkConfirmable(yes); err != nil {
 			return err
 		}
-		store, closeStore, err := a.openStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		u, err := findUser(cmd, store, args[0])
-		if err != nil {
-			return err
-		}
-		if err := a.confirm(yes, fmt.Sprintf("Remove every second factor of %s (%s)?", u.Username, u.ID)); err != nil {
-			return err
-		}
-		if err := authz.NewCredentialAdmin(store, nil).ResetMFA(ctx, cliActor(), u); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.out, "Removed the second factors of %s (%s).\n", u.Username, u.ID)
-		return nil
+		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
+			if err := a.confirm(yes, fmt.Sprintf("Remove every second factor of %s (%s)?", u.Username, u.ID)); err != nil {
+				return err
+			}
+			if err := authz.NewCredentialAdmin(store, nil).ResetMFA(ctx, cliActor(), u); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "Removed the second factors of %s (%s).\n", u.Username, u.ID)
+			return nil
+		})
 	}
 	return cmd
+}
+
+// withUser opens the store, finds the user named ref (id or username) and
+// runs fn with them; the store is closed when fn returns.
+func (a *app) withUser(cmd *cobra.Command, ref string, fn func(ctx context.Context, store storage.Store, u *storage.User) error) error {
+	store, closeStore, err := a.openStore(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	u, err := findUser(cmd, store, ref)
+	if err != nil {
+		return err
+	}
+	return fn(cmd.Context(), store, u)
 }
