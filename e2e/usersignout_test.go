@@ -214,3 +214,45 @@ func TestSecondFactorResetSignsTheUserOutEverywhere(t *testing.T) {
 	e.cli(t, "users", "reset-mfa", "alice", "--yes")
 	e.wantSignedOut(t, s)
 }
+
+// TestClientDeletionEndsItsTokens: a deleted client's access tokens (opaque
+// and JWT) and refresh tokens stop working at once, whoever asks about them
+// (another client's introspection, userinfo), through the CLI and the admin
+// API alike; and the client can no longer refresh.
+func TestClientDeletionEndsItsTokens(t *testing.T) {
+	for name, del := range map[string]func(t *testing.T, e *env, id string){
+		"cli": func(t *testing.T, e *env, id string) { e.cli(t, "clients", "delete", id, "--yes") },
+		"admin-api": func(t *testing.T, e *env, id string) {
+			e.startAdmin().do(http.MethodDelete, "/admin/v1/clients/"+id, "", http.StatusNoContent, nil)
+		},
+	} {
+		t.Run("ok/"+name, func(t *testing.T) {
+			e := start(t)
+			doomed, jwtClient := webClient("authorization_code", "refresh_token"), webClient("authorization_code", "refresh_token")
+			jwtClient.AccessTokenFormat = storage.TokenFormatJWT
+			observer := webClient("authorization_code")
+			obsSecret := e.createClient(observer)
+			b := newBrowser(t)
+			for _, c := range []*storage.Client{doomed, jwtClient} {
+				secret := e.createClient(c)
+				tok := e.tokensFor(t, b, c, secret, true, "openid", "offline_access")
+				if !e.active(t, observer, obsSecret, tok.AccessToken) || !e.active(t, observer, obsSecret, tok.RefreshToken) {
+					t.Fatal("tokens not active before the client is deleted")
+				}
+				del(t, e, c.ID)
+				if e.active(t, observer, obsSecret, tok.AccessToken) || e.active(t, observer, obsSecret, tok.RefreshToken) {
+					t.Errorf("%s: a deleted client's tokens introspect active", c.AccessTokenFormat)
+				}
+				if code, _ := e.userinfo(t, tok.AccessToken); code != http.StatusUnauthorized {
+					t.Errorf("%s: userinfo with a deleted client's access token: %d", c.AccessTokenFormat, code)
+				}
+				if code, m := postForm(t, e.issuer+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, c.ID, secret); code != http.StatusUnauthorized || m["error"] != "invalid_client" {
+					t.Errorf("refresh by a deleted client: %d %v", code, m)
+				}
+				if n := e.count(t, "SELECT count(*) FROM oauth2_requests WHERE client_id = $1", c.ID); n != 0 {
+					t.Errorf("%d request rows of the deleted client left", n)
+				}
+			}
+		})
+	}
+}
