@@ -224,5 +224,14 @@ func userSignOutTests() []test {
 			_, err := s.GetRequest(t.Context(), next.Kind, next.Signature)
 			wantErr(t, err, storage.ErrNotFound)
 		}},
+		{"ok/logout/revoke-by-subject-client-catches-a-concurrent-refresh", func(t *testing.T, s storage.Store) {
+			newUserFixture(t, s)
+			next := issueDuringSweep(t, s, func(ctx context.Context) error {
+				_, err := s.RevokeRequestsBySubjectClient(ctx, "doomed", "c1")
+				return err
+			})
+			_, err := s.GetRequest(t.Context(), next.Kind, next.Signature)
+			wantErr(t, err, storage.ErrInactive)
+		}},
 	}
 }
