@@ -62,6 +62,14 @@ type Actor struct {
 	UserAgent string
 }
 
+// name is the actor's name in audit events ("anonymous" when unset).
+func (a Actor) name() string {
+	if a.Name == "" {
+		return "anonymous"
+	}
+	return a.Name
+}
+
 // event builds the audit event of a successful change by a.
 func (a Actor) event(now time.Time, action, target string, details map[string]string) *storage.AuditEvent {
 	d := map[string]string{}
@@ -71,12 +79,8 @@ func (a Actor) event(now time.Time, action, target string, details map[string]st
 	if a.Source != "" {
 		d["source"] = a.Source
 	}
-	name := a.Name
-	if name == "" {
-		name = "anonymous"
-	}
 	return &storage.AuditEvent{
-		Time: now, Actor: name, Action: action, Target: target, Outcome: storage.OutcomeSuccess,
+		Time: now, Actor: a.name(), Action: action, Target: target, Outcome: storage.OutcomeSuccess,
 		SourceIP: a.IP, UserAgent: a.UserAgent, Details: d,
 	}
 }

@@ -35,17 +35,29 @@ func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAd
 }
 
 // SetPassword applies the password policy (length, common passwords) and
-// replaces the user's password.
+// replaces the user's password. In the same transaction the user is signed
+// out everywhere: their sessions end (back-channel logout is queued to
+// their clients), and their authorization codes, access and refresh tokens
+// are revoked at every client, with their pending sign-ins. A password is
+// changed because the old one is known to someone else; nothing obtained
+// with it may outlive it.
 func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *storage.User, password string) error {
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
 	now := a.now().UTC()
+	sessions := &SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
 		if err := ChangePassword(ctx, a.store, u.ID, password, now); err != nil {
 			return err
 		}
-		return a.store.AppendAudit(ctx, actor.event(now, ActionUserPasswordSet, u.ID, map[string]string{"username": u.Username}))
+		ended, revoked, err := sessions.endUserAccess(ctx, u.ID, actor.name(), "password changed")
+		if err != nil {
+			return err
+		}
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserPasswordSet, u.ID, map[string]string{
+			"username": u.Username, "sessions_ended": strconv.Itoa(ended), "tokens_revoked": strconv.FormatInt(revoked, 10),
+		}))
 	})
 }
 
@@ -78,10 +90,11 @@ func (a *CredentialAdmin) SetRequireMFA(ctx context.Context, actor Actor, u *sto
 }
 
 // ResetMFA removes the user's TOTP enrolment, passkeys and recovery codes
-// (a lost phone): the next login that needs MFA enrols again. The user's
-// open browser sessions end in the same transaction, queuing back-channel
-// logout to their clients, as `users sessions revoke --all` does: a session
-// signed in with the lost device must not outlive it.
+// (a lost phone): the next login that needs MFA enrols again. In the same
+// transaction the user is signed out everywhere, as by SetPassword: their
+// sessions end (queuing back-channel logout to their clients) and their
+// codes, access and refresh tokens are revoked: nothing signed in with the
+// lost device may outlive it.
 func (a *CredentialAdmin) ResetMFA(ctx context.Context, actor Actor, u *storage.User) error {
 	now := a.now().UTC()
 	sessions := &SessionManager{Store: a.store, Now: a.now}
@@ -95,15 +108,12 @@ func (a *CredentialAdmin) ResetMFA(ctx context.Context, actor Actor, u *storage.
 		if err := a.store.ReplaceRecoveryCodes(ctx, u.ID, nil, now); err != nil {
 			return fmt.Errorf("delete recovery codes: %w", err)
 		}
-		by := actor.Name
-		if by == "" {
-			by = "anonymous"
-		}
-		ended, err := sessions.endUserSessions(ctx, u.ID, by, "second factors reset")
+		ended, revoked, err := sessions.endUserAccess(ctx, u.ID, actor.name(), "second factors reset")
 		if err != nil {
-			return fmt.Errorf("end sessions: %w", err)
+			return err
 		}
-		return a.store.AppendAudit(ctx, actor.event(now, ActionUserResetMFA, u.ID,
-			map[string]string{"username": u.Username, "sessions_ended": strconv.Itoa(ended)}))
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserResetMFA, u.ID, map[string]string{
+			"username": u.Username, "sessions_ended": strconv.Itoa(ended), "tokens_revoked": strconv.FormatInt(revoked, 10),
+		}))
 	})
 }

@@ -94,17 +94,42 @@ func (m *SessionManager) EndUserSessions(ctx context.Context, userID, actor, rea
 
 // endUserSessions ends every live session of the user in the caller's
 // transaction (each queues its back-channel logouts) and reports how many.
+// A session that ends by itself meanwhile (expiry, a concurrent logout) is
+// not an error.
 func (m *SessionManager) endUserSessions(ctx context.Context, userID, actor, reason string) (int, error) {
 	sessions, err := m.Store.ListBrowserSessions(ctx, userID)
 	if err != nil {
 		return 0, fmt.Errorf("list sessions: %w", err)
 	}
-	for i, bs := range sessions {
-		if err := m.endSession(ctx, userID, bs.ID, actor, reason); err != nil {
-			return i, err
+	n := 0
+	for _, bs := range sessions {
+		err := m.endSession(ctx, userID, bs.ID, actor, reason)
+		if errors.Is(err, ErrSessionNotFound) {
+			continue
 		}
+		if err != nil {
+			return n, err
+		}
+		n++
 	}
-	return len(sessions), nil
+	return n, nil
+}
+
+// endUserAccess signs the user out everywhere, in the caller's transaction:
+// every live session ends (queuing back-channel logout to its clients) and
+// every authorization code, access token and refresh token issued for the
+// user, at any client, is revoked, with their pending authorization flows.
+// It reports how many sessions ended and tokens were revoked. Password
+// changes and second-factor resets use it: what was signed in with the old
+// credentials must not outlive them.
+func (m *SessionManager) endUserAccess(ctx context.Context, userID, actor, reason string) (sessions int, tokens int64, err error) {
+	if sessions, err = m.endUserSessions(ctx, userID, actor, reason); err != nil {
+		return 0, 0, fmt.Errorf("end sessions: %w", err)
+	}
+	if tokens, err = m.Store.RevokeUserRequests(ctx, userID); err != nil {
+		return 0, 0, fmt.Errorf("revoke tokens: %w", err)
+	}
+	return sessions, tokens, nil
 }
 
 // endSession runs in the caller's transaction.

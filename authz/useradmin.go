@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -47,13 +48,13 @@ func userInfo(u *storage.User) UserInfo {
 // UserAdmin manages end users for operators, with audit events written in
 // the same transaction as each change.
 type UserAdmin struct {
-	store  AdminStore
+	store  storage.Store
 	now    func() time.Time
 	argon2 Argon2Params
 }
 
 // NewUserAdmin returns the service over store; now may be nil (time.Now).
-func NewUserAdmin(store AdminStore, now func() time.Time) *UserAdmin {
+func NewUserAdmin(store storage.Store, now func() time.Time) *UserAdmin {
 	if now == nil {
 		now = time.Now
 	}
@@ -168,20 +169,32 @@ func (a *UserAdmin) List(ctx context.Context) ([]UserInfo, error) {
 	return out, nil
 }
 
-// Delete removes a user (by id or username) with their sessions and consents.
+// Delete removes a user (by id or username) and signs them out everywhere,
+// in one transaction: their live sessions end first, queuing back-channel
+// logout to each client they signed in to; then the user goes with every
+// token issued for them (authorization codes, access and refresh tokens,
+// PKCE and OIDC state), their consents, second factors and pending
+// sign-ins (storage.Users.DeleteUser).
 func (a *UserAdmin) Delete(ctx context.Context, actor Actor, ref string) error {
 	u, err := a.find(ctx, ref)
 	if err != nil {
 		return err
 	}
 	now := a.now().UTC()
+	sessions := &SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
+		ended, err := sessions.endUserSessions(ctx, u.ID, actor.name(), "user deleted")
+		if err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
 		if err := a.store.DeleteUser(ctx, u.ID); err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
 				return &NotFoundError{Kind: "user", ID: ref}
 			}
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return a.store.AppendAudit(ctx, actor.event(now, ActionUserDelete, u.ID, map[string]string{"username": u.Username}))
+		return a.store.AppendAudit(ctx, actor.event(now, ActionUserDelete, u.ID, map[string]string{
+			"username": u.Username, "sessions_ended": strconv.Itoa(ended),
+		}))
 	})
 }

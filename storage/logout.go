@@ -38,6 +38,16 @@ type GrantRevocation interface {
 	// code, access token and refresh token issued to clientID for subject,
 	// and reports how many rows it deactivated (zero is not an error).
 	RevokeRequestsBySubjectClient(ctx context.Context, subject, clientID string) (int64, error)
+	// RevokeUserRequests ends what a user's earlier sign-ins left behind
+	// (password change, second factors reset): it deactivates every active
+	// authorization code, access token and refresh token issued for subject,
+	// to any client, and deletes the user's pending authorization flows
+	// (signed in and waiting for consent, or waiting for a second factor).
+	// Tokens that a code exchange or refresh running concurrently commits
+	// meanwhile are deactivated too. It reports how many tokens it
+	// deactivated (zero is not an error). An empty subject (the client
+	// credentials grant's) is refused with ErrNotFound.
+	RevokeUserRequests(ctx context.Context, subject string) (int64, error)
 }
 
 // LogoutDelivery is one pending back-channel logout token delivery: a row of

@@ -204,7 +204,11 @@ type Users interface {
 	GetUserByUsername(ctx context.Context, username string) (*User, error)
 	// ListUsers returns every user ordered by username.
 	ListUsers(ctx context.Context) ([]User, error)
-	// DeleteUser removes the user, their sessions and consents; ErrNotFound if missing.
+	// DeleteUser removes the user and everything issued to or kept for them:
+	// browser sessions, consents, second factors, pending authorization flows
+	// and every request row whose subject they are (codes, access and
+	// refresh tokens, PKCE and OIDC state), including rows a code exchange or
+	// refresh running concurrently commits meanwhile. ErrNotFound if missing.
 	DeleteUser(ctx context.Context, id string) error
 }
 

@@ -229,7 +229,11 @@ func newUsersDeleteCmd(a *app) *cobra.Command {
 	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "delete ID|USERNAME",
-		Short: "Delete an end user with their sessions and consents",
+		Short: "Delete an end user and sign them out everywhere",
+		Long: `Delete an end user, in one transaction with signing them out everywhere: their
+browser sessions end (clients with a back-channel logout URI are told), and
+every authorization code, access token and refresh token issued for them,
+their consents, second factors and sign-ins in progress are deleted.`,
 		Example: `  strongroom users delete alice
   strongroom users delete 0b6c1f0e-8f5d-4c52-9f39-2f0d5c1e7a10 --yes
   strongroom users delete alice --yes --endpoint https://auth.internal:8081 --token-file admin.token`,

@@ -29,7 +29,10 @@ func newUsersSetPasswordCmd(a *app) *cobra.Command {
 		Long: fmt.Sprintf(`Replace an end user's password. The password is read from standard input
 (one trailing newline is removed); it must have at least %d characters and
 must not be on the list of common passwords. On a terminal it is asked for
-without echo, twice.`, authz.MinPasswordLength),
+without echo, twice. The user is signed out everywhere in the same
+transaction: browser sessions end (clients with a back-channel logout URI are
+told), and every authorization code, access token and refresh token issued
+for them is revoked.`, authz.MinPasswordLength),
 		Example: `  printf '%s\n' "$PASSWORD" | strongroom users set-password alice --password-stdin`,
 		Args:    cobra.ExactArgs(1),
 	}
@@ -115,7 +118,10 @@ func newUsersResetMFACmd(a *app) *cobra.Command {
 		Use:   "reset-mfa ID|USERNAME",
 		Short: "Remove an end user's second factors (lost device)",
 		Long: `Remove the user's authenticator app, passkeys and recovery codes. If a second
-factor is required, the user sets up a new one at the next sign-in.`,
+factor is required, the user sets up a new one at the next sign-in. The user
+is signed out everywhere in the same transaction: browser sessions end
+(clients with a back-channel logout URI are told), and every authorization
+code, access token and refresh token issued for them is revoked.`,
 		Example: `  strongroom users reset-mfa alice --yes`,
 		Args:    cobra.ExactArgs(1),
 	}

@@ -139,6 +139,36 @@ func (s *Store) RevokeRequestsBySubjectClient(ctx context.Context, subject, clie
 	return n, nil
 }
 
+// RevokeUserRequests deactivates the subject's active codes, access tokens
+// and refresh tokens at every client and deletes their pending flows.
+func (s *Store) RevokeUserRequests(ctx context.Context, subject string) (int64, error) {
+	if subject == "" {
+		return 0, fmt.Errorf("memory: revoke tokens of a user: empty subject: %w", storage.ErrNotFound)
+	}
+	var n int64
+	err := s.write(ctx, func(t *txn) error {
+		s.deleteUserFlows(t, subject)
+		for key, r := range s.requests {
+			switch key.kind {
+			case storage.KindAuthorizeCode, storage.KindAccessToken, storage.KindRefreshToken:
+			default:
+				continue
+			}
+			if r.Subject == subject && r.Active {
+				r.Active = false
+				r.DeactivatedAt = s.now().UTC()
+				put(t, s.requests, key, r)
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("memory: revoke tokens of subject %q: %w", subject, err)
+	}
+	return n, nil
+}
+
 func cloneDelivery(d storage.LogoutDelivery) storage.LogoutDelivery {
 	d.NextAttemptAt = tm(d.NextAttemptAt)
 	d.CreatedAt = tm(d.CreatedAt)

@@ -78,13 +78,15 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 	return out, nil
 }
 
-// DeleteUser removes the user with their browser sessions and consents.
+// DeleteUser removes the user with their browser sessions, consents,
+// pending authorization flows and every request row whose subject they are.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	err := s.write(ctx, func(t *txn) error {
 		u, ok := s.users[id]
-		if !ok {
+		if !ok || id == "" {
 			return storage.ErrNotFound
 		}
+		s.deleteUserFlows(t, id)
 		del(t, s.users, id)
 		del(t, s.usernames, u.Username)
 		for k, bs := range s.sessions {
@@ -97,10 +99,29 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 				del(t, s.consents, k)
 			}
 		}
+		for k, r := range s.requests {
+			if r.Subject == id {
+				del(t, s.requests, k)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("memory: delete user %q: %w", id, err)
 	}
 	return nil
+}
+
+// deleteUserFlows deletes the user's pending authorization flows: signed in
+// (Subject) or waiting for a second factor (a pending login, which goes
+// with its flow). The caller holds s.mu.
+func (s *Store) deleteUserFlows(t *txn, userID string) {
+	for k, f := range s.flows {
+		if p, ok := s.mfa.pending[k]; f.Subject == userID || ok && p.UserID == userID {
+			del(t, s.flows, k)
+			if ok {
+				del(t, s.mfa.pending, k)
+			}
+		}
+	}
 }

@@ -103,16 +103,50 @@ SELECT user_id, client_id, scopes, granted_at FROM consents WHERE user_id = $1 O
 }
 
 // RevokeRequestsBySubjectClient deactivates the active codes, access tokens
-// and refresh tokens of subject at clientID and reports how many.
+// and refresh tokens of subject at clientID and reports how many, including
+// those a concurrent code exchange or refresh commits meanwhile (sweepUser).
 func (s *Store) RevokeRequestsBySubjectClient(ctx context.Context, subject, clientID string) (int64, error) {
-	tag, err := s.q(ctx).Exec(ctx, `
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		n, err = sweepUser(ctx, tx, `
 UPDATE oauth2_requests SET active = false, deactivated_at = now()
 WHERE subject = $1 AND client_id = $2 AND active AND kind = ANY($3)`,
-		subject, clientID, []string{string(storage.KindAuthorizeCode), string(storage.KindAccessToken), string(storage.KindRefreshToken)})
+			subject, clientID, tokenKinds())
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: revoke tokens of client %q for subject %q: %w", clientID, subject, mapError(err))
+		return 0, fmt.Errorf("postgres: revoke tokens of client %q for subject %q: %w", clientID, subject, err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
+}
+
+// RevokeUserRequests deactivates the subject's active codes, access tokens
+// and refresh tokens at every client and deletes their pending flows.
+func (s *Store) RevokeUserRequests(ctx context.Context, subject string) (int64, error) {
+	if subject == "" {
+		return 0, fmt.Errorf("postgres: revoke tokens of a user: empty subject: %w", storage.ErrNotFound)
+	}
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := deleteUserFlows(ctx, tx, subject); err != nil {
+			return err
+		}
+		var err error
+		n, err = sweepUser(ctx, tx, `
+UPDATE oauth2_requests SET active = false, deactivated_at = now()
+WHERE subject = $1 AND active AND kind = ANY($2)`, subject, tokenKinds())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: revoke tokens of subject %q: %w", subject, err)
+	}
+	return n, nil
+}
+
+// tokenKinds returns the request kinds that grant access: codes and tokens.
+func tokenKinds() []string {
+	return []string{string(storage.KindAuthorizeCode), string(storage.KindAccessToken), string(storage.KindRefreshToken)}
 }
 
 const deliveryColumns = `id, client_id, subject, session_id, attempts, next_attempt_at, last_error, created_at`

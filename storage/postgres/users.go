@@ -83,15 +83,71 @@ func scanUser(row pgx.Row) (*storage.User, error) {
 	return &u, nil
 }
 
-// DeleteUser removes the user; the schema cascades to their browser sessions
-// and consents.
+// DeleteUser removes the user; the schema cascades to their browser
+// sessions (and their clients), consents, second factors and pending
+// logins. Request rows and authorization flows name the user only as their
+// subject, so they are deleted here, in the same transaction.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("postgres: delete user %q: %w", id, mapError(err))
+	if id == "" {
+		// subject '' is every client credentials token
+		return fmt.Errorf("postgres: delete user: empty id: %w", storage.ErrNotFound)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: delete user %q: %w", id, storage.ErrNotFound)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := deleteUserFlows(ctx, tx, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+		if err != nil {
+			return mapError(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return storage.ErrNotFound
+		}
+		_, err = sweepUser(ctx, tx, `DELETE FROM oauth2_requests WHERE subject = $1`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: delete user %q: %w", id, err)
 	}
 	return nil
+}
+
+// deleteUserFlows deletes the user's pending authorization flows: signed
+// in (subject) or waiting for a second factor (pending_logins, which go
+// with their flow).
+func deleteUserFlows(ctx context.Context, tx pgx.Tx, userID string) error {
+	_, err := tx.Exec(ctx, `
+DELETE FROM auth_flows
+WHERE subject = $1 OR id IN (SELECT flow_id FROM pending_logins WHERE user_id = $1)`, userID)
+	if err != nil {
+		return fmt.Errorf("delete authorization flows: %w", mapError(err))
+	}
+	return nil
+}
+
+// maxSweepPasses bounds sweepUser; each pass after the first only finds
+// tokens issued by a transaction the previous pass had to wait for.
+const maxSweepPasses = 20
+
+// sweepUser runs a statement over a user's request rows until it matches
+// none, and reports how many rows it changed. Each statement of a READ
+// COMMITTED transaction sees what committed before it started. A code
+// exchange or refresh first deactivates one of the user's active rows
+// (code, refresh token) and then inserts new ones, which one statement's
+// snapshot misses: the statement waits for that lock, and the next pass
+// sees the inserted rows. A pass that matches nothing proves no such
+// transaction was in flight.
+func sweepUser(ctx context.Context, tx pgx.Tx, sql string, args ...any) (int64, error) {
+	var total int64
+	for range maxSweepPasses {
+		tag, err := tx.Exec(ctx, sql, args...)
+		if err != nil {
+			return total, mapError(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return total, nil
+		}
+		total += tag.RowsAffected()
+	}
+	return total, fmt.Errorf("tokens still being issued after %d passes: %w", maxSweepPasses, storage.ErrConflict)
 }
