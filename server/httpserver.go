@@ -77,6 +77,10 @@ func headerBytes(r *http.Request) int {
 func writeLimitError(w http.ResponseWriter, status int, desc string) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
+	// Browsers reach these limits at the page endpoints too: nothing in the
+	// answer may run, be framed or be sniffed as HTML.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Connection", "close") // the rest of an oversize request is not worth reading
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": desc})
