@@ -21,6 +21,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Ready reports readiness (the database is reachable); nil means always ready.
 	Ready func(ctx context.Context) error
+	// Draining reports that the server is shutting down: /readyz answers
+	// 503 so that load balancers stop sending traffic; nil means never.
+	Draining func() bool
 	// JWKSMaxAge is the Cache-Control max-age of the JWKS (default 1 min):
 	// the signing-key manager publishes a next key at least this long before
 	// it signs.
@@ -95,6 +98,9 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
 
 func (s *Server) readyz(c echo.Context) error {
+	if s.opts.Draining != nil && s.opts.Draining() {
+		return c.String(http.StatusServiceUnavailable, "shutting down\n")
+	}
 	if s.opts.Ready != nil {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()

@@ -147,13 +147,18 @@ func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, 
 	if err != nil {
 		return "", err
 	}
-	form := SanitizeForm(ar.GetRequestForm())
-	form.Del("request_uri") // a pushed request is single-use; its parameters are merged into form
+	// Only the parameters Strongroom understands, capped: an unauthenticated
+	// caller must not park arbitrary data here. request_uri is not among
+	// them: a pushed request is single-use, its parameters are merged in.
+	form, err := flowForm(ar.GetRequestForm())
+	if err != nil {
+		return "", err
+	}
 	now := p.now()
 	f := &storage.AuthFlow{
 		ID:        hashID(challenge),
 		ClientID:  ar.GetClient().GetID(),
-		Form:      []byte(form.Encode()),
+		Form:      form,
 		CreatedAt: now,
 		ExpiresAt: now.Add(p.Config.LoginFlowLifespan),
 	}

@@ -2,10 +2,12 @@ package authz
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
-// TokenJanitorInterval is how often each node deletes expired token rows.
+// TokenJanitorInterval is how often each node deletes expired rows.
 const TokenJanitorInterval = 10 * time.Minute
 
 // janitorLeeway keeps rows a little past their expiry, so clock skew between
@@ -22,18 +24,60 @@ func (p *Provider) SweepExpiredTokens(ctx context.Context) (int64, error) {
 	return p.Store.DeleteExpiredRequests(ctx, p.now().Add(-janitorLeeway))
 }
 
-// RunTokenJanitor sweeps expired token rows at start and every interval
-// until ctx ends.
+// SweepExpired deletes every row that traffic creates and that nothing else
+// removes once it has expired (a minute of leeway past expiry):
+//   - fosite requests: codes, tokens, PKCE, OIDC and PAR state (SweepExpiredTokens);
+//   - pending authorization flows (one per /authorize that needs a login or
+//     consent and is never finished), with their pending second-factor logins;
+//   - client-assertion JWT ids (one per private_key_jwt authentication);
+//   - browser sessions past their absolute lifetime, with the clients
+//     recorded on them (sessions that are logged out or replaced are
+//     deleted at once; an idle session ends when next used, or here).
+//
+// Login-throttle counters have their own cleanup (RunThrottleCleanup);
+// back-channel logout deliveries are deleted once sent or given up (a
+// bounded number of attempts); audit events are kept by design (the audit
+// trail is evidence: retention is the operator's, never the janitor's).
+// Each sweep runs on its own, in bounded batches that skip rows a request
+// holds locked; one failing does not stop the others. It reports how many
+// rows it deleted per kind.
+func (p *Provider) SweepExpired(ctx context.Context) (map[string]int64, error) {
+	before := p.now().Add(-janitorLeeway)
+	sweeps := []struct {
+		what string
+		del  func(context.Context, time.Time) (int64, error)
+	}{
+		{"tokens", p.Store.DeleteExpiredRequests},
+		{"auth_flows", p.Store.DeleteExpiredAuthFlows},
+		{"client_assertion_jtis", p.Store.DeleteExpiredJTIs},
+		{"browser_sessions", p.Store.DeleteExpiredBrowserSessions},
+	}
+	removed := make(map[string]int64, len(sweeps))
+	var errs []error
+	for _, s := range sweeps {
+		n, err := s.del(ctx, before)
+		removed[s.what] = n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep expired %s: %w", s.what, err))
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// RunTokenJanitor sweeps expired rows (SweepExpired) at start and every
+// interval until ctx ends. Every node runs it: the deletes are idempotent.
 func (p *Provider) RunTokenJanitor(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		n, err := p.SweepExpiredTokens(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			p.Log.Warn("expired token cleanup failed", "err", err)
-		case n > 0:
-			p.Log.Info("expired token cleanup", "removed", n)
+		removed, err := p.SweepExpired(ctx)
+		if err != nil && ctx.Err() == nil {
+			p.Log.Warn("expired row cleanup failed", "err", err)
+		}
+		for what, n := range removed {
+			if n > 0 {
+				p.Log.Info("expired row cleanup", "table", what, "removed", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -57,3 +57,81 @@ func TestSweepExpiredTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestJanitorSweepsExpiredFlowsAssertionIDsAndSessions: every table that
+// grows with traffic is swept, not only the token table. An unfinished
+// /authorize leaves a flow, every private_key_jwt authentication a JWT id,
+// every login a browser session; past expiry (and the leeway) they go, live
+// ones stay.
+func TestJanitorSweepsExpiredFlowsAssertionIDsAndSessions(t *testing.T) {
+	for name, store := range map[string]func(t *testing.T) storage.Store{
+		"memory":   func(t *testing.T) storage.Store { return newMemoryStore(t) },
+		"postgres": func(t *testing.T) storage.Store { return openPostgres(t, pgtest.NewDatabase(t)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := store(t)
+			p := newTestProvider(t, s)
+			p.now = time.Now // the stores judge expiry by the real clock
+			id := "janitor-" + name + "-" + time.Now().Format("150405.000000000")
+			must(t, s.CreateClient(ctx, testClient(id)))
+			must(t, s.CreateUser(ctx, &storage.User{ID: id, Username: id, CreatedAt: time.Now(), UpdatedAt: time.Now()}))
+			now := time.Now()
+			old, live := now.Add(-24*time.Hour), now.Add(time.Hour)
+			flow := func(key string, exp time.Time) *storage.AuthFlow {
+				return &storage.AuthFlow{ID: id + key, ClientID: id, Form: []byte("response_type=code"), CreatedAt: now, ExpiresAt: exp}
+			}
+			session := func(key string, exp time.Time) *storage.BrowserSession {
+				return &storage.BrowserSession{ID: id + key, UserID: id, AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: exp}
+			}
+			for key, exp := range map[string]time.Time{"old": old, "live": live} {
+				must(t, s.CreateAuthFlow(ctx, flow(key, exp)))
+				must(t, s.UseJTI(ctx, id+key, exp))
+				must(t, s.CreateBrowserSession(ctx, session(key, exp)))
+			}
+
+			removed, err := p.SweepExpired(ctx)
+			must(t, err)
+			for _, what := range []string{"auth_flows", "client_assertion_jtis", "browser_sessions"} {
+				if removed[what] < 1 {
+					t.Errorf("fail/%s-not-swept: removed %v", what, removed)
+				}
+			}
+			// The expired rows are gone: their keys are free again.
+			if err := s.CreateAuthFlow(ctx, flow("old", live)); err != nil {
+				t.Errorf("fail/expired-flow-kept: %v", err)
+			}
+			if err := s.CreateBrowserSession(ctx, session("old", live)); err != nil {
+				t.Errorf("fail/expired-session-kept: %v", err)
+			}
+			// The live rows stay.
+			if _, err := s.GetAuthFlow(ctx, id+"live"); err != nil {
+				t.Errorf("fail/live-flow-swept: %v", err)
+			}
+			if _, err := s.GetBrowserSession(ctx, id+"live"); err != nil {
+				t.Errorf("fail/live-session-swept: %v", err)
+			}
+			if err := s.UseJTI(ctx, id+"live", live); !errors.Is(err, storage.ErrAlreadyExists) {
+				t.Errorf("fail/live-jti-swept (a replay would pass): %v", err)
+			}
+		})
+	}
+}
+
+// TestTokenJanitorRunsTheSweep: the janitor loop every node runs sweeps the
+// expired flows at start (not only the token table).
+func TestTokenJanitorRunsTheSweep(t *testing.T) {
+	s := newMemoryStore(t)
+	p := newTestProvider(t, s)
+	p.now = time.Now
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	defer func() { cancel(); <-done }()
+	must(t, s.CreateClient(ctx, testClient("c1")))
+	f := &storage.AuthFlow{ID: "f1", ClientID: "c1", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(-time.Hour)}
+	must(t, s.CreateAuthFlow(ctx, f))
+	go func() { defer close(done); p.RunTokenJanitor(ctx, time.Hour) }()
+	eventually(t, 5*time.Second, "the expired flow is swept", func() bool {
+		return !errors.Is(s.CreateAuthFlow(ctx, f), storage.ErrAlreadyExists)
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -133,5 +134,80 @@ func TestDatabaseUnavailable(t *testing.T) {
 			t.Errorf("%s with the database down: %v %v", p, err, resp)
 		}
 		resp.Body.Close()
+	}
+}
+
+// TestEvery503CarriesRetryAfter: with the database gone, every endpoint
+// that answers 503 temporarily_unavailable (token, PAR, introspection,
+// userinfo, revocation, the authorization endpoint's page, the login page,
+// /readyz and the admin API) tells the client when to retry.
+func TestEvery503CarriesRetryAfter(t *testing.T) {
+	var proxy *cutProxy
+	se := servertest.Start(t, func(c *server.Config) {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy = newCutProxy(t, u.Host)
+		u.Host = proxy.ln.Addr().String()
+		q := u.Query()
+		q.Set("connect_timeout", "2")
+		u.RawQuery = q.Encode()
+		c.DatabaseURL = u.String()
+	})
+	e := &env{Env: se, t: t, srv: se.Server, issuer: se.Issuer}
+	c := &storage.Client{Name: "svc", GrantTypes: []string{"client_credentials", "authorization_code"}, Scopes: []string{"openid"},
+		RedirectURIs: []string{redirectURI}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}
+	secret := se.CreateClient(t, c)
+	adm := e.startAdmin()
+
+	proxy.Cut()
+
+	form := func(v url.Values) func() *http.Request {
+		return func() *http.Request {
+			req, _ := http.NewRequest(http.MethodPost, "", strings.NewReader(v.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(c.ID, secret)
+			return req
+		}
+	}
+	get := func(auth string) func() *http.Request {
+		return func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, "", nil)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			return req
+		}
+	}
+	authorize := url.Values{"response_type": {"code"}, "client_id": {c.ID}, "redirect_uri": {redirectURI}, "scope": {"openid"},
+		"state": {randString()}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+	for _, tc := range []struct {
+		name, url string
+		req       func() *http.Request
+	}{
+		{"token", e.issuer + "/oauth2/token", form(url.Values{"grant_type": {"client_credentials"}})},
+		{"par", e.issuer + "/oauth2/par", form(authorize)},
+		{"introspect", e.issuer + "/oauth2/introspect", form(url.Values{"token": {"ory_at_x.y"}})},
+		{"revoke", e.issuer + "/oauth2/revoke", form(url.Values{"token": {"ory_at_x.y"}})},
+		{"userinfo", e.issuer + "/userinfo", get("Bearer ory_at_abc.def")},
+		{"authorize", e.issuer + "/oauth2/authorize?" + authorize.Encode(), get("")},
+		{"login-page", e.issuer + "/login?login_challenge=" + randString(), get("")},
+		{"readyz", e.issuer + "/readyz", get("")},
+		{"admin", adm.url + "/admin/v1/clients", get("Bearer " + adm.token)},
+	} {
+		req := tc.req()
+		req.URL, _ = url.Parse(tc.url)
+		req.Host = req.URL.Host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != strconv.Itoa(server.RetryAfterSeconds) {
+			t.Errorf("%s with the database down: %d Retry-After=%q (want 503 with Retry-After: %d)",
+				tc.name, resp.StatusCode, resp.Header.Get("Retry-After"), server.RetryAfterSeconds)
+		}
 	}
 }

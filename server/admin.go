@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -77,16 +76,7 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, opts AdminOpti
 			tlsCfg.ClientCAs = opts.ClientCAs
 		}
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		TLSConfig:         tlsCfg,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, tlsCfg, s.log)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/strongroom/strongroom/api"
@@ -58,6 +59,11 @@ type Config struct {
 	// names the client of a login attempt (throttle and audit); empty: the
 	// connection's peer is the client.
 	TrustedProxies []netip.Prefix
+	// ShutdownDrain is how long, once shutdown begins, /readyz answers 503
+	// while every other request is still served, before the listener
+	// closes: a load balancer stops sending new traffic first. Zero closes
+	// at once.
+	ShutdownDrain time.Duration
 }
 
 // Server is a composed, runnable Strongroom.
@@ -68,6 +74,8 @@ type Server struct {
 	Handler  http.Handler
 	cfg      Config
 	log      *slog.Logger
+	// draining is set when shutdown begins (Serve); /readyz answers 503 from then on.
+	draining *atomic.Bool
 }
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
@@ -131,15 +139,19 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	h, err := api.New(p, pages, log, api.Options{Ready: store.Ping, JWKSMaxAge: km.Policy().JWKSCacheLifetime})
+	draining := new(atomic.Bool)
+	h, err := api.New(p, pages, log, api.Options{Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Provider: p, Store: store, Keys: km, Handler: h, cfg: cfg, log: log}, nil
+	return &Server{Provider: p, Store: store, Keys: km, Handler: h, cfg: cfg, log: log, draining: draining}, nil
 }
 
 // Serve runs the HTTP server on ln until ctx ends, then shuts down
-// gracefully: in-flight requests finish (up to 20 s) before it returns.
+// gracefully: first /readyz turns 503 for Config.ShutdownDrain while every
+// request is still served (connections are no longer kept alive), then the
+// listener closes and in-flight requests finish (up to 20 s) before it
+// returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -169,16 +181,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer close(janitorDone); s.Provider.RunTokenJanitor(bg, authz.TokenJanitorInterval) }()
 	defer func() { cancel(); <-janitorDone }() // expired codes and tokens are deleted on every node
 
-	srv := &http.Server{
-		Handler:           s.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		TLSConfig:         s.cfg.TLS,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(s.Handler, s.cfg.TLS, s.log)
 	errc := make(chan error, 1)
 	go func() {
 		if s.cfg.TLS != nil {
@@ -192,6 +195,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.drain(srv)
 	s.log.Info("shutting down; waiting for in-flight requests")
 	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer scancel()
@@ -202,6 +206,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// drain marks the server not ready and keeps serving for the drain period,
+// so that a load balancer polling /readyz takes the node out of rotation
+// before its listener closes.
+func (s *Server) drain(srv *http.Server) {
+	s.draining.Store(true)
+	if s.cfg.ShutdownDrain <= 0 {
+		return
+	}
+	srv.SetKeepAlivesEnabled(false) // clients reconnect, to another node
+	s.log.Info("draining: /readyz answers 503 before the listener closes", "drain", s.cfg.ShutdownDrain)
+	time.Sleep(s.cfg.ShutdownDrain)
 }
 
 // Close releases the store.

@@ -309,6 +309,10 @@ type JTIs interface {
 	// UseJTI records jti until exp. ErrAlreadyExists if it is recorded and
 	// not yet expired (a replay). Atomic under concurrency.
 	UseJTI(ctx context.Context, jti string, exp time.Time) error
+	// DeleteExpiredJTIs removes the records that expired before the given
+	// time and reports how many (an expired record no longer prevents a
+	// replay: its assertion has expired too).
+	DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error)
 }
 
 // ---------------------------------------------------------------- browser login
@@ -338,6 +342,9 @@ type AuthFlows interface {
 	// ConsumeAuthFlow deletes the flow and returns it. Exactly one of several
 	// concurrent callers gets it; the others get ErrNotFound.
 	ConsumeAuthFlow(ctx context.Context, id string) (*AuthFlow, error)
+	// DeleteExpiredAuthFlows removes the flows that expired before the given
+	// time, with their pending logins, and reports how many flows.
+	DeleteExpiredAuthFlows(ctx context.Context, before time.Time) (int64, error)
 }
 
 // BrowserSession is a logged-in end user's session at the server. Its ID is the
@@ -362,6 +369,11 @@ type BrowserSessions interface {
 	TouchBrowserSession(ctx context.Context, id string, at time.Time) error
 	// DeleteBrowserSession ends the session; ErrNotFound if missing.
 	DeleteBrowserSession(ctx context.Context, id string) error
+	// DeleteExpiredBrowserSessions removes the sessions that expired before
+	// the given time, with the clients recorded on them, and reports how
+	// many sessions. No back-channel logout is queued: an expired session
+	// ended at its expiry, unseen by any client.
+	DeleteExpiredBrowserSessions(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Consent records that a user granted a client a set of scopes.

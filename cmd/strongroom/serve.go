@@ -33,6 +33,8 @@ type serveFlags struct {
 	adminListen, adminCA   string
 	session                sessionFlags
 	trustedProxies         []string
+	shutdownDrain          time.Duration
+	shutdownDrainSet       bool // --shutdown-drain given (else 0 with --dev)
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -51,12 +53,14 @@ STRONGROOM_KEK (32 bytes, base64 or hex: encrypts signing keys at rest) are
 required (STRONGROOM_KEK_PREVIOUS, while the KEK changes: keys still under it
 are decrypted with it, see keys rewrap); HTTPS with --tls-cert/--tls-key (TLS 1.2 minimum), or plain HTTP only
 with --insecure-http (e.g. behind a TLS-terminating proxy). SIGTERM or SIGINT
-stop it gracefully: in-flight requests finish.`,
+stop it gracefully: /readyz answers 503 for --shutdown-drain while requests
+are still served, then the listener closes and in-flight requests finish.`,
 		Example: `  strongroom serve --dev
   strongroom serve --issuer https://auth.example.com --listen :8443 \
       --tls-cert /etc/strongroom/tls.crt --tls-key /etc/strongroom/tls.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.shutdownDrainSet = cmd.Flags().Changed("shutdown-drain")
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runServe(ctx, a, &f)
@@ -80,12 +84,19 @@ stop it gracefully: in-flight requests finish.`,
 	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
 	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
 	f.session.register(fl)
+	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
 	return cmd
 }
 
 func runServe(ctx context.Context, a *app, f *serveFlags) error {
-	cfg := server.Config{Dev: f.dev, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache}
+	cfg := server.Config{Dev: f.dev, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache, ShutdownDrain: f.shutdownDrain}
+	switch {
+	case f.shutdownDrain < 0:
+		return usageErrorf("--shutdown-drain must not be negative")
+	case f.dev && !f.shutdownDrainSet:
+		cfg.ShutdownDrain = 0 // nothing balances a dev server's traffic
+	}
 	if f.logoFile != "" {
 		logo, err := os.ReadFile(f.logoFile)
 		if err != nil {

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/strongroom/strongroom/storage"
 )
@@ -80,4 +81,29 @@ func (s *Store) ConsumeAuthFlow(ctx context.Context, id string) (*storage.AuthFl
 		return nil, fmt.Errorf("memory: consume auth flow: %w", err)
 	}
 	return &out, nil
+}
+
+// DeleteExpiredAuthFlows removes the flows that expired before the given
+// time and reports how many; the pending logins of flows that are gone go
+// with them (the cascade of the SQL schema).
+func (s *Store) DeleteExpiredAuthFlows(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(t *txn) error {
+		for id, f := range s.flows {
+			if f.ExpiresAt.Before(before) {
+				del(t, s.flows, id)
+				n++
+			}
+		}
+		for id := range s.mfa.pending {
+			if _, ok := s.flows[id]; !ok {
+				del(t, s.mfa.pending, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("memory: delete expired auth flows: %w", err)
+	}
+	return n, nil
 }

@@ -23,3 +23,22 @@ func (s *Store) UseJTI(ctx context.Context, jti string, exp time.Time) error {
 	}
 	return nil
 }
+
+// DeleteExpiredJTIs removes the records that expired before the given time
+// and reports how many.
+func (s *Store) DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(t *txn) error {
+		for jti, exp := range s.jtis {
+			if exp.Before(before) {
+				del(t, s.jtis, jti)
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("memory: delete expired client assertion ids: %w", err)
+	}
+	return n, nil
+}

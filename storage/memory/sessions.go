@@ -76,3 +76,28 @@ func (s *Store) DeleteBrowserSession(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// DeleteExpiredBrowserSessions removes the sessions that expired before the
+// given time and reports how many; the clients recorded on sessions that are
+// gone go with them (the cascade of the SQL schema).
+func (s *Store) DeleteExpiredBrowserSessions(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(t *txn) error {
+		for id, bs := range s.sessions {
+			if bs.ExpiresAt.Before(before) {
+				del(t, s.sessions, id)
+				n++
+			}
+		}
+		for key := range s.logout.sessionClients {
+			if _, ok := s.sessions[key.sessionID]; !ok {
+				del(t, s.logout.sessionClients, key)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("memory: delete expired browser sessions: %w", err)
+	}
+	return n, nil
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,4 +83,11 @@ func scanAuthFlow(row pgx.Row) (*storage.AuthFlow, error) {
 	f.CreatedAt = utc(f.CreatedAt)
 	f.ExpiresAt = utc(f.ExpiresAt)
 	return &f, nil
+}
+
+// DeleteExpiredAuthFlows removes the flows that expired before the given
+// time, in batches, and reports how many; their pending logins go with them
+// (ON DELETE CASCADE).
+func (s *Store) DeleteExpiredAuthFlows(ctx context.Context, before time.Time) (int64, error) {
+	return s.deleteExpired(ctx, "auth_flows", "auth flows", before)
 }

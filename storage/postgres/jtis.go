@@ -24,3 +24,9 @@ WHERE client_assertion_jtis.expires_at <= now()`, jti, exp)
 	}
 	return nil
 }
+
+// DeleteExpiredJTIs removes the records that expired before the given time,
+// in batches, and reports how many.
+func (s *Store) DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error) {
+	return s.deleteExpired(ctx, "client_assertion_jtis", "client assertion ids", before)
+}

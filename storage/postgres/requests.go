@@ -119,24 +119,33 @@ WHERE request_id = $1 AND kind = $2 AND active`,
 	return nil
 }
 
-// deleteExpiredBatch bounds each DELETE of DeleteExpiredRequests so that
+// deleteExpiredBatch bounds each DELETE of the janitor's sweeps so that
 // cleaning up a large backlog never holds many row locks or one long
-// transaction on the hot token table.
+// transaction on a hot table.
 const deleteExpiredBatch = 5000
 
 // DeleteExpiredRequests removes rows that expired before the given time, in
 // batches, and reports how many.
 func (s *Store) DeleteExpiredRequests(ctx context.Context, before time.Time) (int64, error) {
+	return s.deleteExpired(ctx, "oauth2_requests", "requests", before)
+}
+
+// deleteExpired deletes the rows of table whose expires_at is before the
+// given time, deleteExpiredBatch rows per statement, until a statement
+// deletes fewer. Rows locked by a request in flight are skipped (SKIP
+// LOCKED), never waited for: the next sweep takes them. table is one of our
+// constant table names, never input.
+func (s *Store) deleteExpired(ctx context.Context, table, what string, before time.Time) (int64, error) {
 	q := s.q(ctx)
 	var total int64
 	for {
 		tag, err := q.Exec(ctx, `
-DELETE FROM oauth2_requests
-WHERE (kind, signature) IN (
-    SELECT kind, signature FROM oauth2_requests WHERE expires_at < $1 LIMIT $2)`,
+DELETE FROM `+table+`
+WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM `+table+` WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
 			before, deleteExpiredBatch)
 		if err != nil {
-			return total, fmt.Errorf("postgres: delete expired requests: %w", mapError(err))
+			return total, fmt.Errorf("postgres: delete expired %s: %w", what, mapError(err))
 		}
 		total += tag.RowsAffected()
 		if tag.RowsAffected() < deleteExpiredBatch {

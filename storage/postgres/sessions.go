@@ -81,3 +81,10 @@ DELETE FROM browser_sessions WHERE id = $1 AND expires_at > now()`, id)
 	}
 	return nil
 }
+
+// DeleteExpiredBrowserSessions removes the sessions that expired before the
+// given time, in batches, and reports how many; the clients recorded on them
+// go with them (ON DELETE CASCADE).
+func (s *Store) DeleteExpiredBrowserSessions(ctx context.Context, before time.Time) (int64, error) {
+	return s.deleteExpired(ctx, "browser_sessions", "browser sessions", before)
+}

@@ -10,6 +10,35 @@ import (
 
 func authFlowTests() []test {
 	return []test{
+		{"ok/authflows/delete-expired", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			createClient(t, s, "c1")
+			createUser(t, s, "u1", "alice")
+			for id, exp := range map[string]time.Time{"old": past, "recent": base.Add(-time.Hour), "live": future} {
+				f := newFlow(id, "c1")
+				f.ExpiresAt = exp
+				must(t, s.CreateAuthFlow(ctx, f))
+				must(t, s.SavePendingLogin(ctx, &storage.PendingLogin{FlowID: id, UserID: "u1", CreatedAt: base, ExpiresAt: future}))
+			}
+			n, err := s.DeleteExpiredAuthFlows(ctx, base)
+			must(t, err)
+			if n != 2 {
+				t.Fatalf("deleted %d flows expired before %v, want 2", n, base)
+			}
+			n, err = s.DeleteExpiredAuthFlows(ctx, base)
+			must(t, err)
+			if n != 0 {
+				t.Fatalf("deleted %d flows on the second pass, want 0", n)
+			}
+			_, err = s.GetAuthFlow(ctx, "live")
+			must(t, err)
+			_, err = s.GetPendingLogin(ctx, "live")
+			must(t, err)
+			// The swept id is free again, and its pending login went with it.
+			must(t, s.CreateAuthFlow(ctx, newFlow("old", "c1")))
+			_, err = s.GetPendingLogin(ctx, "old")
+			wantErr(t, err, storage.ErrNotFound)
+		}},
 		{"ok/authflows/create-get", func(t *testing.T, s storage.Store) {
 			createClient(t, s, "c1")
 			want := newFlow("f1", "c1")

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/strongroom/strongroom/storage"
 )
@@ -23,6 +24,29 @@ func jtiTests() []test {
 			must(t, s.UseJTI(t.Context(), "jti-1", past))
 			must(t, s.UseJTI(t.Context(), "jti-1", future))
 			wantErr(t, s.UseJTI(t.Context(), "jti-1", future), storage.ErrAlreadyExists)
+		}},
+		{"ok/jtis/delete-expired", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			must(t, s.UseJTI(ctx, "old", past))
+			must(t, s.UseJTI(ctx, "recent", base.Add(-time.Hour)))
+			must(t, s.UseJTI(ctx, "live", future))
+			n, err := s.DeleteExpiredJTIs(ctx, past.Add(time.Hour))
+			must(t, err)
+			if n != 1 {
+				t.Fatalf("deleted %d ids expired before %v, want 1", n, past.Add(time.Hour))
+			}
+			n, err = s.DeleteExpiredJTIs(ctx, base)
+			must(t, err)
+			if n != 1 {
+				t.Fatalf("deleted %d ids expired before %v, want 1", n, base)
+			}
+			n, err = s.DeleteExpiredJTIs(ctx, base)
+			must(t, err)
+			if n != 0 {
+				t.Fatalf("deleted %d ids on the second pass, want 0", n)
+			}
+			// The live record still refuses a replay.
+			wantErr(t, s.UseJTI(ctx, "live", future), storage.ErrAlreadyExists)
 		}},
 		{"ok/jtis/concurrent", func(t *testing.T, s storage.Store) {
 			for round := range 5 {

@@ -9,6 +9,39 @@ import (
 
 func sessionTests() []test {
 	return []test{
+		{"ok/sessions/delete-expired", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			createUser(t, s, "u1", "alice")
+			createClient(t, s, "c1")
+			for id, exp := range map[string]time.Time{"old": past, "recent": base.Add(-time.Hour), "live": future} {
+				bs := newSession(id, "u1")
+				bs.ExpiresAt = exp
+				must(t, s.CreateBrowserSession(ctx, bs))
+			}
+			must(t, s.AddSessionClient(ctx, "live", "c1", base))
+			n, err := s.DeleteExpiredBrowserSessions(ctx, past.Add(time.Hour))
+			must(t, err)
+			if n != 1 {
+				t.Fatalf("deleted %d sessions expired before %v, want 1", n, past.Add(time.Hour))
+			}
+			n, err = s.DeleteExpiredBrowserSessions(ctx, base)
+			must(t, err)
+			if n != 1 {
+				t.Fatalf("deleted %d sessions expired before %v, want 1", n, base)
+			}
+			n, err = s.DeleteExpiredBrowserSessions(ctx, base)
+			must(t, err)
+			if n != 0 {
+				t.Fatalf("deleted %d sessions on the second pass, want 0", n)
+			}
+			_, err = s.GetBrowserSession(ctx, "live")
+			must(t, err)
+			clients, err := s.ListSessionClients(ctx, "live")
+			must(t, err)
+			equal(t, clients, []string{"c1"})
+			// The swept id is free again.
+			must(t, s.CreateBrowserSession(ctx, newSession("old", "u1")))
+		}},
 		{"ok/sessions/create-get", func(t *testing.T, s storage.Store) {
 			createUser(t, s, "u1", "alice")
 			must(t, s.CreateBrowserSession(t.Context(), newSession("s1", "u1")))
