@@ -75,7 +75,7 @@ func New(opts Options) (*Server, error) {
 	// Per-route middleware (an Echo group would answer unknown paths under
 	// it with 405 instead of 404).
 	add := func(method, path string, h echo.HandlerFunc) {
-		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate)
+		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate, s.auditReads)
 	}
 	add(http.MethodGet, "/clients", s.listClients)
 	add(http.MethodPost, "/clients", s.createClient)
@@ -113,8 +113,10 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Echo() *echo.Echo { return s.e }
 
 // Authenticate is the admin API's authentication middleware, for routes
-// mounted by other packages.
-func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc { return s.authenticate(next) }
+// mounted by other packages; reads behind it are audited like the others.
+func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.authenticate(s.auditReads(next))
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
