@@ -37,9 +37,11 @@ func WriteJSONError(w http.ResponseWriter, err error) {
 // without the permission (RFC 9110 §15.5.4). It is decided before the token
 // is looked at, so it says nothing about the token.
 func errIntrospectNotAllowed() *fosite.RFC6749Error {
-	e := fosite.ErrUnauthorizedClient.WithHint("This client is not allowed to introspect tokens.")
-	e.CodeField = http.StatusForbidden
-	return e
+	return &fosite.RFC6749Error{
+		ErrorField:       fosite.ErrUnauthorizedClient.ErrorField,
+		DescriptionField: "This client is not allowed to introspect tokens.",
+		CodeField:        http.StatusForbidden,
+	}
 }
 
 // mayIntrospect reports whether the client caller may learn about a token
