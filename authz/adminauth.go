@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/ory/fosite"
@@ -25,6 +26,10 @@ var (
 	// code or refresh grant). The admin API acts for operator clients only,
 	// whatever scope such a token carries.
 	ErrAdminUserToken = errors.New("the admin API accepts only access tokens from the client credentials grant; this token was issued for a user")
+	// ErrAdminClientWithdrawn: the token carries the scope, but its client
+	// is no longer registered for it (scope or client_credentials grant
+	// withdrawn since the token was issued). It matches ErrAdminScope.
+	ErrAdminClientWithdrawn = fmt.Errorf("%w: its client is no longer registered for it", ErrAdminScope)
 )
 
 // AdminUserTokenError refuses a token issued for a user; it names the user
@@ -74,7 +79,7 @@ func (p *Provider) AuthenticateAdmin(ctx context.Context, token string) (string,
 	}
 	c := ar.GetClient() // the current registration (ClientCache), not the one at issue
 	if c.IsPublic() || !slices.Contains(c.GetScopes(), AdminScope) || !slices.Contains(c.GetGrantTypes(), GrantClientCredentials) {
-		return clientID, ErrAdminScope
+		return clientID, ErrAdminClientWithdrawn
 	}
 	return clientID, nil
 }

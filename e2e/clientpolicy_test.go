@@ -136,6 +136,10 @@ func TestAdminTokenStopsWhenItsClientLosesTheScope(t *testing.T) {
 	eventually(t, 5*time.Second, "the withdrawn scope to take effect", func() bool {
 		return adm.status("GET", "/admin/v1/clients", tok) == http.StatusForbidden
 	})
+	refusals, err := e.srv.Store.ListAudit(t.Context(), storage.AuditFilter{Action: admin.ActionAdminAuth, Actor: "client:" + ops.Client.ClientID})
+	if err != nil || len(refusals) == 0 || !strings.Contains(refusals[0].Details["reason"], "no longer registered") {
+		t.Errorf("refusal not audited with its reason: %+v %v", refusals, err)
+	}
 
 	variant := &storage.Client{Name: "old ops", GrantTypes: []string{"client_credentials"}, Scopes: []string{"STRONGROOM:ADMIN"},
 		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}

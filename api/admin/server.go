@@ -167,6 +167,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		case errors.As(err, &userToken):
 			s.auditAuthFailure(c, a, clientID, "token issued for a user, not through the client credentials grant", "subject", userToken.Subject)
 			return err
+		case errors.Is(err, authz.ErrAdminClientWithdrawn):
+			s.auditAuthFailure(c, a, clientID, "the token's client is no longer registered for the "+authz.AdminScope+" scope")
+			return err
 		case errors.Is(err, authz.ErrAdminScope):
 			s.auditAuthFailure(c, a, clientID, "token without the "+authz.AdminScope+" scope")
 			return err
