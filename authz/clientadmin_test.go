@@ -192,6 +192,7 @@ func TestClientSpecValidation(t *testing.T) {
 		"fail/admin-scope-public": {authz.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Scope: authz.AdminScope}, "strongroom:admin requires a confidential client"},
 		"fail/admin-scope-case-variant": {mod(partner(), func(s *authz.ClientSpec) { s.Scope = "Strongroom:admin" }), "differs from strongroom:admin only in case"},
+		"fail/openid-case-variant":      {mod(webApp(), func(s *authz.ClientSpec) { s.Scope = "OpenID profile" }), `"OpenID" differs from openid only in case`},
 		"fail/introspect-public": {authz.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Introspect: true}, "introspect requires a confidential client"},
 		"fail/client-id-on-create":     {mod(partner(), func(s *authz.ClientSpec) { s.ClientID = "mine" }), "client_id is generated"},

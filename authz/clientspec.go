@@ -289,18 +289,26 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 	return c, nil
 }
 
+// reservedScopes are the scopes the server gives a meaning to. fosite
+// compares scopes without regard to case in places (Arguments.Has), so a
+// registered scope that differs from one of them only in case could pass
+// for it there while the exact scope strategy grants it as written: it can
+// only be a mistake or a trick, and is refused.
+var reservedScopes = []string{AdminScope, "openid", "profile", "email", "offline_access", "offline"}
+
 // checkAdminScope keeps the admin scope to operator clients: a client
 // registered with strongroom:admin may use the client credentials grant
 // only, and must be confidential, so that no token obtained through a
-// user-facing grant (authorization code, refresh) can carry it. A scope
-// that differs from it only in case is refused too: fosite compares scopes
-// without case in places, and such a scope can only be a mistake or a trick.
-// The admin API checks the token's grant again at use time (AuthenticateAdmin)
-// for registrations made before this rule.
+// user-facing grant (authorization code, refresh) can carry it. Case
+// variants of reserved scopes are refused (reservedScopes). The admin API
+// checks the token's grant again at use time (AuthenticateAdmin) for
+// registrations made before this rule.
 func checkAdminScope(p *problems, scopes, grantTypes []string, public bool) {
 	for _, sc := range scopes {
-		if sc != AdminScope && strings.EqualFold(sc, AdminScope) {
-			p.add("scope: %q differs from %s only in case; write %s exactly", sc, AdminScope, AdminScope)
+		for _, r := range reservedScopes {
+			if sc != r && strings.EqualFold(sc, r) {
+				p.add("scope: %q differs from %s only in case; write %s exactly", sc, r, r)
+			}
 		}
 	}
 	if !slices.Contains(scopes, AdminScope) {
