@@ -74,6 +74,10 @@ type ClientSpec struct {
 	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required,omitempty"`
 	RequireMFA                       bool     `json:"require_mfa,omitempty"`
 	SkipConsent                      bool     `json:"skip_consent,omitempty"`
+	// Introspect lets the client call the introspection endpoint (RFC 7662)
+	// about its own tokens and the access tokens whose audience names it
+	// (a resource server). Without it the endpoint refuses the client.
+	Introspect bool `json:"introspect,omitempty"`
 
 	// Disabled is carried by import and export; update uses disable/enable.
 	Disabled bool `json:"disabled,omitempty"`
@@ -152,6 +156,9 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 	if public && slices.Contains(c.GrantTypes, GrantClientCredentials) {
 		p.add("grant_types: client_credentials requires a confidential client (RFC 6749 §4.4), not token_endpoint_auth_method none")
 	}
+	if s.Introspect && public {
+		p.add("introspect requires a confidential client: the introspection endpoint authenticates its caller (RFC 7662 §2.1)")
+	}
 
 	// Client authentication.
 	if !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod) {
@@ -206,6 +213,7 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 		p.add("scope: %v", err)
 	}
 	c.Scopes = scopes
+	checkAdminScope(&p, c.Scopes, c.GrantTypes, public)
 
 	// Response types: only for the authorization code flow.
 	if authCode {
@@ -252,6 +260,7 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 		BackchannelLogoutSessionRequired: s.BackchannelLogoutSessionRequired,
 		RequireMFA:                       s.RequireMFA,
 		SkipConsent:                      s.SkipConsent,
+		Introspect:                       s.Introspect,
 	}
 	for _, addr := range md.Contacts {
 		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
@@ -280,6 +289,41 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 	return c, nil
 }
 
+// reservedScopes are the scopes the server gives a meaning to. fosite
+// compares scopes without regard to case in places (Arguments.Has), so a
+// registered scope that differs from one of them only in case could pass
+// for it there while the exact scope strategy grants it as written: it can
+// only be a mistake or a trick, and is refused.
+var reservedScopes = []string{AdminScope, "openid", "profile", "email", "offline_access", "offline"}
+
+// checkAdminScope keeps the admin scope to operator clients: a client
+// registered with strongroom:admin may use the client credentials grant
+// only, and must be confidential, so that no token obtained through a
+// user-facing grant (authorization code, refresh) can carry it. Case
+// variants of reserved scopes are refused (reservedScopes). The admin API
+// checks the token's grant again at use time (AuthenticateAdmin) for
+// registrations made before this rule.
+func checkAdminScope(p *problems, scopes, grantTypes []string, public bool) {
+	for _, sc := range scopes {
+		for _, r := range reservedScopes {
+			if sc != r && strings.EqualFold(sc, r) {
+				p.add("scope: %q differs from %s only in case; write %s exactly", sc, r, r)
+			}
+		}
+	}
+	if !slices.Contains(scopes, AdminScope) {
+		return
+	}
+	if public {
+		p.add("scope: %s requires a confidential client, not token_endpoint_auth_method none", AdminScope)
+	}
+	for _, g := range grantTypes {
+		if g != GrantClientCredentials {
+			p.add("scope: %s is for operator clients using only grant type client_credentials; remove grant type %s (a token obtained for a user must never open the admin API)", AdminScope, g)
+		}
+	}
+}
+
 // specFromClient is the registration of c as a spec (no secret).
 func specFromClient(c *storage.Client) ClientSpec {
 	s := ClientSpec{
@@ -305,6 +349,7 @@ func specFromClient(c *storage.Client) ClientSpec {
 		BackchannelLogoutSessionRequired: c.Metadata.BackchannelLogoutSessionRequired,
 		RequireMFA:                       c.Metadata.RequireMFA,
 		SkipConsent:                      c.Metadata.SkipConsent,
+		Introspect:                       c.Metadata.Introspect,
 		Disabled:                         c.Disabled,
 	}
 	if s.TokenEndpointAuthMethod == "" { // registered before the method was recorded

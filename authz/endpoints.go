@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/ory/fosite"
@@ -27,10 +28,49 @@ func WriteJSONError(w http.ResponseWriter, err error) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": rfc.ErrorField, "error_description": rfc.GetDescription()})
 }
 
-// Introspect answers RFC 7662. The caller must authenticate as a confidential
-// client (any method the token endpoint accepts). A token that is unknown,
-// expired, revoked or belongs to a disabled client is active:false; a database
-// outage is 503, never active:false.
+// errIntrospectNotAllowed refuses a client that was not registered with the
+// right to introspect (ClientSpec.Introspect). The client authenticated, so
+// this is not 401 invalid_client (RFC 7662 §2.3 keeps 401 for invalid
+// credentials; its "insufficient privileges" case is about bearer tokens):
+// it is RFC 6749 §5.2 unauthorized_client ("the authenticated client is
+// not authorized") with 403, HTTP's answer to an authenticated caller
+// without the permission (RFC 9110 §15.5.4). It is decided before the token
+// is looked at, so it says nothing about the token.
+func errIntrospectNotAllowed() *fosite.RFC6749Error {
+	return &fosite.RFC6749Error{
+		ErrorField:       fosite.ErrUnauthorizedClient.ErrorField,
+		DescriptionField: "This client is not allowed to introspect tokens.",
+		CodeField:        http.StatusForbidden,
+	}
+}
+
+// mayIntrospect reports whether the client caller may learn about a token
+// (RFC 7662 §2.2, §4: the server decides which tokens a caller may see):
+// its own tokens, and access tokens whose granted audience names it (a
+// resource server the token was issued for). Refresh tokens are seen only
+// by the client they were issued to.
+func mayIntrospect(caller string, tu fosite.TokenUse, ar fosite.Requester) bool {
+	if ar.GetClient().GetID() == caller {
+		return true
+	}
+	return tu == fosite.AccessToken && slices.Contains(ar.GetGrantedAudience(), caller)
+}
+
+// introspectAllowed reports whether the client was registered with the
+// right to introspect.
+func introspectAllowed(c fosite.Client) bool {
+	sc, ok := c.(*Client)
+	return ok && !sc.IsPublic() && sc.Storage().Metadata.Introspect
+}
+
+// Introspect answers RFC 7662. The caller must authenticate as a
+// confidential client (any method the token endpoint accepts) registered
+// with the right to introspect (403 unauthorized_client otherwise, before
+// the token is read). It is answered only about the tokens it may see
+// (mayIntrospect); every other token, like a token that is unknown,
+// expired, revoked or belongs to a disabled client, is {"active":false},
+// byte for byte (RFC 7662 §2.2: no hint whether the token exists). A
+// database outage is 503, never active:false.
 func (p *Provider) Introspect(ctx context.Context, w http.ResponseWriter, r *http.Request) (clientID string) {
 	client, err := p.OAuth2.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil {
@@ -41,13 +81,17 @@ func (p *Provider) Introspect(ctx context.Context, w http.ResponseWriter, r *htt
 		WriteJSONError(w, fosite.ErrInvalidClient.WithHint("Public clients cannot introspect tokens."))
 		return client.GetID()
 	}
+	if !introspectAllowed(client) {
+		WriteJSONError(w, errIntrospectNotAllowed())
+		return client.GetID()
+	}
 	token := r.PostForm.Get("token")
 	if token == "" {
 		WriteJSONError(w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
 		return client.GetID()
 	}
 	tu, ar, err := p.OAuth2.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), NewSession())
-	if err != nil {
+	if err != nil || !mayIntrospect(client.GetID(), tu, ar) {
 		if errors.Is(err, storage.ErrUnavailable) {
 			WriteJSONError(w, err)
 			return client.GetID()

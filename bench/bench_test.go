@@ -109,7 +109,7 @@ func BenchmarkClientCredentialsJWT(b *testing.B) { tokenLoop(b, storage.TokenFor
 func BenchmarkIntrospection(b *testing.B) {
 	env := servertest.Start(b, nil)
 	c := &storage.Client{Name: "bench", GrantTypes: []string{"client_credentials"}, Scopes: []string{"payments"},
-		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}
+		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, Metadata: storage.ClientMetadata{Introspect: true}}
 	secret := env.CreateClient(b, c)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	do := func(path string, form url.Values) (map[string]any, error) {

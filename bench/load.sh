@@ -31,7 +31,7 @@ export STRONGROOM_KEK=$(head -c 32 /dev/urandom | base64)
 "$BIN" migrate up >/dev/null
 
 mkclient() { # format -> "id secret"
-  "$BIN" clients create --name "bench-$1" --grant-type client_credentials --scope payments \
+  "$BIN" clients create --name "bench-$1" --grant-type client_credentials --scope payments --introspect \
     --auth-method client_secret_basic --access-token-format "$1" -o json |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["client_id"], d["client_secret"])'
 }

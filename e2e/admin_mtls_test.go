@@ -146,6 +146,16 @@ func TestAdminMTLS(t *testing.T) {
 			t.Fatalf("audit %+v", evs)
 		}
 	})
+	t.Run("ok/read-audited-with-certificate-name", func(t *testing.T) {
+		resp, body, err := send(good, "GET", "/admin/v1/keys", "")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("list keys with a client certificate: %v %v %s", err, resp, body)
+		}
+		evs, _ := e.srv.Store.ListAudit(t.Context(), storage.AuditFilter{Action: admin.ActionAdminRead})
+		if len(evs) != 1 || evs[0].Actor != "mtls:ops-laptop" || evs[0].Details["route"] != "/admin/v1/keys" || evs[0].Outcome != storage.OutcomeSuccess {
+			t.Fatalf("read audit %+v", evs)
+		}
+	})
 	t.Run("fail/no-certificate", func(t *testing.T) {
 		_, _, err := send(client(), "GET", "/admin/v1/keys", "")
 		if err == nil || !strings.Contains(err.Error(), "certificate") {

@@ -162,13 +162,18 @@ func TestAdminExpiredToken(t *testing.T) {
 func TestDisabledClientTokensInactive(t *testing.T) {
 	e := start(t)
 	adm := e.startAdmin()
-	// An introspecting resource server.
-	rs := &storage.Client{Name: "rs", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, AccessTokenFormat: storage.TokenFormatOpaque}
+	// An introspecting resource server, the audience of the partner's tokens.
+	rs := &storage.Client{Name: "rs", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic,
+		AccessTokenFormat: storage.TokenFormatOpaque, Metadata: storage.ClientMetadata{Introspect: true}}
 	rsSecret := e.createClient(rs)
 	var created createdClient
-	adm.do("POST", "/admin/v1/clients", `{"client_name":"Partner","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic","scope":"payments"}`, 201, &created)
+	adm.do("POST", "/admin/v1/clients", `{"client_name":"Partner","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic","scope":"payments","audience":["`+rs.ID+`"]}`, 201, &created)
 	id, secret := created.Client.ClientID, created.Secret.ClientSecret
-	tok := e.token(id, secret, "payments")
+	status, body := postForm(t, e.issuer+authz.PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"payments"}, "audience": {rs.ID}}, id, secret)
+	if status != http.StatusOK {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	tok := body["access_token"].(string)
 	introspect := func() bool {
 		t.Helper()
 		status, body := postForm(t, e.issuer+authz.PathIntrospect, url.Values{"token": {tok}}, rs.ID, rsSecret)

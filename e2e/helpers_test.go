@@ -71,11 +71,13 @@ func (e *env) createClient(c *storage.Client) string {
 	return e.CreateClient(e.t, c)
 }
 
+// webClient is a confidential client with the given grants; it may
+// introspect its own tokens.
 func webClient(grants ...string) *storage.Client {
 	return &storage.Client{
 		Name: "Test App", RedirectURIs: []string{redirectURI}, GrantTypes: grants,
 		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "profile", "email", "offline_access", "payments"},
-		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic,
+		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, Metadata: storage.ClientMetadata{Introspect: true},
 	}
 }
 

@@ -89,7 +89,8 @@ func TestDatabaseUnavailable(t *testing.T) {
 		c.DatabaseURL = u.String()
 	})
 	c := &storage.Client{Name: "svc", GrantTypes: []string{"client_credentials", "authorization_code"}, Scopes: []string{"openid"},
-		RedirectURIs: []string{redirectURI}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}
+		RedirectURIs: []string{redirectURI}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic,
+		Metadata: storage.ClientMetadata{Introspect: true}}
 	secret := env.CreateClient(t, c)
 	resp, err := http.Get(env.Issuer + "/readyz")
 	if err != nil || resp.StatusCode != 200 {

@@ -58,6 +58,7 @@ func (s *Server) SeedDemo(ctx context.Context) (*Demo, error) {
 		GrantTypes:    []string{"authorization_code", "refresh_token", "client_credentials"},
 		ResponseTypes: []string{"code"}, Scopes: []string{"openid", "profile", "email", "offline_access"},
 		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, AccessTokenFormat: storage.TokenFormatOpaque,
+		Metadata:  storage.ClientMetadata{Introspect: true},
 		CreatedAt: now, UpdatedAt: now,
 	}
 	pub := &storage.Client{

@@ -161,6 +161,10 @@ type ClientMetadata struct {
 	RequireMFA bool `json:"require_mfa,omitempty"`
 	// SkipConsent marks a first-party client whose users are not asked to consent.
 	SkipConsent bool `json:"skip_consent,omitempty"`
+	// Introspect allows the client to call the introspection endpoint
+	// (RFC 7662) about its own tokens and access tokens whose audience
+	// names it.
+	Introspect bool `json:"introspect,omitempty"`
 }
 
 // Clients stores client registrations.

@@ -199,14 +199,19 @@ func TestClientsHappyPath(t *testing.T) {
 	var events []authz.AuditEntry
 	f.do(t, "GET", "/admin/v1/audit-events?target="+id, "", 200, &events)
 	var actions []string
+	reads := 0
 	for _, e := range events {
-		actions = append(actions, e.Action)
 		if e.Actor != "client:ops" || e.Details["source"] != "admin-api" {
 			t.Errorf("event %+v", e)
 		}
+		if e.Action == admin.ActionAdminRead { // GET /clients/{id} (issue 7: reads are audited)
+			reads++
+			continue
+		}
+		actions = append(actions, e.Action)
 	}
-	if strings.Join(actions, " ") != "client.enable client.disable client.secret.revoke client.secret.rotate client.update client.create" {
-		t.Fatalf("actions %v", actions)
+	if strings.Join(actions, " ") != "client.enable client.disable client.secret.revoke client.secret.rotate client.update client.create" || reads != 1 {
+		t.Fatalf("actions %v, %d reads", actions, reads)
 	}
 	f.do(t, "GET", "/admin/v1/audit-events?action=client.delete&limit=5&since=2000-01-01T00:00:00Z", "", 200, &events)
 	if len(events) != 1 || events[0].Target != "copied" {

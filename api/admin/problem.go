@@ -66,7 +66,7 @@ func problemFor(err error) Problem {
 		return Problem{Type: TypeUnauthorized, Title: "Unauthorized", Status: ae.status, Detail: ae.msg}
 	case errors.Is(err, authz.ErrAdminTokenInvalid):
 		return Problem{Type: TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error()}
-	case errors.Is(err, authz.ErrAdminScope):
+	case errors.Is(err, authz.ErrAdminScope), errors.Is(err, authz.ErrAdminUserToken):
 		return Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
 	case errors.Is(err, authz.ErrSecretNotFound), errors.Is(err, storage.ErrNotFound), errors.Is(err, keys.ErrKeyNotFound),
 		errors.Is(err, authz.ErrSessionNotFound), errors.Is(err, authz.ErrGrantNotFound):

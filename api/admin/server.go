@@ -75,7 +75,7 @@ func New(opts Options) (*Server, error) {
 	// Per-route middleware (an Echo group would answer unknown paths under
 	// it with 405 instead of 404).
 	add := func(method, path string, h echo.HandlerFunc) {
-		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate)
+		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate, s.auditReads)
 	}
 	add(http.MethodGet, "/clients", s.listClients)
 	add(http.MethodPost, "/clients", s.createClient)
@@ -113,8 +113,10 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Echo() *echo.Echo { return s.e }
 
 // Authenticate is the admin API's authentication middleware, for routes
-// mounted by other packages.
-func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc { return s.authenticate(next) }
+// mounted by other packages; reads behind it are audited like the others.
+func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.authenticate(s.auditReads(next))
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
@@ -160,7 +162,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return &authError{status: http.StatusUnauthorized, msg: "A bearer access token with the " + authz.AdminScope + " scope is required."}
 		}
 		clientID, err := s.opts.Tokens.AuthenticateAdmin(r.Context(), strings.TrimSpace(token))
+		var userToken *authz.AdminUserTokenError
 		switch {
+		case errors.As(err, &userToken):
+			s.auditAuthFailure(c, a, clientID, "token issued for a user, not through the client credentials grant", "subject", userToken.Subject)
+			return err
+		case errors.Is(err, authz.ErrAdminClientWithdrawn):
+			s.auditAuthFailure(c, a, clientID, "the token's client is no longer registered for the "+authz.AdminScope+" scope")
+			return err
 		case errors.Is(err, authz.ErrAdminScope):
 			s.auditAuthFailure(c, a, clientID, "token without the "+authz.AdminScope+" scope")
 			return err
@@ -177,9 +186,11 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // auditAuthFailure records a refused authentication: the claimed client when
-// the token names one, else "anonymous"; the method and path; never the
-// token. A failure to record it is logged, and the refusal stands.
-func (s *Server) auditAuthFailure(c echo.Context, a authz.Actor, clientID, reason string) {
+// the token names one, else "anonymous"; the method and path; extra details
+// given as name, value pairs (the user a refused user token was issued
+// for); never the token. A failure to record it is logged, and the refusal
+// stands.
+func (s *Server) auditAuthFailure(c echo.Context, a authz.Actor, clientID, reason string, extra ...string) {
 	name := "anonymous"
 	if clientID != "" {
 		name = "client:" + clientID
@@ -189,6 +200,9 @@ func (s *Server) auditAuthFailure(c echo.Context, a authz.Actor, clientID, reaso
 		Time: time.Now().UTC(), Actor: name, Action: ActionAdminAuth, Outcome: storage.OutcomeFailure,
 		SourceIP: a.IP, UserAgent: a.UserAgent,
 		Details: map[string]string{"source": a.Source, "reason": reason, "method": r.Method, "path": truncate(r.URL.Path, 256)},
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		ev.Details[extra[i]] = extra[i+1]
 	}
 	if err := s.opts.Audit.AppendAudit(context.WithoutCancel(r.Context()), ev); err != nil {
 		s.opts.Log.Warn("cannot record a refused admin authentication in the audit trail", "err", err)

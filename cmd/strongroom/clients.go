@@ -67,6 +67,7 @@ type specFlags struct {
 	policyURI, tosURI      string
 	backchannelLogoutURI   string
 	firstParty             bool
+	introspect             bool
 }
 
 func (s *specFlags) add(f *pflag.FlagSet, create bool) {
@@ -94,6 +95,7 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringVar(&s.tosURI, "tos-uri", "", "https URL of the client's terms of service")
 	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "https URL that receives OIDC back-channel logout tokens")
 	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
+	f.BoolVar(&s.introspect, "introspect", false, "allow the client to introspect (RFC 7662) its own tokens and access tokens issued with it as audience")
 }
 
 // readJWKSFlag reads --jwks-file; errors never quote the content.
@@ -124,6 +126,7 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (authz.ClientSpec, error) {
 		AccessTokenFormat: s.accessTokenFormat, RequirePAR: s.requirePAR, RequireMFA: s.requireMFA,
 		Contacts: s.contacts, ClientURI: s.clientURI, LogoURI: s.logoURI, PolicyURI: s.policyURI,
 		TosURI: s.tosURI, BackchannelLogoutURI: s.backchannelLogoutURI, SkipConsent: s.firstParty,
+		Introspect: s.introspect,
 	}
 	if flags.Changed("response-type") {
 		spec.ResponseTypes = s.responseTypes
@@ -169,6 +172,7 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 	set("tos-uri", "tos_uri", s.tosURI)
 	set("backchannel-logout-uri", "backchannel_logout_uri", s.backchannelLogoutURI)
 	set("first-party", "skip_consent", s.firstParty)
+	set("introspect", "introspect", s.introspect)
 	if flags.Changed("jwks-file") {
 		jwks, err := s.readJWKSFlag()
 		if err != nil {
@@ -190,7 +194,7 @@ var flagOfField = map[string]string{
 	"jwks": "--jwks-file", "id_token_signed_response_alg": "--id-token-alg",
 	"access_token_format": "--access-token-format", "audience": "--audience", "contacts": "--contact",
 	"client_uri": "--client-uri", "logo_uri": "--logo-uri", "policy_uri": "--policy-uri", "tos_uri": "--tos-uri",
-	"backchannel_logout_uri": "--backchannel-logout-uri",
+	"backchannel_logout_uri": "--backchannel-logout-uri", "introspect": "--introspect",
 }
 
 // asUsage marks validation failures of flags as usage errors (exit 2) and
@@ -217,7 +221,12 @@ const clientsLong = `Supported grant types: authorization_code, client_credentia
 Supported auth methods: client_secret_basic, client_secret_post,
 private_key_jwt, none (public clients only).
 Redirect URIs must be exact absolute https URLs without fragment or wildcard;
-public clients may also use http on 127.0.0.1, [::1] or localhost.`
+public clients may also use http on 127.0.0.1, [::1] or localhost.
+The scope strongroom:admin (the admin API) is only for confidential clients
+whose sole grant type is client_credentials.
+--introspect lets a confidential client call the introspection endpoint
+(RFC 7662) about its own tokens and the access tokens issued with its
+client id as audience; other clients are refused there.`
 
 func newClientsCreateCmd(a *app, rf *remoteFlags) *cobra.Command {
 	var s specFlags
@@ -242,6 +251,10 @@ private_key_jwt clients get no secret.
   strongroom clients create --name "CLI" --public --auth-method none \
       --grant-type authorization_code --redirect-uri http://127.0.0.1:8400/callback \
       --scope "openid"
+
+  # A resource server that introspects the access tokens issued for it
+  strongroom clients create --name "Payments API" --grant-type client_credentials \
+      --auth-method client_secret_basic --introspect
 
   # A partner service whose secret expires in 90 days
   strongroom clients create --name "Partner" --grant-type client_credentials \
@@ -409,6 +422,7 @@ func printClient(a *app, v *authz.ClientInfo) error {
 	row("Auth method", v.TokenEndpointAuthMethod)
 	row("Require PAR", yesNo(v.RequirePAR))
 	row("Require MFA", yesNo(v.RequireMFA))
+	row("Introspect", yesNo(v.Introspect))
 	row("JWKS URI", v.JWKSURI)
 	if len(v.JWKS) > 0 {
 		row("JWKS", "registered")

@@ -312,7 +312,7 @@ func TestServePostgresConfiguredWithTheCLI(t *testing.T) {
 	e := prodEnv(t)
 	r := mustRun(t, e, "", "clients", "create", "--name", "Billing",
 		"--grant-type", "client_credentials", "--auth-method", "client_secret_basic",
-		"--scope", "billing:read billing:write", "-o", "json")
+		"--scope", "billing:read billing:write", "--introspect", "-o", "json")
 	var created struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`

@@ -138,7 +138,7 @@ func newClient(id string) *storage.Client {
 			Contacts: []string{"ops@" + id + ".example"}, ClientURI: "https://" + id + ".example",
 			LogoURI: "https://" + id + ".example/logo.png", PolicyURI: "https://" + id + ".example/privacy",
 			TosURI: "https://" + id + ".example/tos", BackchannelLogoutURI: "https://" + id + ".example/bcl",
-			BackchannelLogoutSessionRequired: true, RequireMFA: true, SkipConsent: true,
+			BackchannelLogoutSessionRequired: true, RequireMFA: true, SkipConsent: true, Introspect: true,
 		},
 		CreatedAt: base.Add(-time.Hour),
 		UpdatedAt: base,
