@@ -238,7 +238,7 @@ func mfaTests() []test {
 					return nil
 				}))
 			}
-			n, err := s.DeleteExpiredLoginThrottles(t.Context(), base, base.Add(-window))
+			n, err := s.DeleteExpiredLoginThrottles(t.Context(), "", base, base.Add(-window))
 			must(t, err)
 			if n != 4 {
 				t.Fatalf("deleted %d counters, want 4", n)
@@ -251,7 +251,7 @@ func mfaTests() []test {
 				_, err := s.GetLoginThrottle(t.Context(), key)
 				must(t, err)
 			}
-			n, err = s.DeleteExpiredLoginThrottles(t.Context(), base, base.Add(-window))
+			n, err = s.DeleteExpiredLoginThrottles(t.Context(), "", base, base.Add(-window))
 			must(t, err)
 			if n != 0 {
 				t.Fatalf("a second cleanup deleted %d", n)
@@ -263,7 +263,7 @@ func mfaTests() []test {
 				return nil
 			}))
 			err := storage.InTx(t.Context(), s, func(ctx context.Context) error {
-				if n, err := s.DeleteExpiredLoginThrottles(ctx, base, base); err != nil || n != 1 {
+				if n, err := s.DeleteExpiredLoginThrottles(ctx, "", base, base); err != nil || n != 1 {
 					t.Errorf("in transaction: deleted %d, %v", n, err)
 				}
 				return errBoom
@@ -278,7 +278,7 @@ func mfaTests() []test {
 			for range 20 {
 				errs := race(2, func(i int) error {
 					if i == 0 {
-						_, err := s.DeleteExpiredLoginThrottles(context.Background(), future, future)
+						_, err := s.DeleteExpiredLoginThrottles(context.Background(), "", future, future)
 						return err
 					}
 					return s.UpdateLoginThrottle(context.Background(), "user:alice", func(l *storage.LoginThrottle) error {
