@@ -416,7 +416,12 @@ func (p ThrottlePolicy) count(l *storage.LoginThrottle, now time.Time) (locked b
 	}
 	l.Failures++
 	l.LastFailureAt = now
-	l.NextAttemptAt = now.Add(p.delay(l.Failures))
+	// No wait is zero, not now: a parallel attempt that read its clock a
+	// moment before this one took the row must not see a wait.
+	l.NextAttemptAt = time.Time{}
+	if d := p.delay(l.Failures); d > 0 {
+		l.NextAttemptAt = now.Add(d)
+	}
 	if l.Failures < p.MaxFailures || l.LockedUntil.After(now) {
 		return false
 	}
