@@ -33,6 +33,7 @@ type serveFlags struct {
 	adminListen, adminCA   string
 	session                sessionFlags
 	trustedProxies         []string
+	hashConcurrency        int
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -81,6 +82,7 @@ stop it gracefully: in-flight requests finish.`,
 	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
 	f.session.register(fl)
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
+	fl.IntVar(&f.hashConcurrency, "password-hash-concurrency", 0, "argon2id computations (19 MiB each) that may run at once; a login beyond them gets 503 with Retry-After (0: two per CPU)")
 	return cmd
 }
 
@@ -99,6 +101,10 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	cfg.Authz = authz.Config{
 		Issuer: f.issuer, AuthorizeCodeLifespan: f.codeTTL, AccessTokenLifespan: f.accessTTL,
 		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL,
+		PasswordHashing: authz.HashLimits{Concurrent: f.hashConcurrency},
+	}
+	if f.hashConcurrency < 0 {
+		return usageErrorf("--password-hash-concurrency must not be negative")
 	}
 	if err := f.session.apply(&cfg); err != nil {
 		return err
