@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
+	"github.com/strongroom/strongroom/storage/postgres"
 )
 
 // throttleStores are the two stores every throttle test runs against.
@@ -284,5 +285,34 @@ func TestBusyLoginCountsNowhere(t *testing.T) {
 		if l.Failures != 0 || l.NextAttemptAt.After(testNow) {
 			t.Fatalf("%s after a busy answer: %+v", key, l)
 		}
+	}
+}
+
+// hangUpStore is the real PostgreSQL store, with the client hanging up
+// (its request context canceled) the moment the password is looked up.
+type hangUpStore struct {
+	*postgres.Store
+	cancel context.CancelFunc
+}
+
+func (s hangUpStore) GetUserByUsername(ctx context.Context, username string) (*storage.User, error) {
+	s.cancel()
+	return s.Store.GetUserByUsername(context.WithoutCancel(ctx), username)
+}
+
+// A client that hangs up while its guess is being checked still has the
+// failure counted: otherwise closing the connection at the right moment
+// would be free guessing.
+func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	st := hangUpStore{Store: openPostgres(t, pgtest.NewDatabase(t)), cancel: cancel}
+	p := newTestProvider(t, st)
+	_, err := p.LoginPassword(ctx, &storage.AuthFlow{}, "alice", "wrong password", LoginMeta{IP: "192.0.2.50"})
+	if !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("login: %v, want ErrInvalidCredentials", err)
+	}
+	l, err := st.GetLoginThrottle(t.Context(), AccountKey("alice"))
+	if err != nil || l.Failures != 1 {
+		t.Fatalf("account counter after a hang-up: %+v, %v; want 1 failure", l, err)
 	}
 }

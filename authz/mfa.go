@@ -452,6 +452,9 @@ func addAMR(amr []string, method string) []string {
 // attemptFailed counts the failure of att, audits it (and the lock it may
 // cause) and returns cause, or the lock when this failure caused one.
 func (p *Provider) attemptFailed(ctx context.Context, att *Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
+	// A client that hangs up once its guess was checked must not skip the
+	// count (nor the audit): both outlive the request.
+	ctx = context.WithoutCancel(ctx)
 	lock, err := att.Fail(ctx)
 	if err != nil {
 		return err
