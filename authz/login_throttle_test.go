@@ -316,3 +316,25 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 		t.Fatalf("account counter after a hang-up: %+v, %v; want 1 failure", l, err)
 	}
 }
+
+// Waiting out the account's window between rounds of guesses does not help:
+// the second factor's count lasts a week.
+func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
+	ctx := t.Context()
+	c := &clock{t: testNow}
+	th := NewThrottle(newMemoryStore(t), DefaultThrottle, c.now)
+	var lock *ThrottleError
+	for i := range 5 {
+		a, err := th.AdmitSecondFactor(ctx, "alice", "u-alice", "192.0.2.60")
+		if err != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, err)
+		}
+		if lock, err = a.Fail(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(DefaultThrottle.Account.Window + time.Minute) // the account's count restarts
+	}
+	if lock == nil {
+		t.Fatal("5 wrong second factors, each after the account's window, did not lock")
+	}
+}
