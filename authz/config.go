@@ -69,6 +69,9 @@ type Config struct {
 	// LoginThrottle limits failed logins per account and per source address
 	// (default DefaultThrottle; see authz/throttle.go).
 	LoginThrottle ThrottleConfig
+	// PasswordHashing bounds concurrent argon2id computations (default two
+	// per core, waiting at most DefaultHashWait; see authz/hashlimit.go).
+	PasswordHashing HashLimits
 }
 
 // ApplyDefaults fills every zero field with its default.

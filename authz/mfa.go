@@ -194,7 +194,8 @@ func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, 
 // without checking the password. Every attempt is audited.
 func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, username, password string, m LoginMeta) (*LoginResult, error) {
 	const action = "login.password"
-	if err := p.mfa.throttle.Check(ctx, username, m.IP); err != nil {
+	att, err := p.mfa.throttle.Admit(ctx, username, m.IP)
+	if err != nil {
 		if errors.Is(err, ErrThrottled) {
 			p.auditAttempt(ctx, action, p.knownUser(ctx, username), username, storage.OutcomeFailure, throttleReason(err), m)
 		}
@@ -203,34 +204,29 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 	user, err := p.auth.Authenticate(ctx, username, password)
 	if errors.Is(err, ErrInvalidCredentials) {
 		// Looked up on both paths (unknown user, wrong password): same work.
-		return nil, p.attemptFailed(ctx, action, p.knownUser(ctx, username), username, "invalid_credentials", m, err)
+		return nil, p.attemptFailed(ctx, att, action, p.knownUser(ctx, username), username, "invalid_credentials", m, err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := p.mfa.throttle.Success(ctx, username); err != nil {
-		return nil, err
+	if err != nil { // not checked (busy) or not answered: counts as nothing
+		return nil, releaseOnError(ctx, att, err)
 	}
 	p.auditAttempt(ctx, action, user, username, storage.OutcomeSuccess, "", m)
-
-	form, err := urlParse(f.Form)
+	complete, factors, err := p.passwordCompletes(ctx, f, user)
 	if err != nil {
-		return nil, err
+		return nil, releaseOnError(ctx, att, err)
 	}
-	required, err := p.MFARequired(ctx, user.ID, f.ClientID, form)
-	if err != nil {
-		return nil, err
+	if complete {
+		if err := att.Succeed(ctx); err != nil {
+			return nil, err
+		}
+		return p.completeLogin(ctx, f, user, []string{AMRPassword}, nil)
 	}
-	factors, err := p.UserFactors(ctx, user.ID)
-	if err != nil {
+	// A second factor follows: the password clears no count (a known
+	// password must not wipe the failed codes before it).
+	if err := att.Release(ctx); err != nil {
 		return nil, err
-	}
-	amr := []string{AMRPassword}
-	if !required && !factors.Any() {
-		return p.completeLogin(ctx, f, user, amr, nil)
 	}
 	now := p.now()
-	pl := &storage.PendingLogin{FlowID: f.ID, UserID: user.ID, AMR: amr, CreatedAt: now, ExpiresAt: f.ExpiresAt}
+	pl := &storage.PendingLogin{FlowID: f.ID, UserID: user.ID, AMR: []string{AMRPassword}, CreatedAt: now, ExpiresAt: f.ExpiresAt}
 	if err := p.Store.SavePendingLogin(ctx, pl); err != nil {
 		return nil, fmt.Errorf("save pending login: %w", err)
 	}
@@ -238,6 +234,33 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 		return &LoginResult{Outcome: LoginSecondFactor}, nil
 	}
 	return &LoginResult{Outcome: LoginEnrol}, nil
+}
+
+// passwordCompletes reports whether the password alone completes a login
+// of user on flow f (no second factor is required and the user has none),
+// with the user's factors.
+func (p *Provider) passwordCompletes(ctx context.Context, f *storage.AuthFlow, user *storage.User) (bool, Factors, error) {
+	form, err := urlParse(f.Form)
+	if err != nil {
+		return false, Factors{}, err
+	}
+	required, err := p.MFARequired(ctx, user.ID, f.ClientID, form)
+	if err != nil {
+		return false, Factors{}, err
+	}
+	factors, err := p.UserFactors(ctx, user.ID)
+	if err != nil {
+		return false, Factors{}, err
+	}
+	return !required && !factors.Any(), factors, nil
+}
+
+// releaseOnError ends att, which neither failed nor succeeded, and returns cause.
+func releaseOnError(ctx context.Context, att *Attempt, cause error) error {
+	if err := att.Release(context.WithoutCancel(ctx)); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
 }
 
 // knownUser returns the user named username for the audit trail, or nil.
@@ -383,7 +406,8 @@ func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value
 // admitted or refused (audited), then counted as a failure or cleared as a
 // success, and audited either way.
 func (p *Provider) factorAttempt(ctx context.Context, action string, user *storage.User, m LoginMeta, check func() error) error {
-	if err := p.mfa.throttle.Check(ctx, user.Username, m.IP); err != nil {
+	att, err := p.mfa.throttle.AdmitSecondFactor(ctx, user.Username, user.ID, m.IP)
+	if err != nil {
 		if errors.Is(err, ErrThrottled) {
 			p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeFailure, throttleReason(err), m)
 		}
@@ -391,11 +415,11 @@ func (p *Provider) factorAttempt(ctx context.Context, action string, user *stora
 	}
 	if err := check(); err != nil {
 		if isFactorFailure(err) {
-			return p.attemptFailed(ctx, action, user, user.Username, reasonOf(err), m, err)
+			return p.attemptFailed(ctx, att, action, user, user.Username, reasonOf(err), m, err)
 		}
-		return err
+		return releaseOnError(ctx, att, err)
 	}
-	if err := p.mfa.throttle.Success(ctx, user.Username); err != nil {
+	if err := att.Succeed(ctx); err != nil {
 		return err
 	}
 	p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeSuccess, "", m)
@@ -425,17 +449,20 @@ func addAMR(amr []string, method string) []string {
 	return out
 }
 
-// attemptFailed counts a failed attempt, audits it (and the lock it may
+// attemptFailed counts the failure of att, audits it (and the lock it may
 // cause) and returns cause, or the lock when this failure caused one.
-func (p *Provider) attemptFailed(ctx context.Context, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
-	locked, err := p.mfa.throttle.Failure(ctx, username, m.IP)
+func (p *Provider) attemptFailed(ctx context.Context, att *Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
+	// A client that hangs up once its guess was checked must not skip the
+	// count (nor the audit): both outlive the request.
+	ctx = context.WithoutCancel(ctx)
+	lock, err := att.Fail(ctx)
 	if err != nil {
 		return err
 	}
 	p.auditAttempt(ctx, action, user, username, storage.OutcomeFailure, reason, m)
-	if locked {
+	if lock != nil {
 		p.auditAttempt(ctx, "account.locked", user, username, storage.OutcomeSuccess, "too_many_failures", m)
-		return &ThrottleError{Locked: true, RetryAfter: p.Config.LoginThrottle.Account.LockDuration}
+		return lock
 	}
 	return cause
 }

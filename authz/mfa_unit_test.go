@@ -82,12 +82,13 @@ func TestThrottlePolicy(t *testing.T) {
 
 	// Delays after failures 1..4: 0, 1 s, 2 s, 4 s; the 5th locks for 15 min.
 	for i, want := range []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second} {
-		if err := th.Check(ctx, "carol", "192.0.2.7"); err != nil {
+		a, err := th.Admit(ctx, "carol", "192.0.2.7")
+		if err != nil {
 			t.Fatalf("attempt %d refused: %v", i+1, err)
 		}
-		locked, err := th.Failure(ctx, "carol", "192.0.2.7")
-		if err != nil || locked {
-			t.Fatalf("failure %d: locked=%v err=%v", i+1, locked, err)
+		lock, err := a.Fail(ctx)
+		if err != nil || lock != nil {
+			t.Fatalf("failure %d: lock=%v err=%v", i+1, lock, err)
 		}
 		var te *ThrottleError
 		err = th.Wait(ctx, "carol", "192.0.2.7")
@@ -96,41 +97,47 @@ func TestThrottlePolicy(t *testing.T) {
 		}
 		now = now.Add(want)
 	}
-	locked, err := th.Failure(ctx, "carol", "192.0.2.7")
-	if err != nil || !locked {
-		t.Fatalf("fail/fifth-failure-locks: locked=%v err=%v", locked, err)
+	a, err := th.Admit(ctx, "carol", "192.0.2.7")
+	if err != nil {
+		t.Fatalf("attempt 5 refused: %v", err)
+	}
+	lock, err := a.Fail(ctx)
+	if err != nil || lock == nil {
+		t.Fatalf("fail/fifth-failure-locks: lock=%v err=%v", lock, err)
 	}
 	var te *ThrottleError
-	if err := th.Check(ctx, "carol", "198.51.100.1"); !errors.As(err, &te) || !te.Locked {
+	if _, err := th.Admit(ctx, "carol", "198.51.100.1"); !errors.As(err, &te) || !te.Locked {
 		t.Fatalf("fail/locked-from-any-address: %v", err)
 	}
 	// Other accounts from the same address are not locked (address limit is higher).
-	if err := th.Check(ctx, "dave", "192.0.2.7"); err != nil {
+	if _, err := th.Admit(ctx, "dave", "192.0.2.7"); err != nil {
 		t.Fatalf("ok/other-account: %v", err)
 	}
 	// The lock expires by itself.
 	now = now.Add(15*time.Minute + time.Second)
-	if err := th.Check(ctx, "carol", "198.51.100.1"); err != nil {
+	if _, err := th.Admit(ctx, "carol", "198.51.100.1"); err != nil {
 		t.Fatalf("ok/lock-expires: %v", err)
 	}
 	// Parallel guesses: an admitted attempt keeps the account busy until it
 	// fails or succeeds, so a burst is answered one at a time.
-	if err := th.Check(ctx, "erin", "192.0.2.8"); err != nil {
+	first, err := th.Admit(ctx, "erin", "192.0.2.8")
+	if err != nil {
 		t.Fatalf("ok/first-of-burst: %v", err)
 	}
-	if err := th.Check(ctx, "erin", "192.0.2.9"); !errors.As(err, &te) || te.Locked {
+	if _, err := th.Admit(ctx, "erin", "192.0.2.9"); !errors.As(err, &te) || te.Locked {
 		t.Fatalf("fail/second-of-burst-admitted: %v", err)
 	}
-	if _, err := th.Failure(ctx, "erin", "192.0.2.8"); err != nil {
+	if _, err := first.Fail(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := th.Check(ctx, "erin", "192.0.2.9"); err != nil {
+	next, err := th.Admit(ctx, "erin", "192.0.2.9")
+	if err != nil {
 		t.Fatalf("ok/next-after-failure (first failure is free): %v", err)
 	}
-	if err := th.Success(ctx, "erin"); err != nil {
+	if err := next.Succeed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := th.Check(ctx, "erin", "192.0.2.9"); err != nil {
+	if _, err := th.Admit(ctx, "erin", "192.0.2.9"); err != nil {
 		t.Fatalf("ok/next-after-success: %v", err)
 	}
 	// An IPv6 /64 counts as one address.

@@ -61,14 +61,15 @@ func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *stora
 	})
 }
 
-// Unlock lifts the user's brute-force lock (and clears the failure count).
+// Unlock lifts the user's brute-force locks, of the account and of the
+// second factor (and clears their failure counts).
 // It reports whether there was one.
 func (a *CredentialAdmin) Unlock(ctx context.Context, actor Actor, u *storage.User) (bool, error) {
 	now := a.now().UTC()
 	var had bool
 	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {
 		var err error
-		if had, err = a.throttle.Unlock(ctx, u.Username); err != nil {
+		if had, err = a.throttle.Unlock(ctx, u.Username, u.ID); err != nil {
 			return err
 		}
 		return a.store.AppendAudit(ctx, actor.event(now, ActionUserUnlock, u.ID,

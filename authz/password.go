@@ -100,12 +100,17 @@ var ErrCommonPassword = errors.New("password is too common (it appears on lists 
 // A hash made with other parameters than the current ones (Params) is
 // replaced on the next successful login, so raising the cost reaches every
 // active user without a password reset.
+//
+// Every argon2id computation runs under Limiter: when it has no slot,
+// Authenticate returns *BusyError without checking anything.
 type Authenticator struct {
 	users storage.Users
 	dummy string
 	// Params are the current argon2id parameters (DefaultArgon2).
 	Params Argon2Params
-	now    func() time.Time
+	// Limiter bounds concurrent computations (NewHashLimiter defaults).
+	Limiter *HashLimiter
+	now     func() time.Time
 }
 
 // passwordUpdater is the storage method that rehashing needs.
@@ -119,24 +124,41 @@ func NewAuthenticator(users storage.Users) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{users: users, dummy: dummy, Params: DefaultArgon2, now: time.Now}, nil
+	return &Authenticator{users: users, dummy: dummy, Params: DefaultArgon2, Limiter: NewHashLimiter(HashLimits{}), now: time.Now}, nil
 }
 
-// Authenticate returns the user whose username and password match.
+// verify checks password against hash in a Limiter slot.
+func (a *Authenticator) verify(ctx context.Context, hash, password string) (ok bool, err error) {
+	if lerr := a.Limiter.Do(ctx, func() { ok, err = VerifyPassword(hash, password) }); lerr != nil {
+		return false, lerr
+	}
+	return ok, err
+}
+
+// Authenticate returns the user whose username and password match. It
+// returns *BusyError (ErrBusy) when no hashing slot came free in time,
+// for known and unknown users alike.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {
 	if len(password) > MaxPasswordLength || len(username) > 256 {
-		_, _ = VerifyPassword(a.dummy, "")
+		if _, err := a.verify(ctx, a.dummy, ""); errors.Is(err, ErrBusy) {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
 	u, err := a.users.GetUserByUsername(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) {
-		_, _ = VerifyPassword(a.dummy, password)
+		if _, err := a.verify(ctx, a.dummy, password); errors.Is(err, ErrBusy) {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up user: %w", err)
 	}
-	ok, err := VerifyPassword(u.PasswordHash, password)
+	ok, err := a.verify(ctx, u.PasswordHash, password)
+	if errors.Is(err, ErrBusy) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("verify password of user %s: %w", u.ID, err)
 	}
@@ -158,9 +180,9 @@ func (a *Authenticator) rehash(ctx context.Context, u *storage.User, password st
 	if !ok {
 		return
 	}
-	hash, err := HashPassword(password, a.Params)
-	if err != nil {
-		return
+	var hash string
+	if lerr := a.Limiter.Do(ctx, func() { hash, err = HashPassword(password, a.Params) }); lerr != nil || err != nil {
+		return // busy: the next login rehashes
 	}
 	if err := up.UpdatePasswordHash(ctx, u.ID, hash, a.now()); err == nil {
 		u.PasswordHash = hash

@@ -70,6 +70,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	auth.Limiter = NewHashLimiter(cfg.PasswordHashing)
 	p := &Provider{
 		auth:    auth,
 		Config:  cfg,
@@ -247,6 +248,10 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 	r2.Header.Del("Content-Type")
 	return r2
 }
+
+// PasswordHashing reports the bound, current and peak number of concurrent
+// argon2id computations of the login pages.
+func (p *Provider) PasswordHashing() HashStats { return p.auth.Limiter.Stats() }
 
 // Authenticate checks an end user's username and password.
 func (p *Provider) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {

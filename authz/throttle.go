@@ -16,16 +16,31 @@ import (
 // Every failed password or second-factor attempt counts against the account
 // (keyed by the username as typed, so unknown usernames behave exactly like
 // known ones) and against the source address (an IPv6 address counts for its
-// whole /64). After FreeFailures, each further failure makes the key wait
-// before its next attempt: BaseDelay, doubling up to MaxDelay. At
-// MaxFailures the key is locked for LockDuration. Attempts made while a key
-// waits or is locked are refused without checking the password and are not
-// counted, so they cannot prolong the lock. Counters start again after
-// Window without failures and on a successful login (the account's counter
-// only: a success never clears the address's counter, or an attacker could
-// reset it with an account of their own).
+// whole /64); a failed second factor also counts against the user's own
+// second-factor counter (keyed by the user id). After FreeFailures, each
+// further failure makes the key wait before its next attempt: BaseDelay,
+// doubling up to MaxDelay. At MaxFailures the key is locked for
+// LockDuration. Attempts made while a key waits or is locked are refused
+// without checking anything and are not counted, so they cannot prolong the
+// lock. Counters start again after Window without failures.
 //
-// Locks always expire; an operator lifts an account lock early with
+// Only a completed login clears counters: the account's and the user's
+// second-factor counter, never the address's (an attacker could reset it
+// with an account of their own). A correct password followed by a second
+// factor clears nothing, so an attacker who knows the password cannot wipe
+// the count of wrong codes by signing in again; the second-factor counter
+// also survives its locks (each further failure doubles the lock up to
+// MaxLockDuration), so a known password buys a handful of code guesses a
+// day, not a handful per LockDuration.
+//
+// Admission is atomic: the account and second-factor keys are held busy
+// while an attempt runs (parallel guesses against one user are answered one
+// at a time), and the address counts each admitted attempt as a failure in
+// the same step that checks it (a success gives its own count back), so a
+// burst from one address gets exactly as many attempts checked as the same
+// attempts one after the other.
+//
+// Locks always expire; an operator lifts a user's locks early with
 // `strongroom users unlock`. An attacker who knows a username can keep
 // re-locking that account, but only MaxFailures attempts per LockDuration,
 // and each source address is limited by its own, higher threshold across
@@ -38,23 +53,38 @@ type ThrottlePolicy struct {
 	MaxDelay     time.Duration // cap on the wait
 	MaxFailures  int           // failures that lock the key
 	LockDuration time.Duration // how long a lock lasts
-	Window       time.Duration // counters restart after this long without a failure
+	// MaxLockDuration, when longer than LockDuration, makes locks escalate:
+	// the count does not restart after a lock, and each failure after
+	// MaxFailures locks again for twice as long as the one before, up to
+	// MaxLockDuration. Zero: every lock lasts LockDuration and the count
+	// restarts after it.
+	MaxLockDuration time.Duration
+	Window          time.Duration // counters restart after this long without a failure
 }
 
-// ThrottleConfig is the policy per account and per source address.
+// ThrottleConfig is the policy per account, per source address and per
+// user's second factor.
 type ThrottleConfig struct {
 	Account ThrottlePolicy
 	IP      ThrottlePolicy
+	// SecondFactor counts the failed second factors of one user (a code,
+	// recovery code or passkey, at sign-in or enrolment); only a completed
+	// login clears it. Zero: the Account policy.
+	SecondFactor ThrottlePolicy
 }
 
 // DefaultThrottle: an account locks for 15 minutes after 5 failures (waits
 // of 1, 2 and 4 s before that); an address locks after 30 failures across
-// all accounts, with waits from its 10th failure on.
+// all accounts, with waits from its 10th failure on; a user's second factor
+// locks after 5 failures for 15 minutes, then each further failure doubles
+// the lock up to a day, and the count lasts a week unless a login completes.
 var DefaultThrottle = ThrottleConfig{
 	Account: ThrottlePolicy{FreeFailures: 1, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
 		MaxFailures: 5, LockDuration: 15 * time.Minute, Window: 15 * time.Minute},
 	IP: ThrottlePolicy{FreeFailures: 10, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
 		MaxFailures: 30, LockDuration: 15 * time.Minute, Window: 15 * time.Minute},
+	SecondFactor: ThrottlePolicy{FreeFailures: 1, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
+		MaxFailures: 5, LockDuration: 15 * time.Minute, MaxLockDuration: 24 * time.Hour, Window: 7 * 24 * time.Hour},
 }
 
 // ErrThrottled is matched (errors.Is) by every *ThrottleError.
@@ -89,57 +119,154 @@ func NewThrottle(store storage.LoginThrottles, cfg ThrottleConfig, now func() ti
 	if now == nil {
 		now = time.Now
 	}
+	if cfg.SecondFactor == (ThrottlePolicy{}) {
+		cfg.SecondFactor = cfg.Account
+	}
 	return &Throttle{store: store, cfg: cfg, now: now}
 }
+
+// Key prefixes of the three kinds of counter.
+const (
+	accountPrefix = "user:"
+	ipPrefix      = "ip:"
+	factorPrefix  = "mfa:"
+)
 
 // AccountKey is the throttle key of a username.
 func AccountKey(username string) string {
 	if len(username) > 256 {
 		username = username[:256]
 	}
-	return "user:" + username
+	return accountPrefix + username
 }
+
+// SecondFactorKey is the throttle key of a user's second factor.
+func SecondFactorKey(userID string) string { return factorPrefix + userID }
 
 // IPKey is the throttle key of a source address: the address, or its /64 for IPv6.
 func IPKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return "ip:unknown"
+		return ipPrefix + "unknown"
 	}
 	a = a.Unmap()
 	if a.Is6() {
 		p, _ := a.Prefix(64)
-		return "ip:" + p.String()
+		return ipPrefix + p.String()
 	}
-	return "ip:" + a.String()
+	return ipPrefix + a.String()
 }
 
 // inFlightHold is how long an admitted attempt keeps its account busy: the
-// attempt's own Failure or Success replaces it at once; it only lapses if the
-// attempt never finishes (a crash).
+// attempt's own Fail, Release or Succeed replaces it at once; it only lapses
+// if the attempt never finishes (a crash).
 const inFlightHold = 3 * time.Second
 
-// Check admits an attempt for username from ip, or refuses it while either
-// key waits or is locked. Admission is atomic per account and marks the
-// account busy until the attempt's Failure or Success: parallel guesses
-// against one account are answered one at a time, so a burst cannot get more
-// attempts checked than the policy allows before the lock.
-func (t *Throttle) Check(ctx context.Context, username, ip string) error {
+// Attempt is one admitted login step. It must end with exactly one of Fail
+// (the factor was wrong), Release (it was right but the login goes on, or
+// it was never checked) or Succeed (the whole login is complete).
+type Attempt struct {
+	t         *Throttle
+	account   string // account key
+	factor    string // second-factor key, "" for a password step
+	ip        string // address key
+	admitted  time.Time
+	heldUntil time.Time
+}
+
+// Admit admits a password attempt for username from ip, or refuses it
+// (*ThrottleError) while the address or the account waits or is locked.
+func (t *Throttle) Admit(ctx context.Context, username, ip string) (*Attempt, error) {
+	return t.admit(ctx, &Attempt{t: t, account: AccountKey(username), ip: IPKey(ip)})
+}
+
+// AdmitSecondFactor admits a second-factor attempt (verification or
+// enrolment) of the user with username and id from ip, or refuses it while
+// the address, the account or the user's second factor waits or is locked.
+func (t *Throttle) AdmitSecondFactor(ctx context.Context, username, userID, ip string) (*Attempt, error) {
+	return t.admit(ctx, &Attempt{t: t, account: AccountKey(username), factor: SecondFactorKey(userID), ip: IPKey(ip)})
+}
+
+// admit takes, in order, the address (counted as a failure in the step
+// that checks it), the account and the second factor (held busy); a
+// refusal gives back what was already taken: refused attempts count nowhere.
+func (t *Throttle) admit(ctx context.Context, a *Attempt) (*Attempt, error) {
 	now := t.now()
-	worst, err := t.peek(ctx, IPKey(ip), now)
-	if err != nil {
-		return err
+	a.admitted, a.heldUntil = now, now.Add(inFlightHold)
+	if err := t.reserve(ctx, a.ip, now); err != nil {
+		return nil, err
 	}
-	if worst != nil {
-		return worst
+	if err := t.hold(ctx, a.account, a); err != nil {
+		return nil, errors.Join(err, t.refund(ctx, a.ip))
 	}
-	err = t.store.UpdateLoginThrottle(ctx, AccountKey(username), func(l *storage.LoginThrottle) error {
+	if a.factor != "" {
+		if err := t.hold(ctx, a.factor, a); err != nil {
+			return nil, errors.Join(err, t.release(ctx, a.account, a), t.refund(ctx, a.ip))
+		}
+	}
+	return a, nil
+}
+
+// reserve admits an attempt on the address key and counts it as a failure
+// in the same atomic step: parallel attempts see each other's counts.
+func (t *Throttle) reserve(ctx context.Context, key string, now time.Time) error {
+	err := t.store.UpdateLoginThrottle(ctx, key, func(l *storage.LoginThrottle) error {
 		if e := refusal(l, now); e != nil {
 			return e
 		}
-		l.NextAttemptAt = now.Add(inFlightHold)
+		t.cfg.IP.count(l, now)
 		return nil
 	})
+	return admitError(err)
+}
+
+// refund gives back the failure reserve counted for an attempt that did
+// not fail, and the wait that count alone caused.
+func (t *Throttle) refund(ctx context.Context, key string) error {
+	err := t.store.UpdateLoginThrottle(ctx, key, func(l *storage.LoginThrottle) error {
+		if l.Failures == 0 { // restarted or locked since: nothing of ours is left
+			return nil
+		}
+		l.Failures--
+		if next := l.LastFailureAt.Add(t.cfg.IP.delay(l.Failures)); next.Before(l.NextAttemptAt) {
+			l.NextAttemptAt = next
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release login attempt: %w", err)
+	}
+	return nil
+}
+
+// hold admits an attempt on key and marks the key busy until the attempt ends.
+func (t *Throttle) hold(ctx context.Context, key string, a *Attempt) error {
+	err := t.store.UpdateLoginThrottle(ctx, key, func(l *storage.LoginThrottle) error {
+		if e := refusal(l, a.admitted); e != nil {
+			return e
+		}
+		l.NextAttemptAt = a.heldUntil
+		return nil
+	})
+	return admitError(err)
+}
+
+// release ends a's hold on key (the wait it replaced had passed: admission
+// checked that). A later wait, set by a failure, stays.
+func (t *Throttle) release(ctx context.Context, key string, a *Attempt) error {
+	err := t.store.UpdateLoginThrottle(ctx, key, func(l *storage.LoginThrottle) error {
+		if !l.NextAttemptAt.After(a.heldUntil) {
+			l.NextAttemptAt = time.Time{}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release login attempt: %w", err)
+	}
+	return nil
+}
+
+func admitError(err error) error {
 	var te *ThrottleError
 	if errors.As(err, &te) {
 		return te
@@ -148,6 +275,64 @@ func (t *Throttle) Check(ctx context.Context, username, ip string) error {
 		return fmt.Errorf("admit login attempt: %w", err)
 	}
 	return nil
+}
+
+// Fail counts the attempt's failure against the account and, for a second
+// factor, the user's second-factor counter (the address counted it on
+// admission). When this failure locked either, it returns the lock (the
+// longer one); otherwise nil.
+func (a *Attempt) Fail(ctx context.Context) (*ThrottleError, error) {
+	now := a.t.now()
+	until, err := a.t.fail(ctx, a.account, a.t.cfg.Account, now)
+	if err != nil {
+		return nil, err
+	}
+	if a.factor != "" {
+		factorUntil, err := a.t.fail(ctx, a.factor, a.t.cfg.SecondFactor, now)
+		if err != nil {
+			return nil, err
+		}
+		until = maxTime(until, factorUntil)
+	}
+	if until.IsZero() {
+		return nil, nil
+	}
+	return &ThrottleError{Locked: true, RetryAfter: until.Sub(now)}, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// Release ends an attempt that did not fail but did not complete the login
+// either: a correct password before a second factor, or an attempt that was
+// never checked (the server was busy). It clears no count: the failures of
+// every factor count until the whole login succeeds.
+func (a *Attempt) Release(ctx context.Context) error {
+	err := a.t.release(ctx, a.account, a)
+	if a.factor != "" {
+		err = errors.Join(err, a.t.release(ctx, a.factor, a))
+	}
+	return errors.Join(err, a.t.refund(ctx, a.ip))
+}
+
+// Succeed ends the attempt that completed a login: it clears the account's
+// counter and, for a second factor, the user's second-factor counter, and
+// gives back the address's count of this attempt (never more).
+func (a *Attempt) Succeed(ctx context.Context) error {
+	keys := []string{a.account}
+	if a.factor != "" {
+		keys = append(keys, a.factor)
+	}
+	for _, key := range keys {
+		if err := a.t.store.DeleteLoginThrottle(ctx, key); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("clear login throttle: %w", err)
+		}
+	}
+	return a.t.refund(ctx, a.ip)
 }
 
 // Wait reports, without admitting an attempt, whether one for username from
@@ -193,38 +378,69 @@ func refusal(l *storage.LoginThrottle, now time.Time) *ThrottleError {
 	return nil
 }
 
-// Failure counts a failed attempt against both keys. It reports whether
-// this failure locked the account.
+// Failure counts a failed attempt that was not admitted through Admit
+// against the account and the address. It reports whether this failure
+// locked the account.
 func (t *Throttle) Failure(ctx context.Context, username, ip string) (accountLocked bool, err error) {
 	now := t.now()
-	if accountLocked, err = t.fail(ctx, AccountKey(username), t.cfg.Account, now); err != nil {
+	until, err := t.fail(ctx, AccountKey(username), t.cfg.Account, now)
+	if err != nil {
 		return false, err
 	}
 	if _, err := t.fail(ctx, IPKey(ip), t.cfg.IP, now); err != nil {
 		return false, err
 	}
-	return accountLocked, nil
+	return !until.IsZero(), nil
 }
 
-func (t *Throttle) fail(ctx context.Context, key string, p ThrottlePolicy, now time.Time) (locked bool, err error) {
+// fail counts a failure of key; it returns the end of the lock this failure
+// set, or zero.
+func (t *Throttle) fail(ctx context.Context, key string, p ThrottlePolicy, now time.Time) (lockedUntil time.Time, err error) {
 	err = t.store.UpdateLoginThrottle(ctx, key, func(l *storage.LoginThrottle) error {
-		if !l.LastFailureAt.IsZero() && now.Sub(l.LastFailureAt) > p.Window && !l.LockedUntil.After(now) {
-			l.Failures = 0
-		}
-		l.Failures++
-		l.LastFailureAt = now
-		l.NextAttemptAt = now.Add(p.delay(l.Failures))
-		if l.Failures >= p.MaxFailures && !l.LockedUntil.After(now) {
-			l.LockedUntil = now.Add(p.LockDuration)
-			l.Failures = 0 // after the lock, the count starts again
-			locked = true
+		lockedUntil = time.Time{} // the store may run fn again
+		if p.count(l, now) {
+			lockedUntil = l.LockedUntil
 		}
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("count failed login: %w", err)
+		return time.Time{}, fmt.Errorf("count failed login: %w", err)
 	}
-	return locked, nil
+	return lockedUntil, nil
+}
+
+// count adds one failure at now to l and reports whether it locked l.
+func (p ThrottlePolicy) count(l *storage.LoginThrottle, now time.Time) (locked bool) {
+	if !l.LastFailureAt.IsZero() && now.Sub(l.LastFailureAt) > p.Window && !l.LockedUntil.After(now) {
+		l.Failures = 0
+	}
+	l.Failures++
+	l.LastFailureAt = now
+	// No wait is zero, not now: a parallel attempt that read its clock a
+	// moment before this one took the row must not see a wait.
+	l.NextAttemptAt = time.Time{}
+	if d := p.delay(l.Failures); d > 0 {
+		l.NextAttemptAt = now.Add(d)
+	}
+	if l.Failures < p.MaxFailures || l.LockedUntil.After(now) {
+		return false
+	}
+	if p.MaxLockDuration <= p.LockDuration {
+		l.LockedUntil = now.Add(p.LockDuration)
+		l.Failures = 0 // after the lock, the count starts again
+		return true
+	}
+	l.LockedUntil = now.Add(p.lock(l.Failures))
+	return true
+}
+
+// lock is the escalating lock after the n-th failure (n ≥ MaxFailures).
+func (p ThrottlePolicy) lock(n int) time.Duration {
+	d := p.LockDuration
+	for i := p.MaxFailures; i < n && d < p.MaxLockDuration; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxLockDuration)
 }
 
 // delay is the wait after the n-th consecutive failure.
@@ -239,26 +455,22 @@ func (p ThrottlePolicy) delay(n int) time.Duration {
 	return min(d, p.MaxDelay)
 }
 
-// Success clears the account's counter (never the address's).
-func (t *Throttle) Success(ctx context.Context, username string) error {
-	err := t.store.DeleteLoginThrottle(ctx, AccountKey(username))
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("clear login throttle: %w", err)
+// Unlock lifts the user's locks and clears their counters (operator
+// action): the account's (username) and the second factor's (userID). It
+// reports whether there was anything to clear.
+func (t *Throttle) Unlock(ctx context.Context, username, userID string) (bool, error) {
+	had := false
+	for _, key := range []string{AccountKey(username), SecondFactorKey(userID)} {
+		err := t.store.DeleteLoginThrottle(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return had, fmt.Errorf("unlock account: %w", err)
+		}
+		had = true
 	}
-	return nil
-}
-
-// Unlock lifts the account's lock and clears its counter (operator action).
-// It reports whether there was anything to clear.
-func (t *Throttle) Unlock(ctx context.Context, username string) (bool, error) {
-	err := t.store.DeleteLoginThrottle(ctx, AccountKey(username))
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("unlock account: %w", err)
-	}
-	return true, nil
+	return had, nil
 }
 
 // ThrottleCleanupInterval is how often each node removes counters that hold
@@ -266,18 +478,28 @@ func (t *Throttle) Unlock(ctx context.Context, username string) (bool, error) {
 const ThrottleCleanupInterval = 10 * time.Minute
 
 // Cleanup removes the counters that no longer affect any attempt: no lock
-// or wait left and no failure within the longer of the two windows (such a
-// counter would restart from zero at its next failure anyway). Without it,
-// every username an attacker makes up would keep a row forever. It reports
-// how many counters it removed.
+// or wait left and no failure within their kind's window (such a counter
+// would restart from zero at its next failure anyway). Without it, every
+// username an attacker makes up would keep a row forever. It reports how
+// many counters it removed.
 func (t *Throttle) Cleanup(ctx context.Context) (int64, error) {
 	now := t.now().UTC()
-	window := max(t.cfg.Account.Window, t.cfg.IP.Window)
-	n, err := t.store.DeleteExpiredLoginThrottles(ctx, now, now.Add(-window))
-	if err != nil {
-		return n, fmt.Errorf("clean up login throttles: %w", err)
+	var total int64
+	for _, k := range []struct {
+		prefix string
+		window time.Duration
+	}{
+		{accountPrefix, t.cfg.Account.Window},
+		{ipPrefix, t.cfg.IP.Window},
+		{factorPrefix, t.cfg.SecondFactor.Window},
+	} {
+		n, err := t.store.DeleteExpiredLoginThrottles(ctx, k.prefix, now, now.Add(-k.window))
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("clean up login throttles: %w", err)
+		}
 	}
-	return n, nil
+	return total, nil
 }
 
 // RunThrottleCleanup runs Throttle.Cleanup at once and then every interval

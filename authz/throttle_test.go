@@ -73,7 +73,7 @@ func TestThrottleCleanup(t *testing.T) {
 			// Whatever was removed changes no decision: a removed counter
 			// admits the next attempt, as an expired one would.
 			if !tc.wantUser {
-				if err := th.Check(t.Context(), "ghost", "192.0.2.1"); err != nil {
+				if _, err := th.Admit(t.Context(), "ghost", "192.0.2.1"); err != nil {
 					t.Fatalf("attempt after cleanup: %v", err)
 				}
 			}

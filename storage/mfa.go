@@ -174,9 +174,10 @@ type LoginThrottles interface {
 	UpdateLoginThrottle(ctx context.Context, key string, fn func(t *LoginThrottle) error) error
 	// DeleteLoginThrottle removes the counter (operator unlock); ErrNotFound if missing.
 	DeleteLoginThrottle(ctx context.Context, key string) error
-	// DeleteExpiredLoginThrottles removes the counters that no longer hold
-	// anything back: no lock and no wait after now, and no failure since
-	// failedBefore (the caller's counting window). Counters of made-up
+	// DeleteExpiredLoginThrottles removes the counters whose key starts
+	// with keyPrefix ("" for all) that no longer hold anything back: no lock
+	// and no wait after now, and no failure since failedBefore (the
+	// caller's counting window for that kind of key). Counters of made-up
 	// usernames would otherwise stay forever. It reports how many it removed.
-	DeleteExpiredLoginThrottles(ctx context.Context, now, failedBefore time.Time) (int64, error)
+	DeleteExpiredLoginThrottles(ctx context.Context, keyPrefix string, now, failedBefore time.Time) (int64, error)
 }

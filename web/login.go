@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
@@ -67,7 +68,13 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 		pg.showLogin(w, r, challenge, username, "The username or password is incorrect.", http.StatusUnauthorized)
 		return
 	case errors.Is(err, authz.ErrThrottled):
+		setRetryAfter(w, err)
 		pg.showLogin(w, r, challenge, username, throttleMessage(err), http.StatusTooManyRequests)
+		return
+	case errors.Is(err, authz.ErrBusy):
+		// The server, not this client, is short of capacity: 503, not 429.
+		setRetryAfter(w, err)
+		pg.showLogin(w, r, challenge, username, "The service is busy. Wait a moment, then try again.", http.StatusServiceUnavailable)
 		return
 	case err != nil:
 		pg.internal(w, err)
@@ -149,6 +156,23 @@ func throttleMessage(err error) string {
 		wait = max(te.RetryAfter, time.Second)
 	}
 	return fmt.Sprintf("Too many failed attempts. Wait %s, then try again.", humanDuration(wait))
+}
+
+// setRetryAfter sets Retry-After (whole seconds, at least 1) from a
+// *ThrottleError or *BusyError in err.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var wait time.Duration
+	var te *authz.ThrottleError
+	var be *authz.BusyError
+	switch {
+	case errors.As(err, &te):
+		wait = te.RetryAfter
+	case errors.As(err, &be):
+		wait = be.RetryAfter
+	default:
+		return
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(max(int64((wait+time.Second-1)/time.Second), 1), 10))
 }
 
 func humanDuration(d time.Duration) string {

@@ -75,6 +75,7 @@ func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
 	res, err := step(r.Context(), f, method, value, pg.loginMeta(r))
 	if err != nil {
 		if field, msg, status, ok := factorError(method, err); ok {
+			setRetryAfter(w, err)
 			show(w, r, challenge, field, msg, status)
 			return
 		}

@@ -35,6 +35,7 @@ type serveFlags struct {
 	trustedProxies         []string
 	shutdownDrain          time.Duration
 	shutdownDrainSet       bool // --shutdown-drain given (else 0 with --dev)
+	hashConcurrency        int
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -86,6 +87,7 @@ are still served, then the listener closes and in-flight requests finish.`,
 	f.session.register(fl)
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
+	fl.IntVar(&f.hashConcurrency, "password-hash-concurrency", 0, "argon2id computations (19 MiB each) that may run at once; a login beyond them gets 503 with Retry-After (0: two per CPU)")
 	return cmd
 }
 
@@ -110,6 +112,10 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	cfg.Authz = authz.Config{
 		Issuer: f.issuer, AuthorizeCodeLifespan: f.codeTTL, AccessTokenLifespan: f.accessTTL,
 		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL,
+		PasswordHashing: authz.HashLimits{Concurrent: f.hashConcurrency},
+	}
+	if f.hashConcurrency < 0 {
+		return usageErrorf("--password-hash-concurrency must not be negative")
 	}
 	if err := f.session.apply(&cfg); err != nil {
 		return err

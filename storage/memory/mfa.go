@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/strongroom/strongroom/storage"
@@ -462,13 +463,13 @@ func (s *Store) DeleteLoginThrottle(ctx context.Context, key string) error {
 	return nil
 }
 
-// DeleteExpiredLoginThrottles removes counters without a lock or wait after
-// now and without a failure since failedBefore.
-func (s *Store) DeleteExpiredLoginThrottles(ctx context.Context, now, failedBefore time.Time) (int64, error) {
+// DeleteExpiredLoginThrottles removes counters with keyPrefix without a
+// lock or wait after now and without a failure since failedBefore.
+func (s *Store) DeleteExpiredLoginThrottles(ctx context.Context, keyPrefix string, now, failedBefore time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(t *txn) error {
 		for key, l := range s.mfa.throttles {
-			if l.LockedUntil.After(now) || l.NextAttemptAt.After(now) || !l.LastFailureAt.Before(failedBefore) {
+			if !strings.HasPrefix(key, keyPrefix) || l.LockedUntil.After(now) || l.NextAttemptAt.After(now) || !l.LastFailureAt.Before(failedBefore) {
 				continue
 			}
 			del(t, s.mfa.throttles, key)

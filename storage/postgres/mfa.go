@@ -368,20 +368,21 @@ func (s *Store) DeleteLoginThrottle(ctx context.Context, key string) error {
 	return nil
 }
 
-// DeleteExpiredLoginThrottles removes counters without a lock or wait after
-// now and without a failure since failedBefore, in batches so that a large
+// DeleteExpiredLoginThrottles removes counters with keyPrefix without a
+// lock or wait after now and without a failure since failedBefore, in batches so that a large
 // backlog never holds many row locks at once; rows an attempt is updating
 // are skipped (they are live).
-func (s *Store) DeleteExpiredLoginThrottles(ctx context.Context, now, failedBefore time.Time) (int64, error) {
+func (s *Store) DeleteExpiredLoginThrottles(ctx context.Context, keyPrefix string, now, failedBefore time.Time) (int64, error) {
 	var total int64
 	for {
 		tag, err := s.q(ctx).Exec(ctx, `
 DELETE FROM login_throttles WHERE key IN (
   SELECT key FROM login_throttles
-  WHERE (locked_until IS NULL OR locked_until <= $1)
+  WHERE left(key, length($4)) = $4
+    AND (locked_until IS NULL OR locked_until <= $1)
     AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
     AND (last_failure_at IS NULL OR last_failure_at < $2)
-  LIMIT $3 FOR UPDATE SKIP LOCKED)`, now, failedBefore, deleteExpiredBatch)
+  LIMIT $3 FOR UPDATE SKIP LOCKED)`, now, failedBefore, deleteExpiredBatch, keyPrefix)
 		if err != nil {
 			return total, fmt.Errorf("postgres: delete expired login throttles: %w", mapError(err))
 		}

@@ -238,7 +238,7 @@ func mfaTests() []test {
 					return nil
 				}))
 			}
-			n, err := s.DeleteExpiredLoginThrottles(t.Context(), base, base.Add(-window))
+			n, err := s.DeleteExpiredLoginThrottles(t.Context(), "", base, base.Add(-window))
 			must(t, err)
 			if n != 4 {
 				t.Fatalf("deleted %d counters, want 4", n)
@@ -251,7 +251,7 @@ func mfaTests() []test {
 				_, err := s.GetLoginThrottle(t.Context(), key)
 				must(t, err)
 			}
-			n, err = s.DeleteExpiredLoginThrottles(t.Context(), base, base.Add(-window))
+			n, err = s.DeleteExpiredLoginThrottles(t.Context(), "", base, base.Add(-window))
 			must(t, err)
 			if n != 0 {
 				t.Fatalf("a second cleanup deleted %d", n)
@@ -263,7 +263,7 @@ func mfaTests() []test {
 				return nil
 			}))
 			err := storage.InTx(t.Context(), s, func(ctx context.Context) error {
-				if n, err := s.DeleteExpiredLoginThrottles(ctx, base, base); err != nil || n != 1 {
+				if n, err := s.DeleteExpiredLoginThrottles(ctx, "", base, base); err != nil || n != 1 {
 					t.Errorf("in transaction: deleted %d, %v", n, err)
 				}
 				return errBoom
@@ -278,7 +278,7 @@ func mfaTests() []test {
 			for range 20 {
 				errs := race(2, func(i int) error {
 					if i == 0 {
-						_, err := s.DeleteExpiredLoginThrottles(context.Background(), future, future)
+						_, err := s.DeleteExpiredLoginThrottles(context.Background(), "", future, future)
 						return err
 					}
 					return s.UpdateLoginThrottle(context.Background(), "user:alice", func(l *storage.LoginThrottle) error {
@@ -306,6 +306,57 @@ func mfaTests() []test {
 			must(t, err)
 			if got.Failures != 10 {
 				t.Fatalf("failures = %d, want 10 (lost updates)", got.Failures)
+			}
+		}},
+		{"ok/mfa/login-throttle-check-and-increment-is-atomic", func(t *testing.T, s storage.Store) {
+			// Admission: refuse at the limit, else count. In parallel, exactly
+			// the limit is admitted (a check outside the update would admit all).
+			const limit = 10
+			errs := race(40, func(int) error {
+				return s.UpdateLoginThrottle(context.Background(), "ip:192.0.2.2", func(l *storage.LoginThrottle) error {
+					if l.Failures >= limit {
+						return errBoom
+					}
+					l.Failures++
+					return nil
+				})
+			})
+			admitted := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					admitted++
+				case !errors.Is(err, errBoom):
+					t.Fatal(err)
+				}
+			}
+			got, err := s.GetLoginThrottle(t.Context(), "ip:192.0.2.2")
+			must(t, err)
+			if admitted != limit || got.Failures != limit {
+				t.Fatalf("admitted %d, failures %d; want %d", admitted, got.Failures, limit)
+			}
+		}},
+		{"ok/mfa/login-throttle-delete-expired-by-prefix", func(t *testing.T, s storage.Store) {
+			for _, key := range []string{"user:a", "ip:192.0.2.3", "mfa:u1", "mfa:u2"} {
+				must(t, s.UpdateLoginThrottle(t.Context(), key, func(l *storage.LoginThrottle) error {
+					l.Failures, l.LastFailureAt = 1, past
+					return nil
+				}))
+			}
+			n, err := s.DeleteExpiredLoginThrottles(t.Context(), "mfa:", base, base)
+			must(t, err)
+			if n != 2 {
+				t.Fatalf("deleted %d with prefix mfa:, want 2", n)
+			}
+			for _, key := range []string{"user:a", "ip:192.0.2.3"} {
+				_, err := s.GetLoginThrottle(t.Context(), key)
+				must(t, err)
+			}
+			// the prefix is literal: LIKE wildcards match nothing
+			n, err = s.DeleteExpiredLoginThrottles(t.Context(), "%", base, base)
+			must(t, err)
+			if n != 0 {
+				t.Fatalf("prefix %%: deleted %d", n)
 			}
 		}},
 	}
