@@ -14,7 +14,7 @@ import (
 func (s *Server) authorize(c echo.Context) error {
 	r, w := c.Request(), c.Response()
 	ctx := r.Context()
-	ar, err := s.p.OAuth2.NewAuthorizeRequest(ctx, r)
+	ar, err := s.p.NewAuthorizeRequest(ctx, r)
 	if ar != nil && ar.GetClient() != nil {
 		setClient(c, ar.GetClient().GetID())
 	}

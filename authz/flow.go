@@ -47,7 +47,7 @@ func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRe
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (RFC 9126).")
 	}
 	if raw := ar.GetRequestForm().Get("redirect_uri"); raw != "" && !c.IsPublic() && !slices.Contains(c.GetRedirectURIs(), raw) {
-		return fosite.ErrInvalidRequest.WithWrap(ErrRedirectNotRegistered).WithHint("The redirect_uri does not exactly match a registered redirect URI.")
+		return errRedirectNotRegistered()
 	}
 	// PKCE is checked here, before the user is asked to log in (fosite only
 	// checks it when the response is issued).
@@ -67,6 +67,10 @@ func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRe
 // ErrRedirectNotRegistered marks a redirect URI that fosite's loopback rule
 // accepted but Strongroom does not: errors carrying it are never redirected.
 var ErrRedirectNotRegistered = errors.New("redirect_uri is not registered")
+
+func errRedirectNotRegistered() error {
+	return fosite.ErrInvalidRequest.WithWrap(ErrRedirectNotRegistered).WithHint("The redirect_uri does not exactly match a registered redirect URI.")
+}
 
 // NextStep decides whether the user must log in or consent before ar can be
 // answered, honouring prompt and max_age. bs is the browser session, or nil.
@@ -299,6 +303,11 @@ func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *htt
 // builds the session (ID token claims from the user record) and writes the
 // authorization response with iss (RFC 9207).
 func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) error {
+	if !redirectAllowed(ar) {
+		// e.g. the URI was unregistered while the user logged in
+		p.WriteAuthorizeError(ctx, w, ar, errRedirectNotRegistered())
+		return nil
+	}
 	user, err := p.Store.GetUser(ctx, bs.UserID)
 	if err != nil {
 		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
@@ -406,13 +415,15 @@ func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
 }
 
 // WriteAuthorizeError answers a failed authorization request. When the
-// redirect URI is not known to be registered, nothing is redirected: the
+// redirect URI is not exactly a registered one (redirectAllowed: fosite's
+// loopback port flexibility counts only for public clients, on every error
+// path too), nothing is redirected: the
 // caller renders a safe error page (fosite would write JSON). Otherwise the
 // error goes back to the client with state and iss (RFC 9207).
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	err = MapError(err)
 	rfc := fosite.ErrorToRFC6749Error(err)
-	if ar == nil || !ar.IsRedirectURIValid() || errors.Is(err, ErrRedirectNotRegistered) {
+	if !redirectAllowed(ar) || errors.Is(err, ErrRedirectNotRegistered) {
 		p.renderError(w, rfc)
 		return
 	}

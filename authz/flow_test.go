@@ -409,7 +409,8 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 	}{
 		{"fail/unregistered-loopback-port-rendered", other, policyErr, false},
 		{"ok/registered-redirected", newAR("http://127.0.0.1/cb"), fosite.ErrAccessDenied, true},
-		{"ok/loopback-port-other-error-redirected", other, fosite.ErrAccessDenied, true},
+		// issue 7 item 14: every error, not only the policy's, stays off the unregistered port
+		{"fail/loopback-port-other-error-rendered", other, fosite.ErrInvalidScope, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.err == nil {
