@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -145,8 +146,13 @@ func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, sc
 }
 
 // StartFlow saves the validated request server-side and returns the random,
-// single-use challenge that stands for it in the browser.
-func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (string, error) {
+// single-use challenge that stands for it in the browser. binding is the
+// browser's flow-binding cookie (only its hash is stored): every later step
+// of the flow must present it (Flow, FinishFlow, DenyFlow).
+func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding string) (string, error) {
+	if binding == "" {
+		return "", errors.New("start flow: no flow-binding cookie")
+	}
 	challenge, err := randomToken(32)
 	if err != nil {
 		return "", err
@@ -158,6 +164,7 @@ func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, 
 		ID:        hashID(challenge),
 		ClientID:  ar.GetClient().GetID(),
 		Form:      []byte(form.Encode()),
+		Binding:   hashID(binding),
 		CreatedAt: now,
 		ExpiresAt: now.Add(p.Config.LoginFlowLifespan),
 	}
@@ -178,8 +185,15 @@ func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, 
 // ErrFlowNotFound is returned for an unknown, used or expired challenge.
 var ErrFlowNotFound = errors.New("the login request is unknown, expired or already used")
 
+// ErrFlowOtherBrowser is returned for a live challenge presented without the
+// flow-binding cookie of the browser that started the flow: a login or
+// consent link that leaked to another browser. The flow is left untouched,
+// so the browser it belongs to can still finish it.
+var ErrFlowOtherBrowser = errors.New("the login request was started in another browser")
+
 // Flow returns the pending flow of a challenge together with its client.
-func (p *Provider) Flow(ctx context.Context, challenge string) (*storage.AuthFlow, *Client, error) {
+// binding is the flow-binding cookie of the browser presenting the challenge.
+func (p *Provider) Flow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, *Client, error) {
 	if challenge == "" || len(challenge) > 128 {
 		return nil, nil, ErrFlowNotFound
 	}
@@ -190,11 +204,24 @@ func (p *Provider) Flow(ctx context.Context, challenge string) (*storage.AuthFlo
 	if err != nil {
 		return nil, nil, fmt.Errorf("get flow: %w", err)
 	}
+	if !flowBound(f, binding) {
+		return nil, nil, ErrFlowOtherBrowser
+	}
 	c, err := p.Clients.Get(ctx, f.ClientID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get flow client: %w", err)
 	}
 	return f, c, nil
+}
+
+// flowBound reports, in constant time, whether binding is the flow-binding
+// cookie the flow was started with. A flow without a binding (created before
+// bindings existed) belongs to no browser.
+func flowBound(f *storage.AuthFlow, binding string) bool {
+	if binding == "" || len(binding) > 128 || f.Binding == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(hashID(binding)), []byte(f.Binding)) == 1
 }
 
 // FlowScopes returns the scopes a flow requests.
@@ -271,13 +298,11 @@ func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
 // FinishFlow consumes the flow (single use) and answers the original
 // authorization request: fosite re-validates the stored parameters and issues
 // the code (and ID token for hybrid requests) to the client's redirect URI.
-func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge string) error {
-	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
-	if errors.Is(err, storage.ErrNotFound) {
-		return ErrFlowNotFound
-	}
+// Only the browser that started the flow (binding) can finish it.
+func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge, binding string) error {
+	f, err := p.consumeFlow(ctx, challenge, binding)
 	if err != nil {
-		return fmt.Errorf("consume flow: %w", err)
+		return err
 	}
 	if f.Subject == "" || f.AuthTime == nil {
 		return ErrFlowNotFound
@@ -297,6 +322,23 @@ func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *htt
 		bs = live
 	}
 	return p.Issue(ctx, w, ar, bs, f.CreatedAt)
+}
+
+// consumeFlow consumes the flow of challenge if binding is its browser's: the
+// binding is checked before the flow is consumed, so another browser's
+// attempt leaves it for its own (a flow's binding never changes).
+func (p *Provider) consumeFlow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, error) {
+	if _, _, err := p.Flow(ctx, challenge, binding); err != nil {
+		return nil, err
+	}
+	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrFlowNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("consume flow: %w", err)
+	}
+	return f, nil
 }
 
 // Issue answers a fully authorized request: it grants the requested scopes,

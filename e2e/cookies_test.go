@@ -135,7 +135,7 @@ func TestEveryCookieSecureBehindTLSProxy(t *testing.T) {
 		}
 	}
 	// the test must have seen every cookie the server sets, the session twice (set, then deleted)
-	for _, name := range []string{"strongroom-csrf", "strongroom-session"} {
+	for _, name := range []string{"strongroom-flow", "strongroom-csrf", "strongroom-session"} {
 		if seen["__Host-"+name] == 0 && seen[name] == 0 {
 			t.Errorf("cookie %s was never set (seen %v)", name, seen)
 		}
