@@ -27,6 +27,8 @@ type Options struct {
 	// Product is the operator's product name shown on every page.
 	Product string
 	// SecureCookies sets Secure and the __Host- prefix (served over TLS).
+	// They are set anyway when the provider's issuer is https
+	// (authz.Config.CookiesSecure), e.g. behind a TLS-terminating proxy.
 	SecureCookies bool
 	// MaxFormBytes caps login and consent form bodies.
 	MaxFormBytes int64
@@ -56,6 +58,7 @@ func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
 	if opts.MaxFormBytes == 0 {
 		opts.MaxFormBytes = 16 << 10
 	}
+	opts.SecureCookies = opts.SecureCookies || p.Config.CookiesSecure()
 	pg := &Pages{p: p, opts: opts, log: log, tpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "consent", "error", "logout", "logged_out", "mfa", "enroll", "recovery"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
