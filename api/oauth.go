@@ -14,7 +14,7 @@ import (
 func (s *Server) authorize(c echo.Context) error {
 	r, w := c.Request(), c.Response()
 	ctx := r.Context()
-	ar, err := s.p.OAuth2.NewAuthorizeRequest(ctx, r)
+	ar, err := s.p.NewAuthorizeRequest(ctx, r)
 	if ar != nil && ar.GetClient() != nil {
 		setClient(c, ar.GetClient().GetID())
 	}
@@ -39,7 +39,12 @@ func (s *Server) authorize(c echo.Context) error {
 	if step == authz.StepIssue {
 		return s.p.Issue(ctx, w, ar, bs, s.p.Now())
 	}
-	challenge, err := s.p.StartFlow(ctx, ar, bs)
+	binding, err := s.pages.FlowBinding(w, r)
+	if err != nil {
+		s.p.WriteAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
+	challenge, err := s.p.StartFlow(ctx, ar, bs, binding)
 	if err != nil {
 		s.p.WriteAuthorizeError(ctx, w, ar, err)
 		return nil

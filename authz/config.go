@@ -60,7 +60,9 @@ type Config struct {
 	// IDTokenAlgs are the algorithms that sign ID tokens; the first is the default.
 	IDTokenAlgs []string
 
-	// SecureCookies sets Secure and the __Host- prefix (when served over TLS).
+	// SecureCookies sets Secure and the __Host- prefix on every cookie even
+	// when the issuer is http (e.g. served over TLS with an http issuer).
+	// Cookies are always secure when the issuer is https: see CookiesSecure.
 	SecureCookies bool
 
 	// ProductName labels TOTP entries in authenticator apps and is the
@@ -154,6 +156,14 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CookiesSecure reports whether cookies must carry Secure and the __Host-
+// prefix: the browser reaches the issuer, so an https issuer means TLS in
+// front of us (here or at a TLS-terminating proxy, --insecure-http) even when
+// this process itself serves plain HTTP.
+func (c *Config) CookiesSecure() bool {
+	return c.SecureCookies || strings.HasPrefix(strings.ToLower(c.Issuer), "https://")
 }
 
 // URL returns the absolute URL of an endpoint path under the issuer.

@@ -187,12 +187,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// DenyFlow consumes the flow and tells the client the user refused (access_denied).
-func (p *Provider) DenyFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge string) error {
-	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
-	if errors.Is(err, storage.ErrNotFound) {
-		return ErrFlowNotFound
-	}
+// DenyFlow consumes the flow and tells the client the user refused
+// (access_denied). Only the browser that started the flow (binding) can.
+func (p *Provider) DenyFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge, binding string) error {
+	f, err := p.consumeFlow(ctx, challenge, binding)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -47,7 +48,7 @@ func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRe
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (RFC 9126).")
 	}
 	if raw := ar.GetRequestForm().Get("redirect_uri"); raw != "" && !c.IsPublic() && !slices.Contains(c.GetRedirectURIs(), raw) {
-		return fosite.ErrInvalidRequest.WithWrap(ErrRedirectNotRegistered).WithHint("The redirect_uri does not exactly match a registered redirect URI.")
+		return errRedirectNotRegistered()
 	}
 	// PKCE is checked here, before the user is asked to log in (fosite only
 	// checks it when the response is issued).
@@ -67,6 +68,10 @@ func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRe
 // ErrRedirectNotRegistered marks a redirect URI that fosite's loopback rule
 // accepted but Strongroom does not: errors carrying it are never redirected.
 var ErrRedirectNotRegistered = errors.New("redirect_uri is not registered")
+
+func errRedirectNotRegistered() error {
+	return fosite.ErrInvalidRequest.WithWrap(ErrRedirectNotRegistered).WithHint("The redirect_uri does not exactly match a registered redirect URI.")
+}
 
 // NextStep decides whether the user must log in or consent before ar can be
 // answered, honouring prompt and max_age. bs is the browser session, or nil.
@@ -141,8 +146,13 @@ func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, sc
 }
 
 // StartFlow saves the validated request server-side and returns the random,
-// single-use challenge that stands for it in the browser.
-func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (string, error) {
+// single-use challenge that stands for it in the browser. binding is the
+// browser's flow-binding cookie (only its hash is stored): every later step
+// of the flow must present it (Flow, FinishFlow, DenyFlow).
+func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding string) (string, error) {
+	if binding == "" {
+		return "", errors.New("start flow: no flow-binding cookie")
+	}
 	challenge, err := randomToken(32)
 	if err != nil {
 		return "", err
@@ -159,6 +169,7 @@ func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, 
 		ID:        hashID(challenge),
 		ClientID:  ar.GetClient().GetID(),
 		Form:      form,
+		Binding:   hashID(binding),
 		CreatedAt: now,
 		ExpiresAt: now.Add(p.Config.LoginFlowLifespan),
 	}
@@ -179,8 +190,15 @@ func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, 
 // ErrFlowNotFound is returned for an unknown, used or expired challenge.
 var ErrFlowNotFound = errors.New("the login request is unknown, expired or already used")
 
+// ErrFlowOtherBrowser is returned for a live challenge presented without the
+// flow-binding cookie of the browser that started the flow: a login or
+// consent link that leaked to another browser. The flow is left untouched,
+// so the browser it belongs to can still finish it.
+var ErrFlowOtherBrowser = errors.New("the login request was started in another browser")
+
 // Flow returns the pending flow of a challenge together with its client.
-func (p *Provider) Flow(ctx context.Context, challenge string) (*storage.AuthFlow, *Client, error) {
+// binding is the flow-binding cookie of the browser presenting the challenge.
+func (p *Provider) Flow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, *Client, error) {
 	if challenge == "" || len(challenge) > 128 {
 		return nil, nil, ErrFlowNotFound
 	}
@@ -191,11 +209,24 @@ func (p *Provider) Flow(ctx context.Context, challenge string) (*storage.AuthFlo
 	if err != nil {
 		return nil, nil, fmt.Errorf("get flow: %w", err)
 	}
+	if !flowBound(f, binding) {
+		return nil, nil, ErrFlowOtherBrowser
+	}
 	c, err := p.Clients.Get(ctx, f.ClientID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get flow client: %w", err)
 	}
 	return f, c, nil
+}
+
+// flowBound reports, in constant time, whether binding is the flow-binding
+// cookie the flow was started with. A flow without a binding (created before
+// bindings existed) belongs to no browser.
+func flowBound(f *storage.AuthFlow, binding string) bool {
+	if binding == "" || len(binding) > 128 || f.Binding == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(hashID(binding)), []byte(f.Binding)) == 1
 }
 
 // FlowScopes returns the scopes a flow requests.
@@ -272,13 +303,11 @@ func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
 // FinishFlow consumes the flow (single use) and answers the original
 // authorization request: fosite re-validates the stored parameters and issues
 // the code (and ID token for hybrid requests) to the client's redirect URI.
-func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge string) error {
-	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
-	if errors.Is(err, storage.ErrNotFound) {
-		return ErrFlowNotFound
-	}
+// Only the browser that started the flow (binding) can finish it.
+func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge, binding string) error {
+	f, err := p.consumeFlow(ctx, challenge, binding)
 	if err != nil {
-		return fmt.Errorf("consume flow: %w", err)
+		return err
 	}
 	if f.Subject == "" || f.AuthTime == nil {
 		return ErrFlowNotFound
@@ -300,10 +329,32 @@ func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *htt
 	return p.Issue(ctx, w, ar, bs, f.CreatedAt)
 }
 
+// consumeFlow consumes the flow of challenge if binding is its browser's: the
+// binding is checked before the flow is consumed, so another browser's
+// attempt leaves it for its own (a flow's binding never changes).
+func (p *Provider) consumeFlow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, error) {
+	if _, _, err := p.Flow(ctx, challenge, binding); err != nil {
+		return nil, err
+	}
+	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrFlowNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("consume flow: %w", err)
+	}
+	return f, nil
+}
+
 // Issue answers a fully authorized request: it grants the requested scopes,
 // builds the session (ID token claims from the user record) and writes the
 // authorization response with iss (RFC 9207).
 func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) error {
+	if !redirectAllowed(ar) {
+		// e.g. the URI was unregistered while the user logged in
+		p.WriteAuthorizeError(ctx, w, ar, errRedirectNotRegistered())
+		return nil
+	}
 	user, err := p.Store.GetUser(ctx, bs.UserID)
 	if err != nil {
 		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
@@ -411,13 +462,15 @@ func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
 }
 
 // WriteAuthorizeError answers a failed authorization request. When the
-// redirect URI is not known to be registered, nothing is redirected: the
+// redirect URI is not exactly a registered one (redirectAllowed: fosite's
+// loopback port flexibility counts only for public clients, on every error
+// path too), nothing is redirected: the
 // caller renders a safe error page (fosite would write JSON). Otherwise the
 // error goes back to the client with state and iss (RFC 9207).
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	err = MapError(err)
 	rfc := fosite.ErrorToRFC6749Error(err)
-	if ar == nil || !ar.IsRedirectURIValid() || errors.Is(err, ErrRedirectNotRegistered) {
+	if !redirectAllowed(ar) || errors.Is(err, ErrRedirectNotRegistered) {
 		p.renderError(w, rfc)
 		return
 	}

@@ -236,9 +236,9 @@ func TestStartFlow(t *testing.T) {
 		"response_type": {"code"}, "scope": {"openid profile"}, "state": {"st-123"},
 		"client_secret": {"SECRET"}, "request_uri": {"urn:ietf:params:oauth:request_uri:abc"},
 	}
-	challenge, err := f.p.StartFlow(ctx, authorizeRequest(f.client, form), nil)
+	challenge, err := f.p.StartFlow(ctx, authorizeRequest(f.client, form), nil, testBinding)
 	must(t, err)
-	flow, c, err := f.p.Flow(ctx, challenge)
+	flow, c, err := f.p.Flow(ctx, challenge, testBinding)
 	must(t, err)
 	if c.GetID() != "c1" || flow.ClientID != "c1" {
 		t.Fatalf("flow of client %q / %q", c.GetID(), flow.ClientID)
@@ -262,7 +262,7 @@ func TestStartFlow(t *testing.T) {
 	}
 
 	for _, bad := range []string{"", "unknown", strings.Repeat("x", 129), challenge + "x"} {
-		if _, _, err := f.p.Flow(ctx, bad); !errors.Is(err, ErrFlowNotFound) {
+		if _, _, err := f.p.Flow(ctx, bad, testBinding); !errors.Is(err, ErrFlowNotFound) {
 			t.Errorf("Flow(%.10q...) = %v, want ErrFlowNotFound", bad, err)
 		}
 	}
@@ -275,9 +275,9 @@ func TestStartFlow(t *testing.T) {
 		if step != StepConsent {
 			t.Fatalf("step = %v, want StepConsent", step)
 		}
-		ch, err := f.p.StartFlow(ctx, ar, bs)
+		ch, err := f.p.StartFlow(ctx, ar, bs, testBinding)
 		must(t, err)
-		flow, _, err := f.p.Flow(ctx, ch)
+		flow, _, err := f.p.Flow(ctx, ch, testBinding)
 		must(t, err)
 		if flow.Subject != "u1" || flow.SessionID != "bs-1" || flow.AuthTime == nil || !flow.AuthTime.Equal(bs.AuthTime) {
 			t.Fatalf("flow = %+v, want the session's login recorded", flow)
@@ -285,9 +285,9 @@ func TestStartFlow(t *testing.T) {
 	})
 	t.Run("ok/session-not-recorded-for-prompt-login", func(t *testing.T) {
 		ar := authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}, "prompt": {"login"}})
-		ch, err := f.p.StartFlow(ctx, ar, session(time.Minute))
+		ch, err := f.p.StartFlow(ctx, ar, session(time.Minute), testBinding)
 		must(t, err)
-		flow, _, err := f.p.Flow(ctx, ch)
+		flow, _, err := f.p.Flow(ctx, ch, testBinding)
 		must(t, err)
 		if flow.Subject != "" {
 			t.Fatal("prompt=login flow carries the old login: the user is not asked again")
@@ -312,9 +312,9 @@ func TestStartFlow(t *testing.T) {
 			if step != StepLogin {
 				t.Fatalf("step = %v, want StepLogin", step)
 			}
-			ch, err := f.p.StartFlow(ctx, ar, bs)
+			ch, err := f.p.StartFlow(ctx, ar, bs, testBinding)
 			must(t, err)
-			flow, _, err := f.p.Flow(ctx, ch)
+			flow, _, err := f.p.Flow(ctx, ch, testBinding)
 			must(t, err)
 			if flow.Subject != "" || flow.AuthTime != nil {
 				t.Fatalf("flow sent to login carries the old login (subject %q, auth_time %v)", flow.Subject, flow.AuthTime)
@@ -326,9 +326,9 @@ func TestStartFlow(t *testing.T) {
 func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	f := newFlowFixture(t)
 	ctx := t.Context()
-	ch, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil)
+	ch, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
 	must(t, err)
-	flow, _, err := f.p.Flow(ctx, ch)
+	flow, _, err := f.p.Flow(ctx, ch, testBinding)
 	must(t, err)
 	user, err := f.store.GetUser(ctx, "u1")
 	must(t, err)
@@ -342,7 +342,7 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	if got == nil || got.UserID != "u1" || !slices.Equal(got.AMR, []string{"pwd"}) {
 		t.Fatalf("browser session = %+v", got)
 	}
-	flow, _, err = f.p.Flow(ctx, ch)
+	flow, _, err = f.p.Flow(ctx, ch, testBinding)
 	must(t, err)
 	if flow.Subject != "u1" || flow.SessionID != bs.ID || flow.AuthTime == nil {
 		t.Fatalf("login not recorded on the flow: %+v", flow)
@@ -409,7 +409,8 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 	}{
 		{"fail/unregistered-loopback-port-rendered", other, policyErr, false},
 		{"ok/registered-redirected", newAR("http://127.0.0.1/cb"), fosite.ErrAccessDenied, true},
-		{"ok/loopback-port-other-error-redirected", other, fosite.ErrAccessDenied, true},
+		// issue 7 item 14: every error, not only the policy's, stays off the unregistered port
+		{"fail/loopback-port-other-error-rendered", other, fosite.ErrInvalidScope, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.err == nil {

@@ -81,7 +81,7 @@ type Server struct {
 // New composes a server. It refuses a PostgreSQL schema that is behind.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	cfg.Authz.ApplyDefaults()
-	cfg.Authz.SecureCookies = cfg.TLS != nil
+	cfg.Authz.SecureCookies = cfg.Authz.SecureCookies || cfg.TLS != nil
 	if cfg.Authz.ProductName == "" {
 		cfg.Authz.ProductName = cfg.Product
 	}
@@ -135,7 +135,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.TLS != nil, Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
+	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
 	if err != nil {
 		return nil, err
 	}

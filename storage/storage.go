@@ -331,6 +331,9 @@ type AuthFlow struct {
 	Subject   string // set once the user has logged in
 	AuthTime  *time.Time
 	SessionID string // the browser session that logged in
+	// Binding is the SHA-256 of the flow-binding cookie of the browser that
+	// started the flow; fixed at creation. Only that browser may continue it.
+	Binding   string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }

@@ -21,7 +21,7 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	challenge := r.URL.Query().Get("consent_challenge")
-	f, client, err := pg.p.Flow(r.Context(), challenge)
+	f, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
@@ -69,7 +69,7 @@ func (pg *Pages) consentPost(w http.ResponseWriter, r *http.Request) {
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
 		return
 	}
-	f, _, err := pg.p.Flow(ctx, challenge)
+	f, _, err := pg.p.Flow(ctx, challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
@@ -84,9 +84,9 @@ func (pg *Pages) consentPost(w http.ResponseWriter, r *http.Request) {
 			pg.internal(w, err)
 			return
 		}
-		err = pg.p.FinishFlow(ctx, w, r, challenge)
+		err = pg.p.FinishFlow(ctx, w, r, challenge, pg.flowBinding(r))
 	case "deny":
-		err = pg.p.DenyFlow(ctx, w, r, challenge)
+		err = pg.p.DenyFlow(ctx, w, r, challenge, pg.flowBinding(r))
 	default:
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Allow or Deny.", "")
 		return

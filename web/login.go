@@ -26,7 +26,7 @@ func (pg *Pages) Login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, username, msg string, status int) {
-	f, client, err := pg.p.Flow(r.Context(), challenge)
+	f, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
@@ -114,7 +114,7 @@ func (pg *Pages) continueFlow(w http.ResponseWriter, r *http.Request, f *storage
 		redirect(w, r, authz.PathConsent, "consent_challenge", challenge)
 		return
 	}
-	if err := pg.p.FinishFlow(ctx, w, r, challenge); err != nil {
+	if err := pg.p.FinishFlow(ctx, w, r, challenge, pg.flowBinding(r)); err != nil {
 		pg.flowError(w, err)
 	}
 }
@@ -131,7 +131,7 @@ func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field str
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
 		return nil, false
 	}
-	f, _, err := pg.p.Flow(r.Context(), challenge)
+	f, _, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return nil, false
@@ -200,6 +200,10 @@ func clientName(c *authz.Client) string {
 func (pg *Pages) flowError(w http.ResponseWriter, err error) {
 	if errors.Is(err, authz.ErrFlowNotFound) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in link is unknown, expired or already used. Go back to the application and start again.", "")
+		return
+	}
+	if errors.Is(err, authz.ErrFlowOtherBrowser) {
+		pg.renderError(w, http.StatusForbidden, "invalid_request", "This sign-in was started in another browser. Sign-in links only work in the browser that opened them: go back to the application and start again here.", "")
 		return
 	}
 	pg.internal(w, err)

@@ -129,7 +129,7 @@ func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, challenge string, codes []string) {
-	_, client, err := pg.p.Flow(r.Context(), challenge)
+	_, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
@@ -170,7 +170,7 @@ func (pg *Pages) queryChallenge(w http.ResponseWriter, r *http.Request) (string,
 // pendingPage loads what a second-factor page needs; on failure it has answered.
 func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*storage.AuthFlow, *authz.Client, *authz.PendingLogin, string, bool) {
 	ctx := r.Context()
-	f, client, err := pg.p.Flow(ctx, challenge)
+	f, client, err := pg.p.Flow(ctx, challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return nil, nil, nil, "", false

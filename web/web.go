@@ -27,6 +27,8 @@ type Options struct {
 	// Product is the operator's product name shown on every page.
 	Product string
 	// SecureCookies sets Secure and the __Host- prefix (served over TLS).
+	// They are set anyway when the provider's issuer is https
+	// (authz.Config.CookiesSecure), e.g. behind a TLS-terminating proxy.
 	SecureCookies bool
 	// MaxFormBytes caps login and consent form bodies.
 	MaxFormBytes int64
@@ -56,6 +58,7 @@ func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
 	if opts.MaxFormBytes == 0 {
 		opts.MaxFormBytes = 16 << 10
 	}
+	opts.SecureCookies = opts.SecureCookies || p.Config.CookiesSecure()
 	pg := &Pages{p: p, opts: opts, log: log, tpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "consent", "error", "logout", "logged_out", "mfa", "enroll", "recovery"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -111,14 +114,35 @@ func (pg *Pages) SessionCookie(r *http.Request) string { return pg.cookie(r, "st
 
 // csrfCookie returns the browser's CSRF cookie, setting a new one if missing.
 func (pg *Pages) csrfCookie(w http.ResponseWriter, r *http.Request) (string, error) {
-	if v := pg.cookie(r, "strongroom-csrf"); v != "" && len(v) <= 64 {
+	return pg.browserSecret(w, r, "strongroom-csrf")
+}
+
+// flowCookie binds pending authorization flows to the browser that started
+// them (authz.StartFlow): set at /authorize, presented at every later step.
+// SameSite=Lax, so it comes back on the top-level navigations and same-site
+// form posts of a login; one per browser, so flows in several tabs coexist.
+const flowCookie = "strongroom-flow"
+
+// FlowBinding returns the browser's flow-binding cookie, setting a new random
+// one if missing. The authorization endpoint calls it before starting a flow.
+func (pg *Pages) FlowBinding(w http.ResponseWriter, r *http.Request) (string, error) {
+	return pg.browserSecret(w, r, flowCookie)
+}
+
+// flowBinding returns the flow-binding cookie r carries ("" if none).
+func (pg *Pages) flowBinding(r *http.Request) string { return pg.cookie(r, flowCookie) }
+
+// browserSecret returns the random per-browser cookie name, setting a new one
+// (for the browser session) if missing or malformed.
+func (pg *Pages) browserSecret(w http.ResponseWriter, r *http.Request, name string) (string, error) {
+	if v := pg.cookie(r, name); v != "" && len(v) <= 64 {
 		return v, nil
 	}
 	v, err := authz.GenerateSecret()
 	if err != nil {
 		return "", err
 	}
-	pg.setCookie(w, "strongroom-csrf", v, 0)
+	pg.setCookie(w, name, v, 0)
 	return v, nil
 }
 

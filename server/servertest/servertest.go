@@ -25,13 +25,20 @@ import (
 // party id must be a domain, not an IP address.
 const Localhost = "http://localhost"
 
+// BehindTLSProxy, set as cfg.Authz.Issuer by Start's mutate, names the
+// issuer https://127.0.0.1:PORT while the server serves plain HTTP, as it
+// does behind a TLS-terminating proxy (--insecure-http). Talk to Env.Addr.
+const BehindTLSProxy = "https://127.0.0.1"
+
 // Env is a running server.
 type Env struct {
 	Server *server.Server
 	Issuer string
-	DBURL  string
-	logs   *syncBuffer
-	cfg    server.Config
+	// Addr is the plain-HTTP base URL of the listener (http://127.0.0.1:PORT).
+	Addr  string
+	DBURL string
+	logs  *syncBuffer
+	cfg   server.Config
 }
 
 // Secrets returns the deployment's system secret and key-encryption key, for
@@ -90,9 +97,12 @@ func start(tb testing.TB, cfg server.Config) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if cfg.Authz.Issuer == Localhost || strings.HasPrefix(cfg.Authz.Issuer, Localhost+":") {
+	switch {
+	case cfg.Authz.Issuer == Localhost || strings.HasPrefix(cfg.Authz.Issuer, Localhost+":"):
 		cfg.Authz.Issuer = Localhost + ":" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	} else {
+	case cfg.Authz.Issuer == BehindTLSProxy || strings.HasPrefix(cfg.Authz.Issuer, BehindTLSProxy+":"):
+		cfg.Authz.Issuer = "https://" + ln.Addr().String()
+	default:
 		cfg.Authz.Issuer = "http://" + ln.Addr().String()
 	}
 	logs := &syncBuffer{}
@@ -113,7 +123,7 @@ func start(tb testing.TB, cfg server.Config) *Env {
 		}
 		srv.Close()
 	})
-	return &Env{Server: srv, Issuer: cfg.Authz.Issuer, logs: logs, cfg: cfg}
+	return &Env{Server: srv, Issuer: cfg.Authz.Issuer, Addr: "http://" + ln.Addr().String(), logs: logs, cfg: cfg}
 }
 
 // CreateClient registers c (an id is generated when empty) and returns the

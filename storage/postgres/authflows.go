@@ -13,16 +13,16 @@ import (
 // Flow ids are not put in error messages: they are hashes of a bearer
 // challenge, and logs don't need them.
 
-const authFlowColumns = `id, client_id, form, subject, auth_time, session_id, created_at, expires_at`
+const authFlowColumns = `id, client_id, form, subject, auth_time, session_id, binding, created_at, expires_at`
 
 // CreateAuthFlow inserts f; ErrAlreadyExists if the id is taken, ErrNotFound
 // if the client does not exist.
 func (s *Store) CreateAuthFlow(ctx context.Context, f *storage.AuthFlow) error {
 	tag, err := s.q(ctx).Exec(ctx, `
 INSERT INTO auth_flows (`+authFlowColumns+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (id) DO NOTHING`,
-		f.ID, f.ClientID, nilIfEmpty(f.Form), f.Subject, f.AuthTime, f.SessionID, f.CreatedAt, f.ExpiresAt)
+		f.ID, f.ClientID, nilIfEmpty(f.Form), f.Subject, f.AuthTime, f.SessionID, f.Binding, f.CreatedAt, f.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("postgres: create auth flow: %w", mapError(err))
 	}
@@ -73,7 +73,7 @@ RETURNING `+authFlowColumns, id))
 
 func scanAuthFlow(row pgx.Row) (*storage.AuthFlow, error) {
 	var f storage.AuthFlow
-	err := row.Scan(&f.ID, &f.ClientID, &f.Form, &f.Subject, &f.AuthTime, &f.SessionID,
+	err := row.Scan(&f.ID, &f.ClientID, &f.Form, &f.Subject, &f.AuthTime, &f.SessionID, &f.Binding,
 		&f.CreatedAt, &f.ExpiresAt)
 	if err != nil {
 		return nil, mapError(err)

@@ -87,7 +87,7 @@ func authFlowTests() []test {
 			upd := &storage.AuthFlow{
 				ID: "f1", Subject: "u1", AuthTime: &at, SessionID: "sess-1",
 				// Only the login fields change; these are ignored.
-				ClientID: "c2", Form: []byte("tampered"), CreatedAt: past, ExpiresAt: future.AddDate(1, 0, 0),
+				ClientID: "c2", Form: []byte("tampered"), Binding: "other-browser", CreatedAt: past, ExpiresAt: future.AddDate(1, 0, 0),
 			}
 			must(t, s.UpdateAuthFlow(t.Context(), upd))
 			want := newFlow("f1", "c1")

@@ -197,6 +197,7 @@ func newFlow(id, clientID string) *storage.AuthFlow {
 		ID:        id,
 		ClientID:  clientID,
 		Form:      []byte("response_type=code&client_id=" + clientID),
+		Binding:   "binding-of-" + id,
 		CreatedAt: base,
 		ExpiresAt: future,
 	}

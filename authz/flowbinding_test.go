@@ -1,0 +1,55 @@
+package authz
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// testBinding is the flow-binding cookie of the browser that starts test flows.
+const testBinding = "browser-one-flow-binding-cookie"
+
+// TestFlowRefusesAnotherBrowserWithoutConsumingIt: a flow's challenge is
+// useless without the flow-binding cookie of the browser that started it,
+// at every step (reading the flow for login, second factor and consent,
+// finishing and denying it), and a refused attempt leaves the flow for the
+// browser it belongs to.
+func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
+	f := newFlowFixture(t)
+	ctx := t.Context()
+	if _, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}}), nil, ""); err == nil {
+		t.Fatal("a flow was started without a binding")
+	}
+	ch, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
+	must(t, err)
+	flow, _, err := f.p.Flow(ctx, ch, testBinding)
+	must(t, err)
+	if flow.Binding == "" || strings.Contains(flow.Binding, testBinding) {
+		t.Fatalf("stored binding %q: empty or the cookie itself", flow.Binding)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/consent", nil)
+	for _, other := range []string{"", "browser-two", testBinding + "x", strings.Repeat("b", 129)} {
+		if _, _, err := f.p.Flow(ctx, ch, other); !errors.Is(err, ErrFlowOtherBrowser) {
+			t.Errorf("Flow with binding %q: %v", other, err)
+		}
+		w := httptest.NewRecorder()
+		if err := f.p.FinishFlow(ctx, w, r, ch, other); !errors.Is(err, ErrFlowOtherBrowser) || w.Code != http.StatusOK || w.Header().Get("Location") != "" {
+			t.Errorf("FinishFlow with binding %q: %v, wrote %d %v", other, err, w.Code, w.Header())
+		}
+		if err := f.p.DenyFlow(ctx, httptest.NewRecorder(), r, ch, other); !errors.Is(err, ErrFlowOtherBrowser) {
+			t.Errorf("DenyFlow with binding %q: %v", other, err)
+		}
+	}
+	// still there for its own browser, which can end it once
+	if _, _, err := f.p.Flow(ctx, ch, testBinding); err != nil {
+		t.Fatalf("the flow did not survive another browser's attempts: %v", err)
+	}
+	w := httptest.NewRecorder()
+	must(t, f.p.DenyFlow(ctx, w, r, ch, testBinding))
+	if _, _, err := f.p.Flow(ctx, ch, testBinding); !errors.Is(err, ErrFlowNotFound) {
+		t.Fatalf("flow after deny: %v", err)
+	}
+}
