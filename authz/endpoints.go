@@ -79,9 +79,7 @@ func (p *Provider) Introspect(ctx context.Context, w http.ResponseWriter, r *htt
 	if u := sess.GetUsername(); u != "" {
 		resp["username"] = u
 	}
-	if aud := ar.GetGrantedAudience(); len(aud) > 0 {
-		resp["aud"] = aud
-	}
+	resp["aud"] = issuerAudience(ar.GetGrantedAudience(), p.Config.Issuer)
 	writeJSON(w, http.StatusOK, resp)
 	return client.GetID()
 }

@@ -25,7 +25,10 @@ var ErrInvalidTarget = &fosite.RFC6749Error{
 // "resource" (repeatable) or "audience" parameters, each exactly one of the
 // client's registered audiences; with none, the client's whole registered
 // audience; for a client without one, the issuer (this server's own
-// resources: userinfo, the admin API). A token never has an empty aud.
+// resources: userinfo, the admin API). A token never has an empty aud. The
+// issuer default is not stored with the grant but filled in when a JWT is
+// signed or a token introspected (issuerAudience), so it follows the
+// issuer of the node that answers.
 
 // exactAudience is the fosite AudienceMatchingStrategy: exact string
 // matching (fosite's default also accepts any path below a registered URL),
@@ -45,12 +48,19 @@ func exactAudience(issuer string) fosite.AudienceMatchingStrategy {
 	}
 }
 
-// defaultAudience is the audience of a token whose request names none.
-func (p *Provider) defaultAudience(c fosite.Client) []string {
-	if aud := c.GetAudience(); len(aud) > 0 {
-		return slices.Clone(aud)
+// defaultAudience is the granted audience of a request that names none:
+// the client's registered audience (empty for a client without one, see
+// issuerAudience).
+func defaultAudience(c fosite.Client) []string {
+	return slices.Clone(c.GetAudience())
+}
+
+// issuerAudience is the aud of a token whose grant has no audience.
+func issuerAudience(aud []string, issuer string) []string {
+	if len(aud) > 0 {
+		return aud
 	}
-	return []string{p.Config.Issuer}
+	return []string{issuer}
 }
 
 // requestedTargets returns the audiences a request names: its "audience"
@@ -98,7 +108,7 @@ func (p *Provider) authorizeAudience(ar fosite.AuthorizeRequester) error {
 		return err
 	}
 	if len(targets) == 0 {
-		targets = p.defaultAudience(ar.GetClient())
+		targets = defaultAudience(ar.GetClient())
 	}
 	ar.SetRequestedAudience(targets)
 	return nil
@@ -270,7 +280,6 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 // (checked by fosite) are granted.
 type clientCredentialsGrant struct {
 	*oauth2.ClientCredentialsGrantHandler
-	p *Provider
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
@@ -284,7 +293,7 @@ func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, 
 		return err
 	}
 	if len(targets) == 0 {
-		targets = h.p.defaultAudience(r.GetClient())
+		targets = defaultAudience(r.GetClient())
 	}
 	for _, s := range r.GetRequestedScopes() {
 		r.GrantScope(s)

@@ -116,6 +116,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
 	strategy := &tokenStrategy{
+		issuer:          cfg.Issuer,
 		HMACSHAStrategy: hmacStrategy,
 		jwt:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
 	}
@@ -133,7 +134,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		clientCredentialsGrant{&oauth2.ClientCredentialsGrantHandler{
 			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: store2, Config: fc},
 			Config:       fc,
-		}, p},
+		}},
 		refreshGrant{&oauth2.RefreshTokenGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: store2, Config: fc,
 		}, store2},
