@@ -220,7 +220,7 @@ type refreshGrant struct {
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
 func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if err := h.RefreshTokenGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
-		return err
+		return refreshTokenGone(err)
 	}
 	// fosite granted the whole original grant; narrow it to the request.
 	form := r.GetRequestForm()
@@ -264,7 +264,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
 	err := h.RefreshTokenGrantHandler.PopulateTokenEndpointResponse(ctx, r, resp)
 	if err == nil || !errors.Is(err, fosite.ErrSerializationFailure) {
-		return err
+		return refreshTokenGone(err)
 	}
 	// fosite rolled its transaction back; the winner has committed.
 	sig := h.RefreshTokenStrategy.RefreshTokenSignature(ctx, r.GetRequestForm().Get("refresh_token"))
@@ -272,6 +272,18 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 		return fosite.ErrServerError.WithWrap(rerr)
 	}
 	return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token was used by a concurrent request.")
+}
+
+// refreshTokenGone answers invalid_grant where fosite says invalid_request
+// because the refresh token vanished or was deactivated under it (a
+// concurrent rotation, or two reuse detections deleting the same row): the
+// token is no longer valid, the request itself was fine (RFC 6749 §5.2).
+func refreshTokenGone(err error) error {
+	if errors.Is(err, fosite.ErrInvalidRequest) &&
+		(errors.Is(err, fosite.ErrNotFound) || errors.Is(err, fosite.ErrInactiveToken) || errors.Is(err, fosite.ErrSerializationFailure)) {
+		return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token is no longer valid.")
+	}
+	return err
 }
 
 // clientCredentialsGrant wraps fosite's client credentials handler: the

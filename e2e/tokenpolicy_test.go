@@ -426,11 +426,11 @@ func TestConcurrentRefreshWithoutGraceRevokesTheFamily(t *testing.T) {
 	e := start(t) // default grace: 0
 	c := webClient("authorization_code", "refresh_token")
 	secret := e.createClient(c)
-	for round := 0; round < 3; round++ {
+	for round := 0; round < 6; round++ {
 		_, tok := e.codeFlowTokens(t, c, secret, round == 0)
 		var wg sync.WaitGroup
-		codes := make([]int, 4)
-		bodies := make([]map[string]any, 4)
+		codes := make([]int, 10)
+		bodies := make([]map[string]any, 10)
 		for i := range codes {
 			wg.Add(1)
 			go func() {
