@@ -63,7 +63,8 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
 				if r := recover(); r != nil {
-					log.Error("panic in handler", "path", c.Request().URL.Path, "panic_type", fmt.Sprintf("%T", r))
+					log.Error("panic in handler", "path", c.Request().URL.Path, "panic_type", fmt.Sprintf("%T", r),
+						"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 					err = echo.NewHTTPError(http.StatusInternalServerError)
 				}
 			}()
