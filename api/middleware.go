@@ -63,7 +63,8 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
 				if r := recover(); r != nil {
-					log.Error("panic in handler", "path", c.Request().URL.Path, "panic_type", fmt.Sprintf("%T", r))
+					log.Error("panic in handler", "path", c.Request().URL.Path, "panic_type", fmt.Sprintf("%T", r),
+						"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 					err = echo.NewHTTPError(http.StatusInternalServerError)
 				}
 			}()
@@ -84,6 +85,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// repeatable parameters may be sent more than once: RFC 8707 §2 resource,
+// RFC 8693 §2.1 audience.
+var repeatable = map[string]bool{"resource": true, "audience": true}
+
 // rejectDuplicates parses query and form once and refuses a parameter sent
 // twice (RFC 6749 §3.1) before fosite, which would silently take the first.
 // At the authorization endpoint the error is a page: the redirect URI cannot
@@ -96,7 +101,7 @@ func (s *Server) rejectDuplicates(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		for _, vals := range []url.Values{r.URL.Query(), r.PostForm} {
 			for k, v := range vals {
-				if len(v) > 1 {
+				if len(v) > 1 && !repeatable[k] {
 					return s.badRequest(c, fmt.Sprintf("The parameter %q was sent more than once.", truncate(k, 64)))
 				}
 			}

@@ -61,7 +61,7 @@ func (s *Server) token(c echo.Context) error {
 	r, w := c.Request(), c.Response()
 	ctx := r.Context()
 	if gt := r.PostForm.Get("grant_type"); gt != "" && !authz.GrantTypeSupported(gt) {
-		authz.WriteJSONError(w, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncate(gt, 64)))
+		s.p.WriteJSONError(ctx, w, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncate(gt, 64)))
 		return nil
 	}
 	sess := authz.NewSession()
@@ -70,21 +70,12 @@ func (s *Server) token(c echo.Context) error {
 		setClient(c, ar.GetClient().GetID())
 	}
 	if err != nil {
-		s.p.OAuth2.WriteAccessError(ctx, w, ar, authz.MapError(err))
+		s.p.WriteAccessError(ctx, w, ar, err)
 		return nil
-	}
-	if ar.GetGrantTypes().ExactOne("client_credentials") {
-		for _, scope := range ar.GetRequestedScopes() {
-			ar.GrantScope(scope)
-		}
-		for _, aud := range ar.GetRequestedAudience() {
-			ar.GrantAudience(aud)
-		}
-		sess.ClientID = ar.GetClient().GetID()
 	}
 	resp, err := s.p.OAuth2.NewAccessResponse(ctx, ar)
 	if err != nil {
-		s.p.OAuth2.WriteAccessError(ctx, w, ar, authz.MapError(err))
+		s.p.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
 	s.p.OAuth2.WriteAccessResponse(ctx, w, ar, resp)
@@ -103,10 +94,10 @@ func (s *Server) revoke(c echo.Context) error {
 	if r.PostForm.Get("token") == "" {
 		// Authenticate first, so a caller without credentials learns nothing more.
 		if _, err := s.p.OAuth2.AuthenticateClient(r.Context(), r, r.PostForm); err != nil {
-			authz.WriteJSONError(w, err)
+			s.p.WriteJSONError(r.Context(), w, err)
 			return nil
 		}
-		authz.WriteJSONError(w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
+		s.p.WriteJSONError(r.Context(), w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
 		return nil
 	}
 	err := s.p.OAuth2.NewRevocationRequest(r.Context(), r)
@@ -118,7 +109,7 @@ func (s *Server) revoke(c echo.Context) error {
 			w.WriteHeader(http.StatusOK)
 			return nil
 		}
-		authz.WriteJSONError(w, err)
+		s.p.WriteJSONError(r.Context(), w, err)
 		return nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -138,12 +129,12 @@ func (s *Server) par(c echo.Context) error {
 		err = s.p.CheckAuthorizePolicy(ctx, ar, true)
 	}
 	if err != nil {
-		authz.WriteJSONError(w, err)
+		s.p.WriteJSONError(r.Context(), w, err)
 		return nil
 	}
 	resp, err := s.p.OAuth2.NewPushedAuthorizeResponse(ctx, ar, authz.NewSession())
 	if err != nil {
-		authz.WriteJSONError(w, err)
+		s.p.WriteJSONError(r.Context(), w, err)
 		return nil
 	}
 	s.p.OAuth2.WritePushedAuthorizeResponse(ctx, w, ar, resp)

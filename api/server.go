@@ -57,7 +57,12 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 	e.HTTPErrorHandler = errorHandler(log)
 	s := &Server{p: p, pages: pages, log: log, opts: opts, discovery: disc, e: e}
 
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{}))
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		// server-error log lines written in authz name the request
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(authz.WithRequestID(c.Request().Context(), id)))
+		},
+	}))
 	e.Use(s.accessLog)
 	e.Use(recoverer(log))
 
@@ -144,7 +149,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				msg = "invalid_request"
 			}
 		} else {
-			log.Error("unhandled error", "err", err)
+			log.Error("unhandled error", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		if code >= 500 {
 			msg = "server_error"

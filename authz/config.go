@@ -23,6 +23,10 @@ const (
 	PathConsent       = "/consent"
 )
 
+// MaxRefreshRotationGrace bounds Config.RefreshRotationGrace: a retry comes
+// within seconds, and a longer window only helps a thief.
+const MaxRefreshRotationGrace = time.Minute
+
 // Config is the typed configuration of the authorization server. Build it,
 // call ApplyDefaults, then Validate.
 type Config struct {
@@ -43,8 +47,11 @@ type Config struct {
 	BrowserSessionIdleTimeout time.Duration
 
 	// RefreshRotationGrace is how long after its rotation a refresh token
-	// presented again is answered invalid_grant without revoking the grant.
-	RefreshRotationGrace time.Duration // default 10 s
+	// presented again is answered invalid_grant without revoking the grant
+	// (a client retrying a refresh whose answer it lost). Default 0: any
+	// reuse revokes the whole family, the newest tokens included (RFC 9700
+	// §4.14.2). At most MaxRefreshRotationGrace.
+	RefreshRotationGrace time.Duration
 
 	// ClientAssertionMaxLifetime caps exp - now of private_key_jwt assertions.
 	ClientAssertionMaxLifetime time.Duration // default 5 min
@@ -93,7 +100,6 @@ func (c *Config) ApplyDefaults() {
 	def(&c.BrowserSessionLifespan, 12*time.Hour)
 	def(&c.BrowserSessionIdleTimeout, 30*time.Minute)
 	def(&c.ClientAssertionMaxLifetime, 5*time.Minute)
-	def(&c.RefreshRotationGrace, 10*time.Second)
 	def(&c.ClientCacheTTL, 30*time.Second)
 	if c.ProductName == "" {
 		c.ProductName = "Strongroom"
@@ -144,6 +150,9 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative", name))
 		}
+	}
+	if c.RefreshRotationGrace > MaxRefreshRotationGrace {
+		errs = append(errs, fmt.Errorf("refresh rotation grace must be at most %s", MaxRefreshRotationGrace))
 	}
 	if len(c.SystemSecret) < 32 {
 		errs = append(errs, errors.New("system secret must be at least 32 bytes"))

@@ -22,7 +22,7 @@ func TestConfigApplyDefaults(t *testing.T) {
 			{"login flow", c.LoginFlowLifespan, 10 * time.Minute},
 			{"browser session", c.BrowserSessionLifespan, 12 * time.Hour},
 			{"client assertion max lifetime", c.ClientAssertionMaxLifetime, 5 * time.Minute},
-			{"refresh rotation grace", c.RefreshRotationGrace, 10 * time.Second},
+			{"refresh rotation grace", c.RefreshRotationGrace, 0}, // RFC 9700 §4.14.2: any reuse revokes
 			{"client cache TTL", c.ClientCacheTTL, 30 * time.Second},
 		} {
 			if d.got != d.want {
@@ -61,6 +61,8 @@ func TestConfigValidate(t *testing.T) {
 		{"fail/issuer-empty", func(c *Config) { c.Issuer = "" }, []string{"issuer is required"}},
 		{"fail/negative-assertion-lifetime", func(c *Config) { c.ClientAssertionMaxLifetime = -time.Second }, []string{"client assertion max lifetime must not be negative"}},
 		{"fail/negative-refresh-grace", func(c *Config) { c.RefreshRotationGrace = -time.Second }, []string{"refresh rotation grace must not be negative"}},
+		{"ok/refresh-grace-max", func(c *Config) { c.RefreshRotationGrace = MaxRefreshRotationGrace }, nil},
+		{"fail/refresh-grace-too-long", func(c *Config) { c.RefreshRotationGrace = MaxRefreshRotationGrace + time.Second }, []string{"refresh rotation grace must be at most 1m0s"}},
 		{"fail/negative-cache-ttl", func(c *Config) { c.ClientCacheTTL = -time.Second }, []string{"client cache TTL must not be negative"}},
 		{"fail/issuer-not-url", func(c *Config) { c.Issuer = "https://as example:port/" }, []string{"issuer is not a URL"}},
 		{"fail/issuer-scheme", func(c *Config) { c.Issuer = "ftp://as.example" }, []string{"https URL"}},

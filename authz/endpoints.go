@@ -74,11 +74,11 @@ func introspectAllowed(c fosite.Client) bool {
 func (p *Provider) Introspect(ctx context.Context, w http.ResponseWriter, r *http.Request) (clientID string) {
 	client, err := p.OAuth2.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil {
-		WriteJSONError(w, err)
+		p.WriteJSONError(ctx, w, err)
 		return ""
 	}
 	if client.IsPublic() {
-		WriteJSONError(w, fosite.ErrInvalidClient.WithHint("Public clients cannot introspect tokens."))
+		p.WriteJSONError(ctx, w, fosite.ErrInvalidClient.WithHint("Public clients cannot introspect tokens."))
 		return client.GetID()
 	}
 	if !introspectAllowed(client) {
@@ -87,13 +87,13 @@ func (p *Provider) Introspect(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
-		WriteJSONError(w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
+		p.WriteJSONError(ctx, w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
 		return client.GetID()
 	}
 	tu, ar, err := p.OAuth2.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), NewSession())
 	if err != nil || !mayIntrospect(client.GetID(), tu, ar) {
 		if errors.Is(err, storage.ErrUnavailable) {
-			WriteJSONError(w, err)
+			p.WriteJSONError(ctx, w, err)
 			return client.GetID()
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"active": false})
@@ -123,9 +123,7 @@ func (p *Provider) Introspect(ctx context.Context, w http.ResponseWriter, r *htt
 	if u := sess.GetUsername(); u != "" {
 		resp["username"] = u
 	}
-	if aud := ar.GetGrantedAudience(); len(aud) > 0 {
-		resp["aud"] = aud
-	}
+	resp["aud"] = issuerAudience(ar.GetGrantedAudience(), p.Config.Issuer)
 	writeJSON(w, http.StatusOK, resp)
 	return client.GetID()
 }
@@ -155,7 +153,7 @@ func (p *Provider) Userinfo(ctx context.Context, w http.ResponseWriter, r *http.
 	tu, ar, err := p.OAuth2.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
 	if err != nil || tu != fosite.AccessToken {
 		if errors.Is(err, storage.ErrUnavailable) {
-			WriteJSONError(w, err)
+			p.WriteJSONError(ctx, w, err)
 			return
 		}
 		bearerErr(http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
@@ -171,7 +169,7 @@ func (p *Provider) Userinfo(ctx context.Context, w http.ResponseWriter, r *http.
 		return
 	}
 	if err != nil {
-		WriteJSONError(w, fosite.ErrServerError.WithWrap(err))
+		p.WriteJSONError(ctx, w, fosite.ErrServerError.WithWrap(err))
 		return
 	}
 	claims := UserClaims(user, ar.GetGrantedScopes())

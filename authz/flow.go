@@ -62,7 +62,8 @@ func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRe
 	if form.Get("code_challenge") != "" && form.Get("code_challenge_method") == "" {
 		return fosite.ErrInvalidRequest.WithHint("code_challenge_method S256 is required with code_challenge.")
 	}
-	return nil
+	// RFC 8707 resource and audience: refused before the login page too
+	return p.authorizeAudience(ar)
 }
 
 // ErrRedirectNotRegistered marks a redirect URI that fosite's loopback rule
@@ -360,6 +361,10 @@ func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.A
 		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
 		return nil
 	}
+	if err := p.authorizeAudience(ar); err != nil {
+		p.WriteAuthorizeError(ctx, w, ar, err)
+		return nil
+	}
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
 	}
@@ -469,6 +474,7 @@ func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
 // error goes back to the client with state and iss (RFC 9207).
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
 	err = MapError(err)
+	p.logServerError(ctx, err)
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if !redirectAllowed(ar) || errors.Is(err, ErrRedirectNotRegistered) {
 		p.renderError(w, rfc)

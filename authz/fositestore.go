@@ -290,26 +290,72 @@ func (s *FositeStore) DeleteAccessTokenSession(ctx context.Context, sig string) 
 
 // ---- refresh tokens
 
-// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
+// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage. When the
+// access token issued with it was narrowed (Session.GrantScope,
+// GrantAudience), the refresh token keeps the whole grant (RFC 6749 §6).
 func (s *FositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ string, r fosite.Requester) error {
+	if sess, ok := r.GetSession().(*Session); ok && (sess.GrantScope != nil || sess.GrantAudience != nil) {
+		req, ok := r.(*fosite.Request)
+		if !ok {
+			return fmt.Errorf("refresh token of a narrowed grant: unexpected request type %T", r)
+		}
+		whole := *req
+		if sess.GrantScope != nil {
+			whole.GrantedScope = fosite.Arguments(sess.GrantScope)
+		}
+		if sess.GrantAudience != nil {
+			whole.GrantedAudience = fosite.Arguments(sess.GrantAudience)
+		}
+		r = &whole
+	}
 	return s.create(ctx, storage.KindRefreshToken, sig, r, r.GetSession().GetExpiresAt(fosite.RefreshToken))
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage.
 //
 // Policy: fosite treats an inactive refresh token as reuse and revokes the
-// whole grant. A token deactivated less than refreshGrace ago is instead
-// reported as not found (400 invalid_grant, nothing revoked): that is a
-// client retrying a refresh whose answer it lost, or the loser of two
-// concurrent refreshes, and revoking would log out the legitimate client
-// holding the winner's token. Later presentations are reuse.
+// whole grant. With a reuse grace configured (default none), a token
+// deactivated less than refreshGrace ago is instead reported as not found
+// (400 invalid_grant, nothing revoked): a client retrying a refresh whose
+// answer it lost keeps its session, at the price that a thief who refreshed
+// first keeps it too. Later presentations are always reuse.
 func (s *FositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
-	if errors.Is(err, storage.ErrInactive) && !row.DeactivatedAt.IsZero() && s.now().Sub(row.DeactivatedAt) < s.refreshGrace {
+	if errors.Is(err, storage.ErrInactive) && s.inGrace(row) {
 		return nil, fosite.ErrNotFound.WithHint("The refresh token was just rotated; use the new one.")
 	}
 	// One read decides: a second one could see a rotation committed in between.
 	return s.fromRow(ctx, row, err, session, fosite.ErrInactiveToken)
+}
+
+// inGrace reports whether an inactive refresh token row was deactivated
+// less than the reuse grace ago (never, with the default grace of 0).
+func (s *FositeStore) inGrace(row *storage.Request) bool {
+	return s.refreshGrace > 0 && row != nil && !row.DeactivatedAt.IsZero() && s.now().Sub(row.DeactivatedAt) < s.refreshGrace
+}
+
+// refreshRaceLost handles the loser of two concurrent rotations of one
+// refresh token, after its own transaction was rolled back (the winner has
+// committed: the loser waited on its row lock). Both presented the same
+// token, so outside the reuse grace this is reuse: every token of the
+// grant is revoked, the winner's new ones included (RFC 9700 §4.14.2).
+func (s *FositeStore) refreshRaceLost(ctx context.Context, requestID, sig string) error {
+	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
+	switch {
+	case errors.Is(err, storage.ErrInactive) && s.inGrace(row):
+		return nil
+	case err != nil && !errors.Is(err, storage.ErrInactive) && !errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("read the refresh token after a lost rotation: %w", err)
+	}
+	return storage.InTx(ctx, s.store, func(ctx context.Context) error {
+		if err := s.store.RevokeRequestID(ctx, storage.KindRefreshToken, requestID); err != nil {
+			return fmt.Errorf("revoke the refresh tokens of a reused grant: %w", err)
+		}
+		if err := s.store.RevokeRequestID(ctx, storage.KindAccessToken, requestID); err != nil {
+			return fmt.Errorf("revoke the access tokens of a reused grant: %w", err)
+		}
+		return nil
+	})
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
@@ -321,8 +367,8 @@ func (s *FositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 // inside the refresh transaction: the presented refresh token stops working
 // and the grant's access tokens are revoked. Of two concurrent refreshes of
 // the same token exactly one wins; the other gets ErrSerializationFailure,
-// which fosite answers with 400 invalid_request ("concurrent requests") without
-// treating it as reuse (the family is not revoked).
+// which refreshGrant answers with 400 invalid_grant and, outside the reuse
+// grace, treats as reuse (refreshRaceLost).
 func (s *FositeStore) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	err := s.store.DeactivateRequest(ctx, storage.KindRefreshToken, sig)
 	if errors.Is(err, storage.ErrInactive) || errors.Is(err, storage.ErrConflict) {

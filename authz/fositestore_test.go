@@ -385,13 +385,14 @@ func sessionTests() []fositeStoreTest {
 			want.Username = "alice"
 			want.ClientID = h.id("c1")
 			want.AccessTokenAlg = "PS256"
-			// JSON numbers come back as float64; userinfo renders them alike.
-			want.UserClaims = map[string]any{"email": "alice@example.com", "email_verified": true, "updated_at": float64(1893456000)}
+			// Whole numbers come back as int64, not float64: signed as a
+			// float, updated_at read 1.893456e+09 (OIDC Core §5.1 wants an integer).
+			want.UserClaims = map[string]any{"email": "alice@example.com", "email_verified": true, "updated_at": int64(1893456000), "ratio": 0.5}
 			want.Claims = &jwt.IDTokenClaims{
 				Issuer: "https://as.example", Subject: "user-1", Audience: []string{h.id("c1")}, Nonce: "n-0S6",
 				AuthTime: at, RequestedAt: at.Add(time.Second), ExpiresAt: at.Add(time.Hour), IssuedAt: at,
 				AuthenticationMethodsReferences: []string{"pwd", "otp"}, AuthenticationContextClassReference: "acr-1",
-				Extra: map[string]any{"sid": "sid-1", "name": "Alice"},
+				Extra: map[string]any{"sid": "sid-1", "name": "Alice", "updated_at": int64(1893456000), "nested": map[string]any{"n": int64(-7)}},
 			}
 			want.Headers = &jwt.Headers{Extra: map[string]any{"alg": "ES256"}}
 			want.ExpiresAt = map[fosite.TokenType]time.Time{fosite.AccessToken: time.Now().UTC().Add(time.Hour).Truncate(time.Second)}

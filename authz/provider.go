@@ -100,7 +100,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		// §5.3.2.1) or the PAR endpoint as audience.
 		TokenURL:                   cfg.URL(PathToken),
 		ScopeStrategy:              fosite.ExactScopeStrategy,
-		AudienceMatchingStrategy:   fosite.DefaultAudienceMatchingStrategy,
+		AudienceMatchingStrategy:   exactAudience(cfg.Issuer),
 		RefreshTokenScopes:         []string{"offline_access"},
 		MinParameterEntropy:        fosite.MinParameterEntropy,
 		SendDebugMessagesToClients: false,
@@ -117,6 +117,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
 	strategy := &tokenStrategy{
+		issuer:          cfg.Issuer,
 		HMACSHAStrategy: hmacStrategy,
 		jwt:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
 	}
@@ -127,17 +128,17 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	// The explicit handler list: every handler the server runs, in order.
 	// Strongroom's own handlers (DPoP, mTLS binding, FAPI policy, ...) join here.
 	handlers := []any{
-		&oauth2.AuthorizeExplicitGrantHandler{
+		codeGrant{&oauth2.AuthorizeExplicitGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
 			CoreStorage: store2, TokenRevocationStorage: store2, Config: fc,
-		},
-		&oauth2.ClientCredentialsGrantHandler{
+		}},
+		clientCredentialsGrant{&oauth2.ClientCredentialsGrantHandler{
 			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: store2, Config: fc},
 			Config:       fc,
-		},
-		&oauth2.RefreshTokenGrantHandler{
+		}},
+		refreshGrant{&oauth2.RefreshTokenGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: store2, Config: fc,
-		},
+		}, store2},
 		&openid.OpenIDConnectExplicitHandler{
 			OpenIDConnectRequestStorage: store2, IDTokenHandleHelper: idHelper,
 			OpenIDConnectRequestValidator: validator, Config: fc,
@@ -158,7 +159,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		&openid.OpenIDConnectRefreshHandler{IDTokenHandleHelper: idHelper, Config: fc},
 		&oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: store2, Config: fc},
 		&oauth2.TokenRevocationHandler{TokenRevocationStorage: store2, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy},
-		&pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: store2, Config: fc},
+		&pkceHandler{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: store2, Config: fc}, codes: store2, strategy: strategy},
 		&par.PushedAuthorizeHandler{Storage: store2, Config: fc},
 	}
 	for _, h := range handlers {

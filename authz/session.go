@@ -1,6 +1,8 @@
 package authz
 
 import (
+	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +25,55 @@ type Session struct {
 	// UserClaims are the user's standard claims released by the granted scopes
 	// (served at userinfo).
 	UserClaims map[string]any `json:"user_claims,omitempty"`
+	// GrantScope and GrantAudience are the whole grant when a token request
+	// narrowed its access token (RFC 6749 §6, RFC 8707): the refresh token
+	// issued with it keeps them. Nil: the access token has the whole grant.
+	GrantScope    []string `json:"grant_scope,omitempty"`
+	GrantAudience []string `json:"grant_aud,omitempty"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler. Claims come back from storage
+// as JSON numbers, which decode to float64 and would be signed as
+// 1.796287287e+09; whole numbers are turned back into int64 (OIDC Core §5.1
+// updated_at, and every other numeric claim).
+func (s *Session) UnmarshalJSON(b []byte) error {
+	type plain Session
+	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
+		return err
+	}
+	s.UserClaims = wholeNumbers(s.UserClaims)
+	if s.DefaultSession != nil && s.Claims != nil {
+		s.Claims.Extra = wholeNumbers(s.Claims.Extra)
+	}
+	if s.DefaultSession != nil && s.Headers != nil {
+		s.Headers.Extra = wholeNumbers(s.Headers.Extra)
+	}
+	return nil
+}
+
+// wholeNumbers replaces integral float64 values (also in nested maps and
+// lists) by int64, in place.
+func wholeNumbers(m map[string]any) map[string]any {
+	for k, v := range m {
+		m[k] = wholeNumber(v)
+	}
+	return m
+}
+
+func wholeNumber(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x)
+		}
+	case map[string]any:
+		return wholeNumbers(x)
+	case []any:
+		for i := range x {
+			x[i] = wholeNumber(x[i])
+		}
+	}
+	return v
 }
 
 var (

@@ -13,7 +13,8 @@ import (
 // authorization codes are always opaque.
 type tokenStrategy struct {
 	*oauth2.HMACSHAStrategy
-	jwt *oauth2.DefaultJWTStrategy
+	jwt    *oauth2.DefaultJWTStrategy
+	issuer string // the aud of a JWT whose grant has no audience (RFC 9068 §3 default)
 }
 
 var _ oauth2.CoreStrategy = (*tokenStrategy)(nil)
@@ -36,6 +37,9 @@ func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) 
 // GenerateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
 	if wantsJWT(r) {
+		if len(r.GetGrantedAudience()) == 0 {
+			r = withAudience{Requester: r, aud: issuerAudience(nil, s.issuer)}
+		}
 		return s.jwt.GenerateAccessToken(ctx, r)
 	}
 	return s.HMACSHAStrategy.GenerateAccessToken(ctx, r)
@@ -48,3 +52,12 @@ func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reques
 	}
 	return s.HMACSHAStrategy.ValidateAccessToken(ctx, r, token)
 }
+
+// withAudience is a request whose granted audience reads as aud.
+type withAudience struct {
+	fosite.Requester
+	aud fosite.Arguments
+}
+
+// GetGrantedAudience implements fosite.Requester.
+func (w withAudience) GetGrantedAudience() fosite.Arguments { return w.aud }

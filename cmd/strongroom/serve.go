@@ -29,6 +29,7 @@ type serveFlags struct {
 	logoFile               string
 	codeTTL, accessTTL     time.Duration
 	idTokenTTL, refreshTTL time.Duration
+	refreshGrace           time.Duration
 	keyRotation, jwksCache time.Duration
 	adminListen, adminCA   string
 	session                sessionFlags
@@ -80,6 +81,7 @@ are still served, then the listener closes and in-flight requests finish.`,
 	fl.DurationVar(&f.accessTTL, "access-token-lifespan", 10*time.Minute, "access token lifetime")
 	fl.DurationVar(&f.idTokenTTL, "id-token-lifespan", 10*time.Minute, "ID token lifetime")
 	fl.DurationVar(&f.refreshTTL, "refresh-token-lifespan", 30*24*time.Hour, "refresh token lifetime")
+	fl.DurationVar(&f.refreshGrace, "refresh-token-reuse-grace", 0, "a rotated refresh token presented again this soon is refused without revoking its family (a lost-response retry); 0: every reuse revokes the family (RFC 9700), at most 1m")
 	fl.DurationVar(&f.keyRotation, "key-rotation-interval", 0, "rotate the signing keys once the active key has signed this long, e.g. 720h (0: off, rotate with strongroom keys rotate)")
 	fl.StringVar(&f.adminListen, "admin-listen", defaultAdminListen, `address of the admin API listener, never the public one ("off" disables it)`)
 	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
@@ -111,7 +113,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	}
 	cfg.Authz = authz.Config{
 		Issuer: f.issuer, AuthorizeCodeLifespan: f.codeTTL, AccessTokenLifespan: f.accessTTL,
-		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL,
+		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL, RefreshRotationGrace: f.refreshGrace,
 		PasswordHashing: authz.HashLimits{Concurrent: f.hashConcurrency},
 	}
 	if f.hashConcurrency < 0 {
@@ -125,6 +127,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		return usageErrorf("--trusted-proxy: %v", perr)
 	}
 	cfg.TrustedProxies = proxies
+	if f.refreshGrace < 0 || f.refreshGrace > authz.MaxRefreshRotationGrace {
+		return usageErrorf("--refresh-token-reuse-grace must be between 0 and %s", authz.MaxRefreshRotationGrace)
+	}
 	for name, d := range map[string]time.Duration{
 		"--authorization-code-lifespan": f.codeTTL, "--access-token-lifespan": f.accessTTL,
 		"--id-token-lifespan": f.idTokenTTL, "--refresh-token-lifespan": f.refreshTTL,

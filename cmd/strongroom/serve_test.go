@@ -657,6 +657,8 @@ func TestServeRejects(t *testing.T) {
 		"fail/refresh-lifespan-negative": {env{}, []string{"serve", "--dev", "--listen", "127.0.0.1:0", "--refresh-token-lifespan=-1h"}, exitUsage, "--refresh-token-lifespan must be positive"},
 		"fail/code-lifespan-negative":    {prod(nil), append(insecure, "--authorization-code-lifespan=-1s"), exitUsage, "--authorization-code-lifespan must be positive"},
 		"fail/id-token-lifespan-0":       {prod(nil), append(insecure, "--id-token-lifespan", "0s"), exitUsage, "--id-token-lifespan must be positive"},
+		"fail/refresh-grace-negative":    {env{}, []string{"serve", "--dev", "--listen", "127.0.0.1:0", "--refresh-token-reuse-grace=-1s"}, exitUsage, "--refresh-token-reuse-grace must be between 0 and 1m0s"},
+		"fail/refresh-grace-too-long":    {prod(nil), append(insecure, "--refresh-token-reuse-grace=2m"), exitUsage, "--refresh-token-reuse-grace must be between 0 and 1m0s"},
 		"fail/duration-unparsable":       {env{}, []string{"serve", "--dev", "--access-token-lifespan", "ten minutes"}, exitUsage, `invalid argument "ten minutes" for "--access-token-lifespan"`},
 		"fail/duration-without-unit":     {env{}, []string{"serve", "--dev", "--id-token-lifespan=600"}, exitUsage, `invalid argument "600" for "--id-token-lifespan"`},
 		"fail/tls-cert-missing-file":     {prod(nil), []string{"serve", "--tls-cert", filepath.Join(t.TempDir(), "nope.crt"), "--tls-key", keyFile, "--issuer", "https://a.example", "--listen", "127.0.0.1:0"}, exitFailure, "load TLS certificate: open "},
