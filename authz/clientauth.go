@@ -2,30 +2,39 @@ package authz
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/storage"
 )
 
-// authenticateClient wraps fosite's client authentication with the rules
-// fosite v0.49 lacks: a cap on private_key_jwt assertion lifetimes, replay
-// answered as 401 invalid_client (not fosite's 400 jti_known), and database
-// failures answered as 503 instead of invalid_client.
+// authenticateClient is fosite's client authentication strategy (every
+// endpoint that authenticates clients goes through it: token, PAR,
+// introspection, revocation). It adds the rules fosite v0.49 lacks:
+//   - one authentication method per request (RFC 6749 §2.3): a Basic header
+//     next to body credentials, or a secret next to an assertion, is
+//     invalid_request, as is a body client_id that differs from Basic's;
+//   - private_key_jwt assertions are verified here, not by fosite
+//     (verifyClientAssertion: audience, clock skew, lifetime cap, algorithm);
+//   - replay is 401 invalid_client (not fosite's 400 jti_known), and database
+//     failures are 503 instead of invalid_client.
 func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
-	if form.Get("client_assertion_type") != "" {
-		if err := p.checkAssertionLifetime(form.Get("client_assertion")); err != nil {
-			return nil, err
-		}
+	if err := checkOneClientAuthMethod(r, form); err != nil {
+		return nil, err
 	}
-	c, err := p.OAuth2.DefaultClientAuthenticationStrategy(ctx, r, form)
+	var (
+		c   fosite.Client
+		err error
+	)
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		c, err = p.verifyClientAssertion(ctx, r, form)
+	} else {
+		c, err = p.OAuth2.DefaultClientAuthenticationStrategy(ctx, r, form)
+	}
 	if err != nil {
 		err = MapError(err)
 		var rfc *fosite.RFC6749Error
@@ -42,30 +51,56 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	return c, nil
 }
 
-// checkAssertionLifetime refuses assertions whose exp lies further ahead than
-// the configured maximum. The signature is verified later by fosite; reading
-// exp first is harmless because an assertion that fails here is refused anyway.
-func (p *Provider) checkAssertionLifetime(assertion string) error {
-	parts := strings.Split(assertion, ".")
-	if len(parts) != 3 {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion is not a compact JWS.")
+// errMultipleClientAuth marks a request that uses more than one client
+// authentication method. It travels wrapped in an invalid_request error so
+// that MapError can restore that answer where fosite rewrites client
+// authentication errors as invalid_client (its PAR endpoint does).
+var errMultipleClientAuth = errors.New("more than one client authentication method")
+
+// multipleClientAuth is the invalid_request answer to a request that uses
+// more than one client authentication method (RFC 6749 §2.3).
+func multipleClientAuth(hint string) error {
+	return fosite.ErrInvalidRequest.WithWrap(errMultipleClientAuth).WithHint(hint)
+}
+
+// checkOneClientAuthMethod refuses a request that authenticates its client
+// in more than one way (RFC 6749 §2.3: "The client MUST NOT use more than one
+// authentication method in each request"): an HTTP Basic header, a
+// client_secret in the body (client_secret_post) and a client assertion
+// (private_key_jwt) exclude one another, and a body client_id must name the
+// client the Basic header names. Otherwise the server would have to pick one
+// method and ignore the other, and which one it picks decides which client
+// the request acts as.
+func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
+	auth := r.Header.Values("Authorization")
+	if len(auth) > 1 {
+		return multipleClientAuth("The request carries more than one Authorization header.")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	hasBasic := len(auth) == 1 && len(auth[0]) >= 6 && strings.EqualFold(auth[0][:6], "Basic ")
+	hasSecret := form.Has("client_secret")
+	hasAssertion := form.Has("client_assertion") || form.Has("client_assertion_type")
+	methods := 0
+	for _, used := range []bool{hasBasic, hasSecret, hasAssertion} {
+		if used {
+			methods++
+		}
+	}
+	if methods > 1 {
+		return multipleClientAuth("The client must use exactly one authentication method (RFC 6749 §2.3): HTTP Basic, client_secret in the body or client_assertion.")
+	}
+	if !hasBasic {
+		return nil
+	}
+	user, _, ok := r.BasicAuth()
+	if !ok {
+		return fosite.ErrInvalidClient.WithHint("The HTTP Basic Authorization header is malformed.")
+	}
+	id, err := url.QueryUnescape(user)
 	if err != nil {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion payload is not base64url.")
+		return fosite.ErrInvalidClient.WithHint("The client id in the HTTP Basic Authorization header is not form-encoded.")
 	}
-	var claims struct {
-		Exp *json.Number `json:"exp"`
-	}
-	if err := json.Unmarshal(raw, &claims); err != nil || claims.Exp == nil {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion must carry a numeric 'exp' claim.")
-	}
-	exp, err := claims.Exp.Float64()
-	if err != nil {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion 'exp' claim is not a number.")
-	}
-	if time.Unix(int64(exp), 0).Sub(p.now()) > p.Config.ClientAssertionMaxLifetime {
-		return fosite.ErrInvalidClient.WithHintf("The client_assertion expires too far in the future (at most %s).", p.Config.ClientAssertionMaxLifetime)
+	if form.Has("client_id") && form.Get("client_id") != id {
+		return multipleClientAuth("The client_id in the body differs from the client the HTTP Basic Authorization header authenticates.")
 	}
 	return nil
 }
@@ -73,7 +108,9 @@ func (p *Provider) checkAssertionLifetime(assertion string) error {
 // MapError rewrites errors whose fosite default is wrong for us:
 //   - a storage outage becomes 503 temporarily_unavailable (fosite would say
 //     invalid_client, or active:false at introspection);
-//   - a replayed client assertion becomes 401 invalid_client.
+//   - a replayed client assertion becomes 401 invalid_client;
+//   - more than one client authentication method stays 400 invalid_request
+//     even where fosite wrapped it as invalid_client (PAR).
 func MapError(err error) error {
 	switch {
 	case err == nil:
@@ -82,6 +119,23 @@ func MapError(err error) error {
 		return fosite.ErrTemporarilyUnavailable.WithWrap(err).WithHint("The authorization server's database is unavailable; retry later.")
 	case errors.Is(err, fosite.ErrJTIKnown):
 		return fosite.ErrInvalidClient.WithWrap(err).WithHint("The client_assertion 'jti' was already used.")
+	case errors.Is(err, errMultipleClientAuth):
+		var rfc *fosite.RFC6749Error
+		if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
+			return err
+		}
+		return multipleClientAuth(innermostHint(err))
 	}
 	return err
+}
+
+// innermostHint is the hint of the innermost OAuth error in err's chain.
+func innermostHint(err error) string {
+	hint := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if rfc, ok := e.(*fosite.RFC6749Error); ok && rfc.HintField != "" {
+			hint = rfc.HintField
+		}
+	}
+	return hint
 }

@@ -12,7 +12,10 @@ import (
 func (p *Provider) Discovery() map[string]any {
 	c := &p.Config
 	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
-	assertionAlgs := []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+	var assertionAlgs []string
+	for _, alg := range clientAssertionAlgs() {
+		assertionAlgs = append(assertionAlgs, string(alg))
+	}
 	return map[string]any{
 		"issuer":                                                   c.Issuer,
 		"authorization_endpoint":                                   c.URL(PathAuthorize),
