@@ -480,7 +480,7 @@ func TestRefusedClientAssertionDoesNotBurnJTI(t *testing.T) {
 		_, err := p.OAuth2.AuthenticateClient(t.Context(), authRequest(t, path, form, "", ""), form)
 		return err
 	}
-	bad := s.sign(map[string]any{"jti": "shared-jti", "aud": []string{"https://as.example", "https://evil.example"}})
+	bad := s.sign(map[string]any{"jti": "shared-jti", "aud": "https://evil.example"})
 	wantRFC(t, auth(PathToken, bad), "invalid_client", http.StatusUnauthorized)
 	good := s.sign(map[string]any{"jti": "shared-jti"})
 	must(t, auth(PathPAR, good))
