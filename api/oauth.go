@@ -65,7 +65,7 @@ func (s *Server) token(c echo.Context) error {
 		setClient(c, ar.GetClient().GetID())
 	}
 	if err != nil {
-		s.p.OAuth2.WriteAccessError(ctx, w, ar, authz.MapError(err))
+		s.p.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
@@ -79,7 +79,7 @@ func (s *Server) token(c echo.Context) error {
 	}
 	resp, err := s.p.OAuth2.NewAccessResponse(ctx, ar)
 	if err != nil {
-		s.p.OAuth2.WriteAccessError(ctx, w, ar, authz.MapError(err))
+		s.p.WriteAccessError(ctx, w, ar, err)
 		return nil
 	}
 	s.p.OAuth2.WriteAccessResponse(ctx, w, ar, resp)
@@ -94,30 +94,7 @@ func (s *Server) introspect(c echo.Context) error {
 
 // revoke serves /oauth2/revoke (RFC 7009).
 func (s *Server) revoke(c echo.Context) error {
-	r, w := c.Request(), c.Response()
-	if r.PostForm.Get("token") == "" {
-		// Authenticate first, so a caller without credentials learns nothing more.
-		if _, err := s.p.OAuth2.AuthenticateClient(r.Context(), r, r.PostForm); err != nil {
-			authz.WriteJSONError(w, err)
-			return nil
-		}
-		authz.WriteJSONError(w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
-		return nil
-	}
-	err := s.p.OAuth2.NewRevocationRequest(r.Context(), r)
-	if err != nil {
-		err = authz.MapError(err)
-		// RFC 7009 §2.2: an invalid or unknown token is not an error.
-		if fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField && r.PostForm.Get("token") != "" {
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(http.StatusOK)
-			return nil
-		}
-		authz.WriteJSONError(w, err)
-		return nil
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	s.p.Revoke(c.Request().Context(), c.Response(), c.Request())
 	return nil
 }
 

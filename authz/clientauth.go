@@ -105,6 +105,20 @@ func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
 	return nil
 }
 
+// basicChallenge is the WWW-Authenticate challenge of a 401 invalid_client
+// (RFC 6749 §5.2; RFC 7235 §3.1 requires one on every 401).
+const basicChallenge = `Basic realm="strongroom"`
+
+// WriteAccessError writes a token endpoint error (RFC 6749 §5.2) through
+// fosite after MapError; a 401 carries the Basic challenge.
+func (p *Provider) WriteAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
+	err = MapError(err)
+	if fosite.ErrorToRFC6749Error(err).CodeField == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", basicChallenge)
+	}
+	p.OAuth2.WriteAccessError(ctx, w, ar, err)
+}
+
 // MapError rewrites errors whose fosite default is wrong for us:
 //   - a storage outage becomes 503 temporarily_unavailable (fosite would say
 //     invalid_client, or active:false at introspection);

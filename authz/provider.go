@@ -263,10 +263,21 @@ type authorizeOnly struct {
 // trace, a measurable cost on every token request for every handler.
 type tokenHandler struct{ fosite.TokenEndpointHandler }
 
-// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
+// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler. A grant
+// type the client is not registered for is unauthorized_client (RFC 6749
+// §5.2) before the handler looks at anything else: fosite's handlers check
+// scopes first (invalid_scope) and call a public client's client_credentials
+// request invalid_grant.
 func (h tokenHandler) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if !h.CanHandleTokenEndpointRequest(ctx, r) {
 		return fosite.ErrUnknownRequest
+	}
+	if c := r.GetClient(); c != nil {
+		for _, gt := range r.GetGrantTypes() {
+			if !c.GetGrantTypes().Has(gt) {
+				return fosite.ErrUnauthorizedClient.WithHintf("The client is not registered for the grant type %q.", gt)
+			}
+		}
 	}
 	return h.TokenEndpointHandler.HandleTokenEndpointRequest(ctx, r)
 }
