@@ -110,7 +110,7 @@ func (s *Server) par(c echo.Context) error {
 		err = s.p.CheckAuthorizePolicy(ctx, ar, true)
 	}
 	if err != nil {
-		authz.WriteJSONError(w, err)
+		authz.WriteJSONError(w, authz.AuthorizeRequestError(ar, err))
 		return nil
 	}
 	resp, err := s.p.OAuth2.NewPushedAuthorizeResponse(ctx, ar, authz.NewSession())

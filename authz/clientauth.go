@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/ory/fosite"
@@ -152,4 +153,29 @@ func innermostHint(err error) string {
 		}
 	}
 	return hint
+}
+
+// AuthorizeRequestError corrects fosite's answer to an authorization request
+// (at the authorization or the PAR endpoint) whose response_type the server
+// supports but the client did not register: that is unauthorized_client
+// (RFC 6749 §4.1.2.1, "not authorized to request an authorization code using
+// this method"); unsupported_response_type stays for response types the
+// server does not serve at all.
+func AuthorizeRequestError(ar fosite.AuthorizeRequester, err error) error {
+	if ar == nil || ar.GetClient() == nil || !errors.Is(err, fosite.ErrUnsupportedResponseType) {
+		return err
+	}
+	requested := strings.Fields(ar.GetRequestForm().Get("response_type"))
+	slices.Sort(requested)
+	if len(requested) == 0 {
+		return err
+	}
+	for _, rt := range responseTypesSupported() {
+		supported := strings.Fields(rt)
+		slices.Sort(supported)
+		if slices.Equal(requested, supported) {
+			return fosite.ErrUnauthorizedClient.WithWrap(err).WithHintf("The client is not registered for the response type %q.", rt)
+		}
+	}
+	return err
 }

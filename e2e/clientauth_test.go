@@ -423,3 +423,40 @@ func TestClientAssertionAudienceAndClockSkew(t *testing.T) {
 		}
 	})
 }
+
+// TestUnregisteredResponseTypeIsUnauthorizedClient: a response type the
+// server serves but the client did not register is unauthorized_client (RFC
+// 6749 §4.1.2.1) at the authorization and PAR endpoints; one the server does
+// not serve stays unsupported_response_type.
+func TestUnregisteredResponseTypeIsUnauthorizedClient(t *testing.T) {
+	e := start(t)
+	c := webClient("authorization_code") // response types: code
+	secret := e.createClient(c)
+	_, challenge := pkcePair()
+	query := func(rt string) url.Values {
+		return url.Values{"response_type": {rt}, "client_id": {c.ID}, "redirect_uri": {redirectURI}, "scope": {"openid"},
+			"state": {randString()}, "nonce": {randString()}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+	}
+	for rt, want := range map[string]string{"code id_token": "unauthorized_client", "id_token code": "unauthorized_client", "token": "unsupported_response_type", "code token": "unsupported_response_type"} {
+		t.Run("authorize/"+rt, func(t *testing.T) {
+			resp, _ := newBrowser(t).get(e.issuer + "/oauth2/authorize?" + query(rt).Encode())
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode != http.StatusSeeOther || loc == nil || !strings.HasPrefix(loc.String(), redirectURI) {
+				t.Fatalf("%d %s; want a redirect to the client", resp.StatusCode, loc)
+			}
+			params := loc.Query()
+			if frag, _ := url.ParseQuery(loc.Fragment); frag.Get("error") != "" {
+				params = frag
+			}
+			if params.Get("error") != want || params.Get("iss") != e.issuer {
+				t.Fatalf("redirect %s; want error=%s with iss", loc, want)
+			}
+		})
+		t.Run("par/"+rt, func(t *testing.T) {
+			code, m := postForm(t, e.issuer+"/oauth2/par", query(rt), c.ID, secret)
+			if code != http.StatusBadRequest || m["error"] != want {
+				t.Fatalf("%d %v; want 400 %s", code, m, want)
+			}
+		})
+	}
+}
