@@ -52,16 +52,17 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	return c, nil
 }
 
-// errMultipleClientAuth marks a request that uses more than one client
-// authentication method. It travels wrapped in an invalid_request error so
-// that MapError can restore that answer where fosite rewrites client
-// authentication errors as invalid_client (its PAR endpoint does).
-var errMultipleClientAuth = errors.New("more than one client authentication method")
+// errClientAuthRequest marks a malformed client authentication request (two
+// methods at once, credentials in the URL). It travels wrapped in an
+// invalid_request error so that MapError can restore that answer where
+// fosite rewrites client authentication errors as invalid_client (its PAR
+// endpoint does).
+var errClientAuthRequest = errors.New("malformed client authentication request")
 
-// multipleClientAuth is the invalid_request answer to a request that uses
-// more than one client authentication method (RFC 6749 §2.3).
-func multipleClientAuth(hint string) error {
-	return fosite.ErrInvalidRequest.WithWrap(errMultipleClientAuth).WithHint(hint)
+// badClientAuthRequest is the invalid_request answer to a malformed client
+// authentication request.
+func badClientAuthRequest(hint string) error {
+	return fosite.ErrInvalidRequest.WithWrap(errClientAuthRequest).WithHint(hint)
 }
 
 // checkOneClientAuthMethod refuses a request that authenticates its client
@@ -72,10 +73,19 @@ func multipleClientAuth(hint string) error {
 // client the Basic header names. Otherwise the server would have to pick one
 // method and ignore the other, and which one it picks decides which client
 // the request acts as.
+//
+// Credentials in the URL query are refused too (RFC 6749 §2.3.1: "MUST NOT be
+// included in the request URI"): URLs end up in proxy logs and browser history.
 func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
+	q := r.URL.Query()
+	for _, k := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
+		if q.Has(k) {
+			return badClientAuthRequest("Client credentials must be sent in the request body, never in the URL (RFC 6749 §2.3.1).")
+		}
+	}
 	auth := r.Header.Values("Authorization")
 	if len(auth) > 1 {
-		return multipleClientAuth("The request carries more than one Authorization header.")
+		return badClientAuthRequest("The request carries more than one Authorization header.")
 	}
 	hasBasic := len(auth) == 1 && len(auth[0]) >= 6 && strings.EqualFold(auth[0][:6], "Basic ")
 	hasSecret := form.Has("client_secret")
@@ -87,7 +97,7 @@ func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
 		}
 	}
 	if methods > 1 {
-		return multipleClientAuth("The client must use exactly one authentication method (RFC 6749 §2.3): HTTP Basic, client_secret in the body or client_assertion.")
+		return badClientAuthRequest("The client must use exactly one authentication method (RFC 6749 §2.3): HTTP Basic, client_secret in the body or client_assertion.")
 	}
 	if !hasBasic {
 		return nil
@@ -101,7 +111,7 @@ func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
 		return fosite.ErrInvalidClient.WithHint("The client id in the HTTP Basic Authorization header is not form-encoded.")
 	}
 	if form.Has("client_id") && form.Get("client_id") != id {
-		return multipleClientAuth("The client_id in the body differs from the client the HTTP Basic Authorization header authenticates.")
+		return badClientAuthRequest("The client_id in the body differs from the client the HTTP Basic Authorization header authenticates.")
 	}
 	return nil
 }
@@ -124,8 +134,9 @@ func (p *Provider) WriteAccessError(ctx context.Context, w http.ResponseWriter, 
 //   - a storage outage becomes 503 temporarily_unavailable (fosite would say
 //     invalid_client, or active:false at introspection);
 //   - a replayed client assertion becomes 401 invalid_client;
-//   - more than one client authentication method stays 400 invalid_request
-//     even where fosite wrapped it as invalid_client (PAR).
+//   - a malformed client authentication request (two methods, credentials in
+//     the URL) stays 400 invalid_request even where fosite wrapped it as
+//     invalid_client (PAR).
 func MapError(err error) error {
 	switch {
 	case err == nil:
@@ -134,12 +145,12 @@ func MapError(err error) error {
 		return fosite.ErrTemporarilyUnavailable.WithWrap(err).WithHint("The authorization server's database is unavailable; retry later.")
 	case errors.Is(err, fosite.ErrJTIKnown):
 		return fosite.ErrInvalidClient.WithWrap(err).WithHint("The client_assertion 'jti' was already used.")
-	case errors.Is(err, errMultipleClientAuth):
+	case errors.Is(err, errClientAuthRequest):
 		var rfc *fosite.RFC6749Error
 		if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
 			return err
 		}
-		return multipleClientAuth(innermostHint(err))
+		return badClientAuthRequest(innermostHint(err))
 	}
 	return err
 }

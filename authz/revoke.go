@@ -25,7 +25,7 @@ func (p *Provider) Revoke(ctx context.Context, w http.ResponseWriter, r *http.Re
 	err := MapError(p.OAuth2.NewRevocationRequest(ctx, r))
 	// fosite answers a token no handler could revoke with a bare invalid_request.
 	unknownToken := err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField &&
-		!errors.Is(err, errMultipleClientAuth)
+		!errors.Is(err, errClientAuthRequest)
 	if err != nil && !unknownToken {
 		WriteJSONError(w, err)
 		return

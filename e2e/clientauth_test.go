@@ -460,3 +460,23 @@ func TestUnregisteredResponseTypeIsUnauthorizedClient(t *testing.T) {
 		})
 	}
 }
+
+// TestClientCredentialsInURLAreRefused: RFC 6749 §2.3.1 — client credentials
+// in the request URI are refused (400 invalid_request) at every endpoint that
+// authenticates clients; fosite's PAR endpoint used to accept a secret there.
+func TestClientCredentialsInURLAreRefused(t *testing.T) {
+	e := start(t)
+	c := webClient("client_credentials", "authorization_code")
+	c.TokenEndpointAuthMethod = storage.AuthMethodSecretPost
+	secret := e.createClient(c)
+	for endpoint, params := range e.clientAuthEndpoints() {
+		t.Run(endpoint, func(t *testing.T) {
+			params.Set("client_id", c.ID)
+			u := e.issuer + "/oauth2/" + endpoint + "?" + url.Values{"client_secret": {secret}}.Encode()
+			code, _, m := postWithHeader(t, u, params, nil)
+			if code != http.StatusBadRequest || m["error"] != "invalid_request" {
+				t.Fatalf("%d %v; want 400 invalid_request", code, m)
+			}
+		})
+	}
+}
