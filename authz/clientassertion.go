@@ -121,7 +121,9 @@ func (p *Provider) verifyClientAssertion(ctx context.Context, r *http.Request, f
 		return nil, err
 	}
 	// Recorded only now: an assertion refused above does not burn its jti.
-	if err := p.OAuth2.Store.SetClientAssertionJWT(ctx, claims.Jti, exp); err != nil {
+	// A jti is unique per issuer (RFC 7519 §4.1.7), so it is recorded under
+	// the client: another client cannot use it up in advance.
+	if err := p.OAuth2.Store.SetClientAssertionJWT(ctx, clientID+":"+claims.Jti, exp); err != nil {
 		return nil, err
 	}
 	return client, nil

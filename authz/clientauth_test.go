@@ -580,3 +580,29 @@ func TestOneClientAuthenticationMethodPerRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestClientAssertionJTIIsScopedToItsClient: a jti is unique per client, so
+// one client cannot use up (or collide with) another client's jti.
+func TestClientAssertionJTIIsScopedToItsClient(t *testing.T) {
+	store := newMemoryStore(t)
+	p := newTestProvider(t, store)
+	p.now = time.Now
+	var signers []*assertionSigner
+	for _, id := range []string{"first", "second"} {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		must(t, err)
+		c := testClient(id)
+		c.TokenEndpointAuthMethod = storage.AuthMethodPrivateKeyJWT
+		c.JWKS = jwks(t, jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256"})
+		must(t, store.CreateClient(t.Context(), c))
+		signers = append(signers, &assertionSigner{t: t, client: id, alg: jose.ES256, key: key, kid: "k1"})
+	}
+	for _, s := range signers {
+		form := assertionForm(s.sign(map[string]any{"jti": "predictable-1"}))
+		c, err := p.OAuth2.AuthenticateClient(t.Context(), authRequest(t, PathToken, form, "", ""), form)
+		must(t, err)
+		if c.GetID() != s.client {
+			t.Fatalf("authenticated as %q, want %q", c.GetID(), s.client)
+		}
+	}
+}
