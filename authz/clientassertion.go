@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	jose3 "github.com/go-jose/go-jose/v3"
@@ -255,6 +256,9 @@ func (p *Provider) verifyAssertionSignature(ctx context.Context, c fosite.OpenID
 	}
 	fetcher := p.fositeConfig.GetJWKSFetcherStrategy(ctx)
 	for _, force := range []bool{false, true} {
+		if force && !p.jwksRefresh.allow(uri, p.now()) {
+			break
+		}
 		set, err := fetcher.Resolve(ctx, uri, force)
 		if err != nil {
 			return fosite.ErrInvalidClient.WithHint("The client's JWK Set could not be fetched.").WithWrap(err)
@@ -266,4 +270,33 @@ func (p *Provider) verifyAssertionSignature(ctx context.Context, c fosite.OpenID
 		}
 	}
 	return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+}
+
+// jwksRefreshInterval is how often a client's jwks_uri may be refetched
+// outside fosite's cache.
+const jwksRefreshInterval = 30 * time.Second
+
+// jwksRefreshLimiter allows a forced refetch of a jwks_uri at most once per
+// interval. The refetch is triggered by a request naming a kid the cached set
+// lacks, before anything authenticates it, so without a limit anyone could
+// make the server fetch a client's JWK Set on every request.
+type jwksRefreshLimiter struct {
+	mu    sync.Mutex
+	every time.Duration
+	last  map[string]time.Time // by jwks_uri; bounded by the registered clients
+}
+
+func newJWKSRefreshLimiter(every time.Duration) *jwksRefreshLimiter {
+	return &jwksRefreshLimiter{every: every, last: map[string]time.Time{}}
+}
+
+// allow reports whether uri may be refetched now, and if so records it.
+func (l *jwksRefreshLimiter) allow(uri string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[uri]; ok && now.Sub(t) < l.every {
+		return false
+	}
+	l.last[uri] = now
+	return true
 }

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -604,5 +605,49 @@ func TestClientAssertionJTIIsScopedToItsClient(t *testing.T) {
 		if c.GetID() != s.client {
 			t.Fatalf("authenticated as %q, want %q", c.GetID(), s.client)
 		}
+	}
+}
+
+// TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest: an assertion naming a kid
+// the cached JWK Set lacks forces a refetch of the client's jwks_uri at most
+// once per jwksRefreshInterval, however many such requests arrive (nothing
+// authenticates them before the fetch); a rotated-in key is still found.
+func TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest(t *testing.T) {
+	store := newMemoryStore(t)
+	p := newTestProvider(t, store)
+	p.now = time.Now
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	var mu sync.Mutex
+	fetches := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fetches++
+		mu.Unlock()
+		_, _ = w.Write(jwks(t, jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}))
+	}))
+	t.Cleanup(srv.Close)
+	c := testClient("remote")
+	c.TokenEndpointAuthMethod = storage.AuthMethodPrivateKeyJWT
+	c.JWKSURI = srv.URL + "/jwks.json"
+	must(t, store.CreateClient(t.Context(), c))
+	auth := func(kid string) error {
+		s := &assertionSigner{t: t, client: "remote", alg: jose.ES256, key: key, kid: kid}
+		form := assertionForm(s.sign(nil))
+		_, err := p.OAuth2.AuthenticateClient(t.Context(), authRequest(t, PathToken, form, "", ""), form)
+		return err
+	}
+	must(t, auth("k1")) // first fetch, cached
+	if f, ok := p.fositeConfig.GetJWKSFetcherStrategy(t.Context()).(*fosite.DefaultJWKSFetcherStrategy); ok {
+		f.WaitForCache() // fosite's cache stores asynchronously
+	}
+	for range 10 {
+		wantRFC(t, auth(fmt.Sprintf("unknown-%d", time.Now().UnixNano())), "invalid_client", http.StatusUnauthorized)
+	}
+	must(t, auth("k1"))
+	mu.Lock()
+	defer mu.Unlock()
+	if fetches > 2 {
+		t.Fatalf("the JWK Set was fetched %d times for 12 assertions; want at most 2 (one cached fetch, one refresh)", fetches)
 	}
 }

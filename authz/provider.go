@@ -46,6 +46,7 @@ type Provider struct {
 	errorRenderer ErrorRenderer
 	auth          *Authenticator
 	mfa           *mfaDeps
+	jwksRefresh   *jwksRefreshLimiter
 	now           func() time.Time
 }
 
@@ -80,6 +81,8 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		Log:     log,
 		csrfKey: csrfKey,
 		now:     time.Now,
+
+		jwksRefresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}
 
 	fc := &fosite.Config{
