@@ -98,8 +98,8 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		ClientSecretsHasher:             hasher,
 		EnforcePKCEForPublicClients:     true,
 		EnablePKCEPlainChallengeMethod:  false,
-		// Client assertions may name the token endpoint, the issuer (FAPI 2.0
-		// §5.3.2.1) or the PAR endpoint as audience.
+		// Client assertions are verified by verifyClientAssertion
+		// (assertionAudiences), not by fosite.
 		TokenURL:                   cfg.URL(PathToken),
 		ScopeStrategy:              fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:   fosite.DefaultAudienceMatchingStrategy,
@@ -192,10 +192,11 @@ type fositeConfig struct {
 	cfg *Config
 }
 
-// GetTokenURLs accepts the token endpoint, the issuer and the PAR endpoint as
-// client assertion audiences.
+// GetTokenURLs is only read by fosite's own assertion verification, which no
+// longer runs (verifyClientAssertion replaces it); should a fosite handler
+// read it again, it gets the values we accept everywhere.
 func (c *fositeConfig) GetTokenURLs(context.Context) []string {
-	return []string{c.cfg.URL(PathToken), c.cfg.Issuer, c.cfg.URL(PathPAR)}
+	return []string{c.cfg.Issuer, c.cfg.URL(PathToken)}
 }
 
 // algSigner picks the signing key by the algorithm a token's header asks for
