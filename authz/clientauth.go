@@ -87,7 +87,11 @@ func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
 	if len(auth) > 1 {
 		return badClientAuthRequest("The request carries more than one Authorization header.")
 	}
-	hasBasic := len(auth) == 1 && len(auth[0]) >= 6 && strings.EqualFold(auth[0][:6], "Basic ")
+	hasBasic := false
+	if len(auth) == 1 {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(auth[0]), " ")
+		hasBasic = strings.EqualFold(scheme, "Basic")
+	}
 	hasSecret := form.Has("client_secret")
 	hasAssertion := form.Has("client_assertion") || form.Has("client_assertion_type")
 	methods := 0

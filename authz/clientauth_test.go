@@ -547,6 +547,7 @@ func TestOneClientAuthenticationMethodPerRequest(t *testing.T) {
 		{"fail/assertion-type-only-and-basic", url.Values{"client_assertion_type": {clientAssertionType}}, "basic", secret, "", "", "invalid_request", http.StatusBadRequest},
 		{"fail/empty-client-secret-and-basic", url.Values{"client_secret": {""}}, "basic", secret, "", "", "invalid_request", http.StatusBadRequest},
 		{"fail/two-authorization-headers", url.Values{}, "basic", secret, "Basic " + base64.StdEncoding.EncodeToString([]byte("post:"+secret)), "", "invalid_request", http.StatusBadRequest},
+		{"fail/bare-basic-scheme-and-public-client-id", url.Values{"client_id": {"public"}}, "", "", "basic", "", "invalid_client", http.StatusUnauthorized},
 		{"fail/malformed-basic-and-public-client-id", url.Values{"client_id": {"public"}}, "", "", "Basic !!!", "", "invalid_client", http.StatusUnauthorized},
 		{"ok/basic-and-same-client-id", url.Values{"client_id": {"basic"}}, "basic", secret, "", "basic", "", 0},
 		{"ok/basic-alone", url.Values{}, "basic", secret, "", "basic", "", 0},
