@@ -41,7 +41,7 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 		var rfc *fosite.RFC6749Error
 		switch {
 		case !errors.As(err, &rfc):
-			// e.g. an expired or malformed assertion surfaces as a bare JWT error
+			// e.g. a bare error from fosite's secret check
 			err = fosite.ErrInvalidClient.WithWrap(err).WithHint("The client could not be authenticated.")
 		case rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField:
 			// Missing or malformed credentials are invalid_client (RFC 6749 §5.2), 401.
