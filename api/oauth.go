@@ -90,30 +90,7 @@ func (s *Server) introspect(c echo.Context) error {
 
 // revoke serves /oauth2/revoke (RFC 7009).
 func (s *Server) revoke(c echo.Context) error {
-	r, w := c.Request(), c.Response()
-	if r.PostForm.Get("token") == "" {
-		// Authenticate first, so a caller without credentials learns nothing more.
-		if _, err := s.p.OAuth2.AuthenticateClient(r.Context(), r, r.PostForm); err != nil {
-			s.p.WriteJSONError(r.Context(), w, err)
-			return nil
-		}
-		s.p.WriteJSONError(r.Context(), w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
-		return nil
-	}
-	err := s.p.OAuth2.NewRevocationRequest(r.Context(), r)
-	if err != nil {
-		err = authz.MapError(err)
-		// RFC 7009 §2.2: an invalid or unknown token is not an error.
-		if fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField && r.PostForm.Get("token") != "" {
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(http.StatusOK)
-			return nil
-		}
-		s.p.WriteJSONError(r.Context(), w, err)
-		return nil
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	s.p.Revoke(c.Request().Context(), c.Response(), c.Request())
 	return nil
 }
 
@@ -129,7 +106,7 @@ func (s *Server) par(c echo.Context) error {
 		err = s.p.CheckAuthorizePolicy(ctx, ar, true)
 	}
 	if err != nil {
-		s.p.WriteJSONError(r.Context(), w, err)
+		s.p.WriteJSONError(r.Context(), w, authz.AuthorizeRequestError(ar, err))
 		return nil
 	}
 	resp, err := s.p.OAuth2.NewPushedAuthorizeResponse(ctx, ar, authz.NewSession())

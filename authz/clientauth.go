@@ -2,36 +2,46 @@ package authz
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/storage"
 )
 
-// authenticateClient wraps fosite's client authentication with the rules
-// fosite v0.49 lacks: a cap on private_key_jwt assertion lifetimes, replay
-// answered as 401 invalid_client (not fosite's 400 jti_known), and database
-// failures answered as 503 instead of invalid_client.
+// authenticateClient is fosite's client authentication strategy (every
+// endpoint that authenticates clients goes through it: token, PAR,
+// introspection, revocation). It adds the rules fosite v0.49 lacks:
+//   - one authentication method per request (RFC 6749 §2.3): a Basic header
+//     next to body credentials, or a secret next to an assertion, is
+//     invalid_request, as is a body client_id that differs from Basic's;
+//   - private_key_jwt assertions are verified here, not by fosite
+//     (verifyClientAssertion: audience, clock skew, lifetime cap, algorithm);
+//   - replay is 401 invalid_client (not fosite's 400 jti_known), and database
+//     failures are 503 instead of invalid_client.
 func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
-	if form.Get("client_assertion_type") != "" {
-		if err := p.checkAssertionLifetime(form.Get("client_assertion")); err != nil {
-			return nil, err
-		}
+	if err := checkOneClientAuthMethod(r, form); err != nil {
+		return nil, err
 	}
-	c, err := p.OAuth2.DefaultClientAuthenticationStrategy(ctx, r, form)
+	var (
+		c   fosite.Client
+		err error
+	)
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		c, err = p.verifyClientAssertion(ctx, r, form)
+	} else {
+		c, err = p.OAuth2.DefaultClientAuthenticationStrategy(ctx, r, form)
+	}
 	if err != nil {
 		err = MapError(err)
 		var rfc *fosite.RFC6749Error
 		switch {
 		case !errors.As(err, &rfc):
-			// e.g. an expired or malformed assertion surfaces as a bare JWT error
+			// e.g. a bare error from fosite's secret check
 			err = fosite.ErrInvalidClient.WithWrap(err).WithHint("The client could not be authenticated.")
 		case rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField:
 			// Missing or malformed credentials are invalid_client (RFC 6749 §5.2), 401.
@@ -42,38 +52,85 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	return c, nil
 }
 
-// checkAssertionLifetime refuses assertions whose exp lies further ahead than
-// the configured maximum. The signature is verified later by fosite; reading
-// exp first is harmless because an assertion that fails here is refused anyway.
-func (p *Provider) checkAssertionLifetime(assertion string) error {
-	parts := strings.Split(assertion, ".")
-	if len(parts) != 3 {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion is not a compact JWS.")
+// errClientAuthRequest marks a malformed client authentication request (two
+// methods at once, credentials in the URL). It travels wrapped in an
+// invalid_request error so that MapError can restore that answer where
+// fosite rewrites client authentication errors as invalid_client (its PAR
+// endpoint does).
+var errClientAuthRequest = errors.New("malformed client authentication request")
+
+// badClientAuthRequest is the invalid_request answer to a malformed client
+// authentication request.
+func badClientAuthRequest(hint string) error {
+	return fosite.ErrInvalidRequest.WithWrap(errClientAuthRequest).WithHint(hint)
+}
+
+// checkOneClientAuthMethod refuses a request that authenticates its client
+// in more than one way (RFC 6749 §2.3: "The client MUST NOT use more than one
+// authentication method in each request"): an HTTP Basic header, a
+// client_secret in the body (client_secret_post) and a client assertion
+// (private_key_jwt) exclude one another, and a body client_id must name the
+// client the Basic header names. Otherwise the server would have to pick one
+// method and ignore the other, and which one it picks decides which client
+// the request acts as.
+//
+// Credentials in the URL query are refused too (RFC 6749 §2.3.1: "MUST NOT be
+// included in the request URI"): URLs end up in proxy logs and browser history.
+func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
+	q := r.URL.Query()
+	for _, k := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
+		if q.Has(k) {
+			return badClientAuthRequest("Client credentials must be sent in the request body, never in the URL (RFC 6749 §2.3.1).")
+		}
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	auth := r.Header.Values("Authorization")
+	if len(auth) > 1 {
+		return badClientAuthRequest("The request carries more than one Authorization header.")
+	}
+	hasBasic := false
+	if len(auth) == 1 {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(auth[0]), " ")
+		hasBasic = strings.EqualFold(scheme, "Basic")
+	}
+	hasSecret := form.Has("client_secret")
+	hasAssertion := form.Has("client_assertion") || form.Has("client_assertion_type")
+	methods := 0
+	for _, used := range []bool{hasBasic, hasSecret, hasAssertion} {
+		if used {
+			methods++
+		}
+	}
+	if methods > 1 {
+		return badClientAuthRequest("The client must use exactly one authentication method (RFC 6749 §2.3): HTTP Basic, client_secret in the body or client_assertion.")
+	}
+	if !hasBasic {
+		return nil
+	}
+	user, _, ok := r.BasicAuth()
+	if !ok {
+		return fosite.ErrInvalidClient.WithHint("The HTTP Basic Authorization header is malformed.")
+	}
+	id, err := url.QueryUnescape(user)
 	if err != nil {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion payload is not base64url.")
+		return fosite.ErrInvalidClient.WithHint("The client id in the HTTP Basic Authorization header is not form-encoded.")
 	}
-	var claims struct {
-		Exp *json.Number `json:"exp"`
-	}
-	if err := json.Unmarshal(raw, &claims); err != nil || claims.Exp == nil {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion must carry a numeric 'exp' claim.")
-	}
-	exp, err := claims.Exp.Float64()
-	if err != nil {
-		return fosite.ErrInvalidClient.WithHint("The client_assertion 'exp' claim is not a number.")
-	}
-	if time.Unix(int64(exp), 0).Sub(p.now()) > p.Config.ClientAssertionMaxLifetime {
-		return fosite.ErrInvalidClient.WithHintf("The client_assertion expires too far in the future (at most %s).", p.Config.ClientAssertionMaxLifetime)
+	if form.Has("client_id") && form.Get("client_id") != id {
+		return badClientAuthRequest("The client_id in the body differs from the client the HTTP Basic Authorization header authenticates.")
 	}
 	return nil
 }
 
+// basicChallenge is the WWW-Authenticate challenge of a 401 invalid_client
+// (RFC 6749 §5.2; RFC 7235 §3.1 requires one on every 401).
+const basicChallenge = `Basic realm="strongroom"`
+
 // MapError rewrites errors whose fosite default is wrong for us:
 //   - a storage outage becomes 503 temporarily_unavailable (fosite would say
 //     invalid_client, or active:false at introspection);
-//   - a replayed client assertion becomes 401 invalid_client.
+//   - a replayed client assertion becomes 401 invalid_client;
+//   - a malformed client authentication request (two methods, credentials in
+//     the URL) stays 400 invalid_request even where fosite wrapped it as
+//     invalid_client (PAR).
 func MapError(err error) error {
 	switch {
 	case err == nil:
@@ -82,6 +139,48 @@ func MapError(err error) error {
 		return fosite.ErrTemporarilyUnavailable.WithWrap(err).WithHint("The authorization server's database is unavailable; retry later.")
 	case errors.Is(err, fosite.ErrJTIKnown):
 		return fosite.ErrInvalidClient.WithWrap(err).WithHint("The client_assertion 'jti' was already used.")
+	case errors.Is(err, errClientAuthRequest):
+		var rfc *fosite.RFC6749Error
+		if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
+			return err
+		}
+		return badClientAuthRequest(innermostHint(err))
+	}
+	return err
+}
+
+// innermostHint is the hint of the innermost OAuth error in err's chain.
+func innermostHint(err error) string {
+	hint := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if rfc, ok := e.(*fosite.RFC6749Error); ok && rfc.HintField != "" {
+			hint = rfc.HintField
+		}
+	}
+	return hint
+}
+
+// AuthorizeRequestError corrects fosite's answer to an authorization request
+// (at the authorization or the PAR endpoint) whose response_type the server
+// supports but the client did not register: that is unauthorized_client
+// (RFC 6749 §4.1.2.1, "not authorized to request an authorization code using
+// this method"); unsupported_response_type stays for response types the
+// server does not serve at all.
+func AuthorizeRequestError(ar fosite.AuthorizeRequester, err error) error {
+	if ar == nil || ar.GetClient() == nil || !errors.Is(err, fosite.ErrUnsupportedResponseType) {
+		return err
+	}
+	requested := strings.Fields(ar.GetRequestForm().Get("response_type"))
+	slices.Sort(requested)
+	if len(requested) == 0 {
+		return err
+	}
+	for _, rt := range responseTypesSupported() {
+		supported := strings.Fields(rt)
+		slices.Sort(supported)
+		if slices.Equal(requested, supported) {
+			return fosite.ErrUnauthorizedClient.WithWrap(err).WithHintf("The client is not registered for the response type %q.", rt)
+		}
 	}
 	return err
 }

@@ -12,7 +12,10 @@ import (
 func (p *Provider) Discovery() map[string]any {
 	c := &p.Config
 	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
-	assertionAlgs := []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+	var assertionAlgs []string
+	for _, alg := range clientAssertionAlgs() {
+		assertionAlgs = append(assertionAlgs, string(alg))
+	}
 	return map[string]any{
 		"issuer":                                                   c.Issuer,
 		"authorization_endpoint":                                   c.URL(PathAuthorize),
@@ -24,7 +27,7 @@ func (p *Provider) Discovery() map[string]any {
 		"pushed_authorization_request_endpoint":                    c.URL(PathPAR),
 		"require_pushed_authorization_requests":                    false,
 		"scopes_supported":                                         []string{"openid", "profile", "email", "offline_access"},
-		"response_types_supported":                                 []string{"code", "code id_token"},
+		"response_types_supported":                                 responseTypesSupported(),
 		"response_modes_supported":                                 []string{"query", "fragment", "form_post"},
 		"grant_types_supported":                                    []string{"authorization_code", "client_credentials", "refresh_token"},
 		"subject_types_supported":                                  []string{"public"},
@@ -72,3 +75,6 @@ func grantTypes() []string {
 // GrantTypeSupported reports whether the token endpoint serves gt; any other
 // grant type is answered unsupported_grant_type (RFC 6749 §5.2).
 func GrantTypeSupported(gt string) bool { return slices.Contains(grantTypes(), gt) }
+
+// responseTypesSupported are the response types the authorization endpoint serves.
+func responseTypesSupported() []string { return []string{"code", "code id_token"} }

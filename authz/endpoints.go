@@ -22,7 +22,7 @@ func WriteJSONError(w http.ResponseWriter, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	if rfc.CodeField == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="strongroom"`)
+		w.Header().Set("WWW-Authenticate", basicChallenge)
 	}
 	w.WriteHeader(rfc.CodeField)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": rfc.ErrorField, "error_description": rfc.GetDescription()})

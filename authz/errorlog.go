@@ -22,11 +22,15 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// WriteAccessError answers a failed token request (RFC 6749 §5.2); a server
+// WriteAccessError answers a failed token request (RFC 6749 §5.2) through
+// fosite after MapError: a 401 carries the Basic challenge, and a server
 // error is logged with its cause first (the client sees no detail).
 func (p *Provider) WriteAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
 	err = MapError(err)
 	p.logServerError(ctx, err)
+	if fosite.ErrorToRFC6749Error(err).CodeField == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", basicChallenge)
+	}
 	p.OAuth2.WriteAccessError(ctx, w, ar, err)
 }
 

@@ -473,7 +473,7 @@ func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
 // caller renders a safe error page (fosite would write JSON). Otherwise the
 // error goes back to the client with state and iss (RFC 9207).
 func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
-	err = MapError(err)
+	err = MapError(AuthorizeRequestError(ar, err))
 	p.logServerError(ctx, err)
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if !redirectAllowed(ar) || errors.Is(err, ErrRedirectNotRegistered) {

@@ -46,6 +46,7 @@ type Provider struct {
 	errorRenderer ErrorRenderer
 	auth          *Authenticator
 	mfa           *mfaDeps
+	jwksRefresh   *jwksRefreshLimiter
 	now           func() time.Time
 }
 
@@ -81,6 +82,8 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		Log:     log,
 		csrfKey: csrfKey,
 		now:     time.Now,
+
+		jwksRefresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}
 
 	fc := &fosite.Config{
@@ -96,8 +99,8 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		ClientSecretsHasher:             hasher,
 		EnforcePKCEForPublicClients:     true,
 		EnablePKCEPlainChallengeMethod:  false,
-		// Client assertions may name the token endpoint, the issuer (FAPI 2.0
-		// §5.3.2.1) or the PAR endpoint as audience.
+		// Client assertions are verified by verifyClientAssertion
+		// (assertionAudiences), not by fosite.
 		TokenURL:                   cfg.URL(PathToken),
 		ScopeStrategy:              fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:   exactAudience(cfg.Issuer),
@@ -191,10 +194,11 @@ type fositeConfig struct {
 	cfg *Config
 }
 
-// GetTokenURLs accepts the token endpoint, the issuer and the PAR endpoint as
-// client assertion audiences.
+// GetTokenURLs is only read by fosite's own assertion verification, which no
+// longer runs (verifyClientAssertion replaces it); should a fosite handler
+// read it again, it gets the values we accept everywhere.
 func (c *fositeConfig) GetTokenURLs(context.Context) []string {
-	return []string{c.cfg.URL(PathToken), c.cfg.Issuer, c.cfg.URL(PathPAR)}
+	return []string{c.cfg.Issuer, c.cfg.URL(PathToken)}
 }
 
 // algSigner picks the signing key by the algorithm a token's header asks for
@@ -269,10 +273,21 @@ type authorizeOnly struct {
 // trace, a measurable cost on every token request for every handler.
 type tokenHandler struct{ fosite.TokenEndpointHandler }
 
-// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
+// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler. A grant
+// type the client is not registered for is unauthorized_client (RFC 6749
+// §5.2) before the handler looks at anything else: fosite's handlers check
+// scopes first (invalid_scope) and call a public client's client_credentials
+// request invalid_grant.
 func (h tokenHandler) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if !h.CanHandleTokenEndpointRequest(ctx, r) {
 		return fosite.ErrUnknownRequest
+	}
+	if c := r.GetClient(); c != nil {
+		for _, gt := range r.GetGrantTypes() {
+			if !c.GetGrantTypes().Has(gt) {
+				return fosite.ErrUnauthorizedClient.WithHintf("The client is not registered for the grant type %q.", gt)
+			}
+		}
 	}
 	return h.TokenEndpointHandler.HandleTokenEndpointRequest(ctx, r)
 }
