@@ -19,7 +19,7 @@ func TestFlowStoresOnlyUnderstoodParameters(t *testing.T) {
 		"response_type": {"code"}, "scope": {"openid profile"}, "state": {"st-1"}, "nonce": {"n-1"},
 		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"},
 		"prompt": {"login"}, "max_age": {"60"}, "response_mode": {"query"}, "acr_values": {"mfa"},
-		"client_id": {"c1"}, "redirect_uri": {"https://client.example.com/cb"}, "audience": {"api"},
+		"client_id": {"c1"}, "redirect_uri": {"https://client.example.com/cb"}, "audience": {"api"}, "resource": {"https://api.example.com/pay"},
 		"x_padding": {strings.Repeat("A", 30<<10)}, "display": {"page"}, "login_hint": {"bob"},
 		"request": {"eyJhbGciOiJub25lIn0.e30."}, "client_secret": {"SECRET"},
 	}
