@@ -217,8 +217,9 @@ func TestSecondFactorResetSignsTheUserOutEverywhere(t *testing.T) {
 
 // TestClientDeletionEndsItsTokens: a deleted client's access tokens (opaque
 // and JWT) and refresh tokens stop working at once, whoever asks about them
-// (another client's introspection, userinfo), through the CLI and the admin
-// API alike; and the client can no longer refresh.
+// (the resource server's introspection, userinfo), through the CLI and the
+// admin API alike; the client can no longer refresh and none of its rows is
+// left.
 func TestClientDeletionEndsItsTokens(t *testing.T) {
 	for name, del := range map[string]func(t *testing.T, e *env, id string){
 		"cli": func(t *testing.T, e *env, id string) { e.cli(t, "clients", "delete", id, "--yes") },
@@ -234,13 +235,18 @@ func TestClientDeletionEndsItsTokens(t *testing.T) {
 			obsSecret := e.createClient(observer)
 			b := newBrowser(t)
 			for _, c := range []*storage.Client{doomed, jwtClient} {
+				// The observer is the resource server of the doomed client's
+				// access tokens (their audience), so it may introspect them;
+				// the refresh token only its own client may introspect.
+				c.Audience = []string{observer.ID}
+				c.Metadata.Introspect = true
 				secret := e.createClient(c)
 				tok := e.tokensFor(t, b, c, secret, true, "openid", "offline_access")
-				if !e.active(t, observer, obsSecret, tok.AccessToken) || !e.active(t, observer, obsSecret, tok.RefreshToken) {
+				if !e.active(t, observer, obsSecret, tok.AccessToken) || !e.active(t, c, secret, tok.RefreshToken) {
 					t.Fatal("tokens not active before the client is deleted")
 				}
 				del(t, e, c.ID)
-				if e.active(t, observer, obsSecret, tok.AccessToken) || e.active(t, observer, obsSecret, tok.RefreshToken) {
+				if e.active(t, observer, obsSecret, tok.AccessToken) {
 					t.Errorf("%s: a deleted client's tokens introspect active", c.AccessTokenFormat)
 				}
 				if code, _ := e.userinfo(t, tok.AccessToken); code != http.StatusUnauthorized {
