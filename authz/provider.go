@@ -258,6 +258,10 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 // argon2id computations of the login pages.
 func (p *Provider) PasswordHashing() HashStats { return p.auth.Limiter.Stats() }
 
+// HashLimiter is the bound on concurrent argon2id computations that logins
+// use; other password hashing on this node (UserAdmin) shares it.
+func (p *Provider) HashLimiter() *HashLimiter { return p.auth.Limiter }
+
 // Authenticate checks an end user's username and password.
 func (p *Provider) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {
 	return p.auth.Authenticate(ctx, username, password)

@@ -48,9 +48,10 @@ func userInfo(u *storage.User) UserInfo {
 // UserAdmin manages end users for operators, with audit events written in
 // the same transaction as each change.
 type UserAdmin struct {
-	store  storage.Store
-	now    func() time.Time
-	argon2 Argon2Params
+	store   storage.Store
+	now     func() time.Time
+	argon2  Argon2Params
+	limiter *HashLimiter // nil: unbounded (the CLI hashes one password per process)
 }
 
 // NewUserAdmin returns the service over store; now may be nil (time.Now).
@@ -59,6 +60,15 @@ func NewUserAdmin(store storage.Store, now func() time.Time) *UserAdmin {
 		now = time.Now
 	}
 	return &UserAdmin{store: store, now: now, argon2: DefaultArgon2}
+}
+
+// WithHashLimiter makes Create hash passwords in l's slots, the ones logins
+// use (Provider.HashLimiter), so a burst of user creations through the admin
+// API cannot run more argon2id computations at once than the login page
+// may; beyond them Create returns ErrBusy.
+func (a *UserAdmin) WithHashLimiter(l *HashLimiter) *UserAdmin {
+	a.limiter = l
+	return a
 }
 
 // check validates s, reporting every problem at once. Usernames are 1–64
@@ -101,7 +111,13 @@ func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserI
 	if err != nil {
 		return nil, fmt.Errorf("generate user id: %w", err)
 	}
-	hash, err := HashPassword(s.Password, a.argon2)
+	var hash string
+	hashIt := func() { hash, err = HashPassword(s.Password, a.argon2) }
+	if a.limiter == nil {
+		hashIt()
+	} else if lerr := a.limiter.Do(ctx, hashIt); lerr != nil {
+		return nil, lerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}

@@ -44,7 +44,7 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 	})
 	return admin.New(admin.Options{
 		Clients:  clients,
-		Users:    authz.NewUserAdmin(s.Store, s.Provider.Now),
+		Users:    authz.NewUserAdmin(s.Store, s.Provider.Now).WithHashLimiter(s.Provider.HashLimiter()),
 		Audit:    s.Store,
 		Tokens:   s.Provider,
 		Keys:     s.Keys,

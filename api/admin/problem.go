@@ -82,6 +82,9 @@ func problemFor(err error) Problem {
 	case errors.Is(err, authz.ErrTooManySecrets), errors.Is(err, authz.ErrNoSecretAuth),
 		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict):
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, authz.ErrBusy):
+		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "Too many passwords are being hashed; retry later."}
 	case errors.Is(err, storage.ErrUnavailable):
 		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "The database is unavailable; retry later."}
