@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -18,25 +16,15 @@ import (
 
 type ctxKey struct{}
 
-// logBuffer is a goroutine-safe buffer for a JSON slog handler.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+// logBuffer collects JSON log lines (the handlers run on the test's
+// goroutine: no lock needed).
+type logBuffer struct{ bytes.Buffer }
 
 // lines decodes every JSON log line.
 func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, raw := range bytes.Split(bytes.TrimSpace(l.b.Bytes()), []byte("\n")) {
+	for _, raw := range bytes.Split(bytes.TrimSpace(l.Bytes()), []byte("\n")) {
 		if len(raw) == 0 {
 			continue
 		}
@@ -49,16 +37,10 @@ func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	return out
 }
 
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// testServer is an Echo with the common middleware and the given routes;
-// the request id the handlers saw in their context is sent to seen.
-func testServer(t *testing.T, logs *logBuffer, routes func(e *echo.Echo)) *httptest.Server {
-	t.Helper()
+// testServer is an Echo with the common middleware (logging to logs, the
+// request id carried under ctxKey, the caller read from "caller") and the
+// given routes.
+func testServer(logs *logBuffer, routes func(e *echo.Echo)) *echo.Echo {
 	e := echo.New()
 	Use(e, Options{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)),
@@ -73,23 +55,14 @@ func testServer(t *testing.T, logs *logBuffer, routes func(e *echo.Echo)) *httpt
 		},
 	})
 	routes(e)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return srv
+	return e
 }
 
-func get(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
+// do serves req through e and returns the answer.
+func do(e *echo.Echo, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
 }
 
 func accessLines(t *testing.T, logs *logBuffer) []map[string]any {
@@ -110,18 +83,17 @@ func TestRequestIDPropagates(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var logs logBuffer
 			var inHandler string
-			srv := testServer(t, &logs, func(e *echo.Echo) {
+			e := testServer(&logs, func(e *echo.Echo) {
 				e.GET("/x", func(c echo.Context) error {
 					inHandler, _ = c.Request().Context().Value(ctxKey{}).(string)
 					return c.NoContent(http.StatusNoContent)
 				})
 			})
-			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
+			req := httptest.NewRequest(http.MethodGet, "/x", nil)
 			if sent != "" {
 				req.Header.Set(echo.HeaderXRequestID, sent)
 			}
-			resp, _ := get(t, req)
-			id := resp.Header.Get(echo.HeaderXRequestID)
+			id := do(e, req).Header().Get(echo.HeaderXRequestID)
 			switch {
 			case id == "":
 				t.Fatal("no X-Request-Id in the answer")
@@ -144,14 +116,14 @@ func TestRequestIDPropagates(t *testing.T) {
 func TestRecovererAnswersACleanInternalError(t *testing.T) {
 	const secret = "s3cr3t-in-the-panic-value"
 	var logs logBuffer
-	srv := testServer(t, &logs, func(e *echo.Echo) {
+	e := testServer(&logs, func(e *echo.Echo) {
 		e.GET("/boom", func(echo.Context) error { panic("leaked " + secret) })
 	})
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/boom", nil)
-	resp, body := get(t, req)
-	if resp.StatusCode != http.StatusInternalServerError {
-		t.Fatalf("status %d, want 500", resp.StatusCode)
+	rec := do(e, httptest.NewRequest(http.MethodGet, "/boom", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", rec.Code)
 	}
+	body := rec.Body.String()
 	for _, leak := range []string{secret, "leaked", "goroutine", ".go:"} {
 		if strings.Contains(body, leak) {
 			t.Errorf("the answer carries %q: %s", leak, body)
@@ -160,7 +132,7 @@ func TestRecovererAnswersACleanInternalError(t *testing.T) {
 	if strings.Contains(logs.String(), secret) {
 		t.Errorf("the log carries the panic's value:\n%s", logs.String())
 	}
-	id := resp.Header.Get(echo.HeaderXRequestID)
+	id := rec.Header().Get(echo.HeaderXRequestID)
 	var panicLine, accessLine map[string]any
 	for _, l := range logs.lines(t) {
 		switch l["msg"] {
@@ -185,7 +157,7 @@ func TestAccessLogNeverLogsCredentials(t *testing.T) {
 	secrets := []string{"the-code-value", "bearer-token-value", "proxy-credential-value", "client-secret-value",
 		"user-password-value", "cookie-value", "refresh-token-value"}
 	var logs logBuffer
-	srv := testServer(t, &logs, func(e *echo.Echo) {
+	e := testServer(&logs, func(e *echo.Echo) {
 		e.POST("/oauth2/token", func(c echo.Context) error {
 			if err := c.Request().ParseForm(); err != nil {
 				return err
@@ -198,14 +170,13 @@ func TestAccessLogNeverLogsCredentials(t *testing.T) {
 		"grant_type": {"refresh_token"}, "refresh_token": {"refresh-token-value"},
 		"client_secret": {"client-secret-value"}, "password": {"user-password-value"},
 	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth2/token?code=the-code-value", strings.NewReader(form.Encode()))
+	req := httptest.NewRequest(http.MethodPost, "/oauth2/token?code=the-code-value", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer bearer-token-value")
 	req.Header.Set("Cookie", "session=cookie-value")
 	req.Header.Set("X-Forwarded-Authorization", "Basic "+"proxy-credential-value")
-	resp, _ := get(t, req)
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("status %d", resp.StatusCode)
+	if rec := do(e, req); rec.Code != http.StatusBadRequest {
+		t.Fatalf("status %d", rec.Code)
 	}
 	out := logs.String()
 	for _, s := range secrets {
@@ -233,13 +204,12 @@ func TestAccessLogNeverLogsCredentials(t *testing.T) {
 // line has the status the client got (here Echo's 404 for an unknown route).
 func TestAccessLogRecordsTheRenderedStatus(t *testing.T) {
 	var logs logBuffer
-	srv := testServer(t, &logs, func(e *echo.Echo) {
+	e := testServer(&logs, func(e *echo.Echo) {
 		e.GET("/teapot", func(echo.Context) error { return echo.NewHTTPError(http.StatusTeapot) })
 	})
 	for path, want := range map[string]int{"/teapot": http.StatusTeapot, "/nowhere": http.StatusNotFound} {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-		if resp, _ := get(t, req); resp.StatusCode != want {
-			t.Fatalf("%s: status %d, want %d", path, resp.StatusCode, want)
+		if rec := do(e, httptest.NewRequest(http.MethodGet, path, nil)); rec.Code != want {
+			t.Fatalf("%s: status %d, want %d", path, rec.Code, want)
 		}
 	}
 	got := map[any]any{}
