@@ -1,7 +1,3 @@
-// Package server is Strongroom's composition root: it opens the store, loads
-// the signing keys, composes the authorization server and the HTTP front end,
-// and runs them with a graceful shutdown. The CLI's serve command and the
-// end-to-end tests both start the server through it.
 package server
 
 import (
