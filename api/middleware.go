@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 )
 
@@ -39,16 +40,12 @@ func clientAttr(c echo.Context) slog.Attr {
 	return slog.String("client_id", client)
 }
 
-// limitBody caps the request body; fosite would otherwise accept up to 10 MB.
+// limitBody caps the request body (Options.MaxBodyBytes); fosite would
+// otherwise accept up to 10 MB.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > s.opts.MaxBodyBytes {
-			return s.writeOAuthError(c, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
-		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBodyBytes)
-		return next(c)
-	}
+	return httpmw.LimitBody(s.opts.MaxBodyBytes, func(c echo.Context) error {
+		return s.writeOAuthError(c, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
+	})(next)
 }
 
 // repeatable parameters may be sent more than once: RFC 8707 §2 resource,

@@ -240,16 +240,12 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// limitBody caps request bodies.
+// limitBody caps request bodies (Options.MaxBodyBytes); the refusal is a
+// payload-too-large problem.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > s.opts.MaxBodyBytes {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBodyBytes)
-		return next(c)
-	}
+	return httpmw.LimitBody(s.opts.MaxBodyBytes, func(echo.Context) error {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	})(next)
 }
 
 // readBody reads the whole request body; a JSON body is required.

@@ -99,3 +99,21 @@ func recoverer(log *slog.Logger, msg string) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// LimitBody caps request bodies at limit bytes: a request that declares a
+// longer body (Content-Length) is answered with tooLarge(c) before the
+// handler runs; reading past the cap fails with *http.MaxBytesError (and
+// the connection is closed after the answer). Each listener sets its own
+// cap and renders its own refusal.
+func LimitBody(limit int64, tooLarge func(c echo.Context) error) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > limit {
+				return tooLarge(c)
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			return next(c)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -218,5 +220,33 @@ func TestAccessLogRecordsTheRenderedStatus(t *testing.T) {
 	}
 	if got["/teapot"] != float64(http.StatusTeapot) || got["/nowhere"] != float64(http.StatusNotFound) {
 		t.Fatalf("access lines' statuses %v", got)
+	}
+}
+
+// LimitBody refuses a declared length over the cap with the listener's
+// answer before the handler, and fails a read past the cap.
+func TestLimitBody(t *testing.T) {
+	const limit = 16
+	e := echo.New()
+	var readErr error
+	e.POST("/x", func(c echo.Context) error {
+		_, readErr = io.ReadAll(c.Request().Body)
+		return c.NoContent(http.StatusNoContent)
+	}, LimitBody(limit, func(c echo.Context) error { return c.String(http.StatusRequestEntityTooLarge, "too large") }))
+
+	if rec := do(e, httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(strings.Repeat("a", limit)))); rec.Code != http.StatusNoContent || readErr != nil {
+		t.Fatalf("at the cap: %d, read error %v", rec.Code, readErr)
+	}
+	readErr = nil
+	rec := do(e, httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(strings.Repeat("a", limit+1))))
+	if rec.Code != http.StatusRequestEntityTooLarge || rec.Body.String() != "too large" {
+		t.Fatalf("declared over the cap: %d %q", rec.Code, rec.Body)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/x", io.NopCloser(strings.NewReader(strings.Repeat("a", limit+1))))
+	req.ContentLength = -1
+	do(e, req)
+	var mbe *http.MaxBytesError
+	if !errors.As(readErr, &mbe) || mbe.Limit != limit {
+		t.Fatalf("undeclared over the cap: read error %v, want *http.MaxBytesError", readErr)
 	}
 }
