@@ -5,10 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 )
 
@@ -30,59 +30,22 @@ func claimedClientID(r *http.Request) string {
 	return truncate(id, 128)
 }
 
-// accessLog writes one structured line per request: request id, method,
-// path (never the query string, which may carry codes), status, duration and
-// client id. No header, body or token is logged.
-func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		client, _ := c.Get(ctxClientID).(string)
-		if client == "" && c.Request().PostForm != nil {
-			client = claimedClientID(c.Request())
-		}
-		s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path),
-			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("client_id", client),
-		)
-		return nil
+// clientAttr is the access log's caller: the authenticated client, else the
+// client id the request claims (never its secret).
+func clientAttr(c echo.Context) slog.Attr {
+	client, _ := c.Get(ctxClientID).(string)
+	if client == "" && c.Request().PostForm != nil {
+		client = claimedClientID(c.Request())
 	}
+	return slog.String("client_id", client)
 }
 
-// recoverer turns a panic into a 500 without a stack in the response; the
-// log gets the panic value's type only (values may hold secrets).
-func recoverer(log *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					log.Error("panic in handler", "path", c.Request().URL.Path, "panic_type", fmt.Sprintf("%T", r),
-						"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-					err = echo.NewHTTPError(http.StatusInternalServerError)
-				}
-			}()
-			return next(c)
-		}
-	}
-}
-
-// limitBody caps the request body; fosite would otherwise accept up to 10 MB.
+// limitBody caps the request body (Options.MaxBodyBytes); fosite would
+// otherwise accept up to 10 MB.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > s.opts.MaxBodyBytes {
-			return s.writeOAuthError(c, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
-		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBodyBytes)
-		return next(c)
-	}
+	return httpmw.LimitBody(s.opts.MaxBodyBytes, func(c echo.Context) error {
+		return s.writeOAuthError(c, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
+	})(next)
 }
 
 // repeatable parameters may be sent more than once: RFC 8707 §2 resource,

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/web"
 )
@@ -57,14 +57,10 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 	e.HTTPErrorHandler = errorHandler(log)
 	s := &Server{p: p, pages: pages, log: log, opts: opts, discovery: disc, e: e}
 
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		// server-error log lines written in authz name the request
-		RequestIDHandler: func(c echo.Context, id string) {
-			c.SetRequest(c.Request().WithContext(authz.WithRequestID(c.Request().Context(), id)))
-		},
-	}))
-	e.Use(s.accessLog)
-	e.Use(recoverer(log))
+	httpmw.Use(e, httpmw.Options{
+		Log: log, WithRequestID: authz.WithRequestID, Caller: clientAttr,
+		AccessLogMessage: "request", PanicMessage: "panic in handler",
+	})
 
 	// Per-route middleware (an Echo group would register a catch-all route
 	// and turn every 405 into a 404).

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
@@ -55,7 +53,9 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 }
 
 // ServeAdmin runs the admin API on its own listener ln until ctx ends, then
-// shuts it down gracefully. It is never mounted on the public listener. With
+// shuts it down gracefully as Serve does the public one (it drains for
+// Config.ShutdownDrain, keep-alives off, then closes and lets in-flight
+// requests finish). It is never mounted on the public listener. With
 // the server's TLS configuration it serves HTTPS (and mTLS with ClientCAs);
 // without, plain HTTP, meant for a loopback address.
 func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, opts AdminOptions) error {
@@ -76,27 +76,5 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, opts AdminOpti
 			tlsCfg.ClientCAs = opts.ClientCAs
 		}
 	}
-	srv := newHTTPServer(h, tlsCfg, s.log)
-	errc := make(chan error, 1)
-	go func() {
-		if tlsCfg != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("admin API: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("admin API graceful shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("admin API: %w", err)
-	}
-	return nil
+	return httpListener{name: "admin API", handler: h, tls: tlsCfg, drain: s.cfg.ShutdownDrain, log: s.log}.serve(ctx, ln)
 }

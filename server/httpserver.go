@@ -1,11 +1,16 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +31,75 @@ const (
 // this long before it retries, instead of hammering a node that cannot
 // answer.
 const RetryAfterSeconds = 5
+
+// shutdownTimeout bounds how long a listener waits, once it has closed, for
+// the requests in flight to finish.
+const shutdownTimeout = 20 * time.Second
+
+// httpListener is one HTTP listener the server runs (the public one, the
+// admin API) with what its shutdown needs.
+type httpListener struct {
+	// name names the listener in errors and log lines.
+	name    string
+	handler http.Handler
+	// tls, when set, serves HTTPS with it; nil serves plain HTTP.
+	tls *tls.Config
+	// drain is how long the listener keeps serving, keep-alives off, once
+	// shutdown begins (Config.ShutdownDrain).
+	drain time.Duration
+	// draining, when set, is raised when shutdown begins, so that readiness
+	// (/readyz) answers 503 through the drain.
+	draining *atomic.Bool
+	log      *slog.Logger
+}
+
+// serve runs the listener on ln until ctx ends, then shuts it down
+// gracefully: it drains (draining raised, keep-alives off, every request
+// still served for l.drain), closes the listener and waits up to
+// shutdownTimeout for the requests in flight. It returns when the listener
+// has stopped; an error if it stopped on its own or could not finish them.
+func (l httpListener) serve(ctx context.Context, ln net.Listener) error {
+	srv := newHTTPServer(l.handler, l.tls, l.log)
+	errc := make(chan error, 1)
+	go func() {
+		if l.tls != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("%s: %w", l.name, err)
+	case <-ctx.Done():
+	}
+	l.drainBeforeClose(srv)
+	l.log.Info("shutting down; waiting for in-flight requests", "listener", l.name)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("%s: graceful shutdown: %w", l.name, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s: %w", l.name, err)
+	}
+	return nil
+}
+
+// drainBeforeClose marks the listener not ready and keeps serving for the
+// drain period, so that a load balancer polling /readyz takes the node out
+// of rotation before the listener closes.
+func (l httpListener) drainBeforeClose(srv *http.Server) {
+	if l.draining != nil {
+		l.draining.Store(true)
+	}
+	if l.drain <= 0 {
+		return
+	}
+	srv.SetKeepAlivesEnabled(false) // clients reconnect, to another node
+	l.log.Info("draining: not ready, still serving, before the listener closes", "listener", l.name, "drain", l.drain)
+	time.Sleep(l.drain)
+}
 
 // newHTTPServer is the http.Server of both listeners: timeouts, size limits
 // (limitRequest), Retry-After on every 503 and the error log.

@@ -1,7 +1,3 @@
-// Package server is Strongroom's composition root: it opens the store, loads
-// the signing keys, composes the authorization server and the HTTP front end,
-// and runs them with a graceful shutdown. The CLI's serve command and the
-// end-to-end tests both start the server through it.
 package server
 
 import (
@@ -147,78 +143,19 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	return &Server{Provider: p, Store: store, Keys: km, Handler: h, cfg: cfg, log: log, draining: draining}, nil
 }
 
-// Serve runs the HTTP server on ln until ctx ends, then shuts down
-// gracefully: first /readyz turns 503 for Config.ShutdownDrain while every
-// request is still served (connections are no longer kept alive), then the
-// listener closes and in-flight requests finish (up to 20 s) before it
-// returns.
+// Serve runs the public listener on ln until ctx ends, with the background
+// workers (runWorkers) beside it, then shuts down gracefully: first /readyz
+// turns 503 for Config.ShutdownDrain while every request is still served
+// (connections are no longer kept alive), then the listener closes and
+// in-flight requests finish (up to 20 s); the workers stop last. It returns
+// once all of them have stopped, so the store may then close.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	bg, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Provider.WatchClients(bg); err != nil {
-		s.log.Warn("client change notifications unavailable; relying on cache TTL", "err", err)
-	}
-	interval := s.cfg.KeyReloadInterval
-	if interval == 0 {
-		interval = keys.DefaultReloadInterval
-	}
-	go s.Keys.Watch(bg, s.Store, interval)
-	if s.cfg.KeyRotationInterval > 0 {
-		rotateDone := make(chan struct{})
-		go func() {
-			defer close(rotateDone)
-			s.Keys.AutoRotate(bg, s.cfg.KeyRotationInterval, s.cfg.Authz.IDTokenAlgs)
-		}()
-		defer func() { cancel(); <-rotateDone }() // no rotation in flight when the store closes
-	}
-	logoutDone := make(chan struct{})
-	go func() { defer close(logoutDone); s.Provider.RunBackchannelLogout(bg, s.cfg.Backchannel) }()
-	defer func() { cancel(); <-logoutDone }() // the worker stops before the store closes
-	cleanupDone := make(chan struct{})
-	go func() { defer close(cleanupDone); s.Provider.RunThrottleCleanup(bg, authz.ThrottleCleanupInterval) }()
-	defer func() { cancel(); <-cleanupDone }()
-	janitorDone := make(chan struct{})
-	go func() { defer close(janitorDone); s.Provider.RunTokenJanitor(bg, authz.TokenJanitorInterval) }()
-	defer func() { cancel(); <-janitorDone }() // expired codes and tokens are deleted on every node
-
-	srv := newHTTPServer(s.Handler, s.cfg.TLS, s.log)
-	errc := make(chan error, 1)
-	go func() {
-		if s.cfg.TLS != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	s.drain(srv)
-	s.log.Info("shutting down; waiting for in-flight requests")
-	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer scancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// drain marks the server not ready and keeps serving for the drain period,
-// so that a load balancer polling /readyz takes the node out of rotation
-// before its listener closes.
-func (s *Server) drain(srv *http.Server) {
-	s.draining.Store(true)
-	if s.cfg.ShutdownDrain <= 0 {
-		return
-	}
-	srv.SetKeepAlivesEnabled(false) // clients reconnect, to another node
-	s.log.Info("draining: /readyz answers 503 before the listener closes", "drain", s.cfg.ShutdownDrain)
-	time.Sleep(s.cfg.ShutdownDrain)
+	stopWorkers := s.runWorkers(ctx)
+	err := httpListener{
+		name: "public listener", handler: s.Handler, tls: s.cfg.TLS,
+		drain: s.cfg.ShutdownDrain, draining: s.draining, log: s.log,
+	}.serve(ctx, ln)
+	return errors.Join(err, stopWorkers())
 }
 
 // Close releases the store.

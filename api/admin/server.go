@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -68,9 +68,10 @@ func New(opts Options) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Log)
 	s := &Server{opts: opts, e: e}
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{}))
-	e.Use(s.accessLog)
-	e.Use(recoverer(opts.Log))
+	httpmw.Use(e, httpmw.Options{
+		Log: opts.Log, WithRequestID: authz.WithRequestID, Caller: actorAttr,
+		AccessLogMessage: "admin request", PanicMessage: "panic in admin handler",
+	})
 
 	// Per-route middleware (an Echo group would answer unknown paths under
 	// it with 405 instead of 404).
@@ -239,16 +240,12 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// limitBody caps request bodies.
+// limitBody caps request bodies (Options.MaxBodyBytes); the refusal is a
+// payload-too-large problem.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > s.opts.MaxBodyBytes {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBodyBytes)
-		return next(c)
-	}
+	return httpmw.LimitBody(s.opts.MaxBodyBytes, func(echo.Context) error {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	})(next)
 }
 
 // readBody reads the whole request body; a JSON body is required.
@@ -300,37 +297,5 @@ func render(c echo.Context, status int, v any) error {
 	return jsonEncode(c.Response(), v)
 }
 
-// accessLog writes one line per request: request id, method, path, status,
-// duration and actor. Never a header or body.
-func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		if err := next(c); err != nil {
-			c.Error(err)
-		}
-		s.opts.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, "admin request",
-			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path),
-			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("actor", actor(c).Name),
-		)
-		return nil
-	}
-}
-
-// recoverer turns a panic into a 500 problem; the log gets the panic's type only.
-func recoverer(log *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					log.Error("panic in admin handler", "path", c.Request().URL.Path, "panic_type", typeName(r))
-					err = errors.New("panic")
-				}
-			}()
-			return next(c)
-		}
-	}
-}
+// actorAttr is the access log's caller: the actor authentication recorded.
+func actorAttr(c echo.Context) slog.Attr { return slog.String("actor", actor(c).Name) }

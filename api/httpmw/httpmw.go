@@ -1,0 +1,119 @@
+package httpmw
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Options configure the common middleware of one listener.
+type Options struct {
+	// Log receives the access-log lines and the panic reports.
+	Log *slog.Logger
+	// WithRequestID carries the request id into the request context, for
+	// the log lines written below the handlers (authz.WithRequestID); nil:
+	// the id is only answered and logged here.
+	WithRequestID func(ctx context.Context, id string) context.Context
+	// AccessLogMessage is the message of every access-log line (e.g.
+	// "request", "admin request"): log queries tell the listeners apart by it.
+	AccessLogMessage string
+	// PanicMessage is the message of the line that reports a handler's panic.
+	PanicMessage string
+	// Caller, when set, returns the access-log attribute that names who
+	// called (an OAuth client id, an admin actor); it runs after the
+	// handler, so it may read what authentication recorded in the context.
+	// It must never return a credential.
+	Caller func(c echo.Context) slog.Attr
+}
+
+// Use installs the common middleware on e, outermost first: request id,
+// access log, panic recoverer. The recoverer sits inside the access log so
+// that a panic is logged with its 500.
+func Use(e *echo.Echo, opts Options) {
+	e.Use(requestID(opts.WithRequestID), accessLog(opts), recoverer(opts.Log, opts.PanicMessage))
+}
+
+// requestID assigns each request an id (or keeps the X-Request-Id the
+// client sent, as Echo's RequestID does), answers it in X-Request-Id and,
+// with withID, puts it in the request context.
+func requestID(withID func(context.Context, string) context.Context) echo.MiddlewareFunc {
+	cfg := middleware.RequestIDConfig{}
+	if withID != nil {
+		cfg.RequestIDHandler = func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(withID(c.Request().Context(), id)))
+		}
+	}
+	return middleware.RequestIDWithConfig(cfg)
+}
+
+// requestIDOf is the id requestID assigned to c's request.
+func requestIDOf(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
+
+// accessLog writes one structured line per request: request id, method,
+// path (never the query string, which may carry codes), status, duration
+// and the caller attribute. No header, body or token is logged. A handler's
+// error is rendered here (c.Error) so that the line has the final status.
+func accessLog(opts Options) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			attrs := []slog.Attr{
+				slog.String("request_id", requestIDOf(c)),
+				slog.String("method", c.Request().Method),
+				slog.String("path", c.Request().URL.Path),
+				slog.Int("status", c.Response().Status),
+				slog.Duration("duration", time.Since(start)),
+			}
+			if opts.Caller != nil {
+				attrs = append(attrs, opts.Caller(c))
+			}
+			opts.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, opts.AccessLogMessage, attrs...)
+			return nil
+		}
+	}
+}
+
+// recoverer turns a panic into a 500 (echo.HTTPError, rendered by the
+// listener's error handler) without a stack or the panic's text in the
+// response; the log gets the panic value's type only (values may hold
+// secrets).
+func recoverer(log *slog.Logger, msg string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					log.Error(msg, "path", c.Request().URL.Path, "panic_type", fmt.Sprintf("%T", r),
+						"request_id", requestIDOf(c))
+					err = echo.NewHTTPError(http.StatusInternalServerError)
+				}
+			}()
+			return next(c)
+		}
+	}
+}
+
+// LimitBody caps request bodies at limit bytes: a request that declares a
+// longer body (Content-Length) is answered with tooLarge(c) before the
+// handler runs; reading past the cap fails with *http.MaxBytesError (and
+// the connection is closed after the answer). Each listener sets its own
+// cap and renders its own refusal.
+func LimitBody(limit int64, tooLarge func(c echo.Context) error) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > limit {
+				return tooLarge(c)
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			return next(c)
+		}
+	}
+}
