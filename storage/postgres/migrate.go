@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,28 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []string, err err
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
+	return migrate(ctx, pool, names)
+}
+
+// MigrateTo is Migrate that stops after the embedded migration named last
+// (e.g. "0004_mfa.sql"): it applies, in order, every migration up to and
+// including last that the database lacks. It serves tests that put data in
+// between migration steps; last must name an embedded migration.
+func MigrateTo(ctx context.Context, pool *pgxpool.Pool, last string) (applied []string, err error) {
+	names, err := migrationNames()
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrate to %s: %w", last, err)
+	}
+	i := slices.Index(names, last)
+	if i < 0 {
+		return nil, fmt.Errorf("postgres: migrate to %s: no such embedded migration", last)
+	}
+	return migrate(ctx, pool, names[:i+1])
+}
+
+// migrate applies the named migrations, in the order given, that the
+// database lacks, creating schema_migrations first if needed.
+func migrate(ctx context.Context, pool *pgxpool.Pool, names []string) (applied []string, err error) {
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 			return err
