@@ -50,7 +50,18 @@ var totpSecretRE = regexp.MustCompile(`id="totp-secret"[^>]*>([A-Z2-7 ]+)<`)
 // mfaFixture signs alice in at a client that requires MFA, enrols TOTP on the
 // enrolment page and returns the secret and the page after the second
 // factor page of a new sign-in (the browser b now waits for a code there).
+// Enrolment uses the code of the previous 30 s step.
 func (e *env) mfaFixture(t *testing.T) (b *browser, secret, page string) {
+	t.Helper()
+	return e.mfaFixtureLeaving(t, 0)
+}
+
+// mfaFixtureLeaving is mfaFixture that enrols with at least stepLeft left
+// in the current 30 s TOTP step, waiting for the next step when less is
+// left. TOTP steps are wall-clock time; a test that replays the enrolment
+// code and expects "already used" needs no step boundary to pass before it
+// sends it.
+func (e *env) mfaFixtureLeaving(t *testing.T, stepLeft time.Duration) (b *browser, secret, page string) {
 	t.Helper()
 	c := webClient("authorization_code")
 	c.Metadata.RequireMFA = true
@@ -74,11 +85,8 @@ func (e *env) mfaFixture(t *testing.T) (b *browser, secret, page string) {
 		t.Fatal("no TOTP secret on the enrolment page")
 	}
 	secret = strings.ReplaceAll(m[1], " ", "")
-	// Callers replay the enrolment code (the previous 30 s step), which is
-	// "already used" only while no step boundary passes before they send it:
-	// start the enrolment with at least 12 s left in the current step.
-	if left := 30*time.Second - time.Duration(time.Now().UnixNano()%int64(30*time.Second)); left < 12*time.Second {
-		time.Sleep(left + 100*time.Millisecond)
+	if left := 30*time.Second - time.Duration(time.Now().UnixNano()%int64(30*time.Second)); left < stepLeft {
+		waitPast(time.Now().Add(left + 100*time.Millisecond))
 	}
 	code, _ := totp.GenerateCode(secret, time.Now().Add(-30*time.Second))
 	f = formFields(t, body)
@@ -110,7 +118,9 @@ func TestBadSecondFactors(t *testing.T) {
 			MaxFailures: 10000, LockDuration: time.Second, Window: time.Minute}
 		c.Authz.LoginThrottle = authz.ThrottleConfig{Account: lax, IP: lax}
 	})
-	b, secret, page := e.mfaFixture(t)
+	// The replayed-enrolment case sends the enrolment code again and expects
+	// "already used": no step boundary may pass before it.
+	b, secret, page := e.mfaFixtureLeaving(t, 12*time.Second)
 	form := formFields(t, page)
 	codeAt := func(d time.Duration) string {
 		c, err := totp.GenerateCode(secret, time.Now().Add(d))
