@@ -38,7 +38,10 @@ func TestMigrationsKeepData(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 
-	steps := migrationNames(t, pool)
+	steps, err := postgres.MigrationNames()
+	if err != nil || len(steps) == 0 {
+		t.Fatalf("embedded migrations %q: %v", steps, err)
+	}
 	checkTestdataNamesMigrations(t, steps)
 	for _, step := range steps {
 		before := rowCounts(t, pool)
@@ -87,23 +90,6 @@ func TestMigrationsKeepData(t *testing.T) {
 			t.Errorf("expectations has no check for the rows of testdata/%s", step)
 		}
 	}
-}
-
-// migrationNames lists the embedded migrations in the order they apply.
-func migrationNames(t *testing.T, pool *pgxpool.Pool) []string {
-	t.Helper()
-	states, err := postgres.MigrationStatus(t.Context(), pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, st := range states {
-		names = append(names, st.Name)
-	}
-	if len(names) == 0 {
-		t.Fatal("no embedded migrations")
-	}
-	return names
 }
 
 // rowCounts returns the number of rows of every table but schema_migrations.

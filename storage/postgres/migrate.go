@@ -31,8 +31,8 @@ type MigrationState struct {
 	AppliedAt *time.Time // when it was applied (UTC), nil if not applied
 }
 
-// migrationNames lists the embedded migration files in the order they apply.
-func migrationNames() ([]string, error) {
+// MigrationNames lists the embedded migration files in the order they apply.
+func MigrationNames() ([]string, error) {
 	entries, err := fs.ReadDir(migrations.FS, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
@@ -53,7 +53,7 @@ func migrationNames() ([]string, error) {
 // after the lock is taken, so concurrent Migrate calls (several nodes
 // starting at once) are safe and apply each file exactly once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []string, err error) {
-	names, err := migrationNames()
+	names, err := MigrationNames()
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -65,7 +65,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []string, err err
 // including last that the database lacks. It serves tests that put data in
 // between migration steps; last must name an embedded migration.
 func MigrateTo(ctx context.Context, pool *pgxpool.Pool, last string) (applied []string, err error) {
-	names, err := migrationNames()
+	names, err := MigrationNames()
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrate to %s: %w", last, err)
 	}
@@ -138,7 +138,7 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, name string) (done 
 // MigrationStatus lists every embedded migration in order and whether the
 // database has it. A database never migrated has none.
 func MigrationStatus(ctx context.Context, pool *pgxpool.Pool) ([]MigrationState, error) {
-	names, err := migrationNames()
+	names, err := MigrationNames()
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migration status: %w", err)
 	}
