@@ -53,15 +53,13 @@ var totpSecretRE = regexp.MustCompile(`id="totp-secret"[^>]*>([A-Z2-7 ]+)<`)
 // Enrolment uses the code of the previous 30 s step.
 func (e *env) mfaFixture(t *testing.T) (b *browser, secret, page string) {
 	t.Helper()
-	return e.mfaFixtureLeaving(t, 0)
+	b, secret, page, _ = e.mfaFixtureEnrolledAt(t, -30*time.Second)
+	return b, secret, page
 }
 
-// mfaFixtureLeaving is mfaFixture that enrols with at least stepLeft left
-// in the current 30 s TOTP step, waiting for the next step when less is
-// left. TOTP steps are wall-clock time; a test that replays the enrolment
-// code and expects "already used" needs no step boundary to pass before it
-// sends it.
-func (e *env) mfaFixtureLeaving(t *testing.T, stepLeft time.Duration) (b *browser, secret, page string) {
+// mfaFixtureEnrolledAt is mfaFixture enrolling with the code of the TOTP
+// step that holds time.Now()+offset; it returns that instant too.
+func (e *env) mfaFixtureEnrolledAt(t *testing.T, offset time.Duration) (b *browser, secret, page string, enrolledAt time.Time) {
 	t.Helper()
 	c := webClient("authorization_code")
 	c.Metadata.RequireMFA = true
@@ -85,10 +83,8 @@ func (e *env) mfaFixtureLeaving(t *testing.T, stepLeft time.Duration) (b *browse
 		t.Fatal("no TOTP secret on the enrolment page")
 	}
 	secret = strings.ReplaceAll(m[1], " ", "")
-	if left := 30*time.Second - time.Duration(time.Now().UnixNano()%int64(30*time.Second)); left < stepLeft {
-		waitPast(time.Now().Add(left + 100*time.Millisecond))
-	}
-	code, _ := totp.GenerateCode(secret, time.Now().Add(-30*time.Second))
+	enrolledAt = time.Now().Add(offset)
+	code, _ := totp.GenerateCode(secret, enrolledAt)
 	f = formFields(t, body)
 	f.Set("method", "totp")
 	f.Set("code", code)
@@ -105,7 +101,7 @@ func (e *env) mfaFixtureLeaving(t *testing.T, stepLeft time.Duration) (b *browse
 	if resp.Request.URL.Path != "/login/mfa" {
 		t.Fatalf("expected the second-factor page, got %d at %s", resp.StatusCode, resp.Request.URL)
 	}
-	return b, secret, page
+	return b, secret, page, enrolledAt
 }
 
 // Second factors that must fail, each with a clear page and no change in
@@ -118,17 +114,21 @@ func TestBadSecondFactors(t *testing.T) {
 			MaxFailures: 10000, LockDuration: time.Second, Window: time.Minute}
 		c.Authz.LoginThrottle = authz.ThrottleConfig{Account: lax, IP: lax}
 	})
-	// The replayed-enrolment case sends the enrolment code again and expects
-	// "already used": no step boundary may pass before it.
-	b, secret, page := e.mfaFixtureLeaving(t, 12*time.Second)
+	// Enrolled with the current step's code: the enrolment code stays
+	// "already used" and the next step's code stays valid for at least 30 s
+	// (both lie in the ±1 step window), whichever step boundaries the test
+	// straddles. No waiting for a fresh step.
+	b, secret, page, enrolledAt := e.mfaFixtureEnrolledAt(t, 0)
 	form := formFields(t, page)
-	codeAt := func(d time.Duration) string {
-		c, err := totp.GenerateCode(secret, time.Now().Add(d))
+	codeOfStepAt := func(at time.Time) string {
+		c, err := totp.GenerateCode(secret, at)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
+	codeAt := func(d time.Duration) string { return codeOfStepAt(time.Now().Add(d)) }
+	enrolmentCode, nextStepCode := codeOfStepAt(enrolledAt), codeOfStepAt(enrolledAt.Add(30*time.Second))
 	with := func(kv ...string) url.Values {
 		v := url.Values{}
 		for k, vs := range form {
@@ -149,7 +149,7 @@ func TestBadSecondFactors(t *testing.T) {
 		status int
 		text   string
 	}{
-		{"fail/totp-replayed-enrolment-step", with("method", "totp", "code", codeAt(-30*time.Second)), http.StatusUnauthorized, "already used"},
+		{"fail/totp-replayed-enrolment-step", with("method", "totp", "code", enrolmentCode), http.StatusUnauthorized, "already used"},
 		{"fail/totp-two-steps-old", with("method", "totp", "code", codeAt(-90*time.Second)), http.StatusUnauthorized, "not valid"},
 		{"fail/totp-two-steps-ahead", with("method", "totp", "code", codeAt(90*time.Second)), http.StatusUnauthorized, "not valid"},
 		{"fail/totp-not-digits", with("method", "totp", "code", "12ab56"), http.StatusUnauthorized, "not valid"},
@@ -192,7 +192,7 @@ func TestBadSecondFactors(t *testing.T) {
 		}
 	}
 	// Finally the right code works, exactly once.
-	resp, _ := b.post(e.issuer+"/login/mfa", with("method", "totp", "code", codeAt(0)))
+	resp, _ := b.post(e.issuer+"/login/mfa", with("method", "totp", "code", nextStepCode))
 	if resp.StatusCode != http.StatusSeeOther && resp.Request.URL.Path != "/consent" {
 		t.Fatalf("the valid code was refused: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
