@@ -11,8 +11,7 @@ import (
 // PostgreSQL judges expiry by now()), so a test of an expiry polls for its
 // observable effect. Only where nothing observable changes does a test wait
 // for the instant itself, with waitPast: an idle session (judged when it is
-// next used, and using it extends it), a next signing key's readiness, a
-// fresh TOTP step.
+// next used, and using it extends it) and a next signing key's readiness.
 
 // poll and eventually wait on a condition (servertest.Poll and
 // servertest.Eventually, shared with the browser tests).
