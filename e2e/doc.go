@@ -4,8 +4,8 @@
 // Chromium) and operators (admin API, the CLI binary) do. Tests seed data
 // and check what a request left behind through the store or SQL.
 //
-// Tests wait on conditions (poll, eventually), never for a fixed time: no
-// time.Sleep. The server has no clock to inject, so a test of an expiry
+// Tests wait on conditions (poll, eventually), never by sleeping for a
+// fixed time. The server has no clock to inject, so a test of an expiry
 // polls for its observable effect; waitPast is only for the few instants
 // that nothing observable marks (see wait_test.go).
 package e2e
