@@ -149,7 +149,10 @@ func TestAdminExpiredToken(t *testing.T) {
 	e := startWith(t, func(c *server.Config) { c.Authz.AccessTokenLifespan = time.Second })
 	adm := e.startAdmin()
 	adm.do("GET", "/admin/v1/clients", "", 200, nil)
-	time.Sleep(1100 * time.Millisecond)
+	// The token lives a second: refused within 1.1 s from now.
+	poll(1100*time.Millisecond, func() bool {
+		return adm.status("GET", "/admin/v1/clients", adm.token) == http.StatusUnauthorized
+	})
 	var p admin.Problem
 	resp := adm.do("GET", "/admin/v1/clients", "", 401, &p)
 	if !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) || !strings.Contains(p.Detail, "expired") {

@@ -61,11 +61,8 @@ func TestSIGTERMDrainsReadinessBeforeTheListenerCloses(t *testing.T) {
 		<-exited
 	})
 	var m []string
-	for deadline := time.Now().Add(30 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no demo block:\n%s\n%s", out.String(), errOut.String())
-		}
-		m = reDevCurl.FindStringSubmatch(out.String())
+	if !poll(30*time.Second, func() bool { m = reDevCurl.FindStringSubmatch(out.String()); return m != nil }) {
+		t.Fatalf("no demo block:\n%s\n%s", out.String(), errOut.String())
 	}
 	clientID, secret, issuer := m[1], m[2], m[3]
 	addr := strings.TrimPrefix(issuer, "http://")
@@ -90,13 +87,8 @@ func TestSIGTERMDrainsReadinessBeforeTheListenerCloses(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if code, _ := status("/readyz"); code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never ready:\n%s", errOut.String())
-		}
+	if !poll(10*time.Second, func() bool { code, _ := status("/readyz"); return code == http.StatusOK }) {
+		t.Fatalf("never ready:\n%s", errOut.String())
 	}
 
 	// An in-flight request: headers sent, body pending across the drain.
@@ -118,17 +110,13 @@ func TestSIGTERMDrainsReadinessBeforeTheListenerCloses(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(drain / 2); ; time.Sleep(10 * time.Millisecond) {
-		code, h := status("/readyz")
-		if code == http.StatusServiceUnavailable {
-			if h.Get("Retry-After") != strconv.Itoa(server.RetryAfterSeconds) {
-				t.Errorf("draining /readyz without Retry-After: %v", h)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d %v after SIGTERM", code, time.Since(sent))
-		}
+	var readyz int
+	var h http.Header
+	if !poll(drain/2, func() bool { readyz, h = status("/readyz"); return readyz == http.StatusServiceUnavailable }) {
+		t.Fatalf("/readyz still %d %v after SIGTERM", readyz, time.Since(sent))
+	}
+	if h.Get("Retry-After") != strconv.Itoa(server.RetryAfterSeconds) {
+		t.Errorf("draining /readyz without Retry-After: %v", h)
 	}
 	// Everything else is still served while the load balancer catches up.
 	if code, _ := status("/healthz"); code != http.StatusOK {
@@ -143,16 +131,17 @@ func TestSIGTERMDrainsReadinessBeforeTheListenerCloses(t *testing.T) {
 
 	// The listener closes after the drain, not before.
 	var closedAfter time.Duration
-	for deadline := time.Now().Add(drain + 10*time.Second); ; time.Sleep(20 * time.Millisecond) {
+	listenerClosed := func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			closedAfter = time.Since(sent)
-			break
+			return true
 		}
 		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatalf("the listener still accepts %v after SIGTERM", time.Since(sent))
-		}
+		return false
+	}
+	if !poll(drain+10*time.Second, listenerClosed) {
+		t.Fatalf("the listener still accepts %v after SIGTERM", time.Since(sent))
 	}
 	if closedAfter < drain {
 		t.Errorf("the listener closed %v after SIGTERM, before the %v drain", closedAfter, drain)

@@ -148,7 +148,7 @@ func TestKeyRotationReachesEveryNode(t *testing.T) {
 		t.Fatalf("rotation before the next key is cached everywhere: %v", err)
 	}
 	r := &refresher{t: t, client: c, secret: secret, refresh: tok.RefreshToken}
-	time.Sleep(time.Until(prep.NextReadyAt))
+	waitPast(prep.NextReadyAt) // the instant the server named; nothing observable changes then
 
 	// Step 2: the rotation, by an operator with the real CLI.
 	var results []keys.RotateResult
@@ -297,8 +297,7 @@ func TestAutomaticRotationByExactlyOneNode(t *testing.T) {
 	algs := []string{keys.RS256, keys.ES256} // the default ID token algorithms
 
 	var evs []storage.AuditEvent
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	everyAlgRotated := func() bool {
 		var err error
 		evs, err = a.srv.Store.ListAudit(ctx, storage.AuditFilter{Action: keys.ActionRotate, Limit: 1000})
 		if err != nil {
@@ -310,13 +309,10 @@ func TestAutomaticRotationByExactlyOneNode(t *testing.T) {
 				activated[ev.Details["alg"]] = true
 			}
 		}
-		if len(activated) == len(algs) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no automatic rotation of every algorithm within 30 s: %+v", evs)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return len(activated) == len(algs)
+	}
+	if !poll(30*time.Second, everyAlgRotated) {
+		t.Fatalf("no automatic rotation of every algorithm within 30 s: %+v", evs)
 	}
 	prepared := map[string]int{}
 	seen := map[string]bool{} // "activated:<kid>", "next:<kid>"
@@ -366,11 +362,8 @@ func waitEveryNode(t *testing.T, nodes []*env, since time.Time, what string, don
 	t.Helper()
 	var slowest time.Duration
 	for i, n := range nodes {
-		for !done(n) {
-			if time.Since(since) > propagationBound {
-				t.Fatalf("node %d: not done %v after the change: %s", i+1, propagationBound, what)
-			}
-			time.Sleep(20 * time.Millisecond)
+		if !poll(propagationBound-time.Since(since), func() bool { return done(n) }) {
+			t.Fatalf("node %d: not done %v after the change: %s", i+1, propagationBound, what)
 		}
 		slowest = max(slowest, time.Since(since))
 	}

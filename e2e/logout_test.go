@@ -62,18 +62,12 @@ func (rp *relyingParty) state() (hits int, tokens []string) {
 // waitTokens waits until the relying party holds n logout tokens.
 func (rp *relyingParty) waitTokens(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, got := rp.state()
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			hits, _ := rp.state()
-			t.Fatalf("%d logout tokens after %d requests, want %d", len(got), hits, n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var hits int
+	var got []string
+	if !poll(10*time.Second, func() bool { hits, got = rp.state(); return len(got) >= n }) {
+		t.Fatalf("%d logout tokens after %d requests, want %d", len(got), hits, n)
 	}
+	return got
 }
 
 // fastBackchannel makes the logout worker poll and retry quickly.
@@ -353,7 +347,11 @@ func TestBackchannelLogoutRetriedAndDeliveredOnce(t *testing.T) {
 	}
 	tokens := rp.waitTokens(t, 1)
 	e.checkLogoutToken(t, tokens[0], c.ID, e.userID, sid)
-	time.Sleep(500 * time.Millisecond) // anything more would arrive now
+	// Delivered and audited: the row leaves the outbox in that transaction,
+	// so no attempt can follow; every attempt made has reached rp.
+	eventually(t, 10*time.Second, "the delivered row to leave the outbox", func() bool {
+		return e.count(t, "SELECT count(*) FROM logout_deliveries") == 0
+	})
 	hits, tokens := rp.state()
 	if hits != 3 || len(tokens) != 1 {
 		t.Fatalf("%d requests and %d deliveries, want 3 and 1", hits, len(tokens))

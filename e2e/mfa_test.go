@@ -50,7 +50,16 @@ var totpSecretRE = regexp.MustCompile(`id="totp-secret"[^>]*>([A-Z2-7 ]+)<`)
 // mfaFixture signs alice in at a client that requires MFA, enrols TOTP on the
 // enrolment page and returns the secret and the page after the second
 // factor page of a new sign-in (the browser b now waits for a code there).
+// Enrolment uses the code of the previous 30 s step.
 func (e *env) mfaFixture(t *testing.T) (b *browser, secret, page string) {
+	t.Helper()
+	b, secret, page, _ = e.mfaFixtureEnrolledAt(t, -30*time.Second)
+	return b, secret, page
+}
+
+// mfaFixtureEnrolledAt is mfaFixture enrolling with the code of the TOTP
+// step that holds time.Now()+offset; it returns that instant too.
+func (e *env) mfaFixtureEnrolledAt(t *testing.T, offset time.Duration) (b *browser, secret, page string, enrolledAt time.Time) {
 	t.Helper()
 	c := webClient("authorization_code")
 	c.Metadata.RequireMFA = true
@@ -74,13 +83,8 @@ func (e *env) mfaFixture(t *testing.T) (b *browser, secret, page string) {
 		t.Fatal("no TOTP secret on the enrolment page")
 	}
 	secret = strings.ReplaceAll(m[1], " ", "")
-	// Callers replay the enrolment code (the previous 30 s step), which is
-	// "already used" only while no step boundary passes before they send it:
-	// start the enrolment with at least 12 s left in the current step.
-	if left := 30*time.Second - time.Duration(time.Now().UnixNano()%int64(30*time.Second)); left < 12*time.Second {
-		time.Sleep(left + 100*time.Millisecond)
-	}
-	code, _ := totp.GenerateCode(secret, time.Now().Add(-30*time.Second))
+	enrolledAt = time.Now().Add(offset)
+	code, _ := totp.GenerateCode(secret, enrolledAt)
 	f = formFields(t, body)
 	f.Set("method", "totp")
 	f.Set("code", code)
@@ -97,7 +101,7 @@ func (e *env) mfaFixture(t *testing.T) (b *browser, secret, page string) {
 	if resp.Request.URL.Path != "/login/mfa" {
 		t.Fatalf("expected the second-factor page, got %d at %s", resp.StatusCode, resp.Request.URL)
 	}
-	return b, secret, page
+	return b, secret, page, enrolledAt
 }
 
 // Second factors that must fail, each with a clear page and no change in
@@ -110,15 +114,21 @@ func TestBadSecondFactors(t *testing.T) {
 			MaxFailures: 10000, LockDuration: time.Second, Window: time.Minute}
 		c.Authz.LoginThrottle = authz.ThrottleConfig{Account: lax, IP: lax}
 	})
-	b, secret, page := e.mfaFixture(t)
+	// Enrolled with the current step's code: the enrolment code stays
+	// "already used" and the next step's code stays valid for at least 30 s
+	// (both lie in the ±1 step window), whichever step boundaries the test
+	// straddles. No waiting for a fresh step.
+	b, secret, page, enrolledAt := e.mfaFixtureEnrolledAt(t, 0)
 	form := formFields(t, page)
-	codeAt := func(d time.Duration) string {
-		c, err := totp.GenerateCode(secret, time.Now().Add(d))
+	codeOfStepAt := func(at time.Time) string {
+		c, err := totp.GenerateCode(secret, at)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
+	codeAt := func(d time.Duration) string { return codeOfStepAt(time.Now().Add(d)) }
+	enrolmentCode, nextStepCode := codeOfStepAt(enrolledAt), codeOfStepAt(enrolledAt.Add(30*time.Second))
 	with := func(kv ...string) url.Values {
 		v := url.Values{}
 		for k, vs := range form {
@@ -139,7 +149,7 @@ func TestBadSecondFactors(t *testing.T) {
 		status int
 		text   string
 	}{
-		{"fail/totp-replayed-enrolment-step", with("method", "totp", "code", codeAt(-30*time.Second)), http.StatusUnauthorized, "already used"},
+		{"fail/totp-replayed-enrolment-step", with("method", "totp", "code", enrolmentCode), http.StatusUnauthorized, "already used"},
 		{"fail/totp-two-steps-old", with("method", "totp", "code", codeAt(-90*time.Second)), http.StatusUnauthorized, "not valid"},
 		{"fail/totp-two-steps-ahead", with("method", "totp", "code", codeAt(90*time.Second)), http.StatusUnauthorized, "not valid"},
 		{"fail/totp-not-digits", with("method", "totp", "code", "12ab56"), http.StatusUnauthorized, "not valid"},
@@ -182,7 +192,7 @@ func TestBadSecondFactors(t *testing.T) {
 		}
 	}
 	// Finally the right code works, exactly once.
-	resp, _ := b.post(e.issuer+"/login/mfa", with("method", "totp", "code", codeAt(0)))
+	resp, _ := b.post(e.issuer+"/login/mfa", with("method", "totp", "code", nextStepCode))
 	if resp.StatusCode != http.StatusSeeOther && resp.Request.URL.Path != "/consent" {
 		t.Fatalf("the valid code was refused: %d at %s", resp.StatusCode, resp.Request.URL)
 	}

@@ -7,4 +7,11 @@
 // lock. A file must therefore contain only statements that can run inside a
 // transaction (no CREATE INDEX CONCURRENTLY), and an applied file must never
 // be edited: add a new numbered file instead.
+//
+// A new migration comes with testdata/<its name>: rows written in the schema
+// as it leaves it. migrate_test.go applies the migrations one at a time with
+// each step's rows inserted after it, then reads every row back through the
+// PostgreSQL store, so a later migration that loses or rewrites data fails.
+// Only the *.sql files at the root are embedded; testdata stays out of the
+// binary.
 package migrations

@@ -249,8 +249,9 @@ type Keys interface {
 	// ListKeys returns every key, newest first.
 	ListKeys(ctx context.Context) ([]SigningKey, error)
 	// UpdateKeys lets fn change the key set atomically (rotation). Keys that fn
-	// returns are upserted by kid; keys it omits are deleted. Concurrent callers
-	// are serialized.
+	// returns are upserted by kid; keys it omits are deleted. A returned set
+	// with an empty or repeated kid is refused (CheckKeySet) and nothing is
+	// written. Concurrent callers are serialized.
 	UpdateKeys(ctx context.Context, fn func(keys []SigningKey) ([]SigningKey, error)) error
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -53,16 +54,17 @@ func newLogoutReceiver(t *testing.T) *logoutReceiver {
 
 func (lr *logoutReceiver) wait(t *testing.T) string {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(25 * time.Millisecond) {
+	var first string
+	delivered := func() bool {
 		lr.mu.Lock()
-		n := len(lr.tokens)
-		lr.mu.Unlock()
-		if n > 0 {
-			return lr.tokens[0]
+		defer lr.mu.Unlock()
+		if len(lr.tokens) > 0 {
+			first = lr.tokens[0]
 		}
+		return first != ""
 	}
-	t.Fatal("no back-channel logout token reached the relying party")
-	return ""
+	servertest.Eventually(t, 10*time.Second, "a back-channel logout token to reach the relying party", delivered)
+	return first
 }
 
 // A user logs in in Chromium, the relying party sends the browser to the

@@ -154,13 +154,15 @@ func TestBruteForceSlowsThenLocks(t *testing.T) {
 		b.signIn("carol", password)
 		return errorText()
 	}
-	refused := 0 // attempts refused unchecked during a wait
+	refused := 0                                    // attempts refused unchecked during a wait
+	retry := time.NewTicker(100 * time.Millisecond) // paces the attempts refused during a wait
+	defer retry.Stop()
 	for i := 1; i <= 5; i++ {
 		password := fmt.Sprintf("wrong-password-%d", i)
 		msg := attempt(password)
 		for strings.HasPrefix(msg, "Too many failed attempts. Wait") { // the growing delay
 			refused++
-			time.Sleep(100 * time.Millisecond)
+			<-retry.C
 			msg = attempt(password)
 		}
 		if i < 5 && !strings.Contains(msg, "incorrect") {

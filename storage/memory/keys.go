@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -61,37 +60,20 @@ func (s *Store) UpdateKeys(ctx context.Context, fn func(keys []storage.SigningKe
 		if err != nil {
 			return err
 		}
-		if err := checkKIDs(kept); err != nil {
+		if err := storage.CheckKeySet(kept); err != nil {
 			return err
 		}
 		for _, k := range kept {
 			put(t, s.keys, k.KID, cloneKey(k))
 		}
-		for _, k := range old {
-			if !slices.ContainsFunc(kept, func(n storage.SigningKey) bool { return n.KID == k.KID }) {
-				del(t, s.keys, k.KID)
-			}
+		for _, kid := range storage.OmittedKIDs(old, kept) {
+			del(t, s.keys, kid)
 		}
 		t.notify(storage.TopicKeys, "")
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("memory: update keys: %w", err)
-	}
-	return nil
-}
-
-// checkKIDs rejects a key set with an empty or repeated kid.
-func checkKIDs(keys []storage.SigningKey) error {
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		if k.KID == "" {
-			return errors.New("a key has an empty kid")
-		}
-		if seen[k.KID] {
-			return fmt.Errorf("kid %q appears twice", k.KID)
-		}
-		seen[k.KID] = true
 	}
 	return nil
 }

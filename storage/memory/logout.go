@@ -118,19 +118,9 @@ func (s *Store) ListConsents(ctx context.Context, userID string) ([]storage.Cons
 func (s *Store) RevokeRequestsBySubjectClient(ctx context.Context, subject, clientID string) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(t *txn) error {
-		for key, r := range s.requests {
-			switch key.kind {
-			case storage.KindAuthorizeCode, storage.KindAccessToken, storage.KindRefreshToken:
-			default:
-				continue
-			}
-			if r.Subject == subject && r.ClientID == clientID && r.Active {
-				r.Active = false
-				r.DeactivatedAt = s.now().UTC()
-				put(t, s.requests, key, r)
-				n++
-			}
-		}
+		n = s.deactivateGrants(t, func(r storage.Request) bool {
+			return r.Subject == subject && r.ClientID == clientID
+		})
 		return nil
 	})
 	if err != nil {
@@ -148,19 +138,7 @@ func (s *Store) RevokeUserRequests(ctx context.Context, subject string) (int64, 
 	var n int64
 	err := s.write(ctx, func(t *txn) error {
 		s.deleteUserFlows(t, subject)
-		for key, r := range s.requests {
-			switch key.kind {
-			case storage.KindAuthorizeCode, storage.KindAccessToken, storage.KindRefreshToken:
-			default:
-				continue
-			}
-			if r.Subject == subject && r.Active {
-				r.Active = false
-				r.DeactivatedAt = s.now().UTC()
-				put(t, s.requests, key, r)
-				n++
-			}
-		}
+		n = s.deactivateGrants(t, func(r storage.Request) bool { return r.Subject == subject })
 		return nil
 	})
 	if err != nil {

@@ -93,13 +93,9 @@ func (s *Store) DeactivateRequest(ctx context.Context, kind storage.RequestKind,
 // RevokeRequestID deactivates every row of kind that belongs to requestID.
 func (s *Store) RevokeRequestID(ctx context.Context, kind storage.RequestKind, requestID string) error {
 	err := s.write(ctx, func(t *txn) error {
-		for key, r := range s.requests {
-			if key.kind == kind && r.RequestID == requestID && r.Active {
-				r.Active = false
-				r.DeactivatedAt = s.now().UTC()
-				put(t, s.requests, key, r)
-			}
-		}
+		s.deactivateRequests(t, func(key requestKey, r storage.Request) bool {
+			return key.kind == kind && r.RequestID == requestID
+		})
 		return nil
 	})
 	if err != nil {
@@ -125,4 +121,32 @@ func (s *Store) DeleteExpiredRequests(ctx context.Context, before time.Time) (in
 		return 0, fmt.Errorf("memory: delete expired requests: %w", err)
 	}
 	return n, nil
+}
+
+// deactivateRequests marks inactive every active row that match selects and
+// reports how many. The caller holds the write transaction t.
+func (s *Store) deactivateRequests(t *txn, match func(key requestKey, r storage.Request) bool) int64 {
+	var n int64
+	for key, r := range s.requests {
+		if r.Active && match(key, r) {
+			r.Active = false
+			r.DeactivatedAt = s.now().UTC()
+			put(t, s.requests, key, r)
+			n++
+		}
+	}
+	return n
+}
+
+// deactivateGrants deactivates the active codes, access tokens and refresh
+// tokens that match selects and reports how many; rows of other kinds (OpenID,
+// PKCE, PAR) are left alone.
+func (s *Store) deactivateGrants(t *txn, match func(r storage.Request) bool) int64 {
+	return s.deactivateRequests(t, func(key requestKey, r storage.Request) bool {
+		switch key.kind {
+		case storage.KindAuthorizeCode, storage.KindAccessToken, storage.KindRefreshToken:
+			return match(r)
+		}
+		return false
+	})
 }

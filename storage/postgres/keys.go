@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -103,7 +101,7 @@ func (s *Store) UpdateKeys(ctx context.Context, fn func(keys []storage.SigningKe
 		if err != nil {
 			return err
 		}
-		if err := checkKIDs(kept); err != nil {
+		if err := storage.CheckKeySet(kept); err != nil {
 			return err
 		}
 		for _, k := range kept {
@@ -122,13 +120,7 @@ ON CONFLICT (kid) DO UPDATE SET alg = EXCLUDED.alg, state = EXCLUDED.state,
 				return fmt.Errorf("upsert key %q: %w", k.KID, mapError(err))
 			}
 		}
-		var omitted []string
-		for _, k := range old {
-			if !slices.ContainsFunc(kept, func(n storage.SigningKey) bool { return n.KID == k.KID }) {
-				omitted = append(omitted, k.KID)
-			}
-		}
-		if len(omitted) > 0 {
+		if omitted := storage.OmittedKIDs(old, kept); len(omitted) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE kid = ANY($1)`, omitted); err != nil {
 				return fmt.Errorf("delete keys: %w", mapError(err))
 			}
@@ -137,21 +129,6 @@ ON CONFLICT (kid) DO UPDATE SET alg = EXCLUDED.alg, state = EXCLUDED.state,
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: update keys: %w", err)
-	}
-	return nil
-}
-
-// checkKIDs rejects a key set with an empty or repeated kid.
-func checkKIDs(keys []storage.SigningKey) error {
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		if k.KID == "" {
-			return errors.New("a key has an empty kid")
-		}
-		if seen[k.KID] {
-			return fmt.Errorf("kid %q appears twice", k.KID)
-		}
-		seen[k.KID] = true
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,8 +31,8 @@ type MigrationState struct {
 	AppliedAt *time.Time // when it was applied (UTC), nil if not applied
 }
 
-// migrationNames lists the embedded migration files in the order they apply.
-func migrationNames() ([]string, error) {
+// MigrationNames lists the embedded migration files in the order they apply.
+func MigrationNames() ([]string, error) {
 	entries, err := fs.ReadDir(migrations.FS, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
@@ -52,10 +53,32 @@ func migrationNames() ([]string, error) {
 // after the lock is taken, so concurrent Migrate calls (several nodes
 // starting at once) are safe and apply each file exactly once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []string, err error) {
-	names, err := migrationNames()
+	names, err := MigrationNames()
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
+	return migrate(ctx, pool, names)
+}
+
+// MigrateTo is Migrate that stops after the embedded migration named last
+// (e.g. "0004_mfa.sql"): it applies, in order, every migration up to and
+// including last that the database lacks. It serves tests that put data in
+// between migration steps; last must name an embedded migration.
+func MigrateTo(ctx context.Context, pool *pgxpool.Pool, last string) (applied []string, err error) {
+	names, err := MigrationNames()
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrate to %s: %w", last, err)
+	}
+	i := slices.Index(names, last)
+	if i < 0 {
+		return nil, fmt.Errorf("postgres: migrate to %s: no such embedded migration", last)
+	}
+	return migrate(ctx, pool, names[:i+1])
+}
+
+// migrate applies the named migrations, in the order given, that the
+// database lacks, creating schema_migrations first if needed.
+func migrate(ctx context.Context, pool *pgxpool.Pool, names []string) (applied []string, err error) {
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 			return err
@@ -115,7 +138,7 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, name string) (done 
 // MigrationStatus lists every embedded migration in order and whether the
 // database has it. A database never migrated has none.
 func MigrationStatus(ctx context.Context, pool *pgxpool.Pool) ([]MigrationState, error) {
-	names, err := migrationNames()
+	names, err := MigrationNames()
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migration status: %w", err)
 	}

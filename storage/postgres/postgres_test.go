@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -238,5 +239,32 @@ WHERE application_name = 'strongroom-listen' AND datname = current_database()`)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no notification after reconnecting")
+	}
+}
+
+func TestMigrateToStopsAtTheNamedMigration(t *testing.T) {
+	t.Parallel()
+	pool := newPool(t, pgtest.NewEmptyDatabase(t))
+	ctx := t.Context()
+	all := migrationNames(t, pool)
+	if _, err := postgres.MigrateTo(ctx, pool, "9999_missing.sql"); err == nil {
+		t.Fatal("MigrateTo accepted a migration that is not embedded")
+	}
+	applied, err := postgres.MigrateTo(ctx, pool, all[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(applied, all[:2]) {
+		t.Fatalf("MigrateTo(%s) applied %q, want %q", all[1], applied, all[:2])
+	}
+	if err := postgres.CheckSchema(ctx, pool); !errors.Is(err, postgres.ErrSchemaBehind) {
+		t.Fatalf("CheckSchema after a partial migration: %v, want ErrSchemaBehind", err)
+	}
+	applied, err = postgres.Migrate(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(applied, all[2:]) {
+		t.Fatalf("Migrate after MigrateTo applied %q, want %q", applied, all[2:])
 	}
 }
