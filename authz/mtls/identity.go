@@ -1,0 +1,205 @@
+package mtls
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// Identity is the certificate subject a tls_client_auth client registered
+// (RFC 8705 §2.1.2): exactly one of the five values. The JSON names are the
+// client metadata names of RFC 8705 §2.1.2.
+type Identity struct {
+	// SubjectDN is the expected subject distinguished name, RFC 4514 form.
+	SubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	// SANDNS is an expected dNSName SAN entry (exact, case-insensitive; no
+	// wildcard matching).
+	SANDNS string `json:"tls_client_auth_san_dns,omitempty"`
+	// SANURI is an expected uniformResourceIdentifier SAN entry.
+	SANURI string `json:"tls_client_auth_san_uri,omitempty"`
+	// SANIP is an expected iPAddress SAN entry, IPv4 dotted decimal or IPv6
+	// text (RFC 5952); compared as addresses, not strings.
+	SANIP string `json:"tls_client_auth_san_ip,omitempty"`
+	// SANEmail is an expected rfc822Name SAN entry.
+	SANEmail string `json:"tls_client_auth_san_email,omitempty"`
+}
+
+// matcher checks one registered subject value against a certificate.
+type matcher struct {
+	describe string
+	match    func(*x509.Certificate) (bool, error)
+}
+
+// Validate checks a registration: exactly one value, and that value well
+// formed. Errors wrap ErrInvalidRegistration and say which value is wrong.
+func (id Identity) Validate() error {
+	_, err := id.matcher()
+	return err
+}
+
+// Matches checks that a certificate carries the registered subject value;
+// a mismatch wraps ErrIdentityMismatch. It does not verify the certificate:
+// Authenticator.TLSClientAuth does both.
+func (id Identity) Matches(cert *x509.Certificate) error {
+	if cert == nil {
+		return ErrNoCertificate
+	}
+	m, err := id.matcher()
+	if err != nil {
+		return err
+	}
+	ok, err := m.match(cert)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: the certificate does not carry %s", ErrIdentityMismatch, m.describe)
+	}
+	return nil
+}
+
+func (id Identity) matcher() (matcher, error) {
+	var set []string
+	for name, v := range map[string]string{
+		"tls_client_auth_subject_dn": id.SubjectDN,
+		"tls_client_auth_san_dns":    id.SANDNS,
+		"tls_client_auth_san_uri":    id.SANURI,
+		"tls_client_auth_san_ip":     id.SANIP,
+		"tls_client_auth_san_email":  id.SANEmail,
+	} {
+		if strings.TrimSpace(v) != "" {
+			set = append(set, name)
+		}
+	}
+	if len(set) != 1 {
+		return matcher{}, fmt.Errorf("%w: tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email; %d are set", ErrInvalidRegistration, len(set))
+	}
+	switch {
+	case id.SubjectDN != "":
+		return subjectDNMatcher(id.SubjectDN)
+	case id.SANDNS != "":
+		return sanDNSMatcher(id.SANDNS)
+	case id.SANURI != "":
+		return sanURIMatcher(id.SANURI)
+	case id.SANIP != "":
+		return sanIPMatcher(id.SANIP)
+	default:
+		return sanEmailMatcher(id.SANEmail)
+	}
+}
+
+func subjectDNMatcher(s string) (matcher, error) {
+	want, err := ParseDN(s)
+	if err != nil {
+		return matcher{}, err
+	}
+	return matcher{
+		describe: "the registered subject DN",
+		match: func(c *x509.Certificate) (bool, error) {
+			got, err := certificateSubject(c.RawSubject)
+			if err != nil {
+				return false, err
+			}
+			return got.Equal(want), nil
+		},
+	}, nil
+}
+
+func sanDNSMatcher(s string) (matcher, error) {
+	want := strings.TrimSuffix(strings.TrimSpace(s), ".")
+	if want == "" || strings.ContainsAny(want, " /:@*") {
+		return matcher{}, fmt.Errorf("%w: tls_client_auth_san_dns %q is not a DNS name", ErrInvalidRegistration, s)
+	}
+	return matcher{
+		describe: "the registered dNSName SAN",
+		match: func(c *x509.Certificate) (bool, error) {
+			for _, n := range c.DNSNames {
+				if strings.EqualFold(strings.TrimSuffix(n, "."), want) {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+	}, nil
+}
+
+func sanURIMatcher(s string) (matcher, error) {
+	want, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || want.Scheme == "" {
+		return matcher{}, fmt.Errorf("%w: tls_client_auth_san_uri %q is not an absolute URI", ErrInvalidRegistration, s)
+	}
+	wantNorm := normalizeURI(want)
+	return matcher{
+		describe: "the registered URI SAN",
+		match: func(c *x509.Certificate) (bool, error) {
+			for _, u := range c.URIs {
+				if normalizeURI(u) == wantNorm {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+	}, nil
+}
+
+// normalizeURI lower-cases the scheme and host, the parts RFC 3986 §6.2.2.1
+// makes case-insensitive; everything else compares exactly.
+func normalizeURI(u *url.URL) string {
+	n := *u
+	n.Scheme = strings.ToLower(n.Scheme)
+	n.Host = strings.ToLower(n.Host)
+	return n.String()
+}
+
+func sanIPMatcher(s string) (matcher, error) {
+	want, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil || want.Zone() != "" {
+		return matcher{}, fmt.Errorf("%w: tls_client_auth_san_ip %q is not an IP address", ErrInvalidRegistration, s)
+	}
+	want = want.Unmap()
+	return matcher{
+		describe: "the registered IP address SAN",
+		match: func(c *x509.Certificate) (bool, error) {
+			for _, ip := range c.IPAddresses {
+				if got, ok := netip.AddrFromSlice(ip); ok && got.Unmap() == want {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+	}, nil
+}
+
+func sanEmailMatcher(s string) (matcher, error) {
+	want := strings.TrimSpace(s)
+	local, domain, ok := splitEmail(want)
+	if !ok || strings.ContainsAny(domain, " ") {
+		return matcher{}, fmt.Errorf("%w: tls_client_auth_san_email %q is not an email address", ErrInvalidRegistration, s)
+	}
+	return matcher{
+		describe: "the registered rfc822Name SAN",
+		match: func(c *x509.Certificate) (bool, error) {
+			// RFC 5280 §7.5: the local part is compared exactly, the
+			// domain case-insensitively.
+			for _, e := range c.EmailAddresses {
+				l, d, ok := splitEmail(e)
+				if ok && l == local && strings.EqualFold(d, domain) {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+	}, nil
+}
+
+// splitEmail splits an address at its last '@' (a quoted local part may
+// hold one).
+func splitEmail(s string) (local, domain string, ok bool) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 || i == len(s)-1 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
