@@ -154,3 +154,15 @@ func pemOf(certs ...*x509.Certificate) string {
 func presented(leaf *x509.Certificate, intermediates ...*x509.Certificate) *ClientCertificate {
 	return &ClientCertificate{Leaf: leaf, Intermediates: intermediates, Source: SourceTLS}
 }
+
+// reissue makes a certificate from ca for the key of an existing one.
+func (ca *testCA) reissue(t *testing.T, c *x509.Certificate, key crypto.Signer) *x509.Certificate {
+	t.Helper()
+	tmpl := leafTemplate(t)
+	tmpl.Subject = c.Subject
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustParse(t, der)
+}
