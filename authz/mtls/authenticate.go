@@ -9,6 +9,12 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
+// The token_endpoint_auth_method values of RFC 8705 §2.1.1 and §2.2.1.
+const (
+	MethodTLSClientAuth           = "tls_client_auth"
+	MethodSelfSignedTLSClientAuth = "self_signed_tls_client_auth"
+)
+
 // Authenticator checks a presented certificate for the two RFC 8705 client
 // authentication methods. It is safe for concurrent use.
 type Authenticator struct {
@@ -123,4 +129,27 @@ func publicKeyEqual(a, b crypto.PublicKey) bool {
 	}
 	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && eq.Equal(b)
+}
+
+// ValidateSelfSignedJWKS checks the JWK Set a self_signed_tls_client_auth
+// client registers: no private key material, and at least one asymmetric
+// public key that is not for encryption (one a certificate can carry).
+// Errors wrap ErrInvalidRegistration.
+func ValidateSelfSignedJWKS(jwks *jose.JSONWebKeySet) error {
+	if jwks == nil || len(jwks.Keys) == 0 {
+		return fmt.Errorf("%w: self_signed_tls_client_auth needs a JWK Set with the client's certificate keys", ErrInvalidRegistration)
+	}
+	usable := 0
+	for i, k := range jwks.Keys {
+		if !k.IsPublic() {
+			return fmt.Errorf("%w: JWK %d (kid %q) is not a public key; register public keys only", ErrInvalidRegistration, i+1, k.KeyID)
+		}
+		if k.Use != "enc" && k.Valid() {
+			usable++
+		}
+	}
+	if usable == 0 {
+		return fmt.Errorf("%w: the JWK Set has no public signing key a client certificate could carry", ErrInvalidRegistration)
+	}
+	return nil
 }

@@ -330,3 +330,26 @@ func TestSelfSignedTLSClientAuthWithoutCertificateFails(t *testing.T) {
 		t.Fatalf("got %v, want ErrNoCertificate", err)
 	}
 }
+
+func TestValidateSelfSignedJWKS(t *testing.T) {
+	key := newKey(t)
+	for name, tc := range map[string]struct {
+		jwks *jose.JSONWebKeySet
+		ok   bool
+	}{
+		"ok/public signing key": {jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), Use: "sig"}}}, ok: true},
+		"ok/no use given":       {jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public()}}}, ok: true},
+		"fail/nil":              {jwks: nil},
+		"fail/empty":            {jwks: &jose.JSONWebKeySet{}},
+		"fail/private key":      {jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key}}}},
+		"fail/symmetric key":    {jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: []byte("0123456789abcdef")}}}},
+		"fail/encryption only":  {jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), Use: "enc"}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := ValidateSelfSignedJWKS(tc.jwks)
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrInvalidRegistration)) {
+				t.Fatalf("ValidateSelfSignedJWKS = %v", err)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package mtls
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
@@ -68,6 +69,29 @@ var attributeTypes = map[string]asn1.ObjectIdentifier{
 	"jurisdictionlocalityname":    {1, 3, 6, 1, 4, 1, 311, 60, 2, 1, 1},
 }
 
+// attributeNames are the names String writes for well-known types, the
+// RFC 4514 §3 ones and the usual others; any other type is written as a
+// dotted OID.
+var attributeNames = map[string]string{
+	"2.5.4.3":                    "CN",
+	"2.5.4.4":                    "SN",
+	"2.5.4.5":                    "SERIALNUMBER",
+	"2.5.4.6":                    "C",
+	"2.5.4.7":                    "L",
+	"2.5.4.8":                    "ST",
+	"2.5.4.9":                    "STREET",
+	"2.5.4.10":                   "O",
+	"2.5.4.11":                   "OU",
+	"2.5.4.12":                   "TITLE",
+	"2.5.4.15":                   "businessCategory",
+	"2.5.4.17":                   "postalCode",
+	"2.5.4.42":                   "GN",
+	"2.5.4.97":                   "organizationIdentifier",
+	"0.9.2342.19200300.100.1.25": "DC",
+	"0.9.2342.19200300.100.1.1":  "UID",
+	"1.2.840.113549.1.9.1":       "emailAddress",
+}
+
 // ParseDN parses a distinguished name written as in RFC 4514 (the form
 // tls_client_auth_subject_dn uses, RFC 8705 §2.1.2), e.g.
 // "CN=client.example.com,O=Example Bank,C=GB". Attribute types are names
@@ -100,7 +124,9 @@ func ParseDN(s string) (DN, error) {
 	return dn, nil
 }
 
-// String writes the DN in RFC 4514 form (reversed order, OIDs for types).
+// String writes the DN in RFC 4514 form (reversed order), with the usual
+// names for well-known attribute types and dotted OIDs for the others;
+// ParseDN reads it back to an equal DN.
 func (dn DN) String() string {
 	var b strings.Builder
 	for i := len(dn) - 1; i >= 0; i-- {
@@ -111,7 +137,11 @@ func (dn DN) String() string {
 			if j > 0 {
 				b.WriteByte('+')
 			}
-			b.WriteString(a.Type.String())
+			if name, ok := attributeNames[a.Type.String()]; ok {
+				b.WriteString(name)
+			} else {
+				b.WriteString(a.Type.String())
+			}
 			b.WriteByte('=')
 			if a.Raw != nil {
 				b.WriteByte('#')
@@ -191,6 +221,17 @@ func (a Attribute) equal(b Attribute) bool {
 // run of spaces into one (RFC 4518 §2.6.1, insignificant space handling).
 func normalizeSpaces(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// CertificateSubjectDN returns a certificate's subject in the RFC 4514 form
+// tls_client_auth_subject_dn takes, so that an operator can register a
+// client from its certificate.
+func CertificateSubjectDN(cert *x509.Certificate) (string, error) {
+	dn, err := certificateSubject(cert.RawSubject)
+	if err != nil {
+		return "", err
+	}
+	return dn.String(), nil
 }
 
 // certificateSubject parses a certificate's RawSubject into a DN, keeping

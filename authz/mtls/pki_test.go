@@ -25,7 +25,7 @@ type testCA struct {
 	key  crypto.Signer
 }
 
-func newKey(t *testing.T) crypto.Signer {
+func newKey(t testing.TB) crypto.Signer {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -34,7 +34,7 @@ func newKey(t *testing.T) crypto.Signer {
 	return k
 }
 
-func serial(t *testing.T) *big.Int {
+func serial(t testing.TB) *big.Int {
 	t.Helper()
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	if err != nil {
@@ -44,7 +44,7 @@ func serial(t *testing.T) *big.Int {
 }
 
 // newTestCA makes a self-signed root CA.
-func newTestCA(t *testing.T, cn string) *testCA {
+func newTestCA(t testing.TB, cn string) *testCA {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -64,7 +64,7 @@ func newTestCA(t *testing.T, cn string) *testCA {
 }
 
 // intermediate makes a CA signed by ca.
-func (ca *testCA) intermediate(t *testing.T, cn string) *testCA {
+func (ca *testCA) intermediate(t testing.TB, cn string) *testCA {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -85,7 +85,7 @@ func (ca *testCA) intermediate(t *testing.T, cn string) *testCA {
 
 // leafTemplate is a client certificate: CN=client, clientAuth EKU, valid
 // around testNow. Tests change what they need.
-func leafTemplate(t *testing.T) *x509.Certificate {
+func leafTemplate(t testing.TB) *x509.Certificate {
 	return &x509.Certificate{
 		SerialNumber: serial(t),
 		Subject:      pkix.Name{CommonName: "client.example.com", Organization: []string{"Example Bank"}, Country: []string{"GB"}},
@@ -97,7 +97,7 @@ func leafTemplate(t *testing.T) *x509.Certificate {
 }
 
 // issue signs a client certificate with ca; edit adjusts the template.
-func (ca *testCA) issue(t *testing.T, edit func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
+func (ca *testCA) issue(t testing.TB, edit func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
 	t.Helper()
 	tmpl := leafTemplate(t)
 	if edit != nil {
@@ -112,7 +112,7 @@ func (ca *testCA) issue(t *testing.T, edit func(*x509.Certificate)) (*x509.Certi
 }
 
 // selfSigned makes a self-signed client certificate.
-func selfSigned(t *testing.T, edit func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
+func selfSigned(t testing.TB, edit func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
 	t.Helper()
 	tmpl := leafTemplate(t)
 	if edit != nil {
@@ -126,7 +126,7 @@ func selfSigned(t *testing.T, edit func(*x509.Certificate)) (*x509.Certificate, 
 	return mustParse(t, der), key
 }
 
-func mustParse(t *testing.T, der []byte) *x509.Certificate {
+func mustParse(t testing.TB, der []byte) *x509.Certificate {
 	t.Helper()
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
@@ -156,7 +156,7 @@ func presented(leaf *x509.Certificate, intermediates ...*x509.Certificate) *Clie
 }
 
 // reissue makes a certificate from ca for the key of an existing one.
-func (ca *testCA) reissue(t *testing.T, c *x509.Certificate, key crypto.Signer) *x509.Certificate {
+func (ca *testCA) reissue(t testing.TB, c *x509.Certificate, key crypto.Signer) *x509.Certificate {
 	t.Helper()
 	tmpl := leafTemplate(t)
 	tmpl.Subject = c.Subject

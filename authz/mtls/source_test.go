@@ -270,3 +270,20 @@ func TestNewCertificateSourceRefusesUnusableConfig(t *testing.T) {
 		t.Fatalf("got %v, %v", s.Header(), err)
 	}
 }
+
+func FuzzParseCertificateHeader(f *testing.F) {
+	f.Add("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
+	f.Add(`Hash=a;Cert="-----BEGIN%20CERTIFICATE-----%0AMIIB%0A-----END%20CERTIFICATE-----"`)
+	f.Add(":TUlJQg==:")
+	f.Add("TUlJQg==,TUlJQg")
+	f.Add("%zz")
+	f.Fuzz(func(t *testing.T, v string) {
+		c, err := ParseCertificateHeader(v)
+		if err == nil && (c == nil || c.Leaf == nil) {
+			t.Fatalf("no error and no certificate for %q", v)
+		}
+		if err != nil && !errors.Is(err, ErrMalformedCertificate) && !errors.Is(err, ErrNoCertificate) {
+			t.Fatalf("error %v wraps neither sentinel", err)
+		}
+	})
+}
