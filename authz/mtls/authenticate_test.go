@@ -73,7 +73,7 @@ func TestTLSClientAuthWithNotYetValidCertificateFails(t *testing.T) {
 	}
 }
 
-func TestTLSClientAuthWithServerAuthOnlyCertificateFails(t *testing.T) {
+func TestTLSClientAuthWithWrongExtendedKeyUsageFails(t *testing.T) {
 	ca := newTestCA(t, "Client CA")
 	leaf, _ := ca.issue(t, func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth} })
 	err := NewAuthenticator(pool(ca.cert), fixedClock).TLSClientAuth(presented(leaf), subjectDN)
@@ -352,4 +352,37 @@ func TestValidateSelfSignedJWKS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// RFC 5280 §4.2.1.12: a certificate without the extension may be used for
+// any purpose; an issuing CA restricted to server authentication cannot
+// issue client certificates.
+func TestTLSClientAuthExtendedKeyUsageRules(t *testing.T) {
+	root := newTestCA(t, "Root")
+	a := NewAuthenticator(pool(root.cert), fixedClock)
+	for name, tc := range map[string]struct {
+		eku  []x509.ExtKeyUsage
+		want error
+	}{
+		"ok/no extension":       {},
+		"ok/any":                {eku: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}},
+		"ok/client and server":  {eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}},
+		"fail/email protection": {eku: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, want: ErrUntrustedCertificate},
+		"fail/code signing":     {eku: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}, want: ErrUntrustedCertificate},
+	} {
+		t.Run(name, func(t *testing.T) {
+			leaf, _ := root.issue(t, func(c *x509.Certificate) { c.ExtKeyUsage = tc.eku })
+			err := a.TLSClientAuth(presented(leaf), subjectDN)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+	t.Run("fail/issuing CA restricted to server authentication", func(t *testing.T) {
+		inter := root.intermediateWith(t, "Server CA", []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth})
+		leaf, _ := inter.issue(t, nil)
+		if err := a.TLSClientAuth(presented(leaf, inter.cert), subjectDN); !errors.Is(err, ErrUntrustedCertificate) {
+			t.Fatalf("got %v, want ErrUntrustedCertificate", err)
+		}
+	})
 }

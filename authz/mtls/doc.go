@@ -17,10 +17,22 @@
 // parses); from anyone else the header is ignored and the lookup says so, so
 // the caller can log it. When the peer is a trusted proxy the header is the
 // only source: the proxy's own certificate on a re-encrypted connection is
-// never taken for the client's. ParseCertificateHeader reads the formats real
-// proxies send (nginx $ssl_client_escaped_cert and $ssl_client_cert, Apache,
-// HAProxy base64 DER, Envoy x-forwarded-client-cert, Traefik, AWS ALB,
-// RFC 9440 Client-Cert) and bounds their size.
+// never taken for the client's. The proxy must therefore set (overwrite) the
+// header on every request and remove it when the client sent no certificate:
+// a proxy that passes a client's own header through lets that client claim
+// any certificate (Envoy: forward_client_cert_details SANITIZE_SET, never
+// FORWARD_ONLY or APPEND_FORWARD). ParseCertificateHeader reads the formats
+// real proxies send (nginx $ssl_client_escaped_cert and $ssl_client_cert,
+// Apache, HAProxy base64 DER, Envoy x-forwarded-client-cert, Traefik, AWS
+// ALB, RFC 9440 Client-Cert) and bounds their size.
+//
+// RequestClientCertificates makes the public listener ask for a certificate
+// without requiring or verifying one, so that browsers and clients without a
+// certificate are unaffected (the application verifies what it gets); the
+// client CA file (LoadClientCAs) is only the trust anchor set of
+// tls_client_auth. Some browsers offer a certificate chooser when asked for
+// one; RFC 8705 §5 mtls_endpoint_aliases (a separate mTLS host name) is the
+// way out if that matters.
 //
 // # Client authentication (RFC 8705 §2)
 //
@@ -33,7 +45,8 @@
 // address or rfc822Name SAN. Authenticator.SelfSignedTLSClientAuth
 // implements self_signed_tls_client_auth (§2.2): the certificate's public key
 // is one of the signing keys in the client's registered JWK Set; no chain is
-// verified, the validity dates still are.
+// verified, the validity dates still are. ValidateSelfSignedJWKS checks such
+// a client's registered keys.
 //
 // # Certificate-bound tokens (RFC 8705 §3)
 //

@@ -9,6 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,13 +95,13 @@ func TestRequestClientCertificatesRequestsNeverRequires(t *testing.T) {
 
 // mtlsServer is a public listener as serve builds it: client certificates
 // requested, verification left to the handler, which reports what it found.
-func mtlsServer(t *testing.T, clientCAs *x509.CertPool, advertised *x509.CertPool, jwks *jose.JSONWebKeySet) *httptest.Server {
+func mtlsServer(t *testing.T, h2 bool, clientCAs *x509.CertPool, advertised *x509.CertPool, jwks *jose.JSONWebKeySet) *httptest.Server {
 	t.Helper()
 	var source CertificateSource
 	auth := NewAuthenticator(clientCAs, fixedClock)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, err := source.FromRequest(r)
-		out := map[string]string{}
+		out := map[string]string{"proto": r.Proto}
 		switch {
 		case err != nil:
 			out["error"] = err.Error()
@@ -121,6 +124,7 @@ func mtlsServer(t *testing.T, clientCAs *x509.CertPool, advertised *x509.CertPoo
 		_ = json.NewEncoder(w).Encode(out)
 	}))
 	srv.TLS = RequestClientCertificates(&tls.Config{MinVersion: tls.VersionTLS12}, advertised)
+	srv.EnableHTTP2 = h2
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
@@ -160,34 +164,42 @@ func TestTLSRoundTripClientCertificateRequestedNotRequired(t *testing.T) {
 	leaf, leafKey := inter.issue(t, nil)
 	self, selfKey := selfSigned(t, nil)
 	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: selfKey.Public(), Use: "sig"}}}
-	srv := mtlsServer(t, pool(root.cert), nil, jwks)
-
-	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-		name := map[uint16]string{tls.VersionTLS12: "TLS 1.2", tls.VersionTLS13: "TLS 1.3"}[version]
-		t.Run(name+"/without a certificate still connects", func(t *testing.T) {
-			if got := call(t, srv, version, nil, nil); got["certificate"] != "none" {
-				t.Fatalf("got %v", got)
-			}
-		})
-		t.Run(name+"/tls_client_auth with a CA-issued certificate and its intermediate", func(t *testing.T) {
-			got := call(t, srv, version, []*x509.Certificate{leaf, inter.cert}, leafKey)
-			if got["certificate"] != SourceTLS || got["tls_client_auth"] != "ok" || got["x5t#S256"] != Thumbprint(leaf) {
-				t.Fatalf("got %v", got)
-			}
-			if !strings.Contains(got["self_signed_tls_client_auth"], "not among the client's registered keys") {
-				t.Fatalf("self_signed_tls_client_auth with an unregistered key: %v", got)
-			}
-		})
-		t.Run(name+"/self_signed_tls_client_auth with a registered self-signed certificate", func(t *testing.T) {
-			got := call(t, srv, version, []*x509.Certificate{self}, selfKey)
-			if got["certificate"] != SourceTLS || got["self_signed_tls_client_auth"] != "ok" || got["x5t#S256"] != Thumbprint(self) {
-				t.Fatalf("got %v", got)
-			}
-			if !strings.Contains(got["tls_client_auth"], "not trusted") {
-				t.Fatalf("tls_client_auth with a self-signed certificate: %v", got)
-			}
-		})
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		srv := mtlsServer(t, proto == "HTTP/2.0", pool(root.cert), nil, jwks)
+		for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+			name := proto + "/" + map[uint16]string{tls.VersionTLS12: "TLS 1.2", tls.VersionTLS13: "TLS 1.3"}[version]
+			roundTrip(t, name, srv, version, proto, leaf, inter.cert, leafKey, self, selfKey)
+		}
 	}
+}
+
+// roundTrip runs the three clients against one server: none, a CA-issued
+// certificate with its intermediate, a registered self-signed certificate.
+func roundTrip(t *testing.T, name string, srv *httptest.Server, version uint16, proto string,
+	leaf, inter *x509.Certificate, leafKey any, self *x509.Certificate, selfKey any) {
+	t.Run(name+"/without a certificate still connects", func(t *testing.T) {
+		if got := call(t, srv, version, nil, nil); got["certificate"] != "none" || got["proto"] != proto {
+			t.Fatalf("got %v", got)
+		}
+	})
+	t.Run(name+"/tls_client_auth with a CA-issued certificate and its intermediate", func(t *testing.T) {
+		got := call(t, srv, version, []*x509.Certificate{leaf, inter}, leafKey)
+		if got["certificate"] != SourceTLS || got["tls_client_auth"] != "ok" || got["x5t#S256"] != Thumbprint(leaf) || got["proto"] != proto {
+			t.Fatalf("got %v", got)
+		}
+		if !strings.Contains(got["self_signed_tls_client_auth"], "not among the client's registered keys") {
+			t.Fatalf("self_signed_tls_client_auth with an unregistered key: %v", got)
+		}
+	})
+	t.Run(name+"/self_signed_tls_client_auth with a registered self-signed certificate", func(t *testing.T) {
+		got := call(t, srv, version, []*x509.Certificate{self}, selfKey)
+		if got["certificate"] != SourceTLS || got["self_signed_tls_client_auth"] != "ok" || got["x5t#S256"] != Thumbprint(self) {
+			t.Fatalf("got %v", got)
+		}
+		if !strings.Contains(got["tls_client_auth"], "not trusted") {
+			t.Fatalf("tls_client_auth with a self-signed certificate: %v", got)
+		}
+	})
 }
 
 // Naming the client CAs in the CertificateRequest makes Go clients (and
@@ -197,11 +209,84 @@ func TestTLSRoundTripAdvertisedClientCAsWithholdSelfSignedCertificate(t *testing
 	ca := newTestCA(t, "Client CA")
 	leaf, leafKey := ca.issue(t, nil)
 	self, selfKey := selfSigned(t, nil)
-	srv := mtlsServer(t, pool(ca.cert), pool(ca.cert), nil)
+	srv := mtlsServer(t, false, pool(ca.cert), pool(ca.cert), nil)
 	if got := call(t, srv, tls.VersionTLS13, []*x509.Certificate{leaf}, leafKey); got["tls_client_auth"] != "ok" {
 		t.Fatalf("CA-issued certificate: %v", got)
 	}
 	if got := call(t, srv, tls.VersionTLS13, []*x509.Certificate{self}, selfKey); got["certificate"] != "none" {
 		t.Fatalf("self-signed certificate with advertised CAs: %v", got)
+	}
+}
+
+// A TLS-terminating proxy in front (as nginx with ssl_verify_client
+// optional_no_ca and proxy_set_header X-SSL-Client-Cert
+// $ssl_client_escaped_cert): the upstream believes the header because the
+// proxy's address is trusted, and the proxy overwrites whatever the client
+// sent.
+func TestClientCertHeaderRoundTripThroughTLSTerminatingProxy(t *testing.T) {
+	ca := newTestCA(t, "Client CA")
+	leaf, leafKey := ca.issue(t, nil)
+	forged, _ := selfSigned(t, nil)
+
+	source, err := NewCertificateSource("X-SSL-Client-Cert", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := NewAuthenticator(pool(ca.cert), fixedClock)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := source.FromRequest(r)
+		out := map[string]string{"certificate": "none"}
+		switch {
+		case err != nil:
+			out["error"] = err.Error()
+		case got.Certificate != nil:
+			out["certificate"] = got.Certificate.Source
+			out["x5t#S256"] = Thumbprint(got.Certificate.Leaf)
+			out["tls_client_auth"] = "ok"
+			if err := auth.TLSClientAuth(got.Certificate, subjectDN); err != nil {
+				out["tls_client_auth"] = err.Error()
+			}
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	}))
+	t.Cleanup(upstream.Close)
+	target, _ := url.Parse(upstream.URL)
+
+	proxy := httptest.NewUnstartedServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Header.Del("X-SSL-Client-Cert")
+		if st := pr.In.TLS; st != nil && len(st.PeerCertificates) > 0 {
+			pr.Out.Header.Set("X-SSL-Client-Cert", url.PathEscape(pemOf(st.PeerCertificates[0])))
+		}
+	}})
+	proxy.TLS = RequestClientCertificates(nil, nil)
+	proxy.StartTLS()
+	t.Cleanup(proxy.Close)
+
+	withForgedHeader := func(t *testing.T, chain []*x509.Certificate, key any) map[string]string {
+		cfg := proxy.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+		if len(chain) > 0 {
+			cfg.Certificates = []tls.Certificate{{Certificate: [][]byte{chain[0].Raw}, PrivateKey: key, Leaf: chain[0]}}
+		}
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+		defer client.CloseIdleConnections()
+		req, _ := http.NewRequest(http.MethodGet, proxy.URL, nil)
+		req.Header.Set("X-SSL-Client-Cert", url.PathEscape(pemOf(forged)))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]string
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := withForgedHeader(t, []*x509.Certificate{leaf}, leafKey); got["certificate"] != SourceHeader || got["tls_client_auth"] != "ok" || got["x5t#S256"] != Thumbprint(leaf) {
+		t.Fatalf("with a certificate: %v", got)
+	}
+	if got := withForgedHeader(t, nil, nil); got["certificate"] != "none" {
+		t.Fatalf("without a certificate, the client's own header got through: %v", got)
 	}
 }

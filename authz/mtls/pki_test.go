@@ -66,6 +66,12 @@ func newTestCA(t testing.TB, cn string) *testCA {
 // intermediate makes a CA signed by ca.
 func (ca *testCA) intermediate(t testing.TB, cn string) *testCA {
 	t.Helper()
+	return ca.intermediateWith(t, cn, nil)
+}
+
+// intermediateWith makes a CA signed by ca, restricted to eku when not nil.
+func (ca *testCA) intermediateWith(t testing.TB, cn string, eku []x509.ExtKeyUsage) *testCA {
+	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(t),
@@ -75,6 +81,7 @@ func (ca *testCA) intermediate(t testing.TB, cn string) *testCA {
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           eku,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
