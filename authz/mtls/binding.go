@@ -19,7 +19,8 @@ type Confirmation struct {
 }
 
 // Thumbprint returns the certificate's x5t#S256 thumbprint: the base64url
-// encoding (no padding) of the SHA-256 hash of its DER encoding.
+// encoding (no padding) of the SHA-256 hash of its DER encoding. cert must
+// not be nil.
 func Thumbprint(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
 	return base64.RawURLEncoding.EncodeToString(sum[:])

@@ -61,33 +61,29 @@ func (id Identity) Matches(cert *x509.Certificate) error {
 }
 
 func (id Identity) matcher() (matcher, error) {
+	values := []struct {
+		name  string
+		value string
+		build func(string) (matcher, error)
+	}{
+		{"tls_client_auth_subject_dn", id.SubjectDN, subjectDNMatcher},
+		{"tls_client_auth_san_dns", id.SANDNS, sanDNSMatcher},
+		{"tls_client_auth_san_uri", id.SANURI, sanURIMatcher},
+		{"tls_client_auth_san_ip", id.SANIP, sanIPMatcher},
+		{"tls_client_auth_san_email", id.SANEmail, sanEmailMatcher},
+	}
 	var set []string
-	for name, v := range map[string]string{
-		"tls_client_auth_subject_dn": id.SubjectDN,
-		"tls_client_auth_san_dns":    id.SANDNS,
-		"tls_client_auth_san_uri":    id.SANURI,
-		"tls_client_auth_san_ip":     id.SANIP,
-		"tls_client_auth_san_email":  id.SANEmail,
-	} {
-		if strings.TrimSpace(v) != "" {
-			set = append(set, name)
+	var build func() (matcher, error)
+	for _, v := range values {
+		if strings.TrimSpace(v.value) != "" {
+			set = append(set, v.name)
+			build = func() (matcher, error) { return v.build(v.value) }
 		}
 	}
 	if len(set) != 1 {
-		return matcher{}, fmt.Errorf("%w: tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email; %d are set", ErrInvalidRegistration, len(set))
+		return matcher{}, fmt.Errorf("%w: tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email; %d are set %v", ErrInvalidRegistration, len(set), set)
 	}
-	switch {
-	case id.SubjectDN != "":
-		return subjectDNMatcher(id.SubjectDN)
-	case id.SANDNS != "":
-		return sanDNSMatcher(id.SANDNS)
-	case id.SANURI != "":
-		return sanURIMatcher(id.SANURI)
-	case id.SANIP != "":
-		return sanIPMatcher(id.SANIP)
-	default:
-		return sanEmailMatcher(id.SANEmail)
-	}
+	return build()
 }
 
 func subjectDNMatcher(s string) (matcher, error) {

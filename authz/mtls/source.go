@@ -98,6 +98,10 @@ func (s *CertificateSource) FromRequest(r *http.Request) (Presented, error) {
 //     certificate header on such a request is ignored and reported in
 //     Presented.IgnoredHeaderFrom.
 //
+// A trusted proxy is taken to terminate TLS: a TCP pass-through balancer,
+// whose connections carry the client's own TLS, must not be listed as one
+// while a header is configured.
+//
 // A certificate that cannot be read is an error wrapping
 // ErrMalformedCertificate; no certificate at all is not an error.
 func (s *CertificateSource) Lookup(state *tls.ConnectionState, remoteAddr string, header http.Header) (Presented, error) {
