@@ -65,14 +65,7 @@ func (a *Authenticator) TLSClientAuth(cert *ClientCertificate, id Identity) erro
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUntrustedCertificate, err)
 	}
-	ok, err := m.match(cert.Leaf)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%w: the certificate does not carry %s", ErrIdentityMismatch, m.describe)
-	}
-	return nil
+	return m.check(cert.Leaf)
 }
 
 // SelfSignedTLSClientAuth authenticates a self_signed_tls_client_auth client

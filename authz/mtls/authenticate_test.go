@@ -386,3 +386,19 @@ func TestTLSClientAuthExtendedKeyUsageRules(t *testing.T) {
 		}
 	})
 }
+
+func TestIdentityMatchesWithoutVerifyingTheChain(t *testing.T) {
+	leaf, _ := selfSigned(t, func(c *x509.Certificate) { c.DNSNames = []string{"client.example.com"} })
+	if err := (Identity{SANDNS: "client.example.com"}).Matches(leaf); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Identity{SANDNS: "other.example.com"}).Matches(leaf); !errors.Is(err, ErrIdentityMismatch) {
+		t.Fatalf("got %v, want ErrIdentityMismatch", err)
+	}
+	if err := (Identity{SANDNS: "client.example.com"}).Matches(nil); !errors.Is(err, ErrNoCertificate) {
+		t.Fatalf("got %v, want ErrNoCertificate", err)
+	}
+	if err := (Identity{}).Matches(leaf); !errors.Is(err, ErrInvalidRegistration) {
+		t.Fatalf("got %v, want ErrInvalidRegistration", err)
+	}
+}

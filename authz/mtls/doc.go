@@ -13,8 +13,8 @@
 // listener only requests one, see RequestClientCertificates). Behind a
 // TLS-terminating proxy it is a header the proxy sets (serve
 // --client-cert-header), believed only when the connection's peer is one of
-// the trusted proxies (serve --trusted-proxy, the prefixes web.ParseTrustedProxies
-// parses); from anyone else the header is ignored and the lookup says so, so
+// the trusted proxies (serve --trusted-proxy, the prefixes
+// web.ParseTrustedProxies parses); from anyone else the header is ignored and the lookup says so, so
 // the caller can log it. When the peer is a trusted proxy the header is the
 // only source: the proxy's own certificate on a re-encrypted connection is
 // never taken for the client's. The proxy must therefore set (overwrite) the
@@ -60,7 +60,7 @@
 // No client lookup, no storage, no token issuance, no logging and no HTTP
 // responses: the callers in authz and api decide what an error means
 // (invalid_client at the token endpoint, invalid_token at userinfo) and log
-// what this package reports. Every error wraps one of the sentinel errors
-// below so that callers can tell them apart with errors.Is; none contains
-// key material.
+// what this package reports. Every error wraps one of the Err… sentinels
+// (errors.go) so that callers can tell them apart with errors.Is; none
+// contains key material.
 package mtls

@@ -32,6 +32,18 @@ type matcher struct {
 	match    func(*x509.Certificate) (bool, error)
 }
 
+// check runs the matcher; a mismatch wraps ErrIdentityMismatch.
+func (m matcher) check(cert *x509.Certificate) error {
+	ok, err := m.match(cert)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: the certificate does not carry %s", ErrIdentityMismatch, m.describe)
+	}
+	return nil
+}
+
 // Validate checks a registration: exactly one value, and that value well
 // formed. Errors wrap ErrInvalidRegistration and say which value is wrong.
 func (id Identity) Validate() error {
@@ -44,20 +56,13 @@ func (id Identity) Validate() error {
 // Authenticator.TLSClientAuth does both.
 func (id Identity) Matches(cert *x509.Certificate) error {
 	if cert == nil {
-		return ErrNoCertificate
+		return fmt.Errorf("%w: no certificate to match", ErrNoCertificate)
 	}
 	m, err := id.matcher()
 	if err != nil {
 		return err
 	}
-	ok, err := m.match(cert)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%w: the certificate does not carry %s", ErrIdentityMismatch, m.describe)
-	}
-	return nil
+	return m.check(cert)
 }
 
 func (id Identity) matcher() (matcher, error) {
