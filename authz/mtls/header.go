@@ -172,9 +172,6 @@ func decodeBase64(s string) ([]byte, error) {
 	return enc.Strict().DecodeString(s)
 }
 
-// xfccKeys are the keys an Envoy x-forwarded-client-cert element may hold.
-var xfccKeys = []string{"by", "hash", "cert", "chain", "subject", "uri", "dns"}
-
 // isXFCC reports whether v starts like an Envoy x-forwarded-client-cert
 // element ("Key=…" with a known key); no other format has '=' that early.
 func isXFCC(v string) bool {
@@ -182,11 +179,9 @@ func isXFCC(v string) bool {
 	if i <= 0 {
 		return false
 	}
-	key := strings.ToLower(strings.TrimSpace(v[:i]))
-	for _, k := range xfccKeys {
-		if key == k {
-			return true
-		}
+	switch strings.ToLower(strings.TrimSpace(v[:i])) {
+	case "by", "hash", "cert", "chain", "subject", "uri", "dns": // Envoy's keys
+		return true
 	}
 	return false
 }
