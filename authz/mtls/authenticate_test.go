@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +113,21 @@ func TestTLSClientAuthWithWrongSubjectDNFails(t *testing.T) {
 	ca := newTestCA(t, "Client CA")
 	leaf, _ := ca.issue(t, func(c *x509.Certificate) { c.Subject.CommonName = "other.example.com" })
 	err := NewAuthenticator(pool(ca.cert), fixedClock).TLSClientAuth(presented(leaf), subjectDN)
+	if !errors.Is(err, ErrIdentityMismatch) {
+		t.Fatalf("got %v, want ErrIdentityMismatch", err)
+	}
+	// The error shows what to register instead.
+	if !strings.Contains(err.Error(), `"CN=other.example.com,O=Example Bank,C=GB"`) {
+		t.Fatalf("error %q does not show the certificate's subject", err)
+	}
+}
+
+// OpenSSL's default -subject output lists the RDNs in ASN.1 order, the
+// reverse of RFC 4514: pasted as it is, it must not match.
+func TestTLSClientAuthSubjectDNInOpenSSLDefaultOrderFails(t *testing.T) {
+	ca := newTestCA(t, "Client CA")
+	leaf, _ := ca.issue(t, nil)
+	err := NewAuthenticator(pool(ca.cert), fixedClock).TLSClientAuth(presented(leaf), Identity{SubjectDN: "C = GB, O = Example Bank, CN = client.example.com"})
 	if !errors.Is(err, ErrIdentityMismatch) {
 		t.Fatalf("got %v, want ErrIdentityMismatch", err)
 	}

@@ -12,7 +12,10 @@ import (
 // (RFC 8705 §2.1.2): exactly one of the five values. The JSON names are the
 // client metadata names of RFC 8705 §2.1.2.
 type Identity struct {
-	// SubjectDN is the expected subject distinguished name, RFC 4514 form.
+	// SubjectDN is the expected subject distinguished name in RFC 4514
+	// form, most specific RDN first: as `openssl x509 -noout -subject
+	// -nameopt RFC2253` or CertificateSubjectDN print it (OpenSSL's default
+	// output lists the RDNs the other way round, and will not match).
 	SubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
 	// SANDNS is an expected dNSName SAN entry (exact, case-insensitive; no
 	// wildcard matching).
@@ -30,6 +33,9 @@ type Identity struct {
 type matcher struct {
 	describe string
 	match    func(*x509.Certificate) (bool, error)
+	// found, when set, says what the certificate carries instead, for a
+	// mismatch error that helps an operator fix the registration.
+	found func(*x509.Certificate) string
 }
 
 // check runs the matcher; a mismatch wraps ErrIdentityMismatch.
@@ -39,6 +45,9 @@ func (m matcher) check(cert *x509.Certificate) error {
 		return err
 	}
 	if !ok {
+		if m.found != nil {
+			return fmt.Errorf("%w: the certificate does not carry %s (its subject is %q)", ErrIdentityMismatch, m.describe, m.found(cert))
+		}
 		return fmt.Errorf("%w: the certificate does not carry %s", ErrIdentityMismatch, m.describe)
 	}
 	return nil
@@ -104,6 +113,13 @@ func subjectDNMatcher(s string) (matcher, error) {
 				return false, err
 			}
 			return got.Equal(want), nil
+		},
+		found: func(c *x509.Certificate) string {
+			dn, err := CertificateSubjectDN(c)
+			if err != nil {
+				return "unreadable"
+			}
+			return dn
 		},
 	}, nil
 }
