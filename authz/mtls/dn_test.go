@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"os"
 	"testing"
 )
 
@@ -86,4 +87,37 @@ func FuzzParseDN(f *testing.F) {
 			t.Fatalf("ParseDN(%q).String() = %q reads back as another DN", s, dn.String())
 		}
 	})
+}
+
+// testdata/openssl-client.pem was made by OpenSSL (its key thrown away):
+//
+//	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+//	  -subj "/C=GB/O=Example, Bank/OU=Pay+UID=42/CN=client  x.example.com/emailAddress=ops@bank.example" \
+//	  -addext "subjectAltName=DNS:client.example.com,URI:spiffe://bank.example/pay,IP:192.0.2.7,email:ops@bank.example"
+//
+// What OpenSSL prints for it must register it.
+func TestTLSClientAuthIdentityFromOpenSSLOutputMatches(t *testing.T) {
+	data, err := os.ReadFile("testdata/openssl-client.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCertificateHeader(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []Identity{
+		{SubjectDN: `emailAddress=ops@bank.example,CN=client  x.example.com,UID=42+OU=Pay,O=Example\, Bank,C=GB`}, // -nameopt RFC2253
+		{SubjectDN: `E=OPS@bank.example, CN=client x.example.com, OU=Pay+UID=42, O="Example, Bank", C=GB`},
+		{SANDNS: "client.example.com"},
+		{SANURI: "spiffe://bank.example/pay"},
+		{SANIP: "192.0.2.7"},
+		{SANEmail: "ops@bank.example"},
+	} {
+		if err := id.Matches(c.Leaf); err != nil {
+			t.Errorf("%+v: %v", id, err)
+		}
+	}
+	if err := (Identity{SubjectDN: "C = GB, O = \"Example, Bank\", OU = Pay + UID = 42, CN = client  x.example.com, emailAddress = ops@bank.example"}).Matches(c.Leaf); !errors.Is(err, ErrIdentityMismatch) {
+		t.Errorf("OpenSSL's default (ASN.1-order) output matched: %v", err)
+	}
 }
