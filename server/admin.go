@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
-	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 )
 
 // AdminOptions configure the admin API listener.
@@ -39,12 +39,12 @@ func AdminClientCAs(file string) (*x509.CertPool, error) {
 
 // AdminHandler builds the admin API over the server's store and provider.
 func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
-	clients := authz.NewClientAdmin(s.Store, s.Provider.Hasher, authz.ClientAdminOptions{
+	clients := authzadmin.NewClientAdmin(s.Store, s.Provider.Hasher, authzadmin.ClientAdminOptions{
 		Now: s.Provider.Now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
 	})
 	return admin.New(admin.Options{
 		Clients:  clients,
-		Users:    authz.NewUserAdmin(s.Store, s.Provider.Now).WithHashLimiter(s.Provider.HashLimiter()),
+		Users:    authzadmin.NewUserAdmin(s.Store, s.Provider.Now).WithHashLimiter(s.Provider.HashLimiter()),
 		Audit:    s.Store,
 		Tokens:   s.Provider,
 		Keys:     s.Keys,

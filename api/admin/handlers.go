@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -17,8 +17,8 @@ func typeName(v any) string { return fmt.Sprintf("%T", v) }
 // createdClient is the answer to a create: the client and, for a client
 // that authenticates with a secret, the secret (shown this once).
 type createdClient struct {
-	Client authz.ClientInfo    `json:"client"`
-	Secret *authz.IssuedSecret `json:"secret,omitempty"`
+	Client authzadmin.ClientInfo    `json:"client"`
+	Secret *authzadmin.IssuedSecret `json:"secret,omitempty"`
 }
 
 func (s *Server) listClients(c echo.Context) error {
@@ -30,11 +30,11 @@ func (s *Server) listClients(c echo.Context) error {
 }
 
 func (s *Server) createClient(c echo.Context) error {
-	var spec authz.ClientSpec
+	var spec authzadmin.ClientSpec
 	if err := decodeBody(c, &spec); err != nil {
 		return err
 	}
-	var opts authz.CreateOptions
+	var opts authzadmin.CreateOptions
 	if v := c.QueryParam("secret_expires_in"); v != "" {
 		d, err := parseDuration("secret_expires_in", v)
 		if err != nil {
@@ -99,7 +99,7 @@ func (s *Server) rotateSecret(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	var opts authz.RotateOptions
+	var opts authzadmin.RotateOptions
 	var err error
 	if opts.Grace, err = parseDuration("grace", req.Grace); err != nil {
 		return err
@@ -126,7 +126,7 @@ func (s *Server) revokeSecret(c echo.Context) error {
 
 // importResult is the answer to an import.
 type importResult struct {
-	Imported []authz.ImportResult `json:"imported"`
+	Imported []authzadmin.ImportResult `json:"imported"`
 }
 
 func (s *Server) importClients(c echo.Context) error {
@@ -134,7 +134,7 @@ func (s *Server) importClients(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	specs, err := authz.DecodeClientSpecs(data)
+	specs, err := authzadmin.DecodeClientSpecs(data)
 	if err != nil {
 		return &badRequest{msg: "The import is not a client or a list of clients: " + err.Error()}
 	}
@@ -151,7 +151,7 @@ func (s *Server) exportClients(c echo.Context) error {
 		return err
 	}
 	if specs == nil {
-		specs = []authz.ClientSpec{}
+		specs = []authzadmin.ClientSpec{}
 	}
 	return render(c, http.StatusOK, specs)
 }
@@ -165,7 +165,7 @@ func (s *Server) listUsers(c echo.Context) error {
 }
 
 func (s *Server) createUser(c echo.Context) error {
-	var spec authz.UserSpec
+	var spec authzadmin.UserSpec
 	if err := decodeBody(c, &spec); err != nil {
 		return err
 	}
@@ -203,12 +203,12 @@ func (s *Server) listAudit(c echo.Context) error {
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > authz.MaxAuditLimit {
-			return &badRequest{msg: fmt.Sprintf("limit must be a number from 1 to %d.", authz.MaxAuditLimit)}
+		if err != nil || n < 1 || n > authzadmin.MaxAuditLimit {
+			return &badRequest{msg: fmt.Sprintf("limit must be a number from 1 to %d.", authzadmin.MaxAuditLimit)}
 		}
 		f.Limit = n
 	}
-	events, err := authz.ListAudit(c.Request().Context(), s.opts.Audit, f)
+	events, err := authzadmin.ListAudit(c.Request().Context(), s.opts.Audit, f)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -52,7 +53,7 @@ func (e *badRequest) Error() string { return e.msg }
 // are the domain's messages (which never carry secrets); 5xx answers say
 // nothing about internals.
 func problemFor(err error) Problem {
-	var ve *authz.ValidationError
+	var ve *authzadmin.ValidationError
 	var br *badRequest
 	var he *echo.HTTPError
 	var ae *authError
@@ -68,7 +69,7 @@ func problemFor(err error) Problem {
 		return Problem{Type: TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error()}
 	case errors.Is(err, authz.ErrAdminScope), errors.Is(err, authz.ErrAdminUserToken):
 		return Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
-	case errors.Is(err, authz.ErrSecretNotFound), errors.Is(err, storage.ErrNotFound), errors.Is(err, keys.ErrKeyNotFound),
+	case errors.Is(err, authzadmin.ErrSecretNotFound), errors.Is(err, storage.ErrNotFound), errors.Is(err, keys.ErrKeyNotFound),
 		errors.Is(err, authz.ErrSessionNotFound), errors.Is(err, authz.ErrGrantNotFound):
 		return Problem{Type: TypeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, keys.ErrNextNotReady):
@@ -79,7 +80,7 @@ func problemFor(err error) Problem {
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, keys.ErrUnsupportedAlg):
 		return Problem{Type: TypeInvalidRequest, Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}
-	case errors.Is(err, authz.ErrTooManySecrets), errors.Is(err, authz.ErrNoSecretAuth),
+	case errors.Is(err, authzadmin.ErrTooManySecrets), errors.Is(err, authzadmin.ErrNoSecretAuth),
 		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict):
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, authz.ErrBusy):

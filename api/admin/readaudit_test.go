@@ -15,6 +15,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -44,8 +45,8 @@ func TestAdminReadWithoutAuditRecordIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, err := admin.New(admin.Options{
-		Clients: authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}),
-		Users:   authz.NewUserAdmin(store, nil),
+		Clients: authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}),
+		Users:   authzadmin.NewUserAdmin(store, nil),
 		Audit:   audit,
 		Tokens:  fakeTokens{},
 		Log:     slog.New(slog.DiscardHandler),
@@ -68,8 +69,8 @@ func TestAdminReadWithoutAuditRecordIsRefused(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body), resp.Header
 	}
-	if _, _, err := authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}).Create(t.Context(), authz.Actor{Name: "operator:test"},
-		authz.ClientSpec{ClientName: "Confidential Partner", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}, authz.CreateOptions{}); err != nil {
+	if _, _, err := authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}).Create(t.Context(), authzadmin.Actor{Name: "operator:test"},
+		authzadmin.ClientSpec{ClientName: "Confidential Partner", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}, authzadmin.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if status, body, _ := get("/admin/v1/clients"); status != http.StatusOK || !strings.Contains(body, "Confidential Partner") {

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -30,8 +31,8 @@ type TokenAuthenticator interface {
 
 // Options are the admin API's dependencies.
 type Options struct {
-	Clients *authz.ClientAdmin
-	Users   *authz.UserAdmin
+	Clients *authzadmin.ClientAdmin
+	Users   *authzadmin.UserAdmin
 	Audit   storage.Audit
 	Tokens  TokenAuthenticator
 	// Keys, when set, mounts the signing-key routes (/keys).
@@ -124,8 +125,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHT
 const ctxActor = "strongroom.admin.actor"
 
 // actor is who is calling, as authenticated by the middleware.
-func actor(c echo.Context) authz.Actor {
-	a, _ := c.Get(ctxActor).(authz.Actor)
+func actor(c echo.Context) authzadmin.Actor {
+	a, _ := c.Get(ctxActor).(authzadmin.Actor)
 	return a
 }
 
@@ -144,7 +145,7 @@ const ActionAdminAuth = "admin.auth"
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		a := authz.Actor{Source: "admin-api", IP: remoteIP(r), UserAgent: truncate(r.UserAgent(), 256)}
+		a := authzadmin.Actor{Source: "admin-api", IP: remoteIP(r), UserAgent: truncate(r.UserAgent(), 256)}
 		header := r.Header.Get("Authorization")
 		if header == "" && s.opts.MTLS && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 			a.Name = "mtls:" + certName(r.TLS.VerifiedChains[0][0])
@@ -190,7 +191,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 // given as name, value pairs (the user a refused user token was issued
 // for); never the token. A failure to record it is logged, and the refusal
 // stands.
-func (s *Server) auditAuthFailure(c echo.Context, a authz.Actor, clientID, reason string, extra ...string) {
+func (s *Server) auditAuthFailure(c echo.Context, a authzadmin.Actor, clientID, reason string, extra ...string) {
 	name := "anonymous"
 	if clientID != "" {
 		name = "client:" + clientID

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 )
 
 // Session is a user's live browser session as the API (and `strongroom users
@@ -54,7 +55,7 @@ type SessionsEnded struct {
 const reasonOperator = "revoked by an operator"
 
 // user resolves the :ref path parameter (id or username); unknown → 404.
-func (s *Server) user(c echo.Context) (*authz.UserInfo, error) {
+func (s *Server) user(c echo.Context) (*authzadmin.UserInfo, error) {
 	return s.opts.Users.Get(c.Request().Context(), c.Param("ref"))
 }
 

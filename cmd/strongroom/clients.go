@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -111,7 +111,7 @@ func (s *specFlags) readJWKSFlag() (json.RawMessage, error) {
 }
 
 // spec builds a full registration from the flags (create).
-func (s *specFlags) spec(flags *pflag.FlagSet) (authz.ClientSpec, error) {
+func (s *specFlags) spec(flags *pflag.FlagSet) (authzadmin.ClientSpec, error) {
 	var errs []error
 	switch {
 	case s.public && s.authMethod != storage.AuthMethodNone:
@@ -119,7 +119,7 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (authz.ClientSpec, error) {
 	case !s.public && s.authMethod == storage.AuthMethodNone:
 		errs = append(errs, errors.New("--auth-method none requires --public (a client that does not authenticate is public)"))
 	}
-	spec := authz.ClientSpec{
+	spec := authzadmin.ClientSpec{
 		ClientName: s.name, GrantTypes: s.grantTypes, RedirectURIs: s.redirectURIs,
 		PostLogoutRedirectURIs: s.postLogoutRedirectURIs, Scope: s.scope, Audience: s.audience,
 		TokenEndpointAuthMethod: s.authMethod, JWKSURI: s.jwksURI, IDTokenSignedResponseAlg: s.idTokenAlg,
@@ -200,7 +200,7 @@ var flagOfField = map[string]string{
 // asUsage marks validation failures of flags as usage errors (exit 2) and
 // names the flag beside each RFC 7591 field a problem is about.
 func asUsage(err error) error {
-	var ve *authz.ValidationError
+	var ve *authzadmin.ValidationError
 	if !errors.As(err, &ve) {
 		return err
 	}
@@ -279,7 +279,7 @@ private_key_jwt clients get no secret.
 			return err
 		}
 		defer b.Close()
-		info, issued, err := b.CreateClient(ctx, spec, authz.CreateOptions{SecretExpiresIn: secretExpiresIn})
+		info, issued, err := b.CreateClient(ctx, spec, authzadmin.CreateOptions{SecretExpiresIn: secretExpiresIn})
 		if err != nil {
 			return asUsage(err)
 		}
@@ -312,14 +312,14 @@ private_key_jwt clients get no secret.
 }
 
 // secretsSummary renders a client's secrets for the list table.
-func secretsSummary(c authz.ClientInfo) (count, expiring string) {
+func secretsSummary(c authzadmin.ClientInfo) (count, expiring string) {
 	live, soonest := 0, ""
 	for _, s := range c.Secrets {
-		if s.State == authz.SecretExpired {
+		if s.State == authzadmin.SecretExpired {
 			continue
 		}
 		live++
-		if s.State == authz.SecretExpiring && s.ExpiresAt != nil {
+		if s.State == authzadmin.SecretExpiring && s.ExpiresAt != nil {
 			if t := formatTime(*s.ExpiresAt); soonest == "" || t < soonest {
 				soonest = t
 			}
@@ -357,7 +357,7 @@ planned expiry).`,
 		if err != nil {
 			return err
 		}
-		shown := make([]authz.ClientInfo, 0, len(clients))
+		shown := make([]authzadmin.ClientInfo, 0, len(clients))
 		for _, c := range clients {
 			if !expiringOnly || c.SecretsExpiringSoon {
 				shown = append(shown, c)
@@ -407,7 +407,7 @@ func newClientsGetCmd(a *app, rf *remoteFlags) *cobra.Command {
 	return cmd
 }
 
-func printClient(a *app, v *authz.ClientInfo) error {
+func printClient(a *app, v *authzadmin.ClientInfo) error {
 	tw := newTable(a.out)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
 	row("Client ID", v.ClientID)
@@ -518,7 +518,7 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 			return err
 		}
 		defer b.Close()
-		c, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+		c, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authzadmin.ClientInfo) string {
 			return fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ClientID, c.ClientName)
 		})
 		if err != nil {
@@ -565,7 +565,7 @@ func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command 
 		}
 		defer b.Close()
 		if disable {
-			if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+			if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authzadmin.ClientInfo) string {
 				return fmt.Sprintf("Disable client %s (%q)? It will fail to authenticate and its tokens stop introspecting as active.", c.ClientID, c.ClientName)
 			}); err != nil {
 				return err
@@ -585,7 +585,7 @@ func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command 
 }
 
 func newClientsRotateSecretCmd(a *app, rf *remoteFlags) *cobra.Command {
-	var opts authz.RotateOptions
+	var opts authzadmin.RotateOptions
 	cmd := &cobra.Command{
 		Use:   "rotate-secret CLIENT_ID --grace DURATION",
 		Short: "Issue a new client secret; the old one works until the grace period ends",
@@ -672,7 +672,7 @@ rotate-secret; never the secret itself).`,
 			return err
 		}
 		defer b.Close()
-		if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+		if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authzadmin.ClientInfo) string {
 			return fmt.Sprintf("End secret %s of client %s (%q) now?", args[1], c.ClientID, c.ClientName)
 		}); err != nil {
 			return err
@@ -711,7 +711,7 @@ func nonNil(s []string) []string {
 // confirmClient loads the client named id (so an unknown id fails before any
 // prompt), asks the operator the question built from it and returns it once
 // confirmed.
-func (a *app) confirmClient(ctx context.Context, b adminBackend, yes bool, id string, question func(*authz.ClientInfo) string) (*authz.ClientInfo, error) {
+func (a *app) confirmClient(ctx context.Context, b adminBackend, yes bool, id string, question func(*authzadmin.ClientInfo) string) (*authzadmin.ClientInfo, error) {
 	c, err := b.GetClient(ctx, id)
 	if err != nil {
 		return nil, err

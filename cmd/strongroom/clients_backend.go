@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -23,17 +24,17 @@ import (
 // directly (local, DATABASE_URL) or a remote admin API (--endpoint). Both
 // return the same values, so the commands print the same output.
 type adminBackend interface {
-	CreateClient(ctx context.Context, spec authz.ClientSpec, opts authz.CreateOptions) (*authz.ClientInfo, *authz.IssuedSecret, error)
-	ListClients(ctx context.Context) ([]authz.ClientInfo, error)
-	GetClient(ctx context.Context, id string) (*authz.ClientInfo, error)
-	UpdateClient(ctx context.Context, id string, patch []byte) (*authz.ClientInfo, error)
+	CreateClient(ctx context.Context, spec authzadmin.ClientSpec, opts authzadmin.CreateOptions) (*authzadmin.ClientInfo, *authzadmin.IssuedSecret, error)
+	ListClients(ctx context.Context) ([]authzadmin.ClientInfo, error)
+	GetClient(ctx context.Context, id string) (*authzadmin.ClientInfo, error)
+	UpdateClient(ctx context.Context, id string, patch []byte) (*authzadmin.ClientInfo, error)
 	DeleteClient(ctx context.Context, id string) error
-	SetClientDisabled(ctx context.Context, id string, disabled bool) (*authz.ClientInfo, error)
-	RotateSecret(ctx context.Context, id string, opts authz.RotateOptions) (*authz.IssuedSecret, error)
-	RevokeSecret(ctx context.Context, id, secretID string) (*authz.ClientInfo, error)
-	ImportClients(ctx context.Context, specs []authz.ClientSpec, progress func(done, total int)) ([]authz.ImportResult, error)
-	ExportClients(ctx context.Context, ids []string) ([]authz.ClientSpec, error)
-	ListAudit(ctx context.Context, f storage.AuditFilter) ([]authz.AuditEntry, error)
+	SetClientDisabled(ctx context.Context, id string, disabled bool) (*authzadmin.ClientInfo, error)
+	RotateSecret(ctx context.Context, id string, opts authzadmin.RotateOptions) (*authzadmin.IssuedSecret, error)
+	RevokeSecret(ctx context.Context, id, secretID string) (*authzadmin.ClientInfo, error)
+	ImportClients(ctx context.Context, specs []authzadmin.ClientSpec, progress func(done, total int)) ([]authzadmin.ImportResult, error)
+	ExportClients(ctx context.Context, ids []string) ([]authzadmin.ClientSpec, error)
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]authzadmin.AuditEvent, error)
 	// Remote reports whether the backend is a remote admin API.
 	Remote() bool
 	Close()
@@ -73,10 +74,10 @@ func (a *app) openBackend(ctx context.Context, rf *remoteFlags, needSecret bool)
 	if err != nil {
 		return nil, err
 	}
-	actor := authz.Actor{Name: "operator:" + orDefault(a.getenv("USER"), "unknown"), Source: "cli"}
+	actor := authzadmin.Actor{Name: "operator:" + orDefault(a.getenv("USER"), "unknown"), Source: "cli"}
 	return &localBackend{
 		store: store, closeStore: closeStore, actor: actor,
-		clients: authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}),
+		clients: authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}),
 	}, nil
 }
 
@@ -91,45 +92,45 @@ func orDefault(s, def string) string {
 type localBackend struct {
 	store      storage.Store
 	closeStore func()
-	actor      authz.Actor
-	clients    *authz.ClientAdmin
+	actor      authzadmin.Actor
+	clients    *authzadmin.ClientAdmin
 }
 
 func (l *localBackend) Remote() bool { return false }
 func (l *localBackend) Close()       { l.closeStore() }
 
-func (l *localBackend) CreateClient(ctx context.Context, spec authz.ClientSpec, opts authz.CreateOptions) (*authz.ClientInfo, *authz.IssuedSecret, error) {
+func (l *localBackend) CreateClient(ctx context.Context, spec authzadmin.ClientSpec, opts authzadmin.CreateOptions) (*authzadmin.ClientInfo, *authzadmin.IssuedSecret, error) {
 	return l.clients.Create(ctx, l.actor, spec, opts)
 }
-func (l *localBackend) ListClients(ctx context.Context) ([]authz.ClientInfo, error) {
+func (l *localBackend) ListClients(ctx context.Context) ([]authzadmin.ClientInfo, error) {
 	return l.clients.List(ctx)
 }
-func (l *localBackend) GetClient(ctx context.Context, id string) (*authz.ClientInfo, error) {
+func (l *localBackend) GetClient(ctx context.Context, id string) (*authzadmin.ClientInfo, error) {
 	return l.clients.Get(ctx, id)
 }
-func (l *localBackend) UpdateClient(ctx context.Context, id string, patch []byte) (*authz.ClientInfo, error) {
+func (l *localBackend) UpdateClient(ctx context.Context, id string, patch []byte) (*authzadmin.ClientInfo, error) {
 	return l.clients.Update(ctx, l.actor, id, patch)
 }
 func (l *localBackend) DeleteClient(ctx context.Context, id string) error {
 	return l.clients.Delete(ctx, l.actor, id)
 }
-func (l *localBackend) SetClientDisabled(ctx context.Context, id string, disabled bool) (*authz.ClientInfo, error) {
+func (l *localBackend) SetClientDisabled(ctx context.Context, id string, disabled bool) (*authzadmin.ClientInfo, error) {
 	return l.clients.SetDisabled(ctx, l.actor, id, disabled)
 }
-func (l *localBackend) RotateSecret(ctx context.Context, id string, opts authz.RotateOptions) (*authz.IssuedSecret, error) {
+func (l *localBackend) RotateSecret(ctx context.Context, id string, opts authzadmin.RotateOptions) (*authzadmin.IssuedSecret, error) {
 	return l.clients.RotateSecret(ctx, l.actor, id, opts)
 }
-func (l *localBackend) RevokeSecret(ctx context.Context, id, secretID string) (*authz.ClientInfo, error) {
+func (l *localBackend) RevokeSecret(ctx context.Context, id, secretID string) (*authzadmin.ClientInfo, error) {
 	return l.clients.RevokeSecret(ctx, l.actor, id, secretID)
 }
-func (l *localBackend) ImportClients(ctx context.Context, specs []authz.ClientSpec, progress func(done, total int)) ([]authz.ImportResult, error) {
+func (l *localBackend) ImportClients(ctx context.Context, specs []authzadmin.ClientSpec, progress func(done, total int)) ([]authzadmin.ImportResult, error) {
 	return l.clients.Import(ctx, l.actor, specs, progress)
 }
-func (l *localBackend) ExportClients(ctx context.Context, ids []string) ([]authz.ClientSpec, error) {
+func (l *localBackend) ExportClients(ctx context.Context, ids []string) ([]authzadmin.ClientSpec, error) {
 	return l.clients.Export(ctx, ids)
 }
-func (l *localBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]authz.AuditEntry, error) {
-	return authz.ListAudit(ctx, l.store, f)
+func (l *localBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]authzadmin.AuditEvent, error) {
+	return authzadmin.ListAudit(ctx, l.store, f)
 }
 
 // remoteBackend calls the admin API (api/openapi.yaml).
@@ -234,7 +235,7 @@ func (r *remoteBackend) call(ctx context.Context, method, path string, query url
 		}
 		switch {
 		case len(p.Errors) > 0:
-			return &authz.ValidationError{Problems: p.Errors}
+			return &authzadmin.ValidationError{Problems: p.Errors}
 		case resp.StatusCode == http.StatusNotFound:
 			return &remoteNotFound{msg: p.Detail}
 		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
@@ -260,14 +261,14 @@ func clientPath(id string, rest ...string) string {
 	return p
 }
 
-func (r *remoteBackend) CreateClient(ctx context.Context, spec authz.ClientSpec, opts authz.CreateOptions) (*authz.ClientInfo, *authz.IssuedSecret, error) {
+func (r *remoteBackend) CreateClient(ctx context.Context, spec authzadmin.ClientSpec, opts authzadmin.CreateOptions) (*authzadmin.ClientInfo, *authzadmin.IssuedSecret, error) {
 	var q url.Values
 	if opts.SecretExpiresIn > 0 {
 		q = url.Values{"secret_expires_in": {opts.SecretExpiresIn.String()}}
 	}
 	var out struct {
-		Client authz.ClientInfo    `json:"client"`
-		Secret *authz.IssuedSecret `json:"secret"`
+		Client authzadmin.ClientInfo    `json:"client"`
+		Secret *authzadmin.IssuedSecret `json:"secret"`
 	}
 	if err := r.call(ctx, http.MethodPost, "/admin/v1/clients", q, spec, &out); err != nil {
 		return nil, nil, err
@@ -275,18 +276,18 @@ func (r *remoteBackend) CreateClient(ctx context.Context, spec authz.ClientSpec,
 	return &out.Client, out.Secret, nil
 }
 
-func (r *remoteBackend) ListClients(ctx context.Context) ([]authz.ClientInfo, error) {
-	var out []authz.ClientInfo
+func (r *remoteBackend) ListClients(ctx context.Context) ([]authzadmin.ClientInfo, error) {
+	var out []authzadmin.ClientInfo
 	return out, r.call(ctx, http.MethodGet, "/admin/v1/clients", nil, nil, &out)
 }
 
-func (r *remoteBackend) GetClient(ctx context.Context, id string) (*authz.ClientInfo, error) {
-	var out authz.ClientInfo
+func (r *remoteBackend) GetClient(ctx context.Context, id string) (*authzadmin.ClientInfo, error) {
+	var out authzadmin.ClientInfo
 	return &out, r.call(ctx, http.MethodGet, clientPath(id), nil, nil, &out)
 }
 
-func (r *remoteBackend) UpdateClient(ctx context.Context, id string, patch []byte) (*authz.ClientInfo, error) {
-	var out authz.ClientInfo
+func (r *remoteBackend) UpdateClient(ctx context.Context, id string, patch []byte) (*authzadmin.ClientInfo, error) {
+	var out authzadmin.ClientInfo
 	return &out, r.call(ctx, http.MethodPatch, clientPath(id), nil, patch, &out)
 }
 
@@ -294,38 +295,38 @@ func (r *remoteBackend) DeleteClient(ctx context.Context, id string) error {
 	return r.call(ctx, http.MethodDelete, clientPath(id), nil, nil, nil)
 }
 
-func (r *remoteBackend) SetClientDisabled(ctx context.Context, id string, disabled bool) (*authz.ClientInfo, error) {
+func (r *remoteBackend) SetClientDisabled(ctx context.Context, id string, disabled bool) (*authzadmin.ClientInfo, error) {
 	op := "enable"
 	if disabled {
 		op = "disable"
 	}
-	var out authz.ClientInfo
+	var out authzadmin.ClientInfo
 	return &out, r.call(ctx, http.MethodPost, clientPath(id, op), nil, nil, &out)
 }
 
-func (r *remoteBackend) RotateSecret(ctx context.Context, id string, opts authz.RotateOptions) (*authz.IssuedSecret, error) {
+func (r *remoteBackend) RotateSecret(ctx context.Context, id string, opts authzadmin.RotateOptions) (*authzadmin.IssuedSecret, error) {
 	body := map[string]string{"grace": opts.Grace.String()}
 	if opts.ExpiresIn > 0 {
 		body["expires_in"] = opts.ExpiresIn.String()
 	}
-	var out authz.IssuedSecret
+	var out authzadmin.IssuedSecret
 	return &out, r.call(ctx, http.MethodPost, clientPath(id, "secrets"), nil, body, &out)
 }
 
-func (r *remoteBackend) RevokeSecret(ctx context.Context, id, secretID string) (*authz.ClientInfo, error) {
-	var out authz.ClientInfo
+func (r *remoteBackend) RevokeSecret(ctx context.Context, id, secretID string) (*authzadmin.ClientInfo, error) {
+	var out authzadmin.ClientInfo
 	return &out, r.call(ctx, http.MethodDelete, clientPath(id, "secrets", secretID), nil, nil, &out)
 }
 
-func (r *remoteBackend) ImportClients(ctx context.Context, specs []authz.ClientSpec, _ func(done, total int)) ([]authz.ImportResult, error) {
+func (r *remoteBackend) ImportClients(ctx context.Context, specs []authzadmin.ClientSpec, _ func(done, total int)) ([]authzadmin.ImportResult, error) {
 	var out struct {
-		Imported []authz.ImportResult `json:"imported"`
+		Imported []authzadmin.ImportResult `json:"imported"`
 	}
 	return out.Imported, r.call(ctx, http.MethodPost, "/admin/v1/client-import", nil, specs, &out)
 }
 
-func (r *remoteBackend) ExportClients(ctx context.Context, ids []string) ([]authz.ClientSpec, error) {
-	var out []authz.ClientSpec
+func (r *remoteBackend) ExportClients(ctx context.Context, ids []string) ([]authzadmin.ClientSpec, error) {
+	var out []authzadmin.ClientSpec
 	var q url.Values
 	if len(ids) > 0 {
 		q = url.Values{"id": ids}
@@ -333,7 +334,7 @@ func (r *remoteBackend) ExportClients(ctx context.Context, ids []string) ([]auth
 	return out, r.call(ctx, http.MethodGet, "/admin/v1/client-export", q, nil, &out)
 }
 
-func (r *remoteBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]authz.AuditEntry, error) {
+func (r *remoteBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([]authzadmin.AuditEvent, error) {
 	q := url.Values{}
 	for k, v := range map[string]string{"action": f.Action, "actor": f.Actor, "target": f.Target} {
 		if v != "" {
@@ -346,6 +347,6 @@ func (r *remoteBackend) ListAudit(ctx context.Context, f storage.AuditFilter) ([
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
-	var out []authz.AuditEntry
+	var out []authzadmin.AuditEvent
 	return out, r.call(ctx, http.MethodGet, "/admin/v1/audit-events", q, nil, &out)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -32,8 +33,8 @@ func remoteAdmin(t *testing.T, e env, kek []byte) (func(args ...string) []string
 		t.Fatal(err)
 	}
 	srv, err := admin.New(admin.Options{
-		Clients: authz.NewClientAdmin(st, hasherFor(t, e), authz.ClientAdminOptions{}),
-		Users:   authz.NewUserAdmin(st, nil), Audit: st, Tokens: fakeTokens{}, Keys: km,
+		Clients: authzadmin.NewClientAdmin(st, hasherFor(t, e), authzadmin.ClientAdminOptions{}),
+		Users:   authzadmin.NewUserAdmin(st, nil), Audit: st, Tokens: fakeTokens{}, Keys: km,
 		Sessions: &authz.SessionManager{Store: st, Now: time.Now}, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -128,7 +129,7 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, auth
 		if err := authz.ValidatePassword(password); err != nil {
 			return err
 		}
-		u, err := b.CreateUser(ctx, authz.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: password})
+		u, err := b.CreateUser(ctx, authzadmin.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: password})
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return fmt.Errorf("username %q is already taken", s.username)
 		}
@@ -186,7 +187,7 @@ func (a *app) readPassword() (string, error) {
 }
 
 // userView is a user as listed; never the password hash.
-type userView = authz.UserInfo
+type userView = authzadmin.UserInfo
 
 func newUsersListCmd(a *app) *cobra.Command {
 	rf := &remoteFlags{}

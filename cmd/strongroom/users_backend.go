@@ -10,6 +10,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -19,9 +20,9 @@ import (
 // the commands print the same output. The other users commands (passwords,
 // second factors, unlock) act on the database only.
 type usersBackend interface {
-	ListUsers(ctx context.Context) ([]authz.UserInfo, error)
-	CreateUser(ctx context.Context, spec authz.UserSpec) (*authz.UserInfo, error)
-	GetUser(ctx context.Context, ref string) (*authz.UserInfo, error)
+	ListUsers(ctx context.Context) ([]authzadmin.UserInfo, error)
+	CreateUser(ctx context.Context, spec authzadmin.UserSpec) (*authzadmin.UserInfo, error)
+	GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error)
 	DeleteUser(ctx context.Context, ref string) error
 	ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error)
 	// RevokeGrant returns how many tokens it revoked; authz.ErrGrantNotFound
@@ -57,9 +58,9 @@ func (a *app) openUsers(ctx context.Context, rf *remoteFlags) (usersBackend, err
 	}
 	return &localUsers{
 		store: store, closeStore: closeStore,
-		users:    authz.NewUserAdmin(store, nil),
+		users:    authzadmin.NewUserAdmin(store, nil),
 		sessions: &authz.SessionManager{Store: store, Now: time.Now},
-		actor:    authz.Actor{Name: "operator:" + orDefault(a.getenv("USER"), "unknown"), Source: "cli"},
+		actor:    authzadmin.Actor{Name: "operator:" + orDefault(a.getenv("USER"), "unknown"), Source: "cli"},
 	}, nil
 }
 
@@ -67,20 +68,20 @@ func (a *app) openUsers(ctx context.Context, rf *remoteFlags) (usersBackend, err
 type localUsers struct {
 	store      storage.Store
 	closeStore func()
-	users      *authz.UserAdmin
+	users      *authzadmin.UserAdmin
 	sessions   *authz.SessionManager
-	actor      authz.Actor
+	actor      authzadmin.Actor
 }
 
 func (l *localUsers) Close() { l.closeStore() }
 
-func (l *localUsers) ListUsers(ctx context.Context) ([]authz.UserInfo, error) {
+func (l *localUsers) ListUsers(ctx context.Context) ([]authzadmin.UserInfo, error) {
 	return l.users.List(ctx)
 }
-func (l *localUsers) CreateUser(ctx context.Context, spec authz.UserSpec) (*authz.UserInfo, error) {
+func (l *localUsers) CreateUser(ctx context.Context, spec authzadmin.UserSpec) (*authzadmin.UserInfo, error) {
 	return l.users.Create(ctx, l.actor, spec)
 }
-func (l *localUsers) GetUser(ctx context.Context, ref string) (*authz.UserInfo, error) {
+func (l *localUsers) GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error) {
 	return l.users.Get(ctx, ref)
 }
 func (l *localUsers) DeleteUser(ctx context.Context, ref string) error {
@@ -143,13 +144,13 @@ func userPath(ref string, rest ...string) string {
 	return p
 }
 
-func (r *remoteBackend) ListUsers(ctx context.Context) ([]authz.UserInfo, error) {
-	var out []authz.UserInfo
+func (r *remoteBackend) ListUsers(ctx context.Context) ([]authzadmin.UserInfo, error) {
+	var out []authzadmin.UserInfo
 	return out, r.call(ctx, http.MethodGet, "/admin/v1/users", nil, nil, &out)
 }
 
-func (r *remoteBackend) CreateUser(ctx context.Context, spec authz.UserSpec) (*authz.UserInfo, error) {
-	var out authz.UserInfo
+func (r *remoteBackend) CreateUser(ctx context.Context, spec authzadmin.UserSpec) (*authzadmin.UserInfo, error) {
+	var out authzadmin.UserInfo
 	err := r.call(ctx, http.MethodPost, "/admin/v1/users", nil, spec, &out)
 	var rp *remoteProblem
 	if errors.As(err, &rp) && rp.p.Status == http.StatusConflict {
@@ -161,8 +162,8 @@ func (r *remoteBackend) CreateUser(ctx context.Context, spec authz.UserSpec) (*a
 	return &out, nil
 }
 
-func (r *remoteBackend) GetUser(ctx context.Context, ref string) (*authz.UserInfo, error) {
-	var out authz.UserInfo
+func (r *remoteBackend) GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error) {
+	var out authzadmin.UserInfo
 	if err := r.call(ctx, http.MethodGet, userPath(ref), nil, nil, &out); err != nil {
 		return nil, err
 	}
@@ -220,7 +221,7 @@ func notFoundAs(err, sentinel error) error {
 }
 
 // isUserNotFound recognises the admin API's unknown-user detail
-// (authz.NotFoundError: `user "x" not found`).
+// (authzadmin.NotFoundError: `user "x" not found`).
 func isUserNotFound(detail string) bool {
 	return strings.HasPrefix(detail, "user ") && strings.HasSuffix(detail, " not found")
 }

@@ -8,17 +8,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
 // cliActor names the operator in audit events: the local account running
 // the command.
-func cliActor() authz.Actor {
+func cliActor() authzadmin.Actor {
 	name := "unknown"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
-	return authz.Actor{Name: "operator:" + name, Source: "cli"}
+	return authzadmin.Actor{Name: "operator:" + name, Source: "cli"}
 }
 
 func newUsersSetPasswordCmd(a *app) *cobra.Command {
@@ -46,7 +47,7 @@ for them is revoked.`, authz.MinPasswordLength),
 			if err != nil {
 				return err
 			}
-			if err := authz.NewCredentialAdmin(store, nil).SetPassword(ctx, cliActor(), u, password); err != nil {
+			if err := authzadmin.NewCredentialAdmin(store, nil).SetPassword(ctx, cliActor(), u, password); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Password of %s (%s) changed.\n", u.Username, u.ID)
@@ -67,7 +68,7 @@ clear its failure count. Locks also expire by themselves (15 minutes).`,
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
-			had, err := authz.NewCredentialAdmin(store, nil).Unlock(ctx, cliActor(), u)
+			had, err := authzadmin.NewCredentialAdmin(store, nil).Unlock(ctx, cliActor(), u)
 			if err != nil {
 				return err
 			}
@@ -98,7 +99,7 @@ request requires it, or when the user has one).`,
 	cmd.Flags().BoolVar(&off, "off", false, "stop requiring a second factor")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
-			if err := authz.NewCredentialAdmin(store, nil).SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
+			if err := authzadmin.NewCredentialAdmin(store, nil).SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
 				return err
 			}
 			state := "now requires"
@@ -134,7 +135,7 @@ code, access token and refresh token issued for them is revoked.`,
 			if err := a.confirm(yes, fmt.Sprintf("Remove every second factor of %s (%s)?", u.Username, u.ID)); err != nil {
 				return err
 			}
-			if err := authz.NewCredentialAdmin(store, nil).ResetMFA(ctx, cliActor(), u); err != nil {
+			if err := authzadmin.NewCredentialAdmin(store, nil).ResetMFA(ctx, cliActor(), u); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Removed the second factors of %s (%s).\n", u.Username, u.ID)

@@ -1,4 +1,4 @@
-package authz
+package admin
 
 import (
 	"bytes"
@@ -13,19 +13,13 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
-)
-
-// Grant types a client may be registered for.
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantClientCredentials = "client_credentials"
-	GrantRefreshToken      = "refresh_token"
 )
 
 // Registration limits and supported values.
 var (
-	supportedGrantTypes    = []string{GrantAuthorizationCode, GrantClientCredentials, GrantRefreshToken}
+	supportedGrantTypes    = []string{authz.GrantAuthorizationCode, authz.GrantClientCredentials, authz.GrantRefreshToken}
 	supportedAuthMethods   = []string{storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodPrivateKeyJWT, storage.AuthMethodNone}
 	supportedResponseTypes = []string{"code", "code id_token"}
 	supportedTokenFormats  = []string{storage.TokenFormatOpaque, storage.TokenFormatJWT}
@@ -149,11 +143,11 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 			p.add("grant_types: unknown grant type %q (supported: %s)", g, strings.Join(supportedGrantTypes, ", "))
 		}
 	}
-	authCode := slices.Contains(c.GrantTypes, GrantAuthorizationCode)
-	if slices.Contains(c.GrantTypes, GrantRefreshToken) && !authCode {
+	authCode := slices.Contains(c.GrantTypes, authz.GrantAuthorizationCode)
+	if slices.Contains(c.GrantTypes, authz.GrantRefreshToken) && !authCode {
 		p.add("grant_types: refresh_token requires grant type authorization_code (refresh tokens are issued only with authorization codes)")
 	}
-	if public && slices.Contains(c.GrantTypes, GrantClientCredentials) {
+	if public && slices.Contains(c.GrantTypes, authz.GrantClientCredentials) {
 		p.add("grant_types: client_credentials requires a confidential client (RFC 6749 §4.4), not token_endpoint_auth_method none")
 	}
 	if s.Introspect && public {
@@ -294,7 +288,7 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 // registered scope that differs from one of them only in case could pass
 // for it there while the exact scope strategy grants it as written: it can
 // only be a mistake or a trick, and is refused.
-var reservedScopes = []string{AdminScope, "openid", "profile", "email", "offline_access", "offline"}
+var reservedScopes = []string{authz.AdminScope, "openid", "profile", "email", "offline_access", "offline"}
 
 // checkAdminScope keeps the admin scope to operator clients: a client
 // registered with strongroom:admin may use the client credentials grant
@@ -311,15 +305,15 @@ func checkAdminScope(p *problems, scopes, grantTypes []string, public bool) {
 			}
 		}
 	}
-	if !slices.Contains(scopes, AdminScope) {
+	if !slices.Contains(scopes, authz.AdminScope) {
 		return
 	}
 	if public {
-		p.add("scope: %s requires a confidential client, not token_endpoint_auth_method none", AdminScope)
+		p.add("scope: %s requires a confidential client, not token_endpoint_auth_method none", authz.AdminScope)
 	}
 	for _, g := range grantTypes {
-		if g != GrantClientCredentials {
-			p.add("scope: %s is for operator clients using only grant type client_credentials; remove grant type %s (a token obtained for a user must never open the admin API)", AdminScope, g)
+		if g != authz.GrantClientCredentials {
+			p.add("scope: %s is for operator clients using only grant type client_credentials; remove grant type %s (a token obtained for a user must never open the admin API)", authz.AdminScope, g)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package authz
+package admin
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -112,13 +113,13 @@ type ClientAdminOptions struct {
 // transaction; secrets are generated here, returned once, stored hashed.
 type ClientAdmin struct {
 	store  AdminStore
-	hasher *SecretHasher
+	hasher *authz.SecretHasher
 	opts   ClientAdminOptions
 }
 
 // NewClientAdmin returns the service over store. hasher must be keyed like
 // the server's (the same system secret).
-func NewClientAdmin(store AdminStore, hasher *SecretHasher, opts ClientAdminOptions) *ClientAdmin {
+func NewClientAdmin(store AdminStore, hasher *authz.SecretHasher, opts ClientAdminOptions) *ClientAdmin {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -215,7 +216,7 @@ func secretFingerprint(hash []byte) string {
 
 // newSecret generates a secret and its stored form.
 func (a *ClientAdmin) newSecret(ctx context.Context, now time.Time, expires *time.Time) (string, storage.ClientSecret, error) {
-	plain, err := GenerateSecret()
+	plain, err := authz.GenerateSecret()
 	if err != nil {
 		return "", storage.ClientSecret{}, fmt.Errorf("generate client secret: %w", err)
 	}

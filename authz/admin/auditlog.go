@@ -1,4 +1,4 @@
-package authz
+package admin
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// AuditEntry is an audit event as the admin API and the CLI show it.
-type AuditEntry struct {
+// AuditEvent is an audit event as the admin API and the CLI show it.
+type AuditEvent struct {
 	ID        int64             `json:"id"`
 	Time      time.Time         `json:"time"`
 	Actor     string            `json:"actor"`
@@ -26,7 +26,7 @@ const MaxAuditLimit = 1000
 
 // ListAudit returns matching audit events, newest first: every writer's
 // events (clients, users, signing keys, logins) from the one trail.
-func ListAudit(ctx context.Context, audit storage.Audit, f storage.AuditFilter) ([]AuditEntry, error) {
+func ListAudit(ctx context.Context, audit storage.Audit, f storage.AuditFilter) ([]AuditEvent, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -37,9 +37,9 @@ func ListAudit(ctx context.Context, audit storage.Audit, f storage.AuditFilter) 
 	if err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
-	out := make([]AuditEntry, len(events))
+	out := make([]AuditEvent, len(events))
 	for i, e := range events {
-		out[i] = AuditEntry{
+		out[i] = AuditEvent{
 			ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target,
 			Outcome: e.Outcome, SourceIP: e.SourceIP, UserAgent: e.UserAgent, Details: e.Details,
 		}

@@ -1,0 +1,18 @@
+// Package admin holds Strongroom's administration services: the operations
+// operators run on clients (registration, validation, secrets, import and
+// export), end users (creation, deletion, credentials, second factors,
+// brute-force locks) and the audit trail (AuditLog: listing and recording
+// events). The admin API (api/admin) and the CLI's local mode call the same
+// services, so both validate alike and write the same audit events, each in
+// the transaction of its change.
+//
+// What lives here: the services, their request and result types (ClientSpec,
+// ClientInfo, UserInfo, AuditEvent, ...) and their errors (ValidationError,
+// ErrNotFound, ErrConflict, ErrUnavailable, ...), which callers map with
+// errors.Is and errors.As.
+//
+// What must never live here: HTTP (no net/http handlers, no Echo, no status
+// codes), SQL, or the protocol side of the server (token issuance, login
+// flows), which stays in authz and its other sub-packages. Callers outside
+// authz never need a storage type to use these services.
+package admin
