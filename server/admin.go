@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
-	authzadmin "github.com/strongroom/strongroom/authz/admin"
 )
 
 // AdminOptions configure the admin API listener.
@@ -39,17 +38,19 @@ func AdminClientCAs(file string) (*x509.CertPool, error) {
 
 // AdminHandler builds the admin API over the server's store and provider.
 func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
-	clients := authzadmin.NewClientAdmin(s.Store, s.Provider.Hasher, authzadmin.ClientAdminOptions{
+	svc := NewAdminServices(s.Store, AdminServicesOptions{
+		Hasher: s.Provider.Hasher, HashLimiter: s.Provider.HashLimiter(),
 		Now: s.Provider.Now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
 	})
 	return admin.New(admin.Options{
-		Clients:  clients,
-		Users:    authzadmin.NewUserAdmin(s.Store, s.Provider.Now).WithHashLimiter(s.Provider.HashLimiter()),
-		Audit:    s.Store,
+		Clients:  svc.Clients,
+		Users:    svc.Users,
+		Audit:    svc.Audit,
 		Tokens:   s.Provider,
 		Keys:     s.Keys,
-		Sessions: s.Provider.SessionManager(),
+		Sessions: svc.Sessions,
 		MTLS:     opts.ClientCAs != nil,
+		Now:      s.Provider.Now,
 		Log:      s.log,
 	})
 }

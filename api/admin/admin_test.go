@@ -65,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	srv, err := admin.New(admin.Options{
 		Clients:  authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}),
 		Users:    authzadmin.NewUserAdmin(store, nil),
-		Audit:    store,
+		Audit:    authzadmin.NewAuditLog(store),
 		Tokens:   fakeTokens{},
 		Keys:     km,
 		Sessions: &authz.SessionManager{Store: store, Now: time.Now},

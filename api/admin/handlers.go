@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
-	"github.com/strongroom/strongroom/storage"
 )
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
@@ -46,7 +45,7 @@ func (s *Server) createClient(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, Prefix+"/clients/"+info.ClientID)
+	c.Response().Header().Set(echo.HeaderLocation, Prefix+RouteClients+"/"+info.ClientID)
 	return render(c, http.StatusCreated, createdClient{Client: *info, Secret: secret})
 }
 
@@ -173,7 +172,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, Prefix+"/users/"+u.ID)
+	c.Response().Header().Set(echo.HeaderLocation, Prefix+RouteUsers+"/"+u.ID)
 	return render(c, http.StatusCreated, u)
 }
 
@@ -193,7 +192,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 }
 
 func (s *Server) listAudit(c echo.Context) error {
-	f := storage.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target")}
+	f := authzadmin.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target")}
 	if v := c.QueryParam("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -208,7 +207,7 @@ func (s *Server) listAudit(c echo.Context) error {
 		}
 		f.Limit = n
 	}
-	events, err := authzadmin.ListAudit(c.Request().Context(), s.opts.Audit, f)
+	events, err := s.opts.Audit.List(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}

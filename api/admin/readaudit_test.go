@@ -47,7 +47,7 @@ func TestAdminReadWithoutAuditRecordIsRefused(t *testing.T) {
 	srv, err := admin.New(admin.Options{
 		Clients: authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}),
 		Users:   authzadmin.NewUserAdmin(store, nil),
-		Audit:   audit,
+		Audit:   authzadmin.NewAuditLog(audit),
 		Tokens:  fakeTokens{},
 		Log:     slog.New(slog.DiscardHandler),
 	})

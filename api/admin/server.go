@@ -17,7 +17,6 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
-	"github.com/strongroom/strongroom/storage"
 )
 
 // Prefix is the path prefix of every admin API route.
@@ -33,8 +32,10 @@ type TokenAuthenticator interface {
 type Options struct {
 	Clients *authzadmin.ClientAdmin
 	Users   *authzadmin.UserAdmin
-	Audit   storage.Audit
-	Tokens  TokenAuthenticator
+	// Audit lists the audit trail and records the API's own events
+	// (refused authentications, reads).
+	Audit  *authzadmin.AuditLog
+	Tokens TokenAuthenticator
 	// Keys, when set, mounts the signing-key routes (/keys).
 	Keys KeyAdmin
 	// Sessions, when set, mounts a user's grants and browser sessions
@@ -45,7 +46,9 @@ type Options struct {
 	MTLS bool
 	// MaxBodyBytes caps request bodies (default 4 MiB: imports of many clients).
 	MaxBodyBytes int64
-	Log          *slog.Logger
+	// Now is the clock of the audit events the API records (default time.Now).
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Server is the admin API.
@@ -61,6 +64,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 4 << 20
@@ -78,33 +84,33 @@ func New(opts Options) (*Server, error) {
 	add := func(method, path string, h echo.HandlerFunc) {
 		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate, s.auditReads)
 	}
-	add(http.MethodGet, "/clients", s.listClients)
-	add(http.MethodPost, "/clients", s.createClient)
-	add(http.MethodGet, "/clients/:id", s.getClient)
-	add(http.MethodPatch, "/clients/:id", s.updateClient)
-	add(http.MethodDelete, "/clients/:id", s.deleteClient)
-	add(http.MethodPost, "/clients/:id/disable", s.disableClient)
-	add(http.MethodPost, "/clients/:id/enable", s.enableClient)
-	add(http.MethodPost, "/clients/:id/secrets", s.rotateSecret)
-	add(http.MethodDelete, "/clients/:id/secrets/:secret_id", s.revokeSecret)
-	add(http.MethodPost, "/client-import", s.importClients)
-	add(http.MethodGet, "/client-export", s.exportClients)
-	add(http.MethodGet, "/users", s.listUsers)
-	add(http.MethodPost, "/users", s.createUser)
-	add(http.MethodGet, "/users/:ref", s.getUser)
-	add(http.MethodDelete, "/users/:ref", s.deleteUser)
-	add(http.MethodGet, "/audit-events", s.listAudit)
+	add(http.MethodGet, RouteClients, s.listClients)
+	add(http.MethodPost, RouteClients, s.createClient)
+	add(http.MethodGet, RouteClient, s.getClient)
+	add(http.MethodPatch, RouteClient, s.updateClient)
+	add(http.MethodDelete, RouteClient, s.deleteClient)
+	add(http.MethodPost, RouteClientDisable, s.disableClient)
+	add(http.MethodPost, RouteClientEnable, s.enableClient)
+	add(http.MethodPost, RouteClientSecrets, s.rotateSecret)
+	add(http.MethodDelete, RouteClientSecret, s.revokeSecret)
+	add(http.MethodPost, RouteClientImport, s.importClients)
+	add(http.MethodGet, RouteClientExport, s.exportClients)
+	add(http.MethodGet, RouteUsers, s.listUsers)
+	add(http.MethodPost, RouteUsers, s.createUser)
+	add(http.MethodGet, RouteUser, s.getUser)
+	add(http.MethodDelete, RouteUser, s.deleteUser)
+	add(http.MethodGet, RouteAuditEvents, s.listAudit)
 	if opts.Keys != nil {
-		add(http.MethodGet, "/keys", s.listKeys)
-		add(http.MethodPost, "/keys/rotate", s.rotateKeys)
-		add(http.MethodPost, "/keys/:kid/revoke", s.revokeKey)
+		add(http.MethodGet, RouteKeys, s.listKeys)
+		add(http.MethodPost, RouteKeysRotate, s.rotateKeys)
+		add(http.MethodPost, RouteKeyRevoke, s.revokeKey)
 	}
 	if opts.Sessions != nil {
-		add(http.MethodGet, "/users/:ref/grants", s.listGrants)
-		add(http.MethodDelete, "/users/:ref/grants/:client_id", s.revokeGrant)
-		add(http.MethodGet, "/users/:ref/sessions", s.listSessions)
-		add(http.MethodDelete, "/users/:ref/sessions", s.endUserSessions)
-		add(http.MethodDelete, "/users/:ref/sessions/:session_id", s.endSession)
+		add(http.MethodGet, RouteUserGrants, s.listGrants)
+		add(http.MethodDelete, RouteUserGrant, s.revokeGrant)
+		add(http.MethodGet, RouteUserSessions, s.listSessions)
+		add(http.MethodDelete, RouteUserSessions, s.endUserSessions)
+		add(http.MethodDelete, RouteUserSession, s.endSession)
 	}
 	return s, nil
 }
@@ -197,15 +203,15 @@ func (s *Server) auditAuthFailure(c echo.Context, a authzadmin.Actor, clientID, 
 		name = "client:" + clientID
 	}
 	r := c.Request()
-	ev := &storage.AuditEvent{
-		Time: time.Now().UTC(), Actor: name, Action: ActionAdminAuth, Outcome: storage.OutcomeFailure,
+	ev := authzadmin.AuditEvent{
+		Time: s.opts.Now().UTC(), Actor: name, Action: ActionAdminAuth, Outcome: authzadmin.OutcomeFailure,
 		SourceIP: a.IP, UserAgent: a.UserAgent,
 		Details: map[string]string{"source": a.Source, "reason": reason, "method": r.Method, "path": truncate(r.URL.Path, 256)},
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		ev.Details[extra[i]] = extra[i+1]
 	}
-	if err := s.opts.Audit.AppendAudit(context.WithoutCancel(r.Context()), ev); err != nil {
+	if err := s.opts.Audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
 		s.opts.Log.Warn("cannot record a refused admin authentication in the audit trail", "err", err)
 	}
 }

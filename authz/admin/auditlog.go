@@ -8,7 +8,15 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// AuditEvent is an audit event as the admin API and the CLI show it.
+// Outcomes of audit events.
+const (
+	OutcomeSuccess = storage.OutcomeSuccess
+	OutcomeFailure = storage.OutcomeFailure
+)
+
+// AuditEvent is an audit event as the admin API and the CLI show it, and as
+// the admin API's middleware records its own (refused authentications,
+// reads).
 type AuditEvent struct {
 	ID        int64             `json:"id"`
 	Time      time.Time         `json:"time"`
@@ -21,21 +29,42 @@ type AuditEvent struct {
 	Details   map[string]string `json:"details,omitempty"`
 }
 
+// AuditFilter selects audit events; zero fields match everything.
+type AuditFilter struct {
+	Action string
+	Actor  string
+	Target string
+	Since  time.Time
+	// Limit caps the listing (default 100, at most MaxAuditLimit).
+	Limit int
+}
+
 // MaxAuditLimit caps one audit listing.
 const MaxAuditLimit = 1000
 
-// ListAudit returns matching audit events, newest first: every writer's
-// events (clients, users, signing keys, logins) from the one trail.
-func ListAudit(ctx context.Context, audit storage.Audit, f storage.AuditFilter) ([]AuditEvent, error) {
+// AuditLog is the audit trail as operators see it: one listing of every
+// writer's events (clients, users, signing keys, logins), and the recording
+// of events that belong to no change (the admin API's refusals and reads).
+type AuditLog struct {
+	store storage.Audit
+}
+
+// NewAuditLog returns the audit view over store.
+func NewAuditLog(store storage.Audit) *AuditLog { return &AuditLog{store: store} }
+
+// List returns matching audit events, newest first.
+func (l *AuditLog) List(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	if f.Limit > MaxAuditLimit {
 		f.Limit = MaxAuditLimit
 	}
-	events, err := audit.ListAudit(ctx, f)
+	events, err := l.store.ListAudit(ctx, storage.AuditFilter{
+		Action: f.Action, Actor: f.Actor, Target: f.Target, Since: f.Since, Limit: f.Limit,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
+		return nil, domainError(fmt.Errorf("list audit events: %w", err))
 	}
 	out := make([]AuditEvent, len(events))
 	for i, e := range events {
@@ -45,4 +74,17 @@ func ListAudit(ctx context.Context, audit storage.Audit, f storage.AuditFilter) 
 		}
 	}
 	return out, nil
+}
+
+// Record appends e to the trail on its own (not in a change's transaction).
+// The caller sets e.Time from its clock.
+func (l *AuditLog) Record(ctx context.Context, e AuditEvent) error {
+	err := l.store.AppendAudit(ctx, &storage.AuditEvent{
+		Time: e.Time, Actor: e.Actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome,
+		SourceIP: e.SourceIP, UserAgent: e.UserAgent, Details: e.Details,
+	})
+	if err != nil {
+		return domainError(fmt.Errorf("append audit event %s: %w", e.Action, err))
+	}
+	return nil
 }

@@ -18,8 +18,8 @@ import (
 )
 
 // Errors of the client and user administration services. Handlers and the
-// CLI map them (with storage.ErrNotFound and storage.ErrAlreadyExists) to
-// their answers with errors.Is.
+// CLI map them (with ErrNotFound and ErrConflict, see ErrorKind) to their
+// answers with errors.Is.
 var (
 	// ErrTooManySecrets: the client already holds two live secrets (a
 	// rotation is in its grace period); revoke one first.
@@ -340,6 +340,9 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e
 
 // Unwrap makes errors.Is(err, storage.ErrNotFound) hold.
 func (e *NotFoundError) Unwrap() error { return storage.ErrNotFound }
+
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // clientNotFound turns storage.ErrNotFound into a NotFoundError naming the client.
 func clientNotFound(id string, err error) error {

@@ -103,7 +103,8 @@ func (s *UserSpec) check() error {
 	return p.err()
 }
 
-// Create adds a user; storage.ErrAlreadyExists if the username is taken.
+// Create adds a user; an error matching ErrConflict (and
+// storage.ErrAlreadyExists) if the username is taken.
 func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserInfo, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserI
 		return a.store.AppendAudit(ctx, actor.event(now, ActionUserCreate, u.ID, map[string]string{"username": u.Username}))
 	})
 	if err != nil {
-		return nil, err
+		return nil, domainError(err)
 	}
 	info := userInfo(u)
 	return &info, nil

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/storage"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 )
 
 func newAuditCmd(a *app) *cobra.Command {
@@ -22,7 +22,7 @@ func newAuditCmd(a *app) *cobra.Command {
 }
 
 func newAuditListCmd(a *app, rf *remoteFlags) *cobra.Command {
-	var f storage.AuditFilter
+	var f authzadmin.AuditFilter
 	var since string
 	cmd := &cobra.Command{
 		Use:   "list",

@@ -16,6 +16,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -417,9 +418,9 @@ func runRemote(t *testing.T, e env, client *http.Client, args ...string) result 
 func TestRemoteMode(t *testing.T) {
 	e := newEnv(t)
 	st := openTestStore(t, e)
+	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
 	srv, err := admin.New(admin.Options{
-		Clients: authzadmin.NewClientAdmin(st, hasherFor(t, e), authzadmin.ClientAdminOptions{}),
-		Users:   authzadmin.NewUserAdmin(st, nil), Audit: st, Tokens: fakeTokens{}, Log: slog.New(slog.DiscardHandler),
+		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

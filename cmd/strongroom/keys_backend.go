@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/url"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz/keys"
@@ -25,10 +22,7 @@ type keysBackend interface {
 	Close()
 }
 
-var (
-	_ keysBackend = (*localKeys)(nil)
-	_ keysBackend = (*remoteBackend)(nil)
-)
+var _ keysBackend = (*localKeys)(nil)
 
 // openKeys returns the remote backend when --endpoint is set, else the local
 // one. needKEK says whether the command changes keys (local mode then needs
@@ -108,40 +102,4 @@ func (l *localKeys) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevoca
 	}
 	v := admin.NewKeyRevocation(res)
 	return &v, nil
-}
-
-func (r *remoteBackend) ListKeys(ctx context.Context) ([]keys.KeyInfo, error) {
-	var out []keys.KeyInfo
-	return out, r.call(ctx, http.MethodGet, "/admin/v1/keys", nil, nil, &out)
-}
-
-func (r *remoteBackend) RotateKeys(ctx context.Context, alg string, force bool) ([]admin.KeyRotation, error) {
-	var out []admin.KeyRotation
-	err := r.call(ctx, http.MethodPost, "/admin/v1/keys/rotate", nil, admin.KeyRotateRequest{Alg: alg, Force: force}, &out)
-	return out, remoteKeyError(err)
-}
-
-func (r *remoteBackend) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {
-	var out admin.KeyRevocation
-	if err := r.call(ctx, http.MethodPost, "/admin/v1/keys/"+url.PathEscape(kid)+"/revoke", nil, nil, &out); err != nil {
-		return nil, remoteKeyError(err)
-	}
-	return &out, nil
-}
-
-// remoteKeyError maps the admin API's key problems to keys' errors.
-func remoteKeyError(err error) error {
-	var rp *remoteProblem
-	var nf *remoteNotFound
-	switch {
-	case errors.As(err, &nf):
-		return &remoteSentinel{msg: nf.msg, err: keys.ErrKeyNotFound}
-	case !errors.As(err, &rp):
-		return err
-	case rp.p.Type == admin.TypeKeyNotReady:
-		return &remoteSentinel{msg: rp.p.Detail, err: keys.ErrNextNotReady}
-	case rp.p.Type == admin.TypeConcurrentChange:
-		return &remoteSentinel{msg: rp.p.Detail, err: keys.ErrAlreadyRotated}
-	}
-	return err
 }

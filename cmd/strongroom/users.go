@@ -130,7 +130,7 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, auth
 			return err
 		}
 		u, err := b.CreateUser(ctx, authzadmin.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: password})
-		if errors.Is(err, storage.ErrAlreadyExists) {
+		if errors.Is(err, authzadmin.ErrConflict) {
 			return fmt.Errorf("username %q is already taken", s.username)
 		}
 		if err != nil {

@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
-	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/server"
 )
 
 // usersBackend is what `users list|create|delete` and `users grants|sessions`
@@ -35,10 +30,7 @@ type usersBackend interface {
 	Close()
 }
 
-var (
-	_ usersBackend = (*localUsers)(nil)
-	_ usersBackend = (*remoteBackend)(nil)
-)
+var _ usersBackend = (*localUsers)(nil)
 
 // reasonOperatorCLI is the audit reason of sessions ended with the CLI.
 const reasonOperatorCLI = "revoked by an operator"
@@ -56,17 +48,12 @@ func (a *app) openUsers(ctx context.Context, rf *remoteFlags) (usersBackend, err
 	if err != nil {
 		return nil, err
 	}
-	return &localUsers{
-		store: store, closeStore: closeStore,
-		users:    authzadmin.NewUserAdmin(store, nil),
-		sessions: &authz.SessionManager{Store: store, Now: time.Now},
-		actor:    authzadmin.Actor{Name: "operator:" + orDefault(a.getenv("USER"), "unknown"), Source: "cli"},
-	}, nil
+	svc := server.NewAdminServices(store, server.AdminServicesOptions{})
+	return &localUsers{closeStore: closeStore, users: svc.Users, sessions: svc.Sessions, actor: a.operator()}, nil
 }
 
 // localUsers runs the authz user and session services over the database.
 type localUsers struct {
-	store      storage.Store
 	closeStore func()
 	users      *authzadmin.UserAdmin
 	sessions   *authz.SessionManager
@@ -134,94 +121,4 @@ func (l *localUsers) EndSessions(ctx context.Context, userRef string) (int, erro
 		return 0, err
 	}
 	return l.sessions.EndUserSessions(ctx, u.ID, authz.ActorOperator, reasonOperatorCLI)
-}
-
-func userPath(ref string, rest ...string) string {
-	p := "/admin/v1/users/" + url.PathEscape(ref)
-	for _, r := range rest {
-		p += "/" + url.PathEscape(r)
-	}
-	return p
-}
-
-func (r *remoteBackend) ListUsers(ctx context.Context) ([]authzadmin.UserInfo, error) {
-	var out []authzadmin.UserInfo
-	return out, r.call(ctx, http.MethodGet, "/admin/v1/users", nil, nil, &out)
-}
-
-func (r *remoteBackend) CreateUser(ctx context.Context, spec authzadmin.UserSpec) (*authzadmin.UserInfo, error) {
-	var out authzadmin.UserInfo
-	err := r.call(ctx, http.MethodPost, "/admin/v1/users", nil, spec, &out)
-	var rp *remoteProblem
-	if errors.As(err, &rp) && rp.p.Status == http.StatusConflict {
-		return nil, &remoteSentinel{msg: rp.p.Detail, err: storage.ErrAlreadyExists}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-func (r *remoteBackend) GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error) {
-	var out authzadmin.UserInfo
-	if err := r.call(ctx, http.MethodGet, userPath(ref), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-func (r *remoteBackend) DeleteUser(ctx context.Context, ref string) error {
-	return r.call(ctx, http.MethodDelete, userPath(ref), nil, nil, nil)
-}
-
-func (r *remoteBackend) ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error) {
-	var out []authz.GrantInfo
-	return out, r.call(ctx, http.MethodGet, userPath(userRef, "grants"), nil, nil, &out)
-}
-
-func (r *remoteBackend) RevokeGrant(ctx context.Context, userRef, clientID string) (int64, error) {
-	var out admin.GrantRevocation
-	err := r.call(ctx, http.MethodDelete, userPath(userRef, "grants", clientID), nil, nil, &out)
-	return out.TokensRevoked, notFoundAs(err, authz.ErrGrantNotFound)
-}
-
-func (r *remoteBackend) ListSessions(ctx context.Context, userRef string) ([]admin.Session, error) {
-	var out []admin.Session
-	return out, r.call(ctx, http.MethodGet, userPath(userRef, "sessions"), nil, nil, &out)
-}
-
-func (r *remoteBackend) EndSession(ctx context.Context, userRef, sessionID string) error {
-	err := r.call(ctx, http.MethodDelete, userPath(userRef, "sessions", sessionID), nil, nil, nil)
-	return notFoundAs(err, authz.ErrSessionNotFound)
-}
-
-func (r *remoteBackend) EndSessions(ctx context.Context, userRef string) (int, error) {
-	var out admin.SessionsEnded
-	return out.Ended, r.call(ctx, http.MethodDelete, userPath(userRef, "sessions"), nil, nil, &out)
-}
-
-// remoteSentinel is an admin API refusal that matches a local error
-// (errors.Is), so that commands answer alike in both modes.
-type remoteSentinel struct {
-	msg string
-	err error
-}
-
-func (e *remoteSentinel) Error() string { return e.msg }
-func (e *remoteSentinel) Unwrap() error { return e.err }
-
-// notFoundAs maps a 404 that is not about the user (the commands look the
-// user up first) to sentinel.
-func notFoundAs(err, sentinel error) error {
-	var nf *remoteNotFound
-	if errors.As(err, &nf) && !isUserNotFound(nf.msg) {
-		return &remoteSentinel{msg: nf.msg, err: sentinel}
-	}
-	return err
-}
-
-// isUserNotFound recognises the admin API's unknown-user detail
-// (authzadmin.NotFoundError: `user "x" not found`).
-func isUserNotFound(detail string) bool {
-	return strings.HasPrefix(detail, "user ") && strings.HasSuffix(detail, " not found")
 }

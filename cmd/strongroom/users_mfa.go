@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -47,7 +48,7 @@ for them is revoked.`, authz.MinPasswordLength),
 			if err != nil {
 				return err
 			}
-			if err := authzadmin.NewCredentialAdmin(store, nil).SetPassword(ctx, cliActor(), u, password); err != nil {
+			if err := server.NewAdminServices(store, server.AdminServicesOptions{}).Credentials.SetPassword(ctx, cliActor(), u, password); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Password of %s (%s) changed.\n", u.Username, u.ID)
@@ -68,7 +69,7 @@ clear its failure count. Locks also expire by themselves (15 minutes).`,
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
-			had, err := authzadmin.NewCredentialAdmin(store, nil).Unlock(ctx, cliActor(), u)
+			had, err := server.NewAdminServices(store, server.AdminServicesOptions{}).Credentials.Unlock(ctx, cliActor(), u)
 			if err != nil {
 				return err
 			}
@@ -99,7 +100,7 @@ request requires it, or when the user has one).`,
 	cmd.Flags().BoolVar(&off, "off", false, "stop requiring a second factor")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
-			if err := authzadmin.NewCredentialAdmin(store, nil).SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
+			if err := server.NewAdminServices(store, server.AdminServicesOptions{}).Credentials.SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
 				return err
 			}
 			state := "now requires"
@@ -135,7 +136,7 @@ code, access token and refresh token issued for them is revoked.`,
 			if err := a.confirm(yes, fmt.Sprintf("Remove every second factor of %s (%s)?", u.Username, u.ID)); err != nil {
 				return err
 			}
-			if err := authzadmin.NewCredentialAdmin(store, nil).ResetMFA(ctx, cliActor(), u); err != nil {
+			if err := server.NewAdminServices(store, server.AdminServicesOptions{}).Credentials.ResetMFA(ctx, cliActor(), u); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Removed the second factors of %s (%s).\n", u.Username, u.ID)
