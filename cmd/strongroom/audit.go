@@ -11,14 +11,11 @@ import (
 )
 
 func newAuditCmd(a *app) *cobra.Command {
-	rf := &remoteFlags{}
-	cmd := newGroupCmd("audit", "Read the audit trail",
+	return newRemoteGroupCmd(a, "audit", "Read the audit trail",
 		`  strongroom audit list --since 24h
   strongroom audit list --action client.secret.rotate -o json`,
-		newAuditListCmd(a, rf),
+		newAuditListCmd,
 	)
-	addRemoteFlags(cmd, rf)
-	return cmd
 }
 
 func newAuditListCmd(a *app, rf *remoteFlags) *cobra.Command {

@@ -18,8 +18,7 @@ import (
 )
 
 func newClientsCmd(a *app) *cobra.Command {
-	rf := &remoteFlags{}
-	cmd := newGroupCmd("clients", "Manage OAuth 2.0 clients and their secrets",
+	return newRemoteGroupCmd(a, "clients", "Manage OAuth 2.0 clients and their secrets",
 		`  strongroom clients create --name "Billing" --grant-type client_credentials \
       --auth-method client_secret_basic --scope "billing:read"
   strongroom clients list
@@ -28,20 +27,18 @@ func newClientsCmd(a *app) *cobra.Command {
 
   # The same commands on a remote admin API instead of the database:
   strongroom clients list --endpoint https://auth.internal:8081 --token-file admin.token`,
-		newClientsCreateCmd(a, rf),
-		newClientsListCmd(a, rf),
-		newClientsGetCmd(a, rf),
-		newClientsUpdateCmd(a, rf),
-		newClientsDeleteCmd(a, rf),
-		newClientsDisableCmd(a, rf, true),
-		newClientsDisableCmd(a, rf, false),
-		newClientsRotateSecretCmd(a, rf),
-		newClientsRevokeSecretCmd(a, rf),
-		newClientsImportCmd(a, rf),
-		newClientsExportCmd(a, rf),
+		newClientsCreateCmd,
+		newClientsListCmd,
+		newClientsGetCmd,
+		newClientsUpdateCmd,
+		newClientsDeleteCmd,
+		newClientsDisableCmd,
+		newClientsEnableCmd,
+		newClientsRotateSecretCmd,
+		newClientsRevokeSecretCmd,
+		newClientsImportCmd,
+		newClientsExportCmd,
 	)
-	addRemoteFlags(cmd, rf)
-	return cmd
 }
 
 // specFlags are the registration flags shared by create and update; each
@@ -348,12 +345,8 @@ planned expiry).`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		clients, err := b.ListClients(ctx)
+		clients, err := listWith(func() (adminBackend, error) { return a.openBackend(ctx, rf, false) },
+			func(b adminBackend) ([]authzadmin.ClientInfo, error) { return b.ListClients(ctx) })
 		if err != nil {
 			return err
 		}
@@ -363,18 +356,12 @@ planned expiry).`,
 				shown = append(shown, c)
 			}
 		}
-		if *output == formatJSON {
-			return writeJSON(a.out, shown)
-		}
-		tw := newTable(a.out)
-		fmt.Fprintln(tw, "ID\tNAME\tGRANT TYPES\tAUTH METHOD\tPUBLIC\tDISABLED\tSECRETS\tEXPIRING SOON")
-		for _, c := range shown {
+		header := []string{"ID", "NAME", "GRANT TYPES", "AUTH METHOD", "PUBLIC", "DISABLED", "SECRETS", "EXPIRING SOON"}
+		return printList(a.out, *output, shown, header, func(c authzadmin.ClientInfo) []string {
 			n, exp := secretsSummary(c)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				c.ClientID, c.ClientName, orDash(strings.Join(c.GrantTypes, ",")), orDash(c.TokenEndpointAuthMethod),
-				yesNo(c.Public), yesNo(c.Disabled), n, exp)
-		}
-		return tw.Flush()
+			return []string{c.ClientID, c.ClientName, orDash(strings.Join(c.GrantTypes, ",")), orDash(c.TokenEndpointAuthMethod),
+				yesNo(c.Public), yesNo(c.Disabled), n, exp}
+		})
 	}
 	return cmd
 }
@@ -510,30 +497,29 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 	yes := addYesFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if err := a.checkConfirmable(*yes); err != nil {
-			return err
-		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		c, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authzadmin.ClientInfo) string {
+		return a.changeClient(ctx, rf, *yes, args[0], func(c *authzadmin.ClientInfo) string {
 			return fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ClientID, c.ClientName)
+		}, func(b adminBackend) error {
+			if err := b.DeleteClient(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "Deleted client %s.\n", args[0])
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-		if err := b.DeleteClient(ctx, c.ClientID); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.out, "Deleted client %s.\n", c.ClientID)
-		return nil
 	}
 	return cmd
 }
 
-func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command {
+func newClientsDisableCmd(a *app, rf *remoteFlags) *cobra.Command {
+	return newClientsSetDisabledCmd(a, rf, true)
+}
+
+func newClientsEnableCmd(a *app, rf *remoteFlags) *cobra.Command {
+	return newClientsSetDisabledCmd(a, rf, false)
+}
+
+// newClientsSetDisabledCmd is disable (asks to confirm) or enable.
+func newClientsSetDisabledCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command {
 	use, short, verb := "enable", "Enable a disabled client", "Enabled"
 	example := `  strongroom clients enable 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f`
 	if disable {
@@ -554,32 +540,23 @@ func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command 
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		var question func(c *authzadmin.ClientInfo) string
 		if disable {
-			if err := a.checkConfirmable(*yes); err != nil {
-				return err
-			}
-		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		if disable {
-			if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authzadmin.ClientInfo) string {
+			question = func(c *authzadmin.ClientInfo) string {
 				return fmt.Sprintf("Disable client %s (%q)? It will fail to authenticate and its tokens stop introspecting as active.", c.ClientID, c.ClientName)
-			}); err != nil {
-				return err
 			}
 		}
-		v, err := b.SetClientDisabled(ctx, args[0], disable)
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		fmt.Fprintf(a.out, "%s client %s.\n", verb, v.ClientID)
-		return nil
+		return a.changeClient(ctx, rf, *yes, args[0], question, func(b adminBackend) error {
+			v, err := b.SetClientDisabled(ctx, args[0], disable)
+			if err != nil {
+				return err
+			}
+			if *output == formatJSON {
+				return writeJSON(a.out, v)
+			}
+			fmt.Fprintf(a.out, "%s client %s.\n", verb, v.ClientID)
+			return nil
+		})
 	}
 	return cmd
 }
@@ -664,28 +641,19 @@ rotate-secret; never the secret itself).`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if err := a.checkConfirmable(*yes); err != nil {
-			return err
-		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authzadmin.ClientInfo) string {
+		return a.changeClient(ctx, rf, *yes, args[0], func(c *authzadmin.ClientInfo) string {
 			return fmt.Sprintf("End secret %s of client %s (%q) now?", args[1], c.ClientID, c.ClientName)
-		}); err != nil {
-			return err
-		}
-		v, err := b.RevokeSecret(ctx, args[0], args[1])
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		fmt.Fprintf(a.out, "Revoked secret %s of client %s; %d secret(s) left.\n", args[1], v.ClientID, len(v.Secrets))
-		return nil
+		}, func(b adminBackend) error {
+			v, err := b.RevokeSecret(ctx, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if *output == formatJSON {
+				return writeJSON(a.out, v)
+			}
+			fmt.Fprintf(a.out, "Revoked secret %s of client %s; %d secret(s) left.\n", args[1], v.ClientID, len(v.Secrets))
+			return nil
+		})
 	}
 	return cmd
 }
