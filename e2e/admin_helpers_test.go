@@ -13,6 +13,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -118,7 +119,7 @@ func (a *adminAPI) do(method, path, body string, want int, out any, token ...str
 
 // createdClient is the admin API's answer to a create.
 type createdClient struct {
-	Client authzadmin.ClientInfo    `json:"client"`
+	Client registration.ClientInfo  `json:"client"`
 	Secret *authzadmin.IssuedSecret `json:"secret"`
 }
 

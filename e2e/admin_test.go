@@ -10,6 +10,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -43,17 +44,17 @@ func TestAdminAPIHappyPaths(t *testing.T) {
 	var created createdClient
 	adm.do("POST", "/admin/v1/clients", `{"client_name":"Web","grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://app.example.com/cb"],"scope":"openid offline_access","token_endpoint_auth_method":"client_secret_basic","contacts":["ops@example.com"],"logo_uri":"https://app.example.com/logo.png","policy_uri":"https://app.example.com/privacy","tos_uri":"https://app.example.com/tos","post_logout_redirect_uris":["https://app.example.com/bye"],"backchannel_logout_uri":"https://app.example.com/bcl","id_token_signed_response_alg":"ES256"}`, 201, &created)
 	id := created.Client.ClientID
-	var list []authzadmin.ClientInfo
+	var list []registration.ClientInfo
 	adm.do("GET", "/admin/v1/clients", "", 200, &list)
 	if len(list) != 2 { // the operator client and this one
 		t.Fatalf("list: %d clients", len(list))
 	}
-	var got authzadmin.ClientInfo
+	var got registration.ClientInfo
 	adm.do("PATCH", "/admin/v1/clients/"+id, `{"client_name":"Web (EU)"}`, 200, &got)
 	if got.ClientName != "Web (EU)" || got.LogoURI == "" {
 		t.Fatalf("patch: %+v", got)
 	}
-	var exported []authzadmin.ClientSpec
+	var exported []registration.ClientSpec
 	adm.do("GET", "/admin/v1/client-export?id="+id, "", 200, &exported)
 	exported[0].ClientID = "web-copy"
 	body, _ := jsonString(exported)

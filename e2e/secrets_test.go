@@ -6,6 +6,7 @@ import (
 	"time"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // A partner rotates its client secret with a grace period through the
@@ -39,7 +40,7 @@ func TestPartnerSecretRotationWithGrace(t *testing.T) {
 			t.Fatalf("during the grace: %d", got)
 		}
 	}
-	var info authzadmin.ClientInfo
+	var info registration.ClientInfo
 	adm.do("GET", "/admin/v1/clients/"+id, "", 200, &info)
 	if !info.SecretsExpiringSoon || len(info.Secrets) != 2 {
 		t.Fatalf("during the grace: %+v", info)

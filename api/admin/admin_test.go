@@ -16,6 +16,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -139,7 +140,7 @@ const partnerJSON = `{"client_name":"Partner","grant_types":["client_credentials
 func TestClientsHappyPath(t *testing.T) {
 	f := newFixture(t)
 	var created struct {
-		Client authzadmin.ClientInfo    `json:"client"`
+		Client registration.ClientInfo  `json:"client"`
 		Secret *authzadmin.IssuedSecret `json:"secret"`
 	}
 	resp := f.do(t, "POST", "/admin/v1/clients?secret_expires_in=2160h", partnerJSON, 201, &created)
@@ -148,12 +149,12 @@ func TestClientsHappyPath(t *testing.T) {
 		resp.Header.Get("Location") != "/admin/v1/clients/"+id || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("created %+v", created)
 	}
-	var list []authzadmin.ClientInfo
+	var list []registration.ClientInfo
 	f.do(t, "GET", "/admin/v1/clients", "", 200, &list)
 	if len(list) != 1 || list[0].ClientID != id {
 		t.Fatalf("list %+v", list)
 	}
-	var got authzadmin.ClientInfo
+	var got registration.ClientInfo
 	f.do(t, "PATCH", "/admin/v1/clients/"+id, `{"client_name":"Partner Ltd","logo_uri":"https://partner.example/logo.png"}`, 200, &got)
 	if got.ClientName != "Partner Ltd" || got.LogoURI != "https://partner.example/logo.png" {
 		t.Fatalf("patched %+v", got)
@@ -175,13 +176,13 @@ func TestClientsHappyPath(t *testing.T) {
 	if !got.Disabled {
 		t.Fatal("not disabled")
 	}
-	var enabled authzadmin.ClientInfo
+	var enabled registration.ClientInfo
 	f.do(t, "POST", "/admin/v1/clients/"+id+"/enable", "", 200, &enabled)
 	if enabled.Disabled {
 		t.Fatal("not enabled")
 	}
 
-	var exported []authzadmin.ClientSpec
+	var exported []registration.ClientSpec
 	f.do(t, "GET", "/admin/v1/client-export?id="+id, "", 200, &exported)
 	if len(exported) != 1 || exported[0].ClientID != id || exported[0].ClientSecret != "" {
 		t.Fatalf("export %+v", exported)
@@ -247,7 +248,7 @@ func TestUsersHappyPath(t *testing.T) {
 func TestFailures(t *testing.T) {
 	f := newFixture(t)
 	var created struct {
-		Client authzadmin.ClientInfo `json:"client"`
+		Client registration.ClientInfo `json:"client"`
 	}
 	f.do(t, "POST", "/admin/v1/clients", partnerJSON, 201, &created)
 	id := created.Client.ClientID

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
@@ -16,7 +17,7 @@ func typeName(v any) string { return fmt.Sprintf("%T", v) }
 // createdClient is the answer to a create: the client and, for a client
 // that authenticates with a secret, the secret (shown this once).
 type createdClient struct {
-	Client authzadmin.ClientInfo    `json:"client"`
+	Client registration.ClientInfo  `json:"client"`
 	Secret *authzadmin.IssuedSecret `json:"secret,omitempty"`
 }
 
@@ -29,7 +30,7 @@ func (s *Server) listClients(c echo.Context) error {
 }
 
 func (s *Server) createClient(c echo.Context) error {
-	var spec authzadmin.ClientSpec
+	var spec registration.ClientSpec
 	if err := decodeBody(c, &spec); err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func (s *Server) importClients(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	specs, err := authzadmin.DecodeClientSpecs(data)
+	specs, err := registration.DecodeClientSpecs(data)
 	if err != nil {
 		return &badRequest{msg: "The import is not a client or a list of clients: " + err.Error()}
 	}
@@ -150,7 +151,7 @@ func (s *Server) exportClients(c echo.Context) error {
 		return err
 	}
 	if specs == nil {
-		specs = []authzadmin.ClientSpec{}
+		specs = []registration.ClientSpec{}
 	}
 	return render(c, http.StatusOK, specs)
 }

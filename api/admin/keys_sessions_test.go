@@ -15,6 +15,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -246,7 +247,7 @@ func userWithSession(t *testing.T, f *fixture) (user authzadmin.UserInfo, client
 	t.Helper()
 	f.do(t, "POST", "/admin/v1/users", `{"username":"carol","password":"a long and unusual passphrase 42"}`, 201, &user)
 	var created struct {
-		Client authzadmin.ClientInfo `json:"client"`
+		Client registration.ClientInfo `json:"client"`
 	}
 	f.do(t, "POST", "/admin/v1/clients", `{"client_name":"Web","grant_types":["authorization_code"],"redirect_uris":["https://app.example.com/cb"],"scope":"openid","token_endpoint_auth_method":"client_secret_basic","backchannel_logout_uri":"https://app.example.com/bcl"}`, 201, &created)
 	clientID = created.Client.ClientID

@@ -10,6 +10,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -54,7 +55,7 @@ func (e *badRequest) Error() string { return e.msg }
 // nothing about internals.
 func problemFor(err error) Problem {
 	err = authzadmin.ErrorKind(err)
-	var ve *authzadmin.ValidationError
+	var ve *registration.ValidationError
 	var br *badRequest
 	var he *echo.HTTPError
 	var ae *authError

@@ -16,6 +16,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -70,7 +71,7 @@ func TestAdminReadWithoutAuditRecordIsRefused(t *testing.T) {
 		return resp.StatusCode, string(body), resp.Header
 	}
 	if _, _, err := authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}).Create(t.Context(), authzadmin.Actor{Name: "operator:test"},
-		authzadmin.ClientSpec{ClientName: "Confidential Partner", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}, authzadmin.CreateOptions{}); err != nil {
+		registration.ClientSpec{ClientName: "Confidential Partner", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}, authzadmin.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if status, body, _ := get("/admin/v1/clients"); status != http.StatusOK || !strings.Contains(body, "Confidential Partner") {

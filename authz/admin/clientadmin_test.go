@@ -11,6 +11,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -62,16 +63,16 @@ func newAdminFixture(t *testing.T) *adminFixture {
 }
 
 // partner is a valid confidential client_credentials registration.
-func partner() admin.ClientSpec {
-	return admin.ClientSpec{
+func partner() registration.ClientSpec {
+	return registration.ClientSpec{
 		ClientName: "Partner", GrantTypes: []string{"client_credentials"},
 		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, Scope: "payments",
 	}
 }
 
 // webApp is a valid confidential authorization-code registration.
-func webApp() admin.ClientSpec {
-	return admin.ClientSpec{
+func webApp() registration.ClientSpec {
+	return registration.ClientSpec{
 		ClientName: "Web", GrantTypes: []string{"authorization_code", "refresh_token"},
 		RedirectURIs: []string{"https://app.example.com/cb"}, Scope: "openid profile offline_access",
 		TokenEndpointAuthMethod: storage.AuthMethodSecretPost,
@@ -94,7 +95,7 @@ func (f *adminFixture) authenticates(t *testing.T, id, secret string) bool {
 	return false
 }
 
-func (f *adminFixture) create(t *testing.T, spec admin.ClientSpec) (*admin.ClientInfo, string) {
+func (f *adminFixture) create(t *testing.T, spec registration.ClientSpec) (*registration.ClientInfo, string) {
 	t.Helper()
 	info, issued, err := f.admin.Create(t.Context(), operator, spec, admin.CreateOptions{})
 	if err != nil {
@@ -128,17 +129,20 @@ func (f *adminFixture) snapshot(t *testing.T) string {
 func TestClientSpecValidation(t *testing.T) {
 	jwks := json.RawMessage(`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","use":"sig","kid":"k1"}]}`)
 	privateJWKS := json.RawMessage(`{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQ"}]}`)
-	mod := func(base admin.ClientSpec, fn func(s *admin.ClientSpec)) admin.ClientSpec { fn(&base); return base }
+	mod := func(base registration.ClientSpec, fn func(s *registration.ClientSpec)) registration.ClientSpec {
+		fn(&base)
+		return base
+	}
 	for name, tc := range map[string]struct {
-		spec admin.ClientSpec
+		spec registration.ClientSpec
 		msg  string // empty: valid
 	}{
 		"ok/partner": {partner(), ""},
 		"ok/web":     {webApp(), ""},
-		"ok/native-loopback": {admin.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"ok/native-loopback": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1:8400/cb", "http://[::1]/cb", "http://localhost/cb"}}, ""},
-		"ok/private-key-jwt": {mod(partner(), func(s *admin.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = jwks }), ""},
-		"ok/full-metadata": {mod(webApp(), func(s *admin.ClientSpec) {
+		"ok/private-key-jwt": {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = jwks }), ""},
+		"ok/full-metadata": {mod(webApp(), func(s *registration.ClientSpec) {
 			s.Contacts = []string{"ops@example.com"}
 			s.LogoURI, s.PolicyURI, s.TosURI, s.ClientURI = "https://example.com/logo.png", "https://example.com/p", "https://example.com/t", "https://example.com"
 			s.PostLogoutRedirectURIs = []string{"https://app.example.com/bye"}
@@ -146,58 +150,58 @@ func TestClientSpecValidation(t *testing.T) {
 			s.IDTokenSignedResponseAlg = "ES256"
 			s.ResponseTypes = []string{"code", "code id_token"}
 		}), ""},
-		"fail/redirect-fragment":                   {mod(webApp(), func(s *admin.ClientSpec) { s.RedirectURIs = []string{"https://app.example.com/cb#x"} }), "must not contain a fragment"},
-		"fail/redirect-wildcard":                   {mod(webApp(), func(s *admin.ClientSpec) { s.RedirectURIs = []string{"https://*.example.com/cb"} }), "must not contain a wildcard"},
-		"fail/redirect-http":                       {mod(webApp(), func(s *admin.ClientSpec) { s.RedirectURIs = []string{"http://app.example.com/cb"} }), "must use https"},
-		"fail/redirect-http-loopback-confidential": {mod(webApp(), func(s *admin.ClientSpec) { s.RedirectURIs = []string{"http://127.0.0.1/cb"} }), "http is allowed only for public clients"},
-		"fail/redirect-http-public-remote": {admin.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"fail/redirect-fragment":                   {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://app.example.com/cb#x"} }), "must not contain a fragment"},
+		"fail/redirect-wildcard":                   {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://*.example.com/cb"} }), "must not contain a wildcard"},
+		"fail/redirect-http":                       {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"http://app.example.com/cb"} }), "must use https"},
+		"fail/redirect-http-loopback-confidential": {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"http://127.0.0.1/cb"} }), "http is allowed only for public clients"},
+		"fail/redirect-http-public-remote": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://app.example.com/cb"}}, "http is allowed only on 127.0.0.1"},
-		"fail/redirect-relative":    {mod(webApp(), func(s *admin.ClientSpec) { s.RedirectURIs = []string{"/cb"} }), "must be an absolute URL"},
-		"fail/redirect-userinfo":    {mod(webApp(), func(s *admin.ClientSpec) { s.RedirectURIs = []string{"https://u:p@app.example.com/cb"} }), "user information"},
-		"fail/redirect-missing":     {mod(webApp(), func(s *admin.ClientSpec) { s.RedirectURIs = nil }), "requires at least one redirect URI"},
-		"fail/redirect-for-cc":      {mod(partner(), func(s *admin.ClientSpec) { s.RedirectURIs = []string{"https://a.example.com/cb"} }), "used only with grant type authorization_code"},
-		"fail/post-logout-fragment": {mod(webApp(), func(s *admin.ClientSpec) { s.PostLogoutRedirectURIs = []string{"https://a.example.com/#x"} }), "post_logout_redirect_uris"},
-		"fail/grant-password":       {mod(partner(), func(s *admin.ClientSpec) { s.GrantTypes = []string{"password"} }), `unknown grant type "password"`},
-		"fail/grant-implicit":       {mod(partner(), func(s *admin.ClientSpec) { s.GrantTypes = []string{"implicit"} }), `unknown grant type "implicit"`},
-		"fail/grant-none":           {mod(partner(), func(s *admin.ClientSpec) { s.GrantTypes = nil }), "grant_types: at least one is required"},
-		"fail/refresh-alone":        {mod(partner(), func(s *admin.ClientSpec) { s.GrantTypes = []string{"refresh_token"} }), "refresh_token requires grant type authorization_code"},
-		"fail/public-client-creds":  {mod(partner(), func(s *admin.ClientSpec) { s.TokenEndpointAuthMethod = "none" }), "client_credentials requires a confidential client"},
-		"fail/auth-method":          {mod(partner(), func(s *admin.ClientSpec) { s.TokenEndpointAuthMethod = "tls_client_auth" }), `unknown auth method "tls_client_auth"`},
-		"fail/pkjwt-no-keys":        {mod(partner(), func(s *admin.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt" }), "requires jwks_uri or jwks"},
-		"fail/pkjwt-both": {mod(partner(), func(s *admin.ClientSpec) {
+		"fail/redirect-relative":    {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"/cb"} }), "must be an absolute URL"},
+		"fail/redirect-userinfo":    {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://u:p@app.example.com/cb"} }), "user information"},
+		"fail/redirect-missing":     {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = nil }), "requires at least one redirect URI"},
+		"fail/redirect-for-cc":      {mod(partner(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://a.example.com/cb"} }), "used only with grant type authorization_code"},
+		"fail/post-logout-fragment": {mod(webApp(), func(s *registration.ClientSpec) { s.PostLogoutRedirectURIs = []string{"https://a.example.com/#x"} }), "post_logout_redirect_uris"},
+		"fail/grant-password":       {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = []string{"password"} }), `unknown grant type "password"`},
+		"fail/grant-implicit":       {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = []string{"implicit"} }), `unknown grant type "implicit"`},
+		"fail/grant-none":           {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = nil }), "grant_types: at least one is required"},
+		"fail/refresh-alone":        {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = []string{"refresh_token"} }), "refresh_token requires grant type authorization_code"},
+		"fail/public-client-creds":  {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "none" }), "client_credentials requires a confidential client"},
+		"fail/auth-method":          {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "tls_client_auth" }), `unknown auth method "tls_client_auth"`},
+		"fail/pkjwt-no-keys":        {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt" }), "requires jwks_uri or jwks"},
+		"fail/pkjwt-both": {mod(partner(), func(s *registration.ClientSpec) {
 			s.TokenEndpointAuthMethod = "private_key_jwt"
 			s.JWKS = jwks
 			s.JWKSURI = "https://k.example.com"
 		}), "mutually exclusive"},
-		"fail/jwks-private": {mod(partner(), func(s *admin.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = privateJWKS }), "private or symmetric key"},
-		"fail/jwks-uri-http": {mod(partner(), func(s *admin.ClientSpec) {
+		"fail/jwks-private": {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = privateJWKS }), "private or symmetric key"},
+		"fail/jwks-uri-http": {mod(partner(), func(s *registration.ClientSpec) {
 			s.TokenEndpointAuthMethod = "private_key_jwt"
 			s.JWKSURI = "http://k.example.com"
 		}), "must use https"},
-		"fail/jwks-for-secret-client":  {mod(partner(), func(s *admin.ClientSpec) { s.JWKS = jwks }), "used only with token_endpoint_auth_method private_key_jwt"},
-		"fail/scope-quote":             {mod(partner(), func(s *admin.ClientSpec) { s.Scope = `a "b"` }), "not a valid scope token"},
-		"fail/response-type-token":     {mod(webApp(), func(s *admin.ClientSpec) { s.ResponseTypes = []string{"token"} }), `unknown response type "token"`},
-		"fail/hybrid-without-openid":   {mod(webApp(), func(s *admin.ClientSpec) { s.ResponseTypes = []string{"code id_token"}; s.Scope = "profile" }), "requires the openid scope"},
-		"fail/id-token-alg":            {mod(partner(), func(s *admin.ClientSpec) { s.IDTokenSignedResponseAlg = "HS256" }), `unsupported algorithm "HS256"`},
-		"fail/token-format":            {mod(partner(), func(s *admin.ClientSpec) { s.AccessTokenFormat = "paseto" }), `unknown format "paseto"`},
-		"fail/empty-name":              {mod(partner(), func(s *admin.ClientSpec) { s.ClientName = " " }), "client_name must not be empty"},
-		"fail/contact":                 {mod(partner(), func(s *admin.ClientSpec) { s.Contacts = []string{"not an address"} }), "contacts"},
-		"fail/logo-http":               {mod(partner(), func(s *admin.ClientSpec) { s.LogoURI = "http://example.com/logo.png" }), "logo_uri"},
-		"fail/tos-fragment":            {mod(partner(), func(s *admin.ClientSpec) { s.TosURI = "https://example.com/tos#top" }), "tos_uri"},
-		"fail/policy-relative":         {mod(partner(), func(s *admin.ClientSpec) { s.PolicyURI = "/policy" }), "policy_uri"},
-		"fail/backchannel-http":        {mod(webApp(), func(s *admin.ClientSpec) { s.BackchannelLogoutURI = "http://app.example.com/bcl" }), "backchannel_logout_uri"},
-		"ok/admin-scope-operator":      {mod(partner(), func(s *admin.ClientSpec) { s.Scope = authz.AdminScope }), ""},
-		"ok/introspecting-rs":          {mod(partner(), func(s *admin.ClientSpec) { s.Introspect = true }), ""},
-		"fail/admin-scope-web-app":     {mod(webApp(), func(s *admin.ClientSpec) { s.Scope = "openid " + authz.AdminScope }), "remove grant type authorization_code"},
-		"fail/admin-scope-and-refresh": {mod(webApp(), func(s *admin.ClientSpec) { s.Scope = authz.AdminScope }), "remove grant type refresh_token"},
-		"fail/admin-scope-public": {admin.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"fail/jwks-for-secret-client":  {mod(partner(), func(s *registration.ClientSpec) { s.JWKS = jwks }), "used only with token_endpoint_auth_method private_key_jwt"},
+		"fail/scope-quote":             {mod(partner(), func(s *registration.ClientSpec) { s.Scope = `a "b"` }), "not a valid scope token"},
+		"fail/response-type-token":     {mod(webApp(), func(s *registration.ClientSpec) { s.ResponseTypes = []string{"token"} }), `unknown response type "token"`},
+		"fail/hybrid-without-openid":   {mod(webApp(), func(s *registration.ClientSpec) { s.ResponseTypes = []string{"code id_token"}; s.Scope = "profile" }), "requires the openid scope"},
+		"fail/id-token-alg":            {mod(partner(), func(s *registration.ClientSpec) { s.IDTokenSignedResponseAlg = "HS256" }), `unsupported algorithm "HS256"`},
+		"fail/token-format":            {mod(partner(), func(s *registration.ClientSpec) { s.AccessTokenFormat = "paseto" }), `unknown format "paseto"`},
+		"fail/empty-name":              {mod(partner(), func(s *registration.ClientSpec) { s.ClientName = " " }), "client_name must not be empty"},
+		"fail/contact":                 {mod(partner(), func(s *registration.ClientSpec) { s.Contacts = []string{"not an address"} }), "contacts"},
+		"fail/logo-http":               {mod(partner(), func(s *registration.ClientSpec) { s.LogoURI = "http://example.com/logo.png" }), "logo_uri"},
+		"fail/tos-fragment":            {mod(partner(), func(s *registration.ClientSpec) { s.TosURI = "https://example.com/tos#top" }), "tos_uri"},
+		"fail/policy-relative":         {mod(partner(), func(s *registration.ClientSpec) { s.PolicyURI = "/policy" }), "policy_uri"},
+		"fail/backchannel-http":        {mod(webApp(), func(s *registration.ClientSpec) { s.BackchannelLogoutURI = "http://app.example.com/bcl" }), "backchannel_logout_uri"},
+		"ok/admin-scope-operator":      {mod(partner(), func(s *registration.ClientSpec) { s.Scope = authz.AdminScope }), ""},
+		"ok/introspecting-rs":          {mod(partner(), func(s *registration.ClientSpec) { s.Introspect = true }), ""},
+		"fail/admin-scope-web-app":     {mod(webApp(), func(s *registration.ClientSpec) { s.Scope = "openid " + authz.AdminScope }), "remove grant type authorization_code"},
+		"fail/admin-scope-and-refresh": {mod(webApp(), func(s *registration.ClientSpec) { s.Scope = authz.AdminScope }), "remove grant type refresh_token"},
+		"fail/admin-scope-public": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Scope: authz.AdminScope}, "strongroom:admin requires a confidential client"},
-		"fail/admin-scope-case-variant": {mod(partner(), func(s *admin.ClientSpec) { s.Scope = "Strongroom:admin" }), "differs from strongroom:admin only in case"},
-		"fail/openid-case-variant":      {mod(webApp(), func(s *admin.ClientSpec) { s.Scope = "OpenID profile" }), `"OpenID" differs from openid only in case`},
-		"fail/introspect-public": {admin.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"fail/admin-scope-case-variant": {mod(partner(), func(s *registration.ClientSpec) { s.Scope = "Strongroom:admin" }), "differs from strongroom:admin only in case"},
+		"fail/openid-case-variant":      {mod(webApp(), func(s *registration.ClientSpec) { s.Scope = "OpenID profile" }), `"OpenID" differs from openid only in case`},
+		"fail/introspect-public": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Introspect: true}, "introspect requires a confidential client"},
-		"fail/client-id-on-create":     {mod(partner(), func(s *admin.ClientSpec) { s.ClientID = "mine" }), "client_id is generated"},
-		"fail/client-secret-on-create": {mod(partner(), func(s *admin.ClientSpec) { s.ClientSecret = strings.Repeat("s", 40) }), "client_secret is generated"},
+		"fail/client-id-on-create":     {mod(partner(), func(s *registration.ClientSpec) { s.ClientID = "mine" }), "client_id is generated"},
+		"fail/client-secret-on-create": {mod(partner(), func(s *registration.ClientSpec) { s.ClientSecret = strings.Repeat("s", 40) }), "client_secret is generated"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newAdminFixture(t)
@@ -211,7 +215,7 @@ func TestClientSpecValidation(t *testing.T) {
 				}
 				return
 			}
-			var ve *admin.ValidationError
+			var ve *registration.ValidationError
 			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("err = %v, want a validation error containing %q", err, tc.msg)
 			}
@@ -227,10 +231,10 @@ func TestClientSpecValidation(t *testing.T) {
 
 func TestValidationReportsEveryProblem(t *testing.T) {
 	f := newAdminFixture(t)
-	_, _, err := f.admin.Create(t.Context(), operator, admin.ClientSpec{
+	_, _, err := f.admin.Create(t.Context(), operator, registration.ClientSpec{
 		GrantTypes: []string{"password"}, TokenEndpointAuthMethod: "magic", Scope: `"`,
 	}, admin.CreateOptions{})
-	var ve *admin.ValidationError
+	var ve *registration.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) < 4 {
 		t.Fatalf("err = %v", err)
 	}
@@ -262,7 +266,7 @@ func TestRotateSecretWithGrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.SecretsExpiringSoon || len(got.Secrets) != 2 || got.Secrets[0].State != admin.SecretExpiring || got.Secrets[1].State != admin.SecretActive {
+	if !got.SecretsExpiringSoon || len(got.Secrets) != 2 || got.Secrets[0].State != registration.SecretExpiring || got.Secrets[1].State != registration.SecretActive {
 		t.Fatalf("during grace: %+v", got)
 	}
 
@@ -275,7 +279,7 @@ func TestRotateSecretWithGrace(t *testing.T) {
 		t.Fatal("the new secret does not authenticate")
 	}
 	got, _ = f.admin.Get(t.Context(), info.ClientID)
-	if got.SecretsExpiringSoon || got.Secrets[0].State != admin.SecretExpired {
+	if got.SecretsExpiringSoon || got.Secrets[0].State != registration.SecretExpired {
 		t.Fatalf("after grace: %+v", got)
 	}
 
@@ -352,14 +356,14 @@ func TestRotateSecretRules(t *testing.T) {
 		}
 	})
 	for name, tc := range map[string]struct {
-		spec admin.ClientSpec
+		spec registration.ClientSpec
 		opts admin.RotateOptions
 		want error
 	}{
 		"fail/negative-grace":  {partner(), admin.RotateOptions{Grace: -time.Second}, nil},
 		"fail/grace-too-long":  {partner(), admin.RotateOptions{Grace: 365 * 24 * time.Hour}, nil},
 		"fail/expiry-in-grace": {partner(), admin.RotateOptions{Grace: time.Hour, ExpiresIn: time.Minute}, nil},
-		"fail/public-client": {admin.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"fail/public-client": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}}, admin.RotateOptions{Grace: time.Hour}, admin.ErrNoSecretAuth},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -367,7 +371,7 @@ func TestRotateSecretRules(t *testing.T) {
 			info, _ := f.create(t, tc.spec)
 			before := f.snapshot(t)
 			_, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, tc.opts)
-			var ve *admin.ValidationError
+			var ve *registration.ValidationError
 			if tc.want != nil && !errors.Is(err, tc.want) || tc.want == nil && !errors.As(err, &ve) {
 				t.Fatalf("err = %v", err)
 			}
@@ -472,7 +476,7 @@ func TestUpdateClient(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.admin.Update(t.Context(), operator, info.ClientID, []byte(tc.patch))
-			var ve *admin.ValidationError
+			var ve *registration.ValidationError
 			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("err = %v, want %q", err, tc.msg)
 			}
@@ -523,7 +527,7 @@ func TestAuditInTheSameTransaction(t *testing.T) {
 		"fail/disable": func() error { _, err := broken.SetDisabled(ctx, operator, info.ClientID, true); return err },
 		"fail/delete":  func() error { return broken.Delete(ctx, operator, info.ClientID) },
 		"fail/import": func() error {
-			_, err := broken.Import(ctx, operator, []admin.ClientSpec{partner()}, nil)
+			_, err := broken.Import(ctx, operator, []registration.ClientSpec{partner()}, nil)
 			return err
 		},
 		"fail/user-create": func() error {
@@ -562,7 +566,7 @@ func TestDeleteClient(t *testing.T) {
 func TestImportExport(t *testing.T) {
 	f := newAdminFixture(t)
 	imported := strings.Repeat("i", 40)
-	specs := []admin.ClientSpec{partner(), webApp(), partner()}
+	specs := []registration.ClientSpec{partner(), webApp(), partner()}
 	specs[0].ClientID, specs[0].ClientSecret = "partner-1", imported
 	specs[1].ClientID = "web-1"
 	var progress []int
@@ -614,14 +618,14 @@ func TestImportExport(t *testing.T) {
 	short := partner()
 	short.ClientSecret = "short"
 	for name, tc := range map[string]struct {
-		specs []admin.ClientSpec
+		specs []registration.ClientSpec
 		msg   string
 	}{
-		"fail/one-invalid":       {[]admin.ClientSpec{partner(), bad}, "client 2: redirect_uris"},
-		"fail/existing-id":       {[]admin.ClientSpec{partner(), {ClientID: "web-1", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, `client_id "web-1" already exists`},
-		"fail/duplicate-in-file": {[]admin.ClientSpec{{ClientID: "d", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}, {ClientID: "d", ClientName: "y", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "also used by client 1"},
-		"fail/short-secret":      {[]admin.ClientSpec{short}, "at least 32 characters"},
-		"fail/bad-id":            {[]admin.ClientSpec{{ClientID: "a:b", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "without space or ':'"},
+		"fail/one-invalid":       {[]registration.ClientSpec{partner(), bad}, "client 2: redirect_uris"},
+		"fail/existing-id":       {[]registration.ClientSpec{partner(), {ClientID: "web-1", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, `client_id "web-1" already exists`},
+		"fail/duplicate-in-file": {[]registration.ClientSpec{{ClientID: "d", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}, {ClientID: "d", ClientName: "y", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "also used by client 1"},
+		"fail/short-secret":      {[]registration.ClientSpec{short}, "at least 32 characters"},
+		"fail/bad-id":            {[]registration.ClientSpec{{ClientID: "a:b", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "without space or ':'"},
 		"fail/empty":             {nil, "no client"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -654,7 +658,7 @@ func TestDecodeClientSpecs(t *testing.T) {
 		"fail/wrong-shape": {`"x"`, 0, "invalid JSON"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			specs, err := admin.DecodeClientSpecs([]byte(tc.in))
+			specs, err := registration.DecodeClientSpecs([]byte(tc.in))
 			if tc.fail != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.fail) {
 					t.Fatalf("err = %v", err)

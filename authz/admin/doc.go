@@ -6,10 +6,11 @@
 // services, so both validate alike and write the same audit events, each in
 // the transaction of its change.
 //
-// What lives here: the services, their request and result types (ClientSpec,
-// ClientInfo, UserInfo, AuditEvent, ...) and their errors (ValidationError,
-// ErrNotFound, ErrConflict, ErrUnavailable, ...), which callers map with
-// errors.Is and errors.As.
+// What lives here: the services, their request and result types
+// (IssuedSecret, UserInfo, AuditEvent, ...) and their errors (ErrNotFound,
+// ErrConflict, ErrUnavailable, ErrTooManySecrets, ...), which callers map with
+// errors.Is and errors.As. What a client registration is (ClientSpec, its
+// validation, ClientInfo) lives in authz/registration.
 //
 // What must never live here: HTTP (no net/http handlers, no Echo, no status
 // codes), SQL, or the protocol side of the server (token issuance, login

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -76,31 +77,31 @@ func (a *UserAdmin) WithHashLimiter(l *authz.HashLimiter) *UserAdmin {
 // characters without whitespace and never a UUID (user ids are UUIDs, and
 // lookups take either).
 func (s *UserSpec) check() error {
-	var p problems
+	var p registration.Problems
 	switch n := len([]rune(s.Username)); {
 	case n == 0:
-		p.add("username must not be empty")
+		p.Add("username must not be empty")
 	case n > maxUsernameLen:
-		p.add("username must be at most %d characters", maxUsernameLen)
+		p.Add("username must be at most %d characters", maxUsernameLen)
 	case strings.ContainsFunc(s.Username, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		p.add("username must not contain whitespace or control characters")
+		p.Add("username must not contain whitespace or control characters")
 	default:
 		if _, err := uuid.Parse(s.Username); err == nil {
-			p.add("username must not be a UUID (user ids are UUIDs)")
+			p.Add("username must not be a UUID (user ids are UUIDs)")
 		}
 	}
 	if s.Email != "" {
 		if addr, err := mail.ParseAddress(s.Email); err != nil || addr.Address != s.Email || addr.Name != "" {
-			p.add("email %q is not an email address", s.Email)
+			p.Add("email %q is not an email address", s.Email)
 		}
 	}
 	if len([]rune(s.Name)) > 200 || strings.ContainsFunc(s.Name, unicode.IsControl) {
-		p.add("name must be at most 200 characters without control characters")
+		p.Add("name must be at most 200 characters without control characters")
 	}
 	if err := authz.ValidatePassword(s.Password); err != nil {
-		p.add("password: %v", err)
+		p.Add("password: %v", err)
 	}
-	return p.err()
+	return p.Err()
 }
 
 // Create adds a user; an error matching ErrConflict (and

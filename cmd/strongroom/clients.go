@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -108,7 +109,7 @@ func (s *specFlags) readJWKSFlag() (json.RawMessage, error) {
 }
 
 // spec builds a full registration from the flags (create).
-func (s *specFlags) spec(flags *pflag.FlagSet) (authzadmin.ClientSpec, error) {
+func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) {
 	var errs []error
 	switch {
 	case s.public && s.authMethod != storage.AuthMethodNone:
@@ -116,7 +117,7 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (authzadmin.ClientSpec, error) {
 	case !s.public && s.authMethod == storage.AuthMethodNone:
 		errs = append(errs, errors.New("--auth-method none requires --public (a client that does not authenticate is public)"))
 	}
-	spec := authzadmin.ClientSpec{
+	spec := registration.ClientSpec{
 		ClientName: s.name, GrantTypes: s.grantTypes, RedirectURIs: s.redirectURIs,
 		PostLogoutRedirectURIs: s.postLogoutRedirectURIs, Scope: s.scope, Audience: s.audience,
 		TokenEndpointAuthMethod: s.authMethod, JWKSURI: s.jwksURI, IDTokenSignedResponseAlg: s.idTokenAlg,
@@ -197,7 +198,7 @@ var flagOfField = map[string]string{
 // asUsage marks validation failures of flags as usage errors (exit 2) and
 // names the flag beside each RFC 7591 field a problem is about.
 func asUsage(err error) error {
-	var ve *authzadmin.ValidationError
+	var ve *registration.ValidationError
 	if !errors.As(err, &ve) {
 		return err
 	}
@@ -309,14 +310,14 @@ private_key_jwt clients get no secret.
 }
 
 // secretsSummary renders a client's secrets for the list table.
-func secretsSummary(c authzadmin.ClientInfo) (count, expiring string) {
+func secretsSummary(c registration.ClientInfo) (count, expiring string) {
 	live, soonest := 0, ""
 	for _, s := range c.Secrets {
-		if s.State == authzadmin.SecretExpired {
+		if s.State == registration.SecretExpired {
 			continue
 		}
 		live++
-		if s.State == authzadmin.SecretExpiring && s.ExpiresAt != nil {
+		if s.State == registration.SecretExpiring && s.ExpiresAt != nil {
 			if t := formatTime(*s.ExpiresAt); soonest == "" || t < soonest {
 				soonest = t
 			}
@@ -346,18 +347,18 @@ planned expiry).`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		clients, err := listWith(func() (adminBackend, error) { return a.openBackend(ctx, rf, false) },
-			func(b adminBackend) ([]authzadmin.ClientInfo, error) { return b.ListClients(ctx) })
+			func(b adminBackend) ([]registration.ClientInfo, error) { return b.ListClients(ctx) })
 		if err != nil {
 			return err
 		}
-		shown := make([]authzadmin.ClientInfo, 0, len(clients))
+		shown := make([]registration.ClientInfo, 0, len(clients))
 		for _, c := range clients {
 			if !expiringOnly || c.SecretsExpiringSoon {
 				shown = append(shown, c)
 			}
 		}
 		header := []string{"ID", "NAME", "GRANT TYPES", "AUTH METHOD", "PUBLIC", "DISABLED", "SECRETS", "EXPIRING SOON"}
-		return printList(a.out, *output, shown, header, func(c authzadmin.ClientInfo) []string {
+		return printList(a.out, *output, shown, header, func(c registration.ClientInfo) []string {
 			n, exp := secretsSummary(c)
 			return []string{c.ClientID, c.ClientName, orDash(strings.Join(c.GrantTypes, ",")), orDash(c.TokenEndpointAuthMethod),
 				yesNo(c.Public), yesNo(c.Disabled), n, exp}
@@ -394,7 +395,7 @@ func newClientsGetCmd(a *app, rf *remoteFlags) *cobra.Command {
 	return cmd
 }
 
-func printClient(a *app, v *authzadmin.ClientInfo) error {
+func printClient(a *app, v *registration.ClientInfo) error {
 	tw := newTable(a.out)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
 	row("Client ID", v.ClientID)
@@ -497,7 +498,7 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 	yes := addYesFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		return a.changeClient(ctx, rf, *yes, args[0], func(c *authzadmin.ClientInfo) string {
+		return a.changeClient(ctx, rf, *yes, args[0], func(c *registration.ClientInfo) string {
 			return fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ClientID, c.ClientName)
 		}, func(b adminBackend) error {
 			if err := b.DeleteClient(ctx, args[0]); err != nil {
@@ -540,9 +541,9 @@ func newClientsSetDisabledCmd(a *app, rf *remoteFlags, disable bool) *cobra.Comm
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		var question func(c *authzadmin.ClientInfo) string
+		var question func(c *registration.ClientInfo) string
 		if disable {
-			question = func(c *authzadmin.ClientInfo) string {
+			question = func(c *registration.ClientInfo) string {
 				return fmt.Sprintf("Disable client %s (%q)? It will fail to authenticate and its tokens stop introspecting as active.", c.ClientID, c.ClientName)
 			}
 		}
@@ -641,7 +642,7 @@ rotate-secret; never the secret itself).`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		return a.changeClient(ctx, rf, *yes, args[0], func(c *authzadmin.ClientInfo) string {
+		return a.changeClient(ctx, rf, *yes, args[0], func(c *registration.ClientInfo) string {
 			return fmt.Sprintf("End secret %s of client %s (%q) now?", args[1], c.ClientID, c.ClientName)
 		}, func(b adminBackend) error {
 			v, err := b.RevokeSecret(ctx, args[0], args[1])
@@ -679,7 +680,7 @@ func nonNil(s []string) []string {
 // confirmClient loads the client named id (so an unknown id fails before any
 // prompt), asks the operator the question built from it and returns it once
 // confirmed.
-func (a *app) confirmClient(ctx context.Context, b adminBackend, yes bool, id string, question func(*authzadmin.ClientInfo) string) (*authzadmin.ClientInfo, error) {
+func (a *app) confirmClient(ctx context.Context, b adminBackend, yes bool, id string, question func(*registration.ClientInfo) string) (*registration.ClientInfo, error) {
 	c, err := b.GetClient(ctx, id)
 	if err != nil {
 		return nil, err

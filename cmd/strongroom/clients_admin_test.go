@@ -16,6 +16,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -74,7 +75,7 @@ func authenticates(t *testing.T, e env, id, secret string) bool {
 func TestClientsUpdate(t *testing.T) {
 	e := newEnv(t)
 	id, secret := createPartner(t, e)
-	var got authzadmin.ClientInfo
+	var got registration.ClientInfo
 	r := mustRun(t, e, "", "clients", "update", id, "--name", "Partner Ltd", "--contact", "ops@partner.example",
 		"--logo-uri", "https://partner.example/logo.png", "-o", "json")
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil || got.ClientName != "Partner Ltd" ||
@@ -133,7 +134,7 @@ func TestClientsRotateRevokeSecret(t *testing.T) {
 		t.Errorf("list does not show the expiring secret:\n%s", list.out)
 	}
 	exp := mustRun(t, e, "", "clients", "list", "--expiring", "-o", "json")
-	var expiring []authzadmin.ClientInfo
+	var expiring []registration.ClientInfo
 	if err := json.Unmarshal([]byte(exp.out), &expiring); err != nil || len(expiring) != 1 || !expiring[0].SecretsExpiringSoon {
 		t.Fatalf("list --expiring: %v %s", err, exp.out)
 	}
@@ -222,7 +223,7 @@ func TestClientsDisableEnable(t *testing.T) {
 	if !strings.Contains(mustRun(t, e, "", "clients", "list").out, "yes") {
 		t.Error("list does not show the client disabled")
 	}
-	var v authzadmin.ClientInfo
+	var v registration.ClientInfo
 	if err := json.Unmarshal([]byte(mustRun(t, e, "", "clients", "enable", id, "-o", "json").out), &v); err != nil || v.Disabled {
 		t.Fatalf("enable: %v %+v", err, v)
 	}
@@ -238,7 +239,7 @@ func TestClientsImportExport(t *testing.T) {
 	dir := t.TempDir()
 
 	jsonOut := mustRun(t, src, "", "clients", "export").out
-	var specs []authzadmin.ClientSpec
+	var specs []registration.ClientSpec
 	if err := json.Unmarshal([]byte(jsonOut), &specs); err != nil || len(specs) != 2 {
 		t.Fatalf("export: %v %s", err, jsonOut)
 	}
@@ -332,9 +333,9 @@ func TestClientsImportExport(t *testing.T) {
 
 func TestClientsImportShowsProgress(t *testing.T) {
 	e := newEnv(t)
-	var specs []authzadmin.ClientSpec
+	var specs []registration.ClientSpec
 	for range 25 {
-		specs = append(specs, authzadmin.ClientSpec{ClientName: "bulk", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "private_key_jwt", JWKSURI: "https://bulk.example/jwks"})
+		specs = append(specs, registration.ClientSpec{ClientName: "bulk", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "private_key_jwt", JWKSURI: "https://bulk.example/jwks"})
 	}
 	raw, _ := json.Marshal(specs)
 	r := mustRun(t, e, string(raw), "clients", "import", "-")

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // fileFormat picks JSON or YAML: the --format flag, else the file's
@@ -39,7 +39,7 @@ const maxImportBytes = 16 << 20
 // readSpecs reads one client or a list of clients from a JSON or YAML file
 // (RFC 7591 field names). Unknown fields are refused. Errors never quote
 // the content: it may hold client secrets.
-func readSpecs(r io.Reader, format string) ([]authzadmin.ClientSpec, error) {
+func readSpecs(r io.Reader, format string) ([]registration.ClientSpec, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
@@ -57,7 +57,7 @@ func readSpecs(r io.Reader, format string) ([]authzadmin.ClientSpec, error) {
 			return nil, fmt.Errorf("YAML that JSON cannot represent (use string keys): %w", err)
 		}
 	}
-	specs, err := authzadmin.DecodeClientSpecs(data)
+	specs, err := registration.DecodeClientSpecs(data)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ a secret-based client without one gets a generated secret, printed once.`,
 		progress := a.importProgress(len(specs), b.Remote())
 		res, err := b.ImportClients(ctx, specs, progress)
 		if err != nil {
-			var ve *authzadmin.ValidationError
+			var ve *registration.ValidationError
 			if errors.As(err, &ve) {
 				return fmt.Errorf("import %s: nothing was imported:\n%w", path, err)
 			}
@@ -202,7 +202,7 @@ elsewhere; import generates new ones (or takes the plain secrets you add).`,
 			return err
 		}
 		if specs == nil {
-			specs = []authzadmin.ClientSpec{}
+			specs = []registration.ClientSpec{}
 		}
 		var buf bytes.Buffer
 		if f == "yaml" {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // printList writes rows as JSON with -o json, else as a table: the header's
@@ -65,7 +66,7 @@ func (a *app) changeUser(ctx context.Context, rf *remoteFlags, yes bool, ref str
 // With a nil question the change runs without confirmation (and without
 // looking the client up first).
 func (a *app) changeClient(ctx context.Context, rf *remoteFlags, yes bool, id string,
-	question func(c *authzadmin.ClientInfo) string, change func(b adminBackend) error,
+	question func(c *registration.ClientInfo) string, change func(b adminBackend) error,
 ) error {
 	if question != nil {
 		if err := a.checkConfirmable(yes); err != nil {

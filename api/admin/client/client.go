@@ -14,6 +14,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // maxAnswerBytes caps the answers read (an export of many clients).
@@ -131,7 +132,7 @@ func problemError(resp *http.Response, data []byte) error {
 	}
 	switch {
 	case len(p.Errors) > 0:
-		return &authzadmin.ValidationError{Problems: p.Errors}
+		return &registration.ValidationError{Problems: p.Errors}
 	case resp.StatusCode == http.StatusNotFound:
 		return &NotFoundError{Detail: p.Detail}
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:

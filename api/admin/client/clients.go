@@ -9,17 +9,18 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // CreateClient registers a client (POST /clients); the secret, for a client
 // that authenticates with one, is shown this once.
-func (c *Client) CreateClient(ctx context.Context, spec authzadmin.ClientSpec, opts authzadmin.CreateOptions) (*authzadmin.ClientInfo, *authzadmin.IssuedSecret, error) {
+func (c *Client) CreateClient(ctx context.Context, spec registration.ClientSpec, opts authzadmin.CreateOptions) (*registration.ClientInfo, *authzadmin.IssuedSecret, error) {
 	var q url.Values
 	if opts.SecretExpiresIn > 0 {
 		q = url.Values{"secret_expires_in": {opts.SecretExpiresIn.String()}}
 	}
 	var out struct {
-		Client authzadmin.ClientInfo    `json:"client"`
+		Client registration.ClientInfo  `json:"client"`
 		Secret *authzadmin.IssuedSecret `json:"secret"`
 	}
 	if err := c.call(ctx, http.MethodPost, admin.Path(admin.RouteClients), q, spec, &out); err != nil {
@@ -29,20 +30,20 @@ func (c *Client) CreateClient(ctx context.Context, spec authzadmin.ClientSpec, o
 }
 
 // ListClients lists every client.
-func (c *Client) ListClients(ctx context.Context) ([]authzadmin.ClientInfo, error) {
-	var out []authzadmin.ClientInfo
+func (c *Client) ListClients(ctx context.Context) ([]registration.ClientInfo, error) {
+	var out []registration.ClientInfo
 	return out, c.call(ctx, http.MethodGet, admin.Path(admin.RouteClients), nil, nil, &out)
 }
 
 // GetClient returns one client.
-func (c *Client) GetClient(ctx context.Context, id string) (*authzadmin.ClientInfo, error) {
-	var out authzadmin.ClientInfo
+func (c *Client) GetClient(ctx context.Context, id string) (*registration.ClientInfo, error) {
+	var out registration.ClientInfo
 	return &out, c.call(ctx, http.MethodGet, admin.Path(admin.RouteClient, id), nil, nil, &out)
 }
 
 // UpdateClient applies patch, a JSON object of ClientSpec fields.
-func (c *Client) UpdateClient(ctx context.Context, id string, patch []byte) (*authzadmin.ClientInfo, error) {
-	var out authzadmin.ClientInfo
+func (c *Client) UpdateClient(ctx context.Context, id string, patch []byte) (*registration.ClientInfo, error) {
+	var out registration.ClientInfo
 	return &out, c.call(ctx, http.MethodPatch, admin.Path(admin.RouteClient, id), nil, patch, &out)
 }
 
@@ -52,12 +53,12 @@ func (c *Client) DeleteClient(ctx context.Context, id string) error {
 }
 
 // SetClientDisabled disables or enables a client.
-func (c *Client) SetClientDisabled(ctx context.Context, id string, disabled bool) (*authzadmin.ClientInfo, error) {
+func (c *Client) SetClientDisabled(ctx context.Context, id string, disabled bool) (*registration.ClientInfo, error) {
 	route := admin.RouteClientEnable
 	if disabled {
 		route = admin.RouteClientDisable
 	}
-	var out authzadmin.ClientInfo
+	var out registration.ClientInfo
 	return &out, c.call(ctx, http.MethodPost, admin.Path(route, id), nil, nil, &out)
 }
 
@@ -73,14 +74,14 @@ func (c *Client) RotateSecret(ctx context.Context, id string, opts authzadmin.Ro
 }
 
 // RevokeSecret ends one secret of a client now.
-func (c *Client) RevokeSecret(ctx context.Context, id, secretID string) (*authzadmin.ClientInfo, error) {
-	var out authzadmin.ClientInfo
+func (c *Client) RevokeSecret(ctx context.Context, id, secretID string) (*registration.ClientInfo, error) {
+	var out registration.ClientInfo
 	return &out, c.call(ctx, http.MethodDelete, admin.Path(admin.RouteClientSecret, id, secretID), nil, nil, &out)
 }
 
 // ImportClients registers every spec, all or nothing. The API reports no
 // progress: progress is not called.
-func (c *Client) ImportClients(ctx context.Context, specs []authzadmin.ClientSpec, _ func(done, total int)) ([]authzadmin.ImportResult, error) {
+func (c *Client) ImportClients(ctx context.Context, specs []registration.ClientSpec, _ func(done, total int)) ([]authzadmin.ImportResult, error) {
 	var out struct {
 		Imported []authzadmin.ImportResult `json:"imported"`
 	}
@@ -89,8 +90,8 @@ func (c *Client) ImportClients(ctx context.Context, specs []authzadmin.ClientSpe
 
 // ExportClients returns the registrations of the named clients (all when
 // ids is empty), without secrets.
-func (c *Client) ExportClients(ctx context.Context, ids []string) ([]authzadmin.ClientSpec, error) {
-	var out []authzadmin.ClientSpec
+func (c *Client) ExportClients(ctx context.Context, ids []string) ([]registration.ClientSpec, error) {
+	var out []registration.ClientSpec
 	var q url.Values
 	if len(ids) > 0 {
 		q = url.Values{"id": ids}
