@@ -272,39 +272,36 @@ private_key_jwt clients get no secret.
 			return err
 		}
 		needSecret := s.authMethod == storage.AuthMethodSecretBasic || s.authMethod == storage.AuthMethodSecretPost
-		b, err := a.openBackend(ctx, rf, needSecret)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		info, issued, err := b.CreateClient(ctx, spec, authzadmin.CreateOptions{SecretExpiresIn: secretExpiresIn})
-		if err != nil {
-			return asUsage(err)
-		}
-		secret := ""
-		if issued != nil {
-			secret = issued.ClientSecret
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, struct {
-				ClientID     string `json:"client_id"`
-				ClientSecret string `json:"client_secret,omitempty"`
-			}{info.ClientID, secret})
-		}
-		fmt.Fprintf(a.out, "Client %q created.\n\n", info.ClientName)
-		tw := newTable(a.out)
-		fmt.Fprintf(tw, "  client_id:\t%s\n", info.ClientID)
-		if secret != "" {
-			fmt.Fprintf(tw, "  client_secret:\t%s\n", secret)
-			fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if secret != "" {
-			fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
-		}
-		return nil
+		return a.withClients(ctx, rf, needSecret, func(b adminBackend) error {
+			info, issued, err := b.CreateClient(ctx, spec, authzadmin.CreateOptions{SecretExpiresIn: secretExpiresIn})
+			if err != nil {
+				return asUsage(err)
+			}
+			secret := ""
+			if issued != nil {
+				secret = issued.ClientSecret
+			}
+			if *output == formatJSON {
+				return writeJSON(a.out, struct {
+					ClientID     string `json:"client_id"`
+					ClientSecret string `json:"client_secret,omitempty"`
+				}{info.ClientID, secret})
+			}
+			fmt.Fprintf(a.out, "Client %q created.\n\n", info.ClientName)
+			tw := newTable(a.out)
+			fmt.Fprintf(tw, "  client_id:\t%s\n", info.ClientID)
+			if secret != "" {
+				fmt.Fprintf(tw, "  client_secret:\t%s\n", secret)
+				fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if secret != "" {
+				fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
+			}
+			return nil
+		})
 	}
 	return cmd
 }
@@ -378,19 +375,13 @@ func newClientsGetCmd(a *app, rf *remoteFlags) *cobra.Command {
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		v, err := b.GetClient(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		return printClient(a, v)
+		return a.withClients(ctx, rf, false, func(b adminBackend) error {
+			v, err := b.GetClient(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return printResult(a.out, *output, v, func() error { return printClient(a, v) })
+		})
 	}
 	return cmd
 }
@@ -463,20 +454,16 @@ rotate-secret and revoke-secret.
 		if err != nil {
 			return err
 		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		v, err := b.UpdateClient(ctx, args[0], patch)
-		if err != nil {
-			return asUsage(err)
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		fmt.Fprintf(a.out, "Updated client %s.\n\n", v.ClientID)
-		return printClient(a, v)
+		return a.withClients(ctx, rf, false, func(b adminBackend) error {
+			v, err := b.UpdateClient(ctx, args[0], patch)
+			if err != nil {
+				return asUsage(err)
+			}
+			return printResult(a.out, *output, v, func() error {
+				fmt.Fprintf(a.out, "Updated client %s.\n\n", v.ClientID)
+				return printClient(a, v)
+			})
+		})
 	}
 	return cmd
 }
@@ -552,11 +539,10 @@ func newClientsSetDisabledCmd(a *app, rf *remoteFlags, disable bool) *cobra.Comm
 			if err != nil {
 				return err
 			}
-			if *output == formatJSON {
-				return writeJSON(a.out, v)
-			}
-			fmt.Fprintf(a.out, "%s client %s.\n", verb, v.ClientID)
-			return nil
+			return printResult(a.out, *output, v, func() error {
+				fmt.Fprintf(a.out, "%s client %s.\n", verb, v.ClientID)
+				return nil
+			})
 		})
 	}
 	return cmd
@@ -592,38 +578,34 @@ with revoke-secret. --grace 0 ends the old secret at once (asks to confirm).`,
 				return err
 			}
 		}
-		b, err := a.openBackend(ctx, rf, true)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		if opts.Grace == 0 {
-			if err := a.confirm(*yes, fmt.Sprintf("End the current secret of client %s now (no grace period)?", args[0])); err != nil {
-				return err
+		return a.withClients(ctx, rf, true, func(b adminBackend) error {
+			if opts.Grace == 0 {
+				if err := a.confirm(*yes, fmt.Sprintf("End the current secret of client %s now (no grace period)?", args[0])); err != nil {
+					return err
+				}
 			}
-		}
-		issued, err := b.RotateSecret(ctx, args[0], opts)
-		if err != nil {
-			return asUsage(err)
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, issued)
-		}
-		fmt.Fprintf(a.out, "New secret for client %s.\n\n", issued.ClientID)
-		tw := newTable(a.out)
-		fmt.Fprintf(tw, "  client_secret:\t%s\n", issued.ClientSecret)
-		fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
-		if issued.ExpiresAt != nil {
-			fmt.Fprintf(tw, "  expires:\t%s\n", formatTime(*issued.ExpiresAt))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if issued.PreviousSecretID != "" && issued.PreviousExpiresAt != nil {
-			fmt.Fprintf(a.out, "\nThe previous secret %s keeps working until %s.\n", issued.PreviousSecretID, formatTime(*issued.PreviousExpiresAt))
-		}
-		fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
-		return nil
+			issued, err := b.RotateSecret(ctx, args[0], opts)
+			if err != nil {
+				return asUsage(err)
+			}
+			return printResult(a.out, *output, issued, func() error {
+				fmt.Fprintf(a.out, "New secret for client %s.\n\n", issued.ClientID)
+				tw := newTable(a.out)
+				fmt.Fprintf(tw, "  client_secret:\t%s\n", issued.ClientSecret)
+				fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
+				if issued.ExpiresAt != nil {
+					fmt.Fprintf(tw, "  expires:\t%s\n", formatTime(*issued.ExpiresAt))
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if issued.PreviousSecretID != "" && issued.PreviousExpiresAt != nil {
+					fmt.Fprintf(a.out, "\nThe previous secret %s keeps working until %s.\n", issued.PreviousSecretID, formatTime(*issued.PreviousExpiresAt))
+				}
+				fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
+				return nil
+			})
+		})
 	}
 	return cmd
 }
@@ -649,11 +631,10 @@ rotate-secret; never the secret itself).`,
 			if err != nil {
 				return err
 			}
-			if *output == formatJSON {
-				return writeJSON(a.out, v)
-			}
-			fmt.Fprintf(a.out, "Revoked secret %s of client %s; %d secret(s) left.\n", args[1], v.ClientID, len(v.Secrets))
-			return nil
+			return printResult(a.out, *output, v, func() error {
+				fmt.Fprintf(a.out, "Revoked secret %s of client %s; %d secret(s) left.\n", args[1], v.ClientID, len(v.Secrets))
+				return nil
+			})
 		})
 	}
 	return cmd

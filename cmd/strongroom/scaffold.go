@@ -124,3 +124,22 @@ func newUserListCmd[T any](a *app, rf *remoteFlags, l userListing[T]) *cobra.Com
 	}
 	return cmd
 }
+
+// withClients opens the clients backend (needSecret: see openBackend), runs
+// fn on it and closes it.
+func (a *app) withClients(ctx context.Context, rf *remoteFlags, needSecret bool, fn func(b adminBackend) error) error {
+	b, err := a.openBackend(ctx, rf, needSecret)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return fn(b)
+}
+
+// printResult writes v as JSON with -o json, else runs text.
+func printResult(w io.Writer, format outputFormat, v any, text func() error) error {
+	if format == formatJSON {
+		return writeJSON(w, v)
+	}
+	return text()
+}
