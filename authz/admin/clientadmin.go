@@ -15,20 +15,6 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// Errors of the client and user administration services. Handlers and the
-// CLI map them (with ErrNotFound and ErrConflict, see ErrorKind) to their
-// answers with errors.Is.
-var (
-	// ErrTooManySecrets: the client already holds two live secrets (a
-	// rotation is in its grace period); revoke one first.
-	ErrTooManySecrets = errors.New("the client already has two live secrets; revoke one with revoke-secret first")
-	// ErrNoSecretAuth: the client does not authenticate with a secret
-	// (public or private_key_jwt), so it has none to rotate.
-	ErrNoSecretAuth = errors.New("the client does not authenticate with a client secret")
-	// ErrSecretNotFound: no secret of the client has that id.
-	ErrSecretNotFound = errors.New("secret not found")
-)
-
 // Audit actions written by the administration services.
 const (
 	ActionClientCreate       = "client.create"
@@ -511,7 +497,7 @@ func (a *ClientAdmin) Export(ctx context.Context, ids []string) ([]registration.
 		}
 		return out, nil
 	}
-	for _, id := range uniq(ids) {
+	for _, id := range authz.Dedupe(ids) {
 		c, err := a.store.GetClient(ctx, id)
 		if err != nil {
 			return nil, clientNotFound(id, fmt.Errorf("get client: %w", err))
@@ -625,15 +611,4 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registrat
 		return nil, err
 	}
 	return results, nil
-}
-
-// uniq returns ids without repeats, in their first order.
-func uniq(ids []string) []string {
-	var out []string
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
 }

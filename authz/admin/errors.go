@@ -6,9 +6,9 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// Kinds of failure of the administration services, which the admin API and
-// the CLI map to their answers with errors.Is. Errors of the store keep
-// their chain (and their message) and also match one of these.
+// Errors of the administration services, which the admin API and the CLI
+// map to their answers with errors.Is. Errors of the store keep their chain
+// (and their message) and also match one of the first three kinds.
 var (
 	// ErrNotFound: the named client, user, secret or key does not exist.
 	ErrNotFound = errors.New("not found")
@@ -17,6 +17,15 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the database cannot be reached; retry later.
 	ErrUnavailable = errors.New("unavailable")
+
+	// ErrTooManySecrets: the client already holds two live secrets (a
+	// rotation is in its grace period); revoke one first.
+	ErrTooManySecrets = errors.New("the client already has two live secrets; revoke one with revoke-secret first")
+	// ErrNoSecretAuth: the client does not authenticate with a secret
+	// (public or private_key_jwt), so it has none to rotate.
+	ErrNoSecretAuth = errors.New("the client does not authenticate with a client secret")
+	// ErrSecretNotFound: no secret of the client has that id.
+	ErrSecretNotFound = errors.New("secret not found")
 )
 
 // kindError is an error of a given kind that keeps its cause's message

@@ -136,7 +136,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 	}
 
 	// Grant types.
-	c.GrantTypes = dedupe(s.GrantTypes)
+	c.GrantTypes = authz.Dedupe(s.GrantTypes)
 	if len(c.GrantTypes) == 0 {
 		p.Add("grant_types: at least one is required (supported: %s)", strings.Join(supportedGrantTypes, ", "))
 	}
@@ -184,7 +184,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 	}
 
 	// Redirection endpoints (RFC 6749 §3.1.2, RFC 9700 §4.1).
-	c.RedirectURIs = dedupe(s.RedirectURIs)
+	c.RedirectURIs = authz.Dedupe(s.RedirectURIs)
 	if authCode && len(c.RedirectURIs) == 0 {
 		p.Add("redirect_uris: grant type authorization_code requires at least one redirect URI")
 	}
@@ -196,7 +196,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 			p.Add("redirect_uris: %v", err)
 		}
 	}
-	c.PostLogoutRedirectURIs = dedupe(s.PostLogoutRedirectURIs)
+	c.PostLogoutRedirectURIs = authz.Dedupe(s.PostLogoutRedirectURIs)
 	for _, u := range c.PostLogoutRedirectURIs {
 		if err := CheckRedirectURI(u, public); err != nil {
 			p.Add("post_logout_redirect_uris: %v", err)
@@ -213,7 +213,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 
 	// Response types: only for the authorization code flow.
 	if authCode {
-		c.ResponseTypes = dedupe(s.ResponseTypes)
+		c.ResponseTypes = authz.Dedupe(s.ResponseTypes)
 		if len(c.ResponseTypes) == 0 {
 			c.ResponseTypes = []string{"code"}
 		}
@@ -228,7 +228,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		}
 	}
 
-	c.Audience = dedupe(s.Audience)
+	c.Audience = authz.Dedupe(s.Audience)
 	for _, aud := range c.Audience {
 		if aud == "" || strings.IndexFunc(aud, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 			p.Add("audience: %q must be non-empty without whitespace", aud)
@@ -247,7 +247,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 
 	// Registration metadata (RFC 7591 §2, OIDC Back-Channel Logout §2.2).
 	md := storage.ClientMetadata{
-		Contacts:                         dedupe(s.Contacts),
+		Contacts:                         authz.Dedupe(s.Contacts),
 		ClientURI:                        s.ClientURI,
 		LogoURI:                          s.LogoURI,
 		PolicyURI:                        s.PolicyURI,
@@ -461,18 +461,7 @@ func ParseScope(scope string) ([]string, error) {
 		}
 		tokens = append(tokens, tok)
 	}
-	return dedupe(tokens), nil
-}
-
-// dedupe returns values without repeats, in first-seen order; nil for none.
-func dedupe(values []string) []string {
-	var out []string
-	for _, v := range values {
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
+	return authz.Dedupe(tokens), nil
 }
 
 // DecodeClientSpecs reads one spec or a list of specs from JSON. Unknown
