@@ -53,6 +53,15 @@ func NewKeyRotation(r keys.RotateResult) KeyRotation {
 	return v
 }
 
+// NewKeyRotations converts lifecycle results to their wire form.
+func NewKeyRotations(res []keys.RotateResult) []KeyRotation {
+	out := make([]KeyRotation, len(res))
+	for i, r := range res {
+		out[i] = NewKeyRotation(r)
+	}
+	return out
+}
+
 // KeyRevocation is a revocation as the API (and `strongroom keys revoke -o
 // json`) reports it.
 type KeyRevocation struct {
@@ -102,11 +111,7 @@ func (s *Server) rotateKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]KeyRotation, len(res))
-	for i, r := range res {
-		out[i] = NewKeyRotation(r)
-	}
-	return render(c, http.StatusOK, out)
+	return render(c, http.StatusOK, NewKeyRotations(res))
 }
 
 func (s *Server) revokeKey(c echo.Context) error {

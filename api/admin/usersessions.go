@@ -31,6 +31,15 @@ func NewSession(s authz.SessionInfo) Session {
 	}
 }
 
+// NewSessions converts sessions to their wire form.
+func NewSessions(sessions []authz.SessionInfo) []Session {
+	out := make([]Session, len(sessions))
+	for i, s := range sessions {
+		out[i] = NewSession(s)
+	}
+	return out
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -93,11 +102,7 @@ func (s *Server) listSessions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]Session, len(sessions))
-	for i, ss := range sessions {
-		out[i] = NewSession(ss)
-	}
-	return render(c, http.StatusOK, out)
+	return render(c, http.StatusOK, NewSessions(sessions))
 }
 
 func (s *Server) endSession(c echo.Context) error {

@@ -88,11 +88,7 @@ func (l *localKeys) RotateKeys(ctx context.Context, alg string, force bool) ([]a
 	if err != nil {
 		return nil, err
 	}
-	out := make([]admin.KeyRotation, len(res))
-	for i, r := range res {
-		out[i] = admin.NewKeyRotation(r)
-	}
-	return out, nil
+	return admin.NewKeyRotations(res), nil
 }
 
 func (l *localKeys) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {

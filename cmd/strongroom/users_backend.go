@@ -100,11 +100,7 @@ func (l *localUsers) ListSessions(ctx context.Context, userRef string) ([]admin.
 	if err != nil {
 		return nil, err
 	}
-	out := make([]admin.Session, len(sessions))
-	for i, s := range sessions {
-		out[i] = admin.NewSession(s)
-	}
-	return out, nil
+	return admin.NewSessions(sessions), nil
 }
 
 func (l *localUsers) EndSession(ctx context.Context, userRef, sessionID string) error {
