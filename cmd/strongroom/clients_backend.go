@@ -53,25 +53,40 @@ func addRemoteFlags(cmd *cobra.Command, rf *remoteFlags) {
 // local one over the database. needSecret says whether the command will
 // hash client secrets (local mode then needs STRONGROOM_SECRET).
 func (a *app) openBackend(ctx context.Context, rf *remoteFlags, needSecret bool) (adminBackend, error) {
-	if rf.endpoint != "" {
-		return a.newRemote(rf)
-	}
-	if rf.tokenFile != "" {
-		return nil, usageErrorf("--token-file is used only with --endpoint")
-	}
-	var hasher *authz.SecretHasher
-	if needSecret {
-		var err error
-		if hasher, err = a.secretHasher(); err != nil {
+	remote := func(c *client.Client) adminBackend { return remoteClients{c.Clients} }
+	return openMode(a, rf, remote, func() (adminBackend, error) {
+		var hasher *authz.SecretHasher
+		if needSecret {
+			var err error
+			if hasher, err = a.secretHasher(); err != nil {
+				return nil, err
+			}
+		}
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
 			return nil, err
 		}
+		svc := server.NewAdminServices(store, server.AdminServicesOptions{Hasher: hasher})
+		return &localBackend{closeStore: closeStore, actor: a.operator(), clients: svc.Clients, audit: svc.Audit}, nil
+	})
+}
+
+// openMode returns remote's backend over the admin API's client when
+// --endpoint is set, else local's over the database (--token-file alone is
+// a usage error).
+func openMode[B any](a *app, rf *remoteFlags, remote func(*client.Client) B, local func() (B, error)) (B, error) {
+	var none B
+	if rf.endpoint != "" {
+		c, err := a.newRemote(rf)
+		if err != nil {
+			return none, err
+		}
+		return remote(c), nil
 	}
-	store, closeStore, err := a.openStore(ctx)
-	if err != nil {
-		return nil, err
+	if rf.tokenFile != "" {
+		return none, usageErrorf("--token-file is used only with --endpoint")
 	}
-	svc := server.NewAdminServices(store, server.AdminServicesOptions{Hasher: hasher})
-	return &localBackend{closeStore: closeStore, actor: a.operator(), clients: svc.Clients, audit: svc.Audit}, nil
+	return local()
 }
 
 // operator names the operator in audit events of the local mode: $USER,
@@ -132,40 +147,46 @@ func (l *localBackend) ListAudit(ctx context.Context, f authzadmin.AuditFilter) 
 	return l.audit.List(ctx, f)
 }
 
-// remoteBackend is the admin API's Go client as the commands use it.
-type remoteBackend struct{ *client.Client }
-
-var (
-	_ adminBackend = remoteBackend{}
-	_ usersBackend = remoteBackend{}
-	_ keysBackend  = remoteBackend{}
+// The admin API's Go client as the commands use it: nothing to close.
+type (
+	remoteClients struct{ *client.Clients }
+	remoteUsers   struct{ *client.Users }
+	remoteKeys    struct{ *client.Keys }
 )
 
-func (remoteBackend) Remote() bool { return true }
-func (remoteBackend) Close()       {}
+var (
+	_ adminBackend = remoteClients{}
+	_ usersBackend = remoteUsers{}
+	_ keysBackend  = remoteKeys{}
+)
+
+func (remoteClients) Remote() bool { return true }
+func (remoteClients) Close()       {}
+func (remoteUsers) Close()         {}
+func (remoteKeys) Close()          {}
 
 // newRemote checks --endpoint and --token-file and returns the client of
 // that admin API.
-func (a *app) newRemote(rf *remoteFlags) (remoteBackend, error) {
+func (a *app) newRemote(rf *remoteFlags) (*client.Client, error) {
 	u, err := url.Parse(rf.endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return remoteBackend{}, usageErrorf("--endpoint must be an http(s) URL such as https://auth.internal:8081")
+		return nil, usageErrorf("--endpoint must be an http(s) URL such as https://auth.internal:8081")
 	}
 	if u.Scheme == "http" {
 		if host := u.Hostname(); host != "127.0.0.1" && host != "::1" && host != "localhost" {
-			return remoteBackend{}, usageErrorf("--endpoint must use https except on a loopback address: the token would travel in clear")
+			return nil, usageErrorf("--endpoint must use https except on a loopback address: the token would travel in clear")
 		}
 	}
 	if rf.tokenFile == "" {
-		return remoteBackend{}, usageErrorf("--endpoint needs --token-file: a file holding an access token with the %s scope", authz.AdminScope)
+		return nil, usageErrorf("--endpoint needs --token-file: a file holding an access token with the %s scope", authz.AdminScope)
 	}
 	data, err := os.ReadFile(rf.tokenFile)
 	if err != nil {
-		return remoteBackend{}, fmt.Errorf("--token-file: %w", err)
+		return nil, fmt.Errorf("--token-file: %w", err)
 	}
 	token := strings.TrimSpace(string(data))
 	if token == "" {
-		return remoteBackend{}, fmt.Errorf("--token-file %s is empty", rf.tokenFile)
+		return nil, fmt.Errorf("--token-file %s is empty", rf.tokenFile)
 	}
-	return remoteBackend{client.New(rf.endpoint, token, a.httpClient)}, nil
+	return client.New(rf.endpoint, token, a.httpClient), nil
 }

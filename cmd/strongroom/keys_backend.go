@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/api/admin/client"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -28,15 +29,15 @@ var _ keysBackend = (*localKeys)(nil)
 // one. needKEK says whether the command changes keys (local mode then needs
 // STRONGROOM_KEK, and --actor names the operator).
 func (a *app) openKeys(ctx context.Context, rf *remoteFlags, kf *keysFlags, needKEK bool) (keysBackend, error) {
-	if rf.endpoint != "" {
-		if kf.actor != "" {
-			return nil, usageErrorf("--actor is for local mode: the admin API records the client its token was issued to")
-		}
-		return a.newRemote(rf)
+	if rf.endpoint != "" && kf.actor != "" {
+		return nil, usageErrorf("--actor is for local mode: the admin API records the client its token was issued to")
 	}
-	if rf.tokenFile != "" {
-		return nil, usageErrorf("--token-file is used only with --endpoint")
-	}
+	remote := func(c *client.Client) keysBackend { return remoteKeys{c.Keys} }
+	return openMode(a, rf, remote, func() (keysBackend, error) { return a.openLocalKeys(ctx, kf, needKEK) })
+}
+
+// openLocalKeys opens the key lifecycle on the database.
+func (a *app) openLocalKeys(ctx context.Context, kf *keysFlags, needKEK bool) (keysBackend, error) {
 	policy, err := kf.policy()
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/api/admin/client"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/server"
@@ -38,18 +39,15 @@ const reasonOperatorCLI = "revoked by an operator"
 // openUsers returns the remote backend when --endpoint is set, else the
 // local one over the database.
 func (a *app) openUsers(ctx context.Context, rf *remoteFlags) (usersBackend, error) {
-	if rf.endpoint != "" {
-		return a.newRemote(rf)
-	}
-	if rf.tokenFile != "" {
-		return nil, usageErrorf("--token-file is used only with --endpoint")
-	}
-	store, closeStore, err := a.openStore(ctx)
-	if err != nil {
-		return nil, err
-	}
-	svc := server.NewAdminServices(store, server.AdminServicesOptions{})
-	return &localUsers{closeStore: closeStore, users: svc.Users, sessions: svc.Sessions, actor: a.operator()}, nil
+	remote := func(c *client.Client) usersBackend { return remoteUsers{c.Users} }
+	return openMode(a, rf, remote, func() (usersBackend, error) {
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		svc := server.NewAdminServices(store, server.AdminServicesOptions{})
+		return &localUsers{closeStore: closeStore, users: svc.Users, sessions: svc.Sessions, actor: a.operator()}, nil
+	})
 }
 
 // localUsers runs the authz user and session services over the database.

@@ -20,8 +20,26 @@ import (
 // maxAnswerBytes caps the answers read (an export of many clients).
 const maxAnswerBytes = 32 << 20
 
-// Client calls one admin API with one bearer token.
+// Client calls one admin API with one bearer token, one domain at a time:
+// Clients (with the audit trail), Users (with their grants and sessions)
+// and Keys.
 type Client struct {
+	Clients *Clients
+	Users   *Users
+	Keys    *Keys
+}
+
+// Clients are the client registration and audit routes.
+type Clients struct{ t *transport }
+
+// Users are the end-user routes, with each user's grants and sessions.
+type Users struct{ t *transport }
+
+// Keys are the signing-key routes.
+type Keys struct{ t *transport }
+
+// transport sends requests to one admin API with one bearer token.
+type transport struct {
 	base  string
 	token string
 	http  *http.Client
@@ -35,7 +53,8 @@ func New(endpoint, token string, httpClient *http.Client) *Client {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &Client{base: strings.TrimRight(endpoint, "/"), token: token, http: httpClient}
+	t := &transport{base: strings.TrimRight(endpoint, "/"), token: token, http: httpClient}
+	return &Client{Clients: &Clients{t}, Users: &Users{t}, Keys: &Keys{t}}
 }
 
 // ProblemError is a problem document from the admin API that no more
@@ -79,7 +98,7 @@ func (e *sentinelError) Unwrap() error { return e.err }
 // call sends one request and decodes the JSON answer into out; a problem
 // document becomes an error like the local services'. body is JSON-encoded
 // unless it is already a []byte.
-func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, out any) error {
+func (c *transport) call(ctx context.Context, method, path string, query url.Values, body any, out any) error {
 	var rd io.Reader
 	if body != nil {
 		data, ok := body.([]byte)

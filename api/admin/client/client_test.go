@@ -33,7 +33,7 @@ func TestProblemsBecomeTheServicesErrors(t *testing.T) {
 	ctx := t.Context()
 	t.Run("validation", func(t *testing.T) {
 		c, _ := answering(t, 400, `{"type":"`+admin.TypeInvalidRequest+`","title":"Invalid request","status":400,"errors":["a","b"]}`)
-		_, _, err := c.CreateClient(ctx, registration.ClientSpec{}, authzadmin.CreateOptions{})
+		_, _, err := c.Clients.CreateClient(ctx, registration.ClientSpec{}, authzadmin.CreateOptions{})
 		var ve *registration.ValidationError
 		if !errors.As(err, &ve) || len(ve.Problems) != 2 {
 			t.Fatalf("err %v, want a ValidationError with 2 problems", err)
@@ -41,7 +41,7 @@ func TestProblemsBecomeTheServicesErrors(t *testing.T) {
 	})
 	t.Run("not found", func(t *testing.T) {
 		c, req := answering(t, 404, `{"type":"`+admin.TypeNotFound+`","title":"Not found","status":404,"detail":"client \"x/y\" not found"}`)
-		_, err := c.GetClient(ctx, "x/y")
+		_, err := c.Clients.GetClient(ctx, "x/y")
 		if !errors.Is(err, authzadmin.ErrNotFound) || err.Error() != `client "x/y" not found` {
 			t.Fatalf("err %v", err)
 		}
@@ -51,38 +51,38 @@ func TestProblemsBecomeTheServicesErrors(t *testing.T) {
 	})
 	t.Run("taken username", func(t *testing.T) {
 		c, _ := answering(t, 409, `{"type":"`+admin.TypeConflict+`","title":"Conflict","status":409,"detail":"username taken"}`)
-		if _, err := c.CreateUser(ctx, authzadmin.UserSpec{}); !errors.Is(err, authzadmin.ErrConflict) {
+		if _, err := c.Users.CreateUser(ctx, authzadmin.UserSpec{}); !errors.Is(err, authzadmin.ErrConflict) {
 			t.Fatalf("err %v, want ErrConflict", err)
 		}
 	})
 	t.Run("no such grant, known user", func(t *testing.T) {
 		c, _ := answering(t, 404, `{"type":"`+admin.TypeNotFound+`","title":"Not found","status":404,"detail":"no grant"}`)
-		if _, err := c.RevokeGrant(ctx, "alice", "web"); !errors.Is(err, authz.ErrGrantNotFound) {
+		if _, err := c.Users.RevokeGrant(ctx, "alice", "web"); !errors.Is(err, authz.ErrGrantNotFound) {
 			t.Fatalf("err %v, want ErrGrantNotFound", err)
 		}
 	})
 	t.Run("unknown user", func(t *testing.T) {
 		c, _ := answering(t, 404, `{"type":"`+admin.TypeNotFound+`","title":"Not found","status":404,"detail":"user \"bob\" not found"}`)
-		err := c.EndSession(ctx, "bob", "s")
+		err := c.Users.EndSession(ctx, "bob", "s")
 		if errors.Is(err, authz.ErrSessionNotFound) || !errors.Is(err, authzadmin.ErrNotFound) {
 			t.Fatalf("err %v, want the user's not found", err)
 		}
 	})
 	t.Run("next key not ready", func(t *testing.T) {
 		c, _ := answering(t, 409, `{"type":"`+admin.TypeKeyNotReady+`","title":"Next key not ready","status":409,"detail":"wait"}`)
-		if _, err := c.RotateKeys(ctx, "", false); !errors.Is(err, keys.ErrNextNotReady) {
+		if _, err := c.Keys.RotateKeys(ctx, "", false); !errors.Is(err, keys.ErrNextNotReady) {
 			t.Fatalf("err %v, want ErrNextNotReady", err)
 		}
 	})
 	t.Run("unknown key", func(t *testing.T) {
 		c, _ := answering(t, 404, `{"type":"`+admin.TypeNotFound+`","title":"Not found","status":404,"detail":"no key"}`)
-		if _, err := c.RevokeKey(ctx, "k"); !errors.Is(err, keys.ErrKeyNotFound) {
+		if _, err := c.Keys.RevokeKey(ctx, "k"); !errors.Is(err, keys.ErrKeyNotFound) {
 			t.Fatalf("err %v, want ErrKeyNotFound", err)
 		}
 	})
 	t.Run("refused token", func(t *testing.T) {
 		c, _ := answering(t, 401, `{"type":"`+admin.TypeUnauthorized+`","title":"Unauthorized","status":401,"detail":"bad token"}`)
-		if _, err := c.ListUsers(ctx); err == nil || errors.Is(err, authzadmin.ErrNotFound) {
+		if _, err := c.Users.ListUsers(ctx); err == nil || errors.Is(err, authzadmin.ErrNotFound) {
 			t.Fatalf("err %v", err)
 		}
 	})

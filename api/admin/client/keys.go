@@ -10,24 +10,24 @@ import (
 )
 
 // ListKeys lists the signing keys.
-func (c *Client) ListKeys(ctx context.Context) ([]keys.KeyInfo, error) {
+func (c *Keys) ListKeys(ctx context.Context) ([]keys.KeyInfo, error) {
 	var out []keys.KeyInfo
-	return out, c.call(ctx, http.MethodGet, admin.Path(admin.RouteKeys), nil, nil, &out)
+	return out, c.t.call(ctx, http.MethodGet, admin.Path(admin.RouteKeys), nil, nil, &out)
 }
 
 // RotateKeys rotates alg, or every algorithm with an active key when alg is
 // empty. keys.ErrNextNotReady and keys.ErrAlreadyRotated match the API's
 // refusals.
-func (c *Client) RotateKeys(ctx context.Context, alg string, force bool) ([]admin.KeyRotation, error) {
+func (c *Keys) RotateKeys(ctx context.Context, alg string, force bool) ([]admin.KeyRotation, error) {
 	var out []admin.KeyRotation
-	err := c.call(ctx, http.MethodPost, admin.Path(admin.RouteKeysRotate), nil, admin.KeyRotateRequest{Alg: alg, Force: force}, &out)
+	err := c.t.call(ctx, http.MethodPost, admin.Path(admin.RouteKeysRotate), nil, admin.KeyRotateRequest{Alg: alg, Force: force}, &out)
 	return out, keyError(err)
 }
 
 // RevokeKey revokes a signing key; keys.ErrKeyNotFound for an unknown kid.
-func (c *Client) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {
+func (c *Keys) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {
 	var out admin.KeyRevocation
-	if err := c.call(ctx, http.MethodPost, admin.Path(admin.RouteKeyRevoke, kid), nil, nil, &out); err != nil {
+	if err := c.t.call(ctx, http.MethodPost, admin.Path(admin.RouteKeyRevoke, kid), nil, nil, &out); err != nil {
 		return nil, keyError(err)
 	}
 	return &out, nil
