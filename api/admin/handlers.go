@@ -14,6 +14,14 @@ import (
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
+// The handlers of each domain, over the server's options: clients and their
+// secrets, users with their grants and sessions, signing keys.
+type (
+	clientRoutes struct{ *Server }
+	userRoutes   struct{ *Server }
+	keyRoutes    struct{ *Server }
+)
+
 // createdClient is the answer to a create: the client and, for a client
 // that authenticates with a secret, the secret (shown this once).
 type createdClient struct {
@@ -21,7 +29,7 @@ type createdClient struct {
 	Secret *authzadmin.IssuedSecret `json:"secret,omitempty"`
 }
 
-func (s *Server) listClients(c echo.Context) error {
+func (s clientRoutes) listClients(c echo.Context) error {
 	clients, err := s.opts.Clients.List(c.Request().Context())
 	if err != nil {
 		return err
@@ -29,7 +37,7 @@ func (s *Server) listClients(c echo.Context) error {
 	return render(c, http.StatusOK, clients)
 }
 
-func (s *Server) createClient(c echo.Context) error {
+func (s clientRoutes) createClient(c echo.Context) error {
 	var spec registration.ClientSpec
 	if err := decodeBody(c, &spec); err != nil {
 		return err
@@ -50,7 +58,7 @@ func (s *Server) createClient(c echo.Context) error {
 	return render(c, http.StatusCreated, createdClient{Client: *info, Secret: secret})
 }
 
-func (s *Server) getClient(c echo.Context) error {
+func (s clientRoutes) getClient(c echo.Context) error {
 	info, err := s.opts.Clients.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -58,7 +66,7 @@ func (s *Server) getClient(c echo.Context) error {
 	return render(c, http.StatusOK, info)
 }
 
-func (s *Server) updateClient(c echo.Context) error {
+func (s clientRoutes) updateClient(c echo.Context) error {
 	patch, err := readBody(c)
 	if err != nil {
 		return err
@@ -70,17 +78,17 @@ func (s *Server) updateClient(c echo.Context) error {
 	return render(c, http.StatusOK, info)
 }
 
-func (s *Server) deleteClient(c echo.Context) error {
+func (s clientRoutes) deleteClient(c echo.Context) error {
 	if err := s.opts.Clients.Delete(c.Request().Context(), actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (s *Server) disableClient(c echo.Context) error { return s.setDisabled(c, true) }
-func (s *Server) enableClient(c echo.Context) error  { return s.setDisabled(c, false) }
+func (s clientRoutes) disableClient(c echo.Context) error { return s.setDisabled(c, true) }
+func (s clientRoutes) enableClient(c echo.Context) error  { return s.setDisabled(c, false) }
 
-func (s *Server) setDisabled(c echo.Context, disabled bool) error {
+func (s clientRoutes) setDisabled(c echo.Context, disabled bool) error {
 	info, err := s.opts.Clients.SetDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled)
 	if err != nil {
 		return err
@@ -94,7 +102,7 @@ type RotateRequest struct {
 	ExpiresIn string `json:"expires_in,omitempty"`
 }
 
-func (s *Server) rotateSecret(c echo.Context) error {
+func (s clientRoutes) rotateSecret(c echo.Context) error {
 	var req RotateRequest
 	if err := decodeBody(c, &req); err != nil {
 		return err
@@ -116,7 +124,7 @@ func (s *Server) rotateSecret(c echo.Context) error {
 	return render(c, http.StatusCreated, issued)
 }
 
-func (s *Server) revokeSecret(c echo.Context) error {
+func (s clientRoutes) revokeSecret(c echo.Context) error {
 	info, err := s.opts.Clients.RevokeSecret(c.Request().Context(), actor(c), c.Param("id"), c.Param("secret_id"))
 	if err != nil {
 		return err
@@ -129,7 +137,7 @@ type importResult struct {
 	Imported []authzadmin.ImportResult `json:"imported"`
 }
 
-func (s *Server) importClients(c echo.Context) error {
+func (s clientRoutes) importClients(c echo.Context) error {
 	data, err := readBody(c)
 	if err != nil {
 		return err
@@ -145,7 +153,7 @@ func (s *Server) importClients(c echo.Context) error {
 	return render(c, http.StatusCreated, importResult{Imported: res})
 }
 
-func (s *Server) exportClients(c echo.Context) error {
+func (s clientRoutes) exportClients(c echo.Context) error {
 	specs, err := s.opts.Clients.Export(c.Request().Context(), c.QueryParams()["id"])
 	if err != nil {
 		return err
@@ -156,7 +164,7 @@ func (s *Server) exportClients(c echo.Context) error {
 	return render(c, http.StatusOK, specs)
 }
 
-func (s *Server) listUsers(c echo.Context) error {
+func (s userRoutes) listUsers(c echo.Context) error {
 	users, err := s.opts.Users.List(c.Request().Context())
 	if err != nil {
 		return err
@@ -164,7 +172,7 @@ func (s *Server) listUsers(c echo.Context) error {
 	return render(c, http.StatusOK, users)
 }
 
-func (s *Server) createUser(c echo.Context) error {
+func (s userRoutes) createUser(c echo.Context) error {
 	var spec authzadmin.UserSpec
 	if err := decodeBody(c, &spec); err != nil {
 		return err
@@ -177,7 +185,7 @@ func (s *Server) createUser(c echo.Context) error {
 	return render(c, http.StatusCreated, u)
 }
 
-func (s *Server) getUser(c echo.Context) error {
+func (s userRoutes) getUser(c echo.Context) error {
 	u, err := s.opts.Users.Get(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
@@ -185,7 +193,7 @@ func (s *Server) getUser(c echo.Context) error {
 	return render(c, http.StatusOK, u)
 }
 
-func (s *Server) deleteUser(c echo.Context) error {
+func (s userRoutes) deleteUser(c echo.Context) error {
 	if err := s.opts.Users.Delete(c.Request().Context(), actor(c), c.Param("ref")); err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func origin(c echo.Context) keys.Origin {
 	return keys.Origin{Actor: a.Name, SourceIP: a.IP, UserAgent: a.UserAgent}
 }
 
-func (s *Server) listKeys(c echo.Context) error {
+func (s keyRoutes) listKeys(c echo.Context) error {
 	infos, err := s.opts.Keys.List(c.Request().Context())
 	if err != nil {
 		return err
@@ -91,7 +91,7 @@ func (s *Server) listKeys(c echo.Context) error {
 	return render(c, http.StatusOK, infos)
 }
 
-func (s *Server) rotateKeys(c echo.Context) error {
+func (s keyRoutes) rotateKeys(c echo.Context) error {
 	var req KeyRotateRequest
 	if c.Request().ContentLength != 0 {
 		if err := decodeBody(c, &req); err != nil {
@@ -114,7 +114,7 @@ func (s *Server) rotateKeys(c echo.Context) error {
 	return render(c, http.StatusOK, NewKeyRotations(res))
 }
 
-func (s *Server) revokeKey(c echo.Context) error {
+func (s keyRoutes) revokeKey(c echo.Context) error {
 	res, err := s.opts.Keys.Revoke(c.Request().Context(), c.Param("kid"), origin(c))
 	if err != nil {
 		return err

@@ -64,11 +64,11 @@ type SessionsEnded struct {
 const reasonOperator = "revoked by an operator"
 
 // user resolves the :ref path parameter (id or username); unknown → 404.
-func (s *Server) user(c echo.Context) (*authzadmin.UserInfo, error) {
+func (s userRoutes) user(c echo.Context) (*authzadmin.UserInfo, error) {
 	return s.opts.Users.Get(c.Request().Context(), c.Param("ref"))
 }
 
-func (s *Server) listGrants(c echo.Context) error {
+func (s userRoutes) listGrants(c echo.Context) error {
 	u, err := s.user(c)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (s *Server) listGrants(c echo.Context) error {
 	return render(c, http.StatusOK, grants)
 }
 
-func (s *Server) revokeGrant(c echo.Context) error {
+func (s userRoutes) revokeGrant(c echo.Context) error {
 	u, err := s.user(c)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (s *Server) revokeGrant(c echo.Context) error {
 	return render(c, http.StatusOK, GrantRevocation{UserID: u.ID, ClientID: clientID, TokensRevoked: n})
 }
 
-func (s *Server) listSessions(c echo.Context) error {
+func (s userRoutes) listSessions(c echo.Context) error {
 	u, err := s.user(c)
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func (s *Server) listSessions(c echo.Context) error {
 	return render(c, http.StatusOK, NewSessions(sessions))
 }
 
-func (s *Server) endSession(c echo.Context) error {
+func (s userRoutes) endSession(c echo.Context) error {
 	u, err := s.user(c)
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func (s *Server) endSession(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (s *Server) endUserSessions(c echo.Context) error {
+func (s userRoutes) endUserSessions(c echo.Context) error {
 	u, err := s.user(c)
 	if err != nil {
 		return err
