@@ -17,7 +17,7 @@ type AdminServices struct {
 	Users       *authzadmin.UserAdmin
 	Credentials *authzadmin.CredentialAdmin
 	Audit       *authzadmin.AuditLog
-	Sessions    *authz.SessionManager
+	Sessions    *authzadmin.SessionAdmin
 }
 
 // AdminServicesOptions are the dependencies of the administration services
@@ -52,6 +52,6 @@ func NewAdminServices(store storage.Store, opts AdminServicesOptions) *AdminServ
 		Users:       users,
 		Credentials: authzadmin.NewCredentialAdmin(store, opts.Now),
 		Audit:       authzadmin.NewAuditLog(store),
-		Sessions:    &authz.SessionManager{Store: store, Now: opts.Now},
+		Sessions:    authzadmin.NewSessionAdmin(users, &authz.SessionManager{Store: store, Now: opts.Now}),
 	}
 }

@@ -63,13 +63,14 @@ func newFixture(t *testing.T) *fixture {
 	if err := km.EnsureActive(t.Context(), keys.RS256, keys.ES256); err != nil {
 		t.Fatal(err)
 	}
+	users := authzadmin.NewUserAdmin(store, nil)
 	srv, err := admin.New(admin.Options{
 		Clients:  authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}),
-		Users:    authzadmin.NewUserAdmin(store, nil),
+		Users:    users,
 		Audit:    authzadmin.NewAuditLog(store),
 		Tokens:   fakeTokens{},
 		Keys:     km,
-		Sessions: &authz.SessionManager{Store: store, Now: time.Now},
+		Sessions: authzadmin.NewSessionAdmin(users, &authz.SessionManager{Store: store, Now: time.Now}),
 		Log:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -46,7 +46,7 @@ func TestServerMountsEveryRoute(t *testing.T) {
 		Audit:    authzadmin.NewAuditLog(store),
 		Tokens:   fakeTokens{},
 		Keys:     struct{ admin.KeyAdmin }{}, // never called: only the routes are read
-		Sessions: &authz.SessionManager{Store: store},
+		Sessions: authzadmin.NewSessionAdmin(authzadmin.NewUserAdmin(store, nil), &authz.SessionManager{Store: store}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ type Options struct {
 	Keys KeyAdmin
 	// Sessions, when set, mounts a user's grants and browser sessions
 	// (/users/{ref}/grants, /users/{ref}/sessions).
-	Sessions *authz.SessionManager
+	Sessions *authzadmin.SessionAdmin
 	// MTLS accepts a verified TLS client certificate instead of a bearer
 	// token (the listener requires and verifies certificates).
 	MTLS bool

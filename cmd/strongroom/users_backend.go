@@ -50,11 +50,11 @@ func (a *app) openUsers(ctx context.Context, rf *remoteFlags) (usersBackend, err
 	})
 }
 
-// localUsers runs the authz user and session services over the database.
+// localUsers runs the user and session administration over the database.
 type localUsers struct {
 	closeStore func()
 	users      *authzadmin.UserAdmin
-	sessions   *authz.SessionManager
+	sessions   *authzadmin.SessionAdmin
 	actor      authzadmin.Actor
 }
 
@@ -74,45 +74,29 @@ func (l *localUsers) DeleteUser(ctx context.Context, ref string) error {
 }
 
 func (l *localUsers) ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error) {
-	u, err := l.users.Get(ctx, userRef)
-	if err != nil {
-		return nil, err
-	}
-	return l.sessions.ListGrantInfo(ctx, u.ID)
+	return l.sessions.ListGrants(ctx, userRef)
 }
 
 func (l *localUsers) RevokeGrant(ctx context.Context, userRef, clientID string) (int64, error) {
-	u, err := l.users.Get(ctx, userRef)
+	res, err := l.sessions.RevokeGrant(ctx, authz.ActorOperator, userRef, clientID)
 	if err != nil {
 		return 0, err
 	}
-	return l.sessions.RevokeGrant(ctx, u.ID, clientID, authz.ActorOperator)
+	return res.TokensRevoked, nil
 }
 
 func (l *localUsers) ListSessions(ctx context.Context, userRef string) ([]admin.Session, error) {
-	u, err := l.users.Get(ctx, userRef)
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := l.sessions.ListSessions(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	return admin.NewSessions(sessions), nil
+	return l.sessions.ListSessions(ctx, userRef)
 }
 
 func (l *localUsers) EndSession(ctx context.Context, userRef, sessionID string) error {
-	u, err := l.users.Get(ctx, userRef)
-	if err != nil {
-		return err
-	}
-	return l.sessions.EndSession(ctx, u.ID, sessionID, authz.ActorOperator, reasonOperatorCLI)
+	return l.sessions.EndSession(ctx, authz.ActorOperator, userRef, sessionID, reasonOperatorCLI)
 }
 
 func (l *localUsers) EndSessions(ctx context.Context, userRef string) (int, error) {
-	u, err := l.users.Get(ctx, userRef)
+	res, err := l.sessions.EndSessions(ctx, authz.ActorOperator, userRef, reasonOperatorCLI)
 	if err != nil {
 		return 0, err
 	}
-	return l.sessions.EndUserSessions(ctx, u.ID, authz.ActorOperator, reasonOperatorCLI)
+	return res.Ended, nil
 }
