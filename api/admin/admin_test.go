@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
@@ -17,6 +16,7 @@ import (
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -63,14 +63,14 @@ func newFixture(t *testing.T) *fixture {
 	if err := km.EnsureActive(t.Context(), keys.RS256, keys.ES256); err != nil {
 		t.Fatal(err)
 	}
-	users := authzadmin.NewUserAdmin(store, nil)
+	svc := server.NewAdminServices(store, server.AdminServicesOptions{Hasher: hasher})
 	srv, err := admin.New(admin.Options{
-		Clients:  authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}),
-		Users:    users,
-		Audit:    authzadmin.NewAuditLog(store),
+		Clients:  svc.Clients,
+		Users:    svc.Users,
+		Audit:    svc.Audit,
 		Tokens:   fakeTokens{},
 		Keys:     km,
-		Sessions: authzadmin.NewSessionAdmin(users, &authz.SessionManager{Store: store, Now: time.Now}),
+		Sessions: svc.Sessions,
 		Log:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -45,9 +46,10 @@ func TestAdminReadWithoutAuditRecordIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := server.NewAdminServices(store, server.AdminServicesOptions{Hasher: hasher})
 	srv, err := admin.New(admin.Options{
-		Clients: authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}),
-		Users:   authzadmin.NewUserAdmin(store, nil),
+		Clients: svc.Clients,
+		Users:   svc.Users,
 		Audit:   authzadmin.NewAuditLog(audit),
 		Tokens:  fakeTokens{},
 		Log:     slog.New(slog.DiscardHandler),

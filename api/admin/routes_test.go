@@ -4,8 +4,7 @@ import (
 	"testing"
 
 	"github.com/strongroom/strongroom/api/admin"
-	"github.com/strongroom/strongroom/authz"
-	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage/memory"
 )
 
@@ -39,14 +38,10 @@ func TestPathFillsAndEscapesParameters(t *testing.T) {
 // Every route the client names is one the server mounts: both sides take
 // their paths from the one route table.
 func TestServerMountsEveryRoute(t *testing.T) {
-	store := memory.New()
+	svc := server.NewAdminServices(memory.New(), server.AdminServicesOptions{})
 	srv, err := admin.New(admin.Options{
-		Clients:  authzadmin.NewClientAdmin(store, nil, authzadmin.ClientAdminOptions{}),
-		Users:    authzadmin.NewUserAdmin(store, nil),
-		Audit:    authzadmin.NewAuditLog(store),
-		Tokens:   fakeTokens{},
-		Keys:     struct{ admin.KeyAdmin }{}, // never called: only the routes are read
-		Sessions: authzadmin.NewSessionAdmin(authzadmin.NewUserAdmin(store, nil), &authz.SessionManager{Store: store}),
+		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Sessions: svc.Sessions, Tokens: fakeTokens{},
+		Keys: struct{ admin.KeyAdmin }{}, // never called: only the routes are read
 	})
 	if err != nil {
 		t.Fatal(err)
