@@ -125,15 +125,28 @@ func newUserListCmd[T any](a *app, rf *remoteFlags, l userListing[T]) *cobra.Com
 	return cmd
 }
 
-// withClients opens the clients backend (needSecret: see openBackend), runs
-// fn on it and closes it.
-func (a *app) withClients(ctx context.Context, rf *remoteFlags, needSecret bool, fn func(b adminBackend) error) error {
-	b, err := a.openBackend(ctx, rf, needSecret)
+// use runs fn on a backend just opened (b and err as its opener returned
+// them) and closes it; an error to open is returned as it is.
+func use[B interface{ Close() }](b B, err error, fn func(B) error) error {
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 	return fn(b)
+}
+
+// withClients opens the clients backend (needSecret: see openBackend), runs
+// fn on it and closes it.
+func (a *app) withClients(ctx context.Context, rf *remoteFlags, needSecret bool, fn func(b adminBackend) error) error {
+	b, err := a.openBackend(ctx, rf, needSecret)
+	return use(b, err, fn)
+}
+
+// withKeys opens the keys backend (needKEK: see openKeys), runs fn on it
+// and closes it.
+func (a *app) withKeys(ctx context.Context, rf *remoteFlags, kf *keysFlags, needKEK bool, fn func(b keysBackend) error) error {
+	b, err := a.openKeys(ctx, rf, kf, needKEK)
+	return use(b, err, fn)
 }
 
 // printResult writes v as JSON with -o json, else runs text.
