@@ -28,13 +28,13 @@ func printList[T any](w io.Writer, format outputFormat, rows []T, header []strin
 
 // listWith opens a backend, lists with it and closes it: the scaffolding of
 // every list command.
-func listWith[B interface{ Close() }, T any](open func() (B, error), list func(B) ([]T, error)) ([]T, error) {
+func listWith[B interface{ Close() }, T any](open func() (B, error), list func(B) ([]T, error)) (rows []T, err error) {
 	b, err := open()
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	return list(b)
+	err = use(b, err, func(b B) error {
+		rows, err = list(b)
+		return err
+	})
+	return rows, err
 }
 
 // changeUser runs a change of one user after confirmation: it refuses
@@ -48,18 +48,16 @@ func (a *app) changeUser(ctx context.Context, rf *remoteFlags, yes bool, ref str
 		return err
 	}
 	b, err := a.openUsers(ctx, rf)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	u, err := b.GetUser(ctx, ref)
-	if err != nil {
-		return err
-	}
-	if err := a.confirm(yes, question(u)); err != nil {
-		return err
-	}
-	return change(b, u)
+	return use(b, err, func(b usersBackend) error {
+		u, err := b.GetUser(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if err := a.confirm(yes, question(u)); err != nil {
+			return err
+		}
+		return change(b, u)
+	})
 }
 
 // changeClient runs a change of one client, as changeUser does for users.
@@ -73,17 +71,14 @@ func (a *app) changeClient(ctx context.Context, rf *remoteFlags, yes bool, id st
 			return err
 		}
 	}
-	b, err := a.openBackend(ctx, rf, false)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	if question != nil {
-		if _, err := a.confirmClient(ctx, b, yes, id, question); err != nil {
-			return err
+	return a.withClients(ctx, rf, false, func(b adminBackend) error {
+		if question != nil {
+			if _, err := a.confirmClient(ctx, b, yes, id, question); err != nil {
+				return err
+			}
 		}
-	}
-	return change(b)
+		return change(b)
+	})
 }
 
 // newRemoteGroupCmd is a group of commands that act on the database or,
