@@ -14,6 +14,17 @@ import (
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
+// answer returns what renders a service's result with status, or hands its
+// error to the error handler: return answer(c, http.StatusOK)(svc.Get(ctx, id)).
+func answer(c echo.Context, status int) func(v any, err error) error {
+	return func(v any, err error) error {
+		if err != nil {
+			return err
+		}
+		return render(c, status, v)
+	}
+}
+
 // The handlers of each domain, over the server's options: clients and their
 // secrets, users with their grants and sessions, signing keys.
 type (
@@ -30,11 +41,7 @@ type createdClient struct {
 }
 
 func (s clientRoutes) listClients(c echo.Context) error {
-	clients, err := s.opts.Clients.List(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, clients)
+	return answer(c, http.StatusOK)(s.opts.Clients.List(c.Request().Context()))
 }
 
 func (s clientRoutes) createClient(c echo.Context) error {
@@ -59,11 +66,7 @@ func (s clientRoutes) createClient(c echo.Context) error {
 }
 
 func (s clientRoutes) getClient(c echo.Context) error {
-	info, err := s.opts.Clients.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+	return answer(c, http.StatusOK)(s.opts.Clients.Get(c.Request().Context(), c.Param("id")))
 }
 
 func (s clientRoutes) updateClient(c echo.Context) error {
@@ -71,11 +74,7 @@ func (s clientRoutes) updateClient(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.opts.Clients.Update(c.Request().Context(), actor(c), c.Param("id"), patch)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+	return answer(c, http.StatusOK)(s.opts.Clients.Update(c.Request().Context(), actor(c), c.Param("id"), patch))
 }
 
 func (s clientRoutes) deleteClient(c echo.Context) error {
@@ -89,11 +88,7 @@ func (s clientRoutes) disableClient(c echo.Context) error { return s.setDisabled
 func (s clientRoutes) enableClient(c echo.Context) error  { return s.setDisabled(c, false) }
 
 func (s clientRoutes) setDisabled(c echo.Context, disabled bool) error {
-	info, err := s.opts.Clients.SetDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+	return answer(c, http.StatusOK)(s.opts.Clients.SetDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled))
 }
 
 // RotateRequest is the body of a secret rotation: Go durations ("24h", "90m").
@@ -117,19 +112,11 @@ func (s clientRoutes) rotateSecret(c echo.Context) error {
 			return err
 		}
 	}
-	issued, err := s.opts.Clients.RotateSecret(c.Request().Context(), actor(c), c.Param("id"), opts)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusCreated, issued)
+	return answer(c, http.StatusCreated)(s.opts.Clients.RotateSecret(c.Request().Context(), actor(c), c.Param("id"), opts))
 }
 
 func (s clientRoutes) revokeSecret(c echo.Context) error {
-	info, err := s.opts.Clients.RevokeSecret(c.Request().Context(), actor(c), c.Param("id"), c.Param("secret_id"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+	return answer(c, http.StatusOK)(s.opts.Clients.RevokeSecret(c.Request().Context(), actor(c), c.Param("id"), c.Param("secret_id")))
 }
 
 // importResult is the answer to an import.
@@ -165,11 +152,7 @@ func (s clientRoutes) exportClients(c echo.Context) error {
 }
 
 func (s userRoutes) listUsers(c echo.Context) error {
-	users, err := s.opts.Users.List(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, users)
+	return answer(c, http.StatusOK)(s.opts.Users.List(c.Request().Context()))
 }
 
 func (s userRoutes) createUser(c echo.Context) error {
@@ -186,11 +169,7 @@ func (s userRoutes) createUser(c echo.Context) error {
 }
 
 func (s userRoutes) getUser(c echo.Context) error {
-	u, err := s.opts.Users.Get(c.Request().Context(), c.Param("ref"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, u)
+	return answer(c, http.StatusOK)(s.opts.Users.Get(c.Request().Context(), c.Param("ref")))
 }
 
 func (s userRoutes) deleteUser(c echo.Context) error {
@@ -216,11 +195,7 @@ func (s *Server) listAudit(c echo.Context) error {
 		}
 		f.Limit = n
 	}
-	events, err := s.opts.Audit.List(c.Request().Context(), f)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, events)
+	return answer(c, http.StatusOK)(s.opts.Audit.List(c.Request().Context(), f))
 }
 
 func parseDuration(name, v string) (time.Duration, error) {

@@ -84,11 +84,7 @@ func origin(c echo.Context) keys.Origin {
 }
 
 func (s keyRoutes) listKeys(c echo.Context) error {
-	infos, err := s.opts.Keys.List(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, infos)
+	return answer(c, http.StatusOK)(s.opts.Keys.List(c.Request().Context()))
 }
 
 func (s keyRoutes) rotateKeys(c echo.Context) error {

@@ -22,27 +22,15 @@ type (
 const reasonOperator = "revoked by an operator"
 
 func (s userRoutes) listGrants(c echo.Context) error {
-	grants, err := s.opts.Sessions.ListGrants(c.Request().Context(), c.Param("ref"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, grants)
+	return answer(c, http.StatusOK)(s.opts.Sessions.ListGrants(c.Request().Context(), c.Param("ref")))
 }
 
 func (s userRoutes) revokeGrant(c echo.Context) error {
-	res, err := s.opts.Sessions.RevokeGrant(c.Request().Context(), actor(c).Name, c.Param("ref"), c.Param("client_id"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, res)
+	return answer(c, http.StatusOK)(s.opts.Sessions.RevokeGrant(c.Request().Context(), actor(c).Name, c.Param("ref"), c.Param("client_id")))
 }
 
 func (s userRoutes) listSessions(c echo.Context) error {
-	sessions, err := s.opts.Sessions.ListSessions(c.Request().Context(), c.Param("ref"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, sessions)
+	return answer(c, http.StatusOK)(s.opts.Sessions.ListSessions(c.Request().Context(), c.Param("ref")))
 }
 
 func (s userRoutes) endSession(c echo.Context) error {
@@ -53,9 +41,5 @@ func (s userRoutes) endSession(c echo.Context) error {
 }
 
 func (s userRoutes) endUserSessions(c echo.Context) error {
-	res, err := s.opts.Sessions.EndSessions(c.Request().Context(), actor(c).Name, c.Param("ref"), reasonOperator)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, res)
+	return answer(c, http.StatusOK)(s.opts.Sessions.EndSessions(c.Request().Context(), actor(c).Name, c.Param("ref"), reasonOperator))
 }
