@@ -14,6 +14,39 @@ const (
 	OutcomeFailure = storage.OutcomeFailure
 )
 
+// Actor is who performs an administrative change, as recorded in the audit
+// trail: a name ("operator:alice", "client:ops-bot", "mtls:CN=ops") and where
+// the change came from.
+type Actor struct {
+	Name      string
+	Source    string // "cli" or "admin-api"
+	IP        string
+	UserAgent string
+}
+
+// name is the actor's name in audit events ("anonymous" when unset).
+func (a Actor) name() string {
+	if a.Name == "" {
+		return "anonymous"
+	}
+	return a.Name
+}
+
+// event builds the audit event of a successful change by a.
+func (a Actor) event(now time.Time, action, target string, details map[string]string) *storage.AuditEvent {
+	d := map[string]string{}
+	for k, v := range details {
+		d[k] = v
+	}
+	if a.Source != "" {
+		d["source"] = a.Source
+	}
+	return &storage.AuditEvent{
+		Time: now, Actor: a.name(), Action: action, Target: target, Outcome: storage.OutcomeSuccess,
+		SourceIP: a.IP, UserAgent: a.UserAgent, Details: d,
+	}
+}
+
 // AuditEvent is an audit event as the admin API and the CLI show it, and as
 // the admin API's middleware records its own (refused authentications,
 // reads).
