@@ -1,8 +1,9 @@
 // Package admin holds Strongroom's administration services: the operations
 // operators run on clients (registration, validation, secrets, import and
 // export), end users (creation, deletion, credentials, second factors,
-// brute-force locks) and the audit trail (AuditLog: listing and recording
-// events). The admin API (api/admin) and the CLI's local mode call the same
+// brute-force locks), what a user is signed in with (SessionAdmin: grants
+// and browser sessions) and the audit trail (AuditLog: listing and recording
+// events). server.NewAdminServices builds them all over one store. The admin API (api/admin) and the CLI's local mode call the same
 // services, so both validate alike and write the same audit events, each in
 // the transaction of its change.
 //
