@@ -3,18 +3,20 @@
 // export), end users (creation, deletion, credentials, second factors,
 // brute-force locks), what a user is signed in with (SessionAdmin: grants
 // and browser sessions) and the audit trail (AuditLog: listing and recording
-// events). server.NewAdminServices builds them all over one store. The admin API (api/admin) and the CLI's local mode call the same
-// services, so both validate alike and write the same audit events, each in
-// the transaction of its change.
+// events). server.NewAdminServices builds them all over one store. The admin
+// API (api/admin) and the CLI's local mode call the same services, so both
+// validate alike and write the same audit events, each in the transaction of
+// its change.
 //
 // What lives here: the services, their request and result types
-// (IssuedSecret, UserInfo, AuditEvent, ...) and their errors (ErrNotFound,
-// ErrConflict, ErrUnavailable, ErrTooManySecrets, ...), which callers map with
-// errors.Is and errors.As. What a client registration is (ClientSpec, its
-// validation, ClientInfo) lives in authz/registration.
+// (IssuedSecret, UserInfo, Session, AuditEvent, ...) and their errors
+// (ErrNotFound, ErrConflict, ErrUnavailable, ErrTooManySecrets, ...), which
+// callers map with errors.Is and errors.As. What a client registration is
+// (ClientSpec, its validation, ClientInfo) lives in authz/registration.
 //
 // What must never live here: HTTP (no net/http handlers, no Echo, no status
 // codes), SQL, or the protocol side of the server (token issuance, login
-// flows), which stays in authz and its other sub-packages. Callers outside
-// authz never need a storage type to use these services.
+// flows), which stays in authz and its other sub-packages. Results and errors
+// carry no storage type: only the constructors take the store (and
+// CredentialAdmin, which the CLI alone uses, the stored user).
 package admin
