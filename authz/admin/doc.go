@@ -16,7 +16,8 @@
 //
 // What must never live here: HTTP (no net/http handlers, no Echo, no status
 // codes), SQL, or the protocol side of the server (token issuance, login
-// flows), which stays in authz and its other sub-packages. Results and errors
-// carry no storage type: only the constructors take the store (and
+// flows), which stays in authz and its other sub-packages. Results carry no
+// storage type, and callers match errors by this package's kinds
+// (ErrorKind), not the store's: only the constructors take the store (and
 // CredentialAdmin, which the CLI alone uses, the stored user).
 package admin
