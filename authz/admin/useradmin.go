@@ -104,8 +104,8 @@ func (s *UserSpec) check() error {
 	return p.Err()
 }
 
-// Create adds a user; an error matching ErrConflict (and
-// storage.ErrAlreadyExists) if the username is taken.
+// Create adds a user; an error matching ErrConflict if the username is
+// taken.
 func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserInfo, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -138,8 +138,11 @@ func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserI
 		}
 		return a.store.AppendAudit(ctx, actor.event(now, ActionUserCreate, u.ID, map[string]string{"username": u.Username}))
 	})
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return nil, &kindError{kind: ErrConflict, err: err}
+	}
 	if err != nil {
-		return nil, domainError(err)
+		return nil, err
 	}
 	info := userInfo(u)
 	return &info, nil
