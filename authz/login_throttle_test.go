@@ -338,32 +338,3 @@ func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 		t.Fatal("5 wrong second factors, each after the account's window, did not lock")
 	}
 }
-
-// TestAdminUserCreationSharesThePasswordHashingBound: with every hashing
-// slot taken (by logins), creating a user through UserAdmin is refused with
-// ErrBusy instead of running one more 19 MiB argon2id, and no user is stored.
-func TestAdminUserCreationSharesThePasswordHashingBound(t *testing.T) {
-	store := openPostgres(t, pgtest.NewDatabase(t))
-	h := NewHashLimiter(HashLimits{Concurrent: 1, Wait: time.Millisecond})
-	users := NewUserAdmin(store, nil).WithHashLimiter(h)
-	started, release := make(chan struct{}), make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- h.Do(t.Context(), func() { close(started); <-release })
-	}()
-	<-started
-	_, err := users.Create(t.Context(), Actor{Name: "test", Source: "admin-api"}, UserSpec{Username: "alice", Password: "correct horse battery staple"})
-	if !errors.Is(err, ErrBusy) {
-		t.Fatalf("create with the bound full: %v, want ErrBusy", err)
-	}
-	if _, err := store.GetUserByUsername(t.Context(), "alice"); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("a refused creation stored the user: %v", err)
-	}
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if _, err := users.Create(t.Context(), Actor{Name: "test", Source: "admin-api"}, UserSpec{Username: "alice", Password: "correct horse battery staple"}); err != nil {
-		t.Fatalf("create with a free slot: %v", err)
-	}
-}

@@ -115,14 +115,14 @@ func (m *SessionManager) endUserSessions(ctx context.Context, userID, actor, rea
 	return n, nil
 }
 
-// endUserAccess signs the user out everywhere, in the caller's transaction:
+// EndUserAccess signs the user out everywhere, in the caller's transaction:
 // every live session ends (queuing back-channel logout to its clients) and
 // every authorization code, access token and refresh token issued for the
 // user, at any client, is revoked, with their pending authorization flows.
 // It reports how many sessions ended and tokens were revoked. Password
 // changes and second-factor resets use it: what was signed in with the old
 // credentials must not outlive them.
-func (m *SessionManager) endUserAccess(ctx context.Context, userID, actor, reason string) (sessions int, tokens int64, err error) {
+func (m *SessionManager) EndUserAccess(ctx context.Context, userID, actor, reason string) (sessions int, tokens int64, err error) {
 	if sessions, err = m.endUserSessions(ctx, userID, actor, reason); err != nil {
 		return 0, 0, fmt.Errorf("end sessions: %w", err)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -117,8 +119,8 @@ func (a *adminAPI) do(method, path, body string, want int, out any, token ...str
 
 // createdClient is the admin API's answer to a create.
 type createdClient struct {
-	Client authz.ClientInfo    `json:"client"`
-	Secret *authz.IssuedSecret `json:"secret"`
+	Client registration.ClientInfo  `json:"client"`
+	Secret *authzadmin.IssuedSecret `json:"secret"`
 }
 
 func jsonString(v any) (string, error) {

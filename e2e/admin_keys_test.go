@@ -14,6 +14,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
@@ -59,7 +60,7 @@ func TestAdminAPIKeys(t *testing.T) {
 		t.Errorf("next key not ready: %+v", p)
 	}
 
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	adm.do("GET", "/admin/v1/audit-events?target="+oldRS, "", 200, &events)
 	if len(events) != 1 || events[0].Action != keys.ActionRevoke || events[0].Actor[:7] != "client:" || events[0].SourceIP != "127.0.0.1" {
 		t.Fatalf("audit %+v", events)
@@ -106,7 +107,7 @@ func TestAdminAPIGrantsAndSessions(t *testing.T) {
 	if ended.Ended != 1 {
 		t.Fatalf("ended %+v", ended)
 	}
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	adm.do("GET", "/admin/v1/audit-events?action=session.end", "", 200, &events)
 	if len(events) != 1 || events[0].Details["backchannel_queued"] != "1" || events[0].Actor[:7] != "client:" {
 		t.Fatalf("audit %+v", events)

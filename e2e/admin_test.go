@@ -9,6 +9,8 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -42,26 +44,26 @@ func TestAdminAPIHappyPaths(t *testing.T) {
 	var created createdClient
 	adm.do("POST", "/admin/v1/clients", `{"client_name":"Web","grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://app.example.com/cb"],"scope":"openid offline_access","token_endpoint_auth_method":"client_secret_basic","contacts":["ops@example.com"],"logo_uri":"https://app.example.com/logo.png","policy_uri":"https://app.example.com/privacy","tos_uri":"https://app.example.com/tos","post_logout_redirect_uris":["https://app.example.com/bye"],"backchannel_logout_uri":"https://app.example.com/bcl","id_token_signed_response_alg":"ES256"}`, 201, &created)
 	id := created.Client.ClientID
-	var list []authz.ClientInfo
+	var list []registration.ClientInfo
 	adm.do("GET", "/admin/v1/clients", "", 200, &list)
 	if len(list) != 2 { // the operator client and this one
 		t.Fatalf("list: %d clients", len(list))
 	}
-	var got authz.ClientInfo
+	var got registration.ClientInfo
 	adm.do("PATCH", "/admin/v1/clients/"+id, `{"client_name":"Web (EU)"}`, 200, &got)
 	if got.ClientName != "Web (EU)" || got.LogoURI == "" {
 		t.Fatalf("patch: %+v", got)
 	}
-	var exported []authz.ClientSpec
+	var exported []registration.ClientSpec
 	adm.do("GET", "/admin/v1/client-export?id="+id, "", 200, &exported)
 	exported[0].ClientID = "web-copy"
 	body, _ := jsonString(exported)
 	adm.do("POST", "/admin/v1/client-import", body, 201, nil)
 	adm.do("DELETE", "/admin/v1/clients/web-copy", "", 204, nil)
 
-	var u authz.UserInfo
+	var u authzadmin.UserInfo
 	adm.do("POST", "/admin/v1/users", `{"username":"bob","email":"bob@example.com","password":"a long and unusual passphrase 42"}`, 201, &u)
-	var users []authz.UserInfo
+	var users []authzadmin.UserInfo
 	adm.do("GET", "/admin/v1/users", "", 200, &users)
 	if len(users) != 2 {
 		t.Fatalf("users %+v", users)
@@ -69,7 +71,7 @@ func TestAdminAPIHappyPaths(t *testing.T) {
 	adm.do("GET", "/admin/v1/users/bob", "", 200, nil)
 	adm.do("DELETE", "/admin/v1/users/"+u.ID, "", 204, nil)
 
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	adm.do("GET", "/admin/v1/audit-events?since="+url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)), "", 200, &events)
 	want := map[string]bool{"client.create": false, "client.update": false, "client.import": false, "client.delete": false, "user.create": false, "user.delete": false}
 	for _, ev := range events {

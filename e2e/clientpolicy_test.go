@@ -15,6 +15,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -268,7 +269,7 @@ func TestAdminReadsAreAudited(t *testing.T) {
 	for _, r := range reads {
 		adm.do("GET", r.path, "", r.status, nil)
 	}
-	creates, err := e.srv.Store.ListAudit(t.Context(), storage.AuditFilter{Action: authz.ActionClientCreate})
+	creates, err := e.srv.Store.ListAudit(t.Context(), storage.AuditFilter{Action: authzadmin.ActionClientCreate})
 	if err != nil || len(creates) != 1 || !strings.HasPrefix(creates[0].Actor, "client:") {
 		t.Fatalf("create events %+v %v", creates, err)
 	}

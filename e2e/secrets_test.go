@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // A partner rotates its client secret with a grace period through the
@@ -31,7 +32,7 @@ func TestPartnerSecretRotationWithGrace(t *testing.T) {
 	floor := time.Since(floorStart)
 	grace := max(2*time.Second, 10*floor).Round(time.Millisecond)
 
-	var issued authz.IssuedSecret
+	var issued authzadmin.IssuedSecret
 	rotating := time.Now()
 	adm.do("POST", "/admin/v1/clients/"+id+"/secrets", fmt.Sprintf(`{"grace":%q}`, grace), 201, &issued)
 	graceEnds := *issued.PreviousExpiresAt
@@ -46,7 +47,7 @@ func TestPartnerSecretRotationWithGrace(t *testing.T) {
 				got, time.Since(rotating), grace, floor)
 		}
 	}
-	var info authz.ClientInfo
+	var info registration.ClientInfo
 	adm.do("GET", "/admin/v1/clients/"+id, "", 200, &info)
 	if !info.SecretsExpiringSoon || len(info.Secrets) != 2 {
 		t.Fatalf("during the grace: %+v", info)
@@ -74,7 +75,7 @@ func TestPartnerSecretRotationWithGrace(t *testing.T) {
 	}
 
 	// The audit trail has the rotation, by the operator client, without secrets.
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	adm.do("GET", "/admin/v1/audit-events?action=client.secret.rotate&target="+id, "", 200, &events)
 	if len(events) != 1 || events[0].Details["previous_secret_id"] != issued.PreviousSecretID || events[0].Actor == "" {
 		t.Fatalf("audit %+v", events)
@@ -89,7 +90,7 @@ func TestRevokeSecretEndsItNow(t *testing.T) {
 	var created createdClient
 	adm.do("POST", "/admin/v1/clients", `{"client_name":"Partner","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic","scope":"payments"}`, 201, &created)
 	id, oldSecret := created.Client.ClientID, created.Secret.ClientSecret
-	var issued authz.IssuedSecret
+	var issued authzadmin.IssuedSecret
 	adm.do("POST", "/admin/v1/clients/"+id+"/secrets", `{"grace":"24h"}`, 201, &issued)
 	adm.do("DELETE", "/admin/v1/clients/"+id+"/secrets/"+issued.PreviousSecretID, "", 200, nil)
 	if got := e.tokenStatus(id, oldSecret, "payments"); got != http.StatusUnauthorized {

@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/strongroom/strongroom/api/admin"
-	"github.com/strongroom/strongroom/authz"
 )
 
 // AdminOptions configure the admin API listener.
@@ -37,17 +36,19 @@ func AdminClientCAs(file string) (*x509.CertPool, error) {
 
 // AdminHandler builds the admin API over the server's store and provider.
 func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
-	clients := authz.NewClientAdmin(s.Store, s.Provider.Hasher, authz.ClientAdminOptions{
+	svc := NewAdminServices(s.Store, AdminServicesOptions{
+		Hasher: s.Provider.Hasher, HashLimiter: s.Provider.HashLimiter(),
 		Now: s.Provider.Now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
 	})
 	return admin.New(admin.Options{
-		Clients:  clients,
-		Users:    authz.NewUserAdmin(s.Store, s.Provider.Now).WithHashLimiter(s.Provider.HashLimiter()),
-		Audit:    s.Store,
+		Clients:  svc.Clients,
+		Users:    svc.Users,
+		Audit:    svc.Audit,
 		Tokens:   s.Provider,
 		Keys:     s.Keys,
-		Sessions: s.Provider.SessionManager(),
+		Sessions: svc.Sessions,
 		MTLS:     opts.ClientCAs != nil,
+		Now:      s.Provider.Now,
 		Log:      s.log,
 	})
 }

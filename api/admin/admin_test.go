@@ -9,12 +9,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -61,13 +63,14 @@ func newFixture(t *testing.T) *fixture {
 	if err := km.EnsureActive(t.Context(), keys.RS256, keys.ES256); err != nil {
 		t.Fatal(err)
 	}
+	svc := server.NewAdminServices(store, server.AdminServicesOptions{Hasher: hasher})
 	srv, err := admin.New(admin.Options{
-		Clients:  authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}),
-		Users:    authz.NewUserAdmin(store, nil),
-		Audit:    store,
+		Clients:  svc.Clients,
+		Users:    svc.Users,
+		Audit:    svc.Audit,
 		Tokens:   fakeTokens{},
 		Keys:     km,
-		Sessions: &authz.SessionManager{Store: store, Now: time.Now},
+		Sessions: svc.Sessions,
 		Log:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -138,8 +141,8 @@ const partnerJSON = `{"client_name":"Partner","grant_types":["client_credentials
 func TestClientsHappyPath(t *testing.T) {
 	f := newFixture(t)
 	var created struct {
-		Client authz.ClientInfo    `json:"client"`
-		Secret *authz.IssuedSecret `json:"secret"`
+		Client registration.ClientInfo  `json:"client"`
+		Secret *authzadmin.IssuedSecret `json:"secret"`
 	}
 	resp := f.do(t, "POST", "/admin/v1/clients?secret_expires_in=2160h", partnerJSON, 201, &created)
 	id := created.Client.ClientID
@@ -147,17 +150,17 @@ func TestClientsHappyPath(t *testing.T) {
 		resp.Header.Get("Location") != "/admin/v1/clients/"+id || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("created %+v", created)
 	}
-	var list []authz.ClientInfo
+	var list []registration.ClientInfo
 	f.do(t, "GET", "/admin/v1/clients", "", 200, &list)
 	if len(list) != 1 || list[0].ClientID != id {
 		t.Fatalf("list %+v", list)
 	}
-	var got authz.ClientInfo
+	var got registration.ClientInfo
 	f.do(t, "PATCH", "/admin/v1/clients/"+id, `{"client_name":"Partner Ltd","logo_uri":"https://partner.example/logo.png"}`, 200, &got)
 	if got.ClientName != "Partner Ltd" || got.LogoURI != "https://partner.example/logo.png" {
 		t.Fatalf("patched %+v", got)
 	}
-	var issued authz.IssuedSecret
+	var issued authzadmin.IssuedSecret
 	f.do(t, "POST", "/admin/v1/clients/"+id+"/secrets", `{"grace":"24h"}`, 201, &issued)
 	if issued.PreviousSecretID != created.Secret.SecretID || issued.ClientSecret == "" {
 		t.Fatalf("rotated %+v", issued)
@@ -174,13 +177,13 @@ func TestClientsHappyPath(t *testing.T) {
 	if !got.Disabled {
 		t.Fatal("not disabled")
 	}
-	var enabled authz.ClientInfo
+	var enabled registration.ClientInfo
 	f.do(t, "POST", "/admin/v1/clients/"+id+"/enable", "", 200, &enabled)
 	if enabled.Disabled {
 		t.Fatal("not enabled")
 	}
 
-	var exported []authz.ClientSpec
+	var exported []registration.ClientSpec
 	f.do(t, "GET", "/admin/v1/client-export?id="+id, "", 200, &exported)
 	if len(exported) != 1 || exported[0].ClientID != id || exported[0].ClientSecret != "" {
 		t.Fatalf("export %+v", exported)
@@ -188,7 +191,7 @@ func TestClientsHappyPath(t *testing.T) {
 	exported[0].ClientID = "copied"
 	body, _ := json.Marshal(exported)
 	var imported struct {
-		Imported []authz.ImportResult `json:"imported"`
+		Imported []authzadmin.ImportResult `json:"imported"`
 	}
 	f.do(t, "POST", "/admin/v1/client-import", string(body), 201, &imported)
 	if len(imported.Imported) != 1 || imported.Imported[0].ClientID != "copied" || imported.Imported[0].Secret == nil {
@@ -196,7 +199,7 @@ func TestClientsHappyPath(t *testing.T) {
 	}
 	f.do(t, "DELETE", "/admin/v1/clients/copied", "", 204, nil)
 
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	f.do(t, "GET", "/admin/v1/audit-events?target="+id, "", 200, &events)
 	var actions []string
 	reads := 0
@@ -230,9 +233,9 @@ func TestClientsHappyPath(t *testing.T) {
 
 func TestUsersHappyPath(t *testing.T) {
 	f := newFixture(t)
-	var u authz.UserInfo
+	var u authzadmin.UserInfo
 	f.do(t, "POST", "/admin/v1/users", `{"username":"alice","email":"alice@example.com","password":"correct horse battery staple"}`, 201, &u)
-	var list []authz.UserInfo
+	var list []authzadmin.UserInfo
 	f.do(t, "GET", "/admin/v1/users", "", 200, &list)
 	if len(list) != 1 || list[0].ID != u.ID {
 		t.Fatalf("list %+v", list)
@@ -246,7 +249,7 @@ func TestUsersHappyPath(t *testing.T) {
 func TestFailures(t *testing.T) {
 	f := newFixture(t)
 	var created struct {
-		Client authz.ClientInfo `json:"client"`
+		Client registration.ClientInfo `json:"client"`
 	}
 	f.do(t, "POST", "/admin/v1/clients", partnerJSON, 201, &created)
 	id := created.Client.ClientID

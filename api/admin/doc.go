@@ -4,6 +4,10 @@
 // listener, never on the public one. Middleware authenticates every request
 // before a handler runs (a bearer access token with the strongroom:admin
 // scope, or a verified TLS client certificate when mTLS is configured);
-// handlers parse, call the authz services and render; every error becomes an
-// RFC 9457 problem document through one renderer.
+// handlers parse, call the administration services (authz/admin, with the
+// registration types of authz/registration) and render; every error becomes
+// an RFC 9457 problem document through one renderer (problem.go), which
+// never sees a storage type: the services' errors are classified by
+// authzadmin.ErrorKind. The route table (routes.go) is shared with the Go
+// client in api/admin/client.
 package admin

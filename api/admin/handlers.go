@@ -8,33 +8,48 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
+// answer returns what renders a service's result with status, or hands its
+// error to the error handler: return answer(c, http.StatusOK)(svc.Get(ctx, id)).
+func answer(c echo.Context, status int) func(v any, err error) error {
+	return func(v any, err error) error {
+		if err != nil {
+			return err
+		}
+		return render(c, status, v)
+	}
+}
+
+// The handlers of each domain, over the server's options: clients and their
+// secrets, users with their grants and sessions, signing keys.
+type (
+	clientRoutes struct{ *Server }
+	userRoutes   struct{ *Server }
+	keyRoutes    struct{ *Server }
+)
+
 // createdClient is the answer to a create: the client and, for a client
 // that authenticates with a secret, the secret (shown this once).
 type createdClient struct {
-	Client authz.ClientInfo    `json:"client"`
-	Secret *authz.IssuedSecret `json:"secret,omitempty"`
+	Client registration.ClientInfo  `json:"client"`
+	Secret *authzadmin.IssuedSecret `json:"secret,omitempty"`
 }
 
-func (s *Server) listClients(c echo.Context) error {
-	clients, err := s.opts.Clients.List(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, clients)
+func (s clientRoutes) listClients(c echo.Context) error {
+	return answer(c, http.StatusOK)(s.opts.Clients.List(c.Request().Context()))
 }
 
-func (s *Server) createClient(c echo.Context) error {
-	var spec authz.ClientSpec
+func (s clientRoutes) createClient(c echo.Context) error {
+	var spec registration.ClientSpec
 	if err := decodeBody(c, &spec); err != nil {
 		return err
 	}
-	var opts authz.CreateOptions
+	var opts authzadmin.CreateOptions
 	if v := c.QueryParam("secret_expires_in"); v != "" {
 		d, err := parseDuration("secret_expires_in", v)
 		if err != nil {
@@ -46,46 +61,34 @@ func (s *Server) createClient(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, Prefix+"/clients/"+info.ClientID)
+	c.Response().Header().Set(echo.HeaderLocation, Prefix+RouteClients+"/"+info.ClientID)
 	return render(c, http.StatusCreated, createdClient{Client: *info, Secret: secret})
 }
 
-func (s *Server) getClient(c echo.Context) error {
-	info, err := s.opts.Clients.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+func (s clientRoutes) getClient(c echo.Context) error {
+	return answer(c, http.StatusOK)(s.opts.Clients.Get(c.Request().Context(), c.Param("id")))
 }
 
-func (s *Server) updateClient(c echo.Context) error {
+func (s clientRoutes) updateClient(c echo.Context) error {
 	patch, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	info, err := s.opts.Clients.Update(c.Request().Context(), actor(c), c.Param("id"), patch)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+	return answer(c, http.StatusOK)(s.opts.Clients.Update(c.Request().Context(), actor(c), c.Param("id"), patch))
 }
 
-func (s *Server) deleteClient(c echo.Context) error {
+func (s clientRoutes) deleteClient(c echo.Context) error {
 	if err := s.opts.Clients.Delete(c.Request().Context(), actor(c), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (s *Server) disableClient(c echo.Context) error { return s.setDisabled(c, true) }
-func (s *Server) enableClient(c echo.Context) error  { return s.setDisabled(c, false) }
+func (s clientRoutes) disableClient(c echo.Context) error { return s.setDisabled(c, true) }
+func (s clientRoutes) enableClient(c echo.Context) error  { return s.setDisabled(c, false) }
 
-func (s *Server) setDisabled(c echo.Context, disabled bool) error {
-	info, err := s.opts.Clients.SetDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+func (s clientRoutes) setDisabled(c echo.Context, disabled bool) error {
+	return answer(c, http.StatusOK)(s.opts.Clients.SetDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled))
 }
 
 // RotateRequest is the body of a secret rotation: Go durations ("24h", "90m").
@@ -94,12 +97,12 @@ type RotateRequest struct {
 	ExpiresIn string `json:"expires_in,omitempty"`
 }
 
-func (s *Server) rotateSecret(c echo.Context) error {
+func (s clientRoutes) rotateSecret(c echo.Context) error {
 	var req RotateRequest
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	var opts authz.RotateOptions
+	var opts authzadmin.RotateOptions
 	var err error
 	if opts.Grace, err = parseDuration("grace", req.Grace); err != nil {
 		return err
@@ -109,32 +112,24 @@ func (s *Server) rotateSecret(c echo.Context) error {
 			return err
 		}
 	}
-	issued, err := s.opts.Clients.RotateSecret(c.Request().Context(), actor(c), c.Param("id"), opts)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusCreated, issued)
+	return answer(c, http.StatusCreated)(s.opts.Clients.RotateSecret(c.Request().Context(), actor(c), c.Param("id"), opts))
 }
 
-func (s *Server) revokeSecret(c echo.Context) error {
-	info, err := s.opts.Clients.RevokeSecret(c.Request().Context(), actor(c), c.Param("id"), c.Param("secret_id"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, info)
+func (s clientRoutes) revokeSecret(c echo.Context) error {
+	return answer(c, http.StatusOK)(s.opts.Clients.RevokeSecret(c.Request().Context(), actor(c), c.Param("id"), c.Param("secret_id")))
 }
 
 // importResult is the answer to an import.
 type importResult struct {
-	Imported []authz.ImportResult `json:"imported"`
+	Imported []authzadmin.ImportResult `json:"imported"`
 }
 
-func (s *Server) importClients(c echo.Context) error {
+func (s clientRoutes) importClients(c echo.Context) error {
 	data, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	specs, err := authz.DecodeClientSpecs(data)
+	specs, err := registration.DecodeClientSpecs(data)
 	if err != nil {
 		return &badRequest{msg: "The import is not a client or a list of clients: " + err.Error()}
 	}
@@ -145,27 +140,23 @@ func (s *Server) importClients(c echo.Context) error {
 	return render(c, http.StatusCreated, importResult{Imported: res})
 }
 
-func (s *Server) exportClients(c echo.Context) error {
+func (s clientRoutes) exportClients(c echo.Context) error {
 	specs, err := s.opts.Clients.Export(c.Request().Context(), c.QueryParams()["id"])
 	if err != nil {
 		return err
 	}
 	if specs == nil {
-		specs = []authz.ClientSpec{}
+		specs = []registration.ClientSpec{}
 	}
 	return render(c, http.StatusOK, specs)
 }
 
-func (s *Server) listUsers(c echo.Context) error {
-	users, err := s.opts.Users.List(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, users)
+func (s userRoutes) listUsers(c echo.Context) error {
+	return answer(c, http.StatusOK)(s.opts.Users.List(c.Request().Context()))
 }
 
-func (s *Server) createUser(c echo.Context) error {
-	var spec authz.UserSpec
+func (s userRoutes) createUser(c echo.Context) error {
+	var spec authzadmin.UserSpec
 	if err := decodeBody(c, &spec); err != nil {
 		return err
 	}
@@ -173,19 +164,15 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, Prefix+"/users/"+u.ID)
+	c.Response().Header().Set(echo.HeaderLocation, Prefix+RouteUsers+"/"+u.ID)
 	return render(c, http.StatusCreated, u)
 }
 
-func (s *Server) getUser(c echo.Context) error {
-	u, err := s.opts.Users.Get(c.Request().Context(), c.Param("ref"))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, u)
+func (s userRoutes) getUser(c echo.Context) error {
+	return answer(c, http.StatusOK)(s.opts.Users.Get(c.Request().Context(), c.Param("ref")))
 }
 
-func (s *Server) deleteUser(c echo.Context) error {
+func (s userRoutes) deleteUser(c echo.Context) error {
 	if err := s.opts.Users.Delete(c.Request().Context(), actor(c), c.Param("ref")); err != nil {
 		return err
 	}
@@ -193,7 +180,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 }
 
 func (s *Server) listAudit(c echo.Context) error {
-	f := storage.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target")}
+	f := authzadmin.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target")}
 	if v := c.QueryParam("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -203,16 +190,12 @@ func (s *Server) listAudit(c echo.Context) error {
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > authz.MaxAuditLimit {
-			return &badRequest{msg: fmt.Sprintf("limit must be a number from 1 to %d.", authz.MaxAuditLimit)}
+		if err != nil || n < 1 || n > authzadmin.MaxAuditLimit {
+			return &badRequest{msg: fmt.Sprintf("limit must be a number from 1 to %d.", authzadmin.MaxAuditLimit)}
 		}
 		f.Limit = n
 	}
-	events, err := authz.ListAudit(c.Request().Context(), s.opts.Audit, f)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, events)
+	return answer(c, http.StatusOK)(s.opts.Audit.List(c.Request().Context(), f))
 }
 
 func parseDuration(name, v string) (time.Duration, error) {

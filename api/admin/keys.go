@@ -53,6 +53,15 @@ func NewKeyRotation(r keys.RotateResult) KeyRotation {
 	return v
 }
 
+// NewKeyRotations converts lifecycle results to their wire form.
+func NewKeyRotations(res []keys.RotateResult) []KeyRotation {
+	out := make([]KeyRotation, len(res))
+	for i, r := range res {
+		out[i] = NewKeyRotation(r)
+	}
+	return out
+}
+
 // KeyRevocation is a revocation as the API (and `strongroom keys revoke -o
 // json`) reports it.
 type KeyRevocation struct {
@@ -74,15 +83,11 @@ func origin(c echo.Context) keys.Origin {
 	return keys.Origin{Actor: a.Name, SourceIP: a.IP, UserAgent: a.UserAgent}
 }
 
-func (s *Server) listKeys(c echo.Context) error {
-	infos, err := s.opts.Keys.List(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, infos)
+func (s keyRoutes) listKeys(c echo.Context) error {
+	return answer(c, http.StatusOK)(s.opts.Keys.List(c.Request().Context()))
 }
 
-func (s *Server) rotateKeys(c echo.Context) error {
+func (s keyRoutes) rotateKeys(c echo.Context) error {
 	var req KeyRotateRequest
 	if c.Request().ContentLength != 0 {
 		if err := decodeBody(c, &req); err != nil {
@@ -102,14 +107,10 @@ func (s *Server) rotateKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]KeyRotation, len(res))
-	for i, r := range res {
-		out[i] = NewKeyRotation(r)
-	}
-	return render(c, http.StatusOK, out)
+	return render(c, http.StatusOK, NewKeyRotations(res))
 }
 
-func (s *Server) revokeKey(c echo.Context) error {
+func (s keyRoutes) revokeKey(c echo.Context) error {
 	res, err := s.opts.Keys.Revoke(c.Request().Context(), c.Param("kid"), origin(c))
 	if err != nil {
 		return err

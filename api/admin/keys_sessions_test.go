@@ -13,7 +13,9 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -129,7 +131,7 @@ func TestKeysAPI(t *testing.T) {
 		}
 	})
 	t.Run("ok/audit-names-the-admin-client", func(t *testing.T) {
-		var events []authz.AuditEntry
+		var events []authzadmin.AuditEvent
 		f.do(t, "GET", "/admin/v1/audit-events?action=key.rotate", "", 200, &events)
 		if len(events) < 3 {
 			t.Fatalf("rotate events %+v", events)
@@ -241,11 +243,11 @@ func TestKeysAPIConcurrentRotate(t *testing.T) {
 // userWithSession creates a user through the API and gives them two
 // browser sessions logged in to a client with a back-channel logout URI,
 // a consent to that client and an access token from it.
-func userWithSession(t *testing.T, f *fixture) (user authz.UserInfo, clientID string) {
+func userWithSession(t *testing.T, f *fixture) (user authzadmin.UserInfo, clientID string) {
 	t.Helper()
 	f.do(t, "POST", "/admin/v1/users", `{"username":"carol","password":"a long and unusual passphrase 42"}`, 201, &user)
 	var created struct {
-		Client authz.ClientInfo `json:"client"`
+		Client registration.ClientInfo `json:"client"`
 	}
 	f.do(t, "POST", "/admin/v1/clients", `{"client_name":"Web","grant_types":["authorization_code"],"redirect_uris":["https://app.example.com/cb"],"scope":"openid","token_endpoint_auth_method":"client_secret_basic","backchannel_logout_uri":"https://app.example.com/bcl"}`, 201, &created)
 	clientID = created.Client.ClientID
@@ -290,7 +292,7 @@ func TestUserGrantsAPI(t *testing.T) {
 	if len(grants) != 0 {
 		t.Fatalf("grants after revocation %+v", grants)
 	}
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	f.do(t, "GET", "/admin/v1/audit-events?action=grant.revoke", "", 200, &events)
 	if len(events) != 1 || events[0].Actor != "client:ops" || events[0].Target != u.ID {
 		t.Fatalf("audit %+v", events)
@@ -347,7 +349,7 @@ func TestUserSessionsAPI(t *testing.T) {
 	if len(sessions) != 0 {
 		t.Fatalf("sessions left %+v", sessions)
 	}
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	f.do(t, "GET", "/admin/v1/audit-events?action=session.end", "", 200, &events)
 	if len(events) != 2 || events[0].Actor != "client:ops" || events[0].Details["backchannel_queued"] != "1" {
 		t.Fatalf("audit %+v", events)
@@ -380,7 +382,7 @@ func TestAuthFailuresAudited(t *testing.T) {
 	f.do(t, "GET", "/admin/v1/keys", "", 401, nil, "secret-looking-token-value")
 	f.do(t, "GET", "/admin/v1/keys", "", 403, nil, "noscope")
 	f.do(t, "GET", "/admin/v1/keys", "", 200, nil) // success is not an admin.auth event
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	f.do(t, "GET", "/admin/v1/audit-events?action=admin.auth", "", 200, &events)
 	if len(events) != 3 {
 		t.Fatalf("events %+v", events)

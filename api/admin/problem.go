@@ -8,8 +8,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
-	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -48,11 +49,13 @@ type badRequest struct{ msg string }
 func (e *badRequest) Error() string { return e.msg }
 
 // problemFor maps an error to its problem document: the one place where
-// domain and storage errors become HTTP statuses. Details of 4xx answers
+// domain errors become HTTP statuses (the store's errors arrive classified
+// by authzadmin.ErrorKind). Details of 4xx answers
 // are the domain's messages (which never carry secrets); 5xx answers say
 // nothing about internals.
 func problemFor(err error) Problem {
-	var ve *authz.ValidationError
+	err = authzadmin.ErrorKind(err)
+	var ve *registration.ValidationError
 	var br *badRequest
 	var he *echo.HTTPError
 	var ae *authError
@@ -68,7 +71,7 @@ func problemFor(err error) Problem {
 		return Problem{Type: TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error()}
 	case errors.Is(err, authz.ErrAdminScope), errors.Is(err, authz.ErrAdminUserToken):
 		return Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
-	case errors.Is(err, authz.ErrSecretNotFound), errors.Is(err, storage.ErrNotFound), errors.Is(err, keys.ErrKeyNotFound),
+	case errors.Is(err, authzadmin.ErrSecretNotFound), errors.Is(err, authzadmin.ErrNotFound), errors.Is(err, keys.ErrKeyNotFound),
 		errors.Is(err, authz.ErrSessionNotFound), errors.Is(err, authz.ErrGrantNotFound):
 		return Problem{Type: TypeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, keys.ErrNextNotReady):
@@ -79,13 +82,13 @@ func problemFor(err error) Problem {
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, keys.ErrUnsupportedAlg):
 		return Problem{Type: TypeInvalidRequest, Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}
-	case errors.Is(err, authz.ErrTooManySecrets), errors.Is(err, authz.ErrNoSecretAuth),
-		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict):
+	case errors.Is(err, authzadmin.ErrTooManySecrets), errors.Is(err, authzadmin.ErrNoSecretAuth),
+		errors.Is(err, authzadmin.ErrConflict):
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, authz.ErrBusy):
 		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "Too many passwords are being hashed; retry later."}
-	case errors.Is(err, storage.ErrUnavailable):
+	case errors.Is(err, authzadmin.ErrUnavailable):
 		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "The database is unavailable; retry later."}
 	case errors.As(err, &he):

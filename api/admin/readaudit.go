@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/strongroom/strongroom/storage"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 )
 
 // ActionAdminRead is the audit action of every admin API read (PCI DSS
@@ -50,7 +49,7 @@ func (s *Server) auditReads(next echo.HandlerFunc) echo.HandlerFunc {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		if aerr := s.opts.Audit.AppendAudit(context.WithoutCancel(r.Context()), s.readEvent(c, status)); aerr != nil {
+		if aerr := s.opts.Audit.Record(context.WithoutCancel(r.Context()), s.readEvent(c, status)); aerr != nil {
 			if status < http.StatusBadRequest {
 				// Nothing of the answer has been sent: drop it and refuse.
 				for k := range orig.Header() {
@@ -73,15 +72,15 @@ func (s *Server) auditReads(next echo.HandlerFunc) echo.HandlerFunc {
 // readEvent is the audit event of one read: target is the route's path
 // parameter (a client id, user id or username), details name the route,
 // its parameters and query, and the status.
-func (s *Server) readEvent(c echo.Context, status int) *storage.AuditEvent {
+func (s *Server) readEvent(c echo.Context, status int) authzadmin.AuditEvent {
 	a := actor(c)
 	name := a.Name
 	if name == "" {
 		name = "anonymous"
 	}
-	outcome := storage.OutcomeSuccess
+	outcome := authzadmin.OutcomeSuccess
 	if status >= http.StatusBadRequest {
-		outcome = storage.OutcomeFailure
+		outcome = authzadmin.OutcomeFailure
 	}
 	d := map[string]string{
 		"source": a.Source, "method": c.Request().Method, "route": c.Path(),
@@ -98,8 +97,8 @@ func (s *Server) readEvent(c echo.Context, status int) *storage.AuditEvent {
 			target = v
 		}
 	}
-	return &storage.AuditEvent{
-		Time: time.Now().UTC(), Actor: name, Action: ActionAdminRead, Target: target, Outcome: outcome,
+	return authzadmin.AuditEvent{
+		Time: s.opts.Now().UTC(), Actor: name, Action: ActionAdminRead, Target: target, Outcome: outcome,
 		SourceIP: a.IP, UserAgent: a.UserAgent, Details: d,
 	}
 }

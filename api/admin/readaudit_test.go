@@ -15,6 +15,9 @@ import (
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -43,10 +46,11 @@ func TestAdminReadWithoutAuditRecordIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := server.NewAdminServices(store, server.AdminServicesOptions{Hasher: hasher})
 	srv, err := admin.New(admin.Options{
-		Clients: authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}),
-		Users:   authz.NewUserAdmin(store, nil),
-		Audit:   audit,
+		Clients: svc.Clients,
+		Users:   svc.Users,
+		Audit:   authzadmin.NewAuditLog(audit),
 		Tokens:  fakeTokens{},
 		Log:     slog.New(slog.DiscardHandler),
 	})
@@ -68,8 +72,8 @@ func TestAdminReadWithoutAuditRecordIsRefused(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body), resp.Header
 	}
-	if _, _, err := authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{}).Create(t.Context(), authz.Actor{Name: "operator:test"},
-		authz.ClientSpec{ClientName: "Confidential Partner", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}, authz.CreateOptions{}); err != nil {
+	if _, _, err := authzadmin.NewClientAdmin(store, hasher, authzadmin.ClientAdminOptions{}).Create(t.Context(), authzadmin.Actor{Name: "operator:test"},
+		registration.ClientSpec{ClientName: "Confidential Partner", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic}, authzadmin.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if status, body, _ := get("/admin/v1/clients"); status != http.StatusOK || !strings.Contains(body, "Confidential Partner") {

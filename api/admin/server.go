@@ -16,7 +16,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 )
 
 // Prefix is the path prefix of every admin API route.
@@ -30,21 +30,25 @@ type TokenAuthenticator interface {
 
 // Options are the admin API's dependencies.
 type Options struct {
-	Clients *authz.ClientAdmin
-	Users   *authz.UserAdmin
-	Audit   storage.Audit
-	Tokens  TokenAuthenticator
+	Clients *authzadmin.ClientAdmin
+	Users   *authzadmin.UserAdmin
+	// Audit lists the audit trail and records the API's own events
+	// (refused authentications, reads).
+	Audit  *authzadmin.AuditLog
+	Tokens TokenAuthenticator
 	// Keys, when set, mounts the signing-key routes (/keys).
 	Keys KeyAdmin
 	// Sessions, when set, mounts a user's grants and browser sessions
 	// (/users/{ref}/grants, /users/{ref}/sessions).
-	Sessions *authz.SessionManager
+	Sessions *authzadmin.SessionAdmin
 	// MTLS accepts a verified TLS client certificate instead of a bearer
 	// token (the listener requires and verifies certificates).
 	MTLS bool
 	// MaxBodyBytes caps request bodies (default 4 MiB: imports of many clients).
 	MaxBodyBytes int64
-	Log          *slog.Logger
+	// Now is the clock of the audit events the API records (default time.Now).
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Server is the admin API.
@@ -60,6 +64,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 4 << 20
@@ -78,33 +85,34 @@ func New(opts Options) (*Server, error) {
 	add := func(method, path string, h echo.HandlerFunc) {
 		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate, s.auditReads)
 	}
-	add(http.MethodGet, "/clients", s.listClients)
-	add(http.MethodPost, "/clients", s.createClient)
-	add(http.MethodGet, "/clients/:id", s.getClient)
-	add(http.MethodPatch, "/clients/:id", s.updateClient)
-	add(http.MethodDelete, "/clients/:id", s.deleteClient)
-	add(http.MethodPost, "/clients/:id/disable", s.disableClient)
-	add(http.MethodPost, "/clients/:id/enable", s.enableClient)
-	add(http.MethodPost, "/clients/:id/secrets", s.rotateSecret)
-	add(http.MethodDelete, "/clients/:id/secrets/:secret_id", s.revokeSecret)
-	add(http.MethodPost, "/client-import", s.importClients)
-	add(http.MethodGet, "/client-export", s.exportClients)
-	add(http.MethodGet, "/users", s.listUsers)
-	add(http.MethodPost, "/users", s.createUser)
-	add(http.MethodGet, "/users/:ref", s.getUser)
-	add(http.MethodDelete, "/users/:ref", s.deleteUser)
-	add(http.MethodGet, "/audit-events", s.listAudit)
+	clientAPI, userAPI, keyAPI := clientRoutes{s}, userRoutes{s}, keyRoutes{s}
+	add(http.MethodGet, RouteClients, clientAPI.listClients)
+	add(http.MethodPost, RouteClients, clientAPI.createClient)
+	add(http.MethodGet, RouteClient, clientAPI.getClient)
+	add(http.MethodPatch, RouteClient, clientAPI.updateClient)
+	add(http.MethodDelete, RouteClient, clientAPI.deleteClient)
+	add(http.MethodPost, RouteClientDisable, clientAPI.disableClient)
+	add(http.MethodPost, RouteClientEnable, clientAPI.enableClient)
+	add(http.MethodPost, RouteClientSecrets, clientAPI.rotateSecret)
+	add(http.MethodDelete, RouteClientSecret, clientAPI.revokeSecret)
+	add(http.MethodPost, RouteClientImport, clientAPI.importClients)
+	add(http.MethodGet, RouteClientExport, clientAPI.exportClients)
+	add(http.MethodGet, RouteUsers, userAPI.listUsers)
+	add(http.MethodPost, RouteUsers, userAPI.createUser)
+	add(http.MethodGet, RouteUser, userAPI.getUser)
+	add(http.MethodDelete, RouteUser, userAPI.deleteUser)
+	add(http.MethodGet, RouteAuditEvents, s.listAudit)
 	if opts.Keys != nil {
-		add(http.MethodGet, "/keys", s.listKeys)
-		add(http.MethodPost, "/keys/rotate", s.rotateKeys)
-		add(http.MethodPost, "/keys/:kid/revoke", s.revokeKey)
+		add(http.MethodGet, RouteKeys, keyAPI.listKeys)
+		add(http.MethodPost, RouteKeysRotate, keyAPI.rotateKeys)
+		add(http.MethodPost, RouteKeyRevoke, keyAPI.revokeKey)
 	}
 	if opts.Sessions != nil {
-		add(http.MethodGet, "/users/:ref/grants", s.listGrants)
-		add(http.MethodDelete, "/users/:ref/grants/:client_id", s.revokeGrant)
-		add(http.MethodGet, "/users/:ref/sessions", s.listSessions)
-		add(http.MethodDelete, "/users/:ref/sessions", s.endUserSessions)
-		add(http.MethodDelete, "/users/:ref/sessions/:session_id", s.endSession)
+		add(http.MethodGet, RouteUserGrants, userAPI.listGrants)
+		add(http.MethodDelete, RouteUserGrant, userAPI.revokeGrant)
+		add(http.MethodGet, RouteUserSessions, userAPI.listSessions)
+		add(http.MethodDelete, RouteUserSessions, userAPI.endUserSessions)
+		add(http.MethodDelete, RouteUserSession, userAPI.endSession)
 	}
 	return s, nil
 }
@@ -125,8 +133,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHT
 const ctxActor = "strongroom.admin.actor"
 
 // actor is who is calling, as authenticated by the middleware.
-func actor(c echo.Context) authz.Actor {
-	a, _ := c.Get(ctxActor).(authz.Actor)
+func actor(c echo.Context) authzadmin.Actor {
+	a, _ := c.Get(ctxActor).(authzadmin.Actor)
 	return a
 }
 
@@ -145,7 +153,7 @@ const ActionAdminAuth = "admin.auth"
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		a := authz.Actor{Source: "admin-api", IP: remoteIP(r), UserAgent: truncate(r.UserAgent(), 256)}
+		a := authzadmin.Actor{Source: "admin-api", IP: remoteIP(r), UserAgent: truncate(r.UserAgent(), 256)}
 		header := r.Header.Get("Authorization")
 		if header == "" && s.opts.MTLS && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 			a.Name = "mtls:" + certName(r.TLS.VerifiedChains[0][0])
@@ -191,21 +199,21 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 // given as name, value pairs (the user a refused user token was issued
 // for); never the token. A failure to record it is logged, and the refusal
 // stands.
-func (s *Server) auditAuthFailure(c echo.Context, a authz.Actor, clientID, reason string, extra ...string) {
+func (s *Server) auditAuthFailure(c echo.Context, a authzadmin.Actor, clientID, reason string, extra ...string) {
 	name := "anonymous"
 	if clientID != "" {
 		name = "client:" + clientID
 	}
 	r := c.Request()
-	ev := &storage.AuditEvent{
-		Time: time.Now().UTC(), Actor: name, Action: ActionAdminAuth, Outcome: storage.OutcomeFailure,
+	ev := authzadmin.AuditEvent{
+		Time: s.opts.Now().UTC(), Actor: name, Action: ActionAdminAuth, Outcome: authzadmin.OutcomeFailure,
 		SourceIP: a.IP, UserAgent: a.UserAgent,
 		Details: map[string]string{"source": a.Source, "reason": reason, "method": r.Method, "path": truncate(r.URL.Path, 256)},
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		ev.Details[extra[i]] = extra[i+1]
 	}
-	if err := s.opts.Audit.AppendAudit(context.WithoutCancel(r.Context()), ev); err != nil {
+	if err := s.opts.Audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
 		s.opts.Log.Warn("cannot record a refused admin authentication in the audit trail", "err", err)
 	}
 }

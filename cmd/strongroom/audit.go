@@ -7,22 +7,19 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/storage"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 )
 
 func newAuditCmd(a *app) *cobra.Command {
-	rf := &remoteFlags{}
-	cmd := newGroupCmd("audit", "Read the audit trail",
+	return newRemoteGroupCmd(a, "audit", "Read the audit trail",
 		`  strongroom audit list --since 24h
   strongroom audit list --action client.secret.rotate -o json`,
-		newAuditListCmd(a, rf),
+		newAuditListCmd,
 	)
-	addRemoteFlags(cmd, rf)
-	return cmd
 }
 
 func newAuditListCmd(a *app, rf *remoteFlags) *cobra.Command {
-	var f storage.AuditFilter
+	var f authzadmin.AuditFilter
 	var since string
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -57,35 +54,32 @@ as logins. Filters combine; without --limit at most 100 events are shown.`,
 				return usageErrorf("--since must be a positive duration (24h) or an RFC 3339 time (2026-01-02T15:04:05Z)")
 			}
 		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		events, err := b.ListAudit(ctx, f)
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, events)
-		}
-		tw := newTable(a.out)
-		fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tTARGET\tOUTCOME\tSOURCE\tDETAILS")
-		for _, e := range events {
-			src := e.Details["source"]
-			if e.SourceIP != "" {
-				src = strings.TrimSpace(src + " " + e.SourceIP)
+		return a.withClients(ctx, rf, false, func(b adminBackend) error {
+			events, err := b.ListAudit(ctx, f)
+			if err != nil {
+				return err
 			}
-			var details []string
-			for _, k := range sortedKeys(e.Details) {
-				if k != "source" {
-					details = append(details, k+"="+e.Details[k])
+			if *output == formatJSON {
+				return writeJSON(a.out, events)
+			}
+			tw := newTable(a.out)
+			fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tTARGET\tOUTCOME\tSOURCE\tDETAILS")
+			for _, e := range events {
+				src := e.Details["source"]
+				if e.SourceIP != "" {
+					src = strings.TrimSpace(src + " " + e.SourceIP)
 				}
+				var details []string
+				for _, k := range sortedKeys(e.Details) {
+					if k != "source" {
+						details = append(details, k+"="+e.Details[k])
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(e.Time), e.Actor, e.Action,
+					orDash(e.Target), e.Outcome, orDash(src), orDash(strings.Join(details, " ")))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(e.Time), e.Actor, e.Action,
-				orDash(e.Target), e.Outcome, orDash(src), orDash(strings.Join(details, " ")))
-		}
-		return tw.Flush()
+			return tw.Flush()
+		})
 	}
 	return cmd
 }

@@ -13,13 +13,13 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
 func newClientsCmd(a *app) *cobra.Command {
-	rf := &remoteFlags{}
-	cmd := newGroupCmd("clients", "Manage OAuth 2.0 clients and their secrets",
+	return newRemoteGroupCmd(a, "clients", "Manage OAuth 2.0 clients and their secrets",
 		`  strongroom clients create --name "Billing" --grant-type client_credentials \
       --auth-method client_secret_basic --scope "billing:read"
   strongroom clients list
@@ -28,20 +28,18 @@ func newClientsCmd(a *app) *cobra.Command {
 
   # The same commands on a remote admin API instead of the database:
   strongroom clients list --endpoint https://auth.internal:8081 --token-file admin.token`,
-		newClientsCreateCmd(a, rf),
-		newClientsListCmd(a, rf),
-		newClientsGetCmd(a, rf),
-		newClientsUpdateCmd(a, rf),
-		newClientsDeleteCmd(a, rf),
-		newClientsDisableCmd(a, rf, true),
-		newClientsDisableCmd(a, rf, false),
-		newClientsRotateSecretCmd(a, rf),
-		newClientsRevokeSecretCmd(a, rf),
-		newClientsImportCmd(a, rf),
-		newClientsExportCmd(a, rf),
+		newClientsCreateCmd,
+		newClientsListCmd,
+		newClientsGetCmd,
+		newClientsUpdateCmd,
+		newClientsDeleteCmd,
+		newClientsDisableCmd,
+		newClientsEnableCmd,
+		newClientsRotateSecretCmd,
+		newClientsRevokeSecretCmd,
+		newClientsImportCmd,
+		newClientsExportCmd,
 	)
-	addRemoteFlags(cmd, rf)
-	return cmd
 }
 
 // specFlags are the registration flags shared by create and update; each
@@ -111,7 +109,7 @@ func (s *specFlags) readJWKSFlag() (json.RawMessage, error) {
 }
 
 // spec builds a full registration from the flags (create).
-func (s *specFlags) spec(flags *pflag.FlagSet) (authz.ClientSpec, error) {
+func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) {
 	var errs []error
 	switch {
 	case s.public && s.authMethod != storage.AuthMethodNone:
@@ -119,7 +117,7 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (authz.ClientSpec, error) {
 	case !s.public && s.authMethod == storage.AuthMethodNone:
 		errs = append(errs, errors.New("--auth-method none requires --public (a client that does not authenticate is public)"))
 	}
-	spec := authz.ClientSpec{
+	spec := registration.ClientSpec{
 		ClientName: s.name, GrantTypes: s.grantTypes, RedirectURIs: s.redirectURIs,
 		PostLogoutRedirectURIs: s.postLogoutRedirectURIs, Scope: s.scope, Audience: s.audience,
 		TokenEndpointAuthMethod: s.authMethod, JWKSURI: s.jwksURI, IDTokenSignedResponseAlg: s.idTokenAlg,
@@ -200,7 +198,7 @@ var flagOfField = map[string]string{
 // asUsage marks validation failures of flags as usage errors (exit 2) and
 // names the flag beside each RFC 7591 field a problem is about.
 func asUsage(err error) error {
-	var ve *authz.ValidationError
+	var ve *registration.ValidationError
 	if !errors.As(err, &ve) {
 		return err
 	}
@@ -274,52 +272,49 @@ private_key_jwt clients get no secret.
 			return err
 		}
 		needSecret := s.authMethod == storage.AuthMethodSecretBasic || s.authMethod == storage.AuthMethodSecretPost
-		b, err := a.openBackend(ctx, rf, needSecret)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		info, issued, err := b.CreateClient(ctx, spec, authz.CreateOptions{SecretExpiresIn: secretExpiresIn})
-		if err != nil {
-			return asUsage(err)
-		}
-		secret := ""
-		if issued != nil {
-			secret = issued.ClientSecret
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, struct {
-				ClientID     string `json:"client_id"`
-				ClientSecret string `json:"client_secret,omitempty"`
-			}{info.ClientID, secret})
-		}
-		fmt.Fprintf(a.out, "Client %q created.\n\n", info.ClientName)
-		tw := newTable(a.out)
-		fmt.Fprintf(tw, "  client_id:\t%s\n", info.ClientID)
-		if secret != "" {
-			fmt.Fprintf(tw, "  client_secret:\t%s\n", secret)
-			fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if secret != "" {
-			fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
-		}
-		return nil
+		return a.withClients(ctx, rf, needSecret, func(b adminBackend) error {
+			info, issued, err := b.CreateClient(ctx, spec, authzadmin.CreateOptions{SecretExpiresIn: secretExpiresIn})
+			if err != nil {
+				return asUsage(err)
+			}
+			secret := ""
+			if issued != nil {
+				secret = issued.ClientSecret
+			}
+			if *output == formatJSON {
+				return writeJSON(a.out, struct {
+					ClientID     string `json:"client_id"`
+					ClientSecret string `json:"client_secret,omitempty"`
+				}{info.ClientID, secret})
+			}
+			fmt.Fprintf(a.out, "Client %q created.\n\n", info.ClientName)
+			tw := newTable(a.out)
+			fmt.Fprintf(tw, "  client_id:\t%s\n", info.ClientID)
+			if secret != "" {
+				fmt.Fprintf(tw, "  client_secret:\t%s\n", secret)
+				fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if secret != "" {
+				fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
+			}
+			return nil
+		})
 	}
 	return cmd
 }
 
 // secretsSummary renders a client's secrets for the list table.
-func secretsSummary(c authz.ClientInfo) (count, expiring string) {
+func secretsSummary(c registration.ClientInfo) (count, expiring string) {
 	live, soonest := 0, ""
 	for _, s := range c.Secrets {
-		if s.State == authz.SecretExpired {
+		if s.State == registration.SecretExpired {
 			continue
 		}
 		live++
-		if s.State == authz.SecretExpiring && s.ExpiresAt != nil {
+		if s.State == registration.SecretExpiring && s.ExpiresAt != nil {
 			if t := formatTime(*s.ExpiresAt); soonest == "" || t < soonest {
 				soonest = t
 			}
@@ -348,33 +343,23 @@ planned expiry).`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		b, err := a.openBackend(ctx, rf, false)
+		clients, err := listWith(func() (adminBackend, error) { return a.openBackend(ctx, rf, false) },
+			func(b adminBackend) ([]registration.ClientInfo, error) { return b.ListClients(ctx) })
 		if err != nil {
 			return err
 		}
-		defer b.Close()
-		clients, err := b.ListClients(ctx)
-		if err != nil {
-			return err
-		}
-		shown := make([]authz.ClientInfo, 0, len(clients))
+		shown := make([]registration.ClientInfo, 0, len(clients))
 		for _, c := range clients {
 			if !expiringOnly || c.SecretsExpiringSoon {
 				shown = append(shown, c)
 			}
 		}
-		if *output == formatJSON {
-			return writeJSON(a.out, shown)
-		}
-		tw := newTable(a.out)
-		fmt.Fprintln(tw, "ID\tNAME\tGRANT TYPES\tAUTH METHOD\tPUBLIC\tDISABLED\tSECRETS\tEXPIRING SOON")
-		for _, c := range shown {
+		header := []string{"ID", "NAME", "GRANT TYPES", "AUTH METHOD", "PUBLIC", "DISABLED", "SECRETS", "EXPIRING SOON"}
+		return printList(a.out, *output, shown, header, func(c registration.ClientInfo) []string {
 			n, exp := secretsSummary(c)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				c.ClientID, c.ClientName, orDash(strings.Join(c.GrantTypes, ",")), orDash(c.TokenEndpointAuthMethod),
-				yesNo(c.Public), yesNo(c.Disabled), n, exp)
-		}
-		return tw.Flush()
+			return []string{c.ClientID, c.ClientName, orDash(strings.Join(c.GrantTypes, ",")), orDash(c.TokenEndpointAuthMethod),
+				yesNo(c.Public), yesNo(c.Disabled), n, exp}
+		})
 	}
 	return cmd
 }
@@ -390,24 +375,18 @@ func newClientsGetCmd(a *app, rf *remoteFlags) *cobra.Command {
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		v, err := b.GetClient(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		return printClient(a, v)
+		return a.withClients(ctx, rf, false, func(b adminBackend) error {
+			v, err := b.GetClient(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return printResult(a.out, *output, v, func() error { return printClient(a, v) })
+		})
 	}
 	return cmd
 }
 
-func printClient(a *app, v *authz.ClientInfo) error {
+func printClient(a *app, v *registration.ClientInfo) error {
 	tw := newTable(a.out)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
 	row("Client ID", v.ClientID)
@@ -475,20 +454,16 @@ rotate-secret and revoke-secret.
 		if err != nil {
 			return err
 		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		v, err := b.UpdateClient(ctx, args[0], patch)
-		if err != nil {
-			return asUsage(err)
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		fmt.Fprintf(a.out, "Updated client %s.\n\n", v.ClientID)
-		return printClient(a, v)
+		return a.withClients(ctx, rf, false, func(b adminBackend) error {
+			v, err := b.UpdateClient(ctx, args[0], patch)
+			if err != nil {
+				return asUsage(err)
+			}
+			return printResult(a.out, *output, v, func() error {
+				fmt.Fprintf(a.out, "Updated client %s.\n\n", v.ClientID)
+				return printClient(a, v)
+			})
+		})
 	}
 	return cmd
 }
@@ -510,30 +485,29 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 	yes := addYesFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if err := a.checkConfirmable(*yes); err != nil {
-			return err
-		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		c, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+		return a.changeClient(ctx, rf, *yes, args[0], func(c *registration.ClientInfo) string {
 			return fmt.Sprintf("Delete client %s (%q) and every token issued to it?", c.ClientID, c.ClientName)
+		}, func(b adminBackend) error {
+			if err := b.DeleteClient(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "Deleted client %s.\n", args[0])
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-		if err := b.DeleteClient(ctx, c.ClientID); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.out, "Deleted client %s.\n", c.ClientID)
-		return nil
 	}
 	return cmd
 }
 
-func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command {
+func newClientsDisableCmd(a *app, rf *remoteFlags) *cobra.Command {
+	return newClientsSetDisabledCmd(a, rf, true)
+}
+
+func newClientsEnableCmd(a *app, rf *remoteFlags) *cobra.Command {
+	return newClientsSetDisabledCmd(a, rf, false)
+}
+
+// newClientsSetDisabledCmd is disable (asks to confirm) or enable.
+func newClientsSetDisabledCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command {
 	use, short, verb := "enable", "Enable a disabled client", "Enabled"
 	example := `  strongroom clients enable 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f`
 	if disable {
@@ -554,38 +528,28 @@ func newClientsDisableCmd(a *app, rf *remoteFlags, disable bool) *cobra.Command 
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		var question func(c *registration.ClientInfo) string
 		if disable {
-			if err := a.checkConfirmable(*yes); err != nil {
-				return err
-			}
-		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		if disable {
-			if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+			question = func(c *registration.ClientInfo) string {
 				return fmt.Sprintf("Disable client %s (%q)? It will fail to authenticate and its tokens stop introspecting as active.", c.ClientID, c.ClientName)
-			}); err != nil {
-				return err
 			}
 		}
-		v, err := b.SetClientDisabled(ctx, args[0], disable)
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		fmt.Fprintf(a.out, "%s client %s.\n", verb, v.ClientID)
-		return nil
+		return a.changeClient(ctx, rf, *yes, args[0], question, func(b adminBackend) error {
+			v, err := b.SetClientDisabled(ctx, args[0], disable)
+			if err != nil {
+				return err
+			}
+			return printResult(a.out, *output, v, func() error {
+				fmt.Fprintf(a.out, "%s client %s.\n", verb, v.ClientID)
+				return nil
+			})
+		})
 	}
 	return cmd
 }
 
 func newClientsRotateSecretCmd(a *app, rf *remoteFlags) *cobra.Command {
-	var opts authz.RotateOptions
+	var opts authzadmin.RotateOptions
 	cmd := &cobra.Command{
 		Use:   "rotate-secret CLIENT_ID --grace DURATION",
 		Short: "Issue a new client secret; the old one works until the grace period ends",
@@ -614,38 +578,34 @@ with revoke-secret. --grace 0 ends the old secret at once (asks to confirm).`,
 				return err
 			}
 		}
-		b, err := a.openBackend(ctx, rf, true)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		if opts.Grace == 0 {
-			if err := a.confirm(*yes, fmt.Sprintf("End the current secret of client %s now (no grace period)?", args[0])); err != nil {
-				return err
+		return a.withClients(ctx, rf, true, func(b adminBackend) error {
+			if opts.Grace == 0 {
+				if err := a.confirm(*yes, fmt.Sprintf("End the current secret of client %s now (no grace period)?", args[0])); err != nil {
+					return err
+				}
 			}
-		}
-		issued, err := b.RotateSecret(ctx, args[0], opts)
-		if err != nil {
-			return asUsage(err)
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, issued)
-		}
-		fmt.Fprintf(a.out, "New secret for client %s.\n\n", issued.ClientID)
-		tw := newTable(a.out)
-		fmt.Fprintf(tw, "  client_secret:\t%s\n", issued.ClientSecret)
-		fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
-		if issued.ExpiresAt != nil {
-			fmt.Fprintf(tw, "  expires:\t%s\n", formatTime(*issued.ExpiresAt))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if issued.PreviousSecretID != "" && issued.PreviousExpiresAt != nil {
-			fmt.Fprintf(a.out, "\nThe previous secret %s keeps working until %s.\n", issued.PreviousSecretID, formatTime(*issued.PreviousExpiresAt))
-		}
-		fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
-		return nil
+			issued, err := b.RotateSecret(ctx, args[0], opts)
+			if err != nil {
+				return asUsage(err)
+			}
+			return printResult(a.out, *output, issued, func() error {
+				fmt.Fprintf(a.out, "New secret for client %s.\n\n", issued.ClientID)
+				tw := newTable(a.out)
+				fmt.Fprintf(tw, "  client_secret:\t%s\n", issued.ClientSecret)
+				fmt.Fprintf(tw, "  secret_id:\t%s\n", issued.SecretID)
+				if issued.ExpiresAt != nil {
+					fmt.Fprintf(tw, "  expires:\t%s\n", formatTime(*issued.ExpiresAt))
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if issued.PreviousSecretID != "" && issued.PreviousExpiresAt != nil {
+					fmt.Fprintf(a.out, "\nThe previous secret %s keeps working until %s.\n", issued.PreviousSecretID, formatTime(*issued.PreviousExpiresAt))
+				}
+				fmt.Fprintln(a.out, "\nStore the secret now: it is shown only this once and cannot be recovered.")
+				return nil
+			})
+		})
 	}
 	return cmd
 }
@@ -664,28 +624,18 @@ rotate-secret; never the secret itself).`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if err := a.checkConfirmable(*yes); err != nil {
-			return err
-		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		if _, err := a.confirmClient(ctx, b, *yes, args[0], func(c *authz.ClientInfo) string {
+		return a.changeClient(ctx, rf, *yes, args[0], func(c *registration.ClientInfo) string {
 			return fmt.Sprintf("End secret %s of client %s (%q) now?", args[1], c.ClientID, c.ClientName)
-		}); err != nil {
-			return err
-		}
-		v, err := b.RevokeSecret(ctx, args[0], args[1])
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, v)
-		}
-		fmt.Fprintf(a.out, "Revoked secret %s of client %s; %d secret(s) left.\n", args[1], v.ClientID, len(v.Secrets))
-		return nil
+		}, func(b adminBackend) error {
+			v, err := b.RevokeSecret(ctx, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			return printResult(a.out, *output, v, func() error {
+				fmt.Fprintf(a.out, "Revoked secret %s of client %s; %d secret(s) left.\n", args[1], v.ClientID, len(v.Secrets))
+				return nil
+			})
+		})
 	}
 	return cmd
 }
@@ -711,7 +661,7 @@ func nonNil(s []string) []string {
 // confirmClient loads the client named id (so an unknown id fails before any
 // prompt), asks the operator the question built from it and returns it once
 // confirmed.
-func (a *app) confirmClient(ctx context.Context, b adminBackend, yes bool, id string, question func(*authz.ClientInfo) string) (*authz.ClientInfo, error) {
+func (a *app) confirmClient(ctx context.Context, b adminBackend, yes bool, id string, question func(*registration.ClientInfo) string) (*registration.ClientInfo, error) {
 	c, err := b.GetClient(ctx, id)
 	if err != nil {
 		return nil, err

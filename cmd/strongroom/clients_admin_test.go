@@ -15,6 +15,9 @@ import (
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -72,7 +75,7 @@ func authenticates(t *testing.T, e env, id, secret string) bool {
 func TestClientsUpdate(t *testing.T) {
 	e := newEnv(t)
 	id, secret := createPartner(t, e)
-	var got authz.ClientInfo
+	var got registration.ClientInfo
 	r := mustRun(t, e, "", "clients", "update", id, "--name", "Partner Ltd", "--contact", "ops@partner.example",
 		"--logo-uri", "https://partner.example/logo.png", "-o", "json")
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil || got.ClientName != "Partner Ltd" ||
@@ -118,7 +121,7 @@ func TestClientsUpdate(t *testing.T) {
 func TestClientsRotateRevokeSecret(t *testing.T) {
 	e := newEnv(t)
 	id, oldSecret := createPartner(t, e)
-	var issued authz.IssuedSecret
+	var issued authzadmin.IssuedSecret
 	r := mustRun(t, e, "", "clients", "rotate-secret", id, "--grace", "24h", "-o", "json")
 	if err := json.Unmarshal([]byte(r.out), &issued); err != nil || issued.ClientSecret == "" || issued.PreviousSecretID == "" {
 		t.Fatalf("rotate: %v %s", err, r.out)
@@ -131,7 +134,7 @@ func TestClientsRotateRevokeSecret(t *testing.T) {
 		t.Errorf("list does not show the expiring secret:\n%s", list.out)
 	}
 	exp := mustRun(t, e, "", "clients", "list", "--expiring", "-o", "json")
-	var expiring []authz.ClientInfo
+	var expiring []registration.ClientInfo
 	if err := json.Unmarshal([]byte(exp.out), &expiring); err != nil || len(expiring) != 1 || !expiring[0].SecretsExpiringSoon {
 		t.Fatalf("list --expiring: %v %s", err, exp.out)
 	}
@@ -185,7 +188,7 @@ func TestClientsRotateRevokeSecret(t *testing.T) {
 	}
 	// Confirmed on a "terminal": --grace 0 ends the old secret at once.
 	audit := mustRun(t, e, "", "audit", "list", "--target", id, "-o", "json")
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	if err := json.Unmarshal([]byte(audit.out), &events); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +223,7 @@ func TestClientsDisableEnable(t *testing.T) {
 	if !strings.Contains(mustRun(t, e, "", "clients", "list").out, "yes") {
 		t.Error("list does not show the client disabled")
 	}
-	var v authz.ClientInfo
+	var v registration.ClientInfo
 	if err := json.Unmarshal([]byte(mustRun(t, e, "", "clients", "enable", id, "-o", "json").out), &v); err != nil || v.Disabled {
 		t.Fatalf("enable: %v %+v", err, v)
 	}
@@ -236,7 +239,7 @@ func TestClientsImportExport(t *testing.T) {
 	dir := t.TempDir()
 
 	jsonOut := mustRun(t, src, "", "clients", "export").out
-	var specs []authz.ClientSpec
+	var specs []registration.ClientSpec
 	if err := json.Unmarshal([]byte(jsonOut), &specs); err != nil || len(specs) != 2 {
 		t.Fatalf("export: %v %s", err, jsonOut)
 	}
@@ -261,7 +264,7 @@ func TestClientsImportExport(t *testing.T) {
 	// Into another environment, from YAML: same registrations, new secrets.
 	dst := newEnv(t)
 	r = mustRun(t, dst, "", "clients", "import", yamlFile, "-o", "json")
-	var res []authz.ImportResult
+	var res []authzadmin.ImportResult
 	if err := json.Unmarshal([]byte(r.out), &res); err != nil || len(res) != 2 || res[0].Secret == nil {
 		t.Fatalf("import: %v %s", err, r.out)
 	}
@@ -330,9 +333,9 @@ func TestClientsImportExport(t *testing.T) {
 
 func TestClientsImportShowsProgress(t *testing.T) {
 	e := newEnv(t)
-	var specs []authz.ClientSpec
+	var specs []registration.ClientSpec
 	for range 25 {
-		specs = append(specs, authz.ClientSpec{ClientName: "bulk", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "private_key_jwt", JWKSURI: "https://bulk.example/jwks"})
+		specs = append(specs, registration.ClientSpec{ClientName: "bulk", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "private_key_jwt", JWKSURI: "https://bulk.example/jwks"})
 	}
 	raw, _ := json.Marshal(specs)
 	r := mustRun(t, e, string(raw), "clients", "import", "-")
@@ -354,7 +357,7 @@ func TestAuditList(t *testing.T) {
 			t.Errorf("audit list lacks %q:\n%s", s, r.out)
 		}
 	}
-	var events []authz.AuditEntry
+	var events []authzadmin.AuditEvent
 	r = mustRun(t, e, "", "audit", "list", "--action", "client.update", "--since", "1h", "-o", "json")
 	if err := json.Unmarshal([]byte(r.out), &events); err != nil || len(events) != 1 || events[0].Target != id {
 		t.Fatalf("filtered: %v %s", err, r.out)
@@ -416,9 +419,9 @@ func runRemote(t *testing.T, e env, client *http.Client, args ...string) result 
 func TestRemoteMode(t *testing.T) {
 	e := newEnv(t)
 	st := openTestStore(t, e)
+	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
 	srv, err := admin.New(admin.Options{
-		Clients: authz.NewClientAdmin(st, hasherFor(t, e), authz.ClientAdminOptions{}),
-		Users:   authz.NewUserAdmin(st, nil), Audit: st, Tokens: fakeTokens{}, Log: slog.New(slog.DiscardHandler),
+		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -447,7 +450,7 @@ func TestRemoteMode(t *testing.T) {
 	if l, r := mustRun(t, e, "", "clients", "get", id).out, mustRunRemote(t, noDB, tr.Client(), remote("clients", "get", id)...).out; l != r {
 		t.Errorf("local and remote get differ:\n%s\n%s", l, r)
 	}
-	var issued authz.IssuedSecret
+	var issued authzadmin.IssuedSecret
 	if err := json.Unmarshal([]byte(mustRunRemote(t, noDB, tr.Client(), remote("clients", "rotate-secret", id, "--grace", "1h", "-o", "json")...).out), &issued); err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +466,7 @@ func TestRemoteMode(t *testing.T) {
 		t.Errorf("remote export:\n%s", exported)
 	}
 	r := mustRunRemote(t, noDB, tr.Client(), remote("audit", "list", "--target", id, "-o", "json")...)
-	var all, events []authz.AuditEntry
+	var all, events []authzadmin.AuditEvent
 	reads := 0
 	if err := json.Unmarshal([]byte(r.out), &all); err != nil {
 		t.Fatalf("remote audit: %v %s", err, r.out)

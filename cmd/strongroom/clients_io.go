@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // fileFormat picks JSON or YAML: the --format flag, else the file's
@@ -39,7 +39,7 @@ const maxImportBytes = 16 << 20
 // readSpecs reads one client or a list of clients from a JSON or YAML file
 // (RFC 7591 field names). Unknown fields are refused. Errors never quote
 // the content: it may hold client secrets.
-func readSpecs(r io.Reader, format string) ([]authz.ClientSpec, error) {
+func readSpecs(r io.Reader, format string) ([]registration.ClientSpec, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
@@ -57,7 +57,7 @@ func readSpecs(r io.Reader, format string) ([]authz.ClientSpec, error) {
 			return nil, fmt.Errorf("YAML that JSON cannot represent (use string keys): %w", err)
 		}
 	}
-	specs, err := authz.DecodeClientSpecs(data)
+	specs, err := registration.DecodeClientSpecs(data)
 	if err != nil {
 		return nil, err
 	}
@@ -113,41 +113,38 @@ a secret-based client without one gets a generated secret, printed once.`,
 		if err != nil {
 			return fmt.Errorf("import %s: %w; nothing was imported", path, err)
 		}
-		b, err := a.openBackend(ctx, rf, true)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		progress := a.importProgress(len(specs), b.Remote())
-		res, err := b.ImportClients(ctx, specs, progress)
-		if err != nil {
-			var ve *authz.ValidationError
-			if errors.As(err, &ve) {
-				return fmt.Errorf("import %s: nothing was imported:\n%w", path, err)
+		return a.withClients(ctx, rf, true, func(b adminBackend) error {
+			progress := a.importProgress(len(specs), b.Remote())
+			res, err := b.ImportClients(ctx, specs, progress)
+			if err != nil {
+				var ve *registration.ValidationError
+				if errors.As(err, &ve) {
+					return fmt.Errorf("import %s: nothing was imported:\n%w", path, err)
+				}
+				return fmt.Errorf("import %s: %w", path, err)
 			}
-			return fmt.Errorf("import %s: %w", path, err)
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, res)
-		}
-		fmt.Fprintf(a.out, "Imported %d client(s).\n\n", len(res))
-		tw := newTable(a.out)
-		fmt.Fprintln(tw, "CLIENT ID\tNAME\tNEW SECRET")
-		generated := false
-		for _, r := range res {
-			secret := "-"
-			if r.Secret != nil {
-				secret, generated = r.Secret.ClientSecret, true
+			if *output == formatJSON {
+				return writeJSON(a.out, res)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ClientID, r.ClientName, secret)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if generated {
-			fmt.Fprintln(a.out, "\nStore the new secrets now: they are shown only this once and cannot be recovered.")
-		}
-		return nil
+			fmt.Fprintf(a.out, "Imported %d client(s).\n\n", len(res))
+			tw := newTable(a.out)
+			fmt.Fprintln(tw, "CLIENT ID\tNAME\tNEW SECRET")
+			generated := false
+			for _, r := range res {
+				secret := "-"
+				if r.Secret != nil {
+					secret, generated = r.Secret.ClientSecret, true
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ClientID, r.ClientName, secret)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if generated {
+				fmt.Fprintln(a.out, "\nStore the new secrets now: they are shown only this once and cannot be recovered.")
+			}
+			return nil
+		})
 	}
 	return cmd
 }
@@ -192,51 +189,48 @@ elsewhere; import generates new ones (or takes the plain secrets you add).`,
 		if err != nil {
 			return err
 		}
-		b, err := a.openBackend(ctx, rf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		specs, err := b.ExportClients(ctx, args)
-		if err != nil {
-			return err
-		}
-		if specs == nil {
-			specs = []authz.ClientSpec{}
-		}
-		var buf bytes.Buffer
-		if f == "yaml" {
-			// Through JSON, so YAML keys are the RFC 7591 names.
-			raw, err := json.Marshal(specs)
+		return a.withClients(ctx, rf, false, func(b adminBackend) error {
+			specs, err := b.ExportClients(ctx, args)
 			if err != nil {
+				return err
+			}
+			if specs == nil {
+				specs = []registration.ClientSpec{}
+			}
+			var buf bytes.Buffer
+			if f == "yaml" {
+				// Through JSON, so YAML keys are the RFC 7591 names.
+				raw, err := json.Marshal(specs)
+				if err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				var v any
+				if err := json.Unmarshal(raw, &v); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				enc := yaml.NewEncoder(&buf)
+				enc.SetIndent(2)
+				if err := enc.Encode(v); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+			} else {
+				enc := json.NewEncoder(&buf)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(specs); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+			}
+			if file == "" {
+				_, err := a.out.Write(buf.Bytes())
+				return err
+			}
+			if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			var v any
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return fmt.Errorf("export: %w", err)
-			}
-			enc := yaml.NewEncoder(&buf)
-			enc.SetIndent(2)
-			if err := enc.Encode(v); err != nil {
-				return fmt.Errorf("export: %w", err)
-			}
-		} else {
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(specs); err != nil {
-				return fmt.Errorf("export: %w", err)
-			}
-		}
-		if file == "" {
-			_, err := a.out.Write(buf.Bytes())
-			return err
-		}
-		if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		fmt.Fprintf(a.errOut, "Exported %d client(s) to %s.\n", len(specs), file)
-		return nil
+			fmt.Fprintf(a.errOut, "Exported %d client(s) to %s.\n", len(specs), file)
+			return nil
+		})
 	}
 	return cmd
 }

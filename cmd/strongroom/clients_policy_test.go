@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // The admin scope can be registered only on a confidential client whose sole
@@ -74,7 +75,7 @@ func TestClientsIntrospectFlag(t *testing.T) {
 		t.Errorf("get does not show the right:\n%s", out)
 	}
 	exported := mustRun(t, e, "", "clients", "export", rs).out
-	var specs []authz.ClientSpec
+	var specs []registration.ClientSpec
 	if err := json.Unmarshal([]byte(exported), &specs); err != nil || len(specs) != 1 || !specs[0].Introspect {
 		t.Fatalf("export: %v %s", err, exported)
 	}

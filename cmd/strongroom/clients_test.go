@@ -16,6 +16,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -369,11 +370,11 @@ func TestClientsListGetDelete(t *testing.T) {
 
 	r = mustRun(t, e, "", "clients", "list", "-o", "json")
 	noSecrets(t, r.out)
-	var list []authz.ClientInfo
+	var list []registration.ClientInfo
 	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 2 {
 		t.Fatalf("list -o json: %v\n%s", err, r.out)
 	}
-	ids := map[string]authz.ClientInfo{list[0].ClientID: list[0], list[1].ClientID: list[1]}
+	ids := map[string]registration.ClientInfo{list[0].ClientID: list[0], list[1].ClientID: list[1]}
 	if v := ids[webID]; v.ClientName != "Web app" || v.Public || len(v.Secrets) != 1 || v.Scope != "openid profile offline_access" {
 		t.Errorf("web client %+v", v)
 	}
@@ -383,7 +384,7 @@ func TestClientsListGetDelete(t *testing.T) {
 
 	r = mustRun(t, e, "", "clients", "get", webID, "-o", "json")
 	noSecrets(t, r.out)
-	var got authz.ClientInfo
+	var got registration.ClientInfo
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil || got.ClientID != webID ||
 		strings.Join(got.RedirectURIs, " ") != "https://app.example.com/callback" {
 		t.Errorf("get -o json: %v\n%s", err, r.out)
@@ -422,12 +423,12 @@ func TestCheckRedirectURI(t *testing.T) {
 		"http://[::1]:8080/cb":            true,
 		"http://localhost/cb":             true,
 	} {
-		if err := authz.CheckRedirectURI(uri, public); err != nil {
+		if err := registration.CheckRedirectURI(uri, public); err != nil {
 			t.Errorf("%s (public %v): %v", uri, public, err)
 		}
 	}
 	for _, uri := range []string{"http://127.0.0.2/cb", "http://localhost.example.com/cb", "http://[::2]/cb", "ftp://x/cb", "https:///cb", "https:opaque", ""} {
-		if err := authz.CheckRedirectURI(uri, true); err == nil {
+		if err := registration.CheckRedirectURI(uri, true); err == nil {
 			t.Errorf("%q accepted", uri)
 		}
 	}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/url"
 
 	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/api/admin/client"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -25,24 +23,21 @@ type keysBackend interface {
 	Close()
 }
 
-var (
-	_ keysBackend = (*localKeys)(nil)
-	_ keysBackend = (*remoteBackend)(nil)
-)
+var _ keysBackend = (*localKeys)(nil)
 
 // openKeys returns the remote backend when --endpoint is set, else the local
 // one. needKEK says whether the command changes keys (local mode then needs
 // STRONGROOM_KEK, and --actor names the operator).
 func (a *app) openKeys(ctx context.Context, rf *remoteFlags, kf *keysFlags, needKEK bool) (keysBackend, error) {
-	if rf.endpoint != "" {
-		if kf.actor != "" {
-			return nil, usageErrorf("--actor is for local mode: the admin API records the client its token was issued to")
-		}
-		return a.newRemote(rf)
+	if rf.endpoint != "" && kf.actor != "" {
+		return nil, usageErrorf("--actor is for local mode: the admin API records the client its token was issued to")
 	}
-	if rf.tokenFile != "" {
-		return nil, usageErrorf("--token-file is used only with --endpoint")
-	}
+	remote := func(c *client.Client) keysBackend { return remoteKeys{c.Keys} }
+	return openMode(a, rf, remote, func() (keysBackend, error) { return a.openLocalKeys(ctx, kf, needKEK) })
+}
+
+// openLocalKeys opens the key lifecycle on the database.
+func (a *app) openLocalKeys(ctx context.Context, kf *keysFlags, needKEK bool) (keysBackend, error) {
 	policy, err := kf.policy()
 	if err != nil {
 		return nil, err
@@ -94,11 +89,7 @@ func (l *localKeys) RotateKeys(ctx context.Context, alg string, force bool) ([]a
 	if err != nil {
 		return nil, err
 	}
-	out := make([]admin.KeyRotation, len(res))
-	for i, r := range res {
-		out[i] = admin.NewKeyRotation(r)
-	}
-	return out, nil
+	return admin.NewKeyRotations(res), nil
 }
 
 func (l *localKeys) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {
@@ -108,40 +99,4 @@ func (l *localKeys) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevoca
 	}
 	v := admin.NewKeyRevocation(res)
 	return &v, nil
-}
-
-func (r *remoteBackend) ListKeys(ctx context.Context) ([]keys.KeyInfo, error) {
-	var out []keys.KeyInfo
-	return out, r.call(ctx, http.MethodGet, "/admin/v1/keys", nil, nil, &out)
-}
-
-func (r *remoteBackend) RotateKeys(ctx context.Context, alg string, force bool) ([]admin.KeyRotation, error) {
-	var out []admin.KeyRotation
-	err := r.call(ctx, http.MethodPost, "/admin/v1/keys/rotate", nil, admin.KeyRotateRequest{Alg: alg, Force: force}, &out)
-	return out, remoteKeyError(err)
-}
-
-func (r *remoteBackend) RevokeKey(ctx context.Context, kid string) (*admin.KeyRevocation, error) {
-	var out admin.KeyRevocation
-	if err := r.call(ctx, http.MethodPost, "/admin/v1/keys/"+url.PathEscape(kid)+"/revoke", nil, nil, &out); err != nil {
-		return nil, remoteKeyError(err)
-	}
-	return &out, nil
-}
-
-// remoteKeyError maps the admin API's key problems to keys' errors.
-func remoteKeyError(err error) error {
-	var rp *remoteProblem
-	var nf *remoteNotFound
-	switch {
-	case errors.As(err, &nf):
-		return &remoteSentinel{msg: nf.msg, err: keys.ErrKeyNotFound}
-	case !errors.As(err, &rp):
-		return err
-	case rp.p.Type == admin.TypeKeyNotReady:
-		return &remoteSentinel{msg: rp.p.Detail, err: keys.ErrNextNotReady}
-	case rp.p.Type == admin.TypeConcurrentChange:
-		return &remoteSentinel{msg: rp.p.Detail, err: keys.ErrAlreadyRotated}
-	}
-	return err
 }

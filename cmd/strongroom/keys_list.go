@@ -22,29 +22,26 @@ func newKeysListCmd(a *app, kf *keysFlags, rf *remoteFlags) *cobra.Command {
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		b, err := a.openKeys(ctx, rf, kf, false)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		views, err := b.ListKeys(ctx)
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, views)
-		}
-		if len(views) == 0 {
-			fmt.Fprintln(a.out, "No signing keys: `strongroom serve` creates them on first start.")
-			return nil
-		}
-		tw := newTable(a.out)
-		fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tACTIVATED\tRETIRED\tNOTE")
-		for _, v := range views {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.KID, v.Alg, v.State, formatTime(v.CreatedAt),
-				timeOrDash(v.ActivatedAt), timeOrDash(v.RetiredAt), keyNote(v))
-		}
-		return tw.Flush()
+		return a.withKeys(ctx, rf, kf, false, func(b keysBackend) error {
+			views, err := b.ListKeys(ctx)
+			if err != nil {
+				return err
+			}
+			if *output == formatJSON {
+				return writeJSON(a.out, views)
+			}
+			if len(views) == 0 {
+				fmt.Fprintln(a.out, "No signing keys: `strongroom serve` creates them on first start.")
+				return nil
+			}
+			tw := newTable(a.out)
+			fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tACTIVATED\tRETIRED\tNOTE")
+			for _, v := range views {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.KID, v.Alg, v.State, formatTime(v.CreatedAt),
+					timeOrDash(v.ActivatedAt), timeOrDash(v.RetiredAt), keyNote(v))
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }

@@ -38,50 +38,47 @@ lifetime. The key stays listed as revoked until it would have been removed.`,
 		if err := a.checkConfirmable(yes); err != nil {
 			return err
 		}
-		b, err := a.openKeys(ctx, rf, kf, true)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		list, err := b.ListKeys(ctx)
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(list, func(k keys.KeyInfo) bool { return k.KID == kid })
-		if i < 0 {
-			return fmt.Errorf("no signing key with kid %q (see `strongroom keys list`)", kid)
-		}
-		k := list[i]
-		if k.State == storage.KeyStateRevoked {
-			return fmt.Errorf("key %s is already revoked", kid)
-		}
-		prompt := fmt.Sprintf("Revoke %s %s key %s? Tokens it signed stop verifying at once.", k.State, k.Alg, kid)
-		if k.State == storage.KeyStateActive {
-			prompt = fmt.Sprintf("Revoke the active %s key %s? Tokens it signed stop verifying at once; the next key signs from now on.", k.Alg, kid)
-		}
-		if err := a.confirm(yes, prompt); err != nil {
-			return err
-		}
-		res, err := b.RevokeKey(ctx, kid)
-		switch {
-		case errors.Is(err, keys.ErrKeyNotFound):
-			return fmt.Errorf("no signing key with kid %q (see `strongroom keys list`)", kid)
-		case errors.Is(err, keys.ErrDecrypt):
-			return fmt.Errorf("%w\nis %s the key-encryption key the servers run with? nothing was changed", err, envKEK)
-		case err != nil:
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, res)
-		}
-		fmt.Fprintf(a.out, "Revoked %s key %s (was %s).\n", res.Alg, res.KID, res.PreviousState)
-		if res.Activated != "" {
-			fmt.Fprintf(a.out, "Key %s signs %s tokens from now on.\n", res.Activated, res.Alg)
-		}
-		if res.Next != "" {
-			fmt.Fprintf(a.out, "Published next key %s.\n", res.Next)
-		}
-		return nil
+		return a.withKeys(ctx, rf, kf, true, func(b keysBackend) error {
+			list, err := b.ListKeys(ctx)
+			if err != nil {
+				return err
+			}
+			i := slices.IndexFunc(list, func(k keys.KeyInfo) bool { return k.KID == kid })
+			if i < 0 {
+				return fmt.Errorf("no signing key with kid %q (see `strongroom keys list`)", kid)
+			}
+			k := list[i]
+			if k.State == storage.KeyStateRevoked {
+				return fmt.Errorf("key %s is already revoked", kid)
+			}
+			prompt := fmt.Sprintf("Revoke %s %s key %s? Tokens it signed stop verifying at once.", k.State, k.Alg, kid)
+			if k.State == storage.KeyStateActive {
+				prompt = fmt.Sprintf("Revoke the active %s key %s? Tokens it signed stop verifying at once; the next key signs from now on.", k.Alg, kid)
+			}
+			if err := a.confirm(yes, prompt); err != nil {
+				return err
+			}
+			res, err := b.RevokeKey(ctx, kid)
+			switch {
+			case errors.Is(err, keys.ErrKeyNotFound):
+				return fmt.Errorf("no signing key with kid %q (see `strongroom keys list`)", kid)
+			case errors.Is(err, keys.ErrDecrypt):
+				return fmt.Errorf("%w\nis %s the key-encryption key the servers run with? nothing was changed", err, envKEK)
+			case err != nil:
+				return err
+			}
+			if *output == formatJSON {
+				return writeJSON(a.out, res)
+			}
+			fmt.Fprintf(a.out, "Revoked %s key %s (was %s).\n", res.Alg, res.KID, res.PreviousState)
+			if res.Activated != "" {
+				fmt.Fprintf(a.out, "Key %s signs %s tokens from now on.\n", res.Activated, res.Alg)
+			}
+			if res.Next != "" {
+				fmt.Fprintf(a.out, "Published next key %s.\n", res.Next)
+			}
+			return nil
+		})
 	}
 	return cmd
 }

@@ -48,46 +48,43 @@ seconds. A rotation running at the same time (another operator, or a server's
 		if alg != "" && !slices.Contains(keys.SupportedAlgorithms(), alg) {
 			return usageErrorf("--alg: %q is not one of %s", alg, strings.Join(keys.SupportedAlgorithms(), ", "))
 		}
-		b, err := a.openKeys(ctx, rf, kf, true)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		results, err := b.RotateKeys(ctx, alg, force)
-		switch {
-		case errors.Is(err, keys.ErrNextNotReady):
-			return fmt.Errorf("%w\nnothing was changed: run it again then, or pass --force in an emergency", err)
-		case errors.Is(err, keys.ErrAlreadyRotated):
-			return fmt.Errorf("%w\nanother rotation changed the keys at the same time; nothing was changed by this one: check `strongroom keys list`", err)
-		case errors.Is(err, keys.ErrDecrypt):
-			return fmt.Errorf("%w\nis %s the key-encryption key the servers run with? nothing was changed", err, envKEK)
-		case errors.Is(err, keys.ErrNoActiveKey):
-			return errors.New("no active signing key to rotate: `strongroom serve` creates the first keys")
-		case err != nil:
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, results)
-		}
-		for _, r := range results {
-			if r.Activated == "" {
-				fmt.Fprintf(a.out, "%s: published next key %s; it may sign from %s. Run `strongroom keys rotate --alg %s` again then.\n",
-					r.Alg, r.Next, timeOrDash(r.NextSignsFrom), r.Alg)
-				continue
+		return a.withKeys(ctx, rf, kf, true, func(b keysBackend) error {
+			results, err := b.RotateKeys(ctx, alg, force)
+			switch {
+			case errors.Is(err, keys.ErrNextNotReady):
+				return fmt.Errorf("%w\nnothing was changed: run it again then, or pass --force in an emergency", err)
+			case errors.Is(err, keys.ErrAlreadyRotated):
+				return fmt.Errorf("%w\nanother rotation changed the keys at the same time; nothing was changed by this one: check `strongroom keys list`", err)
+			case errors.Is(err, keys.ErrDecrypt):
+				return fmt.Errorf("%w\nis %s the key-encryption key the servers run with? nothing was changed", err, envKEK)
+			case errors.Is(err, keys.ErrNoActiveKey):
+				return errors.New("no active signing key to rotate: `strongroom serve` creates the first keys")
+			case err != nil:
+				return err
 			}
-			fmt.Fprintf(a.out, "%s: key %s signs now", r.Alg, r.Activated)
-			if r.Retired != "" {
-				fmt.Fprintf(a.out, "; %s is retired (published until its tokens expire)", r.Retired)
+			if *output == formatJSON {
+				return writeJSON(a.out, results)
 			}
-			if r.Next != "" {
-				fmt.Fprintf(a.out, "; next key %s published, may sign from %s", r.Next, timeOrDash(r.NextSignsFrom))
+			for _, r := range results {
+				if r.Activated == "" {
+					fmt.Fprintf(a.out, "%s: published next key %s; it may sign from %s. Run `strongroom keys rotate --alg %s` again then.\n",
+						r.Alg, r.Next, timeOrDash(r.NextSignsFrom), r.Alg)
+					continue
+				}
+				fmt.Fprintf(a.out, "%s: key %s signs now", r.Alg, r.Activated)
+				if r.Retired != "" {
+					fmt.Fprintf(a.out, "; %s is retired (published until its tokens expire)", r.Retired)
+				}
+				if r.Next != "" {
+					fmt.Fprintf(a.out, "; next key %s published, may sign from %s", r.Next, timeOrDash(r.NextSignsFrom))
+				}
+				fmt.Fprintln(a.out, ".")
 			}
-			fmt.Fprintln(a.out, ".")
-		}
-		if len(results) > 0 && len(results[0].Removed) > 0 {
-			fmt.Fprintf(a.out, "Removed expired keys: %s.\n", strings.Join(results[0].Removed, ", "))
-		}
-		return nil
+			if len(results) > 0 && len(results[0].Removed) > 0 {
+				fmt.Fprintf(a.out, "Removed expired keys: %s.\n", strings.Join(results[0].Removed, ", "))
+			}
+			return nil
+		})
 	}
 	return cmd
 }

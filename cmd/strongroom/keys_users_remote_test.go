@@ -15,8 +15,8 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
-	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -31,10 +31,10 @@ func remoteAdmin(t *testing.T, e env, kek []byte) (func(args ...string) []string
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
 	srv, err := admin.New(admin.Options{
-		Clients: authz.NewClientAdmin(st, hasherFor(t, e), authz.ClientAdminOptions{}),
-		Users:   authz.NewUserAdmin(st, nil), Audit: st, Tokens: fakeTokens{}, Keys: km,
-		Sessions: &authz.SessionManager{Store: st, Now: time.Now}, Log: slog.New(slog.DiscardHandler),
+		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}, Keys: km,
+		Sessions: svc.Sessions, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -33,31 +35,27 @@ a new version of the server: serve refuses a schema that is behind.`,
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		st, err := a.openPostgres(ctx)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		applied, err := postgres.Migrate(ctx, st.Pool())
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
+		return a.withPool(ctx, func(pool *pgxpool.Pool) error {
+			applied, err := postgres.Migrate(ctx, pool)
+			if err != nil {
+				return err
+			}
 			if applied == nil {
 				applied = []string{}
 			}
-			return writeJSON(a.out, struct {
+			return printResult(a.out, *output, struct {
 				Applied []string `json:"applied"`
-			}{applied})
-		}
-		if len(applied) == 0 {
-			fmt.Fprintln(a.out, "The database schema is up to date.")
-			return nil
-		}
-		for _, name := range applied {
-			fmt.Fprintf(a.out, "Applied %s\n", name)
-		}
-		return nil
+			}{applied}, func() error {
+				if len(applied) == 0 {
+					fmt.Fprintln(a.out, "The database schema is up to date.")
+					return nil
+				}
+				for _, name := range applied {
+					fmt.Fprintf(a.out, "Applied %s\n", name)
+				}
+				return nil
+			})
+		})
 	}
 	return cmd
 }
@@ -80,32 +78,30 @@ func newMigrateStatusCmd(a *app) *cobra.Command {
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		st, err := a.openPostgres(ctx)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		states, err := postgres.MigrationStatus(ctx, st.Pool())
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
+		return a.withPool(ctx, func(pool *pgxpool.Pool) error {
+			states, err := postgres.MigrationStatus(ctx, pool)
+			if err != nil {
+				return err
+			}
 			views := make([]migrationView, len(states))
 			for i, s := range states {
 				views[i] = migrationView{Name: s.Name, Applied: s.Applied, AppliedAt: s.AppliedAt}
 			}
-			return writeJSON(a.out, views)
-		}
-		tw := newTable(a.out)
-		fmt.Fprintln(tw, "NAME\tAPPLIED\tAPPLIED AT")
-		for _, s := range states {
-			at := "-"
-			if s.AppliedAt != nil {
-				at = formatTime(*s.AppliedAt)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, yesNo(s.Applied), at)
-		}
-		return tw.Flush()
+			return printList(a.out, *output, views, []string{"NAME", "APPLIED", "APPLIED AT"}, func(v migrationView) []string {
+				at := "-"
+				if v.AppliedAt != nil {
+					at = formatTime(*v.AppliedAt)
+				}
+				return []string{v.Name, yesNo(v.Applied), at}
+			})
+		})
 	}
 	return cmd
+}
+
+// withPool opens the database without checking its schema (migrate needs
+// exactly that), runs fn on its pool and closes it.
+func (a *app) withPool(ctx context.Context, fn func(pool *pgxpool.Pool) error) error {
+	st, err := a.openPostgres(ctx)
+	return use(st, err, func(st *postgres.Store) error { return fn(st.Pool()) })
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -33,6 +34,29 @@ func newUsersCmd(a *app) *cobra.Command {
 		newUsersUnlockCmd(a),
 		newUsersRequireMFACmd(a),
 		newUsersResetMFACmd(a),
+	)
+}
+
+// newUsersGrantsCmd is `users grants` (users_grants.go).
+func newUsersGrantsCmd(a *app) *cobra.Command {
+	return newRemoteGroupCmd(a, "grants", "List and revoke what a user granted to clients",
+		`  strongroom users grants list alice
+  strongroom users grants revoke alice 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes
+  strongroom users grants list alice --endpoint https://auth.internal:8081 --token-file admin.token`,
+		newUsersGrantsListCmd,
+		newUsersGrantsRevokeCmd,
+	)
+}
+
+// newUsersSessionsCmd is `users sessions` (users_sessions.go).
+func newUsersSessionsCmd(a *app) *cobra.Command {
+	return newRemoteGroupCmd(a, "sessions", "List and end a user's browser sessions",
+		`  strongroom users sessions list alice
+  strongroom users sessions revoke alice 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 --yes
+  strongroom users sessions revoke alice --all --yes
+  strongroom users sessions list alice --endpoint https://auth.internal:8081 --token-file admin.token`,
+		newUsersSessionsListCmd,
+		newUsersSessionsRevokeCmd,
 	)
 }
 
@@ -128,8 +152,8 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, auth
 		if err := authz.ValidatePassword(password); err != nil {
 			return err
 		}
-		u, err := b.CreateUser(ctx, authz.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: password})
-		if errors.Is(err, storage.ErrAlreadyExists) {
+		u, err := b.CreateUser(ctx, authzadmin.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: password})
+		if errors.Is(err, authzadmin.ErrConflict) {
 			return fmt.Errorf("username %q is already taken", s.username)
 		}
 		if err != nil {
@@ -186,7 +210,7 @@ func (a *app) readPassword() (string, error) {
 }
 
 // userView is a user as listed; never the password hash.
-type userView = authz.UserInfo
+type userView = authzadmin.UserInfo
 
 func newUsersListCmd(a *app) *cobra.Command {
 	rf := &remoteFlags{}
@@ -202,24 +226,14 @@ func newUsersListCmd(a *app) *cobra.Command {
 	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		b, err := a.openUsers(ctx, rf)
+		users, err := listWith(func() (usersBackend, error) { return a.openUsers(ctx, rf) },
+			func(b usersBackend) ([]userView, error) { return b.ListUsers(ctx) })
 		if err != nil {
 			return err
 		}
-		defer b.Close()
-		users, err := b.ListUsers(ctx)
-		if err != nil {
-			return err
-		}
-		if *output == formatJSON {
-			return writeJSON(a.out, users)
-		}
-		tw := newTable(a.out)
-		fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tNAME\tCREATED")
-		for _, u := range users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, orDash(u.Email), orDash(u.Name), formatTime(u.CreatedAt))
-		}
-		return tw.Flush()
+		return printList(a.out, *output, users, []string{"ID", "USERNAME", "EMAIL", "NAME", "CREATED"}, func(u userView) []string {
+			return []string{u.ID, u.Username, orDash(u.Email), orDash(u.Name), formatTime(u.CreatedAt)}
+		})
 	}
 	return cmd
 }
@@ -243,26 +257,15 @@ their consents, second factors and sign-ins in progress are deleted.`,
 	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		if err := a.checkConfirmable(yes); err != nil {
-			return err
-		}
-		b, err := a.openUsers(ctx, rf)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		u, err := b.GetUser(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if err := a.confirm(yes, fmt.Sprintf("Delete user %s (%s) with their sessions and consents?", u.Username, u.ID)); err != nil {
-			return err
-		}
-		if err := b.DeleteUser(ctx, u.ID); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.out, "Deleted user %s (%s).\n", u.Username, u.ID)
-		return nil
+		return a.changeUser(ctx, rf, yes, args[0], func(u *userView) string {
+			return fmt.Sprintf("Delete user %s (%s) with their sessions and consents?", u.Username, u.ID)
+		}, func(b usersBackend, u *userView) error {
+			if err := b.DeleteUser(ctx, u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "Deleted user %s (%s).\n", u.Username, u.ID)
+			return nil
+		})
 	}
 	return cmd
 }

@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/api/admin/client"
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/server"
 )
 
 // usersBackend is what `users list|create|delete` and `users grants|sessions`
@@ -19,9 +16,9 @@ import (
 // the commands print the same output. The other users commands (passwords,
 // second factors, unlock) act on the database only.
 type usersBackend interface {
-	ListUsers(ctx context.Context) ([]authz.UserInfo, error)
-	CreateUser(ctx context.Context, spec authz.UserSpec) (*authz.UserInfo, error)
-	GetUser(ctx context.Context, ref string) (*authz.UserInfo, error)
+	ListUsers(ctx context.Context) ([]authzadmin.UserInfo, error)
+	CreateUser(ctx context.Context, spec authzadmin.UserSpec) (*authzadmin.UserInfo, error)
+	GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error)
 	DeleteUser(ctx context.Context, ref string) error
 	ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error)
 	// RevokeGrant returns how many tokens it revoked; authz.ErrGrantNotFound
@@ -34,10 +31,7 @@ type usersBackend interface {
 	Close()
 }
 
-var (
-	_ usersBackend = (*localUsers)(nil)
-	_ usersBackend = (*remoteBackend)(nil)
-)
+var _ usersBackend = (*localUsers)(nil)
 
 // reasonOperatorCLI is the audit reason of sessions ended with the CLI.
 const reasonOperatorCLI = "revoked by an operator"
@@ -45,42 +39,34 @@ const reasonOperatorCLI = "revoked by an operator"
 // openUsers returns the remote backend when --endpoint is set, else the
 // local one over the database.
 func (a *app) openUsers(ctx context.Context, rf *remoteFlags) (usersBackend, error) {
-	if rf.endpoint != "" {
-		return a.newRemote(rf)
-	}
-	if rf.tokenFile != "" {
-		return nil, usageErrorf("--token-file is used only with --endpoint")
-	}
-	store, closeStore, err := a.openStore(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &localUsers{
-		store: store, closeStore: closeStore,
-		users:    authz.NewUserAdmin(store, nil),
-		sessions: &authz.SessionManager{Store: store, Now: time.Now},
-		actor:    authz.Actor{Name: "operator:" + orDefault(a.getenv("USER"), "unknown"), Source: "cli"},
-	}, nil
+	remote := func(c *client.Client) usersBackend { return remoteUsers{c.Users} }
+	return openMode(a, rf, remote, func() (usersBackend, error) {
+		store, closeStore, err := a.openStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		svc := server.NewAdminServices(store, server.AdminServicesOptions{})
+		return &localUsers{closeStore: closeStore, users: svc.Users, sessions: svc.Sessions, actor: a.operator()}, nil
+	})
 }
 
-// localUsers runs the authz user and session services over the database.
+// localUsers runs the user and session administration over the database.
 type localUsers struct {
-	store      storage.Store
 	closeStore func()
-	users      *authz.UserAdmin
-	sessions   *authz.SessionManager
-	actor      authz.Actor
+	users      *authzadmin.UserAdmin
+	sessions   *authzadmin.SessionAdmin
+	actor      authzadmin.Actor
 }
 
 func (l *localUsers) Close() { l.closeStore() }
 
-func (l *localUsers) ListUsers(ctx context.Context) ([]authz.UserInfo, error) {
+func (l *localUsers) ListUsers(ctx context.Context) ([]authzadmin.UserInfo, error) {
 	return l.users.List(ctx)
 }
-func (l *localUsers) CreateUser(ctx context.Context, spec authz.UserSpec) (*authz.UserInfo, error) {
+func (l *localUsers) CreateUser(ctx context.Context, spec authzadmin.UserSpec) (*authzadmin.UserInfo, error) {
 	return l.users.Create(ctx, l.actor, spec)
 }
-func (l *localUsers) GetUser(ctx context.Context, ref string) (*authz.UserInfo, error) {
+func (l *localUsers) GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error) {
 	return l.users.Get(ctx, ref)
 }
 func (l *localUsers) DeleteUser(ctx context.Context, ref string) error {
@@ -88,139 +74,29 @@ func (l *localUsers) DeleteUser(ctx context.Context, ref string) error {
 }
 
 func (l *localUsers) ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error) {
-	u, err := l.users.Get(ctx, userRef)
-	if err != nil {
-		return nil, err
-	}
-	return l.sessions.ListGrantInfo(ctx, u.ID)
+	return l.sessions.ListGrants(ctx, userRef)
 }
 
 func (l *localUsers) RevokeGrant(ctx context.Context, userRef, clientID string) (int64, error) {
-	u, err := l.users.Get(ctx, userRef)
+	res, err := l.sessions.RevokeGrant(ctx, authz.ActorOperator, userRef, clientID)
 	if err != nil {
 		return 0, err
 	}
-	return l.sessions.RevokeGrant(ctx, u.ID, clientID, authz.ActorOperator)
+	return res.TokensRevoked, nil
 }
 
 func (l *localUsers) ListSessions(ctx context.Context, userRef string) ([]admin.Session, error) {
-	u, err := l.users.Get(ctx, userRef)
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := l.sessions.ListSessions(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]admin.Session, len(sessions))
-	for i, s := range sessions {
-		out[i] = admin.NewSession(s)
-	}
-	return out, nil
+	return l.sessions.ListSessions(ctx, userRef)
 }
 
 func (l *localUsers) EndSession(ctx context.Context, userRef, sessionID string) error {
-	u, err := l.users.Get(ctx, userRef)
-	if err != nil {
-		return err
-	}
-	return l.sessions.EndSession(ctx, u.ID, sessionID, authz.ActorOperator, reasonOperatorCLI)
+	return l.sessions.EndSession(ctx, authz.ActorOperator, userRef, sessionID, reasonOperatorCLI)
 }
 
 func (l *localUsers) EndSessions(ctx context.Context, userRef string) (int, error) {
-	u, err := l.users.Get(ctx, userRef)
+	res, err := l.sessions.EndSessions(ctx, authz.ActorOperator, userRef, reasonOperatorCLI)
 	if err != nil {
 		return 0, err
 	}
-	return l.sessions.EndUserSessions(ctx, u.ID, authz.ActorOperator, reasonOperatorCLI)
-}
-
-func userPath(ref string, rest ...string) string {
-	p := "/admin/v1/users/" + url.PathEscape(ref)
-	for _, r := range rest {
-		p += "/" + url.PathEscape(r)
-	}
-	return p
-}
-
-func (r *remoteBackend) ListUsers(ctx context.Context) ([]authz.UserInfo, error) {
-	var out []authz.UserInfo
-	return out, r.call(ctx, http.MethodGet, "/admin/v1/users", nil, nil, &out)
-}
-
-func (r *remoteBackend) CreateUser(ctx context.Context, spec authz.UserSpec) (*authz.UserInfo, error) {
-	var out authz.UserInfo
-	err := r.call(ctx, http.MethodPost, "/admin/v1/users", nil, spec, &out)
-	var rp *remoteProblem
-	if errors.As(err, &rp) && rp.p.Status == http.StatusConflict {
-		return nil, &remoteSentinel{msg: rp.p.Detail, err: storage.ErrAlreadyExists}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-func (r *remoteBackend) GetUser(ctx context.Context, ref string) (*authz.UserInfo, error) {
-	var out authz.UserInfo
-	if err := r.call(ctx, http.MethodGet, userPath(ref), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-func (r *remoteBackend) DeleteUser(ctx context.Context, ref string) error {
-	return r.call(ctx, http.MethodDelete, userPath(ref), nil, nil, nil)
-}
-
-func (r *remoteBackend) ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error) {
-	var out []authz.GrantInfo
-	return out, r.call(ctx, http.MethodGet, userPath(userRef, "grants"), nil, nil, &out)
-}
-
-func (r *remoteBackend) RevokeGrant(ctx context.Context, userRef, clientID string) (int64, error) {
-	var out admin.GrantRevocation
-	err := r.call(ctx, http.MethodDelete, userPath(userRef, "grants", clientID), nil, nil, &out)
-	return out.TokensRevoked, notFoundAs(err, authz.ErrGrantNotFound)
-}
-
-func (r *remoteBackend) ListSessions(ctx context.Context, userRef string) ([]admin.Session, error) {
-	var out []admin.Session
-	return out, r.call(ctx, http.MethodGet, userPath(userRef, "sessions"), nil, nil, &out)
-}
-
-func (r *remoteBackend) EndSession(ctx context.Context, userRef, sessionID string) error {
-	err := r.call(ctx, http.MethodDelete, userPath(userRef, "sessions", sessionID), nil, nil, nil)
-	return notFoundAs(err, authz.ErrSessionNotFound)
-}
-
-func (r *remoteBackend) EndSessions(ctx context.Context, userRef string) (int, error) {
-	var out admin.SessionsEnded
-	return out.Ended, r.call(ctx, http.MethodDelete, userPath(userRef, "sessions"), nil, nil, &out)
-}
-
-// remoteSentinel is an admin API refusal that matches a local error
-// (errors.Is), so that commands answer alike in both modes.
-type remoteSentinel struct {
-	msg string
-	err error
-}
-
-func (e *remoteSentinel) Error() string { return e.msg }
-func (e *remoteSentinel) Unwrap() error { return e.err }
-
-// notFoundAs maps a 404 that is not about the user (the commands look the
-// user up first) to sentinel.
-func notFoundAs(err, sentinel error) error {
-	var nf *remoteNotFound
-	if errors.As(err, &nf) && !isUserNotFound(nf.msg) {
-		return &remoteSentinel{msg: nf.msg, err: sentinel}
-	}
-	return err
-}
-
-// isUserNotFound recognises the admin API's unknown-user detail
-// (authz.NotFoundError: `user "x" not found`).
-func isUserNotFound(detail string) bool {
-	return strings.HasPrefix(detail, "user ") && strings.HasSuffix(detail, " not found")
+	return res.Ended, nil
 }

@@ -8,17 +8,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
 // cliActor names the operator in audit events: the local account running
 // the command.
-func cliActor() authz.Actor {
+func cliActor() authzadmin.Actor {
 	name := "unknown"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
-	return authz.Actor{Name: "operator:" + name, Source: "cli"}
+	return authzadmin.Actor{Name: "operator:" + name, Source: "cli"}
 }
 
 func newUsersSetPasswordCmd(a *app) *cobra.Command {
@@ -41,12 +43,12 @@ for them is revoked.`, authz.MinPasswordLength),
 		if !passwordStdin {
 			return usageErrorf("--password-stdin is required: the password is read from standard input, never from an argument")
 		}
-		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
+		return a.withUser(cmd, args[0], func(ctx context.Context, creds *authzadmin.CredentialAdmin, u *storage.User) error {
 			password, err := a.readPassword()
 			if err != nil {
 				return err
 			}
-			if err := authz.NewCredentialAdmin(store, nil).SetPassword(ctx, cliActor(), u, password); err != nil {
+			if err := creds.SetPassword(ctx, cliActor(), u, password); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Password of %s (%s) changed.\n", u.Username, u.ID)
@@ -66,8 +68,8 @@ clear its failure count. Locks also expire by themselves (15 minutes).`,
 		Args:    cobra.ExactArgs(1),
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
-			had, err := authz.NewCredentialAdmin(store, nil).Unlock(ctx, cliActor(), u)
+		return a.withUser(cmd, args[0], func(ctx context.Context, creds *authzadmin.CredentialAdmin, u *storage.User) error {
+			had, err := creds.Unlock(ctx, cliActor(), u)
 			if err != nil {
 				return err
 			}
@@ -97,8 +99,8 @@ request requires it, or when the user has one).`,
 	}
 	cmd.Flags().BoolVar(&off, "off", false, "stop requiring a second factor")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
-			if err := authz.NewCredentialAdmin(store, nil).SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
+		return a.withUser(cmd, args[0], func(ctx context.Context, creds *authzadmin.CredentialAdmin, u *storage.User) error {
+			if err := creds.SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
 				return err
 			}
 			state := "now requires"
@@ -130,11 +132,11 @@ code, access token and refresh token issued for them is revoked.`,
 		if err := a.checkConfirmable(yes); err != nil {
 			return err
 		}
-		return a.withUser(cmd, args[0], func(ctx context.Context, store storage.Store, u *storage.User) error {
+		return a.withUser(cmd, args[0], func(ctx context.Context, creds *authzadmin.CredentialAdmin, u *storage.User) error {
 			if err := a.confirm(yes, fmt.Sprintf("Remove every second factor of %s (%s)?", u.Username, u.ID)); err != nil {
 				return err
 			}
-			if err := authz.NewCredentialAdmin(store, nil).ResetMFA(ctx, cliActor(), u); err != nil {
+			if err := creds.ResetMFA(ctx, cliActor(), u); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Removed the second factors of %s (%s).\n", u.Username, u.ID)
@@ -145,8 +147,9 @@ code, access token and refresh token issued for them is revoked.`,
 }
 
 // withUser opens the store, finds the user named ref (id or username) and
-// runs fn with them; the store is closed when fn returns.
-func (a *app) withUser(cmd *cobra.Command, ref string, fn func(ctx context.Context, store storage.Store, u *storage.User) error) error {
+// runs fn with them and the credential service over the store; the store is
+// closed when fn returns.
+func (a *app) withUser(cmd *cobra.Command, ref string, fn func(ctx context.Context, creds *authzadmin.CredentialAdmin, u *storage.User) error) error {
 	store, closeStore, err := a.openStore(cmd.Context())
 	if err != nil {
 		return err
@@ -156,5 +159,5 @@ func (a *app) withUser(cmd *cobra.Command, ref string, fn func(ctx context.Conte
 	if err != nil {
 		return err
 	}
-	return fn(cmd.Context(), store, u)
+	return fn(cmd.Context(), server.NewAdminServices(store, server.AdminServicesOptions{}).Credentials, u)
 }

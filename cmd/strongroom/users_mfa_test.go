@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -53,7 +54,7 @@ func TestUsersSetPassword(t *testing.T) {
 			if hash() != before {
 				t.Fatal("a refused set-password changed the hash")
 			}
-			if n := auditCount(t, s, authz.ActionUserPasswordSet); n != 0 {
+			if n := auditCount(t, s, authzadmin.ActionUserPasswordSet); n != 0 {
 				t.Fatalf("%d password audit events after a refusal", n)
 			}
 		})
@@ -75,7 +76,7 @@ func TestUsersSetPassword(t *testing.T) {
 				t.Fatalf("VerifyPassword(%q) = %v, %v; want %v", pw, ok, err, want)
 			}
 		}
-		events, err := s.store.ListAudit(t.Context(), storage.AuditFilter{Action: authz.ActionUserPasswordSet})
+		events, err := s.store.ListAudit(t.Context(), storage.AuditFilter{Action: authzadmin.ActionUserPasswordSet})
 		if err != nil || len(events) != 1 || events[0].Target != s.userID || strings.Contains(strings.Join(mapValues(events[0].Details), " "), next) {
 			t.Fatalf("audit %+v %v", events, err)
 		}
@@ -107,7 +108,7 @@ func TestUsersRequireMFA(t *testing.T) {
 	t.Run("fail/unknown-user", func(t *testing.T) {
 		wantFail(t, run(t, e, "", "users", "require-mfa", "nobody"), exitFailure, `user "nobody" not found`)
 		wantFail(t, run(t, e, "", "users", "require-mfa"), exitUsage, "accepts 1 arg(s)")
-		if policy() || auditCount(t, s, authz.ActionUserRequireMFA) != 0 {
+		if policy() || auditCount(t, s, authzadmin.ActionUserRequireMFA) != 0 {
 			t.Fatal("a refused require-mfa changed something")
 		}
 	})
@@ -122,7 +123,7 @@ func TestUsersRequireMFA(t *testing.T) {
 		if policy() || !strings.Contains(r.out, "no longer requires") {
 			t.Fatalf("policy %v, output %q", policy(), r.out)
 		}
-		events, err := s.store.ListAudit(t.Context(), storage.AuditFilter{Action: authz.ActionUserRequireMFA})
+		events, err := s.store.ListAudit(t.Context(), storage.AuditFilter{Action: authzadmin.ActionUserRequireMFA})
 		if err != nil || len(events) != 2 {
 			t.Fatalf("audit %+v %v", events, err)
 		}
@@ -193,7 +194,7 @@ func TestUsersResetMFA(t *testing.T) {
 		if totp, passkeys, codes := factors(t, s); !totp || passkeys != 1 || codes != 2 {
 			t.Fatalf("factors after a refusal: totp %v passkeys %d codes %d", totp, passkeys, codes)
 		}
-		if sessions() != 2 || len(s.deliveries(t)) != 0 || auditCount(t, s, authz.ActionUserResetMFA) != 0 {
+		if sessions() != 2 || len(s.deliveries(t)) != 0 || auditCount(t, s, authzadmin.ActionUserResetMFA) != 0 {
 			t.Fatal("a refused reset-mfa ended sessions, queued logouts or audited")
 		}
 	})
@@ -217,7 +218,7 @@ func TestUsersResetMFA(t *testing.T) {
 				t.Fatalf("delivery %+v", d)
 			}
 		}
-		events, err := s.store.ListAudit(t.Context(), storage.AuditFilter{Action: authz.ActionUserResetMFA})
+		events, err := s.store.ListAudit(t.Context(), storage.AuditFilter{Action: authzadmin.ActionUserResetMFA})
 		if err != nil || len(events) != 1 || events[0].Details["sessions_ended"] != "2" {
 			t.Fatalf("reset audit %+v %v", events, err)
 		}
@@ -270,7 +271,7 @@ func TestUsersUnlock(t *testing.T) {
 		if _, err := s.store.GetLoginThrottle(ctx, authz.IPKey("192.0.2.7")); err != nil {
 			t.Fatalf("unlock cleared an address counter: %v", err)
 		}
-		events, err := s.store.ListAudit(ctx, storage.AuditFilter{Action: authz.ActionUserUnlock})
+		events, err := s.store.ListAudit(ctx, storage.AuditFilter{Action: authzadmin.ActionUserUnlock})
 		if err != nil || len(events) != 1 || events[0].Details["had_counter"] != "true" {
 			t.Fatalf("audit %+v %v", events, err)
 		}

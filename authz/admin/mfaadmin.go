@@ -1,4 +1,4 @@
-package authz
+package admin
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -22,7 +23,7 @@ const (
 // brute-force lock for operators; each change is audited in its transaction.
 type CredentialAdmin struct {
 	store    storage.Store
-	throttle *Throttle
+	throttle *authz.Throttle
 	now      func() time.Time
 }
 
@@ -31,7 +32,7 @@ func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAd
 	if now == nil {
 		now = time.Now
 	}
-	return &CredentialAdmin{store: store, throttle: NewThrottle(store, DefaultThrottle, now), now: now}
+	return &CredentialAdmin{store: store, throttle: authz.NewThrottle(store, authz.DefaultThrottle, now), now: now}
 }
 
 // SetPassword applies the password policy (length, common passwords) and
@@ -42,16 +43,16 @@ func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAd
 // changed because the old one is known to someone else; nothing obtained
 // with it may outlive it.
 func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *storage.User, password string) error {
-	if err := ValidatePassword(password); err != nil {
+	if err := authz.ValidatePassword(password); err != nil {
 		return err
 	}
 	now := a.now().UTC()
-	sessions := &SessionManager{Store: a.store, Now: a.now}
+	sessions := &authz.SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
-		if err := ChangePassword(ctx, a.store, u.ID, password, now); err != nil {
+		if err := authz.ChangePassword(ctx, a.store, u.ID, password, now); err != nil {
 			return err
 		}
-		ended, revoked, err := sessions.endUserAccess(ctx, u.ID, actor.name(), "password changed")
+		ended, revoked, err := sessions.EndUserAccess(ctx, u.ID, actor.name(), "password changed")
 		if err != nil {
 			return err
 		}
@@ -98,7 +99,7 @@ func (a *CredentialAdmin) SetRequireMFA(ctx context.Context, actor Actor, u *sto
 // lost device may outlive it.
 func (a *CredentialAdmin) ResetMFA(ctx context.Context, actor Actor, u *storage.User) error {
 	now := a.now().UTC()
-	sessions := &SessionManager{Store: a.store, Now: a.now}
+	sessions := &authz.SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
 		if err := a.store.DeleteTOTP(ctx, u.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("delete TOTP: %w", err)
@@ -109,7 +110,7 @@ func (a *CredentialAdmin) ResetMFA(ctx context.Context, actor Actor, u *storage.
 		if err := a.store.ReplaceRecoveryCodes(ctx, u.ID, nil, now); err != nil {
 			return fmt.Errorf("delete recovery codes: %w", err)
 		}
-		ended, revoked, err := sessions.endUserAccess(ctx, u.ID, actor.name(), "second factors reset")
+		ended, revoked, err := sessions.EndUserAccess(ctx, u.ID, actor.name(), "second factors reset")
 		if err != nil {
 			return err
 		}

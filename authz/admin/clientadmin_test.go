@@ -1,4 +1,4 @@
-package authz_test
+package admin_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -34,13 +36,13 @@ func (c *fakeClock) Add(d time.Duration) {
 
 var adminNow = time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)
 
-var operator = authz.Actor{Name: "operator:test", Source: "cli"}
+var operator = admin.Actor{Name: "operator:test", Source: "cli"}
 
 type adminFixture struct {
 	store  *memory.Store
 	clock  *fakeClock
 	hasher *authz.SecretHasher
-	admin  *authz.ClientAdmin
+	admin  *admin.ClientAdmin
 	cache  *authz.ClientCache
 }
 
@@ -54,23 +56,23 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	}
 	return &adminFixture{
 		store: store, clock: clock, hasher: hasher,
-		admin: authz.NewClientAdmin(store, hasher, authz.ClientAdminOptions{Now: clock.Now}),
+		admin: admin.NewClientAdmin(store, hasher, admin.ClientAdminOptions{Now: clock.Now}),
 		// TTL 0: every lookup reads the store, so the test sees each change.
 		cache: authz.NewClientCache(store, 0, clock.Now),
 	}
 }
 
 // partner is a valid confidential client_credentials registration.
-func partner() authz.ClientSpec {
-	return authz.ClientSpec{
+func partner() registration.ClientSpec {
+	return registration.ClientSpec{
 		ClientName: "Partner", GrantTypes: []string{"client_credentials"},
 		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, Scope: "payments",
 	}
 }
 
 // webApp is a valid confidential authorization-code registration.
-func webApp() authz.ClientSpec {
-	return authz.ClientSpec{
+func webApp() registration.ClientSpec {
+	return registration.ClientSpec{
 		ClientName: "Web", GrantTypes: []string{"authorization_code", "refresh_token"},
 		RedirectURIs: []string{"https://app.example.com/cb"}, Scope: "openid profile offline_access",
 		TokenEndpointAuthMethod: storage.AuthMethodSecretPost,
@@ -93,9 +95,9 @@ func (f *adminFixture) authenticates(t *testing.T, id, secret string) bool {
 	return false
 }
 
-func (f *adminFixture) create(t *testing.T, spec authz.ClientSpec) (*authz.ClientInfo, string) {
+func (f *adminFixture) create(t *testing.T, spec registration.ClientSpec) (*registration.ClientInfo, string) {
 	t.Helper()
-	info, issued, err := f.admin.Create(t.Context(), operator, spec, authz.CreateOptions{})
+	info, issued, err := f.admin.Create(t.Context(), operator, spec, admin.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,17 +129,20 @@ func (f *adminFixture) snapshot(t *testing.T) string {
 func TestClientSpecValidation(t *testing.T) {
 	jwks := json.RawMessage(`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","use":"sig","kid":"k1"}]}`)
 	privateJWKS := json.RawMessage(`{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQ"}]}`)
-	mod := func(base authz.ClientSpec, fn func(s *authz.ClientSpec)) authz.ClientSpec { fn(&base); return base }
+	mod := func(base registration.ClientSpec, fn func(s *registration.ClientSpec)) registration.ClientSpec {
+		fn(&base)
+		return base
+	}
 	for name, tc := range map[string]struct {
-		spec authz.ClientSpec
+		spec registration.ClientSpec
 		msg  string // empty: valid
 	}{
 		"ok/partner": {partner(), ""},
 		"ok/web":     {webApp(), ""},
-		"ok/native-loopback": {authz.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"ok/native-loopback": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1:8400/cb", "http://[::1]/cb", "http://localhost/cb"}}, ""},
-		"ok/private-key-jwt": {mod(partner(), func(s *authz.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = jwks }), ""},
-		"ok/full-metadata": {mod(webApp(), func(s *authz.ClientSpec) {
+		"ok/private-key-jwt": {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = jwks }), ""},
+		"ok/full-metadata": {mod(webApp(), func(s *registration.ClientSpec) {
 			s.Contacts = []string{"ops@example.com"}
 			s.LogoURI, s.PolicyURI, s.TosURI, s.ClientURI = "https://example.com/logo.png", "https://example.com/p", "https://example.com/t", "https://example.com"
 			s.PostLogoutRedirectURIs = []string{"https://app.example.com/bye"}
@@ -145,62 +150,62 @@ func TestClientSpecValidation(t *testing.T) {
 			s.IDTokenSignedResponseAlg = "ES256"
 			s.ResponseTypes = []string{"code", "code id_token"}
 		}), ""},
-		"fail/redirect-fragment":                   {mod(webApp(), func(s *authz.ClientSpec) { s.RedirectURIs = []string{"https://app.example.com/cb#x"} }), "must not contain a fragment"},
-		"fail/redirect-wildcard":                   {mod(webApp(), func(s *authz.ClientSpec) { s.RedirectURIs = []string{"https://*.example.com/cb"} }), "must not contain a wildcard"},
-		"fail/redirect-http":                       {mod(webApp(), func(s *authz.ClientSpec) { s.RedirectURIs = []string{"http://app.example.com/cb"} }), "must use https"},
-		"fail/redirect-http-loopback-confidential": {mod(webApp(), func(s *authz.ClientSpec) { s.RedirectURIs = []string{"http://127.0.0.1/cb"} }), "http is allowed only for public clients"},
-		"fail/redirect-http-public-remote": {authz.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"fail/redirect-fragment":                   {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://app.example.com/cb#x"} }), "must not contain a fragment"},
+		"fail/redirect-wildcard":                   {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://*.example.com/cb"} }), "must not contain a wildcard"},
+		"fail/redirect-http":                       {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"http://app.example.com/cb"} }), "must use https"},
+		"fail/redirect-http-loopback-confidential": {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"http://127.0.0.1/cb"} }), "http is allowed only for public clients"},
+		"fail/redirect-http-public-remote": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://app.example.com/cb"}}, "http is allowed only on 127.0.0.1"},
-		"fail/redirect-relative":    {mod(webApp(), func(s *authz.ClientSpec) { s.RedirectURIs = []string{"/cb"} }), "must be an absolute URL"},
-		"fail/redirect-userinfo":    {mod(webApp(), func(s *authz.ClientSpec) { s.RedirectURIs = []string{"https://u:p@app.example.com/cb"} }), "user information"},
-		"fail/redirect-missing":     {mod(webApp(), func(s *authz.ClientSpec) { s.RedirectURIs = nil }), "requires at least one redirect URI"},
-		"fail/redirect-for-cc":      {mod(partner(), func(s *authz.ClientSpec) { s.RedirectURIs = []string{"https://a.example.com/cb"} }), "used only with grant type authorization_code"},
-		"fail/post-logout-fragment": {mod(webApp(), func(s *authz.ClientSpec) { s.PostLogoutRedirectURIs = []string{"https://a.example.com/#x"} }), "post_logout_redirect_uris"},
-		"fail/grant-password":       {mod(partner(), func(s *authz.ClientSpec) { s.GrantTypes = []string{"password"} }), `unknown grant type "password"`},
-		"fail/grant-implicit":       {mod(partner(), func(s *authz.ClientSpec) { s.GrantTypes = []string{"implicit"} }), `unknown grant type "implicit"`},
-		"fail/grant-none":           {mod(partner(), func(s *authz.ClientSpec) { s.GrantTypes = nil }), "grant_types: at least one is required"},
-		"fail/refresh-alone":        {mod(partner(), func(s *authz.ClientSpec) { s.GrantTypes = []string{"refresh_token"} }), "refresh_token requires grant type authorization_code"},
-		"fail/public-client-creds":  {mod(partner(), func(s *authz.ClientSpec) { s.TokenEndpointAuthMethod = "none" }), "client_credentials requires a confidential client"},
-		"fail/auth-method":          {mod(partner(), func(s *authz.ClientSpec) { s.TokenEndpointAuthMethod = "tls_client_auth" }), `unknown auth method "tls_client_auth"`},
-		"fail/pkjwt-no-keys":        {mod(partner(), func(s *authz.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt" }), "requires jwks_uri or jwks"},
-		"fail/pkjwt-both": {mod(partner(), func(s *authz.ClientSpec) {
+		"fail/redirect-relative":    {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"/cb"} }), "must be an absolute URL"},
+		"fail/redirect-userinfo":    {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://u:p@app.example.com/cb"} }), "user information"},
+		"fail/redirect-missing":     {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = nil }), "requires at least one redirect URI"},
+		"fail/redirect-for-cc":      {mod(partner(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://a.example.com/cb"} }), "used only with grant type authorization_code"},
+		"fail/post-logout-fragment": {mod(webApp(), func(s *registration.ClientSpec) { s.PostLogoutRedirectURIs = []string{"https://a.example.com/#x"} }), "post_logout_redirect_uris"},
+		"fail/grant-password":       {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = []string{"password"} }), `unknown grant type "password"`},
+		"fail/grant-implicit":       {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = []string{"implicit"} }), `unknown grant type "implicit"`},
+		"fail/grant-none":           {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = nil }), "grant_types: at least one is required"},
+		"fail/refresh-alone":        {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = []string{"refresh_token"} }), "refresh_token requires grant type authorization_code"},
+		"fail/public-client-creds":  {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "none" }), "client_credentials requires a confidential client"},
+		"fail/auth-method":          {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "tls_client_auth" }), `unknown auth method "tls_client_auth"`},
+		"fail/pkjwt-no-keys":        {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt" }), "requires jwks_uri or jwks"},
+		"fail/pkjwt-both": {mod(partner(), func(s *registration.ClientSpec) {
 			s.TokenEndpointAuthMethod = "private_key_jwt"
 			s.JWKS = jwks
 			s.JWKSURI = "https://k.example.com"
 		}), "mutually exclusive"},
-		"fail/jwks-private": {mod(partner(), func(s *authz.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = privateJWKS }), "private or symmetric key"},
-		"fail/jwks-uri-http": {mod(partner(), func(s *authz.ClientSpec) {
+		"fail/jwks-private": {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt"; s.JWKS = privateJWKS }), "private or symmetric key"},
+		"fail/jwks-uri-http": {mod(partner(), func(s *registration.ClientSpec) {
 			s.TokenEndpointAuthMethod = "private_key_jwt"
 			s.JWKSURI = "http://k.example.com"
 		}), "must use https"},
-		"fail/jwks-for-secret-client":  {mod(partner(), func(s *authz.ClientSpec) { s.JWKS = jwks }), "used only with token_endpoint_auth_method private_key_jwt"},
-		"fail/scope-quote":             {mod(partner(), func(s *authz.ClientSpec) { s.Scope = `a "b"` }), "not a valid scope token"},
-		"fail/response-type-token":     {mod(webApp(), func(s *authz.ClientSpec) { s.ResponseTypes = []string{"token"} }), `unknown response type "token"`},
-		"fail/hybrid-without-openid":   {mod(webApp(), func(s *authz.ClientSpec) { s.ResponseTypes = []string{"code id_token"}; s.Scope = "profile" }), "requires the openid scope"},
-		"fail/id-token-alg":            {mod(partner(), func(s *authz.ClientSpec) { s.IDTokenSignedResponseAlg = "HS256" }), `unsupported algorithm "HS256"`},
-		"fail/token-format":            {mod(partner(), func(s *authz.ClientSpec) { s.AccessTokenFormat = "paseto" }), `unknown format "paseto"`},
-		"fail/empty-name":              {mod(partner(), func(s *authz.ClientSpec) { s.ClientName = " " }), "client_name must not be empty"},
-		"fail/contact":                 {mod(partner(), func(s *authz.ClientSpec) { s.Contacts = []string{"not an address"} }), "contacts"},
-		"fail/logo-http":               {mod(partner(), func(s *authz.ClientSpec) { s.LogoURI = "http://example.com/logo.png" }), "logo_uri"},
-		"fail/tos-fragment":            {mod(partner(), func(s *authz.ClientSpec) { s.TosURI = "https://example.com/tos#top" }), "tos_uri"},
-		"fail/policy-relative":         {mod(partner(), func(s *authz.ClientSpec) { s.PolicyURI = "/policy" }), "policy_uri"},
-		"fail/backchannel-http":        {mod(webApp(), func(s *authz.ClientSpec) { s.BackchannelLogoutURI = "http://app.example.com/bcl" }), "backchannel_logout_uri"},
-		"ok/admin-scope-operator":      {mod(partner(), func(s *authz.ClientSpec) { s.Scope = authz.AdminScope }), ""},
-		"ok/introspecting-rs":          {mod(partner(), func(s *authz.ClientSpec) { s.Introspect = true }), ""},
-		"fail/admin-scope-web-app":     {mod(webApp(), func(s *authz.ClientSpec) { s.Scope = "openid " + authz.AdminScope }), "remove grant type authorization_code"},
-		"fail/admin-scope-and-refresh": {mod(webApp(), func(s *authz.ClientSpec) { s.Scope = authz.AdminScope }), "remove grant type refresh_token"},
-		"fail/admin-scope-public": {authz.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"fail/jwks-for-secret-client":  {mod(partner(), func(s *registration.ClientSpec) { s.JWKS = jwks }), "used only with token_endpoint_auth_method private_key_jwt"},
+		"fail/scope-quote":             {mod(partner(), func(s *registration.ClientSpec) { s.Scope = `a "b"` }), "not a valid scope token"},
+		"fail/response-type-token":     {mod(webApp(), func(s *registration.ClientSpec) { s.ResponseTypes = []string{"token"} }), `unknown response type "token"`},
+		"fail/hybrid-without-openid":   {mod(webApp(), func(s *registration.ClientSpec) { s.ResponseTypes = []string{"code id_token"}; s.Scope = "profile" }), "requires the openid scope"},
+		"fail/id-token-alg":            {mod(partner(), func(s *registration.ClientSpec) { s.IDTokenSignedResponseAlg = "HS256" }), `unsupported algorithm "HS256"`},
+		"fail/token-format":            {mod(partner(), func(s *registration.ClientSpec) { s.AccessTokenFormat = "paseto" }), `unknown format "paseto"`},
+		"fail/empty-name":              {mod(partner(), func(s *registration.ClientSpec) { s.ClientName = " " }), "client_name must not be empty"},
+		"fail/contact":                 {mod(partner(), func(s *registration.ClientSpec) { s.Contacts = []string{"not an address"} }), "contacts"},
+		"fail/logo-http":               {mod(partner(), func(s *registration.ClientSpec) { s.LogoURI = "http://example.com/logo.png" }), "logo_uri"},
+		"fail/tos-fragment":            {mod(partner(), func(s *registration.ClientSpec) { s.TosURI = "https://example.com/tos#top" }), "tos_uri"},
+		"fail/policy-relative":         {mod(partner(), func(s *registration.ClientSpec) { s.PolicyURI = "/policy" }), "policy_uri"},
+		"fail/backchannel-http":        {mod(webApp(), func(s *registration.ClientSpec) { s.BackchannelLogoutURI = "http://app.example.com/bcl" }), "backchannel_logout_uri"},
+		"ok/admin-scope-operator":      {mod(partner(), func(s *registration.ClientSpec) { s.Scope = authz.AdminScope }), ""},
+		"ok/introspecting-rs":          {mod(partner(), func(s *registration.ClientSpec) { s.Introspect = true }), ""},
+		"fail/admin-scope-web-app":     {mod(webApp(), func(s *registration.ClientSpec) { s.Scope = "openid " + authz.AdminScope }), "remove grant type authorization_code"},
+		"fail/admin-scope-and-refresh": {mod(webApp(), func(s *registration.ClientSpec) { s.Scope = authz.AdminScope }), "remove grant type refresh_token"},
+		"fail/admin-scope-public": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Scope: authz.AdminScope}, "strongroom:admin requires a confidential client"},
-		"fail/admin-scope-case-variant": {mod(partner(), func(s *authz.ClientSpec) { s.Scope = "Strongroom:admin" }), "differs from strongroom:admin only in case"},
-		"fail/openid-case-variant":      {mod(webApp(), func(s *authz.ClientSpec) { s.Scope = "OpenID profile" }), `"OpenID" differs from openid only in case`},
-		"fail/introspect-public": {authz.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+		"fail/admin-scope-case-variant": {mod(partner(), func(s *registration.ClientSpec) { s.Scope = "Strongroom:admin" }), "differs from strongroom:admin only in case"},
+		"fail/openid-case-variant":      {mod(webApp(), func(s *registration.ClientSpec) { s.Scope = "OpenID profile" }), `"OpenID" differs from openid only in case`},
+		"fail/introspect-public": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Introspect: true}, "introspect requires a confidential client"},
-		"fail/client-id-on-create":     {mod(partner(), func(s *authz.ClientSpec) { s.ClientID = "mine" }), "client_id is generated"},
-		"fail/client-secret-on-create": {mod(partner(), func(s *authz.ClientSpec) { s.ClientSecret = strings.Repeat("s", 40) }), "client_secret is generated"},
+		"fail/client-id-on-create":     {mod(partner(), func(s *registration.ClientSpec) { s.ClientID = "mine" }), "client_id is generated"},
+		"fail/client-secret-on-create": {mod(partner(), func(s *registration.ClientSpec) { s.ClientSecret = strings.Repeat("s", 40) }), "client_secret is generated"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newAdminFixture(t)
-			info, issued, err := f.admin.Create(t.Context(), operator, tc.spec, authz.CreateOptions{})
+			info, issued, err := f.admin.Create(t.Context(), operator, tc.spec, admin.CreateOptions{})
 			if tc.msg == "" {
 				if err != nil {
 					t.Fatalf("valid spec refused: %v", err)
@@ -210,7 +215,7 @@ func TestClientSpecValidation(t *testing.T) {
 				}
 				return
 			}
-			var ve *authz.ValidationError
+			var ve *registration.ValidationError
 			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("err = %v, want a validation error containing %q", err, tc.msg)
 			}
@@ -226,10 +231,10 @@ func TestClientSpecValidation(t *testing.T) {
 
 func TestValidationReportsEveryProblem(t *testing.T) {
 	f := newAdminFixture(t)
-	_, _, err := f.admin.Create(t.Context(), operator, authz.ClientSpec{
+	_, _, err := f.admin.Create(t.Context(), operator, registration.ClientSpec{
 		GrantTypes: []string{"password"}, TokenEndpointAuthMethod: "magic", Scope: `"`,
-	}, authz.CreateOptions{})
-	var ve *authz.ValidationError
+	}, admin.CreateOptions{})
+	var ve *registration.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) < 4 {
 		t.Fatalf("err = %v", err)
 	}
@@ -243,7 +248,7 @@ func TestRotateSecretWithGrace(t *testing.T) {
 	}
 
 	f.clock.Add(time.Hour)
-	issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, authz.RotateOptions{Grace: 24 * time.Hour})
+	issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, admin.RotateOptions{Grace: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +266,7 @@ func TestRotateSecretWithGrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.SecretsExpiringSoon || len(got.Secrets) != 2 || got.Secrets[0].State != authz.SecretExpiring || got.Secrets[1].State != authz.SecretActive {
+	if !got.SecretsExpiringSoon || len(got.Secrets) != 2 || got.Secrets[0].State != registration.SecretExpiring || got.Secrets[1].State != registration.SecretActive {
 		t.Fatalf("during grace: %+v", got)
 	}
 
@@ -274,13 +279,13 @@ func TestRotateSecretWithGrace(t *testing.T) {
 		t.Fatal("the new secret does not authenticate")
 	}
 	got, _ = f.admin.Get(t.Context(), info.ClientID)
-	if got.SecretsExpiringSoon || got.Secrets[0].State != authz.SecretExpired {
+	if got.SecretsExpiringSoon || got.Secrets[0].State != registration.SecretExpired {
 		t.Fatalf("after grace: %+v", got)
 	}
 
 	// The audit event names both secrets by id and never holds a secret.
 	events := f.audit(t)
-	if len(events) != 2 || events[0].Action != authz.ActionClientSecretRotate || events[0].Target != info.ClientID ||
+	if len(events) != 2 || events[0].Action != admin.ActionClientSecretRotate || events[0].Target != info.ClientID ||
 		events[0].Actor != "operator:test" || events[0].Details["source"] != "cli" ||
 		events[0].Details["secret_id"] != issued.SecretID || events[0].Details["previous_secret_id"] != issued.PreviousSecretID {
 		t.Fatalf("audit %+v", events)
@@ -293,7 +298,7 @@ func TestRotateSecretWithGrace(t *testing.T) {
 	}
 
 	// A second rotation drops the expired secret: still two at most.
-	again, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, authz.RotateOptions{Grace: time.Hour})
+	again, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, admin.RotateOptions{Grace: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,12 +312,12 @@ func TestRotateSecretRules(t *testing.T) {
 	t.Run("fail/third-live-secret", func(t *testing.T) {
 		f := newAdminFixture(t)
 		info, _ := f.create(t, partner())
-		if _, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, authz.RotateOptions{Grace: time.Hour}); err != nil {
+		if _, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, admin.RotateOptions{Grace: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 		before := f.snapshot(t)
-		_, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, authz.RotateOptions{Grace: time.Hour})
-		if !errors.Is(err, authz.ErrTooManySecrets) {
+		_, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, admin.RotateOptions{Grace: time.Hour})
+		if !errors.Is(err, admin.ErrTooManySecrets) {
 			t.Fatalf("err = %v", err)
 		}
 		if f.snapshot(t) != before || len(f.audit(t)) != 2 {
@@ -322,7 +327,7 @@ func TestRotateSecretRules(t *testing.T) {
 	t.Run("ok/zero-grace-ends-old-now", func(t *testing.T) {
 		f := newAdminFixture(t)
 		info, old := f.create(t, partner())
-		issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, authz.RotateOptions{})
+		issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, admin.RotateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +338,7 @@ func TestRotateSecretRules(t *testing.T) {
 	t.Run("ok/new-secret-expiry", func(t *testing.T) {
 		f := newAdminFixture(t)
 		info, _ := f.create(t, partner())
-		issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, authz.RotateOptions{Grace: time.Hour, ExpiresIn: 90 * 24 * time.Hour})
+		issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, admin.RotateOptions{Grace: time.Hour, ExpiresIn: 90 * 24 * time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,22 +356,22 @@ func TestRotateSecretRules(t *testing.T) {
 		}
 	})
 	for name, tc := range map[string]struct {
-		spec authz.ClientSpec
-		opts authz.RotateOptions
+		spec registration.ClientSpec
+		opts admin.RotateOptions
 		want error
 	}{
-		"fail/negative-grace":  {partner(), authz.RotateOptions{Grace: -time.Second}, nil},
-		"fail/grace-too-long":  {partner(), authz.RotateOptions{Grace: 365 * 24 * time.Hour}, nil},
-		"fail/expiry-in-grace": {partner(), authz.RotateOptions{Grace: time.Hour, ExpiresIn: time.Minute}, nil},
-		"fail/public-client": {authz.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
-			RedirectURIs: []string{"http://127.0.0.1/cb"}}, authz.RotateOptions{Grace: time.Hour}, authz.ErrNoSecretAuth},
+		"fail/negative-grace":  {partner(), admin.RotateOptions{Grace: -time.Second}, nil},
+		"fail/grace-too-long":  {partner(), admin.RotateOptions{Grace: 365 * 24 * time.Hour}, nil},
+		"fail/expiry-in-grace": {partner(), admin.RotateOptions{Grace: time.Hour, ExpiresIn: time.Minute}, nil},
+		"fail/public-client": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
+			RedirectURIs: []string{"http://127.0.0.1/cb"}}, admin.RotateOptions{Grace: time.Hour}, admin.ErrNoSecretAuth},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newAdminFixture(t)
 			info, _ := f.create(t, tc.spec)
 			before := f.snapshot(t)
 			_, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, tc.opts)
-			var ve *authz.ValidationError
+			var ve *registration.ValidationError
 			if tc.want != nil && !errors.Is(err, tc.want) || tc.want == nil && !errors.As(err, &ve) {
 				t.Fatalf("err = %v", err)
 			}
@@ -377,7 +382,7 @@ func TestRotateSecretRules(t *testing.T) {
 	}
 	t.Run("fail/unknown-client", func(t *testing.T) {
 		f := newAdminFixture(t)
-		_, err := f.admin.RotateSecret(t.Context(), operator, "nope", authz.RotateOptions{Grace: time.Hour})
+		_, err := f.admin.RotateSecret(t.Context(), operator, "nope", admin.RotateOptions{Grace: time.Hour})
 		if !errors.Is(err, storage.ErrNotFound) || err.Error() != `client "nope" not found` {
 			t.Fatalf("err = %v", err)
 		}
@@ -387,12 +392,12 @@ func TestRotateSecretRules(t *testing.T) {
 func TestRevokeSecret(t *testing.T) {
 	f := newAdminFixture(t)
 	info, old := f.create(t, partner())
-	issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, authz.RotateOptions{Grace: 24 * time.Hour})
+	issued, err := f.admin.RotateSecret(t.Context(), operator, info.ClientID, admin.RotateOptions{Grace: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := f.snapshot(t)
-	if _, err := f.admin.RevokeSecret(t.Context(), operator, info.ClientID, "000000000000"); !errors.Is(err, authz.ErrSecretNotFound) {
+	if _, err := f.admin.RevokeSecret(t.Context(), operator, info.ClientID, "000000000000"); !errors.Is(err, admin.ErrSecretNotFound) {
 		t.Fatalf("unknown secret id: %v", err)
 	}
 	if f.snapshot(t) != before {
@@ -408,7 +413,7 @@ func TestRevokeSecret(t *testing.T) {
 	if f.authenticates(t, info.ClientID, old) || !f.authenticates(t, info.ClientID, issued.ClientSecret) {
 		t.Fatal("revoke must end the old secret now and keep the new one")
 	}
-	if ev := f.audit(t)[0]; ev.Action != authz.ActionClientSecretRevoke || ev.Details["secret_id"] != issued.PreviousSecretID {
+	if ev := f.audit(t)[0]; ev.Action != admin.ActionClientSecretRevoke || ev.Details["secret_id"] != issued.PreviousSecretID {
 		t.Fatalf("audit %+v", ev)
 	}
 }
@@ -433,7 +438,7 @@ func TestDisabledClientCannotAuthenticate(t *testing.T) {
 		t.Fatal("an enabled client does not authenticate")
 	}
 	events := f.audit(t)
-	if events[0].Action != authz.ActionClientEnable || events[1].Action != authz.ActionClientDisable {
+	if events[0].Action != admin.ActionClientEnable || events[1].Action != admin.ActionClientDisable {
 		t.Fatalf("audit %+v", events)
 	}
 }
@@ -453,7 +458,7 @@ func TestUpdateClient(t *testing.T) {
 	if !f.authenticates(t, info.ClientID, secret) {
 		t.Fatal("update lost the secret")
 	}
-	if ev := f.audit(t)[0]; ev.Action != authz.ActionClientUpdate || ev.Details["fields"] != "client_name,contacts,redirect_uris" {
+	if ev := f.audit(t)[0]; ev.Action != admin.ActionClientUpdate || ev.Details["fields"] != "client_name,contacts,redirect_uris" {
 		t.Fatalf("audit %+v", ev)
 	}
 
@@ -471,7 +476,7 @@ func TestUpdateClient(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.admin.Update(t.Context(), operator, info.ClientID, []byte(tc.patch))
-			var ve *authz.ValidationError
+			var ve *registration.ValidationError
 			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("err = %v, want %q", err, tc.msg)
 			}
@@ -501,18 +506,18 @@ func (failingAudit) AppendAudit(context.Context, *storage.AuditEvent) error { re
 func TestAuditInTheSameTransaction(t *testing.T) {
 	f := newAdminFixture(t)
 	info, _ := f.create(t, partner())
-	broken := authz.NewClientAdmin(failingAudit{f.store}, f.hasher, authz.ClientAdminOptions{Now: f.clock.Now})
-	users := authz.NewUserAdmin(failingAudit{f.store}, f.clock.Now)
+	broken := admin.NewClientAdmin(failingAudit{f.store}, f.hasher, admin.ClientAdminOptions{Now: f.clock.Now})
+	users := admin.NewUserAdmin(failingAudit{f.store}, f.clock.Now)
 	before := f.snapshot(t)
 	ctx := t.Context()
 	for name, fn := range map[string]func() error{
-		"fail/create": func() error { _, _, err := broken.Create(ctx, operator, partner(), authz.CreateOptions{}); return err },
+		"fail/create": func() error { _, _, err := broken.Create(ctx, operator, partner(), admin.CreateOptions{}); return err },
 		"fail/update": func() error {
 			_, err := broken.Update(ctx, operator, info.ClientID, []byte(`{"client_name":"x"}`))
 			return err
 		},
 		"fail/rotate": func() error {
-			_, err := broken.RotateSecret(ctx, operator, info.ClientID, authz.RotateOptions{Grace: time.Hour})
+			_, err := broken.RotateSecret(ctx, operator, info.ClientID, admin.RotateOptions{Grace: time.Hour})
 			return err
 		},
 		"fail/revoke": func() error {
@@ -522,11 +527,11 @@ func TestAuditInTheSameTransaction(t *testing.T) {
 		"fail/disable": func() error { _, err := broken.SetDisabled(ctx, operator, info.ClientID, true); return err },
 		"fail/delete":  func() error { return broken.Delete(ctx, operator, info.ClientID) },
 		"fail/import": func() error {
-			_, err := broken.Import(ctx, operator, []authz.ClientSpec{partner()}, nil)
+			_, err := broken.Import(ctx, operator, []registration.ClientSpec{partner()}, nil)
 			return err
 		},
 		"fail/user-create": func() error {
-			_, err := users.Create(ctx, operator, authz.UserSpec{Username: "bob", Password: "correct horse battery"})
+			_, err := users.Create(ctx, operator, admin.UserSpec{Username: "bob", Password: "correct horse battery"})
 			return err
 		},
 	} {
@@ -553,7 +558,7 @@ func TestDeleteClient(t *testing.T) {
 	if err := f.admin.Delete(t.Context(), operator, info.ClientID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if ev := f.audit(t); len(ev) != 2 || ev[0].Action != authz.ActionClientDelete {
+	if ev := f.audit(t); len(ev) != 2 || ev[0].Action != admin.ActionClientDelete {
 		t.Fatalf("audit %+v", ev)
 	}
 }
@@ -561,7 +566,7 @@ func TestDeleteClient(t *testing.T) {
 func TestImportExport(t *testing.T) {
 	f := newAdminFixture(t)
 	imported := strings.Repeat("i", 40)
-	specs := []authz.ClientSpec{partner(), webApp(), partner()}
+	specs := []registration.ClientSpec{partner(), webApp(), partner()}
 	specs[0].ClientID, specs[0].ClientSecret = "partner-1", imported
 	specs[1].ClientID = "web-1"
 	var progress []int
@@ -613,14 +618,14 @@ func TestImportExport(t *testing.T) {
 	short := partner()
 	short.ClientSecret = "short"
 	for name, tc := range map[string]struct {
-		specs []authz.ClientSpec
+		specs []registration.ClientSpec
 		msg   string
 	}{
-		"fail/one-invalid":       {[]authz.ClientSpec{partner(), bad}, "client 2: redirect_uris"},
-		"fail/existing-id":       {[]authz.ClientSpec{partner(), {ClientID: "web-1", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, `client_id "web-1" already exists`},
-		"fail/duplicate-in-file": {[]authz.ClientSpec{{ClientID: "d", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}, {ClientID: "d", ClientName: "y", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "also used by client 1"},
-		"fail/short-secret":      {[]authz.ClientSpec{short}, "at least 32 characters"},
-		"fail/bad-id":            {[]authz.ClientSpec{{ClientID: "a:b", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "without space or ':'"},
+		"fail/one-invalid":       {[]registration.ClientSpec{partner(), bad}, "client 2: redirect_uris"},
+		"fail/existing-id":       {[]registration.ClientSpec{partner(), {ClientID: "web-1", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, `client_id "web-1" already exists`},
+		"fail/duplicate-in-file": {[]registration.ClientSpec{{ClientID: "d", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}, {ClientID: "d", ClientName: "y", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "also used by client 1"},
+		"fail/short-secret":      {[]registration.ClientSpec{short}, "at least 32 characters"},
+		"fail/bad-id":            {[]registration.ClientSpec{{ClientID: "a:b", ClientName: "x", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}}, "without space or ':'"},
 		"fail/empty":             {nil, "no client"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -638,45 +643,16 @@ func TestImportExport(t *testing.T) {
 	}
 }
 
-func TestDecodeClientSpecs(t *testing.T) {
-	for name, tc := range map[string]struct {
-		in   string
-		n    int
-		fail string
-	}{
-		"ok/object":        {`{"client_name":"a"}`, 1, ""},
-		"ok/list":          {`[{"client_name":"a"},{"client_name":"b"}]`, 2, ""},
-		"fail/unknown":     {`{"client_nam":"a"}`, 0, "unknown field"},
-		"fail/trailing":    {`{"client_name":"a"} {}`, 0, "after the document"},
-		"fail/empty":       {` `, 0, "empty"},
-		"fail/not-json":    {`client_name: a`, 0, "invalid JSON"},
-		"fail/wrong-shape": {`"x"`, 0, "invalid JSON"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			specs, err := authz.DecodeClientSpecs([]byte(tc.in))
-			if tc.fail != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.fail) {
-					t.Fatalf("err = %v", err)
-				}
-				return
-			}
-			if err != nil || len(specs) != tc.n {
-				t.Fatalf("%v %d", err, len(specs))
-			}
-		})
-	}
-}
-
 func TestUserAdmin(t *testing.T) {
 	f := newAdminFixture(t)
-	users := authz.NewUserAdmin(f.store, f.clock.Now)
+	users := admin.NewUserAdmin(f.store, f.clock.Now)
 	ctx := t.Context()
 	const pw = "correct horse battery staple"
-	u, err := users.Create(ctx, operator, authz.UserSpec{Username: "alice", Email: "alice@example.com", Password: pw})
+	u, err := users.Create(ctx, operator, admin.UserSpec{Username: "alice", Email: "alice@example.com", Password: pw})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, spec := range map[string]authz.UserSpec{
+	for name, spec := range map[string]admin.UserSpec{
 		"fail/taken":      {Username: "alice", Password: pw},
 		"fail/short-pass": {Username: "bob", Password: "short"},
 		"fail/uuid-name":  {Username: "0b6c1f0e-8f5d-4c52-9f39-2f0d5c1e7a10", Password: pw},
@@ -707,7 +683,7 @@ func TestUserAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	events := f.audit(t)
-	if len(events) != 2 || events[0].Action != authz.ActionUserDelete || events[1].Action != authz.ActionUserCreate || events[0].Target != u.ID {
+	if len(events) != 2 || events[0].Action != admin.ActionUserDelete || events[1].Action != admin.ActionUserCreate || events[0].Target != u.ID {
 		t.Fatalf("audit %+v", events)
 	}
 	raw, _ := json.Marshal(events)

@@ -1,4 +1,4 @@
-package authz_test
+package admin_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -80,13 +81,13 @@ func stateOf(t *testing.T, s *memory.Store, userID string) signedInState {
 func TestUserSignOutIsAtomicWithTheChange(t *testing.T) {
 	actions := map[string]func(ctx context.Context, s storage.Store, u *storage.User, now func() time.Time) error{
 		"delete": func(ctx context.Context, s storage.Store, u *storage.User, now func() time.Time) error {
-			return authz.NewUserAdmin(s, now).Delete(ctx, operator, u.Username)
+			return admin.NewUserAdmin(s, now).Delete(ctx, operator, u.Username)
 		},
 		"set-password": func(ctx context.Context, s storage.Store, u *storage.User, now func() time.Time) error {
-			return authz.NewCredentialAdmin(s, now).SetPassword(ctx, operator, u, "a completely different passphrase")
+			return admin.NewCredentialAdmin(s, now).SetPassword(ctx, operator, u, "a completely different passphrase")
 		},
 		"reset-mfa": func(ctx context.Context, s storage.Store, u *storage.User, now func() time.Time) error {
-			return authz.NewCredentialAdmin(s, now).ResetMFA(ctx, operator, u)
+			return admin.NewCredentialAdmin(s, now).ResetMFA(ctx, operator, u)
 		},
 	}
 	for name, act := range actions {

@@ -1,10 +1,7 @@
-package authz
+package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,21 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
-)
-
-// Errors of the client and user administration services. Handlers and the
-// CLI map them (with storage.ErrNotFound and storage.ErrAlreadyExists) to
-// their answers with errors.Is.
-var (
-	// ErrTooManySecrets: the client already holds two live secrets (a
-	// rotation is in its grace period); revoke one first.
-	ErrTooManySecrets = errors.New("the client already has two live secrets; revoke one with revoke-secret first")
-	// ErrNoSecretAuth: the client does not authenticate with a secret
-	// (public or private_key_jwt), so it has none to rotate.
-	ErrNoSecretAuth = errors.New("the client does not authenticate with a client secret")
-	// ErrSecretNotFound: no secret of the client has that id.
-	ErrSecretNotFound = errors.New("secret not found")
 )
 
 // Audit actions written by the administration services.
@@ -51,39 +36,6 @@ const (
 	// MinImportedSecretLength is the shortest plain secret import accepts.
 	MinImportedSecretLength = 32
 )
-
-// Actor is who performs an administrative change, as recorded in the audit
-// trail: a name ("operator:alice", "client:ops-bot", "mtls:CN=ops") and where
-// the change came from.
-type Actor struct {
-	Name      string
-	Source    string // "cli" or "admin-api"
-	IP        string
-	UserAgent string
-}
-
-// name is the actor's name in audit events ("anonymous" when unset).
-func (a Actor) name() string {
-	if a.Name == "" {
-		return "anonymous"
-	}
-	return a.Name
-}
-
-// event builds the audit event of a successful change by a.
-func (a Actor) event(now time.Time, action, target string, details map[string]string) *storage.AuditEvent {
-	d := map[string]string{}
-	for k, v := range details {
-		d[k] = v
-	}
-	if a.Source != "" {
-		d["source"] = a.Source
-	}
-	return &storage.AuditEvent{
-		Time: now, Actor: a.name(), Action: action, Target: target, Outcome: storage.OutcomeSuccess,
-		SourceIP: a.IP, UserAgent: a.UserAgent, Details: d,
-	}
-}
 
 // AdminStore is what the administration services need: the data they
 // change, the audit trail, and transactions so that both commit together.
@@ -112,13 +64,13 @@ type ClientAdminOptions struct {
 // transaction; secrets are generated here, returned once, stored hashed.
 type ClientAdmin struct {
 	store  AdminStore
-	hasher *SecretHasher
+	hasher *authz.SecretHasher
 	opts   ClientAdminOptions
 }
 
 // NewClientAdmin returns the service over store. hasher must be keyed like
 // the server's (the same system secret).
-func NewClientAdmin(store AdminStore, hasher *SecretHasher, opts ClientAdminOptions) *ClientAdmin {
+func NewClientAdmin(store AdminStore, hasher *authz.SecretHasher, opts ClientAdminOptions) *ClientAdmin {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -128,42 +80,10 @@ func NewClientAdmin(store AdminStore, hasher *SecretHasher, opts ClientAdminOpti
 	if opts.MaxGrace <= 0 {
 		opts.MaxGrace = DefaultMaxGrace
 	}
-	if len(opts.IDTokenAlgs) == 0 {
-		opts.IDTokenAlgs = defaultIDTokenAlgs
-	}
 	return &ClientAdmin{store: store, hasher: hasher, opts: opts}
 }
 
 func (a *ClientAdmin) now() time.Time { return a.opts.Now().UTC() }
-
-// SecretInfo describes one client secret without revealing it.
-type SecretInfo struct {
-	ID        string     `json:"id"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	// State is "active", "expiring" (ends within the expiring-soon window) or "expired".
-	State string `json:"state"`
-}
-
-// Secret states.
-const (
-	SecretActive   = "active"
-	SecretExpiring = "expiring"
-	SecretExpired  = "expired"
-)
-
-// ClientInfo is a client as listed and shown: its registration, its state
-// and its secrets' metadata, never a secret or a hash.
-type ClientInfo struct {
-	ClientSpec
-	Public  bool         `json:"public"`
-	Secrets []SecretInfo `json:"secrets"`
-	// SecretsExpiringSoon is set when a live secret ends within the
-	// expiring-soon window (a rotation's grace, a planned expiry).
-	SecretsExpiringSoon bool      `json:"secrets_expiring_soon"`
-	CreatedAt           time.Time `json:"created_at"`
-	UpdatedAt           time.Time `json:"updated_at"`
-}
 
 // IssuedSecret is a newly generated (or imported) client secret, shown
 // once: only its hash is stored.
@@ -178,44 +98,9 @@ type IssuedSecret struct {
 	PreviousExpiresAt *time.Time `json:"previous_expires_at,omitempty"`
 }
 
-func (a *ClientAdmin) info(c *storage.Client) ClientInfo {
-	now := a.now()
-	spec := specFromClient(c)
-	info := ClientInfo{
-		ClientSpec: spec,
-		Public:     c.Public,
-		Secrets:    make([]SecretInfo, 0, len(c.Secrets)),
-		CreatedAt:  c.CreatedAt.UTC(),
-		UpdatedAt:  c.UpdatedAt.UTC(),
-	}
-	for _, s := range c.Secrets {
-		si := SecretInfo{ID: s.ID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt, State: SecretActive}
-		if si.ID == "" {
-			si.ID = secretFingerprint(s.Hash)
-		}
-		switch {
-		case s.ExpiresAt == nil:
-		case !s.ExpiresAt.After(now):
-			si.State = SecretExpired
-		case s.ExpiresAt.Sub(now) <= a.opts.ExpiringSoon:
-			si.State = SecretExpiring
-			info.SecretsExpiringSoon = true
-		}
-		info.Secrets = append(info.Secrets, si)
-	}
-	return info
-}
-
-// secretFingerprint is the non-secret id of a secret: the first 12 hex
-// digits of the SHA-256 of its keyed hash (migration 0007 computes the same).
-func secretFingerprint(hash []byte) string {
-	sum := sha256.Sum256(hash)
-	return hex.EncodeToString(sum[:])[:12]
-}
-
 // newSecret generates a secret and its stored form.
 func (a *ClientAdmin) newSecret(ctx context.Context, now time.Time, expires *time.Time) (string, storage.ClientSecret, error) {
-	plain, err := GenerateSecret()
+	plain, err := authz.GenerateSecret()
 	if err != nil {
 		return "", storage.ClientSecret{}, fmt.Errorf("generate client secret: %w", err)
 	}
@@ -228,32 +113,7 @@ func (a *ClientAdmin) hashSecret(ctx context.Context, plain string, now time.Tim
 	if err != nil {
 		return storage.ClientSecret{}, fmt.Errorf("hash client secret: %w", err)
 	}
-	return storage.ClientSecret{ID: secretFingerprint(hash), Hash: hash, CreatedAt: now, ExpiresAt: expires}, nil
-}
-
-// newClientID returns a random client id: 128 bits, lowercase hex. Hex (not
-// base64url) so an id never starts with "-" and reads as a flag on a command
-// line, and survives copy and paste, URLs and case-insensitive tools.
-func newClientID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate client id: %w", err)
-	}
-	return hex.EncodeToString(b), nil
-}
-
-// checkClientID bounds imported client ids: 1–128 printable ASCII
-// characters without space or ':' (Basic authentication splits on it).
-func checkClientID(id string) error {
-	if id == "" || len(id) > 128 {
-		return errors.New("client_id must be 1-128 characters")
-	}
-	for _, r := range id {
-		if r <= 0x20 || r > 0x7e || r == ':' {
-			return fmt.Errorf("client_id %q must be printable ASCII without space or ':'", id)
-		}
-	}
-	return nil
+	return storage.ClientSecret{ID: registration.SecretID(hash), Hash: hash, CreatedAt: now, ExpiresAt: expires}, nil
 }
 
 // CreateOptions are the secret options of Create.
@@ -265,36 +125,36 @@ type CreateOptions struct {
 // Create registers a new client from spec with a generated id. A client
 // authenticating with a secret gets a generated one (256 bits), returned
 // once. The audit event commits with the client.
-func (a *ClientAdmin) Create(ctx context.Context, actor Actor, spec ClientSpec, opts CreateOptions) (*ClientInfo, *IssuedSecret, error) {
-	var p problems
+func (a *ClientAdmin) Create(ctx context.Context, actor Actor, spec registration.ClientSpec, opts CreateOptions) (*registration.ClientInfo, *IssuedSecret, error) {
+	var p registration.Problems
 	if spec.ClientID != "" {
-		p.add("client_id is generated; it may be given only to import")
+		p.Add("client_id is generated; it may be given only to import")
 	}
 	if spec.ClientSecret != "" {
-		p.add("client_secret is generated; an existing secret may be given only to import")
+		p.Add("client_secret is generated; an existing secret may be given only to import")
 	}
 	if spec.Disabled {
-		p.add("disabled: a client is created enabled; disable it afterwards")
+		p.Add("disabled: a client is created enabled; disable it afterwards")
 	}
 	if opts.SecretExpiresIn < 0 {
-		p.add("secret expiry must be positive")
+		p.Add("secret expiry must be positive")
 	}
-	c, err := spec.build(a.opts.IDTokenAlgs)
+	c, err := spec.Build(a.opts.IDTokenAlgs)
 	if err != nil {
-		var ve *ValidationError
+		var ve *registration.ValidationError
 		errors.As(err, &ve)
 		p = append(p, ve.Problems...)
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, nil, err
 	}
-	if c.ID, err = newClientID(); err != nil {
+	if c.ID, err = registration.NewClientID(); err != nil {
 		return nil, nil, err
 	}
 	now := a.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	var issued *IssuedSecret
-	if usesSecret(c.TokenEndpointAuthMethod) {
+	if registration.UsesSecret(c.TokenEndpointAuthMethod) {
 		var exp *time.Time
 		if opts.SecretExpiresIn > 0 {
 			exp = ptrTime(now.Add(opts.SecretExpiresIn))
@@ -315,7 +175,7 @@ func (a *ClientAdmin) Create(ctx context.Context, actor Actor, spec ClientSpec, 
 	if err != nil {
 		return nil, nil, err
 	}
-	info := a.info(c)
+	info := registration.Describe(c, a.now(), a.opts.ExpiringSoon)
 	return &info, issued, nil
 }
 
@@ -340,6 +200,9 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e
 // Unwrap makes errors.Is(err, storage.ErrNotFound) hold.
 func (e *NotFoundError) Unwrap() error { return storage.ErrNotFound }
 
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
 // clientNotFound turns storage.ErrNotFound into a NotFoundError naming the client.
 func clientNotFound(id string, err error) error {
 	if errors.Is(err, storage.ErrNotFound) {
@@ -349,50 +212,50 @@ func clientNotFound(id string, err error) error {
 }
 
 // Get returns one client.
-func (a *ClientAdmin) Get(ctx context.Context, id string) (*ClientInfo, error) {
+func (a *ClientAdmin) Get(ctx context.Context, id string) (*registration.ClientInfo, error) {
 	c, err := a.store.GetClient(ctx, id)
 	if err != nil {
 		return nil, clientNotFound(id, fmt.Errorf("get client: %w", err))
 	}
-	info := a.info(c)
+	info := registration.Describe(c, a.now(), a.opts.ExpiringSoon)
 	return &info, nil
 }
 
 // List returns every client ordered by id.
-func (a *ClientAdmin) List(ctx context.Context) ([]ClientInfo, error) {
+func (a *ClientAdmin) List(ctx context.Context) ([]registration.ClientInfo, error) {
 	clients, err := a.store.ListClients(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}
-	out := make([]ClientInfo, len(clients))
+	out := make([]registration.ClientInfo, len(clients))
 	for i := range clients {
-		out[i] = a.info(&clients[i])
+		out[i] = registration.Describe(&clients[i], a.now(), a.opts.ExpiringSoon)
 	}
 	return out, nil
 }
 
-// Update applies patch, a JSON object of ClientSpec fields (RFC 7396 merge
+// Update applies patch, a JSON object of registration.ClientSpec fields (RFC 7396 merge
 // semantics for top-level fields: a field given replaces the stored value),
 // validates the whole result and stores it with its audit event. client_id,
 // client_secret and disabled cannot be patched. A client moved to an
 // authentication method without secrets loses its secrets.
-func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch []byte) (*ClientInfo, error) {
+func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch []byte) (*registration.ClientInfo, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(patch, &fields); err != nil || fields == nil {
-		return nil, &ValidationError{Problems: []string{"the update must be a JSON object of client metadata fields"}}
+		return nil, &registration.ValidationError{Problems: []string{"the update must be a JSON object of client metadata fields"}}
 	}
-	var p problems
+	var p registration.Problems
 	for _, k := range []string{"client_id", "client_secret", "disabled"} {
 		if _, ok := fields[k]; ok {
 			switch k {
 			case "disabled":
-				p.add("disabled cannot be updated; use disable or enable")
+				p.Add("disabled cannot be updated; use disable or enable")
 			default:
-				p.add("%s cannot be updated", k)
+				p.Add("%s cannot be updated", k)
 			}
 		}
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	changed := make([]string, 0, len(fields))
@@ -406,18 +269,18 @@ func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch 
 	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {
 		var fnErr error
 		err := a.store.UpdateClient(ctx, id, func(c *storage.Client) error {
-			spec := specFromClient(c)
-			if err := decodeStrict(patch, &spec); err != nil {
-				fnErr = &ValidationError{Problems: []string{err.Error()}}
+			spec := registration.FromClient(c)
+			if err := spec.MergePatch(patch); err != nil {
+				fnErr = &registration.ValidationError{Problems: []string{err.Error()}}
 				return fnErr
 			}
-			next, err := spec.build(a.opts.IDTokenAlgs)
+			next, err := spec.Build(a.opts.IDTokenAlgs)
 			if err != nil {
 				fnErr = err
 				return err
 			}
 			next.ID, next.Disabled, next.CreatedAt, next.UpdatedAt = c.ID, c.Disabled, c.CreatedAt, now
-			if usesSecret(next.TokenEndpointAuthMethod) {
+			if registration.UsesSecret(next.TokenEndpointAuthMethod) {
 				next.Secrets = c.Secrets
 			}
 			*c = *next
@@ -435,7 +298,7 @@ func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch 
 	if err != nil {
 		return nil, err
 	}
-	info := a.info(updated)
+	info := registration.Describe(updated, a.now(), a.opts.ExpiringSoon)
 	return &info, nil
 }
 
@@ -453,7 +316,7 @@ func (a *ClientAdmin) Delete(ctx context.Context, actor Actor, id string) error 
 // SetDisabled disables or enables a client. A disabled client cannot
 // authenticate, and its tokens stop introspecting as active (ClientCache
 // reports it as not found; every node drops it on the change notification).
-func (a *ClientAdmin) SetDisabled(ctx context.Context, actor Actor, id string, disabled bool) (*ClientInfo, error) {
+func (a *ClientAdmin) SetDisabled(ctx context.Context, actor Actor, id string, disabled bool) (*registration.ClientInfo, error) {
 	action := ActionClientEnable
 	if disabled {
 		action = ActionClientDisable
@@ -467,7 +330,7 @@ func (a *ClientAdmin) SetDisabled(ctx context.Context, actor Actor, id string, d
 // change runs one read-modify-write of a client with its audit event.
 func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string,
 	fn func(c *storage.Client, now time.Time) (map[string]string, error),
-) (*ClientInfo, error) {
+) (*registration.ClientInfo, error) {
 	now := a.now()
 	var updated storage.Client
 	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {
@@ -495,7 +358,7 @@ func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string
 	if err != nil {
 		return nil, err
 	}
-	info := a.info(&updated)
+	info := registration.Describe(&updated, a.now(), a.opts.ExpiringSoon)
 	return &info, nil
 }
 
@@ -511,21 +374,21 @@ type RotateOptions struct {
 // work until the grace period ends: at most two secrets are live at once.
 // Expired secrets are dropped.
 func (a *ClientAdmin) RotateSecret(ctx context.Context, actor Actor, id string, opts RotateOptions) (*IssuedSecret, error) {
-	var p problems
+	var p registration.Problems
 	if opts.Grace < 0 || opts.Grace > a.opts.MaxGrace {
-		p.add("grace must be between 0 and %s", a.opts.MaxGrace)
+		p.Add("grace must be between 0 and %s", a.opts.MaxGrace)
 	}
 	if opts.ExpiresIn < 0 {
-		p.add("secret expiry must be positive")
+		p.Add("secret expiry must be positive")
 	} else if opts.ExpiresIn > 0 && opts.ExpiresIn <= opts.Grace {
-		p.add("the new secret must outlive the grace period of the old one")
+		p.Add("the new secret must outlive the grace period of the old one")
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	var issued *IssuedSecret
 	_, err := a.change(ctx, actor, id, ActionClientSecretRotate, func(c *storage.Client, now time.Time) (map[string]string, error) {
-		if !usesSecret(c.TokenEndpointAuthMethod) || c.Public {
+		if !registration.UsesSecret(c.TokenEndpointAuthMethod) || c.Public {
 			return nil, ErrNoSecretAuth
 		}
 		live := c.Secrets[:0:0]
@@ -554,7 +417,7 @@ func (a *ClientAdmin) RotateSecret(ctx context.Context, actor Actor, id string, 
 				old.ExpiresAt = &end
 			}
 			if old.ID == "" {
-				old.ID = secretFingerprint(old.Hash)
+				old.ID = registration.SecretID(old.Hash)
 			}
 			issued.PreviousSecretID, issued.PreviousExpiresAt = old.ID, old.ExpiresAt
 			details["previous_secret_id"] = old.ID
@@ -573,10 +436,10 @@ func (a *ClientAdmin) RotateSecret(ctx context.Context, actor Actor, id string, 
 }
 
 // RevokeSecret ends one secret of a client now, named by its id.
-func (a *ClientAdmin) RevokeSecret(ctx context.Context, actor Actor, id, secretID string) (*ClientInfo, error) {
+func (a *ClientAdmin) RevokeSecret(ctx context.Context, actor Actor, id, secretID string) (*registration.ClientInfo, error) {
 	return a.change(ctx, actor, id, ActionClientSecretRevoke, func(c *storage.Client, _ time.Time) (map[string]string, error) {
 		i := slices.IndexFunc(c.Secrets, func(s storage.ClientSecret) bool {
-			return s.ID == secretID || (s.ID == "" && secretFingerprint(s.Hash) == secretID)
+			return s.ID == secretID || (s.ID == "" && registration.SecretID(s.Hash) == secretID)
 		})
 		if i < 0 {
 			return nil, fmt.Errorf("client %q has no secret %q: %w", c.ID, secretID, ErrSecretNotFound)
@@ -589,24 +452,24 @@ func (a *ClientAdmin) RevokeSecret(ctx context.Context, actor Actor, id, secretI
 // Export returns the registrations of the named clients (all when ids is
 // empty), ordered by id, without secrets: secrets never leave the server,
 // and their hashes are keyed by this environment's system secret.
-func (a *ClientAdmin) Export(ctx context.Context, ids []string) ([]ClientSpec, error) {
-	var out []ClientSpec
+func (a *ClientAdmin) Export(ctx context.Context, ids []string) ([]registration.ClientSpec, error) {
+	var out []registration.ClientSpec
 	if len(ids) == 0 {
 		clients, err := a.store.ListClients(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list clients: %w", err)
 		}
 		for i := range clients {
-			out = append(out, specFromClient(&clients[i]))
+			out = append(out, registration.FromClient(&clients[i]))
 		}
 		return out, nil
 	}
-	for _, id := range dedupe(ids) {
+	for _, id := range authz.Dedupe(ids) {
 		c, err := a.store.GetClient(ctx, id)
 		if err != nil {
 			return nil, clientNotFound(id, fmt.Errorf("get client: %w", err))
 		}
-		out = append(out, specFromClient(c))
+		out = append(out, registration.FromClient(c))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ClientID < out[j].ClientID })
 	return out, nil
@@ -626,12 +489,12 @@ type ImportResult struct {
 // without one gets a generated secret, returned once. Every problem of every
 // spec is reported at once, and nothing is written. progress, when not nil,
 // is called after each client is written.
-func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []ClientSpec, progress func(done, total int)) ([]ImportResult, error) {
+func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registration.ClientSpec, progress func(done, total int)) ([]ImportResult, error) {
 	if len(specs) == 0 {
-		return nil, &ValidationError{Problems: []string{"the import holds no client"}}
+		return nil, &registration.ValidationError{Problems: []string{"the import holds no client"}}
 	}
 	now := a.now()
-	var p problems
+	var p registration.Problems
 	clients := make([]*storage.Client, len(specs))
 	results := make([]ImportResult, len(specs))
 	seen := map[string]int{}
@@ -639,40 +502,40 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []ClientSpe
 		label := fmt.Sprintf("client %d", i+1)
 		if spec.ClientID != "" {
 			label = fmt.Sprintf("client %d (%s)", i+1, spec.ClientID)
-			if err := checkClientID(spec.ClientID); err != nil {
-				p.add("%s: %v", label, err)
+			if err := registration.CheckClientID(spec.ClientID); err != nil {
+				p.Add("%s: %v", label, err)
 			}
 			if j, dup := seen[spec.ClientID]; dup {
-				p.add("%s: client_id also used by client %d", label, j+1)
+				p.Add("%s: client_id also used by client %d", label, j+1)
 			}
 			seen[spec.ClientID] = i
 		}
-		c, err := spec.build(a.opts.IDTokenAlgs)
+		c, err := spec.Build(a.opts.IDTokenAlgs)
 		if err != nil {
-			var ve *ValidationError
+			var ve *registration.ValidationError
 			if errors.As(err, &ve) {
 				for _, msg := range ve.Problems {
-					p.add("%s: %s", label, msg)
+					p.Add("%s: %s", label, msg)
 				}
 				continue
 			}
 			return nil, err
 		}
-		if spec.ClientSecret != "" && !usesSecret(c.TokenEndpointAuthMethod) {
-			p.add("%s: client_secret is used only with client_secret_basic or client_secret_post", label)
+		if spec.ClientSecret != "" && !registration.UsesSecret(c.TokenEndpointAuthMethod) {
+			p.Add("%s: client_secret is used only with client_secret_basic or client_secret_post", label)
 		}
 		if spec.ClientSecret != "" && len(spec.ClientSecret) < MinImportedSecretLength {
-			p.add("%s: client_secret must be at least %d characters", label, MinImportedSecretLength)
+			p.Add("%s: client_secret must be at least %d characters", label, MinImportedSecretLength)
 		}
 		c.ID = spec.ClientID
 		if c.ID == "" {
-			if c.ID, err = newClientID(); err != nil {
+			if c.ID, err = registration.NewClientID(); err != nil {
 				return nil, err
 			}
 		}
 		c.CreatedAt, c.UpdatedAt = now, now
 		results[i] = ImportResult{ClientID: c.ID, ClientName: c.Name}
-		if usesSecret(c.TokenEndpointAuthMethod) {
+		if registration.UsesSecret(c.TokenEndpointAuthMethod) {
 			var sec storage.ClientSecret
 			if spec.ClientSecret != "" {
 				sec, err = a.hashSecret(ctx, spec.ClientSecret, now, nil)
@@ -691,7 +554,7 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []ClientSpe
 		}
 		clients[i] = c
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	err := storage.InTx(ctx, a.store, func(ctx context.Context) error {

@@ -1,4 +1,4 @@
-package authz
+package registration
 
 import (
 	"bytes"
@@ -13,19 +13,13 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
-)
-
-// Grant types a client may be registered for.
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantClientCredentials = "client_credentials"
-	GrantRefreshToken      = "refresh_token"
 )
 
 // Registration limits and supported values.
 var (
-	supportedGrantTypes    = []string{GrantAuthorizationCode, GrantClientCredentials, GrantRefreshToken}
+	supportedGrantTypes    = []string{authz.GrantAuthorizationCode, authz.GrantClientCredentials, authz.GrantRefreshToken}
 	supportedAuthMethods   = []string{storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodPrivateKeyJWT, storage.AuthMethodNone}
 	supportedResponseTypes = []string{"code", "code id_token"}
 	supportedTokenFormats  = []string{storage.TokenFormatOpaque, storage.TokenFormatJWT}
@@ -92,29 +86,31 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string { return strings.Join(e.Problems, "\n") }
 
-// problems collects validation messages.
-type problems []string
+// Problems collects validation messages, to report them all at once.
+type Problems []string
 
-func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+// Add appends one message.
+func (p *Problems) Add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
 
-func (p problems) err() error {
+// Err is a *ValidationError listing p, or nil when p is empty.
+func (p Problems) Err() error {
 	if len(p) == 0 {
 		return nil
 	}
 	return &ValidationError{Problems: p}
 }
 
-// usesSecret reports whether a client with this auth method authenticates
+// UsesSecret reports whether a client with this auth method authenticates
 // with a client secret.
-func usesSecret(authMethod string) bool {
+func UsesSecret(authMethod string) bool {
 	return authMethod == storage.AuthMethodSecretBasic || authMethod == storage.AuthMethodSecretPost
 }
 
-// build validates s and returns the registration it describes, without id,
+// Build validates s and returns the registration it describes, without id,
 // secrets, state or timestamps. idTokenAlgs are the algorithms the server
 // signs ID tokens with.
-func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
-	var p problems
+func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
+	var p Problems
 	public := s.TokenEndpointAuthMethod == storage.AuthMethodNone
 	c := &storage.Client{
 		Public:                   public,
@@ -132,126 +128,126 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 	c.Name = strings.TrimSpace(s.ClientName)
 	switch {
 	case c.Name == "":
-		p.add("client_name must not be empty")
+		p.Add("client_name must not be empty")
 	case len([]rune(c.Name)) > maxNameLen:
-		p.add("client_name must be at most %d characters", maxNameLen)
+		p.Add("client_name must be at most %d characters", maxNameLen)
 	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
-		p.add("client_name must not contain control characters")
+		p.Add("client_name must not contain control characters")
 	}
 
 	// Grant types.
-	c.GrantTypes = dedupe(s.GrantTypes)
+	c.GrantTypes = authz.Dedupe(s.GrantTypes)
 	if len(c.GrantTypes) == 0 {
-		p.add("grant_types: at least one is required (supported: %s)", strings.Join(supportedGrantTypes, ", "))
+		p.Add("grant_types: at least one is required (supported: %s)", strings.Join(supportedGrantTypes, ", "))
 	}
 	for _, g := range c.GrantTypes {
 		if !slices.Contains(supportedGrantTypes, g) {
-			p.add("grant_types: unknown grant type %q (supported: %s)", g, strings.Join(supportedGrantTypes, ", "))
+			p.Add("grant_types: unknown grant type %q (supported: %s)", g, strings.Join(supportedGrantTypes, ", "))
 		}
 	}
-	authCode := slices.Contains(c.GrantTypes, GrantAuthorizationCode)
-	if slices.Contains(c.GrantTypes, GrantRefreshToken) && !authCode {
-		p.add("grant_types: refresh_token requires grant type authorization_code (refresh tokens are issued only with authorization codes)")
+	authCode := slices.Contains(c.GrantTypes, authz.GrantAuthorizationCode)
+	if slices.Contains(c.GrantTypes, authz.GrantRefreshToken) && !authCode {
+		p.Add("grant_types: refresh_token requires grant type authorization_code (refresh tokens are issued only with authorization codes)")
 	}
-	if public && slices.Contains(c.GrantTypes, GrantClientCredentials) {
-		p.add("grant_types: client_credentials requires a confidential client (RFC 6749 §4.4), not token_endpoint_auth_method none")
+	if public && slices.Contains(c.GrantTypes, authz.GrantClientCredentials) {
+		p.Add("grant_types: client_credentials requires a confidential client (RFC 6749 §4.4), not token_endpoint_auth_method none")
 	}
 	if s.Introspect && public {
-		p.add("introspect requires a confidential client: the introspection endpoint authenticates its caller (RFC 7662 §2.1)")
+		p.Add("introspect requires a confidential client: the introspection endpoint authenticates its caller (RFC 7662 §2.1)")
 	}
 
 	// Client authentication.
 	if !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod) {
-		p.add("token_endpoint_auth_method: unknown auth method %q (supported: %s)", s.TokenEndpointAuthMethod, strings.Join(supportedAuthMethods, ", "))
+		p.Add("token_endpoint_auth_method: unknown auth method %q (supported: %s)", s.TokenEndpointAuthMethod, strings.Join(supportedAuthMethods, ", "))
 	}
 	if s.TokenEndpointAuthMethod == storage.AuthMethodPrivateKeyJWT {
 		switch {
 		case s.JWKSURI == "" && len(s.JWKS) == 0:
-			p.add("token_endpoint_auth_method: private_key_jwt requires jwks_uri or jwks")
+			p.Add("token_endpoint_auth_method: private_key_jwt requires jwks_uri or jwks")
 		case s.JWKSURI != "" && len(s.JWKS) > 0:
-			p.add("jwks_uri and jwks are mutually exclusive (RFC 7591 §2)")
+			p.Add("jwks_uri and jwks are mutually exclusive (RFC 7591 §2)")
 		}
 	} else if s.JWKSURI != "" || len(s.JWKS) > 0 {
-		p.add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt")
+		p.Add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt")
 	}
 	if s.JWKSURI != "" {
 		if err := checkHTTPSURI(s.JWKSURI); err != nil {
-			p.add("jwks_uri %v", err)
+			p.Add("jwks_uri %v", err)
 		}
 	}
 	if len(s.JWKS) > 0 {
 		jwks, err := checkJWKS(s.JWKS)
 		if err != nil {
-			p.add("jwks: %v", err)
+			p.Add("jwks: %v", err)
 		}
 		c.JWKS = jwks
 	}
 
 	// Redirection endpoints (RFC 6749 §3.1.2, RFC 9700 §4.1).
-	c.RedirectURIs = dedupe(s.RedirectURIs)
+	c.RedirectURIs = authz.Dedupe(s.RedirectURIs)
 	if authCode && len(c.RedirectURIs) == 0 {
-		p.add("redirect_uris: grant type authorization_code requires at least one redirect URI")
+		p.Add("redirect_uris: grant type authorization_code requires at least one redirect URI")
 	}
 	if !authCode && len(c.RedirectURIs) > 0 {
-		p.add("redirect_uris are used only with grant type authorization_code")
+		p.Add("redirect_uris are used only with grant type authorization_code")
 	}
 	for _, u := range c.RedirectURIs {
 		if err := CheckRedirectURI(u, public); err != nil {
-			p.add("redirect_uris: %v", err)
+			p.Add("redirect_uris: %v", err)
 		}
 	}
-	c.PostLogoutRedirectURIs = dedupe(s.PostLogoutRedirectURIs)
+	c.PostLogoutRedirectURIs = authz.Dedupe(s.PostLogoutRedirectURIs)
 	for _, u := range c.PostLogoutRedirectURIs {
 		if err := CheckRedirectURI(u, public); err != nil {
-			p.add("post_logout_redirect_uris: %v", err)
+			p.Add("post_logout_redirect_uris: %v", err)
 		}
 	}
 
 	// Scopes (RFC 6749 §3.3).
 	scopes, err := ParseScope(s.Scope)
 	if err != nil {
-		p.add("scope: %v", err)
+		p.Add("scope: %v", err)
 	}
 	c.Scopes = scopes
 	checkAdminScope(&p, c.Scopes, c.GrantTypes, public)
 
 	// Response types: only for the authorization code flow.
 	if authCode {
-		c.ResponseTypes = dedupe(s.ResponseTypes)
+		c.ResponseTypes = authz.Dedupe(s.ResponseTypes)
 		if len(c.ResponseTypes) == 0 {
 			c.ResponseTypes = []string{"code"}
 		}
 	} else if len(s.ResponseTypes) > 0 {
-		p.add("response_types are used only with grant type authorization_code")
+		p.Add("response_types are used only with grant type authorization_code")
 	}
 	for _, rt := range c.ResponseTypes {
 		if !slices.Contains(supportedResponseTypes, rt) {
-			p.add("response_types: unknown response type %q (supported: %q, %q)", rt, supportedResponseTypes[0], supportedResponseTypes[1])
+			p.Add("response_types: unknown response type %q (supported: %q, %q)", rt, supportedResponseTypes[0], supportedResponseTypes[1])
 		} else if strings.Contains(rt, "id_token") && !slices.Contains(c.Scopes, "openid") {
-			p.add("response_types: %q requires the openid scope", rt)
+			p.Add("response_types: %q requires the openid scope", rt)
 		}
 	}
 
-	c.Audience = dedupe(s.Audience)
+	c.Audience = authz.Dedupe(s.Audience)
 	for _, aud := range c.Audience {
 		if aud == "" || strings.IndexFunc(aud, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-			p.add("audience: %q must be non-empty without whitespace", aud)
+			p.Add("audience: %q must be non-empty without whitespace", aud)
 		}
 	}
 
 	if !slices.Contains(supportedTokenFormats, c.AccessTokenFormat) {
-		p.add("access_token_format: unknown format %q (supported: %s)", c.AccessTokenFormat, strings.Join(supportedTokenFormats, ", "))
+		p.Add("access_token_format: unknown format %q (supported: %s)", c.AccessTokenFormat, strings.Join(supportedTokenFormats, ", "))
 	}
 	if len(idTokenAlgs) == 0 {
 		idTokenAlgs = defaultIDTokenAlgs
 	}
 	if s.IDTokenSignedResponseAlg != "" && !slices.Contains(idTokenAlgs, s.IDTokenSignedResponseAlg) {
-		p.add("id_token_signed_response_alg: unsupported algorithm %q (supported: %s)", s.IDTokenSignedResponseAlg, strings.Join(idTokenAlgs, ", "))
+		p.Add("id_token_signed_response_alg: unsupported algorithm %q (supported: %s)", s.IDTokenSignedResponseAlg, strings.Join(idTokenAlgs, ", "))
 	}
 
 	// Registration metadata (RFC 7591 §2, OIDC Back-Channel Logout §2.2).
 	md := storage.ClientMetadata{
-		Contacts:                         dedupe(s.Contacts),
+		Contacts:                         authz.Dedupe(s.Contacts),
 		ClientURI:                        s.ClientURI,
 		LogoURI:                          s.LogoURI,
 		PolicyURI:                        s.PolicyURI,
@@ -264,7 +260,7 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 	}
 	for _, addr := range md.Contacts {
 		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
-			p.add("contacts: %q is not an email address", addr)
+			p.Add("contacts: %q is not an email address", addr)
 		}
 	}
 	for _, f := range []struct{ name, value string }{
@@ -275,15 +271,15 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 			continue
 		}
 		if err := checkHTTPSURI(f.value); err != nil {
-			p.add("%s %v", f.name, err)
+			p.Add("%s %v", f.name, err)
 		}
 	}
 	if md.BackchannelLogoutSessionRequired && md.BackchannelLogoutURI == "" {
-		p.add("backchannel_logout_session_required needs backchannel_logout_uri")
+		p.Add("backchannel_logout_session_required needs backchannel_logout_uri")
 	}
 	c.Metadata = md
 
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -294,7 +290,7 @@ func (s *ClientSpec) build(idTokenAlgs []string) (*storage.Client, error) {
 // registered scope that differs from one of them only in case could pass
 // for it there while the exact scope strategy grants it as written: it can
 // only be a mistake or a trick, and is refused.
-var reservedScopes = []string{AdminScope, "openid", "profile", "email", "offline_access", "offline"}
+var reservedScopes = []string{authz.AdminScope, "openid", "profile", "email", "offline_access", "offline"}
 
 // checkAdminScope keeps the admin scope to operator clients: a client
 // registered with strongroom:admin may use the client credentials grant
@@ -303,29 +299,29 @@ var reservedScopes = []string{AdminScope, "openid", "profile", "email", "offline
 // variants of reserved scopes are refused (reservedScopes). The admin API
 // checks the token's grant again at use time (AuthenticateAdmin) for
 // registrations made before this rule.
-func checkAdminScope(p *problems, scopes, grantTypes []string, public bool) {
+func checkAdminScope(p *Problems, scopes, grantTypes []string, public bool) {
 	for _, sc := range scopes {
 		for _, r := range reservedScopes {
 			if sc != r && strings.EqualFold(sc, r) {
-				p.add("scope: %q differs from %s only in case; write %s exactly", sc, r, r)
+				p.Add("scope: %q differs from %s only in case; write %s exactly", sc, r, r)
 			}
 		}
 	}
-	if !slices.Contains(scopes, AdminScope) {
+	if !slices.Contains(scopes, authz.AdminScope) {
 		return
 	}
 	if public {
-		p.add("scope: %s requires a confidential client, not token_endpoint_auth_method none", AdminScope)
+		p.Add("scope: %s requires a confidential client, not token_endpoint_auth_method none", authz.AdminScope)
 	}
 	for _, g := range grantTypes {
-		if g != GrantClientCredentials {
-			p.add("scope: %s is for operator clients using only grant type client_credentials; remove grant type %s (a token obtained for a user must never open the admin API)", AdminScope, g)
+		if g != authz.GrantClientCredentials {
+			p.Add("scope: %s is for operator clients using only grant type client_credentials; remove grant type %s (a token obtained for a user must never open the admin API)", authz.AdminScope, g)
 		}
 	}
 }
 
-// specFromClient is the registration of c as a spec (no secret).
-func specFromClient(c *storage.Client) ClientSpec {
+// FromClient is the registration of c as a spec (no secret).
+func FromClient(c *storage.Client) ClientSpec {
 	s := ClientSpec{
 		ClientID:                         c.ID,
 		ClientName:                       c.Name,
@@ -465,18 +461,7 @@ func ParseScope(scope string) ([]string, error) {
 		}
 		tokens = append(tokens, tok)
 	}
-	return dedupe(tokens), nil
-}
-
-// dedupe returns values without repeats, in first-seen order; nil for none.
-func dedupe(values []string) []string {
-	var out []string
-	for _, v := range values {
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
+	return authz.Dedupe(tokens), nil
 }
 
 // DecodeClientSpecs reads one spec or a list of specs from JSON. Unknown
@@ -499,6 +484,11 @@ func DecodeClientSpecs(data []byte) ([]ClientSpec, error) {
 	}
 	return specs, nil
 }
+
+// MergePatch applies patch, a JSON object of spec fields, onto s: each
+// field given replaces s's (RFC 7396 for top-level fields); unknown fields
+// are refused.
+func (s *ClientSpec) MergePatch(patch []byte) error { return decodeStrict(patch, s) }
 
 // decodeStrict decodes exactly one JSON value into v, refusing unknown fields.
 func decodeStrict(data []byte, v any) error {

@@ -1,4 +1,4 @@
-package authz
+package admin
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -50,8 +52,8 @@ func userInfo(u *storage.User) UserInfo {
 type UserAdmin struct {
 	store   storage.Store
 	now     func() time.Time
-	argon2  Argon2Params
-	limiter *HashLimiter // nil: unbounded (the CLI hashes one password per process)
+	argon2  authz.Argon2Params
+	limiter *authz.HashLimiter // nil: unbounded (the CLI hashes one password per process)
 }
 
 // NewUserAdmin returns the service over store; now may be nil (time.Now).
@@ -59,14 +61,14 @@ func NewUserAdmin(store storage.Store, now func() time.Time) *UserAdmin {
 	if now == nil {
 		now = time.Now
 	}
-	return &UserAdmin{store: store, now: now, argon2: DefaultArgon2}
+	return &UserAdmin{store: store, now: now, argon2: authz.DefaultArgon2}
 }
 
 // WithHashLimiter makes Create hash passwords in l's slots, the ones logins
 // use (Provider.HashLimiter), so a burst of user creations through the admin
 // API cannot run more argon2id computations at once than the login page
 // may; beyond them Create returns ErrBusy.
-func (a *UserAdmin) WithHashLimiter(l *HashLimiter) *UserAdmin {
+func (a *UserAdmin) WithHashLimiter(l *authz.HashLimiter) *UserAdmin {
 	a.limiter = l
 	return a
 }
@@ -75,34 +77,35 @@ func (a *UserAdmin) WithHashLimiter(l *HashLimiter) *UserAdmin {
 // characters without whitespace and never a UUID (user ids are UUIDs, and
 // lookups take either).
 func (s *UserSpec) check() error {
-	var p problems
+	var p registration.Problems
 	switch n := len([]rune(s.Username)); {
 	case n == 0:
-		p.add("username must not be empty")
+		p.Add("username must not be empty")
 	case n > maxUsernameLen:
-		p.add("username must be at most %d characters", maxUsernameLen)
+		p.Add("username must be at most %d characters", maxUsernameLen)
 	case strings.ContainsFunc(s.Username, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		p.add("username must not contain whitespace or control characters")
+		p.Add("username must not contain whitespace or control characters")
 	default:
 		if _, err := uuid.Parse(s.Username); err == nil {
-			p.add("username must not be a UUID (user ids are UUIDs)")
+			p.Add("username must not be a UUID (user ids are UUIDs)")
 		}
 	}
 	if s.Email != "" {
 		if addr, err := mail.ParseAddress(s.Email); err != nil || addr.Address != s.Email || addr.Name != "" {
-			p.add("email %q is not an email address", s.Email)
+			p.Add("email %q is not an email address", s.Email)
 		}
 	}
 	if len([]rune(s.Name)) > 200 || strings.ContainsFunc(s.Name, unicode.IsControl) {
-		p.add("name must be at most 200 characters without control characters")
+		p.Add("name must be at most 200 characters without control characters")
 	}
-	if err := ValidatePassword(s.Password); err != nil {
-		p.add("password: %v", err)
+	if err := authz.ValidatePassword(s.Password); err != nil {
+		p.Add("password: %v", err)
 	}
-	return p.err()
+	return p.Err()
 }
 
-// Create adds a user; storage.ErrAlreadyExists if the username is taken.
+// Create adds a user; an error matching ErrConflict if the username is
+// taken.
 func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserInfo, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -112,7 +115,7 @@ func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserI
 		return nil, fmt.Errorf("generate user id: %w", err)
 	}
 	var hash string
-	hashIt := func() { hash, err = HashPassword(s.Password, a.argon2) }
+	hashIt := func() { hash, err = authz.HashPassword(s.Password, a.argon2) }
 	if a.limiter == nil {
 		hashIt()
 	} else if lerr := a.limiter.Do(ctx, hashIt); lerr != nil {
@@ -135,6 +138,9 @@ func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserI
 		}
 		return a.store.AppendAudit(ctx, actor.event(now, ActionUserCreate, u.ID, map[string]string{"username": u.Username}))
 	})
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return nil, &kindError{kind: ErrConflict, err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -197,9 +203,9 @@ func (a *UserAdmin) Delete(ctx context.Context, actor Actor, ref string) error {
 		return err
 	}
 	now := a.now().UTC()
-	sessions := &SessionManager{Store: a.store, Now: a.now}
+	sessions := &authz.SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
-		ended, err := sessions.endUserSessions(ctx, u.ID, actor.name(), "user deleted")
+		ended, err := sessions.EndUserSessions(ctx, u.ID, actor.name(), "user deleted")
 		if err != nil {
 			return fmt.Errorf("end sessions: %w", err)
 		}

@@ -1,0 +1,54 @@
+package admin
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Routes of the admin API, under Prefix, in Echo's pattern syntax (":name"
+// is a path parameter). The server mounts them and the Go client
+// (api/admin/client) builds its request paths from them with Path, so both
+// sides name each route in this one place.
+const (
+	RouteClients       = "/clients"
+	RouteClient        = "/clients/:id"
+	RouteClientDisable = "/clients/:id/disable"
+	RouteClientEnable  = "/clients/:id/enable"
+	RouteClientSecrets = "/clients/:id/secrets"
+	RouteClientSecret  = "/clients/:id/secrets/:secret_id"
+	RouteClientImport  = "/client-import"
+	RouteClientExport  = "/client-export"
+	RouteUsers         = "/users"
+	RouteUser          = "/users/:ref"
+	RouteUserGrants    = "/users/:ref/grants"
+	RouteUserGrant     = "/users/:ref/grants/:client_id"
+	RouteUserSessions  = "/users/:ref/sessions"
+	RouteUserSession   = "/users/:ref/sessions/:session_id"
+	RouteAuditEvents   = "/audit-events"
+	RouteKeys          = "/keys"
+	RouteKeysRotate    = "/keys/rotate"
+	RouteKeyRevoke     = "/keys/:kid/revoke"
+)
+
+// Path is the request path of route (one of the Route constants) with its
+// parameters filled in order, each path-escaped, under Prefix.
+// Path(RouteClientSecret, "web", "s1") is "/admin/v1/clients/web/secrets/s1".
+// It panics when the parameters do not match the route's: a programming
+// error.
+func Path(route string, params ...string) string {
+	segs := strings.Split(route, "/")
+	n := 0
+	for i, s := range segs {
+		if strings.HasPrefix(s, ":") {
+			if n >= len(params) {
+				panic("admin.Path: too few parameters for " + route)
+			}
+			segs[i] = url.PathEscape(params[n])
+			n++
+		}
+	}
+	if n != len(params) {
+		panic("admin.Path: too many parameters for " + route)
+	}
+	return Prefix + strings.Join(segs, "/")
+}
