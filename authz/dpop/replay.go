@@ -3,6 +3,7 @@ package dpop
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,11 +23,15 @@ type ReplayCache interface {
 }
 
 // ReplayKey is the key a proof is recorded under: "dpop:" and the hex
-// SHA-256 of jkt|jti. Hashing bounds its length whatever the jti, and the
-// jkt makes a jti collide only with the same key's proofs. The "dpop:"
-// namespace keeps it apart from client-assertion jtis in a shared table.
+// SHA-256 of jkt|jti (the jkt length-prefixed, so no two pairs share an
+// input). Hashing bounds its length whatever the jti, and the jkt makes a
+// jti collide only with the same key's proofs. The "dpop:" namespace keeps
+// it apart from client-assertion jtis in a shared table.
 func ReplayKey(jkt, jti string) string {
 	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(jkt)))
+	h.Write(n[:])
 	h.Write([]byte(jkt))
 	h.Write([]byte{'|'})
 	h.Write([]byte(jti))
