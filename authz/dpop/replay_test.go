@@ -23,8 +23,9 @@ func TestStoreReplayCacheOnMemory(t *testing.T) {
 // PostgreSQL: every node is its own pool on one fresh database, as two
 // servers of one deployment are.
 func TestStoreReplayCacheOnPostgres(t *testing.T) {
+	databases := pgtest.NewRecycler(t)
 	replaytest.Run(t, func(t *testing.T) func() dpop.ReplayCache {
-		dbURL := pgtest.NewDatabase(t)
+		dbURL := databases.Database(t)
 		return func() dpop.ReplayCache {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
