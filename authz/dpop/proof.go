@@ -58,6 +58,7 @@ const (
 	maxClaimsBytes = 4 << 10 // decoded claims
 	maxJTILen      = 256
 	maxMethodLen   = 32
+	maxTokenLen    = 16 << 10 // an access token whose ath is checked
 	minRSABits     = 2048
 	maxRSABits     = 8192
 )
@@ -71,12 +72,13 @@ type Config struct {
 	// Algorithms is the allow-list of proof algorithms (DefaultAlgorithms
 	// when empty). Only asymmetric JWS algorithms may be listed.
 	Algorithms []string
-	// MaxAge is how far in the past a proof's iat may be (DefaultMaxAge).
+	// MaxAge is how far in the past a proof's iat may be (DefaultMaxAge
+	// when zero).
 	MaxAge time.Duration
 	// FutureSkew is how far in the future a proof's iat may be, for clients
-	// whose clocks run ahead (DefaultFutureSkew).
+	// whose clocks run ahead (DefaultFutureSkew when zero).
 	FutureSkew time.Duration
-	// MaxProofBytes bounds the proof (DefaultMaxProofBytes).
+	// MaxProofBytes bounds the proof (DefaultMaxProofBytes when zero).
 	MaxProofBytes int
 	// ReplayCache records every accepted proof so it is accepted once.
 	ReplayCache ReplayCache
@@ -407,6 +409,9 @@ func (v *Verifier) checkClaims(p *Proof, c *proofClaims, req Request, now time.T
 		return invalid(ErrIssuedAt, "The DPoP proof iat is too far in the future.")
 	}
 	if req.AccessToken != "" {
+		if len(req.AccessToken) > maxTokenLen {
+			return invalid(ErrAccessTokenHash, "The access token is too long.")
+		}
 		if c.ATH == nil {
 			return invalid(ErrMissingClaim, "The DPoP proof must carry the ath claim of the access token it comes with.")
 		}
@@ -454,6 +459,24 @@ func ProofFromHeader(h http.Header) (string, error) {
 		return "", invalid(ErrMultipleProofs, "The request must carry exactly one DPoP header.")
 	}
 	return strings.TrimSpace(values[0]), nil
+}
+
+// NewRequest returns the Request for proof checking of an incoming HTTP
+// request: its single DPoP header (see ProofFromHeader), its method, and its
+// target URI as origin (the server's public scheme and host, e.g. the
+// issuer's "https://as.example.com", never taken from the request's Host
+// header) followed by the request's path. AccessToken, RequireNonce and
+// BoundJKT are left for the caller.
+func NewRequest(r *http.Request, origin string) (Request, error) {
+	proof, err := ProofFromHeader(r.Header)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{
+		Proof:  proof,
+		Method: r.Method,
+		URI:    strings.TrimSuffix(origin, "/") + r.URL.EscapedPath(),
+	}, nil
 }
 
 // AccessTokenHash is the ath of a proof sent with token: the base64url

@@ -670,3 +670,36 @@ func rawClaimsProof(t testing.TB, claimsJSON string) string {
 	input := base64.RawURLEncoding.EncodeToString(hb) + "." + base64.RawURLEncoding.EncodeToString([]byte(claimsJSON))
 	return input + "." + base64.RawURLEncoding.EncodeToString(es256Sign(ecKey)([]byte(input)))
 }
+
+func TestNewRequestFromAnHTTPRequest(t *testing.T) {
+	v, _ := newVerifier(t, dpop.Config{})
+	r, err := http.NewRequest(testMethod, "http://internal:8080/oauth2/token?x=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("DPoP", es256Proof(t, claims("jti")))
+	req, err := dpop.NewRequest(r, "https://as.example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.URI != testURI || req.Method != testMethod {
+		t.Errorf("request = %+v", req)
+	}
+	if _, err := v.Verify(t.Context(), req); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	r.Header.Del("DPoP")
+	_, err = dpop.NewRequest(r, "https://as.example.com")
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrNoProof)
+}
+
+func TestDPoPProofWithAHugeAccessTokenFails(t *testing.T) {
+	v, _ := newVerifier(t, dpop.Config{})
+	token := strings.Repeat("t", 17<<10)
+	c := claims("jti")
+	c["ath"] = dpop.AccessTokenHash(token)
+	req := request(es256Proof(t, c))
+	req.AccessToken = token
+	_, err := v.Verify(t.Context(), req)
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrAccessTokenHash)
+}
