@@ -53,5 +53,6 @@ func Example_tokenEndpoint() {
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": de.Code, "error_description": de.Description})
 		}
 	}
-	http.HandleFunc("POST /oauth2/token", handler)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth2/token", handler)
 }

@@ -23,8 +23,16 @@ func TestStoreReplayCacheOnMemory(t *testing.T) {
 // PostgreSQL: every node is its own pool on one fresh database, as two
 // servers of one deployment are.
 func TestStoreReplayCacheOnPostgres(t *testing.T) {
-	databases := pgtest.NewRecycler(t)
-	replaytest.Run(t, func(t *testing.T) func() dpop.ReplayCache {
+	replaytest.Run(t, postgresBackend(pgtest.NewRecycler(t)))
+}
+
+// A proof used on one server is refused by another on the same database.
+func TestDPoPProofReplayAcrossTwoNodesFails(t *testing.T) {
+	replaytest.ProofReplayAcrossTwoNodesFails(t, postgresBackend(pgtest.NewRecycler(t)))
+}
+
+func postgresBackend(databases *pgtest.Recycler) replaytest.NewBackend {
+	return func(t *testing.T) func() dpop.ReplayCache {
 		dbURL := databases.Database(t)
 		return func() dpop.ReplayCache {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -36,7 +44,7 @@ func TestStoreReplayCacheOnPostgres(t *testing.T) {
 			t.Cleanup(store.Close)
 			return dpop.NewStoreReplayCache(store)
 		}
-	})
+	}
 }
 
 // DPoP records share the client-assertion table but never its keys.

@@ -71,10 +71,17 @@ func uniquePrefix(t *testing.T) string {
 
 // Every node is its own client on the one Redis, under one test prefix.
 func TestRedisReplayCache(t *testing.T) {
-	replaytest.Run(t, func(t *testing.T) func() dpop.ReplayCache {
-		prefix := uniquePrefix(t)
-		return func() dpop.ReplayCache { return redisreplay.New(newClient(t), prefix) }
-	})
+	replaytest.Run(t, redisBackend)
+}
+
+// A proof used on one server is refused by another on the same Redis.
+func TestDPoPProofReplayAcrossTwoNodesFails(t *testing.T) {
+	replaytest.ProofReplayAcrossTwoNodesFails(t, redisBackend)
+}
+
+func redisBackend(t *testing.T) func() dpop.ReplayCache {
+	prefix := uniquePrefix(t)
+	return func() dpop.ReplayCache { return redisreplay.New(newClient(t), prefix) }
 }
 
 func TestRedisReplayCacheRecordsUnderItsPrefixWithAnExpiry(t *testing.T) {
