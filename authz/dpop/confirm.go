@@ -1,6 +1,10 @@
 package dpop
 
-import "crypto/subtle"
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+)
 
 // Confirmation is the value of the cnf claim of a DPoP-bound token
 // (RFC 9449 §6): {"jkt": "<thumbprint>"}. It goes into JWT access tokens
@@ -42,4 +46,15 @@ func CheckBinding(boundJKT, proofJKT string) error {
 		return invalid(ErrKeyMismatch, "The DPoP proof is not signed by the key the token is bound to.")
 	}
 	return nil
+}
+
+// ValidJKT reports whether s has the form of a JWK SHA-256 thumbprint: the
+// unpadded base64url of 32 bytes. For the dpop_jkt parameter of authorize
+// and PAR requests (RFC 9449 §10), checked before it is stored.
+func ValidJKT(s string) bool {
+	if len(s) != base64.RawURLEncoding.EncodedLen(sha256.Size) {
+		return false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil && len(b) == sha256.Size
 }

@@ -10,15 +10,20 @@
 //     a Proof (jkt and the checked claims) or an *Error whose Code is ready
 //     for an OAuth response ("invalid_dpop_proof", or "use_dpop_nonce" with
 //     the fresh nonce to send in a DPoP-Nonce header).
+//   - NewRequest and ProofFromHeader: the Request of an *http.Request (one
+//     DPoP header, method, public origin and path).
 //   - NormalizeHTU: the RFC 3986 syntax- and scheme-based normalisation the
 //     htu comparison uses.
 //   - HMACNonces: nonces that every node issues and accepts without a shared
-//     store (an HMAC of a time slot under a key derived from a server secret).
+//     store (an HMAC of a time slot under a key derived from a server secret);
+//     NonceMode: the required/optional/off policy of serve --dpop-nonce.
 //   - ReplayCache and StoreReplayCache (storage.JTIs, so PostgreSQL or memory);
 //     the Redis implementation lives in authz/dpop/redisreplay, and both pass
 //     the one suite in authz/dpop/replaytest.
-//   - Confirmation and CheckBinding: the cnf claim of a bound token and the
-//     constant-time check that a proof's key is the bound one.
+//   - Confirmation, JKTFromClaims, CheckBinding and ValidJKT: the cnf claim
+//     of a bound token, reading it back, the constant-time check that a
+//     proof's key is the bound one, and the form check of a dpop_jkt.
+//   - ResourceChallenge: the WWW-Authenticate value of a protected resource.
 //
 // What never lives here: HTTP handlers, response writing, fosite types, token
 // issuance or client policy (which client must use DPoP, or nonces). Those

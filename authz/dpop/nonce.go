@@ -91,3 +91,39 @@ func (n *HMACNonces) mac(slot int64) []byte {
 	m.Write(b[:])
 	return m.Sum(nil)
 }
+
+// NonceMode is the server's nonce policy, as set by serve --dpop-nonce.
+type NonceMode string
+
+// Nonce modes.
+const (
+	// NonceRequired: every DPoP proof must carry a current server nonce.
+	NonceRequired NonceMode = "required"
+	// NonceOptional: proofs of clients that must use nonces (FAPI 2.0
+	// clients) carry one; others may. A nonce sent is always checked.
+	NonceOptional NonceMode = "optional"
+	// NonceOff: no nonces are issued or checked.
+	NonceOff NonceMode = "off"
+)
+
+// ParseNonceMode parses "required", "optional" or "off".
+func ParseNonceMode(s string) (NonceMode, error) {
+	switch m := NonceMode(s); m {
+	case NonceRequired, NonceOptional, NonceOff:
+		return m, nil
+	}
+	return "", fmt.Errorf("dpop: nonce mode %q is not one of required, optional, off", s)
+}
+
+// Require reports whether a proof must carry a nonce under mode, for a
+// client that needs nonces by its own policy (clientNeedsNonce: e.g. a
+// FAPI 2.0 client) or not. Its result goes into Request.RequireNonce.
+func (m NonceMode) Require(clientNeedsNonce bool) bool {
+	switch m {
+	case NonceRequired:
+		return true
+	case NonceOptional:
+		return clientNeedsNonce
+	}
+	return false
+}

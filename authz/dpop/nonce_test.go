@@ -162,3 +162,27 @@ func TestDPoPNoncesOff(t *testing.T) {
 		t.Error("a nonce was offered with nonces off")
 	}
 }
+
+func TestNonceMode(t *testing.T) {
+	for _, tc := range []struct {
+		in          string
+		fapi, other bool
+	}{
+		{"required", true, true},
+		{"optional", true, false},
+		{"off", false, false},
+	} {
+		m, err := dpop.ParseNonceMode(tc.in)
+		if err != nil {
+			t.Fatalf("ParseNonceMode(%q): %v", tc.in, err)
+		}
+		if m.Require(true) != tc.fapi || m.Require(false) != tc.other {
+			t.Errorf("%s: Require(true)=%v Require(false)=%v", tc.in, m.Require(true), m.Require(false))
+		}
+	}
+	for _, bad := range []string{"", "on", "Required"} {
+		if _, err := dpop.ParseNonceMode(bad); err == nil {
+			t.Errorf("ParseNonceMode(%q) accepted", bad)
+		}
+	}
+}

@@ -32,9 +32,10 @@ const HeaderName = "DPoP"
 // NonceHeaderName is the HTTP header a server nonce travels in.
 const NonceHeaderName = "DPoP-Nonce"
 
-// DefaultAlgorithms are the proof algorithms accepted unless configured
-// otherwise: the asymmetric ones FAPI 2.0 and RFC 9449 deployments use.
-var DefaultAlgorithms = []string{"ES256", "PS256", "EdDSA", "RS256"}
+// DefaultAlgorithms returns the proof algorithms accepted unless configured
+// otherwise: the asymmetric ones FAPI 2.0 and RFC 9449 deployments use
+// (FAPI 2.0 clients must not use RS256: pass their own list).
+func DefaultAlgorithms() []string { return []string{"ES256", "PS256", "EdDSA", "RS256"} }
 
 // asymmetric lists every algorithm a Config may allow; HMAC and "none" are
 // not here, so they can never be configured.
@@ -69,7 +70,7 @@ var privateJWKMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 // Config configures a Verifier. Only ReplayCache is required.
 type Config struct {
-	// Algorithms is the allow-list of proof algorithms (DefaultAlgorithms
+	// Algorithms is the allow-list of proof algorithms (DefaultAlgorithms()
 	// when empty). Only asymmetric JWS algorithms may be listed.
 	Algorithms []string
 	// MaxAge is how far in the past a proof's iat may be (DefaultMaxAge
@@ -108,7 +109,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = DefaultAlgorithms()
 	}
 	v := &Verifier{
 		algs:       slices.Clone(algs),

@@ -703,3 +703,16 @@ func TestDPoPProofWithAHugeAccessTokenFails(t *testing.T) {
 	_, err := v.Verify(t.Context(), req)
 	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrAccessTokenHash)
 }
+
+func TestValidJKT(t *testing.T) {
+	keys(t)
+	if jkt := jktOf(t, &ecKey.PublicKey); !dpop.ValidJKT(jkt) {
+		t.Errorf("ValidJKT(%q) = false", jkt)
+	}
+	for _, bad := range []string{"", "abc", strings.Repeat("A", 42), strings.Repeat("A", 44),
+		strings.Repeat("A", 42) + "=", strings.Repeat("A", 42) + "+", strings.Repeat("A", 42) + "B"} {
+		if dpop.ValidJKT(bad) {
+			t.Errorf("ValidJKT(%q) = true", bad)
+		}
+	}
+}
