@@ -241,7 +241,10 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (*Proof, error) {
 			return nil, err
 		}
 	}
-	until := p.IssuedAt.Add(v.maxAge + v.futureSkew)
+	// No node accepts the proof after iat+maxAge, and iat <= now+futureSkew:
+	// recording it until now+maxAge+futureSkew outlives it, with maxAge to
+	// spare for a backend whose clock runs ahead of ours.
+	until := now.Add(v.maxAge + v.futureSkew)
 	if err := v.replay.Use(ctx, ReplayKey(p.JKT, p.JTI), until); err != nil {
 		if errors.Is(err, ErrReplay) {
 			return nil, invalid(ErrReplay, "The DPoP proof has already been used.")
