@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -21,6 +20,9 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	// go-jose's JSON: case-sensitive member names and duplicate members
+	// refused, so this package reads a proof exactly as go-jose does.
+	"github.com/go-jose/go-jose/v4/json"
 )
 
 // ProofType is the typ header every DPoP proof carries (RFC 9449 §4.2).

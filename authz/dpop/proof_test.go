@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -715,4 +716,26 @@ func TestValidJKT(t *testing.T) {
 			t.Errorf("ValidJKT(%q) = true", bad)
 		}
 	}
+}
+
+// Member names are case-sensitive and duplicates are refused, as go-jose
+// reads them: a proof means one thing to every JOSE library.
+func TestDPoPProofWithMisCasedOrDuplicateMembersFails(t *testing.T) {
+	keys(t)
+	jwk := publicJWKMap(t, &ecKey.PublicKey)
+	v, _ := newVerifier(t, dpop.Config{})
+
+	h := map[string]any{"TYP": dpop.ProofType, "alg": "ES256", "jwk": jwk}
+	_, err := v.Verify(t.Context(), request(rawProof(t, h, claims("jti"), es256Sign(ecKey))))
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrType)
+
+	c := claims("jti")
+	c["HTU"] = c["htu"]
+	delete(c, "htu")
+	_, err = v.Verify(t.Context(), request(es256Proof(t, c)))
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrMissingClaim)
+
+	dup := `{"jti":"a","jti":"b","htm":"POST","htu":"` + testURI + `","iat":` + strconv.FormatInt(testNow.Unix(), 10) + `}`
+	_, err = v.Verify(t.Context(), request(rawClaimsProof(t, dup)))
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrMalformed)
 }
