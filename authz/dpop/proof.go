@@ -181,6 +181,9 @@ type Request struct {
 	// BoundJKT, when set, is the thumbprint the token or code in play is
 	// bound to: the proof must be signed by that key.
 	BoundJKT string
+	// Algorithms, when set, narrows the Verifier's allow-list for this
+	// request (e.g. FAPI 2.0 clients: PS256, ES256, EdDSA; no RS256).
+	Algorithms []string
 }
 
 // Proof is an accepted proof.
@@ -224,7 +227,7 @@ type proofClaims struct {
 // for every refusal.
 func (v *Verifier) Verify(ctx context.Context, req Request) (*Proof, error) {
 	now := v.now()
-	p, jwk, err := v.parse(req.Proof)
+	p, jwk, err := v.parse(req.Proof, req.Algorithms)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +262,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (*Proof, error) {
 
 // parse bounds the proof, reads its protected header and checks typ, alg
 // and jwk. It returns the partly filled Proof and the key.
-func (v *Verifier) parse(proof string) (*Proof, *jose.JSONWebKey, error) {
+func (v *Verifier) parse(proof string, narrowed []string) (*Proof, *jose.JSONWebKey, error) {
 	if proof == "" {
 		return nil, nil, invalid(ErrNoProof, "A DPoP proof is required.")
 	}
@@ -289,6 +292,9 @@ func (v *Verifier) parse(proof string) (*Proof, *jose.JSONWebKey, error) {
 	}
 	if _, ok := v.joseAlgs[h.Alg]; !ok {
 		return nil, nil, invalid(ErrAlgorithm, "The DPoP proof alg must be one of "+strings.Join(v.algs, ", ")+".")
+	}
+	if len(narrowed) > 0 && !slices.Contains(narrowed, h.Alg) {
+		return nil, nil, invalid(ErrAlgorithm, "The DPoP proof alg must be one of "+strings.Join(narrowed, ", ")+" for this client.")
 	}
 	if len(h.Crit) > 0 {
 		return nil, nil, invalid(ErrMalformed, "The DPoP proof must not carry critical header parameters.")

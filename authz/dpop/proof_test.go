@@ -739,3 +739,25 @@ func TestDPoPProofWithMisCasedOrDuplicateMembersFails(t *testing.T) {
 	_, err = v.Verify(t.Context(), request(rawClaimsProof(t, dup)))
 	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrMalformed)
 }
+
+func TestDPoPProofWithRS256FailsForAClientNarrowedToFAPIAlgorithms(t *testing.T) {
+	keys(t)
+	v, _ := newVerifier(t, dpop.Config{})
+	fapi := []string{"PS256", "ES256", "EdDSA"}
+	req := request(signProof(t, jose.RS256, rsaKey, claims("jti-rs")))
+	req.Algorithms = fapi
+	_, err := v.Verify(t.Context(), req)
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrAlgorithm)
+
+	req = request(signProof(t, jose.PS256, rsaKey, claims("jti-ps")))
+	req.Algorithms = fapi
+	if _, err := v.Verify(t.Context(), req); err != nil {
+		t.Fatalf("PS256 for a FAPI client: %v", err)
+	}
+	// Narrowing never widens: HS256 stays refused whatever the list says.
+	req = request(rawProof(t, map[string]any{"typ": dpop.ProofType, "alg": "HS256", "jwk": publicJWKMap(t, &ecKey.PublicKey)},
+		claims("jti-hs"), hs256Sign([]byte("0123456789abcdef0123456789abcdef"))))
+	req.Algorithms = []string{"HS256"}
+	_, err = v.Verify(t.Context(), req)
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrAlgorithm)
+}
