@@ -227,11 +227,11 @@ type proofClaims struct {
 // for every refusal.
 func (v *Verifier) Verify(ctx context.Context, req Request) (*Proof, error) {
 	now := v.now()
-	p, jwk, err := v.parse(req.Proof, req.Algorithms)
+	p, jws, jwk, err := v.parse(req.Proof, req.Algorithms)
 	if err != nil {
 		return nil, err
 	}
-	claims, err := verifySignature(req.Proof, jwk, v.joseAlgs[p.Algorithm])
+	claims, err := verifySignature(jws, jwk)
 	if err != nil {
 		return nil, err
 	}
@@ -260,85 +260,94 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (*Proof, error) {
 	return p, nil
 }
 
-// parse bounds the proof, reads its protected header and checks typ, alg
-// and jwk. It returns the partly filled Proof and the key.
-func (v *Verifier) parse(proof string, narrowed []string) (*Proof, *jose.JSONWebKey, error) {
+// parse bounds the proof, reads its protected header, checks typ, alg and
+// jwk, and parses it as a JWS. It returns the partly filled Proof, the JWS
+// and its key (the one go-jose read from the header: the jwk is parsed and
+// its point validated once).
+func (v *Verifier) parse(proof string, narrowed []string) (*Proof, *jose.JSONWebSignature, *jose.JSONWebKey, error) {
 	if proof == "" {
-		return nil, nil, invalid(ErrNoProof, "A DPoP proof is required.")
+		return nil, nil, nil, invalid(ErrNoProof, "A DPoP proof is required.")
 	}
 	if len(proof) > v.maxProof {
-		return nil, nil, invalid(ErrTooLarge, fmt.Sprintf("The DPoP proof is longer than %d bytes.", v.maxProof))
+		return nil, nil, nil, invalid(ErrTooLarge, fmt.Sprintf("The DPoP proof is longer than %d bytes.", v.maxProof))
 	}
 	parts := strings.Split(proof, ".")
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
-		return nil, nil, invalid(ErrMalformed, "The DPoP proof is not a signed JWT in compact serialization.")
+		return nil, nil, nil, invalid(ErrMalformed, "The DPoP proof is not a signed JWT in compact serialization.")
 	}
 	if base64.RawURLEncoding.DecodedLen(len(parts[0])) > maxHeaderBytes {
-		return nil, nil, invalid(ErrTooLarge, "The DPoP proof header is too large.")
+		return nil, nil, nil, invalid(ErrTooLarge, "The DPoP proof header is too large.")
 	}
 	if base64.RawURLEncoding.DecodedLen(len(parts[1])) > maxClaimsBytes {
-		return nil, nil, invalid(ErrTooLarge, "The DPoP proof claims are too large.")
+		return nil, nil, nil, invalid(ErrTooLarge, "The DPoP proof claims are too large.")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
-		return nil, nil, invalidCause(ErrMalformed, "The DPoP proof header is not base64url.", err)
+		return nil, nil, nil, invalidCause(ErrMalformed, "The DPoP proof header is not base64url.", err)
 	}
 	var h proofHeader
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, nil, invalidCause(ErrMalformed, "The DPoP proof header is not a JSON object of the expected types.", err)
+		return nil, nil, nil, invalidCause(ErrMalformed, "The DPoP proof header is not a JSON object of the expected types.", err)
 	}
 	if h.Typ != ProofType {
-		return nil, nil, invalid(ErrType, "The DPoP proof typ must be dpop+jwt.")
+		return nil, nil, nil, invalid(ErrType, "The DPoP proof typ must be dpop+jwt.")
 	}
 	if _, ok := v.joseAlgs[h.Alg]; !ok {
-		return nil, nil, invalid(ErrAlgorithm, "The DPoP proof alg must be one of "+strings.Join(v.algs, ", ")+".")
+		return nil, nil, nil, invalid(ErrAlgorithm, "The DPoP proof alg must be one of "+strings.Join(v.algs, ", ")+".")
 	}
 	if len(narrowed) > 0 && !slices.Contains(narrowed, h.Alg) {
-		return nil, nil, invalid(ErrAlgorithm, "The DPoP proof alg must be one of "+strings.Join(narrowed, ", ")+" for this client.")
+		return nil, nil, nil, invalid(ErrAlgorithm, "The DPoP proof alg must be one of "+strings.Join(narrowed, ", ")+" for this client.")
 	}
 	if len(h.Crit) > 0 {
-		return nil, nil, invalid(ErrMalformed, "The DPoP proof must not carry critical header parameters.")
+		return nil, nil, nil, invalid(ErrMalformed, "The DPoP proof must not carry critical header parameters.")
 	}
 	if parts[2] == "" {
-		return nil, nil, invalid(ErrSignature, "The DPoP proof carries no signature.")
+		return nil, nil, nil, invalid(ErrSignature, "The DPoP proof carries no signature.")
 	}
-	jwk, err := publicJWK(h.JWK, h.Alg)
+	if err := noPrivateMembers(h.JWK); err != nil {
+		return nil, nil, nil, err
+	}
+	jws, err := jose.ParseSignedCompact(proof, v.joseAlgs[h.Alg])
 	if err != nil {
-		return nil, nil, err
+		var k jose.JSONWebKey
+		if k.UnmarshalJSON(h.JWK) != nil {
+			return nil, nil, nil, invalidCause(ErrKey, "The DPoP proof jwk is not a valid JWK.", err)
+		}
+		return nil, nil, nil, invalidCause(ErrMalformed, "The DPoP proof is not a valid JWS.", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, nil, nil, invalid(ErrMalformed, "The DPoP proof must carry exactly one signature.")
+	}
+	jwk := jws.Signatures[0].Protected.JSONWebKey
+	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() {
+		return nil, nil, nil, invalid(ErrKey, "The DPoP proof jwk is not a valid public key.")
+	}
+	if !keyFitsAlgorithm(jwk.Key, h.Alg) {
+		return nil, nil, nil, invalid(ErrKey, "The DPoP proof jwk is not a key of the proof's algorithm (RSA keys need 2048 bits or more).")
 	}
 	tp, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, nil, invalidCause(ErrKey, "The DPoP proof jwk has no thumbprint.", err)
+		return nil, nil, nil, invalidCause(ErrKey, "The DPoP proof jwk has no thumbprint.", err)
 	}
-	return &Proof{JKT: base64.RawURLEncoding.EncodeToString(tp), Key: *jwk, Algorithm: h.Alg}, jwk, nil
+	return &Proof{JKT: base64.RawURLEncoding.EncodeToString(tp), Key: *jwk, Algorithm: h.Alg}, jws, jwk, nil
 }
 
-// publicJWK parses the jwk header: present, public only, a key that alg
-// signs with.
-func publicJWK(raw json.RawMessage, alg string) (*jose.JSONWebKey, error) {
+// noPrivateMembers checks that the jwk header is present and carries no
+// private or symmetric key material, before any JOSE library reads it.
+func noPrivateMembers(raw json.RawMessage) error {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, invalid(ErrKey, "The DPoP proof header must carry the public key as jwk.")
+		return invalid(ErrKey, "The DPoP proof header must carry the public key as jwk.")
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil {
-		return nil, invalidCause(ErrKey, "The DPoP proof jwk is not a JSON object.", err)
+		return invalidCause(ErrKey, "The DPoP proof jwk is not a JSON object.", err)
 	}
 	for _, m := range privateJWKMembers {
 		if _, ok := members[m]; ok {
-			return nil, invalid(ErrPrivateKey, "The DPoP proof jwk must not contain private or symmetric key material.")
+			return invalid(ErrPrivateKey, "The DPoP proof jwk must not contain private or symmetric key material.")
 		}
 	}
-	var jwk jose.JSONWebKey
-	if err := jwk.UnmarshalJSON(raw); err != nil {
-		return nil, invalidCause(ErrKey, "The DPoP proof jwk is not a valid JWK.", err)
-	}
-	if !jwk.Valid() || !jwk.IsPublic() {
-		return nil, invalid(ErrKey, "The DPoP proof jwk is not a valid public key.")
-	}
-	if !keyFitsAlgorithm(jwk.Key, alg) {
-		return nil, invalid(ErrKey, "The DPoP proof jwk is not a key of the proof's algorithm (RSA keys need 2048 bits or more).")
-	}
-	return &jwk, nil
+	return nil
 }
 
 // keyFitsAlgorithm reports whether key is a public key that alg signs with.
@@ -365,11 +374,7 @@ func keyFitsAlgorithm(key any, alg string) bool {
 
 // verifySignature checks the proof's signature with jwk and decodes its
 // claims.
-func verifySignature(proof string, jwk *jose.JSONWebKey, algs []jose.SignatureAlgorithm) (*proofClaims, error) {
-	jws, err := jose.ParseSignedCompact(proof, algs)
-	if err != nil {
-		return nil, invalidCause(ErrMalformed, "The DPoP proof is not a valid JWS.", err)
-	}
+func verifySignature(jws *jose.JSONWebSignature, jwk *jose.JSONWebKey) (*proofClaims, error) {
 	payload, err := jws.Verify(jwk.Key)
 	if err != nil {
 		return nil, invalidCause(ErrSignature, "The DPoP proof signature does not verify with its jwk.", err)
