@@ -65,10 +65,13 @@ func (e *Error) Error() string {
 
 // Unwrap exposes the reason (an Err* value) and the cause.
 func (e *Error) Unwrap() []error {
-	if e.cause != nil {
-		return []error{e.reason, e.cause}
+	var errs []error
+	for _, err := range []error{e.reason, e.cause} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return []error{e.reason}
+	return errs
 }
 
 // ResourceCode is the error code a protected resource (userinfo, an API)
