@@ -36,8 +36,10 @@ const NonceHeaderName = "DPoP-Nonce"
 
 // DefaultAlgorithms returns the proof algorithms accepted unless configured
 // otherwise: the asymmetric ones FAPI 2.0 and RFC 9449 deployments use
-// (FAPI 2.0 clients must not use RS256: pass their own list).
-func DefaultAlgorithms() []string { return []string{"ES256", "PS256", "EdDSA", "RS256"} }
+// (FAPI 2.0 clients must not use RS256: pass their own list). "Ed25519" is
+// the fully-specified name of EdDSA over Ed25519 (RFC 9864) that current
+// clients (panva's dpop and oauth4webapi) put in their proofs.
+func DefaultAlgorithms() []string { return []string{"ES256", "PS256", "EdDSA", "Ed25519", "RS256"} }
 
 // asymmetric lists every algorithm a Config may allow; HMAC and "none" are
 // not here, so they can never be configured.
@@ -45,7 +47,7 @@ var asymmetric = map[string]bool{
 	"ES256": true, "ES384": true, "ES512": true,
 	"PS256": true, "PS384": true, "PS512": true,
 	"RS256": true, "RS384": true, "RS512": true,
-	"EdDSA": true,
+	"EdDSA": true, "Ed25519": true,
 }
 
 // Defaults of Config.
@@ -231,7 +233,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (*Proof, error) {
 	if err != nil {
 		return nil, err
 	}
-	claims, err := verifySignature(jws, jwk)
+	claims, err := verifySignature(req.Proof, p.Algorithm, jws, jwk)
 	if err != nil {
 		return nil, err
 	}
@@ -367,17 +369,30 @@ func keyFitsAlgorithm(key any, alg string) bool {
 		rsaAlg := strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
 		return rsaAlg && bits >= minRSABits && bits <= maxRSABits
 	case ed25519.PublicKey:
-		return alg == "EdDSA"
+		return alg == "EdDSA" || alg == "Ed25519"
 	}
 	return false
 }
 
 // verifySignature checks the proof's signature with jwk and decodes its
-// claims.
-func verifySignature(jws *jose.JSONWebSignature, jwk *jose.JSONWebKey) (*proofClaims, error) {
-	payload, err := jws.Verify(jwk.Key)
-	if err != nil {
-		return nil, invalidCause(ErrSignature, "The DPoP proof signature does not verify with its jwk.", err)
+// claims. go-jose verifies every algorithm but "Ed25519", which it does not
+// name yet: that one is crypto/ed25519's Verify over the JWS signing input
+// (RFC 7515 §5.2), exactly what go-jose does for "EdDSA".
+func verifySignature(proof, alg string, jws *jose.JSONWebSignature, jwk *jose.JSONWebKey) (*proofClaims, error) {
+	var payload []byte
+	if alg == "Ed25519" {
+		key, ok := jwk.Key.(ed25519.PublicKey)
+		input := proof[:strings.LastIndexByte(proof, '.')]
+		if !ok || !ed25519.Verify(key, []byte(input), jws.Signatures[0].Signature) {
+			return nil, invalid(ErrSignature, "The DPoP proof signature does not verify with its jwk.")
+		}
+		payload = jws.UnsafePayloadWithoutVerification()
+	} else {
+		var err error
+		payload, err = jws.Verify(jwk.Key)
+		if err != nil {
+			return nil, invalidCause(ErrSignature, "The DPoP proof signature does not verify with its jwk.", err)
+		}
 	}
 	var c proofClaims
 	if err := json.Unmarshal(payload, &c); err != nil {

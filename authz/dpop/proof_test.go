@@ -3,6 +3,7 @@ package dpop_test
 import (
 	"context"
 	"crypto"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -240,7 +241,7 @@ func TestNewVerifierRefusesSymmetricOrUnknownAlgorithms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(v.Algorithms(), " "); got != "ES256 PS256 EdDSA RS256" {
+	if got := strings.Join(v.Algorithms(), " "); got != "ES256 PS256 EdDSA Ed25519 RS256" {
 		t.Errorf("default algorithms = %q", got)
 	}
 }
@@ -759,5 +760,36 @@ func TestDPoPProofWithRS256FailsForAClientNarrowedToFAPIAlgorithms(t *testing.T)
 		claims("jti-hs"), hs256Sign([]byte("0123456789abcdef0123456789abcdef"))))
 	req.Algorithms = []string{"HS256"}
 	_, err = v.Verify(t.Context(), req)
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrAlgorithm)
+}
+
+// "Ed25519" (RFC 9864), the name current clients give EdDSA over Ed25519.
+func TestDPoPProofWithFullySpecifiedEd25519Succeeds(t *testing.T) {
+	keys(t)
+	edSign := func(key ed25519.PrivateKey) func([]byte) []byte {
+		return func(in []byte) []byte { return ed25519.Sign(key, in) }
+	}
+	pub := edKey.Public()
+	h := map[string]any{"typ": dpop.ProofType, "alg": "Ed25519", "jwk": publicJWKMap(t, pub)}
+
+	v, _ := newVerifier(t, dpop.Config{})
+	p, err := v.Verify(t.Context(), request(rawProof(t, h, claims("jti"), edSign(edKey))))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if p.JKT != jktOf(t, pub) || p.Algorithm != "Ed25519" {
+		t.Errorf("proof = %+v", p)
+	}
+
+	_, other, _ := ed25519.GenerateKey(nil)
+	_, err = v.Verify(t.Context(), request(rawProof(t, h, claims("jti-2"), edSign(other))))
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrSignature)
+
+	hEC := map[string]any{"typ": dpop.ProofType, "alg": "Ed25519", "jwk": publicJWKMap(t, &ecKey.PublicKey)}
+	_, err = v.Verify(t.Context(), request(rawProof(t, hEC, claims("jti-3"), es256Sign(ecKey))))
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrKey)
+
+	vNo, _ := newVerifier(t, dpop.Config{Algorithms: []string{"ES256", "EdDSA"}})
+	_, err = vNo.Verify(t.Context(), request(rawProof(t, h, claims("jti-4"), edSign(edKey))))
 	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrAlgorithm)
 }
