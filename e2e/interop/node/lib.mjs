@@ -7,6 +7,7 @@
 //   - stdout, last line: {"result":{...}} (exit 0) or {"error":{...}} (exit 1).
 // Nothing else is written to stdout; diagnostics go to stderr.
 import './webcrypto.mjs'
+import { createHash, X509Certificate } from 'node:crypto'
 import * as https from 'node:https'
 import { createInterface } from 'node:readline'
 import * as oauth from 'oauth4webapi'
@@ -234,4 +235,36 @@ export async function refused(what, attempt) {
     return describeError(err)
   }
   throw new Error(`${what}: the server accepted it`)
+}
+
+// settle runs attempt and reports {accepted: true} or {refused: error}, for
+// outcomes the server's policy decides (e.g. whether a confidential
+// client's refresh token is bound to its DPoP key, RFC 9449 §5).
+export async function settle(attempt) {
+  try {
+    await attempt()
+    return { accepted: true }
+  } catch (err) {
+    return { refused: await describeError(err) }
+  }
+}
+
+// jwkThumbprint is the RFC 7638 SHA-256 thumbprint of a public CryptoKey,
+// the value of cnf.jkt (RFC 9449 §6.1) for a DPoP key.
+export async function jwkThumbprint(publicKey) {
+  const jwk = await crypto.subtle.exportKey('jwk', publicKey)
+  const members = {
+    EC: ['crv', 'kty', 'x', 'y'],
+    RSA: ['e', 'kty', 'n'],
+    OKP: ['crv', 'kty', 'x'],
+  }[jwk.kty]
+  if (!members) throw new Error(`no thumbprint for kty ${jwk.kty}`)
+  const canonical = JSON.stringify(Object.fromEntries(members.map((m) => [m, jwk[m]])))
+  return createHash('sha256').update(canonical).digest('base64url')
+}
+
+// certificateThumbprint is the SHA-256 thumbprint of a PEM certificate's
+// DER, the value of cnf["x5t#S256"] (RFC 8705 §3.1).
+export function certificateThumbprint(pem) {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url')
 }
