@@ -11,18 +11,43 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// codeClient registers a confidential client (client_secret_basic) that must
-// use PAR, and returns the input of the code-flow scripts.
-func (e *env) codeClient(scope string) map[string]any {
+// codeClient registers a confidential client (client_secret_basic unless
+// mutate changes it) that must use PAR and may introspect its tokens, and
+// returns the input of the code-flow scripts.
+func (e *env) codeClient(scope string, mutate func(*storage.Client)) map[string]any {
 	e.t.Helper()
 	c := &storage.Client{
 		Name: "oauth4webapi RP", RedirectURIs: []string{redirectURI},
 		GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
 		Scopes: []string{"openid", "profile", "email", "offline_access"}, TokenEndpointAuthMethod: storage.AuthMethodSecretBasic,
-		RequirePAR: true,
+		RequirePAR: true, Metadata: storage.ClientMetadata{Introspect: true},
+	}
+	if mutate != nil {
+		mutate(c)
 	}
 	secret := e.CreateClient(e.t, c)
-	return map[string]any{"issuer": e.Issuer, "client_id": c.ID, "client_secret": secret, "redirect_uri": redirectURI, "scope": scope}
+	in := map[string]any{"issuer": e.Issuer, "client_id": c.ID, "redirect_uri": redirectURI, "scope": scope}
+	if c.TokenEndpointAuthMethod == storage.AuthMethodSecretBasic {
+		in["client_secret"] = secret
+	}
+	return in
+}
+
+// signingKey is an ES256 key pair for private_key_jwt: the public JWK Set
+// to register (storage.Client.JWKS) and the private JWK for the scripts'
+// input (private_jwk).
+func signingKey(t *testing.T, kid string) (jwks []byte, private json.RawMessage) {
+	t.Helper()
+	key := newECKey(t)
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err = json.Marshal(jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: "ES256", Use: "sig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwks, private
 }
 
 // codeFlowResult is what lib.mjs's authorizationCodeFlow reports.
@@ -78,7 +103,7 @@ func audienceHas(aud any, clientID string) bool {
 func TestOauth4webapiPARWithPKCEAndClientSecretBasicSignsInAndCallsUserinfo(t *testing.T) {
 	t.Parallel()
 	e := startTLS(t, nil)
-	in := e.codeClient("openid profile email")
+	in := e.codeClient("openid profile email", nil)
 	var r codeFlowResult
 	e.runRP("par-pkce-code.mjs", in).result(t, &r)
 
@@ -95,6 +120,27 @@ func TestOauth4webapiPARWithPKCEAndClientSecretBasicSignsInAndCallsUserinfo(t *t
 	}
 }
 
+// TestOauth4webapiPARWithPKCEAndPrivateKeyJWTSignsIn: the same flow with
+// the client authentication FAPI 2.0 asks for: oauth4webapi signs a fresh
+// private_key_jwt assertion (ES256, the registered key) for the PAR request
+// and again for the code exchange.
+func TestOauth4webapiPARWithPKCEAndPrivateKeyJWTSignsIn(t *testing.T) {
+	t.Parallel()
+	e := startTLS(t, nil)
+	jwks, private := signingKey(t, "rp-1")
+	in := e.codeClient("openid email", func(c *storage.Client) {
+		c.TokenEndpointAuthMethod, c.JWKS = storage.AuthMethodPrivateKeyJWT, jwks
+	})
+	in["private_jwk"] = private
+	var r codeFlowResult
+	e.runRP("par-pkce-code.mjs", in).result(t, &r)
+
+	e.checkSignedIn(t, r, in["client_id"].(string))
+	if !strings.EqualFold(r.TokenType, "bearer") {
+		t.Errorf("token_type %q", r.TokenType)
+	}
+}
+
 // TestOauth4webapiRefreshTokenGrantRotatesAndRefusesTheOldToken: after a PAR
 // + PKCE code flow with offline_access, oauth4webapi refreshes: a new Bearer
 // access token that userinfo accepts and a rotated refresh token; the
@@ -103,7 +149,7 @@ func TestOauth4webapiPARWithPKCEAndClientSecretBasicSignsInAndCallsUserinfo(t *t
 func TestOauth4webapiRefreshTokenGrantRotatesAndRefusesTheOldToken(t *testing.T) {
 	t.Parallel()
 	e := startTLS(t, nil)
-	in := e.codeClient("openid email offline_access")
+	in := e.codeClient("openid email offline_access", nil)
 	var r struct {
 		TokenType           string         `json:"token_type"`
 		ExpiresIn           int            `json:"expires_in"`
@@ -135,7 +181,7 @@ func TestOauth4webapiRefreshTokenGrantRotatesAndRefusesTheOldToken(t *testing.T)
 func TestOauth4webapiWrongPKCEVerifierIsRefusedWithInvalidGrant(t *testing.T) {
 	t.Parallel()
 	e := startTLS(t, nil)
-	out := e.runRP("pkce-wrong-verifier.mjs", e.codeClient("openid"))
+	out := e.runRP("pkce-wrong-verifier.mjs", e.codeClient("openid", nil))
 	if o := out.Error; !o.is(400, "invalid_grant") || o.Name != "ResponseBodyError" || o.Code != "OAUTH_RESPONSE_BODY_ERROR" {
 		t.Fatalf("got %s (result %s), want a ResponseBodyError invalid_grant (400)", o, out.Result)
 	}
@@ -150,20 +196,12 @@ func TestOauth4webapiWrongPKCEVerifierIsRefusedWithInvalidGrant(t *testing.T) {
 func TestOauth4webapiPrivateKeyJWTClientCredentialsAndIntrospection(t *testing.T) {
 	t.Parallel()
 	e := startTLS(t, nil)
-	key := newECKey(t)
-	pub, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "rp-1", Algorithm: "ES256", Use: "sig"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	jwks, private := signingKey(t, "rp-1")
 	c := &storage.Client{
 		Name: "oauth4webapi service", GrantTypes: []string{"client_credentials"}, Scopes: []string{"payments"},
-		TokenEndpointAuthMethod: storage.AuthMethodPrivateKeyJWT, JWKS: pub, Metadata: storage.ClientMetadata{Introspect: true},
+		TokenEndpointAuthMethod: storage.AuthMethodPrivateKeyJWT, JWKS: jwks, Metadata: storage.ClientMetadata{Introspect: true},
 	}
 	e.CreateClient(t, c)
-	priv, err := json.Marshal(jose.JSONWebKey{Key: key, KeyID: "rp-1", Algorithm: "ES256", Use: "sig"})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	var r struct {
 		TokenType     string `json:"token_type"`
@@ -177,7 +215,7 @@ func TestOauth4webapiPrivateKeyJWTClientCredentialsAndIntrospection(t *testing.T
 		UnregisteredKey *rpError `json:"assertion_with_unregistered_key"`
 	}
 	e.runRP("client-credentials-private-key-jwt.mjs", map[string]any{
-		"issuer": e.Issuer, "client_id": c.ID, "private_jwk": json.RawMessage(priv), "scope": "payments",
+		"issuer": e.Issuer, "client_id": c.ID, "private_jwk": private, "scope": "payments",
 	}).result(t, &r)
 
 	if !strings.EqualFold(r.TokenType, "bearer") || r.Scope != "payments" || r.ExpiresIn <= 0 {
