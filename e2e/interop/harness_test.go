@@ -173,7 +173,7 @@ func (ca *testCA) issue(t *testing.T, subject pkix.Name, server bool) (der []byt
 
 // serverTLS is the server's TLS configuration: a certificate for 127.0.0.1
 // signed by the CA. Client certificates are not requested; a test of
-// tls_client_auth sets ClientAuth and ClientCAs in startTLS's mutate.
+// tls_client_auth asks for them in startTLS's mutate.
 func (ca *testCA) serverTLS(t *testing.T) *tls.Config {
 	t.Helper()
 	der, key := ca.issue(t, pkix.Name{CommonName: "127.0.0.1"}, true)
@@ -203,15 +203,18 @@ type env struct {
 }
 
 // startTLS runs the real server on a fresh PostgreSQL database, serving
-// HTTPS at https://127.0.0.1:PORT (its issuer); mutate, when non-nil, may
-// change the configuration (the TLS configuration included) first.
-func startTLS(t *testing.T, mutate func(*server.Config)) *env {
+// HTTPS at https://127.0.0.1:PORT (its issuer) with a certificate from a
+// new test CA. mutate, when non-nil, may change the configuration first; it
+// gets the CA, e.g. to request client certificates signed by it:
+//
+//	c.TLS.ClientAuth, c.TLS.ClientCAs = tls.VerifyClientCertIfGiven, ca.pool()
+func startTLS(t *testing.T, mutate func(c *server.Config, ca *testCA)) *env {
 	t.Helper()
 	ca := newTestCA(t)
 	se := servertest.Start(t, func(c *server.Config) {
 		c.TLS = ca.serverTLS(t)
 		if mutate != nil {
-			mutate(c)
+			mutate(c, ca)
 		}
 	})
 	if !strings.HasPrefix(se.Issuer, "https://") {
