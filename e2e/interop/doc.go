@@ -19,7 +19,7 @@
 // Adding a flow is one script and one test: write node/FLOW.mjs with
 // lib.mjs's run, start a server with startTLS (its mutate may change the
 // server configuration, e.g. request client certificates), register a
-// client, runRP("FLOW.mjs", input) and assert on the result.
+// client, runRP(t, "FLOW.mjs", input) and assert on the result.
 // node/dpop-par-pkce.mjs and node/tls-client-auth-par-pkce.mjs are ready
 // for the server's DPoP and tls_client_auth support; their header comments
 // name their input and result.

@@ -277,9 +277,9 @@ func (r *rpError) String() string {
 
 // runRP runs node/script with input (one JSON line on stdin), drives the
 // login page whenever the script asks, and returns how the script ended.
-// It fails the test when the script breaks the harness protocol.
-func (e *env) runRP(script string, input any) rpOutcome {
-	e.t.Helper()
+// It fails t when the script breaks the harness protocol.
+func (e *env) runRP(t *testing.T, script string, input any) rpOutcome {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", script)
@@ -289,22 +289,22 @@ func (e *env) runRP(script string, input any) rpOutcome {
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		e.t.Fatalf("start node %s: %v", script, err)
+		t.Fatalf("start node %s: %v", script, err)
 	}
 	send := func(v any) {
 		line, err := json.Marshal(v)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		if _, err := stdin.Write(append(line, '\n')); err != nil {
-			e.t.Errorf("write to %s: %v", script, err)
+			t.Errorf("write to %s: %v", script, err)
 		}
 	}
 	send(input)
@@ -319,14 +319,14 @@ func (e *env) runRP(script string, input any) rpOutcome {
 			rpOutcome
 		}
 		if err := json.Unmarshal(lines.Bytes(), &msg); err != nil {
-			e.t.Errorf("%s wrote a line that is not JSON: %q", script, lines.Text())
+			t.Errorf("%s wrote a line that is not JSON: %q", script, lines.Text())
 			continue
 		}
 		switch {
 		case msg.Ask == "login":
-			send(map[string]string{"callback": e.login(msg.URL)})
+			send(map[string]string{"callback": e.login(t, msg.URL)})
 		case msg.Ask != "":
-			e.t.Errorf("%s asked for %q, which the harness does not answer", script, msg.Ask)
+			t.Errorf("%s asked for %q, which the harness does not answer", script, msg.Ask)
 			send(map[string]string{})
 		case msg.Result != nil || msg.Error != nil:
 			out = &msg.rpOutcome
@@ -336,15 +336,15 @@ func (e *env) runRP(script string, input any) rpOutcome {
 	_, _ = io.Copy(io.Discard, stdout)
 	waitErr := cmd.Wait()
 	if stderr.Len() > 0 {
-		e.t.Logf("%s stderr:\n%s", script, stderr.String())
+		t.Logf("%s stderr:\n%s", script, stderr.String())
 	}
 	switch {
 	case ctx.Err() != nil:
-		e.t.Fatalf("%s did not finish within %v", script, scriptTimeout)
+		t.Fatalf("%s did not finish within %v", script, scriptTimeout)
 	case out == nil:
-		e.t.Fatalf("%s ended without a result or error line: %v", script, waitErr)
+		t.Fatalf("%s ended without a result or error line: %v", script, waitErr)
 	case out.Error != nil && waitErr == nil, out.Error == nil && waitErr != nil:
-		e.t.Fatalf("%s: exit status %v does not match its last line (error: %s)", script, waitErr, out.Error)
+		t.Fatalf("%s: exit status %v does not match its last line (error: %s)", script, waitErr, out.Error)
 	}
 	return *out
 }
@@ -364,17 +364,17 @@ func (o rpOutcome) result(t *testing.T, v any) {
 // signs in as testUsername, allows the consent page if one is shown, and
 // returns the redirect to the client (the callback URL with code, state and
 // iss).
-func (e *env) login(authURL string) string {
-	e.t.Helper()
+func (e *env) login(t *testing.T, authURL string) string {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.ca.pool(), MinVersion: tls.VersionTLS12}}
 	defer tr.CloseIdleConnections()
 	issuer, err := url.Parse(e.Issuer)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: tr,
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
@@ -384,21 +384,21 @@ func (e *env) login(authURL string) string {
 			return nil
 		}}
 	page := func(resp *http.Response, err error) (*http.Response, string) {
-		e.t.Helper()
+		t.Helper()
 		if err != nil {
-			e.t.Fatalf("browser: %v", err)
+			t.Fatalf("browser: %v", err)
 		}
 		defer resp.Body.Close()
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
-			e.t.Fatalf("browser: read %s: %v", resp.Request.URL, err)
+			t.Fatalf("browser: read %s: %v", resp.Request.URL, err)
 		}
 		return resp, string(body)
 	}
 
 	resp, body := page(browser.Get(authURL))
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != authz.PathLogin {
-		e.t.Fatalf("want the login page, got %d at %s: %s", resp.StatusCode, resp.Request.URL, body)
+		t.Fatalf("want the login page, got %d at %s: %s", resp.StatusCode, resp.Request.URL, body)
 	}
 	form := formFields(e.t, body)
 	form.Set("username", testUsername)
@@ -410,7 +410,7 @@ func (e *env) login(authURL string) string {
 		resp, body = page(browser.PostForm(e.Issuer+authz.PathConsent, form))
 	}
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), redirectURI) {
-		e.t.Fatalf("want a redirect to the client, got %d at %s (Location %q): %s",
+		t.Fatalf("want a redirect to the client, got %d at %s (Location %q): %s",
 			resp.StatusCode, resp.Request.URL, resp.Header.Get("Location"), body)
 	}
 	return resp.Header.Get("Location")

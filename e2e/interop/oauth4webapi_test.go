@@ -105,7 +105,7 @@ func TestOauth4webapiPARWithPKCEAndClientSecretBasicSignsInAndCallsUserinfo(t *t
 	e := startTLS(t, nil)
 	in := e.codeClient("openid profile email", nil)
 	var r codeFlowResult
-	e.runRP("par-pkce-code.mjs", in).result(t, &r)
+	e.runRP(t, "par-pkce-code.mjs", in).result(t, &r)
 
 	e.checkSignedIn(t, r, in["client_id"].(string))
 	if !strings.EqualFold(r.TokenType, "bearer") || r.HasRefreshToken || r.NonceRetries != 0 {
@@ -133,7 +133,7 @@ func TestOauth4webapiPARWithPKCEAndPrivateKeyJWTSignsIn(t *testing.T) {
 	})
 	in["private_jwk"] = private
 	var r codeFlowResult
-	e.runRP("par-pkce-code.mjs", in).result(t, &r)
+	e.runRP(t, "par-pkce-code.mjs", in).result(t, &r)
 
 	e.checkSignedIn(t, r, in["client_id"].(string))
 	if !strings.EqualFold(r.TokenType, "bearer") {
@@ -158,7 +158,7 @@ func TestOauth4webapiRefreshTokenGrantRotatesAndRefusesTheOldToken(t *testing.T)
 		Userinfo            map[string]any `json:"userinfo"`
 		OldRefreshTokenUse  *rpError       `json:"old_refresh_token_reuse"`
 	}
-	e.runRP("refresh.mjs", in).result(t, &r)
+	e.runRP(t, "refresh.mjs", in).result(t, &r)
 
 	if !strings.EqualFold(r.TokenType, "bearer") || !r.NewAccessToken || r.ExpiresIn <= 0 {
 		t.Errorf("refreshed: token_type %q, new access token %v, expires_in %d", r.TokenType, r.NewAccessToken, r.ExpiresIn)
@@ -181,7 +181,7 @@ func TestOauth4webapiRefreshTokenGrantRotatesAndRefusesTheOldToken(t *testing.T)
 func TestOauth4webapiWrongPKCEVerifierIsRefusedWithInvalidGrant(t *testing.T) {
 	t.Parallel()
 	e := startTLS(t, nil)
-	out := e.runRP("pkce-wrong-verifier.mjs", e.codeClient("openid", nil))
+	out := e.runRP(t, "pkce-wrong-verifier.mjs", e.codeClient("openid", nil))
 	if o := out.Error; !o.is(400, "invalid_grant") || o.Name != "ResponseBodyError" || o.Code != "OAUTH_RESPONSE_BODY_ERROR" {
 		t.Fatalf("got %s (result %s), want a ResponseBodyError invalid_grant (400)", o, out.Result)
 	}
@@ -214,7 +214,7 @@ func TestOauth4webapiPrivateKeyJWTClientCredentialsAndIntrospection(t *testing.T
 		} `json:"introspection"`
 		UnregisteredKey *rpError `json:"assertion_with_unregistered_key"`
 	}
-	e.runRP("client-credentials-private-key-jwt.mjs", map[string]any{
+	e.runRP(t, "client-credentials-private-key-jwt.mjs", map[string]any{
 		"issuer": e.Issuer, "client_id": c.ID, "private_jwk": private, "scope": "payments",
 	}).result(t, &r)
 
