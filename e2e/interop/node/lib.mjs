@@ -46,7 +46,8 @@ export async function describeError(err) {
     out.status = err.status
     out.challenges = err.cause
     out.error = err.cause?.find((c) => c.parameters?.error)?.parameters.error
-    const body = await err.response?.clone().json().catch(() => undefined)
+    // clone() throws at once if oauth4webapi already read the body
+    const body = await Promise.resolve().then(() => err.response?.clone().json()).catch(() => undefined)
     if (!out.error && typeof body?.error === 'string') out.error = body.error
     if (typeof body?.error_description === 'string') out.error_description = body.error_description
   } else if (err instanceof oauth.AuthorizationResponseError) {
