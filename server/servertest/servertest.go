@@ -1,5 +1,3 @@
-// Package servertest starts a real Strongroom server (PostgreSQL store, real
-// HTTP listener on loopback) for end-to-end tests and benchmarks.
 package servertest
 
 import (
@@ -34,7 +32,8 @@ const BehindTLSProxy = "https://127.0.0.1"
 type Env struct {
 	Server *server.Server
 	Issuer string
-	// Addr is the plain-HTTP base URL of the listener (http://127.0.0.1:PORT).
+	// Addr is the base URL of the listener: http://127.0.0.1:PORT, or
+	// https://127.0.0.1:PORT when the configuration sets TLS.
 	Addr  string
 	DBURL string
 	logs  *syncBuffer
@@ -66,7 +65,9 @@ func (b *syncBuffer) String() string {
 }
 
 // Start runs a server on a fresh, migrated database until tb ends. mutate,
-// when non-nil, may adjust the configuration first.
+// when non-nil, may adjust the configuration first. When it sets cfg.TLS the
+// server serves HTTPS itself, and the default issuer and Env.Addr are
+// https://127.0.0.1:PORT (the certificate must name 127.0.0.1).
 func Start(tb testing.TB, mutate func(*server.Config)) *Env {
 	tb.Helper()
 	dbURL := pgtest.NewDatabase(tb)
@@ -97,13 +98,17 @@ func start(tb testing.TB, cfg server.Config) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	scheme := "http://"
+	if cfg.TLS != nil {
+		scheme = "https://"
+	}
 	switch {
 	case cfg.Authz.Issuer == Localhost || strings.HasPrefix(cfg.Authz.Issuer, Localhost+":"):
 		cfg.Authz.Issuer = Localhost + ":" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	case cfg.Authz.Issuer == BehindTLSProxy || strings.HasPrefix(cfg.Authz.Issuer, BehindTLSProxy+":"):
 		cfg.Authz.Issuer = "https://" + ln.Addr().String()
 	default:
-		cfg.Authz.Issuer = "http://" + ln.Addr().String()
+		cfg.Authz.Issuer = scheme + ln.Addr().String()
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
@@ -123,7 +128,7 @@ func start(tb testing.TB, cfg server.Config) *Env {
 		}
 		srv.Close()
 	})
-	return &Env{Server: srv, Issuer: cfg.Authz.Issuer, Addr: "http://" + ln.Addr().String(), logs: logs, cfg: cfg}
+	return &Env{Server: srv, Issuer: cfg.Authz.Issuer, Addr: scheme + ln.Addr().String(), logs: logs, cfg: cfg}
 }
 
 // CreateClient registers c (an id is generated when empty) and returns the
