@@ -71,6 +71,18 @@ func (c *Client) liveSecrets() [][]byte {
 // GetID implements fosite.Client.
 func (c *Client) GetID() string { return c.c.ID }
 
+// DisplayName is the name shown to users: the registered client_name, or
+// the client id when it has none.
+func (c *Client) DisplayName() string {
+	if c.c.Name != "" {
+		return c.c.Name
+	}
+	return c.c.ID
+}
+
+// LogoURI is the registered logo_uri (RFC 7591 §2), or "".
+func (c *Client) LogoURI() string { return c.c.Metadata.LogoURI }
+
 // GetHashedSecret implements fosite.Client: the newest live secret's hash.
 func (c *Client) GetHashedSecret() []byte {
 	if s := c.liveSecrets(); len(s) > 0 {

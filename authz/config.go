@@ -19,8 +19,6 @@ const (
 	PathJWKS          = "/.well-known/jwks.json"
 	PathOIDCDiscovery = "/.well-known/openid-configuration"
 	PathASMetadata    = "/.well-known/oauth-authorization-server"
-	PathLogin         = "/login"
-	PathConsent       = "/consent"
 )
 
 // MaxRefreshRotationGrace bounds Config.RefreshRotationGrace: a retry comes
@@ -78,6 +76,11 @@ type Config struct {
 	// LoginThrottle limits failed logins per account and per source address
 	// (default DefaultThrottle; see authz/throttle.go).
 	LoginThrottle ThrottleConfig
+	// LoginURL and ConsentURL are the end-user pages (mounted by web) that
+	// the authorization endpoint sends a browser to, as paths on this
+	// server (defaults "/login" and "/consent").
+	LoginURL, ConsentURL string
+
 	// PasswordHashing bounds concurrent argon2id computations (default two
 	// per core, waiting at most DefaultHashWait; see authz/hashlimit.go).
 	PasswordHashing HashLimits
@@ -101,6 +104,12 @@ func (c *Config) ApplyDefaults() {
 	def(&c.BrowserSessionIdleTimeout, 30*time.Minute)
 	def(&c.ClientAssertionMaxLifetime, 5*time.Minute)
 	def(&c.ClientCacheTTL, 30*time.Second)
+	if c.LoginURL == "" {
+		c.LoginURL = "/login"
+	}
+	if c.ConsentURL == "" {
+		c.ConsentURL = "/consent"
+	}
 	if c.ProductName == "" {
 		c.ProductName = "Strongroom"
 	}

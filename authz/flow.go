@@ -220,6 +220,55 @@ func (p *Provider) Flow(ctx context.Context, challenge, binding string) (*storag
 	return f, c, nil
 }
 
+// Flow is a pending authorization flow as the end-user pages see it: the
+// client that asked and what the login, second-factor and consent steps
+// need, with the stored request parameters parsed once. The pages hand it
+// back to the step methods (LoginPassword, VerifySecondFactor, Enrol,
+// Pending, SaveConsent, NeedsFlowConsent); its storage record stays inside
+// authz.
+type Flow struct {
+	// Client is the client the authorization request came from.
+	Client *Client
+	rec    *storage.AuthFlow
+	form   url.Values
+}
+
+// LoggedIn reports whether the login step of the flow is done: a user
+// logged in (or the browser's session was recorded when the flow started).
+func (f *Flow) LoggedIn() bool { return f.rec.Subject != "" }
+
+// Scopes returns the scopes the flow requests.
+func (f *Flow) Scopes() []string {
+	return fosite.RemoveEmpty(strings.Split(f.form.Get("scope"), " "))
+}
+
+// PromptConsent reports whether the client asked for consent (prompt=consent).
+func (f *Flow) PromptConsent() bool {
+	return slices.Contains(strings.Fields(f.form.Get("prompt")), "consent")
+}
+
+// OpenFlow returns the pending flow of challenge for the browser whose
+// flow-binding cookie is binding: ErrFlowNotFound for an unknown, used or
+// expired challenge, ErrFlowOtherBrowser for another browser's.
+func (p *Provider) OpenFlow(ctx context.Context, challenge, binding string) (*Flow, error) {
+	rec, c, err := p.Flow(ctx, challenge, binding)
+	if err != nil {
+		return nil, err
+	}
+	form, err := urlParse(rec.Form)
+	if err != nil {
+		return nil, err
+	}
+	return &Flow{Client: c, rec: rec, form: form}, nil
+}
+
+// NeedsFlowConsent reports whether the flow's user must be asked for
+// consent before the flow finishes (NeedsConsent for its user, client,
+// scopes and prompt).
+func (p *Provider) NeedsFlowConsent(ctx context.Context, f *Flow) (bool, error) {
+	return p.NeedsConsent(ctx, f.rec.Subject, f.rec.ClientID, f.Scopes(), f.PromptConsent())
+}
+
 // flowBound reports, in constant time, whether binding is the flow-binding
 // cookie the flow was started with. A flow without a binding (created before
 // bindings existed) belongs to no browser.
@@ -284,8 +333,9 @@ func (p *Provider) BrowserSession(ctx context.Context, cookie string) (*storage.
 }
 
 // SaveConsent remembers that the flow's user granted the flow's scopes.
-func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
-	scopes := FlowScopes(f)
+func (p *Provider) SaveConsent(ctx context.Context, fl *Flow) error {
+	f := fl.rec
+	scopes := fl.Scopes()
 	old, err := p.Store.GetConsent(ctx, f.Subject, f.ClientID)
 	switch {
 	case err == nil:
@@ -303,31 +353,33 @@ func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
 
 // FinishFlow consumes the flow (single use) and answers the original
 // authorization request: fosite re-validates the stored parameters and issues
-// the code (and ID token for hybrid requests) to the client's redirect URI.
-// Only the browser that started the flow (binding) can finish it.
-func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge, binding string) error {
+// the code (and ID token for hybrid requests) for the client's redirect URI.
+// Only the browser that started the flow (binding) can finish it. r is the
+// browser's request, the base of the re-validated one. An error is either
+// about the flow (ErrFlowNotFound, ErrFlowOtherBrowser, storage) or an
+// *UnredirectableError to show as a page.
+func (p *Provider) FinishFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
 	f, err := p.consumeFlow(ctx, challenge, binding)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if f.Subject == "" || f.AuthTime == nil {
-		return ErrFlowNotFound
+		return nil, ErrFlowNotFound
 	}
 	form, err := urlParse(f.Form)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r2 := syntheticAuthorizeRequest(r, form)
 	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, r2)
 	if err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, err)
-		return nil
+		return p.AuthorizeError(ctx, ar, err)
 	}
 	bs := &storage.BrowserSession{ID: f.SessionID, UserID: f.Subject, AuthTime: *f.AuthTime}
 	if live, err := p.Store.GetBrowserSession(ctx, f.SessionID); err == nil {
 		bs = live
 	}
-	return p.Issue(ctx, w, ar, bs, f.CreatedAt)
+	return p.Issue(ctx, ar, bs, f.CreatedAt)
 }
 
 // consumeFlow consumes the flow of challenge if binding is its browser's: the
@@ -347,44 +399,35 @@ func (p *Provider) consumeFlow(ctx context.Context, challenge, binding string) (
 	return f, nil
 }
 
-// Issue answers a fully authorized request: it grants the requested scopes,
-// builds the session (ID token claims from the user record) and writes the
-// authorization response with iss (RFC 9207).
-func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) error {
+// Issue answers a fully authorized request: it grants what the grant
+// policy allows (grantAuthorized), builds the session (ID token claims from
+// the user record) and returns the authorization response with iss
+// (RFC 9207). Failures come back as the error's AuthorizeResponse or an
+// *UnredirectableError (AuthorizeError).
+func (p *Provider) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) (*AuthorizeResponse, error) {
 	if !redirectAllowed(ar) {
 		// e.g. the URI was unregistered while the user logged in
-		p.WriteAuthorizeError(ctx, w, ar, errRedirectNotRegistered())
-		return nil
+		return p.AuthorizeError(ctx, ar, errRedirectNotRegistered())
 	}
 	user, err := p.Store.GetUser(ctx, bs.UserID)
 	if err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
-		return nil
+		return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
 	}
 	if err := p.authorizeAudience(ar); err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, err)
-		return nil
+		return p.AuthorizeError(ctx, ar, err)
 	}
-	for _, s := range ar.GetRequestedScopes() {
-		ar.GrantScope(s)
-	}
-	for _, a := range ar.GetRequestedAudience() {
-		ar.GrantAudience(a)
-	}
+	grantRequested(ar, ar.GetRequestedAudience())
 	client, _ := ar.GetClient().(*Client)
 	if err := p.recordSessionClient(ctx, bs, client.GetID()); err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
-		return nil
+		return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
 	}
 	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
 	resp, err := p.OAuth2.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, err)
-		return nil
+		return p.AuthorizeError(ctx, ar, err)
 	}
 	resp.AddParameter("iss", p.Config.Issuer)
-	p.OAuth2.WriteAuthorizeResponse(ctx, w, ar, resp)
-	return nil
+	return authorizeSuccess(ar, resp)
 }
 
 // SessionSID derives the OIDC sid claim from a browser session id: stable per
@@ -465,66 +508,6 @@ func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
 	}
 	return hmac.Equal([]byte(p.CSRFToken(cookie, challenge)), []byte(token))
 }
-
-// WriteAuthorizeError answers a failed authorization request. When the
-// redirect URI is not exactly a registered one (redirectAllowed: fosite's
-// loopback port flexibility counts only for public clients, on every error
-// path too), nothing is redirected: the
-// caller renders a safe error page (fosite would write JSON). Otherwise the
-// error goes back to the client with state and iss (RFC 9207).
-func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
-	err = MapError(AuthorizeRequestError(ar, err))
-	p.logServerError(ctx, err)
-	rfc := fosite.ErrorToRFC6749Error(err)
-	if !redirectAllowed(ar) || errors.Is(err, ErrRedirectNotRegistered) {
-		p.renderError(w, rfc)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	redirect := *ar.GetRedirectURI()
-	redirect.Fragment = ""
-	values := rfc.ToValues()
-	if s := ar.GetState(); s != "" {
-		values.Set("state", s)
-	}
-	values.Set("iss", p.Config.Issuer)
-	switch ar.GetResponseMode() {
-	case fosite.ResponseModeFormPost:
-		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
-		fosite.WriteAuthorizeFormPostResponse(redirect.String(), values, fosite.DefaultFormPostTemplate, w)
-		return
-	case fosite.ResponseModeFragment:
-		w.Header().Set("Location", redirect.String()+"#"+values.Encode())
-	default:
-		q := redirect.Query()
-		for k, vs := range values {
-			q[k] = vs
-		}
-		redirect.RawQuery = q.Encode()
-		w.Header().Set("Location", redirect.String())
-	}
-	w.WriteHeader(http.StatusSeeOther)
-}
-
-// ErrorRenderer renders an authorization error that cannot be redirected.
-type ErrorRenderer func(w http.ResponseWriter, status int, code, description string)
-
-// renderError is replaced by the web layer (SetErrorRenderer); the fallback is plain text.
-func (p *Provider) renderError(w http.ResponseWriter, e *fosite.RFC6749Error) {
-	if p.errorRenderer != nil {
-		p.errorRenderer(w, e.CodeField, e.ErrorField, e.GetDescription())
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(e.CodeField)
-	_, _ = fmt.Fprintf(w, "%s: %s\n", e.ErrorField, e.GetDescription())
-}
-
-// SetErrorRenderer installs the page renderer for errors that cannot be
-// redirected to the client.
-func (p *Provider) SetErrorRenderer(r ErrorRenderer) { p.errorRenderer = r }
 
 func urlParse(b []byte) (url.Values, error) {
 	form, err := url.ParseQuery(string(b))

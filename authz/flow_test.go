@@ -150,7 +150,7 @@ func TestNextStep(t *testing.T) {
 func TestSaveConsentMerges(t *testing.T) {
 	f := newFlowFixture(t)
 	flow := &storage.AuthFlow{Subject: "u1", ClientID: "c1", Form: []byte("scope=openid+email")}
-	must(t, f.p.SaveConsent(t.Context(), flow))
+	must(t, f.p.SaveConsent(t.Context(), &Flow{rec: flow, form: url.Values{"scope": {"openid email"}}}))
 	for _, tc := range []struct {
 		scopes []string
 		need   bool
@@ -416,17 +416,23 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 			if tc.err == nil {
 				t.Fatal("no error to write")
 			}
-			w := &recorder{header: http.Header{}}
-			f.p.WriteAuthorizeError(t.Context(), w, tc.ar, tc.err)
-			loc := w.header.Get("Location")
+			resp, err := f.p.AuthorizeError(t.Context(), tc.ar, tc.err)
+			loc, status := "", 0
+			if resp != nil {
+				loc = resp.RedirectURL
+			}
+			var page *UnredirectableError
+			if errors.As(err, &page) {
+				status = page.Status
+			}
 			if tc.redirect != (loc != "") {
-				t.Fatalf("Location = %q (status %d), want redirect: %v", loc, w.status, tc.redirect)
+				t.Fatalf("Location = %q (status %d), want redirect: %v", loc, status, tc.redirect)
 			}
 			if tc.redirect && (!strings.HasPrefix(loc, tc.ar.RedirectURI.String()) || !strings.Contains(loc, "state=st") || !strings.Contains(loc, "iss=")) {
 				t.Fatalf("redirect %q: wrong target or lacks state or iss", loc)
 			}
-			if !tc.redirect && w.status != http.StatusBadRequest {
-				t.Fatalf("rendered with status %d, want 400", w.status)
+			if !tc.redirect && status != http.StatusBadRequest {
+				t.Fatalf("rendered with status %d, want 400", status)
 			}
 		})
 	}

@@ -28,7 +28,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 			p.auth.Limiter = NewHashLimiter(HashLimits{Wait: time.Minute}) // never busy here
 			const n = 40
 			errs := race(n, func(i int) error {
-				_, err := p.LoginPassword(t.Context(), &storage.AuthFlow{}, fmt.Sprintf("guess-%d", i), "wrong password", LoginMeta{IP: "192.0.2.10"})
+				_, err := p.LoginPassword(t.Context(), &Flow{rec: &storage.AuthFlow{}}, fmt.Sprintf("guess-%d", i), "wrong password", LoginMeta{IP: "192.0.2.10"})
 				return err
 			})
 			checked := 0
@@ -272,7 +272,7 @@ func TestBusyLoginCountsNowhere(t *testing.T) {
 		_ = p.auth.Limiter.Do(context.Background(), func() { close(started); <-release })
 	}()
 	<-started
-	_, err := p.LoginPassword(t.Context(), &storage.AuthFlow{}, "alice", "some password", LoginMeta{IP: "192.0.2.40"})
+	_, err := p.LoginPassword(t.Context(), &Flow{rec: &storage.AuthFlow{}}, "alice", "some password", LoginMeta{IP: "192.0.2.40"})
 	close(release)
 	if !errors.Is(err, ErrBusy) {
 		t.Fatalf("login with no hashing slot: %v, want ErrBusy", err)
@@ -307,7 +307,7 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	st := hangUpStore{Store: openPostgres(t, pgtest.NewDatabase(t)), cancel: cancel}
 	p := newTestProvider(t, st)
-	_, err := p.LoginPassword(ctx, &storage.AuthFlow{}, "alice", "wrong password", LoginMeta{IP: "192.0.2.50"})
+	_, err := p.LoginPassword(ctx, &Flow{rec: &storage.AuthFlow{}}, "alice", "wrong password", LoginMeta{IP: "192.0.2.50"})
 	if !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("login: %v, want ErrInvalidCredentials", err)
 	}

@@ -12,13 +12,9 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// Logout paths.
-const (
-	// PathLogout is the end_session_endpoint (OIDC RP-Initiated Logout 1.0 §2), GET and POST.
-	PathLogout = "/oauth2/logout"
-	// PathLogoutConfirm receives the logout confirmation form.
-	PathLogoutConfirm = "/logout"
-)
+// PathLogout is the end_session_endpoint (OIDC RP-Initiated Logout 1.0 §2),
+// GET and POST, advertised by discovery; the pages mount it.
+const PathLogout = "/oauth2/logout"
 
 // Caps on logout parameters: anything longer is refused before any work.
 const (

@@ -192,7 +192,8 @@ func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, 
 // and an unknown user give ErrInvalidCredentials alike (same work, same
 // answer); a throttled or locked account or address gives *ThrottleError
 // without checking the password. Every attempt is audited.
-func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, username, password string, m LoginMeta) (*LoginResult, error) {
+func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, password string, m LoginMeta) (*LoginResult, error) {
+	f := fl.rec
 	const action = "login.password"
 	att, err := p.mfa.throttle.Admit(ctx, username, m.IP)
 	if err != nil {
@@ -210,7 +211,7 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 		return nil, releaseOnError(ctx, att, err)
 	}
 	p.auditAttempt(ctx, action, user, username, storage.OutcomeSuccess, "", m)
-	complete, factors, err := p.passwordCompletes(ctx, f, user)
+	complete, factors, err := p.passwordCompletes(ctx, fl, user)
 	if err != nil {
 		return nil, releaseOnError(ctx, att, err)
 	}
@@ -239,12 +240,8 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 // passwordCompletes reports whether the password alone completes a login
 // of user on flow f (no second factor is required and the user has none),
 // with the user's factors.
-func (p *Provider) passwordCompletes(ctx context.Context, f *storage.AuthFlow, user *storage.User) (bool, Factors, error) {
-	form, err := urlParse(f.Form)
-	if err != nil {
-		return false, Factors{}, err
-	}
-	required, err := p.MFARequired(ctx, user.ID, f.ClientID, form)
+func (p *Provider) passwordCompletes(ctx context.Context, fl *Flow, user *storage.User) (bool, Factors, error) {
+	required, err := p.MFARequired(ctx, user.ID, fl.rec.ClientID, fl.form)
 	if err != nil {
 		return false, Factors{}, err
 	}
@@ -283,7 +280,8 @@ type PendingLogin struct {
 }
 
 // Pending returns the flow's pending login; ErrNoPendingLogin if there is none.
-func (p *Provider) Pending(ctx context.Context, f *storage.AuthFlow) (*PendingLogin, error) {
+func (p *Provider) Pending(ctx context.Context, fl *Flow) (*PendingLogin, error) {
+	f := fl.rec
 	if f.Subject != "" {
 		return nil, ErrNoPendingLogin
 	}
@@ -322,8 +320,9 @@ func (p *Provider) BeginPasskeyLogin(ctx context.Context, pl *PendingLogin) ([]b
 // MethodTOTP, MethodRecovery or MethodWebAuthn, value the code or the
 // WebAuthn response JSON) and completes the login. Failures count against
 // the account and address like wrong passwords; every attempt is audited.
-func (p *Provider) VerifySecondFactor(ctx context.Context, f *storage.AuthFlow, method, value string, m LoginMeta) (*LoginResult, error) {
-	pl, err := p.Pending(ctx, f)
+func (p *Provider) VerifySecondFactor(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
+	f := fl.rec
+	pl, err := p.Pending(ctx, fl)
 	if err != nil {
 		return nil, err
 	}
@@ -372,8 +371,9 @@ func (p *Provider) BeginPasskeyEnrolment(ctx context.Context, pl *PendingLogin) 
 // Enrol confirms a new second factor of a pending login whose user has none
 // (MethodTOTP with a code from the app, MethodWebAuthn with the
 // registration response), issues recovery codes and completes the login.
-func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value string, m LoginMeta) (*LoginResult, error) {
-	pl, err := p.Pending(ctx, f)
+func (p *Provider) Enrol(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
+	f := fl.rec
+	pl, err := p.Pending(ctx, fl)
 	if err != nil {
 		return nil, err
 	}

@@ -41,13 +41,12 @@ type Provider struct {
 	Hasher  *SecretHasher
 	Log     *slog.Logger
 
-	fositeConfig  *fosite.Config
-	csrfKey       []byte
-	errorRenderer ErrorRenderer
-	auth          *Authenticator
-	mfa           *mfaDeps
-	jwksRefresh   *jwksRefreshLimiter
-	now           func() time.Time
+	fositeConfig *fosite.Config
+	csrfKey      []byte
+	auth         *Authenticator
+	mfa          *mfaDeps
+	jwksRefresh  *jwksRefreshLimiter
+	now          func() time.Time
 }
 
 // NewProvider composes fosite. cfg must have passed Validate.

@@ -80,6 +80,8 @@ type Server struct {
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	// the authorization endpoint sends browsers to the pages web mounts
+	cfg.Authz.LoginURL, cfg.Authz.ConsentURL = web.PathLogin, web.PathConsent
 	cfg.Authz.ApplyDefaults()
 	cfg.Authz.SecureCookies = cfg.Authz.SecureCookies || cfg.TLS != nil
 	if cfg.Authz.ProductName == "" {
@@ -140,7 +142,10 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 		return nil, err
 	}
 	draining := new(atomic.Bool)
-	h, err := api.New(p, pages, log, api.Options{Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime})
+	h, err := api.New(p, pages, log, api.Options{
+		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
+		Frontends: []api.Frontend{pages},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strongroom/strongroom/api/render"
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
 )
 
 // Login serves GET and POST /login.
@@ -26,22 +26,23 @@ func (pg *Pages) Login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, username, msg string, status int) {
-	f, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
 	}
-	if f.Subject != "" {
+	if f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in was already completed.", "")
 		return
 	}
+	client := f.Client
 	csrf, err := pg.csrfCookie(w, r)
 	if err != nil {
 		pg.renderError(w, http.StatusInternalServerError, "server_error", "Please try again.", "")
 		return
 	}
 	pg.render(w, status, "login", map[string]any{
-		"Title": "Sign in", "ClientName": clientName(client), "Challenge": challenge,
+		"Title": "Sign in", "ClientName": client.DisplayName(), "Challenge": challenge,
 		"CSRF": pg.p.CSRFToken(csrf, challenge), "Username": username, "Error": msg,
 		"CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
@@ -53,7 +54,7 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.Subject != "" {
+	if f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in was already completed.", "")
 		return
 	}
@@ -85,7 +86,7 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 
 // afterStep moves a login on after a successful step: to the second-factor
 // or enrolment page, to the recovery codes, to consent, or back to the client.
-func (pg *Pages) afterStep(w http.ResponseWriter, r *http.Request, f *storage.AuthFlow, challenge string, res *authz.LoginResult) {
+func (pg *Pages) afterStep(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, res *authz.LoginResult) {
 	switch res.Outcome {
 	case authz.LoginSecondFactor:
 		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
@@ -103,25 +104,34 @@ func (pg *Pages) afterStep(w http.ResponseWriter, r *http.Request, f *storage.Au
 }
 
 // continueFlow asks for consent when needed, else answers the client.
-func (pg *Pages) continueFlow(w http.ResponseWriter, r *http.Request, f *storage.AuthFlow, challenge string) {
+func (pg *Pages) continueFlow(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string) {
 	ctx := r.Context()
-	need, err := pg.p.NeedsConsent(ctx, f.Subject, f.ClientID, authz.FlowScopes(f), promptConsent(f))
+	need, err := pg.p.NeedsFlowConsent(ctx, f)
 	if err != nil {
 		pg.internal(w, err)
 		return
 	}
 	if need {
-		redirect(w, r, authz.PathConsent, "consent_challenge", challenge)
+		redirect(w, r, PathConsent, "consent_challenge", challenge)
 		return
 	}
-	if err := pg.p.FinishFlow(ctx, w, r, challenge, pg.flowBinding(r)); err != nil {
+	resp, err := pg.p.FinishFlow(ctx, r, challenge, pg.flowBinding(r))
+	pg.answer(w, resp, err)
+}
+
+// answer writes a flow's final answer: the authorization response for the
+// client, or the error page.
+func (pg *Pages) answer(w http.ResponseWriter, resp *authz.AuthorizeResponse, err error) {
+	if err != nil {
 		pg.flowError(w, err)
+		return
 	}
+	render.AuthorizeResponse(w, resp)
 }
 
 // checkFlowForm parses a flow's form post, checks its CSRF token against the
 // challenge in field and returns the flow. On failure it has answered.
-func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*storage.AuthFlow, bool) {
+func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*authz.Flow, bool) {
 	if err := pg.parseForm(w, r); err != nil {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
 		return nil, false
@@ -131,7 +141,7 @@ func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field str
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
 		return nil, false
 	}
-	f, _, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return nil, false
@@ -190,13 +200,6 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%d seconds", s)
 }
 
-func clientName(c *authz.Client) string {
-	if n := c.Storage().Name; n != "" {
-		return n
-	}
-	return c.GetID()
-}
-
 func (pg *Pages) flowError(w http.ResponseWriter, err error) {
 	if errors.Is(err, authz.ErrFlowNotFound) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in link is unknown, expired or already used. Go back to the application and start again.", "")
@@ -206,11 +209,17 @@ func (pg *Pages) flowError(w http.ResponseWriter, err error) {
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "This sign-in was started in another browser. Sign-in links only work in the browser that opened them: go back to the application and start again here.", "")
 		return
 	}
+	var page *authz.UnredirectableError
+	if errors.As(err, &page) {
+		// the client's redirect URI cannot be trusted with the answer
+		pg.renderError(w, page.Status, page.Code, page.Description, "")
+		return
+	}
 	pg.internal(w, err)
 }
 
 func (pg *Pages) internal(w http.ResponseWriter, err error) {
-	if errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, authz.ErrUnavailable) {
 		pg.renderError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable. Please try again shortly.", "")
 		return
 	}

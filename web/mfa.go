@@ -8,14 +8,6 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
-)
-
-// Second-factor page paths.
-const (
-	PathSecondFactor = "/login/mfa"      // enter a TOTP code, use a passkey or a recovery code
-	PathEnrol        = "/login/enroll"   // set up TOTP or a passkey when MFA is required
-	PathContinue     = "/login/continue" // after the recovery codes: consent or back to the client
 )
 
 // SecondFactor serves GET and POST /login/mfa.
@@ -32,7 +24,7 @@ func (pg *Pages) SecondFactor(w http.ResponseWriter, r *http.Request) {
 
 func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challenge, errField, msg string, status int) {
 	ctx := r.Context()
-	_, client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
+	client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
 	if !ok {
 		return
 	}
@@ -46,7 +38,7 @@ func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challe
 		return
 	}
 	pg.render(w, status, "mfa", map[string]any{
-		"Title": "Verify it's you", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
+		"Title": "Verify it's you", "ClientName": client.DisplayName(), "Challenge": challenge, "CSRF": csrf,
 		"TOTP": pl.Factors.TOTP, "Passkey": options != nil, "PasskeyOptions": string(options),
 		"RecoveryCodes": pl.Factors.RecoveryCodes, "ErrorField": errField, "Error": msg,
 		"Script": options != nil, "CSP": flowCSP(client.GetRedirectURIs(), options != nil),
@@ -60,7 +52,7 @@ func (pg *Pages) secondFactorPost(w http.ResponseWriter, r *http.Request) {
 // factorPost handles a posted second factor (a code or a WebAuthn response):
 // step verifies or enrols it; a factor error re-renders the page with show.
 func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
-	step func(context.Context, *storage.AuthFlow, string, string, authz.LoginMeta) (*authz.LoginResult, error),
+	step func(context.Context, *authz.Flow, string, string, authz.LoginMeta) (*authz.LoginResult, error),
 	show func(w http.ResponseWriter, r *http.Request, challenge, field, msg string, status int)) {
 	f, ok := pg.checkFlowForm(w, r, "login_challenge")
 	if !ok {
@@ -99,7 +91,7 @@ func (pg *Pages) Enrol(w http.ResponseWriter, r *http.Request) {
 
 func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, errField, msg string, status int) {
 	ctx := r.Context()
-	_, client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
+	client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
 	if !ok {
 		return
 	}
@@ -118,7 +110,7 @@ func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, er
 		return
 	}
 	pg.render(w, status, "enroll", map[string]any{
-		"Title": "Set up two-step verification", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
+		"Title": "Set up two-step verification", "ClientName": client.DisplayName(), "Challenge": challenge, "CSRF": csrf,
 		"QR": template.URL(offer.QRDataURL), "Secret": groupSecret(offer.Secret), "PasskeyOptions": string(options),
 		"ErrorField": errField, "Error": msg, "CSP": flowCSP(client.GetRedirectURIs(), options != nil),
 	})
@@ -129,18 +121,19 @@ func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, challenge string, codes []string) {
-	_, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
 	}
+	client := f.Client
 	csrf, err := pg.csrfCookie(w, r)
 	if err != nil {
 		pg.internal(w, err)
 		return
 	}
 	pg.render(w, http.StatusOK, "recovery", map[string]any{
-		"Title": "Save your recovery codes", "ClientName": clientName(client), "Codes": codes,
+		"Title": "Save your recovery codes", "ClientName": client.DisplayName(), "Codes": codes,
 		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge), "CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
@@ -151,7 +144,7 @@ func (pg *Pages) Continue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.Subject == "" {
+	if !f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
 		return
 	}
@@ -168,24 +161,24 @@ func (pg *Pages) queryChallenge(w http.ResponseWriter, r *http.Request) (string,
 }
 
 // pendingPage loads what a second-factor page needs; on failure it has answered.
-func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*storage.AuthFlow, *authz.Client, *authz.PendingLogin, string, bool) {
+func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*authz.Client, *authz.PendingLogin, string, bool) {
 	ctx := r.Context()
-	f, client, err := pg.p.Flow(ctx, challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(ctx, challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
-		return nil, nil, nil, "", false
+		return nil, nil, "", false
 	}
 	pl, err := pg.p.Pending(ctx, f)
 	if err != nil {
 		pg.stepError(w, err)
-		return nil, nil, nil, "", false
+		return nil, nil, "", false
 	}
 	cookie, err := pg.csrfCookie(w, r)
 	if err != nil {
 		pg.internal(w, err)
-		return nil, nil, nil, "", false
+		return nil, nil, "", false
 	}
-	return f, client, pl, pg.p.CSRFToken(cookie, challenge), true
+	return f.Client, pl, pg.p.CSRFToken(cookie, challenge), true
 }
 
 // factorError turns a rejected second factor into a message beside its field.

@@ -72,9 +72,6 @@ func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
 		return nil, err
 	}
 	pg.logo = logo
-	p.SetErrorRenderer(func(w http.ResponseWriter, status int, code, desc string) {
-		pg.renderError(w, status, code, desc, "")
-	})
 	return pg, nil
 }
 
