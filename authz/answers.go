@@ -162,8 +162,16 @@ const BasicChallenge = basicChallenge
 // after MapError, as fosite's RFC6749Error with its code, description and
 // status. Debug detail and hints of the cause chain stay out of
 // Description beyond what fosite exposes to clients.
+//
+// An error that is no OAuth error at all (a bug: every operation returns
+// OAuth errors) is server_error, not fosite's made-up "error" code.
 func ErrorResponse(err error) *fosite.RFC6749Error {
-	return fosite.ErrorToRFC6749Error(MapError(err))
+	err = MapError(err)
+	var rfc *fosite.RFC6749Error
+	if !errors.As(err, &rfc) {
+		err = fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+	}
+	return fosite.ErrorToRFC6749Error(err)
 }
 
 // ErrUnavailable is storage.ErrUnavailable: the database could not be
