@@ -80,15 +80,8 @@ type Server struct {
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
-	// the authorization endpoint sends browsers to the pages web mounts
-	cfg.Authz.LoginURL, cfg.Authz.ConsentURL = web.PathLogin, web.PathConsent
-	cfg.Authz.ApplyDefaults()
-	cfg.Authz.SecureCookies = cfg.Authz.SecureCookies || cfg.TLS != nil
-	if cfg.Authz.ProductName == "" {
-		cfg.Authz.ProductName = cfg.Product
-	}
-	if err := cfg.Authz.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid configuration: %w", err)
+	if err := cfg.prepare(); err != nil {
+		return nil, err
 	}
 	var store storage.Store
 	switch {
@@ -113,6 +106,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// prepare completes and validates the configuration.
+func (cfg *Config) prepare() error {
+	// the authorization endpoint sends browsers to the pages web mounts
+	cfg.Authz.LoginURL, cfg.Authz.ConsentURL = web.PathLogin, web.PathConsent
+	cfg.Authz.ApplyDefaults()
+	cfg.Authz.SecureCookies = cfg.Authz.SecureCookies || cfg.TLS != nil
+	if cfg.Authz.ProductName == "" {
+		cfg.Authz.ProductName = cfg.Product
+	}
+	if err := cfg.Authz.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	return nil
 }
 
 func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger) (*Server, error) {
