@@ -160,15 +160,20 @@ func (p *Provider) Userinfo(ctx context.Context, r *http.Request) (map[string]an
 // DenyFlow consumes the flow and tells the client the user refused
 // (access_denied). Only the browser that started the flow (binding) can.
 func (p *Provider) DenyFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
-	f, err := p.consumeFlow(ctx, challenge, binding)
+	f, err := p.OpenFlow(ctx, challenge, binding)
 	if err != nil {
 		return nil, err
 	}
-	form, err := urlParse(f.Form)
-	if err != nil {
+	return p.Deny(ctx, r, f)
+}
+
+// Deny is DenyFlow for a flow this request opened (OpenFlow checked its
+// browser binding).
+func (p *Provider) Deny(ctx context.Context, r *http.Request, f *Flow) (*AuthorizeResponse, error) {
+	if _, err := p.consume(ctx, f); err != nil {
 		return nil, err
 	}
-	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, form))
+	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, f.form))
 	if err != nil {
 		return p.AuthorizeError(ctx, ar, err)
 	}

@@ -359,44 +359,59 @@ func (p *Provider) SaveConsent(ctx context.Context, fl *Flow) error {
 // about the flow (ErrFlowNotFound, ErrFlowOtherBrowser, storage) or an
 // *UnredirectableError to show as a page.
 func (p *Provider) FinishFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
-	f, err := p.consumeFlow(ctx, challenge, binding)
+	f, err := p.OpenFlow(ctx, challenge, binding)
 	if err != nil {
 		return nil, err
 	}
-	if f.Subject == "" || f.AuthTime == nil {
+	return p.Finish(ctx, r, f)
+}
+
+// Finish is FinishFlow for a flow this request opened (OpenFlow checked its
+// browser binding, which never changes).
+func (p *Provider) Finish(ctx context.Context, r *http.Request, f *Flow) (*AuthorizeResponse, error) {
+	return p.finish(ctx, r, f, nil)
+}
+
+// finish consumes the open flow f and issues its response. login is the
+// login this request completed on f, whose user and session need not be
+// read again; nil otherwise.
+func (p *Provider) finish(ctx context.Context, r *http.Request, f *Flow, login *LoginResult) (*AuthorizeResponse, error) {
+	rec, err := p.consume(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Subject == "" || rec.AuthTime == nil {
 		return nil, ErrFlowNotFound
 	}
-	form, err := urlParse(f.Form)
-	if err != nil {
-		return nil, err
-	}
-	r2 := syntheticAuthorizeRequest(r, form)
-	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, r2)
+	// the stored parameters never change: f.form is the consumed row's
+	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, f.form))
 	if err != nil {
 		return p.AuthorizeError(ctx, ar, err)
 	}
-	bs := &storage.BrowserSession{ID: f.SessionID, UserID: f.Subject, AuthTime: *f.AuthTime}
-	if live, err := p.Store.GetBrowserSession(ctx, f.SessionID); err == nil {
-		bs = live
+	var user *storage.User
+	bs := &storage.BrowserSession{ID: rec.SessionID, UserID: rec.Subject, AuthTime: *rec.AuthTime}
+	switch {
+	case login != nil && login.session != nil && login.session.ID == rec.SessionID:
+		bs, user = login.session, login.user
+	default:
+		if live, err := p.Store.GetBrowserSession(ctx, rec.SessionID); err == nil {
+			bs = live
+		}
 	}
-	return p.Issue(ctx, ar, bs, f.CreatedAt)
+	return p.issue(ctx, ar, bs, user, rec.CreatedAt)
 }
 
-// consumeFlow consumes the flow of challenge if binding is its browser's: the
-// binding is checked before the flow is consumed, so another browser's
-// attempt leaves it for its own (a flow's binding never changes).
-func (p *Provider) consumeFlow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, error) {
-	if _, _, err := p.Flow(ctx, challenge, binding); err != nil {
-		return nil, err
-	}
-	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
+// consume consumes the open flow f (single use): ErrFlowNotFound if
+// another request consumed it first.
+func (p *Provider) consume(ctx context.Context, f *Flow) (*storage.AuthFlow, error) {
+	rec, err := p.Store.ConsumeAuthFlow(ctx, f.rec.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrFlowNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("consume flow: %w", err)
 	}
-	return f, nil
+	return rec, nil
 }
 
 // Issue answers a fully authorized request: it grants what the grant
@@ -405,13 +420,22 @@ func (p *Provider) consumeFlow(ctx context.Context, challenge, binding string) (
 // (RFC 9207). Failures come back as the error's AuthorizeResponse or an
 // *UnredirectableError (AuthorizeError).
 func (p *Provider) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) (*AuthorizeResponse, error) {
+	return p.issue(ctx, ar, bs, nil, requestedAt)
+}
+
+// issue is Issue with the session's user when the caller has it (nil: it
+// is read).
+func (p *Provider) issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, user *storage.User, requestedAt time.Time) (*AuthorizeResponse, error) {
 	if !redirectAllowed(ar) {
 		// e.g. the URI was unregistered while the user logged in
 		return p.AuthorizeError(ctx, ar, errRedirectNotRegistered())
 	}
-	user, err := p.Store.GetUser(ctx, bs.UserID)
-	if err != nil {
-		return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
+	if user == nil {
+		u, err := p.Store.GetUser(ctx, bs.UserID)
+		if err != nil {
+			return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
+		}
+		user = u
 	}
 	if err := p.authorizeAudience(ar); err != nil {
 		return p.AuthorizeError(ctx, ar, err)

@@ -118,6 +118,12 @@ type LoginResult struct {
 	Cookie string
 	// RecoveryCodes are shown once, after an enrolment.
 	RecoveryCodes []string
+
+	// user and session are the login's user and new browser session
+	// (LoginComplete): finishing the flow in the same request needs not
+	// read them again.
+	user    *storage.User
+	session *storage.BrowserSession
 }
 
 // Factors summarises a user's second factors.
@@ -429,14 +435,14 @@ func (p *Provider) factorAttempt(ctx context.Context, action string, user *stora
 // completeLogin starts the browser session with the methods used and ends
 // the pending login.
 func (p *Provider) completeLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr, codes []string) (*LoginResult, error) {
-	_, cookie, err := p.CompleteLogin(ctx, f, user, amr)
+	bs, cookie, err := p.CompleteLogin(ctx, f, user, amr)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.Store.DeletePendingLogin(ctx, f.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("end pending login: %w", err)
 	}
-	return &LoginResult{Outcome: LoginComplete, Cookie: cookie, RecoveryCodes: codes}, nil
+	return &LoginResult{Outcome: LoginComplete, Cookie: cookie, RecoveryCodes: codes, user: user, session: bs}, nil
 }
 
 func addAMR(amr []string, method string) []string {

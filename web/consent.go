@@ -53,18 +53,8 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 
 func (pg *Pages) consentPost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := pg.parseForm(w, r); err != nil {
-		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
-		return
-	}
-	challenge := r.PostForm.Get("consent_challenge")
-	if !pg.p.CheckCSRF(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
-		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
-		return
-	}
-	f, err := pg.p.OpenFlow(ctx, challenge, pg.flowBinding(r))
-	if err != nil {
-		pg.flowError(w, err)
+	f, ok := pg.checkFlowForm(w, r, "consent_challenge")
+	if !ok {
 		return
 	}
 	if !f.LoggedIn() {
@@ -72,15 +62,16 @@ func (pg *Pages) consentPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp *authz.AuthorizeResponse
+	var err error
 	switch r.PostForm.Get("decision") {
 	case "allow":
 		if err := pg.p.SaveConsent(ctx, f); err != nil {
 			pg.internal(w, err)
 			return
 		}
-		resp, err = pg.p.FinishFlow(ctx, r, challenge, pg.flowBinding(r))
+		resp, err = pg.p.Finish(ctx, r, f)
 	case "deny":
-		resp, err = pg.p.DenyFlow(ctx, r, challenge, pg.flowBinding(r))
+		resp, err = pg.p.Deny(ctx, r, f)
 	default:
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Allow or Deny.", "")
 		return

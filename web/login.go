@@ -81,42 +81,38 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 		pg.internal(w, err)
 		return
 	}
-	pg.afterStep(w, r, f, challenge, res)
+	pg.advance(w, r, f, challenge, res)
 }
 
-// afterStep moves a login on after a successful step: to the second-factor
-// or enrolment page, to the recovery codes, to consent, or back to the client.
-func (pg *Pages) afterStep(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, res *authz.LoginResult) {
-	switch res.Outcome {
-	case authz.LoginSecondFactor:
-		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
-		return
-	case authz.LoginEnrol:
-		redirect(w, r, PathEnrol, "login_challenge", challenge)
-		return
+// advance is the browser flow's one dispatcher: after a step (res is a
+// login step's outcome, nil when the login is done) the domain decides
+// the next step (authz.Provider.Advance) and the page renders it: the
+// second-factor or enrolment page, the recovery codes, consent, or the
+// answer to the client. A completed login's session cookie is set first,
+// whatever comes next.
+func (pg *Pages) advance(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, res *authz.LoginResult) {
+	next, err := pg.p.Advance(r.Context(), r, f, res)
+	if next != nil && next.SessionCookie != "" {
+		pg.setCookie(w, "strongroom-session", next.SessionCookie, pg.p.Config.BrowserSessionLifespan)
 	}
-	pg.setCookie(w, "strongroom-session", res.Cookie, pg.p.Config.BrowserSessionLifespan)
-	if len(res.RecoveryCodes) > 0 {
-		pg.showRecoveryCodes(w, r, challenge, res.RecoveryCodes)
-		return
-	}
-	pg.continueFlow(w, r, f, challenge)
-}
-
-// continueFlow asks for consent when needed, else answers the client.
-func (pg *Pages) continueFlow(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string) {
-	ctx := r.Context()
-	need, err := pg.p.NeedsFlowConsent(ctx, f)
 	if err != nil {
-		pg.internal(w, err)
+		pg.flowError(w, err)
 		return
 	}
-	if need {
+	switch next.Step {
+	case authz.StepSecondFactor:
+		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
+	case authz.StepEnrol:
+		redirect(w, r, PathEnrol, "login_challenge", challenge)
+	case authz.StepRecoveryCodes:
+		pg.showRecoveryCodes(w, r, f, challenge, next.RecoveryCodes)
+	case authz.StepAskConsent:
 		redirect(w, r, PathConsent, "consent_challenge", challenge)
-		return
+	case authz.StepAnswer:
+		render.AuthorizeResponse(w, next.Response)
+	default:
+		pg.internal(w, fmt.Errorf("unknown flow step %d", next.Step))
 	}
-	resp, err := pg.p.FinishFlow(ctx, r, challenge, pg.flowBinding(r))
-	pg.answer(w, resp, err)
 }
 
 // answer writes a flow's final answer: the authorization response for the
@@ -129,8 +125,9 @@ func (pg *Pages) answer(w http.ResponseWriter, resp *authz.AuthorizeResponse, er
 	render.AuthorizeResponse(w, resp)
 }
 
-// checkFlowForm parses a flow's form post, checks its CSRF token against the
-// challenge in field and returns the flow. On failure it has answered.
+// checkFlowForm parses a flow's form post (once: every step reads
+// r.PostForm afterwards), checks its CSRF token against the challenge in
+// field and opens the flow (one read). On failure it has answered.
 func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*authz.Flow, bool) {
 	if err := pg.parseForm(w, r); err != nil {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")

@@ -74,7 +74,7 @@ func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
 		pg.stepError(w, err)
 		return
 	}
-	pg.afterStep(w, r, f, challenge, res)
+	pg.advance(w, r, f, challenge, res)
 }
 
 // Enrol serves GET and POST /login/enroll.
@@ -120,12 +120,7 @@ func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
 	pg.factorPost(w, r, pg.p.Enrol, pg.showEnrol)
 }
 
-func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, challenge string, codes []string) {
-	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
-	if err != nil {
-		pg.flowError(w, err)
-		return
-	}
+func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, codes []string) {
 	client := f.Client
 	csrf, err := pg.csrfCookie(w, r)
 	if err != nil {
@@ -148,7 +143,7 @@ func (pg *Pages) Continue(w http.ResponseWriter, r *http.Request) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
 		return
 	}
-	pg.continueFlow(w, r, f, r.PostForm.Get("login_challenge"))
+	pg.advance(w, r, f, r.PostForm.Get("login_challenge"), nil)
 }
 
 // queryChallenge reads the single login_challenge of a GET.
