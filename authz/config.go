@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/strongroom/strongroom/authz/password"
 )
 
 // Endpoint paths. Discovery advertises them; the HTTP layer mounts them.
@@ -82,8 +84,8 @@ type Config struct {
 	LoginURL, ConsentURL string
 
 	// PasswordHashing bounds concurrent argon2id computations (default two
-	// per core, waiting at most DefaultHashWait; see authz/hashlimit.go).
-	PasswordHashing HashLimits
+	// per core, waiting at most password.DefaultHashWait; see authz/hashlimit.go).
+	PasswordHashing password.HashLimits
 }
 
 // ApplyDefaults fills every zero field with its default.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -25,7 +26,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 	for name, open := range throttleStores {
 		t.Run(name, func(t *testing.T) {
 			p := newTestProvider(t, open(t))
-			p.auth.Limiter = NewHashLimiter(HashLimits{Wait: time.Minute}) // never busy here
+			p.auth.Limiter = password.NewHashLimiter(password.HashLimits{Wait: time.Minute}) // never busy here
 			const n = 40
 			errs := race(n, func(i int) error {
 				_, err := p.LoginPassword(t.Context(), &Flow{rec: &storage.AuthFlow{}}, fmt.Sprintf("guess-%d", i), "wrong password", LoginMeta{IP: "192.0.2.10"})
@@ -34,7 +35,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 			checked := 0
 			for _, err := range errs {
 				switch {
-				case errors.Is(err, ErrInvalidCredentials):
+				case errors.Is(err, password.ErrInvalidCredentials):
 					checked++
 				case errors.Is(err, ErrThrottled):
 				default:
@@ -213,12 +214,12 @@ func TestRefusedAttemptCountsNowhere(t *testing.T) {
 }
 
 // The limiter never runs more computations at once than its bound, and
-// refuses the rest with *BusyError once its wait is over. Measured through
+// refuses the rest with *password.BusyError once its wait is over. Measured through
 // the running computations themselves: each one blocks until released, so
 // the bound is full when the overflow arrives.
 func TestHashLimiterNeverRunsMoreThanItsBound(t *testing.T) {
 	const bound = 3
-	h := NewHashLimiter(HashLimits{Concurrent: bound, Wait: time.Millisecond})
+	h := password.NewHashLimiter(password.HashLimits{Concurrent: bound, Wait: time.Millisecond})
 	started, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, bound)
 	for range bound {
@@ -239,9 +240,9 @@ func TestHashLimiterNeverRunsMoreThanItsBound(t *testing.T) {
 		return h.Do(t.Context(), func() { t.Error("ran beyond the bound") })
 	})
 	for _, err := range errs {
-		var be *BusyError
-		if !errors.As(err, &be) || be.RetryAfter < time.Second || !errors.Is(err, ErrBusy) {
-			t.Fatalf("overflow: %v, want *BusyError", err)
+		var be *password.BusyError
+		if !errors.As(err, &be) || be.RetryAfter < time.Second || !errors.Is(err, password.ErrBusy) {
+			t.Fatalf("overflow: %v, want *password.BusyError", err)
 		}
 	}
 	close(release)
@@ -266,7 +267,7 @@ func TestHashLimiterNeverRunsMoreThanItsBound(t *testing.T) {
 func TestBusyLoginCountsNowhere(t *testing.T) {
 	st := newMemoryStore(t)
 	p := newTestProvider(t, st)
-	p.auth.Limiter = NewHashLimiter(HashLimits{Concurrent: 1, Wait: time.Millisecond})
+	p.auth.Limiter = password.NewHashLimiter(password.HashLimits{Concurrent: 1, Wait: time.Millisecond})
 	release, started := make(chan struct{}), make(chan struct{})
 	go func() {
 		_ = p.auth.Limiter.Do(context.Background(), func() { close(started); <-release })
@@ -274,8 +275,8 @@ func TestBusyLoginCountsNowhere(t *testing.T) {
 	<-started
 	_, err := p.LoginPassword(t.Context(), &Flow{rec: &storage.AuthFlow{}}, "alice", "some password", LoginMeta{IP: "192.0.2.40"})
 	close(release)
-	if !errors.Is(err, ErrBusy) {
-		t.Fatalf("login with no hashing slot: %v, want ErrBusy", err)
+	if !errors.Is(err, password.ErrBusy) {
+		t.Fatalf("login with no hashing slot: %v, want password.ErrBusy", err)
 	}
 	for _, key := range []string{AccountKey("alice"), IPKey("192.0.2.40")} {
 		l, err := st.GetLoginThrottle(t.Context(), key)
@@ -308,8 +309,8 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 	st := hangUpStore{Store: openPostgres(t, pgtest.NewDatabase(t)), cancel: cancel}
 	p := newTestProvider(t, st)
 	_, err := p.LoginPassword(ctx, &Flow{rec: &storage.AuthFlow{}}, "alice", "wrong password", LoginMeta{IP: "192.0.2.50"})
-	if !errors.Is(err, ErrInvalidCredentials) {
-		t.Fatalf("login: %v, want ErrInvalidCredentials", err)
+	if !errors.Is(err, password.ErrInvalidCredentials) {
+		t.Fatalf("login: %v, want password.ErrInvalidCredentials", err)
 	}
 	l, err := st.GetLoginThrottle(t.Context(), AccountKey("alice"))
 	if err != nil || l.Failures != 1 {
@@ -341,10 +342,10 @@ func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 
 // TestAdminUserCreationSharesThePasswordHashingBound: with every hashing
 // slot taken (by logins), creating a user through UserAdmin is refused with
-// ErrBusy instead of running one more 19 MiB argon2id, and no user is stored.
+// password.ErrBusy instead of running one more 19 MiB argon2id, and no user is stored.
 func TestAdminUserCreationSharesThePasswordHashingBound(t *testing.T) {
 	store := openPostgres(t, pgtest.NewDatabase(t))
-	h := NewHashLimiter(HashLimits{Concurrent: 1, Wait: time.Millisecond})
+	h := password.NewHashLimiter(password.HashLimits{Concurrent: 1, Wait: time.Millisecond})
 	users := NewUserAdmin(store, nil).WithHashLimiter(h)
 	started, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
@@ -353,8 +354,8 @@ func TestAdminUserCreationSharesThePasswordHashingBound(t *testing.T) {
 	}()
 	<-started
 	_, err := users.Create(t.Context(), Actor{Name: "test", Source: "admin-api"}, UserSpec{Username: "alice", Password: "correct horse battery staple"})
-	if !errors.Is(err, ErrBusy) {
-		t.Fatalf("create with the bound full: %v, want ErrBusy", err)
+	if !errors.Is(err, password.ErrBusy) {
+		t.Fatalf("create with the bound full: %v, want password.ErrBusy", err)
 	}
 	if _, err := store.GetUserByUsername(t.Context(), "alice"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("a refused creation stored the user: %v", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -49,7 +50,7 @@ const (
 	MethodWebAuthn = "webauthn"
 )
 
-// Login errors besides ErrInvalidCredentials, *ThrottleError and the
+// Login errors besides password.ErrInvalidCredentials, *ThrottleError and the
 // second-factor errors.
 var (
 	// ErrNoPendingLogin: a second-factor page without a password step before
@@ -195,10 +196,10 @@ func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, 
 }
 
 // LoginPassword is the password step of a login on flow f. A wrong password
-// and an unknown user give ErrInvalidCredentials alike (same work, same
+// and an unknown user give password.ErrInvalidCredentials alike (same work, same
 // answer); a throttled or locked account or address gives *ThrottleError
 // without checking the password. Every attempt is audited.
-func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, password string, m LoginMeta) (*LoginResult, error) {
+func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, pw string, m LoginMeta) (*LoginResult, error) {
 	f := fl.rec
 	const action = "login.password"
 	att, err := p.mfa.throttle.Admit(ctx, username, m.IP)
@@ -208,8 +209,8 @@ func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, passwo
 		}
 		return nil, err
 	}
-	user, err := p.auth.Authenticate(ctx, username, password)
-	if errors.Is(err, ErrInvalidCredentials) {
+	user, err := p.auth.Authenticate(ctx, username, pw)
+	if errors.Is(err, password.ErrInvalidCredentials) {
 		// Looked up on both paths (unknown user, wrong password): same work.
 		return nil, p.attemptFailed(ctx, att, action, p.knownUser(ctx, username), username, "invalid_credentials", m, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -41,14 +42,14 @@ func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAd
 // are revoked at every client, with their pending sign-ins. A password is
 // changed because the old one is known to someone else; nothing obtained
 // with it may outlive it.
-func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *storage.User, password string) error {
-	if err := ValidatePassword(password); err != nil {
+func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *storage.User, pw string) error {
+	if err := password.Validate(pw); err != nil {
 		return err
 	}
 	now := a.now().UTC()
 	sessions := &SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
-		if err := ChangePassword(ctx, a.store, u.ID, password, now); err != nil {
+		if err := password.Change(ctx, a.store, u.ID, pw, now); err != nil {
 			return err
 		}
 		ended, revoked, err := sessions.endUserAccess(ctx, u.ID, actor.name(), "password changed")

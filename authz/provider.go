@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -43,7 +44,7 @@ type Provider struct {
 
 	fositeConfig *fosite.Config
 	csrfKey      []byte
-	auth         *Authenticator
+	auth         *password.Authenticator
 	mfa          *mfaDeps
 	jwksRefresh  *jwksRefreshLimiter
 	now          func() time.Time
@@ -66,11 +67,11 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	auth, err := NewAuthenticator(store)
+	auth, err := password.NewAuthenticator(store)
 	if err != nil {
 		return nil, err
 	}
-	auth.Limiter = NewHashLimiter(cfg.PasswordHashing)
+	auth.Limiter = password.NewHashLimiter(cfg.PasswordHashing)
 	p := &Provider{
 		auth:    auth,
 		Config:  cfg,
@@ -255,11 +256,11 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 
 // PasswordHashing reports the bound, current and peak number of concurrent
 // argon2id computations of the login pages.
-func (p *Provider) PasswordHashing() HashStats { return p.auth.Limiter.Stats() }
+func (p *Provider) PasswordHashing() password.HashStats { return p.auth.Limiter.Stats() }
 
 // HashLimiter is the bound on concurrent argon2id computations that logins
 // use; other password hashing on this node (UserAdmin) shares it.
-func (p *Provider) HashLimiter() *HashLimiter { return p.auth.Limiter }
+func (p *Provider) HashLimiter() *password.HashLimiter { return p.auth.Limiter }
 
 // Authenticate checks an end user's username and password.
 func (p *Provider) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {

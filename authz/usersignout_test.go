@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -18,7 +19,7 @@ func signedInUser(t *testing.T, f *adminFixture) *storage.User {
 	t.Helper()
 	ctx := t.Context()
 	now := f.clock.Now()
-	hash, err := authz.HashPassword("correct horse battery staple", authz.DefaultArgon2)
+	hash, err := password.Hash("correct horse battery staple", password.DefaultArgon2)
 	if err != nil {
 		t.Fatal(err)
 	}

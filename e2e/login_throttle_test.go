@@ -14,6 +14,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -191,7 +192,7 @@ func (e *env) burst(t *testing.T, bs []*browser, forms []url.Values) []*http.Res
 func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 	e := startWith(t, func(c *server.Config) {
 		// hashing slots are not what this test is about: never busy
-		c.Authz.PasswordHashing = authz.HashLimits{Wait: time.Minute}
+		c.Authz.PasswordHashing = password.HashLimits{Wait: time.Minute}
 	})
 	e.createClient(webClient("authorization_code"))
 	id := e.clientIDByName(t)
@@ -229,7 +230,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 func TestPasswordHashingBurstIsBoundedAndAnswersBusy(t *testing.T) {
 	const bound = 2
 	e := startWith(t, func(c *server.Config) {
-		c.Authz.PasswordHashing = authz.HashLimits{Concurrent: bound, Wait: time.Millisecond}
+		c.Authz.PasswordHashing = password.HashLimits{Concurrent: bound, Wait: time.Millisecond}
 		lax := authz.ThrottlePolicy{FreeFailures: 1000, MaxFailures: 10000, LockDuration: time.Second, Window: time.Minute}
 		c.Authz.LoginThrottle = authz.ThrottleConfig{Account: lax, IP: lax}
 	})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/web"
@@ -49,7 +50,7 @@ func TestLoginPostStorageCalls(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	hash, err := authz.HashPassword("correct horse battery", authz.DefaultArgon2)
+	hash, err := password.Hash("correct horse battery", password.DefaultArgon2)
 	must(t, err)
 	now := time.Now()
 	must(t, store.CreateUser(ctx, &storage.User{ID: "u1", Username: "alice", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/render"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 )
 
 // Login serves GET and POST /login.
@@ -65,14 +66,14 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 		username = ""
 	}
 	switch {
-	case errors.Is(err, authz.ErrInvalidCredentials):
+	case errors.Is(err, password.ErrInvalidCredentials):
 		pg.showLogin(w, r, challenge, username, "The username or password is incorrect.", http.StatusUnauthorized)
 		return
 	case errors.Is(err, authz.ErrThrottled):
 		setRetryAfter(w, err)
 		pg.showLogin(w, r, challenge, username, throttleMessage(err), http.StatusTooManyRequests)
 		return
-	case errors.Is(err, authz.ErrBusy):
+	case errors.Is(err, password.ErrBusy):
 		// The server, not this client, is short of capacity: 503, not 429.
 		setRetryAfter(w, err)
 		pg.showLogin(w, r, challenge, username, "The service is busy. Wait a moment, then try again.", http.StatusServiceUnavailable)
@@ -170,7 +171,7 @@ func throttleMessage(err error) string {
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var wait time.Duration
 	var te *authz.ThrottleError
-	var be *authz.BusyError
+	var be *password.BusyError
 	switch {
 	case errors.As(err, &te):
 		wait = te.RetryAfter

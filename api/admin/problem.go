@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -82,7 +83,7 @@ func problemFor(err error) Problem {
 	case errors.Is(err, authz.ErrTooManySecrets), errors.Is(err, authz.ErrNoSecretAuth),
 		errors.Is(err, storage.ErrAlreadyExists), errors.Is(err, storage.ErrConflict):
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
-	case errors.Is(err, authz.ErrBusy):
+	case errors.Is(err, password.ErrBusy):
 		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "Too many passwords are being hashed; retry later."}
 	case errors.Is(err, storage.ErrUnavailable):

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -71,7 +72,7 @@ func TestUsersSetPassword(t *testing.T) {
 			t.Fatal("hash unchanged")
 		}
 		for pw, want := range map[string]bool{next: true, alicePassword: false} {
-			if ok, err := authz.VerifyPassword(h, pw); err != nil || ok != want {
+			if ok, err := password.Verify(h, pw); err != nil || ok != want {
 				t.Fatalf("VerifyPassword(%q) = %v, %v; want %v", pw, ok, err, want)
 			}
 		}
