@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 )
 
 // Endpoint paths. Discovery advertises them; the HTTP layer mounts them.
@@ -76,8 +77,8 @@ type Config struct {
 	// WebAuthn relying party's display name (default "Strongroom").
 	ProductName string
 	// LoginThrottle limits failed logins per account and per source address
-	// (default DefaultThrottle; see authz/throttle.go).
-	LoginThrottle ThrottleConfig
+	// (default throttle.Default; see authz/throttle.go).
+	LoginThrottle throttle.Config
 	// LoginURL and ConsentURL are the end-user pages (mounted by web) that
 	// the authorization endpoint sends a browser to, as paths on this
 	// server (defaults "/login" and "/consent").
@@ -115,8 +116,8 @@ func (c *Config) ApplyDefaults() {
 	if c.ProductName == "" {
 		c.ProductName = "Strongroom"
 	}
-	if c.LoginThrottle == (ThrottleConfig{}) {
-		c.LoginThrottle = DefaultThrottle
+	if c.LoginThrottle == (throttle.Config{}) {
+		c.LoginThrottle = throttle.Default
 	}
 	if len(c.IDTokenAlgs) == 0 {
 		c.IDTokenAlgs = []string{"RS256", "ES256"}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -37,7 +38,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 				switch {
 				case errors.Is(err, password.ErrInvalidCredentials):
 					checked++
-				case errors.Is(err, ErrThrottled):
+				case errors.Is(err, throttle.ErrThrottled):
 				default:
 					t.Fatalf("unexpected error: %v", err)
 				}
@@ -47,7 +48,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 			}
 			// Every refused attempt gave its count back: the address holds
 			// exactly the checked failures.
-			l, err := p.Store.GetLoginThrottle(t.Context(), IPKey("192.0.2.10"))
+			l, err := p.Store.GetLoginThrottle(t.Context(), throttle.IPKey("192.0.2.10"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,9 +69,9 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 			ctx := t.Context()
 			st := open(t)
 			c := &clock{t: testNow}
-			th := NewThrottle(st, DefaultThrottle, c.now)
+			th := throttle.New(st, throttle.Default, c.now)
 			const ip = "192.0.2.20"
-			failFactor := func(i int) *ThrottleError {
+			failFactor := func(i int) *throttle.Error {
 				t.Helper()
 				a, err := th.AdmitSecondFactor(ctx, "mallory-target", "u-1", ip)
 				if err != nil {
@@ -109,7 +110,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 				return err
 			})
 			for _, err := range errs {
-				var te *ThrottleError
+				var te *throttle.Error
 				if !errors.As(err, &te) || !te.Locked {
 					t.Fatalf("attempt while locked: %v", err)
 				}
@@ -143,7 +144,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 			if err := a.Succeed(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.GetLoginThrottle(ctx, SecondFactorKey("u-1")); !errors.Is(err, storage.ErrNotFound) {
+			if _, err := st.GetLoginThrottle(ctx, throttle.SecondFactorKey("u-1")); !errors.Is(err, storage.ErrNotFound) {
 				t.Fatalf("second-factor counter after a completed login: %v", err)
 			}
 		})
@@ -156,8 +157,8 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 func TestParallelSecondFactorsAreAnsweredOneAtATime(t *testing.T) {
 	for name, open := range throttleStores {
 		t.Run(name, func(t *testing.T) {
-			th := NewThrottle(open(t), DefaultThrottle, (&clock{t: testNow}).now)
-			attempts := make([]*Attempt, 20)
+			th := throttle.New(open(t), throttle.Default, (&clock{t: testNow}).now)
+			attempts := make([]*throttle.Attempt, 20)
 			errs := race(len(attempts), func(i int) error {
 				var err error
 				attempts[i], err = th.AdmitSecondFactor(t.Context(), "alice", "u-alice", fmt.Sprintf("198.51.100.%d", i))
@@ -171,7 +172,7 @@ func TestParallelSecondFactorsAreAnsweredOneAtATime(t *testing.T) {
 					if _, err := attempts[i].Fail(t.Context()); err != nil {
 						t.Fatal(err)
 					}
-				case !errors.Is(err, ErrThrottled):
+				case !errors.Is(err, throttle.ErrThrottled):
 					t.Fatalf("unexpected error: %v", err)
 				}
 			}
@@ -188,23 +189,23 @@ func TestRefusedAttemptCountsNowhere(t *testing.T) {
 	ctx := context.Background()
 	st := newMemoryStore(t)
 	c := &clock{t: testNow}
-	th := NewThrottle(st, DefaultThrottle, c.now)
+	th := throttle.New(st, throttle.Default, c.now)
 	for range 5 {
 		if _, err := th.Failure(ctx, "locked-user", "192.0.2.99"); err != nil {
 			t.Fatal(err)
 		}
 		c.advance(time.Minute)
 	}
-	before, err := st.GetLoginThrottle(ctx, IPKey("192.0.2.30"))
+	before, err := st.GetLoginThrottle(ctx, throttle.IPKey("192.0.2.30"))
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("address counter before: %+v, %v", before, err)
 	}
 	for range 20 {
-		if _, err := th.Admit(ctx, "locked-user", "192.0.2.30"); !errors.Is(err, ErrThrottled) {
+		if _, err := th.Admit(ctx, "locked-user", "192.0.2.30"); !errors.Is(err, throttle.ErrThrottled) {
 			t.Fatalf("attempt on a locked account: %v", err)
 		}
 	}
-	l, err := st.GetLoginThrottle(ctx, IPKey("192.0.2.30"))
+	l, err := st.GetLoginThrottle(ctx, throttle.IPKey("192.0.2.30"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +279,7 @@ func TestBusyLoginCountsNowhere(t *testing.T) {
 	if !errors.Is(err, password.ErrBusy) {
 		t.Fatalf("login with no hashing slot: %v, want password.ErrBusy", err)
 	}
-	for _, key := range []string{AccountKey("alice"), IPKey("192.0.2.40")} {
+	for _, key := range []string{throttle.AccountKey("alice"), throttle.IPKey("192.0.2.40")} {
 		l, err := st.GetLoginThrottle(t.Context(), key)
 		if err != nil {
 			t.Fatal(err)
@@ -312,7 +313,7 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 	if !errors.Is(err, password.ErrInvalidCredentials) {
 		t.Fatalf("login: %v, want password.ErrInvalidCredentials", err)
 	}
-	l, err := st.GetLoginThrottle(t.Context(), AccountKey("alice"))
+	l, err := st.GetLoginThrottle(t.Context(), throttle.AccountKey("alice"))
 	if err != nil || l.Failures != 1 {
 		t.Fatalf("account counter after a hang-up: %+v, %v; want 1 failure", l, err)
 	}
@@ -323,8 +324,8 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 	ctx := t.Context()
 	c := &clock{t: testNow}
-	th := NewThrottle(newMemoryStore(t), DefaultThrottle, c.now)
-	var lock *ThrottleError
+	th := throttle.New(newMemoryStore(t), throttle.Default, c.now)
+	var lock *throttle.Error
 	for i := range 5 {
 		a, err := th.AdmitSecondFactor(ctx, "alice", "u-alice", "192.0.2.60")
 		if err != nil {
@@ -333,7 +334,7 @@ func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 		if lock, err = a.Fail(ctx); err != nil {
 			t.Fatal(err)
 		}
-		c.advance(DefaultThrottle.Account.Window + time.Minute) // the account's count restarts
+		c.advance(throttle.Default.Account.Window + time.Minute) // the account's count restarts
 	}
 	if lock == nil {
 		t.Fatal("5 wrong second factors, each after the account's window, did not lock")

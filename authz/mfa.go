@@ -13,6 +13,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -50,7 +51,7 @@ const (
 	MethodWebAuthn = "webauthn"
 )
 
-// Login errors besides password.ErrInvalidCredentials, *ThrottleError and the
+// Login errors besides password.ErrInvalidCredentials, *throttle.Error and the
 // second-factor errors.
 var (
 	// ErrNoPendingLogin: a second-factor page without a password step before
@@ -69,7 +70,7 @@ type mfaDeps struct {
 	box         *secretBox
 	recoveryKey []byte
 	webauthn    *webauthn.WebAuthn
-	throttle    *Throttle
+	throttle    *throttle.Throttle
 }
 
 func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, error) {
@@ -89,11 +90,17 @@ func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, e
 	if err != nil {
 		return nil, err
 	}
-	return &mfaDeps{box: box, recoveryKey: recoveryKey, webauthn: wa, throttle: NewThrottle(store, cfg.LoginThrottle, now)}, nil
+	return &mfaDeps{box: box, recoveryKey: recoveryKey, webauthn: wa, throttle: throttle.New(store, cfg.LoginThrottle, now)}, nil
+}
+
+// RunThrottleCleanup runs the login throttle's cleanup at once and then
+// every interval until ctx ends (throttle.Throttle.RunCleanup).
+func (p *Provider) RunThrottleCleanup(ctx context.Context, interval time.Duration) {
+	p.mfa.throttle.RunCleanup(ctx, interval, p.Log)
 }
 
 // Throttle returns the brute-force throttle (operator unlock).
-func (p *Provider) Throttle() *Throttle { return p.mfa.throttle }
+func (p *Provider) Throttle() *throttle.Throttle { return p.mfa.throttle }
 
 // LoginMeta describes where an attempt comes from, for throttling and the
 // audit trail.
@@ -197,14 +204,14 @@ func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, 
 
 // LoginPassword is the password step of a login on flow f. A wrong password
 // and an unknown user give password.ErrInvalidCredentials alike (same work, same
-// answer); a throttled or locked account or address gives *ThrottleError
+// answer); a throttled or locked account or address gives *throttle.Error
 // without checking the password. Every attempt is audited.
 func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, pw string, m LoginMeta) (*LoginResult, error) {
 	f := fl.rec
 	const action = "login.password"
 	att, err := p.mfa.throttle.Admit(ctx, username, m.IP)
 	if err != nil {
-		if errors.Is(err, ErrThrottled) {
+		if errors.Is(err, throttle.ErrThrottled) {
 			p.auditAttempt(ctx, action, p.knownUser(ctx, username), username, storage.OutcomeFailure, throttleReason(err), m)
 		}
 		return nil, err
@@ -260,7 +267,7 @@ func (p *Provider) passwordCompletes(ctx context.Context, fl *Flow, user *storag
 }
 
 // releaseOnError ends att, which neither failed nor succeeded, and returns cause.
-func releaseOnError(ctx context.Context, att *Attempt, cause error) error {
+func releaseOnError(ctx context.Context, att *throttle.Attempt, cause error) error {
 	if err := att.Release(context.WithoutCancel(ctx)); err != nil {
 		return errors.Join(cause, err)
 	}
@@ -415,7 +422,7 @@ func (p *Provider) Enrol(ctx context.Context, fl *Flow, method, value string, m 
 func (p *Provider) factorAttempt(ctx context.Context, action string, user *storage.User, m LoginMeta, check func() error) error {
 	att, err := p.mfa.throttle.AdmitSecondFactor(ctx, user.Username, user.ID, m.IP)
 	if err != nil {
-		if errors.Is(err, ErrThrottled) {
+		if errors.Is(err, throttle.ErrThrottled) {
 			p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeFailure, throttleReason(err), m)
 		}
 		return err
@@ -458,7 +465,7 @@ func addAMR(amr []string, method string) []string {
 
 // attemptFailed counts the failure of att, audits it (and the lock it may
 // cause) and returns cause, or the lock when this failure caused one.
-func (p *Provider) attemptFailed(ctx context.Context, att *Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
+func (p *Provider) attemptFailed(ctx context.Context, att *throttle.Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
 	// A client that hangs up once its guess was checked must not skip the
 	// count (nor the audit): both outlive the request.
 	ctx = context.WithoutCancel(ctx)
@@ -505,7 +512,7 @@ func truncateString(s string, n int) string {
 }
 
 func throttleReason(err error) string {
-	var te *ThrottleError
+	var te *throttle.Error
 	if errors.As(err, &te) && te.Locked {
 		return "locked"
 	}

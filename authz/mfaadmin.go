@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -23,7 +24,7 @@ const (
 // brute-force lock for operators; each change is audited in its transaction.
 type CredentialAdmin struct {
 	store    storage.Store
-	throttle *Throttle
+	throttle *throttle.Throttle
 	now      func() time.Time
 }
 
@@ -32,7 +33,7 @@ func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAd
 	if now == nil {
 		now = time.Now
 	}
-	return &CredentialAdmin{store: store, throttle: NewThrottle(store, DefaultThrottle, now), now: now}
+	return &CredentialAdmin{store: store, throttle: throttle.New(store, throttle.Default, now), now: now}
 }
 
 // SetPassword applies the password policy (length, common passwords) and

@@ -19,6 +19,7 @@ import (
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -188,7 +189,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer close(logoutDone); s.Provider.RunBackchannelLogout(bg, s.cfg.Backchannel) }()
 	defer func() { cancel(); <-logoutDone }() // the worker stops before the store closes
 	cleanupDone := make(chan struct{})
-	go func() { defer close(cleanupDone); s.Provider.RunThrottleCleanup(bg, authz.ThrottleCleanupInterval) }()
+	go func() { defer close(cleanupDone); s.Provider.RunThrottleCleanup(bg, throttle.CleanupInterval) }()
 	defer func() { cancel(); <-cleanupDone }()
 	janitorDone := make(chan struct{})
 	go func() { defer close(janitorDone); s.Provider.RunTokenJanitor(bg, authz.TokenJanitorInterval) }()

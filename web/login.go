@@ -10,6 +10,7 @@ import (
 	"github.com/strongroom/strongroom/api/render"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 )
 
 // Login serves GET and POST /login.
@@ -69,7 +70,7 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, password.ErrInvalidCredentials):
 		pg.showLogin(w, r, challenge, username, "The username or password is incorrect.", http.StatusUnauthorized)
 		return
-	case errors.Is(err, authz.ErrThrottled):
+	case errors.Is(err, throttle.ErrThrottled):
 		setRetryAfter(w, err)
 		pg.showLogin(w, r, challenge, username, throttleMessage(err), http.StatusTooManyRequests)
 		return
@@ -155,7 +156,7 @@ func (pg *Pages) loginMeta(r *http.Request) authz.LoginMeta {
 }
 
 func throttleMessage(err error) string {
-	var te *authz.ThrottleError
+	var te *throttle.Error
 	if errors.As(err, &te) && te.Locked {
 		return fmt.Sprintf("Too many failed attempts: sign-in is locked for %s. Try again later or contact support.", humanDuration(te.RetryAfter))
 	}
@@ -170,7 +171,7 @@ func throttleMessage(err error) string {
 // *ThrottleError or *BusyError in err.
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var wait time.Duration
-	var te *authz.ThrottleError
+	var te *throttle.Error
 	var be *password.BusyError
 	switch {
 	case errors.As(err, &te):

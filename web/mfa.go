@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/throttle"
 )
 
 // SecondFactor serves GET and POST /login/mfa.
@@ -186,7 +187,7 @@ func factorError(method string, err error) (field, msg string, status int, ok bo
 		field = "passkey"
 	}
 	switch {
-	case errors.Is(err, authz.ErrThrottled):
+	case errors.Is(err, throttle.ErrThrottled):
 		return field, throttleMessage(err), http.StatusTooManyRequests, true
 	case errors.Is(err, authz.ErrCodeReused):
 		return field, "This code was already used. Wait for the next code in your app.", http.StatusUnauthorized, true
