@@ -18,6 +18,7 @@ import (
 
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/backchannel"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -55,7 +56,7 @@ type Config struct {
 	// active key has signed this long (exactly one node rotates).
 	KeyRotationInterval time.Duration
 	// Backchannel tunes the back-channel logout worker (zero fields: defaults).
-	Backchannel authz.BackchannelConfig
+	Backchannel backchannel.Config
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// names the client of a login attempt (throttle and audit); empty: the
 	// connection's peer is the client.
@@ -72,9 +73,11 @@ type Server struct {
 	Provider *authz.Provider
 	Store    storage.Store
 	Keys     *keys.Manager
-	Handler  http.Handler
-	cfg      Config
-	log      *slog.Logger
+	// Backchannel delivers queued back-channel logout tokens (Serve runs it).
+	Backchannel *backchannel.Sender
+	Handler     http.Handler
+	cfg         Config
+	log         *slog.Logger
 	// draining is set when shutdown begins (Serve); /readyz answers 503 from then on.
 	draining *atomic.Bool
 }
@@ -158,7 +161,11 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Provider: p, Store: store, Keys: km, Handler: h, cfg: cfg, log: log, draining: draining}, nil
+	bc := &backchannel.Sender{
+		Store: store, Keys: km, Issuer: cfg.Authz.Issuer, DefaultAlg: cfg.Authz.IDTokenAlgs[0],
+		SID: p.SessionSID, Now: p.Now, Log: log,
+	}
+	return &Server{Provider: p, Store: store, Keys: km, Backchannel: bc, Handler: h, cfg: cfg, log: log, draining: draining}, nil
 }
 
 // Serve runs the HTTP server on ln until ctx ends, then shuts down
@@ -186,7 +193,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer func() { cancel(); <-rotateDone }() // no rotation in flight when the store closes
 	}
 	logoutDone := make(chan struct{})
-	go func() { defer close(logoutDone); s.Provider.RunBackchannelLogout(bg, s.cfg.Backchannel) }()
+	go func() { defer close(logoutDone); s.Backchannel.Run(bg, s.cfg.Backchannel) }()
 	defer func() { cancel(); <-logoutDone }() // the worker stops before the store closes
 	cleanupDone := make(chan struct{})
 	go func() { defer close(cleanupDone); s.Provider.RunThrottleCleanup(bg, throttle.CleanupInterval) }()

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/backchannel"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
@@ -66,7 +66,7 @@ func TestServeSessionFlags(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("apply: %v, want %q", err, tc.wantErr)
 				}
-				if cfg.Authz.BrowserSessionIdleTimeout != 0 || cfg.Authz.BrowserSessionLifespan != 0 || cfg.Backchannel != (authz.BackchannelConfig{}) {
+				if cfg.Authz.BrowserSessionIdleTimeout != 0 || cfg.Authz.BrowserSessionLifespan != 0 || cfg.Backchannel != (backchannel.Config{}) {
 					t.Fatalf("a refused flag changed the config: %+v", cfg)
 				}
 				return
