@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -67,10 +67,8 @@ var (
 
 // mfaDeps are the provider's second-factor services.
 type mfaDeps struct {
-	box         *secretBox
-	recoveryKey []byte
-	webauthn    *webauthn.WebAuthn
-	throttle    *throttle.Throttle
+	factors  *mfa.Service
+	throttle *throttle.Throttle
 }
 
 func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, error) {
@@ -78,19 +76,18 @@ func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, e
 	if err != nil {
 		return nil, err
 	}
-	box, err := newSecretBox(totpKey)
-	if err != nil {
-		return nil, err
-	}
 	recoveryKey, err := deriveKey(cfg.SystemSecret, "recovery-code")
 	if err != nil {
 		return nil, err
 	}
-	wa, err := newWebAuthn(cfg)
+	factors, err := mfa.New(mfa.Options{
+		Store: store, TOTPKey: totpKey, RecoveryKey: recoveryKey,
+		Issuer: cfg.Issuer, ProductName: cfg.ProductName, Now: now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &mfaDeps{box: box, recoveryKey: recoveryKey, webauthn: wa, throttle: throttle.New(store, cfg.LoginThrottle, now)}, nil
+	return &mfaDeps{factors: factors, throttle: throttle.New(store, cfg.LoginThrottle, now)}, nil
 }
 
 // RunThrottleCleanup runs the login throttle's cleanup at once and then
@@ -327,7 +324,7 @@ func (p *Provider) BeginPasskeyLogin(ctx context.Context, pl *PendingLogin) ([]b
 	if pl.Factors.Passkeys == 0 {
 		return nil, nil
 	}
-	return p.beginPasskeyLogin(ctx, pl.Login, pl.User)
+	return p.mfa.factors.BeginPasskeyLogin(ctx, pl.Login, pl.User)
 }
 
 // VerifySecondFactor checks the second factor of a pending login (method
@@ -348,13 +345,13 @@ func (p *Provider) VerifySecondFactor(ctx context.Context, fl *Flow, method, val
 	switch method {
 	case MethodTOTP:
 		action, amr = "login.totp", AMROTP
-		check = func() error { return p.checkTOTP(ctx, pl.User.ID, value, false) }
+		check = func() error { return p.mfa.factors.CheckTOTP(ctx, pl.User.ID, value, false) }
 	case MethodRecovery:
 		action, amr = "login.recovery_code", AMROTP
-		check = func() error { return p.useRecoveryCode(ctx, pl.User.ID, value) }
+		check = func() error { return p.mfa.factors.UseRecoveryCode(ctx, pl.User.ID, value) }
 	case MethodWebAuthn:
 		action, amr = "login.webauthn", AMRHardware
-		check = func() error { return p.finishPasskeyLogin(ctx, f.ID, pl.User, []byte(value)) }
+		check = func() error { return p.mfa.factors.FinishPasskeyLogin(ctx, f.ID, pl.User, []byte(value)) }
 	default:
 		return nil, ErrUnknownMethod
 	}
@@ -365,11 +362,11 @@ func (p *Provider) VerifySecondFactor(ctx context.Context, fl *Flow, method, val
 }
 
 // BeginTOTPEnrolment shows the pending login's user a TOTP secret to enrol.
-func (p *Provider) BeginTOTPEnrolment(ctx context.Context, pl *PendingLogin) (*TOTPOffer, error) {
+func (p *Provider) BeginTOTPEnrolment(ctx context.Context, pl *PendingLogin) (*mfa.TOTPOffer, error) {
 	if pl.Factors.Any() {
 		return nil, ErrEnrolmentNotAllowed
 	}
-	return p.BeginTOTP(ctx, pl.User)
+	return p.mfa.factors.BeginTOTP(ctx, pl.User)
 }
 
 // BeginPasskeyEnrolment starts registering a passkey for the pending
@@ -379,7 +376,7 @@ func (p *Provider) BeginPasskeyEnrolment(ctx context.Context, pl *PendingLogin) 
 	if pl.Factors.Any() {
 		return nil, ErrEnrolmentNotAllowed
 	}
-	return p.beginPasskeyRegistration(ctx, pl.Login, pl.User)
+	return p.mfa.factors.BeginPasskeyRegistration(ctx, pl.Login, pl.User)
 }
 
 // Enrol confirms a new second factor of a pending login whose user has none
@@ -399,17 +396,17 @@ func (p *Provider) Enrol(ctx context.Context, fl *Flow, method, value string, m 
 	switch method {
 	case MethodTOTP:
 		action, amr = "mfa.enrol.totp", AMROTP
-		check = func() error { return p.checkTOTP(ctx, pl.User.ID, value, true) }
+		check = func() error { return p.mfa.factors.CheckTOTP(ctx, pl.User.ID, value, true) }
 	case MethodWebAuthn:
 		action, amr = "mfa.enrol.webauthn", AMRHardware
-		check = func() error { return p.finishPasskeyRegistration(ctx, f.ID, pl.User, []byte(value)) }
+		check = func() error { return p.mfa.factors.FinishPasskeyRegistration(ctx, f.ID, pl.User, []byte(value)) }
 	default:
 		return nil, ErrUnknownMethod
 	}
 	if err := p.factorAttempt(ctx, action, pl.User, m, check); err != nil {
 		return nil, err
 	}
-	codes, err := p.newRecoveryCodes(ctx, pl.User.ID)
+	codes, err := p.mfa.factors.NewRecoveryCodes(ctx, pl.User.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -520,14 +517,14 @@ func throttleReason(err error) string {
 }
 
 func isFactorFailure(err error) bool {
-	return errors.Is(err, ErrInvalidCode) || errors.Is(err, ErrCodeReused) || errors.Is(err, ErrWebAuthnFailed)
+	return errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrCodeReused) || errors.Is(err, mfa.ErrWebAuthnFailed)
 }
 
 func reasonOf(err error) string {
 	switch {
-	case errors.Is(err, ErrCodeReused):
+	case errors.Is(err, mfa.ErrCodeReused):
 		return "code_reused"
-	case errors.Is(err, ErrWebAuthnFailed):
+	case errors.Is(err, mfa.ErrWebAuthnFailed):
 		return "webauthn_failed"
 	default:
 		return "invalid_code"

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/throttle"
 )
 
@@ -189,13 +190,13 @@ func factorError(method string, err error) (field, msg string, status int, ok bo
 	switch {
 	case errors.Is(err, throttle.ErrThrottled):
 		return field, throttleMessage(err), http.StatusTooManyRequests, true
-	case errors.Is(err, authz.ErrCodeReused):
+	case errors.Is(err, mfa.ErrCodeReused):
 		return field, "This code was already used. Wait for the next code in your app.", http.StatusUnauthorized, true
-	case errors.Is(err, authz.ErrInvalidCode) && method == authz.MethodRecovery:
+	case errors.Is(err, mfa.ErrInvalidCode) && method == authz.MethodRecovery:
 		return field, "This recovery code is not valid or was already used.", http.StatusUnauthorized, true
-	case errors.Is(err, authz.ErrInvalidCode):
+	case errors.Is(err, mfa.ErrInvalidCode):
 		return field, "The code is not valid. Enter the 6-digit code your app shows now.", http.StatusUnauthorized, true
-	case errors.Is(err, authz.ErrWebAuthnFailed):
+	case errors.Is(err, mfa.ErrWebAuthnFailed):
 		return field, "The passkey could not be verified. Try again.", http.StatusUnauthorized, true
 	}
 	return "", "", 0, false
@@ -206,7 +207,7 @@ func (pg *Pages) stepError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, authz.ErrNoPendingLogin):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in with your password first. Go back to the application and start again.", "")
-	case errors.Is(err, authz.ErrEnrolmentNotAllowed), errors.Is(err, authz.ErrAlreadyEnrolled):
+	case errors.Is(err, authz.ErrEnrolmentNotAllowed), errors.Is(err, mfa.ErrAlreadyEnrolled):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Two-step verification is already set up for this account.", "")
 	case errors.Is(err, authz.ErrUnknownMethod):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose a way to verify.", "")
