@@ -39,28 +39,14 @@ func (s *Server) renderAuthorizeError(w http.ResponseWriter, err error) {
 
 // token serves /oauth2/token (RFC 6749 §3.2).
 func (s *Server) token(c echo.Context) error {
-	r := c.Request()
-	client, body, err := s.p.Token(r.Context(), r)
-	setClient(c, client)
-	if err != nil {
-		render.Error(c.Response(), r, s.log, err)
-		return nil
-	}
-	render.JSON(c.Response(), http.StatusOK, body)
-	return nil
+	client, body, err := s.p.Token(c.Request().Context(), c.Request())
+	return s.reply(c, client, http.StatusOK, body, err)
 }
 
 // introspect serves /oauth2/introspect (RFC 7662).
 func (s *Server) introspect(c echo.Context) error {
-	r := c.Request()
-	client, res, err := s.p.Introspect(r.Context(), r)
-	setClient(c, client)
-	if err != nil {
-		render.Error(c.Response(), r, s.log, err)
-		return nil
-	}
-	render.JSON(c.Response(), http.StatusOK, res)
-	return nil
+	client, res, err := s.p.Introspect(c.Request().Context(), c.Request())
+	return s.reply(c, client, http.StatusOK, res, err)
 }
 
 // revoke serves /oauth2/revoke (RFC 7009): 200 with no body, whether or not
@@ -78,25 +64,25 @@ func (s *Server) revoke(c echo.Context) error {
 
 // par serves /oauth2/par (RFC 9126).
 func (s *Server) par(c echo.Context) error {
-	r := c.Request()
-	client, body, err := s.p.PushAuthorize(r.Context(), r)
-	setClient(c, client)
-	if err != nil {
-		render.Error(c.Response(), r, s.log, err)
-		return nil
-	}
-	render.JSON(c.Response(), http.StatusCreated, body)
-	return nil
+	client, body, err := s.p.PushAuthorize(c.Request().Context(), c.Request())
+	return s.reply(c, client, http.StatusCreated, body, err)
 }
 
 // userinfo serves /userinfo (OIDC Core §5.3).
 func (s *Server) userinfo(c echo.Context) error {
-	r := c.Request()
-	claims, err := s.p.Userinfo(r.Context(), r)
+	claims, err := s.p.Userinfo(c.Request().Context(), c.Request())
+	return s.reply(c, "", http.StatusOK, claims, err)
+}
+
+// reply writes an OAuth endpoint's answer: the client the request named
+// (for the access log, "" when none), then body as JSON with status, or
+// the OAuth error through the one error writer.
+func (s *Server) reply(c echo.Context, client string, status int, body any, err error) error {
+	setClient(c, client)
 	if err != nil {
-		render.Error(c.Response(), r, s.log, err)
+		render.Error(c.Response(), c.Request(), s.log, err)
 		return nil
 	}
-	render.JSON(c.Response(), http.StatusOK, claims)
+	render.JSON(c.Response(), status, body)
 	return nil
 }
