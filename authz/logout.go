@@ -52,8 +52,8 @@ type LogoutPlan struct {
 	RedirectURI string
 	// State is echoed to RedirectURI (§3).
 	State string
-	// Session is the browser session to end; nil when the browser has none.
-	Session *storage.BrowserSession
+	// session is the browser session to end; nil when the browser has none.
+	session *storage.BrowserSession
 	// Confirm is set when the request cannot be tied to the session's user:
 	// no id_token_hint, or one issued for another user or another session.
 	// The user must then confirm, with a CSRF-protected POST (§2: "the OP MUST
@@ -92,8 +92,38 @@ func (lp *LogoutPlan) RedirectURL() string {
 	return u.String()
 }
 
-// PlanLogout validates an RP-Initiated Logout request against the browser's
-// session bs (nil when it has none). It changes nothing; call Logout to act.
+// ErrLogoutForm is a logout confirmation whose CSRF token does not match the
+// browser and the session it would end (ConfirmLogout).
+var ErrLogoutForm = errors.New("the logout form expired or was tampered with")
+
+// PlanLogout validates an RP-Initiated Logout request against the browser
+// session its cookie names ("" or an unknown one: none). It changes
+// nothing; call Logout to act.
+func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, sessionCookie string) (*LogoutPlan, error) {
+	bs, err := p.BrowserSession(ctx, sessionCookie)
+	if err != nil {
+		return nil, err
+	}
+	return p.planLogout(ctx, req, bs)
+}
+
+// ConfirmLogout validates the answer to the logout confirmation page: the
+// form's CSRF token must be bound to this browser (csrfCookie) and to the
+// session it ends (ErrLogoutForm otherwise), then its parameters are
+// validated again, as if the client had sent them (PlanLogout).
+func (p *Provider) ConfirmLogout(ctx context.Context, req LogoutRequest, sessionCookie, csrfCookie, token string) (*LogoutPlan, error) {
+	bs, err := p.BrowserSession(ctx, sessionCookie)
+	if err != nil {
+		return nil, err
+	}
+	if bs != nil && !p.CheckLogoutCSRF(csrfCookie, bs, token) {
+		return nil, ErrLogoutForm
+	}
+	return p.planLogout(ctx, req, bs)
+}
+
+// planLogout validates an RP-Initiated Logout request against the browser's
+// session bs (nil when it has none).
 //
 //   - id_token_hint must be an ID token this server signed (checked with its
 //     published keys); an expired one is accepted (§2: the RP may well send
@@ -103,14 +133,14 @@ func (lp *LogoutPlan) RedirectURL() string {
 //   - post_logout_redirect_uri must exactly match one the client registered,
 //     and needs the client to be known (client_id or the hint's aud); if not,
 //     the request is refused with a page, never redirected.
-func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, bs *storage.BrowserSession) (*LogoutPlan, error) {
+func (p *Provider) planLogout(ctx context.Context, req LogoutRequest, bs *storage.BrowserSession) (*LogoutPlan, error) {
 	switch {
 	case len(req.IDTokenHint) > maxIDTokenHintLen:
 		return nil, logoutErr("The id_token_hint is too long.")
 	case len(req.ClientID) > maxLogoutParamLen, len(req.PostLogoutRedirectURI) > maxLogoutParamLen, len(req.State) > maxLogoutParamLen:
 		return nil, logoutErr("A logout parameter is too long.")
 	}
-	plan := &LogoutPlan{State: req.State, Session: bs}
+	plan := &LogoutPlan{State: req.State, session: bs}
 	var hint *idTokenHint
 	if req.IDTokenHint != "" {
 		h, err := p.parseIDTokenHint(ctx, req.IDTokenHint)
@@ -162,10 +192,10 @@ func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, bs *storag
 // clients' back-channel logout tokens are queued. A session that already
 // ended is not an error.
 func (p *Provider) Logout(ctx context.Context, plan *LogoutPlan) error {
-	if plan.Session == nil {
+	if plan.session == nil {
 		return nil
 	}
-	bs := plan.Session
+	bs := plan.session
 	err := p.SessionManager().EndSession(ctx, bs.UserID, bs.ID, UserActor(bs.UserID), "logout")
 	if err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return fmt.Errorf("logout: %w", err)
@@ -173,10 +203,10 @@ func (p *Provider) Logout(ctx context.Context, plan *LogoutPlan) error {
 	return nil
 }
 
-// LogoutCSRFToken binds the logout confirmation form to the browser (its
-// CSRF cookie) and to the session it ends.
-func (p *Provider) LogoutCSRFToken(csrfCookie string, bs *storage.BrowserSession) string {
-	return p.CSRFToken(csrfCookie, "logout:"+bs.ID)
+// LogoutCSRFToken binds the logout confirmation form of plan to the
+// browser (its CSRF cookie) and to the session it ends.
+func (p *Provider) LogoutCSRFToken(csrfCookie string, plan *LogoutPlan) string {
+	return p.CSRFToken(csrfCookie, "logout:"+plan.session.ID)
 }
 
 // CheckLogoutCSRF verifies a logout confirmation's CSRF token in constant time.

@@ -24,12 +24,7 @@ func (pg *Pages) Logout(w http.ResponseWriter, r *http.Request) {
 		PostLogoutRedirectURI: r.Form.Get("post_logout_redirect_uri"),
 		State:                 r.Form.Get("state"),
 	}
-	bs, err := pg.p.BrowserSession(ctx, pg.SessionCookie(r))
-	if err != nil {
-		pg.internal(w, err)
-		return
-	}
-	plan, err := pg.p.PlanLogout(ctx, req, bs)
+	plan, err := pg.p.PlanLogout(ctx, req, pg.SessionCookie(r))
 	if err != nil {
 		pg.logoutError(w, err)
 		return
@@ -55,20 +50,15 @@ func (pg *Pages) LogoutConfirm(w http.ResponseWriter, r *http.Request) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Sign out or Stay signed in.", "")
 		return
 	}
-	bs, err := pg.p.BrowserSession(ctx, pg.SessionCookie(r))
-	if err != nil {
-		pg.internal(w, err)
-		return
-	}
-	if bs != nil && !pg.p.CheckLogoutCSRF(pg.cookie(r, "strongroom-csrf"), bs, r.PostForm.Get("csrf_token")) {
-		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and sign out again.", "")
-		return
-	}
-	plan, err := pg.p.PlanLogout(ctx, authz.LogoutRequest{
+	plan, err := pg.p.ConfirmLogout(ctx, authz.LogoutRequest{
 		ClientID:              r.PostForm.Get("client_id"),
 		PostLogoutRedirectURI: r.PostForm.Get("post_logout_redirect_uri"),
 		State:                 r.PostForm.Get("state"),
-	}, bs)
+	}, pg.SessionCookie(r), pg.cookie(r, "strongroom-csrf"), r.PostForm.Get("csrf_token"))
+	if errors.Is(err, authz.ErrLogoutForm) {
+		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and sign out again.", "")
+		return
+	}
 	if err != nil {
 		pg.logoutError(w, err)
 		return
@@ -94,7 +84,7 @@ func (pg *Pages) showLogoutConfirm(w http.ResponseWriter, r *http.Request, plan 
 		return
 	}
 	data := map[string]any{
-		"Title": "Sign out", "ClientName": plan.ClientName(), "CSRF": pg.p.LogoutCSRFToken(csrf, plan.Session),
+		"Title": "Sign out", "ClientName": plan.ClientName(), "CSRF": pg.p.LogoutCSRFToken(csrf, plan),
 		"RedirectURI": plan.RedirectURI, "State": plan.State,
 	}
 	if plan.Client != nil {
