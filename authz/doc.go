@@ -3,15 +3,23 @@
 // own handlers), the fosite storage adapter onto storage, client
 // authentication (secrets, private_key_jwt) and the client cache, the grant
 // policy (which scopes and audiences a grant gets: grants.go), the browser
-// flow (pending flows, login with password and second factors, consent,
-// browser sessions, RP-initiated and back-channel logout), throttling and
-// password hashing, and the administration services.
+// flow (pending flows, the login steps and their dispatcher Advance,
+// consent, browser sessions, RP-initiated logout) and session management.
+// Concerns with no need of the rest live in sub-packages that authz (and
+// only the composition root besides) wires together:
+//
+//	authz/password     argon2id hashing, password policy, HashLimiter
+//	authz/throttle     brute-force throttle of login attempts
+//	authz/mfa          TOTP, WebAuthn passkeys, recovery codes
+//	authz/backchannel  back-channel logout token delivery
+//	authz/keys         signing keys (states, rotation, encryption at rest)
 //
 // Operations take parsed requests (fosite's *http.Request passes through to
 // fosite) and return values: an AuthorizeResponse to redirect or form-post,
-// an *UnredirectableError for a page, OAuth errors as fosite RFC6749Errors,
-// an Introspection, userinfo claims, token bodies. The HTTP layers (api,
-// api/render, web) write them.
+// an *UnredirectableError for a page, OAuth errors as fosite RFC6749Errors
+// (ErrorResponse), a *BearerError, an Introspection, userinfo claims, token
+// bodies, a Next step of a browser flow. The HTTP layers (api, api/render,
+// web) write them.
 //
 // Never here: an http.ResponseWriter, Echo, the web package, HTML, or SQL.
 package authz
