@@ -157,9 +157,9 @@ func (p *Provider) Userinfo(ctx context.Context, r *http.Request) (map[string]an
 	return claims, nil
 }
 
-// DenyFlow consumes the flow and tells the client the user refused
+// denyFlow consumes the flow and tells the client the user refused
 // (access_denied). Only the browser that started the flow (binding) can.
-func (p *Provider) DenyFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
+func (p *Provider) denyFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
 	f, err := p.OpenFlow(ctx, challenge, binding)
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func (p *Provider) DenyFlow(ctx context.Context, r *http.Request, challenge, bin
 	return p.Deny(ctx, r, f)
 }
 
-// Deny is DenyFlow for a flow this request opened (OpenFlow checked its
+// Deny is denyFlow for a flow this request opened (OpenFlow checked its
 // browser binding).
 func (p *Provider) Deny(ctx context.Context, r *http.Request, f *Flow) (*AuthorizeResponse, error) {
 	if _, err := p.consume(ctx, f); err != nil {
@@ -175,7 +175,7 @@ func (p *Provider) Deny(ctx context.Context, r *http.Request, f *Flow) (*Authori
 	}
 	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, f.form))
 	if err != nil {
-		return p.AuthorizeError(ctx, ar, err)
+		return p.authorizeError(ctx, ar, err)
 	}
-	return p.AuthorizeError(ctx, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+	return p.authorizeError(ctx, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 }

@@ -33,13 +33,13 @@ const (
 
 const parPrefix = "urn:ietf:params:oauth:request_uri:"
 
-// CheckAuthorizePolicy applies Strongroom's rules on top of fosite's
+// checkAuthorizePolicy applies Strongroom's rules on top of fosite's
 // validation of an authorization request:
 //   - a client registered with "PAR required" must use a pushed request
 //     (pushed is true at the PAR endpoint itself);
 //   - only public (native) clients get RFC 8252 loopback port flexibility:
 //     everyone else's redirect_uri must match a registered one exactly.
-func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
+func (p *Provider) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
 	c, ok := ar.GetClient().(*Client)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
@@ -74,11 +74,11 @@ func errRedirectNotRegistered() error {
 	return fosite.ErrInvalidRequest.WithWrap(ErrRedirectNotRegistered).WithHint("The redirect_uri does not exactly match a registered redirect URI.")
 }
 
-// NextStep decides whether the user must log in or consent before ar can be
+// nextStep decides whether the user must log in or consent before ar can be
 // answered, honouring prompt and max_age. bs is the browser session, or nil.
 // With prompt=none an interaction that would be needed is an error the client
 // receives (login_required, consent_required).
-func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (Step, error) {
+func (p *Provider) nextStep(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (Step, error) {
 	form := ar.GetRequestForm()
 	prompts := strings.Fields(form.Get("prompt"))
 	none := slices.Contains(prompts, "none")
@@ -109,7 +109,7 @@ func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, b
 		}
 		return StepLogin, nil
 	}
-	consent, err := p.NeedsConsent(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestedScopes(), slices.Contains(prompts, "consent"))
+	consent, err := p.needsConsent(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestedScopes(), slices.Contains(prompts, "consent"))
 	if err != nil {
 		return 0, err
 	}
@@ -122,9 +122,9 @@ func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, b
 	return StepIssue, nil
 }
 
-// NeedsConsent reports whether the user must be asked: no remembered consent,
+// needsConsent reports whether the user must be asked: no remembered consent,
 // the scopes grew beyond it, or the client asked (prompt=consent).
-func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, scopes []string, forced bool) (bool, error) {
+func (p *Provider) needsConsent(ctx context.Context, userID, clientID string, scopes []string, forced bool) (bool, error) {
 	if forced {
 		return true, nil
 	}
@@ -146,11 +146,11 @@ func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, sc
 	return false, nil
 }
 
-// StartFlow saves the validated request server-side and returns the random,
+// startFlow saves the validated request server-side and returns the random,
 // single-use challenge that stands for it in the browser. binding is the
 // browser's flow-binding cookie (only its hash is stored): every later step
-// of the flow must present it (Flow, FinishFlow, DenyFlow).
-func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding string) (string, error) {
+// of the flow must present it (Flow, finishFlow, denyFlow).
+func (p *Provider) startFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding string) (string, error) {
 	if binding == "" {
 		return "", errors.New("start flow: no flow-binding cookie")
 	}
@@ -224,7 +224,7 @@ func (p *Provider) Flow(ctx context.Context, challenge, binding string) (*storag
 // client that asked and what the login, second-factor and consent steps
 // need, with the stored request parameters parsed once. The pages hand it
 // back to the step methods (LoginPassword, VerifySecondFactor, Enrol,
-// Pending, SaveConsent, NeedsFlowConsent); its storage record stays inside
+// Pending, SaveConsent, Finish, Deny, Advance); its storage record stays inside
 // authz.
 type Flow struct {
 	// Client is the client the authorization request came from.
@@ -262,11 +262,11 @@ func (p *Provider) OpenFlow(ctx context.Context, challenge, binding string) (*Fl
 	return &Flow{Client: c, rec: rec, form: form}, nil
 }
 
-// NeedsFlowConsent reports whether the flow's user must be asked for
-// consent before the flow finishes (NeedsConsent for its user, client,
+// needsFlowConsent reports whether the flow's user must be asked for
+// consent before the flow finishes (needsConsent for its user, client,
 // scopes and prompt).
-func (p *Provider) NeedsFlowConsent(ctx context.Context, f *Flow) (bool, error) {
-	return p.NeedsConsent(ctx, f.rec.Subject, f.rec.ClientID, f.Scopes(), f.PromptConsent())
+func (p *Provider) needsFlowConsent(ctx context.Context, f *Flow) (bool, error) {
+	return p.needsConsent(ctx, f.rec.Subject, f.rec.ClientID, f.Scopes(), f.PromptConsent())
 }
 
 // flowBound reports, in constant time, whether binding is the flow-binding
@@ -317,8 +317,8 @@ func (p *Provider) CompleteLogin(ctx context.Context, f *storage.AuthFlow, user 
 	return bs, cookie, nil
 }
 
-// BrowserSession returns the live session named by a cookie value, or nil.
-func (p *Provider) BrowserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error) {
+// browserSession returns the live session named by a cookie value, or nil.
+func (p *Provider) browserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error) {
 	if cookie == "" || len(cookie) > 128 {
 		return nil, nil
 	}
@@ -351,14 +351,14 @@ func (p *Provider) SaveConsent(ctx context.Context, fl *Flow) error {
 	return p.Store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, GrantedAt: p.now()})
 }
 
-// FinishFlow consumes the flow (single use) and answers the original
+// finishFlow consumes the flow (single use) and answers the original
 // authorization request: fosite re-validates the stored parameters and issues
 // the code (and ID token for hybrid requests) for the client's redirect URI.
 // Only the browser that started the flow (binding) can finish it. r is the
 // browser's request, the base of the re-validated one. An error is either
 // about the flow (ErrFlowNotFound, ErrFlowOtherBrowser, storage) or an
 // *UnredirectableError to show as a page.
-func (p *Provider) FinishFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
+func (p *Provider) finishFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
 	f, err := p.OpenFlow(ctx, challenge, binding)
 	if err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (p *Provider) FinishFlow(ctx context.Context, r *http.Request, challenge, b
 	return p.Finish(ctx, r, f)
 }
 
-// Finish is FinishFlow for a flow this request opened (OpenFlow checked its
+// Finish is finishFlow for a flow this request opened (OpenFlow checked its
 // browser binding, which never changes).
 func (p *Provider) Finish(ctx context.Context, r *http.Request, f *Flow) (*AuthorizeResponse, error) {
 	return p.finish(ctx, r, f, nil)
@@ -386,7 +386,7 @@ func (p *Provider) finish(ctx context.Context, r *http.Request, f *Flow, login *
 	// the stored parameters never change: f.form is the consumed row's
 	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, f.form))
 	if err != nil {
-		return p.AuthorizeError(ctx, ar, err)
+		return p.authorizeError(ctx, ar, err)
 	}
 	var user *storage.User
 	bs := &storage.BrowserSession{ID: rec.SessionID, UserID: rec.Subject, AuthTime: *rec.AuthTime}
@@ -418,7 +418,7 @@ func (p *Provider) consume(ctx context.Context, f *Flow) (*storage.AuthFlow, err
 // policy allows (grantAuthorized), builds the session (ID token claims from
 // the user record) and returns the authorization response with iss
 // (RFC 9207). Failures come back as the error's AuthorizeResponse or an
-// *UnredirectableError (AuthorizeError).
+// *UnredirectableError (authorizeError).
 func (p *Provider) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) (*AuthorizeResponse, error) {
 	return p.issue(ctx, ar, bs, nil, requestedAt)
 }
@@ -428,27 +428,27 @@ func (p *Provider) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *
 func (p *Provider) issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, user *storage.User, requestedAt time.Time) (*AuthorizeResponse, error) {
 	if !redirectAllowed(ar) {
 		// e.g. the URI was unregistered while the user logged in
-		return p.AuthorizeError(ctx, ar, errRedirectNotRegistered())
+		return p.authorizeError(ctx, ar, errRedirectNotRegistered())
 	}
 	if user == nil {
 		u, err := p.Store.GetUser(ctx, bs.UserID)
 		if err != nil {
-			return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
+			return p.authorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
 		}
 		user = u
 	}
 	if err := p.authorizeAudience(ar); err != nil {
-		return p.AuthorizeError(ctx, ar, err)
+		return p.authorizeError(ctx, ar, err)
 	}
 	grantRequested(ar, ar.GetRequestedAudience())
 	client, _ := ar.GetClient().(*Client)
 	if err := p.recordSessionClient(ctx, bs, client.GetID()); err != nil {
-		return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
+		return p.authorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
 	}
 	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
 	resp, err := p.OAuth2.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
-		return p.AuthorizeError(ctx, ar, err)
+		return p.authorizeError(ctx, ar, err)
 	}
 	resp.AddParameter("iss", p.Config.Issuer)
 	return authorizeSuccess(ar, resp)

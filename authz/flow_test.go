@@ -119,7 +119,7 @@ func TestNextStep(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			form, err := url.ParseQuery(tc.form)
 			must(t, err)
-			step, err := f.p.NextStep(t.Context(), authorizeRequest(f.client, form), tc.bs)
+			step, err := f.p.nextStep(t.Context(), authorizeRequest(f.client, form), tc.bs)
 			if tc.err != "" {
 				rfc := fosite.ErrorToRFC6749Error(err)
 				if err == nil || rfc.ErrorField != tc.err {
@@ -139,7 +139,7 @@ func TestNextStep(t *testing.T) {
 	t.Run("fail/other-user-consent-does-not-count", func(t *testing.T) {
 		bs := session(time.Minute)
 		bs.UserID = "u2"
-		step, err := f.p.NextStep(t.Context(), authorizeRequest(f.client, url.Values{"scope": {"openid"}}), bs)
+		step, err := f.p.nextStep(t.Context(), authorizeRequest(f.client, url.Values{"scope": {"openid"}}), bs)
 		must(t, err)
 		if step != StepConsent {
 			t.Fatalf("NextStep = %v, want StepConsent (u2 never consented)", step)
@@ -158,7 +158,7 @@ func TestSaveConsentMerges(t *testing.T) {
 		{[]string{"openid", "profile", "email"}, false}, // old and new scopes both remembered
 		{[]string{"openid", "offline_access"}, true},
 	} {
-		need, err := f.p.NeedsConsent(t.Context(), "u1", "c1", tc.scopes, false)
+		need, err := f.p.needsConsent(t.Context(), "u1", "c1", tc.scopes, false)
 		must(t, err)
 		if need != tc.need {
 			t.Errorf("NeedsConsent(%v) = %v, want %v", tc.scopes, need, tc.need)
@@ -211,7 +211,7 @@ func TestCheckAuthorizePolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := f.p.CheckAuthorizePolicy(t.Context(), authorizeRequest(tc.client, tc.form), tc.pushed)
+			err := f.p.checkAuthorizePolicy(t.Context(), authorizeRequest(tc.client, tc.form), tc.pushed)
 			if tc.err == nil {
 				must(t, err)
 				return
@@ -236,7 +236,7 @@ func TestStartFlow(t *testing.T) {
 		"response_type": {"code"}, "scope": {"openid profile"}, "state": {"st-123"},
 		"client_secret": {"SECRET"}, "request_uri": {"urn:ietf:params:oauth:request_uri:abc"},
 	}
-	challenge, err := f.p.StartFlow(ctx, authorizeRequest(f.client, form), nil, testBinding)
+	challenge, err := f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, testBinding)
 	must(t, err)
 	flow, c, err := f.p.Flow(ctx, challenge, testBinding)
 	must(t, err)
@@ -270,12 +270,12 @@ func TestStartFlow(t *testing.T) {
 	t.Run("ok/session-recorded-when-no-login-needed", func(t *testing.T) {
 		bs := session(time.Minute)
 		ar := authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid email"}})
-		step, err := f.p.NextStep(ctx, ar, bs)
+		step, err := f.p.nextStep(ctx, ar, bs)
 		must(t, err)
 		if step != StepConsent {
 			t.Fatalf("step = %v, want StepConsent", step)
 		}
-		ch, err := f.p.StartFlow(ctx, ar, bs, testBinding)
+		ch, err := f.p.startFlow(ctx, ar, bs, testBinding)
 		must(t, err)
 		flow, _, err := f.p.Flow(ctx, ch, testBinding)
 		must(t, err)
@@ -285,7 +285,7 @@ func TestStartFlow(t *testing.T) {
 	})
 	t.Run("ok/session-not-recorded-for-prompt-login", func(t *testing.T) {
 		ar := authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}, "prompt": {"login"}})
-		ch, err := f.p.StartFlow(ctx, ar, session(time.Minute), testBinding)
+		ch, err := f.p.startFlow(ctx, ar, session(time.Minute), testBinding)
 		must(t, err)
 		flow, _, err := f.p.Flow(ctx, ch, testBinding)
 		must(t, err)
@@ -293,10 +293,10 @@ func TestStartFlow(t *testing.T) {
 			t.Fatal("prompt=login flow carries the old login: the user is not asked again")
 		}
 	})
-	// Whenever NextStep asks for a login, the flow must not carry the old
+	// Whenever nextStep asks for a login, the flow must not carry the old
 	// one: the login page refuses a flow with a subject ("already
 	// completed") and the consent page accepts it, which would issue with
-	// the stale auth_time. (StartFlow once recognised only prompt exactly
+	// the stale auth_time. (startFlow once recognised only prompt exactly
 	// "login", missing max_age and prompt lists.)
 	for _, tc := range []struct{ name, form string }{
 		{"ok/max-age-exceeded-drops-old-login", "response_type=code&scope=openid&max_age=60"},
@@ -307,12 +307,12 @@ func TestStartFlow(t *testing.T) {
 			must(t, err)
 			ar := authorizeRequest(f.client, form)
 			bs := session(10 * time.Minute)
-			step, err := f.p.NextStep(ctx, ar, bs)
+			step, err := f.p.nextStep(ctx, ar, bs)
 			must(t, err)
 			if step != StepLogin {
 				t.Fatalf("step = %v, want StepLogin", step)
 			}
-			ch, err := f.p.StartFlow(ctx, ar, bs, testBinding)
+			ch, err := f.p.startFlow(ctx, ar, bs, testBinding)
 			must(t, err)
 			flow, _, err := f.p.Flow(ctx, ch, testBinding)
 			must(t, err)
@@ -326,7 +326,7 @@ func TestStartFlow(t *testing.T) {
 func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	f := newFlowFixture(t)
 	ctx := t.Context()
-	ch, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
+	ch, err := f.p.startFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
 	must(t, err)
 	flow, _, err := f.p.Flow(ctx, ch, testBinding)
 	must(t, err)
@@ -337,7 +337,7 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	if bs.ID == cookie || bs.ID != hashID(cookie) {
 		t.Fatal("the session is stored under the cookie value, not its hash")
 	}
-	got, err := f.p.BrowserSession(ctx, cookie)
+	got, err := f.p.browserSession(ctx, cookie)
 	must(t, err)
 	if got == nil || got.UserID != "u1" || !slices.Equal(got.AMR, []string{"pwd"}) {
 		t.Fatalf("browser session = %+v", got)
@@ -348,7 +348,7 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 		t.Fatalf("login not recorded on the flow: %+v", flow)
 	}
 	for _, bad := range []string{"", "unknown-cookie", bs.ID, strings.Repeat("x", 129)} {
-		got, err := f.p.BrowserSession(ctx, bad)
+		got, err := f.p.browserSession(ctx, bad)
 		if err != nil || got != nil {
 			t.Errorf("BrowserSession(%.10q...) = %v, %v; want none", bad, got, err)
 		}
@@ -400,7 +400,7 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 	if !other.IsRedirectURIValid() {
 		t.Fatal("test setup: fosite should accept the loopback port")
 	}
-	policyErr := f.p.CheckAuthorizePolicy(t.Context(), other, false)
+	policyErr := f.p.checkAuthorizePolicy(t.Context(), other, false)
 	for _, tc := range []struct {
 		name     string
 		ar       *fosite.AuthorizeRequest
@@ -416,7 +416,7 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 			if tc.err == nil {
 				t.Fatal("no error to write")
 			}
-			resp, err := f.p.AuthorizeError(t.Context(), tc.ar, tc.err)
+			resp, err := f.p.authorizeError(t.Context(), tc.ar, tc.err)
 			loc, status := "", 0
 			if resp != nil {
 				loc = resp.RedirectURL

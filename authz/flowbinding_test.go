@@ -20,10 +20,10 @@ const testBinding = "browser-one-flow-binding-cookie"
 func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
 	f := newFlowFixture(t)
 	ctx := t.Context()
-	if _, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}}), nil, ""); err == nil {
+	if _, err := f.p.startFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}}), nil, ""); err == nil {
 		t.Fatal("a flow was started without a binding")
 	}
-	ch, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
+	ch, err := f.p.startFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
 	must(t, err)
 	flow, _, err := f.p.Flow(ctx, ch, testBinding)
 	must(t, err)
@@ -35,10 +35,10 @@ func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
 		if _, _, err := f.p.Flow(ctx, ch, other); !errors.Is(err, ErrFlowOtherBrowser) {
 			t.Errorf("Flow with binding %q: %v", other, err)
 		}
-		if resp, err := f.p.FinishFlow(ctx, r, ch, other); !errors.Is(err, ErrFlowOtherBrowser) || resp != nil {
+		if resp, err := f.p.finishFlow(ctx, r, ch, other); !errors.Is(err, ErrFlowOtherBrowser) || resp != nil {
 			t.Errorf("FinishFlow with binding %q: %v, answered %+v", other, err, resp)
 		}
-		if _, err := f.p.DenyFlow(ctx, r, ch, other); !errors.Is(err, ErrFlowOtherBrowser) {
+		if _, err := f.p.denyFlow(ctx, r, ch, other); !errors.Is(err, ErrFlowOtherBrowser) {
 			t.Errorf("DenyFlow with binding %q: %v", other, err)
 		}
 	}
@@ -48,7 +48,7 @@ func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
 	}
 	// answered: a response for the client, or the error page (this test
 	// client's redirect URI cannot be used), never a flow error
-	resp, err := f.p.DenyFlow(ctx, r, ch, testBinding)
+	resp, err := f.p.denyFlow(ctx, r, ch, testBinding)
 	var page *UnredirectableError
 	if resp == nil && !errors.As(err, &page) {
 		t.Fatalf("DenyFlow by the flow's own browser: %v", err)

@@ -100,7 +100,7 @@ var ErrLogoutForm = errors.New("the logout form expired or was tampered with")
 // session its cookie names ("" or an unknown one: none). It changes
 // nothing; call Logout to act.
 func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, sessionCookie string) (*LogoutPlan, error) {
-	bs, err := p.BrowserSession(ctx, sessionCookie)
+	bs, err := p.browserSession(ctx, sessionCookie)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +112,11 @@ func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, sessionCoo
 // session it ends (ErrLogoutForm otherwise), then its parameters are
 // validated again, as if the client had sent them (PlanLogout).
 func (p *Provider) ConfirmLogout(ctx context.Context, req LogoutRequest, sessionCookie, csrfCookie, token string) (*LogoutPlan, error) {
-	bs, err := p.BrowserSession(ctx, sessionCookie)
+	bs, err := p.browserSession(ctx, sessionCookie)
 	if err != nil {
 		return nil, err
 	}
-	if bs != nil && !p.CheckLogoutCSRF(csrfCookie, bs, token) {
+	if bs != nil && !p.checkLogoutCSRF(csrfCookie, bs, token) {
 		return nil, ErrLogoutForm
 	}
 	return p.planLogout(ctx, req, bs)
@@ -209,8 +209,8 @@ func (p *Provider) LogoutCSRFToken(csrfCookie string, plan *LogoutPlan) string {
 	return p.CSRFToken(csrfCookie, "logout:"+plan.session.ID)
 }
 
-// CheckLogoutCSRF verifies a logout confirmation's CSRF token in constant time.
-func (p *Provider) CheckLogoutCSRF(csrfCookie string, bs *storage.BrowserSession, token string) bool {
+// checkLogoutCSRF verifies a logout confirmation's CSRF token in constant time.
+func (p *Provider) checkLogoutCSRF(csrfCookie string, bs *storage.BrowserSession, token string) bool {
 	return p.CheckCSRF(csrfCookie, "logout:"+bs.ID, token)
 }
 

@@ -141,8 +141,8 @@ type Factors struct {
 // Any reports whether the user has a second factor.
 func (f Factors) Any() bool { return f.TOTP || f.Passkeys > 0 }
 
-// UserFactors returns the user's confirmed second factors.
-func (p *Provider) UserFactors(ctx context.Context, userID string) (Factors, error) {
+// userFactors returns the user's confirmed second factors.
+func (p *Provider) userFactors(ctx context.Context, userID string) (Factors, error) {
 	var f Factors
 	e, err := p.Store.GetTOTP(ctx, userID)
 	switch {
@@ -162,10 +162,10 @@ func (p *Provider) UserFactors(ctx context.Context, userID string) (Factors, err
 	return f, nil
 }
 
-// MFARequired reports whether a login of userID for clientID with the
+// mfaRequired reports whether a login of userID for clientID with the
 // authorization request form needs a second factor: the user's policy, the
 // client's (RequireMFA) or the request's acr_values ask for it.
-func (p *Provider) MFARequired(ctx context.Context, userID, clientID string, form url.Values) (bool, error) {
+func (p *Provider) mfaRequired(ctx context.Context, userID, clientID string, form url.Values) (bool, error) {
 	if slices.Contains(strings.Fields(form.Get("acr_values")), ACRMFA) {
 		return true, nil
 	}
@@ -189,13 +189,13 @@ func (p *Provider) needsStepUp(ctx context.Context, ar fosite.AuthorizeRequester
 	if slices.Contains(bs.AMR, AMRMFA) {
 		return false, nil
 	}
-	return p.MFARequired(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestForm())
+	return p.mfaRequired(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestForm())
 }
 
-// mustLogin reports whether ar cannot reuse the session bs (StartFlow then
+// mustLogin reports whether ar cannot reuse the session bs (startFlow then
 // leaves the flow without a subject, so the login page asks again).
 func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) bool {
-	step, err := p.NextStep(ctx, ar, bs)
+	step, err := p.nextStep(ctx, ar, bs)
 	return err != nil || step == StepLogin
 }
 
@@ -252,11 +252,11 @@ func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, pw str
 // of user on flow f (no second factor is required and the user has none),
 // with the user's factors.
 func (p *Provider) passwordCompletes(ctx context.Context, fl *Flow, user *storage.User) (bool, Factors, error) {
-	required, err := p.MFARequired(ctx, user.ID, fl.rec.ClientID, fl.form)
+	required, err := p.mfaRequired(ctx, user.ID, fl.rec.ClientID, fl.form)
 	if err != nil {
 		return false, Factors{}, err
 	}
-	factors, err := p.UserFactors(ctx, user.ID)
+	factors, err := p.userFactors(ctx, user.ID)
 	if err != nil {
 		return false, Factors{}, err
 	}
@@ -310,7 +310,7 @@ func (p *Provider) Pending(ctx context.Context, fl *Flow) (*PendingLogin, error)
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
 	}
-	factors, err := p.UserFactors(ctx, u.ID)
+	factors, err := p.userFactors(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}

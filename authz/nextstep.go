@@ -33,7 +33,7 @@ type Next struct {
 // Advance decides the next step of the open flow f after a login step
 // whose outcome is res (nil: the login is done, e.g. after the recovery
 // codes were shown): a second factor or its enrolment, the recovery codes,
-// consent when needed (NeedsFlowConsent), else the answer to the client
+// consent when needed (needsFlowConsent), else the answer to the client
 // (the flow is finished in this request, with the login's user and session
 // as they are). With an error, a non-nil Next may still carry the new
 // session's cookie.
@@ -52,7 +52,7 @@ func (p *Provider) Advance(ctx context.Context, r *http.Request, f *Flow, res *L
 			return next, nil
 		}
 	}
-	need, err := p.NeedsFlowConsent(ctx, f)
+	need, err := p.needsFlowConsent(ctx, f)
 	if err != nil {
 		return next, err
 	}

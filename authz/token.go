@@ -34,7 +34,7 @@ func (p *Provider) Token(ctx context.Context, r *http.Request) (clientID string,
 
 // PushAuthorize answers a pushed authorization request (RFC 9126 §2): the
 // request is validated like at the authorization endpoint (fosite and
-// CheckAuthorizePolicy) and stored; body is the 201 response with its
+// checkAuthorizePolicy) and stored; body is the 201 response with its
 // request_uri and expires_in. clientID is for the access log, also with an
 // error.
 func (p *Provider) PushAuthorize(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
@@ -43,7 +43,7 @@ func (p *Provider) PushAuthorize(ctx context.Context, r *http.Request) (clientID
 		clientID = ar.GetClient().GetID()
 	}
 	if err == nil {
-		err = p.CheckAuthorizePolicy(ctx, ar, true)
+		err = p.checkAuthorizePolicy(ctx, ar, true)
 	}
 	if err != nil {
 		return clientID, nil, AuthorizeRequestError(ar, err)
@@ -56,31 +56,31 @@ func (p *Provider) PushAuthorize(ctx context.Context, r *http.Request) (clientID
 }
 
 // Authorize answers the authorization endpoint (RFC 6749 §3.1): fosite
-// validates the request, Strongroom's policy applies (CheckAuthorizePolicy),
+// validates the request, Strongroom's policy applies (checkAuthorizePolicy),
 // then either the response is issued at once (the browser session cookie
 // names a session that needs no login or consent) or the request is parked
-// as a flow (StartFlow) and the browser sent to the login or consent page.
+// as a flow (startFlow) and the browser sent to the login or consent page.
 // binding returns the browser's flow-binding secret; it is called only when
 // a flow starts (it may set a cookie). clientID is for the access log. An
 // error is an *UnredirectableError, to be shown as a page.
 func (p *Provider) Authorize(ctx context.Context, r *http.Request, sessionCookie string, binding func() (string, error)) (clientID string, resp *AuthorizeResponse, err error) {
-	ar, err := p.NewAuthorizeRequest(ctx, r)
+	ar, err := p.newAuthorizeRequest(ctx, r)
 	if ar != nil && ar.GetClient() != nil {
 		clientID = ar.GetClient().GetID()
 	}
 	if err == nil {
-		err = p.CheckAuthorizePolicy(ctx, ar, false)
+		err = p.checkAuthorizePolicy(ctx, ar, false)
 	}
 	var bs *storage.BrowserSession
 	if err == nil {
-		bs, err = p.BrowserSession(ctx, sessionCookie)
+		bs, err = p.browserSession(ctx, sessionCookie)
 	}
 	var step Step
 	if err == nil {
-		step, err = p.NextStep(ctx, ar, bs)
+		step, err = p.nextStep(ctx, ar, bs)
 	}
 	if err != nil {
-		resp, err = p.AuthorizeError(ctx, ar, err)
+		resp, err = p.authorizeError(ctx, ar, err)
 		return clientID, resp, err
 	}
 	if step == StepIssue {
@@ -89,7 +89,7 @@ func (p *Provider) Authorize(ctx context.Context, r *http.Request, sessionCookie
 	}
 	challenge, err := p.startBrowserFlow(ctx, ar, bs, binding)
 	if err != nil {
-		resp, err = p.AuthorizeError(ctx, ar, err)
+		resp, err = p.authorizeError(ctx, ar, err)
 		return clientID, resp, err
 	}
 	if step == StepLogin {
@@ -98,13 +98,13 @@ func (p *Provider) Authorize(ctx context.Context, r *http.Request, sessionCookie
 	return clientID, interaction(p.Config.ConsentURL, "consent_challenge", challenge), nil
 }
 
-// startBrowserFlow parks ar as a flow bound to the browser (StartFlow).
+// startBrowserFlow parks ar as a flow bound to the browser (startFlow).
 func (p *Provider) startBrowserFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding func() (string, error)) (string, error) {
 	b, err := binding()
 	if err != nil {
 		return "", err
 	}
-	return p.StartFlow(ctx, ar, bs, b)
+	return p.startFlow(ctx, ar, bs, b)
 }
 
 func truncateHint64(s string) string {

@@ -115,7 +115,7 @@ func (pg *Pages) csrfCookie(w http.ResponseWriter, r *http.Request) (string, err
 }
 
 // flowCookie binds pending authorization flows to the browser that started
-// them (authz.StartFlow): set at /authorize, presented at every later step.
+// them (authz.Provider.Authorize): set at /authorize, presented at every later step.
 // SameSite=Lax, so it comes back on the top-level navigations and same-site
 // form posts of a login; one per browser, so flows in several tabs coexist.
 const flowCookie = "strongroom-flow"
