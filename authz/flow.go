@@ -149,7 +149,7 @@ func (p *Provider) needsConsent(ctx context.Context, userID, clientID string, sc
 // startFlow saves the validated request server-side and returns the random,
 // single-use challenge that stands for it in the browser. binding is the
 // browser's flow-binding cookie (only its hash is stored): every later step
-// of the flow must present it (Flow, finishFlow, denyFlow).
+// of the flow must present it (OpenFlow, finishFlow, denyFlow).
 func (p *Provider) startFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding string) (string, error) {
 	if binding == "" {
 		return "", errors.New("start flow: no flow-binding cookie")
@@ -197,9 +197,9 @@ var ErrFlowNotFound = errors.New("the login request is unknown, expired or alrea
 // so the browser it belongs to can still finish it.
 var ErrFlowOtherBrowser = errors.New("the login request was started in another browser")
 
-// Flow returns the pending flow of a challenge together with its client.
+// loadFlow returns the pending flow of a challenge together with its client.
 // binding is the flow-binding cookie of the browser presenting the challenge.
-func (p *Provider) Flow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, *Client, error) {
+func (p *Provider) loadFlow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, *Client, error) {
 	if challenge == "" || len(challenge) > 128 {
 		return nil, nil, ErrFlowNotFound
 	}
@@ -251,7 +251,7 @@ func (f *Flow) PromptConsent() bool {
 // flow-binding cookie is binding: ErrFlowNotFound for an unknown, used or
 // expired challenge, ErrFlowOtherBrowser for another browser's.
 func (p *Provider) OpenFlow(ctx context.Context, challenge, binding string) (*Flow, error) {
-	rec, c, err := p.Flow(ctx, challenge, binding)
+	rec, c, err := p.loadFlow(ctx, challenge, binding)
 	if err != nil {
 		return nil, err
 	}
@@ -279,15 +279,9 @@ func flowBound(f *storage.AuthFlow, binding string) bool {
 	return subtle.ConstantTimeCompare([]byte(hashID(binding)), []byte(f.Binding)) == 1
 }
 
-// FlowScopes returns the scopes a flow requests.
-func FlowScopes(f *storage.AuthFlow) []string {
-	form, _ := url.ParseQuery(string(f.Form))
-	return fosite.RemoveEmpty(strings.Split(form.Get("scope"), " "))
-}
-
-// CompleteLogin starts a browser session for user and records the login on
+// loginOnFlow starts a browser session for user and records the login on
 // the flow. It returns the session and the cookie value that names it.
-func (p *Provider) CompleteLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr []string) (*storage.BrowserSession, string, error) {
+func (p *Provider) loginOnFlow(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr []string) (*storage.BrowserSession, string, error) {
 	cookie, err := randomToken(32)
 	if err != nil {
 		return nil, "", err

@@ -238,7 +238,7 @@ func TestStartFlow(t *testing.T) {
 	}
 	challenge, err := f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, testBinding)
 	must(t, err)
-	flow, c, err := f.p.Flow(ctx, challenge, testBinding)
+	flow, c, err := f.p.loadFlow(ctx, challenge, testBinding)
 	must(t, err)
 	if c.GetID() != "c1" || flow.ClientID != "c1" {
 		t.Fatalf("flow of client %q / %q", c.GetID(), flow.ClientID)
@@ -251,7 +251,7 @@ func TestStartFlow(t *testing.T) {
 	if stored.Has("client_secret") || stored.Has("request_uri") {
 		t.Fatalf("stored form %v keeps a secret or the single-use request_uri", stored)
 	}
-	if stored.Get("state") != "st-123" || !slices.Equal(FlowScopes(flow), []string{"openid", "profile"}) {
+	if stored.Get("state") != "st-123" || !slices.Equal(flowScopes(flow), []string{"openid", "profile"}) {
 		t.Fatalf("stored form %v lost parameters", stored)
 	}
 	if flow.Subject != "" || flow.AuthTime != nil {
@@ -262,7 +262,7 @@ func TestStartFlow(t *testing.T) {
 	}
 
 	for _, bad := range []string{"", "unknown", strings.Repeat("x", 129), challenge + "x"} {
-		if _, _, err := f.p.Flow(ctx, bad, testBinding); !errors.Is(err, ErrFlowNotFound) {
+		if _, _, err := f.p.loadFlow(ctx, bad, testBinding); !errors.Is(err, ErrFlowNotFound) {
 			t.Errorf("Flow(%.10q...) = %v, want ErrFlowNotFound", bad, err)
 		}
 	}
@@ -277,7 +277,7 @@ func TestStartFlow(t *testing.T) {
 		}
 		ch, err := f.p.startFlow(ctx, ar, bs, testBinding)
 		must(t, err)
-		flow, _, err := f.p.Flow(ctx, ch, testBinding)
+		flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 		must(t, err)
 		if flow.Subject != "u1" || flow.SessionID != "bs-1" || flow.AuthTime == nil || !flow.AuthTime.Equal(bs.AuthTime) {
 			t.Fatalf("flow = %+v, want the session's login recorded", flow)
@@ -287,7 +287,7 @@ func TestStartFlow(t *testing.T) {
 		ar := authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}, "prompt": {"login"}})
 		ch, err := f.p.startFlow(ctx, ar, session(time.Minute), testBinding)
 		must(t, err)
-		flow, _, err := f.p.Flow(ctx, ch, testBinding)
+		flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 		must(t, err)
 		if flow.Subject != "" {
 			t.Fatal("prompt=login flow carries the old login: the user is not asked again")
@@ -314,7 +314,7 @@ func TestStartFlow(t *testing.T) {
 			}
 			ch, err := f.p.startFlow(ctx, ar, bs, testBinding)
 			must(t, err)
-			flow, _, err := f.p.Flow(ctx, ch, testBinding)
+			flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 			must(t, err)
 			if flow.Subject != "" || flow.AuthTime != nil {
 				t.Fatalf("flow sent to login carries the old login (subject %q, auth_time %v)", flow.Subject, flow.AuthTime)
@@ -328,11 +328,11 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	ctx := t.Context()
 	ch, err := f.p.startFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
 	must(t, err)
-	flow, _, err := f.p.Flow(ctx, ch, testBinding)
+	flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 	must(t, err)
 	user, err := f.store.GetUser(ctx, "u1")
 	must(t, err)
-	bs, cookie, err := f.p.CompleteLogin(ctx, flow, user, []string{"pwd"})
+	bs, cookie, err := f.p.loginOnFlow(ctx, flow, user, []string{"pwd"})
 	must(t, err)
 	if bs.ID == cookie || bs.ID != hashID(cookie) {
 		t.Fatal("the session is stored under the cookie value, not its hash")
@@ -342,7 +342,7 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	if got == nil || got.UserID != "u1" || !slices.Equal(got.AMR, []string{"pwd"}) {
 		t.Fatalf("browser session = %+v", got)
 	}
-	flow, _, err = f.p.Flow(ctx, ch, testBinding)
+	flow, _, err = f.p.loadFlow(ctx, ch, testBinding)
 	must(t, err)
 	if flow.Subject != "u1" || flow.SessionID != bs.ID || flow.AuthTime == nil {
 		t.Fatalf("login not recorded on the flow: %+v", flow)

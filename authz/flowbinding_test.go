@@ -25,14 +25,14 @@ func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
 	}
 	ch, err := f.p.startFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
 	must(t, err)
-	flow, _, err := f.p.Flow(ctx, ch, testBinding)
+	flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 	must(t, err)
 	if flow.Binding == "" || strings.Contains(flow.Binding, testBinding) {
 		t.Fatalf("stored binding %q: empty or the cookie itself", flow.Binding)
 	}
 	r := httptest.NewRequest(http.MethodPost, "/consent", nil)
 	for _, other := range []string{"", "browser-two", testBinding + "x", strings.Repeat("b", 129)} {
-		if _, _, err := f.p.Flow(ctx, ch, other); !errors.Is(err, ErrFlowOtherBrowser) {
+		if _, _, err := f.p.loadFlow(ctx, ch, other); !errors.Is(err, ErrFlowOtherBrowser) {
 			t.Errorf("Flow with binding %q: %v", other, err)
 		}
 		if resp, err := f.p.finishFlow(ctx, r, ch, other); !errors.Is(err, ErrFlowOtherBrowser) || resp != nil {
@@ -43,7 +43,7 @@ func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
 		}
 	}
 	// still there for its own browser, which can end it once
-	if _, _, err := f.p.Flow(ctx, ch, testBinding); err != nil {
+	if _, _, err := f.p.loadFlow(ctx, ch, testBinding); err != nil {
 		t.Fatalf("the flow did not survive another browser's attempts: %v", err)
 	}
 	// answered: a response for the client, or the error page (this test
@@ -53,7 +53,7 @@ func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
 	if resp == nil && !errors.As(err, &page) {
 		t.Fatalf("DenyFlow by the flow's own browser: %v", err)
 	}
-	if _, _, err := f.p.Flow(ctx, ch, testBinding); !errors.Is(err, ErrFlowNotFound) {
+	if _, _, err := f.p.loadFlow(ctx, ch, testBinding); !errors.Is(err, ErrFlowNotFound) {
 		t.Fatalf("flow after deny: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ func TestFlowStoresOnlyUnderstoodParameters(t *testing.T) {
 	}
 	challenge, err := f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")
 	must(t, err)
-	flow, _, err := f.p.Flow(ctx, challenge, "browser-1")
+	flow, _, err := f.p.loadFlow(ctx, challenge, "browser-1")
 	must(t, err)
 	stored, err := url.ParseQuery(string(flow.Form))
 	must(t, err)

@@ -187,3 +187,9 @@ func (c *clock) advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// flowScopes returns the scopes a flow requests.
+func flowScopes(f *storage.AuthFlow) []string {
+	form, _ := url.ParseQuery(string(f.Form))
+	return fosite.RemoveEmpty(strings.Split(form.Get("scope"), " "))
+}

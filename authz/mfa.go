@@ -440,7 +440,7 @@ func (p *Provider) factorAttempt(ctx context.Context, action string, user *stora
 // completeLogin starts the browser session with the methods used and ends
 // the pending login.
 func (p *Provider) completeLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr, codes []string) (*LoginResult, error) {
-	bs, cookie, err := p.CompleteLogin(ctx, f, user, amr)
+	bs, cookie, err := p.loginOnFlow(ctx, f, user, amr)
 	if err != nil {
 		return nil, err
 	}
