@@ -19,6 +19,7 @@ import (
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/backchannel"
+	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -75,9 +76,11 @@ type Server struct {
 	Keys     *keys.Manager
 	// Backchannel delivers queued back-channel logout tokens (Serve runs it).
 	Backchannel *backchannel.Sender
-	Handler     http.Handler
-	cfg         Config
-	log         *slog.Logger
+	// Janitor deletes expired rows (Serve runs it on every node).
+	Janitor *janitor.Janitor
+	Handler http.Handler
+	cfg     Config
+	log     *slog.Logger
 	// draining is set when shutdown begins (Serve); /readyz answers 503 from then on.
 	draining *atomic.Bool
 }
@@ -165,7 +168,8 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 		Store: store, Keys: km, Issuer: cfg.Authz.Issuer, DefaultAlg: cfg.Authz.IDTokenAlgs[0],
 		SID: p.SessionSID, Now: p.Now, Log: log,
 	}
-	return &Server{Provider: p, Store: store, Keys: km, Backchannel: bc, Handler: h, cfg: cfg, log: log, draining: draining}, nil
+	jan := &janitor.Janitor{Store: store, Now: p.Now, Log: log}
+	return &Server{Provider: p, Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h, cfg: cfg, log: log, draining: draining}, nil
 }
 
 // Serve runs the HTTP server on ln until ctx ends, then shuts down
@@ -199,7 +203,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer close(cleanupDone); s.Provider.RunThrottleCleanup(bg, throttle.CleanupInterval) }()
 	defer func() { cancel(); <-cleanupDone }()
 	janitorDone := make(chan struct{})
-	go func() { defer close(janitorDone); s.Provider.RunTokenJanitor(bg, authz.TokenJanitorInterval) }()
+	go func() { defer close(janitorDone); s.Janitor.Run(bg, janitor.Interval) }()
 	defer func() { cancel(); <-janitorDone }() // expired codes and tokens are deleted on every node
 
 	srv := newHTTPServer(s.Handler, s.cfg.TLS, s.log)
