@@ -27,7 +27,7 @@ func (p *Provider) Authorize(ctx context.Context, r *http.Request, sessionCookie
 	}
 	var bs *storage.BrowserSession
 	if err == nil {
-		bs, err = p.browserSession(ctx, sessionCookie)
+		bs, err = p.BrowserSession(ctx, sessionCookie)
 	}
 	var step Step
 	if err == nil {

@@ -22,6 +22,9 @@ const (
 	PathJWKS          = "/.well-known/jwks.json"
 	PathOIDCDiscovery = "/.well-known/openid-configuration"
 	PathASMetadata    = "/.well-known/oauth-authorization-server"
+	// PathLogout is the end_session_endpoint (OIDC RP-Initiated Logout 1.0
+	// §2), GET and POST; the pages mount it.
+	PathLogout = "/oauth2/logout"
 )
 
 // MaxRefreshRotationGrace bounds Config.RefreshRotationGrace: a retry comes

@@ -4,14 +4,16 @@
 // authentication (secrets, private_key_jwt) and the client cache, the grant
 // policy (which scopes and audiences a grant gets: grants.go), the browser
 // flow (pending flows, the login steps and their dispatcher Advance,
-// consent, browser sessions, RP-initiated logout) and session management.
+// consent, browser sessions) and session management.
 // Concerns with no need of the rest live in sub-packages that authz (and
 // only the composition root besides) wires together:
 //
 //	authz/password     argon2id hashing, password policy, HashLimiter
 //	authz/throttle     brute-force throttle of login attempts
 //	authz/mfa          TOTP, WebAuthn passkeys, recovery codes
+//	authz/logout       RP-initiated logout (plan, confirm, end the session)
 //	authz/backchannel  back-channel logout token delivery
+//	authz/janitor      deletion of expired codes, tokens, flows, sessions
 //	authz/keys         signing keys (states, rotation, encryption at rest)
 //
 // Operations take parsed requests (fosite's *http.Request passes through to

@@ -311,8 +311,8 @@ func (p *Provider) loginOnFlow(ctx context.Context, f *storage.AuthFlow, user *s
 	return bs, cookie, nil
 }
 
-// browserSession returns the live session named by a cookie value, or nil.
-func (p *Provider) browserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error) {
+// BrowserSession returns the live session named by a cookie value, or nil.
+func (p *Provider) BrowserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error) {
 	if cookie == "" || len(cookie) > 128 {
 		return nil, nil
 	}

@@ -337,7 +337,7 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	if bs.ID == cookie || bs.ID != hashID(cookie) {
 		t.Fatal("the session is stored under the cookie value, not its hash")
 	}
-	got, err := f.p.browserSession(ctx, cookie)
+	got, err := f.p.BrowserSession(ctx, cookie)
 	must(t, err)
 	if got == nil || got.UserID != "u1" || !slices.Equal(got.AMR, []string{"pwd"}) {
 		t.Fatalf("browser session = %+v", got)
@@ -348,7 +348,7 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 		t.Fatalf("login not recorded on the flow: %+v", flow)
 	}
 	for _, bad := range []string{"", "unknown-cookie", bs.ID, strings.Repeat("x", 129)} {
-		got, err := f.p.browserSession(ctx, bad)
+		got, err := f.p.BrowserSession(ctx, bad)
 		if err != nil || got != nil {
 			t.Errorf("BrowserSession(%.10q...) = %v, %v; want none", bad, got, err)
 		}

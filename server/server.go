@@ -21,6 +21,7 @@ import (
 	"github.com/strongroom/strongroom/authz/backchannel"
 	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/logout"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
@@ -152,7 +153,8 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
+	lo := &logout.Service{Sessions: p, Clients: p.Clients, Keys: km, Issuer: p.Config.Issuer, IDTokenAlg: p.Config.IDTokenAlgs[0]}
+	pages, err := web.New(p, lo, web.Options{Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
 	if err != nil {
 		return nil, err
 	}
