@@ -1,8 +1,13 @@
 // Package api is the public HTTP front end (Echo): the OAuth 2.0 / OpenID
-// Connect endpoints, discovery, JWKS, health checks and the end-user pages
-// from package web. The middleware shared with the admin API (api/httpmw)
-// assigns request ids, writes one access-log line per request and recovers
-// panics; this package's own caps bodies and refuses duplicated parameters
-// at the OAuth endpoints. Handlers are thin and hand the protocol work to
-// authz.
+// Connect endpoints, discovery, JWKS and health checks. Middleware assigns
+// request ids, writes one access-log line per request, caps bodies and
+// refuses duplicated parameters; handlers are thin: they hand the parsed
+// request to authz and write the value it returns through api/render (one
+// OAuth error writer). Other front ends (the end-user pages of package web)
+// mount themselves beside these routes (Options.Frontends); the
+// authorization endpoint reaches the pages only through the Browser
+// interface.
+//
+// Never here: grant or token policy (authz decides), storage types or
+// storage calls, and an import of web (server composes the two).
 package api

@@ -96,7 +96,7 @@ func (s *Server) badRequest(c echo.Context, desc string) error {
 // authorization endpoint.
 func (s *Server) writeOAuthError(c echo.Context, status int, code, desc string) error {
 	if c.Path() == authz.PathAuthorize {
-		s.pages.RenderError(c.Response(), status, code, desc)
+		s.browser.RenderError(c.Response(), status, code, desc)
 		return nil
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

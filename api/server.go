@@ -12,7 +12,6 @@ import (
 
 	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/web"
 )
 
 // Options configure the public HTTP server.
@@ -28,20 +27,46 @@ type Options struct {
 	// the signing-key manager publishes a next key at least this long before
 	// it signs.
 	JWKSMaxAge time.Duration
+	// Frontends mount their own routes beside the OAuth endpoints on the
+	// public listener, behind the same middleware (the end-user pages).
+	Frontends []Frontend
 }
 
-// Server is the public HTTP front end: the OAuth/OIDC endpoints and the end-user pages.
+// Frontend is a set of routes that mounts itself on the public listener
+// (web.Pages).
+type Frontend interface {
+	Mount(e *echo.Echo)
+}
+
+// Browser is what the authorization endpoint needs from the end-user pages:
+// the browser's session and flow-binding cookies, and the error page for an
+// authorization request that cannot be answered to its client. web.Pages
+// implements it; the composition root (server) passes it in, so api never
+// imports web.
+type Browser interface {
+	// SessionCookie returns the browser session cookie value of r ("" if none).
+	SessionCookie(r *http.Request) string
+	// FlowBinding returns the browser's flow-binding secret, setting its
+	// cookie if the browser has none.
+	FlowBinding(w http.ResponseWriter, r *http.Request) (string, error)
+	// RenderError shows the error page.
+	RenderError(w http.ResponseWriter, status int, code, description string)
+}
+
+// Server is the public HTTP front end: the OAuth/OIDC endpoints, with the
+// end-user pages mounted beside them (Options.Frontends).
 type Server struct {
 	p         *authz.Provider
-	pages     *web.Pages
+	browser   Browser
 	log       *slog.Logger
 	opts      Options
 	discovery []byte
 	e         *echo.Echo
 }
 
-// New builds the server and mounts every route.
-func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*Server, error) {
+// New builds the server and mounts every route: the OAuth/OIDC endpoints,
+// discovery, JWKS, health, then each of opts.Frontends.
+func New(p *authz.Provider, browser Browser, log *slog.Logger, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 64 << 10
 	}
@@ -55,7 +80,7 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	s := &Server{p: p, pages: pages, log: log, opts: opts, discovery: disc, e: e}
+	s := &Server{p: p, browser: browser, log: log, opts: opts, discovery: disc, e: e}
 
 	httpmw.Use(e, httpmw.Options{
 		Log: log, WithRequestID: authz.WithRequestID, Caller: clientAttr,
@@ -80,18 +105,9 @@ func New(p *authz.Provider, pages *web.Pages, log *slog.Logger, opts Options) (*
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
 
-	page := echo.WrapHandler
-	e.GET(authz.PathLogin, page(http.HandlerFunc(pages.Login)))
-	e.POST(authz.PathLogin, page(http.HandlerFunc(pages.Login)))
-	e.GET(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
-	e.POST(authz.PathConsent, page(http.HandlerFunc(pages.Consent)))
-	e.GET(web.PathSecondFactor, page(http.HandlerFunc(pages.SecondFactor)))
-	e.POST(web.PathSecondFactor, page(http.HandlerFunc(pages.SecondFactor)))
-	e.GET(web.PathEnrol, page(http.HandlerFunc(pages.Enrol)))
-	e.POST(web.PathEnrol, page(http.HandlerFunc(pages.Enrol)))
-	e.POST(web.PathContinue, page(http.HandlerFunc(pages.Continue)))
-	s.mountLogout(e)
-	e.GET("/static/*", page(pages.Static()))
+	for _, f := range opts.Frontends {
+		f.Mount(e)
+	}
 	return s, nil
 }
 

@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v3"
+	// go-jose v3: the JWK types of fosite's Client interface
+	fositejose "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/storage"
@@ -17,7 +18,7 @@ import (
 // Client adapts a storage.Client to fosite's client interfaces.
 type Client struct {
 	c    *storage.Client
-	jwks *jose.JSONWebKeySet
+	jwks *fositejose.JSONWebKeySet
 	now  func() time.Time // decides which secrets are live; time.Now when nil
 }
 
@@ -32,7 +33,7 @@ var (
 func newClient(c *storage.Client) (*Client, error) {
 	cl := &Client{c: c}
 	if len(c.JWKS) > 0 {
-		var set jose.JSONWebKeySet
+		var set fositejose.JSONWebKeySet
 		if err := json.Unmarshal(c.JWKS, &set); err != nil {
 			return nil, fmt.Errorf("client %s: parse jwks: %w", c.ID, err)
 		}
@@ -70,6 +71,18 @@ func (c *Client) liveSecrets() [][]byte {
 
 // GetID implements fosite.Client.
 func (c *Client) GetID() string { return c.c.ID }
+
+// DisplayName is the name shown to users: the registered client_name, or
+// the client id when it has none.
+func (c *Client) DisplayName() string {
+	if c.c.Name != "" {
+		return c.c.Name
+	}
+	return c.c.ID
+}
+
+// LogoURI is the registered logo_uri (RFC 7591 §2), or "".
+func (c *Client) LogoURI() string { return c.c.Metadata.LogoURI }
 
 // GetHashedSecret implements fosite.Client: the newest live secret's hash.
 func (c *Client) GetHashedSecret() []byte {
@@ -115,7 +128,7 @@ func (c *Client) GetAudience() fosite.Arguments { return c.c.Audience }
 func (c *Client) GetRequestURIs() []string { return nil }
 
 // GetJSONWebKeys implements fosite.OpenIDConnectClient.
-func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet { return c.jwks }
+func (c *Client) GetJSONWebKeys() *fositejose.JSONWebKeySet { return c.jwks }
 
 // GetJSONWebKeysURI implements fosite.OpenIDConnectClient.
 func (c *Client) GetJSONWebKeysURI() string { return c.c.JWKSURI }

@@ -13,7 +13,8 @@ import (
 	"sync"
 	"time"
 
-	jose3 "github.com/go-jose/go-jose/v3"
+	// go-jose v3: the JWK types of fosite's Client interface
+	fositejose "github.com/go-jose/go-jose/v3"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
 
@@ -217,7 +218,7 @@ func checkAssertionAudience(raw json.RawMessage, accepted []string) error {
 // (RSA: RS256, EC: ES256/384/512 by curve).
 func (p *Provider) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
 	h := jws.Signatures[0].Header
-	verify := func(set *jose3.JSONWebKeySet) (tried bool, ok bool) {
+	verify := func(set *fositejose.JSONWebKeySet) (tried bool, ok bool) {
 		if set == nil {
 			return false, false
 		}

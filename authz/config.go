@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 )
 
 // Endpoint paths. Discovery advertises them; the HTTP layer mounts them.
@@ -19,8 +22,9 @@ const (
 	PathJWKS          = "/.well-known/jwks.json"
 	PathOIDCDiscovery = "/.well-known/openid-configuration"
 	PathASMetadata    = "/.well-known/oauth-authorization-server"
-	PathLogin         = "/login"
-	PathConsent       = "/consent"
+	// PathLogout is the end_session_endpoint (OIDC RP-Initiated Logout 1.0
+	// §2), GET and POST; the pages mount it.
+	PathLogout = "/oauth2/logout"
 )
 
 // MaxRefreshRotationGrace bounds Config.RefreshRotationGrace: a retry comes
@@ -76,11 +80,16 @@ type Config struct {
 	// WebAuthn relying party's display name (default "Strongroom").
 	ProductName string
 	// LoginThrottle limits failed logins per account and per source address
-	// (default DefaultThrottle; see authz/throttle.go).
-	LoginThrottle ThrottleConfig
+	// (default throttle.Default; see authz/throttle.go).
+	LoginThrottle throttle.Config
+	// LoginURL and ConsentURL are the end-user pages (mounted by web) that
+	// the authorization endpoint sends a browser to, as paths on this
+	// server (defaults "/login" and "/consent").
+	LoginURL, ConsentURL string
+
 	// PasswordHashing bounds concurrent argon2id computations (default two
-	// per core, waiting at most DefaultHashWait; see authz/hashlimit.go).
-	PasswordHashing HashLimits
+	// per core, waiting at most password.DefaultHashWait; see authz/hashlimit.go).
+	PasswordHashing password.HashLimits
 }
 
 // ApplyDefaults fills every zero field with its default.
@@ -101,11 +110,17 @@ func (c *Config) ApplyDefaults() {
 	def(&c.BrowserSessionIdleTimeout, 30*time.Minute)
 	def(&c.ClientAssertionMaxLifetime, 5*time.Minute)
 	def(&c.ClientCacheTTL, 30*time.Second)
+	if c.LoginURL == "" {
+		c.LoginURL = "/login"
+	}
+	if c.ConsentURL == "" {
+		c.ConsentURL = "/consent"
+	}
 	if c.ProductName == "" {
 		c.ProductName = "Strongroom"
 	}
-	if c.LoginThrottle == (ThrottleConfig{}) {
-		c.LoginThrottle = DefaultThrottle
+	if c.LoginThrottle == (throttle.Config{}) {
+		c.LoginThrottle = throttle.Default
 	}
 	if len(c.IDTokenAlgs) == 0 {
 		c.IDTokenAlgs = []string{"RS256", "ES256"}

@@ -6,10 +6,10 @@ import (
 	"slices"
 )
 
-// Discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
+// discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
 // also serves as RFC 8414 authorization server metadata. It lists only what
 // the server really supports.
-func (p *Provider) Discovery() map[string]any {
+func (p *Provider) discovery() map[string]any {
 	c := &p.Config
 	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	var assertionAlgs []string
@@ -60,7 +60,7 @@ func (p *Provider) Discovery() map[string]any {
 
 // DiscoveryJSON is Discovery encoded once, to be served from memory.
 func (p *Provider) DiscoveryJSON() ([]byte, error) {
-	b, err := json.Marshal(p.Discovery())
+	b, err := json.Marshal(p.discovery())
 	if err != nil {
 		return nil, fmt.Errorf("encode discovery: %w", err)
 	}

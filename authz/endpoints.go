@@ -2,7 +2,6 @@ package authz
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -12,21 +11,6 @@ import (
 
 	"github.com/strongroom/strongroom/storage"
 )
-
-// WriteJSONError writes an OAuth error response (RFC 6749 §5.2) as JSON with
-// the error's status; storage outages become 503 temporarily_unavailable.
-// Descriptions never carry debug detail or a stack.
-func WriteJSONError(w http.ResponseWriter, err error) {
-	rfc := fosite.ErrorToRFC6749Error(MapError(err))
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	if rfc.CodeField == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", basicChallenge)
-	}
-	w.WriteHeader(rfc.CodeField)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": rfc.ErrorField, "error_description": rfc.GetDescription()})
-}
 
 // errIntrospectNotAllowed refuses a client that was not registered with the
 // right to introspect (ClientSpec.Introspect). The client authenticated, so
@@ -63,6 +47,22 @@ func introspectAllowed(c fosite.Client) bool {
 	return ok && !sc.IsPublic() && sc.Storage().Metadata.Introspect
 }
 
+// Introspection is the answer to an introspection request (RFC 7662 §2.2).
+// An inactive token is {"active":false} and nothing else. Fields are in
+// alphabetical order, as the JSON of a map would be.
+type Introspection struct {
+	Active    bool     `json:"active"`
+	Aud       []string `json:"aud,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+	Scope     *string  `json:"scope,omitempty"` // present (maybe empty) on every active token
+	Sub       string   `json:"sub,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Username  string   `json:"username,omitempty"`
+}
+
 // Introspect answers RFC 7662. The caller must authenticate as a
 // confidential client (any method the token endpoint accepts) registered
 // with the right to introspect (403 unauthorized_client otherwise, before
@@ -70,137 +70,112 @@ func introspectAllowed(c fosite.Client) bool {
 // (mayIntrospect); every other token, like a token that is unknown,
 // expired, revoked or belongs to a disabled client, is {"active":false},
 // byte for byte (RFC 7662 §2.2: no hint whether the token exists). A
-// database outage is 503, never active:false.
-func (p *Provider) Introspect(ctx context.Context, w http.ResponseWriter, r *http.Request) (clientID string) {
+// database outage is 503, never active:false. clientID is the
+// authenticated caller (for the access log), also with an error.
+func (p *Provider) Introspect(ctx context.Context, r *http.Request) (clientID string, res *Introspection, err error) {
 	client, err := p.OAuth2.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil {
-		p.WriteJSONError(ctx, w, err)
-		return ""
+		return "", nil, err
 	}
 	if client.IsPublic() {
-		p.WriteJSONError(ctx, w, fosite.ErrInvalidClient.WithHint("Public clients cannot introspect tokens."))
-		return client.GetID()
+		return client.GetID(), nil, fosite.ErrInvalidClient.WithHint("Public clients cannot introspect tokens.")
 	}
 	if !introspectAllowed(client) {
-		WriteJSONError(w, errIntrospectNotAllowed())
-		return client.GetID()
+		return client.GetID(), nil, errIntrospectNotAllowed()
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
-		p.WriteJSONError(ctx, w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
-		return client.GetID()
+		return client.GetID(), nil, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
 	tu, ar, err := p.OAuth2.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), NewSession())
 	if err != nil || !mayIntrospect(client.GetID(), tu, ar) {
 		if errors.Is(err, storage.ErrUnavailable) {
-			p.WriteJSONError(ctx, w, err)
-			return client.GetID()
+			return client.GetID(), nil, err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"active": false})
-		return client.GetID()
+		return client.GetID(), &Introspection{Active: false}, nil
 	}
-	resp := map[string]any{
-		"active":    true,
-		"client_id": ar.GetClient().GetID(),
-		"scope":     strings.Join(ar.GetGrantedScopes(), " "),
-		"iss":       p.Config.Issuer,
-		"iat":       ar.GetRequestedAt().Unix(),
+	scope := strings.Join(ar.GetGrantedScopes(), " ")
+	res = &Introspection{
+		Active:   true,
+		ClientID: ar.GetClient().GetID(),
+		Scope:    &scope,
+		Iss:      p.Config.Issuer,
+		Iat:      ar.GetRequestedAt().Unix(),
 	}
 	sess := ar.GetSession()
 	switch tu {
 	case fosite.AccessToken:
-		resp["token_type"] = "Bearer"
-		resp["exp"] = sess.GetExpiresAt(fosite.AccessToken).Unix()
+		res.TokenType = "Bearer"
+		res.Exp = sess.GetExpiresAt(fosite.AccessToken).Unix()
 	case fosite.RefreshToken:
-		resp["token_type"] = "refresh_token"
+		res.TokenType = "refresh_token"
 		if exp := sess.GetExpiresAt(fosite.RefreshToken); !exp.IsZero() {
-			resp["exp"] = exp.Unix()
+			res.Exp = exp.Unix()
 		}
 	}
-	if sub := sess.GetSubject(); sub != "" {
-		resp["sub"] = sub
-	}
-	if u := sess.GetUsername(); u != "" {
-		resp["username"] = u
-	}
-	resp["aud"] = issuerAudience(ar.GetGrantedAudience(), p.Config.Issuer)
-	writeJSON(w, http.StatusOK, resp)
-	return client.GetID()
+	res.Sub = sess.GetSubject()
+	res.Username = sess.GetUsername()
+	res.Aud = issuerAudience(ar.GetGrantedAudience(), p.Config.Issuer)
+	return client.GetID(), res, nil
 }
 
 // Userinfo answers OIDC Core §5.3 for a bearer access token sent in the
 // Authorization header (RFC 6750 §2.1 only: never the query string or body).
-func (p *Provider) Userinfo(ctx context.Context, w http.ResponseWriter, r *http.Request) {
-	bearerErr := func(status int, code, desc string) {
-		w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
-		writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
-	}
+// It returns the user's claims released by the token's scopes; a refused
+// token is a *BearerError, a storage outage or server error an OAuth error.
+func (p *Provider) Userinfo(ctx context.Context, r *http.Request) (map[string]any, error) {
 	if r.URL.Query().Has("access_token") || r.PostForm.Has("access_token") {
-		bearerErr(http.StatusBadRequest, "invalid_request", "Send the access token in the Authorization header only.")
-		return
+		return nil, &BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Send the access token in the Authorization header only."}
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(auth, " ")
 	if auth == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="strongroom"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "Missing bearer token."})
-		return
+		return nil, &BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "Missing bearer token.", NoToken: true}
 	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		bearerErr(http.StatusBadRequest, "invalid_request", "The Authorization header must use the Bearer scheme.")
-		return
+		return nil, &BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "The Authorization header must use the Bearer scheme."}
 	}
 	tu, ar, err := p.OAuth2.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
 	if err != nil || tu != fosite.AccessToken {
 		if errors.Is(err, storage.ErrUnavailable) {
-			p.WriteJSONError(ctx, w, err)
-			return
+			return nil, err
 		}
-		bearerErr(http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
-		return
+		return nil, &BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The access token is invalid, expired or revoked."}
 	}
 	if !ar.GetGrantedScopes().Has("openid") || ar.GetSession().GetSubject() == "" {
-		bearerErr(http.StatusForbidden, "insufficient_scope", "The access token was not granted the openid scope.")
-		return
+		return nil, &BearerError{Status: http.StatusForbidden, Code: "insufficient_scope", Description: "The access token was not granted the openid scope."}
 	}
 	user, err := p.Store.GetUser(ctx, ar.GetSession().GetSubject())
 	if errors.Is(err, storage.ErrNotFound) {
-		bearerErr(http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
-		return
+		return nil, &BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The user no longer exists."}
 	}
 	if err != nil {
-		p.WriteJSONError(ctx, w, fosite.ErrServerError.WithWrap(err))
-		return
+		return nil, fosite.ErrServerError.WithWrap(err)
 	}
 	claims := UserClaims(user, ar.GetGrantedScopes())
 	claims["sub"] = user.ID
-	writeJSON(w, http.StatusOK, claims)
+	return claims, nil
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// DenyFlow consumes the flow and tells the client the user refused
+// denyFlow consumes the flow and tells the client the user refused
 // (access_denied). Only the browser that started the flow (binding) can.
-func (p *Provider) DenyFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge, binding string) error {
-	f, err := p.consumeFlow(ctx, challenge, binding)
+func (p *Provider) denyFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
+	f, err := p.OpenFlow(ctx, challenge, binding)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	form, err := urlParse(f.Form)
+	return p.Deny(ctx, r, f)
+}
+
+// Deny is denyFlow for a flow this request opened (OpenFlow checked its
+// browser binding).
+func (p *Provider) Deny(ctx context.Context, r *http.Request, f *Flow) (*AuthorizeResponse, error) {
+	if _, err := p.consume(ctx, f); err != nil {
+		return nil, err
+	}
+	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, f.form))
 	if err != nil {
-		return err
+		return p.authorizeError(ctx, ar, err)
 	}
-	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, form))
-	if err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, err)
-		return nil
-	}
-	p.WriteAuthorizeError(ctx, w, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
-	return nil
+	return p.authorizeError(ctx, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 }

@@ -22,31 +22,15 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// WriteAccessError answers a failed token request (RFC 6749 §5.2) through
-// fosite after MapError: a 401 carries the Basic challenge, and a server
-// error is logged with its cause first (the client sees no detail).
-func (p *Provider) WriteAccessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error) {
-	err = MapError(err)
-	p.logServerError(ctx, err)
-	if fosite.ErrorToRFC6749Error(err).CodeField == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", basicChallenge)
-	}
-	p.OAuth2.WriteAccessError(ctx, w, ar, err)
-}
+// logServerError is LogServerError on the provider's log.
+func (p *Provider) logServerError(ctx context.Context, err error) { LogServerError(ctx, p.Log, err) }
 
-// WriteJSONError is the package WriteJSONError that also logs a server
-// error's cause.
-func (p *Provider) WriteJSONError(ctx context.Context, w http.ResponseWriter, err error) {
-	err = MapError(err)
-	p.logServerError(ctx, err)
-	WriteJSONError(w, err)
-}
-
-// logServerError logs the cause of an error answered with a 5xx status (a
-// 4xx is the client's doing and is not logged). Causes carry no secrets:
-// storage errors never include token signatures, fosite's debug text never
-// includes a credential.
-func (p *Provider) logServerError(ctx context.Context, err error) {
+// LogServerError logs, on log, the cause of err when it is answered with a
+// 5xx status, with the request id of ctx (WithRequestID); a 4xx is the
+// client's doing and is not logged. Causes carry no secrets: storage errors
+// never include token signatures, fosite's debug text never includes a
+// credential.
+func LogServerError(ctx context.Context, log *slog.Logger, err error) {
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if rfc.CodeField < http.StatusInternalServerError {
 		return
@@ -64,7 +48,7 @@ func (p *Provider) logServerError(ctx context.Context, err error) {
 	if len(cause) == 0 {
 		cause = append(cause, rfc.ErrorField+" without a recorded cause")
 	}
-	p.Log.LogAttrs(ctx, slog.LevelError, "server error",
+	log.LogAttrs(ctx, slog.LevelError, "server error",
 		slog.String("request_id", requestID(ctx)),
 		slog.String("oauth_error", rfc.ErrorField),
 		slog.Int("status", rfc.CodeField),

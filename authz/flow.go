@@ -33,13 +33,13 @@ const (
 
 const parPrefix = "urn:ietf:params:oauth:request_uri:"
 
-// CheckAuthorizePolicy applies Strongroom's rules on top of fosite's
+// checkAuthorizePolicy applies Strongroom's rules on top of fosite's
 // validation of an authorization request:
 //   - a client registered with "PAR required" must use a pushed request
 //     (pushed is true at the PAR endpoint itself);
 //   - only public (native) clients get RFC 8252 loopback port flexibility:
 //     everyone else's redirect_uri must match a registered one exactly.
-func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
+func (p *Provider) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
 	c, ok := ar.GetClient().(*Client)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
@@ -74,11 +74,11 @@ func errRedirectNotRegistered() error {
 	return fosite.ErrInvalidRequest.WithWrap(ErrRedirectNotRegistered).WithHint("The redirect_uri does not exactly match a registered redirect URI.")
 }
 
-// NextStep decides whether the user must log in or consent before ar can be
+// nextStep decides whether the user must log in or consent before ar can be
 // answered, honouring prompt and max_age. bs is the browser session, or nil.
 // With prompt=none an interaction that would be needed is an error the client
 // receives (login_required, consent_required).
-func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (Step, error) {
+func (p *Provider) nextStep(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (Step, error) {
 	form := ar.GetRequestForm()
 	prompts := strings.Fields(form.Get("prompt"))
 	none := slices.Contains(prompts, "none")
@@ -109,7 +109,7 @@ func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, b
 		}
 		return StepLogin, nil
 	}
-	consent, err := p.NeedsConsent(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestedScopes(), slices.Contains(prompts, "consent"))
+	consent, err := p.needsConsent(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestedScopes(), slices.Contains(prompts, "consent"))
 	if err != nil {
 		return 0, err
 	}
@@ -122,9 +122,9 @@ func (p *Provider) NextStep(ctx context.Context, ar fosite.AuthorizeRequester, b
 	return StepIssue, nil
 }
 
-// NeedsConsent reports whether the user must be asked: no remembered consent,
+// needsConsent reports whether the user must be asked: no remembered consent,
 // the scopes grew beyond it, or the client asked (prompt=consent).
-func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, scopes []string, forced bool) (bool, error) {
+func (p *Provider) needsConsent(ctx context.Context, userID, clientID string, scopes []string, forced bool) (bool, error) {
 	if forced {
 		return true, nil
 	}
@@ -146,11 +146,11 @@ func (p *Provider) NeedsConsent(ctx context.Context, userID, clientID string, sc
 	return false, nil
 }
 
-// StartFlow saves the validated request server-side and returns the random,
+// startFlow saves the validated request server-side and returns the random,
 // single-use challenge that stands for it in the browser. binding is the
 // browser's flow-binding cookie (only its hash is stored): every later step
-// of the flow must present it (Flow, FinishFlow, DenyFlow).
-func (p *Provider) StartFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding string) (string, error) {
+// of the flow must present it (OpenFlow, finishFlow, denyFlow).
+func (p *Provider) startFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding string) (string, error) {
 	if binding == "" {
 		return "", errors.New("start flow: no flow-binding cookie")
 	}
@@ -197,9 +197,9 @@ var ErrFlowNotFound = errors.New("the login request is unknown, expired or alrea
 // so the browser it belongs to can still finish it.
 var ErrFlowOtherBrowser = errors.New("the login request was started in another browser")
 
-// Flow returns the pending flow of a challenge together with its client.
+// loadFlow returns the pending flow of a challenge together with its client.
 // binding is the flow-binding cookie of the browser presenting the challenge.
-func (p *Provider) Flow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, *Client, error) {
+func (p *Provider) loadFlow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, *Client, error) {
 	if challenge == "" || len(challenge) > 128 {
 		return nil, nil, ErrFlowNotFound
 	}
@@ -220,6 +220,55 @@ func (p *Provider) Flow(ctx context.Context, challenge, binding string) (*storag
 	return f, c, nil
 }
 
+// Flow is a pending authorization flow as the end-user pages see it: the
+// client that asked and what the login, second-factor and consent steps
+// need, with the stored request parameters parsed once. The pages hand it
+// back to the step methods (LoginPassword, VerifySecondFactor, Enrol,
+// Pending, SaveConsent, Finish, Deny, Advance); its storage record stays inside
+// authz.
+type Flow struct {
+	// Client is the client the authorization request came from.
+	Client *Client
+	rec    *storage.AuthFlow
+	form   url.Values
+}
+
+// LoggedIn reports whether the login step of the flow is done: a user
+// logged in (or the browser's session was recorded when the flow started).
+func (f *Flow) LoggedIn() bool { return f.rec.Subject != "" }
+
+// Scopes returns the scopes the flow requests.
+func (f *Flow) Scopes() []string {
+	return fosite.RemoveEmpty(strings.Split(f.form.Get("scope"), " "))
+}
+
+// PromptConsent reports whether the client asked for consent (prompt=consent).
+func (f *Flow) PromptConsent() bool {
+	return slices.Contains(strings.Fields(f.form.Get("prompt")), "consent")
+}
+
+// OpenFlow returns the pending flow of challenge for the browser whose
+// flow-binding cookie is binding: ErrFlowNotFound for an unknown, used or
+// expired challenge, ErrFlowOtherBrowser for another browser's.
+func (p *Provider) OpenFlow(ctx context.Context, challenge, binding string) (*Flow, error) {
+	rec, c, err := p.loadFlow(ctx, challenge, binding)
+	if err != nil {
+		return nil, err
+	}
+	form, err := urlParse(rec.Form)
+	if err != nil {
+		return nil, err
+	}
+	return &Flow{Client: c, rec: rec, form: form}, nil
+}
+
+// needsFlowConsent reports whether the flow's user must be asked for
+// consent before the flow finishes (needsConsent for its user, client,
+// scopes and prompt).
+func (p *Provider) needsFlowConsent(ctx context.Context, f *Flow) (bool, error) {
+	return p.needsConsent(ctx, f.rec.Subject, f.rec.ClientID, f.Scopes(), f.PromptConsent())
+}
+
 // flowBound reports, in constant time, whether binding is the flow-binding
 // cookie the flow was started with. A flow without a binding (created before
 // bindings existed) belongs to no browser.
@@ -230,15 +279,9 @@ func flowBound(f *storage.AuthFlow, binding string) bool {
 	return subtle.ConstantTimeCompare([]byte(hashID(binding)), []byte(f.Binding)) == 1
 }
 
-// FlowScopes returns the scopes a flow requests.
-func FlowScopes(f *storage.AuthFlow) []string {
-	form, _ := url.ParseQuery(string(f.Form))
-	return fosite.RemoveEmpty(strings.Split(form.Get("scope"), " "))
-}
-
-// CompleteLogin starts a browser session for user and records the login on
+// loginOnFlow starts a browser session for user and records the login on
 // the flow. It returns the session and the cookie value that names it.
-func (p *Provider) CompleteLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr []string) (*storage.BrowserSession, string, error) {
+func (p *Provider) loginOnFlow(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr []string) (*storage.BrowserSession, string, error) {
 	cookie, err := randomToken(32)
 	if err != nil {
 		return nil, "", err
@@ -284,8 +327,9 @@ func (p *Provider) BrowserSession(ctx context.Context, cookie string) (*storage.
 }
 
 // SaveConsent remembers that the flow's user granted the flow's scopes.
-func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
-	scopes := FlowScopes(f)
+func (p *Provider) SaveConsent(ctx context.Context, fl *Flow) error {
+	f := fl.rec
+	scopes := fl.Scopes()
 	old, err := p.Store.GetConsent(ctx, f.Subject, f.ClientID)
 	switch {
 	case err == nil:
@@ -301,90 +345,107 @@ func (p *Provider) SaveConsent(ctx context.Context, f *storage.AuthFlow) error {
 	return p.Store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, GrantedAt: p.now()})
 }
 
-// FinishFlow consumes the flow (single use) and answers the original
+// finishFlow consumes the flow (single use) and answers the original
 // authorization request: fosite re-validates the stored parameters and issues
-// the code (and ID token for hybrid requests) to the client's redirect URI.
-// Only the browser that started the flow (binding) can finish it.
-func (p *Provider) FinishFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge, binding string) error {
-	f, err := p.consumeFlow(ctx, challenge, binding)
+// the code (and ID token for hybrid requests) for the client's redirect URI.
+// Only the browser that started the flow (binding) can finish it. r is the
+// browser's request, the base of the re-validated one. An error is either
+// about the flow (ErrFlowNotFound, ErrFlowOtherBrowser, storage) or an
+// *UnredirectableError to show as a page.
+func (p *Provider) finishFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
+	f, err := p.OpenFlow(ctx, challenge, binding)
 	if err != nil {
-		return err
-	}
-	if f.Subject == "" || f.AuthTime == nil {
-		return ErrFlowNotFound
-	}
-	form, err := urlParse(f.Form)
-	if err != nil {
-		return err
-	}
-	r2 := syntheticAuthorizeRequest(r, form)
-	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, r2)
-	if err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, err)
-		return nil
-	}
-	bs := &storage.BrowserSession{ID: f.SessionID, UserID: f.Subject, AuthTime: *f.AuthTime}
-	if live, err := p.Store.GetBrowserSession(ctx, f.SessionID); err == nil {
-		bs = live
-	}
-	return p.Issue(ctx, w, ar, bs, f.CreatedAt)
-}
-
-// consumeFlow consumes the flow of challenge if binding is its browser's: the
-// binding is checked before the flow is consumed, so another browser's
-// attempt leaves it for its own (a flow's binding never changes).
-func (p *Provider) consumeFlow(ctx context.Context, challenge, binding string) (*storage.AuthFlow, error) {
-	if _, _, err := p.Flow(ctx, challenge, binding); err != nil {
 		return nil, err
 	}
-	f, err := p.Store.ConsumeAuthFlow(ctx, hashID(challenge))
+	return p.Finish(ctx, r, f)
+}
+
+// Finish is finishFlow for a flow this request opened (OpenFlow checked its
+// browser binding, which never changes).
+func (p *Provider) Finish(ctx context.Context, r *http.Request, f *Flow) (*AuthorizeResponse, error) {
+	return p.finish(ctx, r, f, nil)
+}
+
+// finish consumes the open flow f and issues its response. login is the
+// login this request completed on f, whose user and session need not be
+// read again; nil otherwise.
+func (p *Provider) finish(ctx context.Context, r *http.Request, f *Flow, login *LoginResult) (*AuthorizeResponse, error) {
+	rec, err := p.consume(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Subject == "" || rec.AuthTime == nil {
+		return nil, ErrFlowNotFound
+	}
+	// the stored parameters never change: f.form is the consumed row's
+	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, f.form))
+	if err != nil {
+		return p.authorizeError(ctx, ar, err)
+	}
+	var user *storage.User
+	bs := &storage.BrowserSession{ID: rec.SessionID, UserID: rec.Subject, AuthTime: *rec.AuthTime}
+	switch {
+	case login != nil && login.session != nil && login.session.ID == rec.SessionID:
+		bs, user = login.session, login.user
+	default:
+		if live, err := p.Store.GetBrowserSession(ctx, rec.SessionID); err == nil {
+			bs = live
+		}
+	}
+	return p.issue(ctx, ar, bs, user, rec.CreatedAt)
+}
+
+// consume consumes the open flow f (single use): ErrFlowNotFound if
+// another request consumed it first.
+func (p *Provider) consume(ctx context.Context, f *Flow) (*storage.AuthFlow, error) {
+	rec, err := p.Store.ConsumeAuthFlow(ctx, f.rec.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrFlowNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("consume flow: %w", err)
 	}
-	return f, nil
+	return rec, nil
 }
 
-// Issue answers a fully authorized request: it grants the requested scopes,
-// builds the session (ID token claims from the user record) and writes the
-// authorization response with iss (RFC 9207).
-func (p *Provider) Issue(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) error {
+// Issue answers a fully authorized request: it grants what the grant
+// policy allows (grantAuthorized), builds the session (ID token claims from
+// the user record) and returns the authorization response with iss
+// (RFC 9207). Failures come back as the error's AuthorizeResponse or an
+// *UnredirectableError (authorizeError).
+func (p *Provider) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, requestedAt time.Time) (*AuthorizeResponse, error) {
+	return p.issue(ctx, ar, bs, nil, requestedAt)
+}
+
+// issue is Issue with the session's user when the caller has it (nil: it
+// is read).
+func (p *Provider) issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, user *storage.User, requestedAt time.Time) (*AuthorizeResponse, error) {
 	if !redirectAllowed(ar) {
 		// e.g. the URI was unregistered while the user logged in
-		p.WriteAuthorizeError(ctx, w, ar, errRedirectNotRegistered())
-		return nil
+		return p.authorizeError(ctx, ar, errRedirectNotRegistered())
 	}
-	user, err := p.Store.GetUser(ctx, bs.UserID)
-	if err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
-		return nil
+	if user == nil {
+		u, err := p.Store.GetUser(ctx, bs.UserID)
+		if err != nil {
+			return p.authorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
+		}
+		user = u
 	}
 	if err := p.authorizeAudience(ar); err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, err)
-		return nil
+		return p.authorizeError(ctx, ar, err)
 	}
-	for _, s := range ar.GetRequestedScopes() {
-		ar.GrantScope(s)
-	}
-	for _, a := range ar.GetRequestedAudience() {
-		ar.GrantAudience(a)
-	}
+	grantRequested(ar, ar.GetRequestedAudience())
 	client, _ := ar.GetClient().(*Client)
 	if err := p.recordSessionClient(ctx, bs, client.GetID()); err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
-		return nil
+		return p.authorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
 	}
 	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
 	resp, err := p.OAuth2.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
-		p.WriteAuthorizeError(ctx, w, ar, err)
-		return nil
+		return p.authorizeError(ctx, ar, err)
 	}
 	resp.AddParameter("iss", p.Config.Issuer)
-	p.OAuth2.WriteAuthorizeResponse(ctx, w, ar, resp)
-	return nil
+	return authorizeSuccess(ar, resp)
 }
 
 // SessionSID derives the OIDC sid claim from a browser session id: stable per
@@ -465,66 +526,6 @@ func (p *Provider) CheckCSRF(cookie, challenge, token string) bool {
 	}
 	return hmac.Equal([]byte(p.CSRFToken(cookie, challenge)), []byte(token))
 }
-
-// WriteAuthorizeError answers a failed authorization request. When the
-// redirect URI is not exactly a registered one (redirectAllowed: fosite's
-// loopback port flexibility counts only for public clients, on every error
-// path too), nothing is redirected: the
-// caller renders a safe error page (fosite would write JSON). Otherwise the
-// error goes back to the client with state and iss (RFC 9207).
-func (p *Provider) WriteAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
-	err = MapError(AuthorizeRequestError(ar, err))
-	p.logServerError(ctx, err)
-	rfc := fosite.ErrorToRFC6749Error(err)
-	if !redirectAllowed(ar) || errors.Is(err, ErrRedirectNotRegistered) {
-		p.renderError(w, rfc)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	redirect := *ar.GetRedirectURI()
-	redirect.Fragment = ""
-	values := rfc.ToValues()
-	if s := ar.GetState(); s != "" {
-		values.Set("state", s)
-	}
-	values.Set("iss", p.Config.Issuer)
-	switch ar.GetResponseMode() {
-	case fosite.ResponseModeFormPost:
-		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
-		fosite.WriteAuthorizeFormPostResponse(redirect.String(), values, fosite.DefaultFormPostTemplate, w)
-		return
-	case fosite.ResponseModeFragment:
-		w.Header().Set("Location", redirect.String()+"#"+values.Encode())
-	default:
-		q := redirect.Query()
-		for k, vs := range values {
-			q[k] = vs
-		}
-		redirect.RawQuery = q.Encode()
-		w.Header().Set("Location", redirect.String())
-	}
-	w.WriteHeader(http.StatusSeeOther)
-}
-
-// ErrorRenderer renders an authorization error that cannot be redirected.
-type ErrorRenderer func(w http.ResponseWriter, status int, code, description string)
-
-// renderError is replaced by the web layer (SetErrorRenderer); the fallback is plain text.
-func (p *Provider) renderError(w http.ResponseWriter, e *fosite.RFC6749Error) {
-	if p.errorRenderer != nil {
-		p.errorRenderer(w, e.CodeField, e.ErrorField, e.GetDescription())
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(e.CodeField)
-	_, _ = fmt.Fprintf(w, "%s: %s\n", e.ErrorField, e.GetDescription())
-}
-
-// SetErrorRenderer installs the page renderer for errors that cannot be
-// redirected to the client.
-func (p *Provider) SetErrorRenderer(r ErrorRenderer) { p.errorRenderer = r }
 
 func urlParse(b []byte) (url.Values, error) {
 	form, err := url.ParseQuery(string(b))

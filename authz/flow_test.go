@@ -119,7 +119,7 @@ func TestNextStep(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			form, err := url.ParseQuery(tc.form)
 			must(t, err)
-			step, err := f.p.NextStep(t.Context(), authorizeRequest(f.client, form), tc.bs)
+			step, err := f.p.nextStep(t.Context(), authorizeRequest(f.client, form), tc.bs)
 			if tc.err != "" {
 				rfc := fosite.ErrorToRFC6749Error(err)
 				if err == nil || rfc.ErrorField != tc.err {
@@ -139,7 +139,7 @@ func TestNextStep(t *testing.T) {
 	t.Run("fail/other-user-consent-does-not-count", func(t *testing.T) {
 		bs := session(time.Minute)
 		bs.UserID = "u2"
-		step, err := f.p.NextStep(t.Context(), authorizeRequest(f.client, url.Values{"scope": {"openid"}}), bs)
+		step, err := f.p.nextStep(t.Context(), authorizeRequest(f.client, url.Values{"scope": {"openid"}}), bs)
 		must(t, err)
 		if step != StepConsent {
 			t.Fatalf("NextStep = %v, want StepConsent (u2 never consented)", step)
@@ -150,7 +150,7 @@ func TestNextStep(t *testing.T) {
 func TestSaveConsentMerges(t *testing.T) {
 	f := newFlowFixture(t)
 	flow := &storage.AuthFlow{Subject: "u1", ClientID: "c1", Form: []byte("scope=openid+email")}
-	must(t, f.p.SaveConsent(t.Context(), flow))
+	must(t, f.p.SaveConsent(t.Context(), &Flow{rec: flow, form: url.Values{"scope": {"openid email"}}}))
 	for _, tc := range []struct {
 		scopes []string
 		need   bool
@@ -158,7 +158,7 @@ func TestSaveConsentMerges(t *testing.T) {
 		{[]string{"openid", "profile", "email"}, false}, // old and new scopes both remembered
 		{[]string{"openid", "offline_access"}, true},
 	} {
-		need, err := f.p.NeedsConsent(t.Context(), "u1", "c1", tc.scopes, false)
+		need, err := f.p.needsConsent(t.Context(), "u1", "c1", tc.scopes, false)
 		must(t, err)
 		if need != tc.need {
 			t.Errorf("NeedsConsent(%v) = %v, want %v", tc.scopes, need, tc.need)
@@ -211,7 +211,7 @@ func TestCheckAuthorizePolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := f.p.CheckAuthorizePolicy(t.Context(), authorizeRequest(tc.client, tc.form), tc.pushed)
+			err := f.p.checkAuthorizePolicy(t.Context(), authorizeRequest(tc.client, tc.form), tc.pushed)
 			if tc.err == nil {
 				must(t, err)
 				return
@@ -236,9 +236,9 @@ func TestStartFlow(t *testing.T) {
 		"response_type": {"code"}, "scope": {"openid profile"}, "state": {"st-123"},
 		"client_secret": {"SECRET"}, "request_uri": {"urn:ietf:params:oauth:request_uri:abc"},
 	}
-	challenge, err := f.p.StartFlow(ctx, authorizeRequest(f.client, form), nil, testBinding)
+	challenge, err := f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, testBinding)
 	must(t, err)
-	flow, c, err := f.p.Flow(ctx, challenge, testBinding)
+	flow, c, err := f.p.loadFlow(ctx, challenge, testBinding)
 	must(t, err)
 	if c.GetID() != "c1" || flow.ClientID != "c1" {
 		t.Fatalf("flow of client %q / %q", c.GetID(), flow.ClientID)
@@ -251,7 +251,7 @@ func TestStartFlow(t *testing.T) {
 	if stored.Has("client_secret") || stored.Has("request_uri") {
 		t.Fatalf("stored form %v keeps a secret or the single-use request_uri", stored)
 	}
-	if stored.Get("state") != "st-123" || !slices.Equal(FlowScopes(flow), []string{"openid", "profile"}) {
+	if stored.Get("state") != "st-123" || !slices.Equal(flowScopes(flow), []string{"openid", "profile"}) {
 		t.Fatalf("stored form %v lost parameters", stored)
 	}
 	if flow.Subject != "" || flow.AuthTime != nil {
@@ -262,7 +262,7 @@ func TestStartFlow(t *testing.T) {
 	}
 
 	for _, bad := range []string{"", "unknown", strings.Repeat("x", 129), challenge + "x"} {
-		if _, _, err := f.p.Flow(ctx, bad, testBinding); !errors.Is(err, ErrFlowNotFound) {
+		if _, _, err := f.p.loadFlow(ctx, bad, testBinding); !errors.Is(err, ErrFlowNotFound) {
 			t.Errorf("Flow(%.10q...) = %v, want ErrFlowNotFound", bad, err)
 		}
 	}
@@ -270,14 +270,14 @@ func TestStartFlow(t *testing.T) {
 	t.Run("ok/session-recorded-when-no-login-needed", func(t *testing.T) {
 		bs := session(time.Minute)
 		ar := authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid email"}})
-		step, err := f.p.NextStep(ctx, ar, bs)
+		step, err := f.p.nextStep(ctx, ar, bs)
 		must(t, err)
 		if step != StepConsent {
 			t.Fatalf("step = %v, want StepConsent", step)
 		}
-		ch, err := f.p.StartFlow(ctx, ar, bs, testBinding)
+		ch, err := f.p.startFlow(ctx, ar, bs, testBinding)
 		must(t, err)
-		flow, _, err := f.p.Flow(ctx, ch, testBinding)
+		flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 		must(t, err)
 		if flow.Subject != "u1" || flow.SessionID != "bs-1" || flow.AuthTime == nil || !flow.AuthTime.Equal(bs.AuthTime) {
 			t.Fatalf("flow = %+v, want the session's login recorded", flow)
@@ -285,18 +285,18 @@ func TestStartFlow(t *testing.T) {
 	})
 	t.Run("ok/session-not-recorded-for-prompt-login", func(t *testing.T) {
 		ar := authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}, "prompt": {"login"}})
-		ch, err := f.p.StartFlow(ctx, ar, session(time.Minute), testBinding)
+		ch, err := f.p.startFlow(ctx, ar, session(time.Minute), testBinding)
 		must(t, err)
-		flow, _, err := f.p.Flow(ctx, ch, testBinding)
+		flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 		must(t, err)
 		if flow.Subject != "" {
 			t.Fatal("prompt=login flow carries the old login: the user is not asked again")
 		}
 	})
-	// Whenever NextStep asks for a login, the flow must not carry the old
+	// Whenever nextStep asks for a login, the flow must not carry the old
 	// one: the login page refuses a flow with a subject ("already
 	// completed") and the consent page accepts it, which would issue with
-	// the stale auth_time. (StartFlow once recognised only prompt exactly
+	// the stale auth_time. (startFlow once recognised only prompt exactly
 	// "login", missing max_age and prompt lists.)
 	for _, tc := range []struct{ name, form string }{
 		{"ok/max-age-exceeded-drops-old-login", "response_type=code&scope=openid&max_age=60"},
@@ -307,14 +307,14 @@ func TestStartFlow(t *testing.T) {
 			must(t, err)
 			ar := authorizeRequest(f.client, form)
 			bs := session(10 * time.Minute)
-			step, err := f.p.NextStep(ctx, ar, bs)
+			step, err := f.p.nextStep(ctx, ar, bs)
 			must(t, err)
 			if step != StepLogin {
 				t.Fatalf("step = %v, want StepLogin", step)
 			}
-			ch, err := f.p.StartFlow(ctx, ar, bs, testBinding)
+			ch, err := f.p.startFlow(ctx, ar, bs, testBinding)
 			must(t, err)
-			flow, _, err := f.p.Flow(ctx, ch, testBinding)
+			flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 			must(t, err)
 			if flow.Subject != "" || flow.AuthTime != nil {
 				t.Fatalf("flow sent to login carries the old login (subject %q, auth_time %v)", flow.Subject, flow.AuthTime)
@@ -326,13 +326,13 @@ func TestStartFlow(t *testing.T) {
 func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	f := newFlowFixture(t)
 	ctx := t.Context()
-	ch, err := f.p.StartFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
+	ch, err := f.p.startFlow(ctx, authorizeRequest(f.client, url.Values{"response_type": {"code"}, "scope": {"openid"}}), nil, testBinding)
 	must(t, err)
-	flow, _, err := f.p.Flow(ctx, ch, testBinding)
+	flow, _, err := f.p.loadFlow(ctx, ch, testBinding)
 	must(t, err)
 	user, err := f.store.GetUser(ctx, "u1")
 	must(t, err)
-	bs, cookie, err := f.p.CompleteLogin(ctx, flow, user, []string{"pwd"})
+	bs, cookie, err := f.p.loginOnFlow(ctx, flow, user, []string{"pwd"})
 	must(t, err)
 	if bs.ID == cookie || bs.ID != hashID(cookie) {
 		t.Fatal("the session is stored under the cookie value, not its hash")
@@ -342,7 +342,7 @@ func TestCompleteLoginAndBrowserSession(t *testing.T) {
 	if got == nil || got.UserID != "u1" || !slices.Equal(got.AMR, []string{"pwd"}) {
 		t.Fatalf("browser session = %+v", got)
 	}
-	flow, _, err = f.p.Flow(ctx, ch, testBinding)
+	flow, _, err = f.p.loadFlow(ctx, ch, testBinding)
 	must(t, err)
 	if flow.Subject != "u1" || flow.SessionID != bs.ID || flow.AuthTime == nil {
 		t.Fatalf("login not recorded on the flow: %+v", flow)
@@ -400,7 +400,7 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 	if !other.IsRedirectURIValid() {
 		t.Fatal("test setup: fosite should accept the loopback port")
 	}
-	policyErr := f.p.CheckAuthorizePolicy(t.Context(), other, false)
+	policyErr := f.p.checkAuthorizePolicy(t.Context(), other, false)
 	for _, tc := range []struct {
 		name     string
 		ar       *fosite.AuthorizeRequest
@@ -416,17 +416,23 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 			if tc.err == nil {
 				t.Fatal("no error to write")
 			}
-			w := &recorder{header: http.Header{}}
-			f.p.WriteAuthorizeError(t.Context(), w, tc.ar, tc.err)
-			loc := w.header.Get("Location")
+			resp, err := f.p.authorizeError(t.Context(), tc.ar, tc.err)
+			loc, status := "", 0
+			if resp != nil {
+				loc = resp.RedirectURL
+			}
+			var page *UnredirectableError
+			if errors.As(err, &page) {
+				status = page.Status
+			}
 			if tc.redirect != (loc != "") {
-				t.Fatalf("Location = %q (status %d), want redirect: %v", loc, w.status, tc.redirect)
+				t.Fatalf("Location = %q (status %d), want redirect: %v", loc, status, tc.redirect)
 			}
 			if tc.redirect && (!strings.HasPrefix(loc, tc.ar.RedirectURI.String()) || !strings.Contains(loc, "state=st") || !strings.Contains(loc, "iss=")) {
 				t.Fatalf("redirect %q: wrong target or lacks state or iss", loc)
 			}
-			if !tc.redirect && w.status != http.StatusBadRequest {
-				t.Fatalf("rendered with status %d, want 400", w.status)
+			if !tc.redirect && status != http.StatusBadRequest {
+				t.Fatalf("rendered with status %d, want 400", status)
 			}
 		})
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // FlowParams are the authorization request parameters Strongroom
-// understands, the only ones a pending flow stores (StartFlow): RFC 6749
+// understands, the only ones a pending flow stores (startFlow): RFC 6749
 // (response_type, client_id, redirect_uri, scope, state), OAuth 2.0 Multiple
 // Response Type Encoding Practices (response_mode), RFC 7636 (code_challenge,
 // code_challenge_method), OpenID Connect Core 1.0 §3.1.2.1 (nonce, prompt,

@@ -23,9 +23,9 @@ func TestFlowStoresOnlyUnderstoodParameters(t *testing.T) {
 		"x_padding": {strings.Repeat("A", 30<<10)}, "display": {"page"}, "login_hint": {"bob"},
 		"request": {"eyJhbGciOiJub25lIn0.e30."}, "client_secret": {"SECRET"},
 	}
-	challenge, err := f.p.StartFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")
+	challenge, err := f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")
 	must(t, err)
-	flow, _, err := f.p.Flow(ctx, challenge, "browser-1")
+	flow, _, err := f.p.loadFlow(ctx, challenge, "browser-1")
 	must(t, err)
 	stored, err := url.ParseQuery(string(flow.Form))
 	must(t, err)
@@ -56,11 +56,11 @@ func TestOversizeAuthorizeRequestIsRefused(t *testing.T) {
 	f := newFlowFixture(t)
 	ctx := t.Context()
 	form := url.Values{"response_type": {"code"}, "scope": {"openid"}, "state": {strings.Repeat("s", MaxFlowFormBytes)}}
-	_, err := f.p.StartFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")
+	_, err := f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")
 	wantRFC(t, err, "invalid_request", http.StatusBadRequest)
 
 	// Just under the cap is stored.
 	form.Set("state", strings.Repeat("s", MaxFlowFormBytes-200))
-	_, err = f.p.StartFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")
+	_, err = f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")
 	must(t, err)
 }

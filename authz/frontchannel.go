@@ -10,7 +10,7 @@ import (
 	"github.com/ory/fosite"
 )
 
-// NewAuthorizeRequest validates an authorization request as fosite does, with
+// newAuthorizeRequest validates an authorization request as fosite does, with
 // one rule fosite lacks: a request that names a pushed request (RFC 9126 §4)
 // is read from the push alone. Only client_id and request_uri are taken from
 // the front channel; every other parameter the browser carries (scope,
@@ -18,7 +18,7 @@ import (
 // response_type, ...) is ignored, as §4 requires, instead of being merged
 // into the pushed one. A client_id that differs from the push's is
 // invalid_request (fosite's check on the narrowed request).
-func (p *Provider) NewAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
+func (p *Provider) newAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
 	if err := r.ParseForm(); err != nil {
 		return p.OAuth2.NewAuthorizeRequest(ctx, r) // fosite answers the unreadable form
 	}

@@ -114,6 +114,21 @@ func (p *Provider) authorizeAudience(ar fosite.AuthorizeRequester) error {
 	return nil
 }
 
+// grantRequested is the grant policy of a new grant (an authorization code
+// at Issue, a client_credentials token): every requested scope (fosite has
+// checked each against the client's registration, ExactScopeStrategy) and
+// the decided audience (authorizeAudience, or the requested targets or the
+// client's default for client_credentials). Refresh and code redemption
+// only narrow a grant (codeGrant, refreshGrant), never widen it.
+func grantRequested(r fosite.Requester, audience []string) {
+	for _, s := range r.GetRequestedScopes() {
+		r.GrantScope(s)
+	}
+	for _, a := range audience {
+		r.GrantAudience(a)
+	}
+}
+
 // setGranted replaces what a request grants (fosite only appends).
 func setGranted(r fosite.Requester, scopes, audience []string) error {
 	var req *fosite.Request
@@ -307,12 +322,7 @@ func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, 
 	if len(targets) == 0 {
 		targets = defaultAudience(r.GetClient())
 	}
-	for _, s := range r.GetRequestedScopes() {
-		r.GrantScope(s)
-	}
-	for _, a := range targets {
-		r.GrantAudience(a)
-	}
+	grantRequested(r, targets)
 	if sess, ok := r.GetSession().(*Session); ok {
 		sess.ClientID = r.GetClient().GetID()
 	}

@@ -169,3 +169,27 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// flowScopes returns the scopes a flow requests.
+func flowScopes(f *storage.AuthFlow) []string {
+	form, _ := url.ParseQuery(string(f.Form))
+	return fosite.RemoveEmpty(strings.Split(form.Get("scope"), " "))
+}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -25,18 +27,18 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 	for name, open := range throttleStores {
 		t.Run(name, func(t *testing.T) {
 			p := newTestProvider(t, open(t))
-			p.auth.Limiter = NewHashLimiter(HashLimits{Wait: time.Minute}) // never busy here
+			p.auth.Limiter = password.NewHashLimiter(password.HashLimits{Wait: time.Minute}) // never busy here
 			const n = 40
 			errs := race(n, func(i int) error {
-				_, err := p.LoginPassword(t.Context(), &storage.AuthFlow{}, fmt.Sprintf("guess-%d", i), "wrong password", LoginMeta{IP: "192.0.2.10"})
+				_, err := p.LoginPassword(t.Context(), &Flow{rec: &storage.AuthFlow{}}, fmt.Sprintf("guess-%d", i), "wrong password", LoginMeta{IP: "192.0.2.10"})
 				return err
 			})
 			checked := 0
 			for _, err := range errs {
 				switch {
-				case errors.Is(err, ErrInvalidCredentials):
+				case errors.Is(err, password.ErrInvalidCredentials):
 					checked++
-				case errors.Is(err, ErrThrottled):
+				case errors.Is(err, throttle.ErrThrottled):
 				default:
 					t.Fatalf("unexpected error: %v", err)
 				}
@@ -46,7 +48,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 			}
 			// Every refused attempt gave its count back: the address holds
 			// exactly the checked failures.
-			l, err := p.Store.GetLoginThrottle(t.Context(), IPKey("192.0.2.10"))
+			l, err := p.Store.GetLoginThrottle(t.Context(), throttle.IPKey("192.0.2.10"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,9 +69,9 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 			ctx := t.Context()
 			st := open(t)
 			c := &clock{t: testNow}
-			th := NewThrottle(st, DefaultThrottle, c.now)
+			th := throttle.New(st, throttle.Default, c.now)
 			const ip = "192.0.2.20"
-			failFactor := func(i int) *ThrottleError {
+			failFactor := func(i int) *throttle.Error {
 				t.Helper()
 				a, err := th.AdmitSecondFactor(ctx, "mallory-target", "u-1", ip)
 				if err != nil {
@@ -108,7 +110,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 				return err
 			})
 			for _, err := range errs {
-				var te *ThrottleError
+				var te *throttle.Error
 				if !errors.As(err, &te) || !te.Locked {
 					t.Fatalf("attempt while locked: %v", err)
 				}
@@ -142,7 +144,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 			if err := a.Succeed(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.GetLoginThrottle(ctx, SecondFactorKey("u-1")); !errors.Is(err, storage.ErrNotFound) {
+			if _, err := st.GetLoginThrottle(ctx, throttle.SecondFactorKey("u-1")); !errors.Is(err, storage.ErrNotFound) {
 				t.Fatalf("second-factor counter after a completed login: %v", err)
 			}
 		})
@@ -155,8 +157,8 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 func TestParallelSecondFactorsAreAnsweredOneAtATime(t *testing.T) {
 	for name, open := range throttleStores {
 		t.Run(name, func(t *testing.T) {
-			th := NewThrottle(open(t), DefaultThrottle, (&clock{t: testNow}).now)
-			attempts := make([]*Attempt, 20)
+			th := throttle.New(open(t), throttle.Default, (&clock{t: testNow}).now)
+			attempts := make([]*throttle.Attempt, 20)
 			errs := race(len(attempts), func(i int) error {
 				var err error
 				attempts[i], err = th.AdmitSecondFactor(t.Context(), "alice", "u-alice", fmt.Sprintf("198.51.100.%d", i))
@@ -170,7 +172,7 @@ func TestParallelSecondFactorsAreAnsweredOneAtATime(t *testing.T) {
 					if _, err := attempts[i].Fail(t.Context()); err != nil {
 						t.Fatal(err)
 					}
-				case !errors.Is(err, ErrThrottled):
+				case !errors.Is(err, throttle.ErrThrottled):
 					t.Fatalf("unexpected error: %v", err)
 				}
 			}
@@ -187,23 +189,23 @@ func TestRefusedAttemptCountsNowhere(t *testing.T) {
 	ctx := context.Background()
 	st := newMemoryStore(t)
 	c := &clock{t: testNow}
-	th := NewThrottle(st, DefaultThrottle, c.now)
+	th := throttle.New(st, throttle.Default, c.now)
 	for range 5 {
 		if _, err := th.Failure(ctx, "locked-user", "192.0.2.99"); err != nil {
 			t.Fatal(err)
 		}
 		c.advance(time.Minute)
 	}
-	before, err := st.GetLoginThrottle(ctx, IPKey("192.0.2.30"))
+	before, err := st.GetLoginThrottle(ctx, throttle.IPKey("192.0.2.30"))
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("address counter before: %+v, %v", before, err)
 	}
 	for range 20 {
-		if _, err := th.Admit(ctx, "locked-user", "192.0.2.30"); !errors.Is(err, ErrThrottled) {
+		if _, err := th.Admit(ctx, "locked-user", "192.0.2.30"); !errors.Is(err, throttle.ErrThrottled) {
 			t.Fatalf("attempt on a locked account: %v", err)
 		}
 	}
-	l, err := st.GetLoginThrottle(ctx, IPKey("192.0.2.30"))
+	l, err := st.GetLoginThrottle(ctx, throttle.IPKey("192.0.2.30"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,12 +215,12 @@ func TestRefusedAttemptCountsNowhere(t *testing.T) {
 }
 
 // The limiter never runs more computations at once than its bound, and
-// refuses the rest with *BusyError once its wait is over. Measured through
+// refuses the rest with *password.BusyError once its wait is over. Measured through
 // the running computations themselves: each one blocks until released, so
 // the bound is full when the overflow arrives.
 func TestHashLimiterNeverRunsMoreThanItsBound(t *testing.T) {
 	const bound = 3
-	h := NewHashLimiter(HashLimits{Concurrent: bound, Wait: time.Millisecond})
+	h := password.NewHashLimiter(password.HashLimits{Concurrent: bound, Wait: time.Millisecond})
 	started, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, bound)
 	for range bound {
@@ -239,9 +241,9 @@ func TestHashLimiterNeverRunsMoreThanItsBound(t *testing.T) {
 		return h.Do(t.Context(), func() { t.Error("ran beyond the bound") })
 	})
 	for _, err := range errs {
-		var be *BusyError
-		if !errors.As(err, &be) || be.RetryAfter < time.Second || !errors.Is(err, ErrBusy) {
-			t.Fatalf("overflow: %v, want *BusyError", err)
+		var be *password.BusyError
+		if !errors.As(err, &be) || be.RetryAfter < time.Second || !errors.Is(err, password.ErrBusy) {
+			t.Fatalf("overflow: %v, want *password.BusyError", err)
 		}
 	}
 	close(release)
@@ -266,18 +268,18 @@ func TestHashLimiterNeverRunsMoreThanItsBound(t *testing.T) {
 func TestBusyLoginCountsNowhere(t *testing.T) {
 	st := newMemoryStore(t)
 	p := newTestProvider(t, st)
-	p.auth.Limiter = NewHashLimiter(HashLimits{Concurrent: 1, Wait: time.Millisecond})
+	p.auth.Limiter = password.NewHashLimiter(password.HashLimits{Concurrent: 1, Wait: time.Millisecond})
 	release, started := make(chan struct{}), make(chan struct{})
 	go func() {
 		_ = p.auth.Limiter.Do(context.Background(), func() { close(started); <-release })
 	}()
 	<-started
-	_, err := p.LoginPassword(t.Context(), &storage.AuthFlow{}, "alice", "some password", LoginMeta{IP: "192.0.2.40"})
+	_, err := p.LoginPassword(t.Context(), &Flow{rec: &storage.AuthFlow{}}, "alice", "some password", LoginMeta{IP: "192.0.2.40"})
 	close(release)
-	if !errors.Is(err, ErrBusy) {
-		t.Fatalf("login with no hashing slot: %v, want ErrBusy", err)
+	if !errors.Is(err, password.ErrBusy) {
+		t.Fatalf("login with no hashing slot: %v, want password.ErrBusy", err)
 	}
-	for _, key := range []string{AccountKey("alice"), IPKey("192.0.2.40")} {
+	for _, key := range []string{throttle.AccountKey("alice"), throttle.IPKey("192.0.2.40")} {
 		l, err := st.GetLoginThrottle(t.Context(), key)
 		if err != nil {
 			t.Fatal(err)
@@ -307,11 +309,11 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	st := hangUpStore{Store: openPostgres(t, pgtest.NewDatabase(t)), cancel: cancel}
 	p := newTestProvider(t, st)
-	_, err := p.LoginPassword(ctx, &storage.AuthFlow{}, "alice", "wrong password", LoginMeta{IP: "192.0.2.50"})
-	if !errors.Is(err, ErrInvalidCredentials) {
-		t.Fatalf("login: %v, want ErrInvalidCredentials", err)
+	_, err := p.LoginPassword(ctx, &Flow{rec: &storage.AuthFlow{}}, "alice", "wrong password", LoginMeta{IP: "192.0.2.50"})
+	if !errors.Is(err, password.ErrInvalidCredentials) {
+		t.Fatalf("login: %v, want password.ErrInvalidCredentials", err)
 	}
-	l, err := st.GetLoginThrottle(t.Context(), AccountKey("alice"))
+	l, err := st.GetLoginThrottle(t.Context(), throttle.AccountKey("alice"))
 	if err != nil || l.Failures != 1 {
 		t.Fatalf("account counter after a hang-up: %+v, %v; want 1 failure", l, err)
 	}
@@ -322,8 +324,8 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 	ctx := t.Context()
 	c := &clock{t: testNow}
-	th := NewThrottle(newMemoryStore(t), DefaultThrottle, c.now)
-	var lock *ThrottleError
+	th := throttle.New(newMemoryStore(t), throttle.Default, c.now)
+	var lock *throttle.Error
 	for i := range 5 {
 		a, err := th.AdmitSecondFactor(ctx, "alice", "u-alice", "192.0.2.60")
 		if err != nil {
@@ -332,7 +334,7 @@ func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 		if lock, err = a.Fail(ctx); err != nil {
 			t.Fatal(err)
 		}
-		c.advance(DefaultThrottle.Account.Window + time.Minute) // the account's count restarts
+		c.advance(throttle.Default.Account.Window + time.Minute) // the account's count restarts
 	}
 	if lock == nil {
 		t.Fatal("5 wrong second factors, each after the account's window, did not lock")

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz/mfa"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -49,7 +51,7 @@ const (
 	MethodWebAuthn = "webauthn"
 )
 
-// Login errors besides ErrInvalidCredentials, *ThrottleError and the
+// Login errors besides password.ErrInvalidCredentials, *throttle.Error and the
 // second-factor errors.
 var (
 	// ErrNoPendingLogin: a second-factor page without a password step before
@@ -65,10 +67,8 @@ var (
 
 // mfaDeps are the provider's second-factor services.
 type mfaDeps struct {
-	box         *secretBox
-	recoveryKey []byte
-	webauthn    *webauthn.WebAuthn
-	throttle    *Throttle
+	factors  *mfa.Service
+	throttle *throttle.Throttle
 }
 
 func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, error) {
@@ -76,23 +76,28 @@ func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, e
 	if err != nil {
 		return nil, err
 	}
-	box, err := newSecretBox(totpKey)
-	if err != nil {
-		return nil, err
-	}
 	recoveryKey, err := deriveKey(cfg.SystemSecret, "recovery-code")
 	if err != nil {
 		return nil, err
 	}
-	wa, err := newWebAuthn(cfg)
+	factors, err := mfa.New(mfa.Options{
+		Store: store, TOTPKey: totpKey, RecoveryKey: recoveryKey,
+		Issuer: cfg.Issuer, ProductName: cfg.ProductName, Now: now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &mfaDeps{box: box, recoveryKey: recoveryKey, webauthn: wa, throttle: NewThrottle(store, cfg.LoginThrottle, now)}, nil
+	return &mfaDeps{factors: factors, throttle: throttle.New(store, cfg.LoginThrottle, now)}, nil
+}
+
+// RunThrottleCleanup runs the login throttle's cleanup at once and then
+// every interval until ctx ends (throttle.Throttle.RunCleanup).
+func (p *Provider) RunThrottleCleanup(ctx context.Context, interval time.Duration) {
+	p.mfa.throttle.RunCleanup(ctx, interval, p.Log)
 }
 
 // Throttle returns the brute-force throttle (operator unlock).
-func (p *Provider) Throttle() *Throttle { return p.mfa.throttle }
+func (p *Provider) Throttle() *throttle.Throttle { return p.mfa.throttle }
 
 // LoginMeta describes where an attempt comes from, for throttling and the
 // audit trail.
@@ -118,6 +123,12 @@ type LoginResult struct {
 	Cookie string
 	// RecoveryCodes are shown once, after an enrolment.
 	RecoveryCodes []string
+
+	// user and session are the login's user and new browser session
+	// (LoginComplete): finishing the flow in the same request needs not
+	// read them again.
+	user    *storage.User
+	session *storage.BrowserSession
 }
 
 // Factors summarises a user's second factors.
@@ -130,8 +141,8 @@ type Factors struct {
 // Any reports whether the user has a second factor.
 func (f Factors) Any() bool { return f.TOTP || f.Passkeys > 0 }
 
-// UserFactors returns the user's confirmed second factors.
-func (p *Provider) UserFactors(ctx context.Context, userID string) (Factors, error) {
+// userFactors returns the user's confirmed second factors.
+func (p *Provider) userFactors(ctx context.Context, userID string) (Factors, error) {
 	var f Factors
 	e, err := p.Store.GetTOTP(ctx, userID)
 	switch {
@@ -151,10 +162,10 @@ func (p *Provider) UserFactors(ctx context.Context, userID string) (Factors, err
 	return f, nil
 }
 
-// MFARequired reports whether a login of userID for clientID with the
+// mfaRequired reports whether a login of userID for clientID with the
 // authorization request form needs a second factor: the user's policy, the
 // client's (RequireMFA) or the request's acr_values ask for it.
-func (p *Provider) MFARequired(ctx context.Context, userID, clientID string, form url.Values) (bool, error) {
+func (p *Provider) mfaRequired(ctx context.Context, userID, clientID string, form url.Values) (bool, error) {
 	if slices.Contains(strings.Fields(form.Get("acr_values")), ACRMFA) {
 		return true, nil
 	}
@@ -178,31 +189,32 @@ func (p *Provider) needsStepUp(ctx context.Context, ar fosite.AuthorizeRequester
 	if slices.Contains(bs.AMR, AMRMFA) {
 		return false, nil
 	}
-	return p.MFARequired(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestForm())
+	return p.mfaRequired(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestForm())
 }
 
-// mustLogin reports whether ar cannot reuse the session bs (StartFlow then
+// mustLogin reports whether ar cannot reuse the session bs (startFlow then
 // leaves the flow without a subject, so the login page asks again).
 func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) bool {
-	step, err := p.NextStep(ctx, ar, bs)
+	step, err := p.nextStep(ctx, ar, bs)
 	return err != nil || step == StepLogin
 }
 
 // LoginPassword is the password step of a login on flow f. A wrong password
-// and an unknown user give ErrInvalidCredentials alike (same work, same
-// answer); a throttled or locked account or address gives *ThrottleError
+// and an unknown user give password.ErrInvalidCredentials alike (same work, same
+// answer); a throttled or locked account or address gives *throttle.Error
 // without checking the password. Every attempt is audited.
-func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, username, password string, m LoginMeta) (*LoginResult, error) {
+func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, pw string, m LoginMeta) (*LoginResult, error) {
+	f := fl.rec
 	const action = "login.password"
 	att, err := p.mfa.throttle.Admit(ctx, username, m.IP)
 	if err != nil {
-		if errors.Is(err, ErrThrottled) {
+		if errors.Is(err, throttle.ErrThrottled) {
 			p.auditAttempt(ctx, action, p.knownUser(ctx, username), username, storage.OutcomeFailure, throttleReason(err), m)
 		}
 		return nil, err
 	}
-	user, err := p.auth.Authenticate(ctx, username, password)
-	if errors.Is(err, ErrInvalidCredentials) {
+	user, err := p.auth.Authenticate(ctx, username, pw)
+	if errors.Is(err, password.ErrInvalidCredentials) {
 		// Looked up on both paths (unknown user, wrong password): same work.
 		return nil, p.attemptFailed(ctx, att, action, p.knownUser(ctx, username), username, "invalid_credentials", m, err)
 	}
@@ -210,7 +222,7 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 		return nil, releaseOnError(ctx, att, err)
 	}
 	p.auditAttempt(ctx, action, user, username, storage.OutcomeSuccess, "", m)
-	complete, factors, err := p.passwordCompletes(ctx, f, user)
+	complete, factors, err := p.passwordCompletes(ctx, fl, user)
 	if err != nil {
 		return nil, releaseOnError(ctx, att, err)
 	}
@@ -239,16 +251,12 @@ func (p *Provider) LoginPassword(ctx context.Context, f *storage.AuthFlow, usern
 // passwordCompletes reports whether the password alone completes a login
 // of user on flow f (no second factor is required and the user has none),
 // with the user's factors.
-func (p *Provider) passwordCompletes(ctx context.Context, f *storage.AuthFlow, user *storage.User) (bool, Factors, error) {
-	form, err := urlParse(f.Form)
+func (p *Provider) passwordCompletes(ctx context.Context, fl *Flow, user *storage.User) (bool, Factors, error) {
+	required, err := p.mfaRequired(ctx, user.ID, fl.rec.ClientID, fl.form)
 	if err != nil {
 		return false, Factors{}, err
 	}
-	required, err := p.MFARequired(ctx, user.ID, f.ClientID, form)
-	if err != nil {
-		return false, Factors{}, err
-	}
-	factors, err := p.UserFactors(ctx, user.ID)
+	factors, err := p.userFactors(ctx, user.ID)
 	if err != nil {
 		return false, Factors{}, err
 	}
@@ -256,7 +264,7 @@ func (p *Provider) passwordCompletes(ctx context.Context, f *storage.AuthFlow, u
 }
 
 // releaseOnError ends att, which neither failed nor succeeded, and returns cause.
-func releaseOnError(ctx context.Context, att *Attempt, cause error) error {
+func releaseOnError(ctx context.Context, att *throttle.Attempt, cause error) error {
 	if err := att.Release(context.WithoutCancel(ctx)); err != nil {
 		return errors.Join(cause, err)
 	}
@@ -283,7 +291,8 @@ type PendingLogin struct {
 }
 
 // Pending returns the flow's pending login; ErrNoPendingLogin if there is none.
-func (p *Provider) Pending(ctx context.Context, f *storage.AuthFlow) (*PendingLogin, error) {
+func (p *Provider) Pending(ctx context.Context, fl *Flow) (*PendingLogin, error) {
+	f := fl.rec
 	if f.Subject != "" {
 		return nil, ErrNoPendingLogin
 	}
@@ -301,7 +310,7 @@ func (p *Provider) Pending(ctx context.Context, f *storage.AuthFlow) (*PendingLo
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
 	}
-	factors, err := p.UserFactors(ctx, u.ID)
+	factors, err := p.userFactors(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -315,15 +324,16 @@ func (p *Provider) BeginPasskeyLogin(ctx context.Context, pl *PendingLogin) ([]b
 	if pl.Factors.Passkeys == 0 {
 		return nil, nil
 	}
-	return p.beginPasskeyLogin(ctx, pl.Login, pl.User)
+	return p.mfa.factors.BeginPasskeyLogin(ctx, pl.Login, pl.User)
 }
 
 // VerifySecondFactor checks the second factor of a pending login (method
 // MethodTOTP, MethodRecovery or MethodWebAuthn, value the code or the
 // WebAuthn response JSON) and completes the login. Failures count against
 // the account and address like wrong passwords; every attempt is audited.
-func (p *Provider) VerifySecondFactor(ctx context.Context, f *storage.AuthFlow, method, value string, m LoginMeta) (*LoginResult, error) {
-	pl, err := p.Pending(ctx, f)
+func (p *Provider) VerifySecondFactor(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
+	f := fl.rec
+	pl, err := p.Pending(ctx, fl)
 	if err != nil {
 		return nil, err
 	}
@@ -335,13 +345,13 @@ func (p *Provider) VerifySecondFactor(ctx context.Context, f *storage.AuthFlow, 
 	switch method {
 	case MethodTOTP:
 		action, amr = "login.totp", AMROTP
-		check = func() error { return p.checkTOTP(ctx, pl.User.ID, value, false) }
+		check = func() error { return p.mfa.factors.CheckTOTP(ctx, pl.User.ID, value, false) }
 	case MethodRecovery:
 		action, amr = "login.recovery_code", AMROTP
-		check = func() error { return p.useRecoveryCode(ctx, pl.User.ID, value) }
+		check = func() error { return p.mfa.factors.UseRecoveryCode(ctx, pl.User.ID, value) }
 	case MethodWebAuthn:
 		action, amr = "login.webauthn", AMRHardware
-		check = func() error { return p.finishPasskeyLogin(ctx, f.ID, pl.User, []byte(value)) }
+		check = func() error { return p.mfa.factors.FinishPasskeyLogin(ctx, f.ID, pl.User, []byte(value)) }
 	default:
 		return nil, ErrUnknownMethod
 	}
@@ -352,11 +362,11 @@ func (p *Provider) VerifySecondFactor(ctx context.Context, f *storage.AuthFlow, 
 }
 
 // BeginTOTPEnrolment shows the pending login's user a TOTP secret to enrol.
-func (p *Provider) BeginTOTPEnrolment(ctx context.Context, pl *PendingLogin) (*TOTPOffer, error) {
+func (p *Provider) BeginTOTPEnrolment(ctx context.Context, pl *PendingLogin) (*mfa.TOTPOffer, error) {
 	if pl.Factors.Any() {
 		return nil, ErrEnrolmentNotAllowed
 	}
-	return p.BeginTOTP(ctx, pl.User)
+	return p.mfa.factors.BeginTOTP(ctx, pl.User)
 }
 
 // BeginPasskeyEnrolment starts registering a passkey for the pending
@@ -366,14 +376,15 @@ func (p *Provider) BeginPasskeyEnrolment(ctx context.Context, pl *PendingLogin) 
 	if pl.Factors.Any() {
 		return nil, ErrEnrolmentNotAllowed
 	}
-	return p.beginPasskeyRegistration(ctx, pl.Login, pl.User)
+	return p.mfa.factors.BeginPasskeyRegistration(ctx, pl.Login, pl.User)
 }
 
 // Enrol confirms a new second factor of a pending login whose user has none
 // (MethodTOTP with a code from the app, MethodWebAuthn with the
 // registration response), issues recovery codes and completes the login.
-func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value string, m LoginMeta) (*LoginResult, error) {
-	pl, err := p.Pending(ctx, f)
+func (p *Provider) Enrol(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
+	f := fl.rec
+	pl, err := p.Pending(ctx, fl)
 	if err != nil {
 		return nil, err
 	}
@@ -385,17 +396,17 @@ func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value
 	switch method {
 	case MethodTOTP:
 		action, amr = "mfa.enrol.totp", AMROTP
-		check = func() error { return p.checkTOTP(ctx, pl.User.ID, value, true) }
+		check = func() error { return p.mfa.factors.CheckTOTP(ctx, pl.User.ID, value, true) }
 	case MethodWebAuthn:
 		action, amr = "mfa.enrol.webauthn", AMRHardware
-		check = func() error { return p.finishPasskeyRegistration(ctx, f.ID, pl.User, []byte(value)) }
+		check = func() error { return p.mfa.factors.FinishPasskeyRegistration(ctx, f.ID, pl.User, []byte(value)) }
 	default:
 		return nil, ErrUnknownMethod
 	}
 	if err := p.factorAttempt(ctx, action, pl.User, m, check); err != nil {
 		return nil, err
 	}
-	codes, err := p.newRecoveryCodes(ctx, pl.User.ID)
+	codes, err := p.mfa.factors.NewRecoveryCodes(ctx, pl.User.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +419,7 @@ func (p *Provider) Enrol(ctx context.Context, f *storage.AuthFlow, method, value
 func (p *Provider) factorAttempt(ctx context.Context, action string, user *storage.User, m LoginMeta, check func() error) error {
 	att, err := p.mfa.throttle.AdmitSecondFactor(ctx, user.Username, user.ID, m.IP)
 	if err != nil {
-		if errors.Is(err, ErrThrottled) {
+		if errors.Is(err, throttle.ErrThrottled) {
 			p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeFailure, throttleReason(err), m)
 		}
 		return err
@@ -429,14 +440,14 @@ func (p *Provider) factorAttempt(ctx context.Context, action string, user *stora
 // completeLogin starts the browser session with the methods used and ends
 // the pending login.
 func (p *Provider) completeLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr, codes []string) (*LoginResult, error) {
-	_, cookie, err := p.CompleteLogin(ctx, f, user, amr)
+	bs, cookie, err := p.loginOnFlow(ctx, f, user, amr)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.Store.DeletePendingLogin(ctx, f.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("end pending login: %w", err)
 	}
-	return &LoginResult{Outcome: LoginComplete, Cookie: cookie, RecoveryCodes: codes}, nil
+	return &LoginResult{Outcome: LoginComplete, Cookie: cookie, RecoveryCodes: codes, user: user, session: bs}, nil
 }
 
 func addAMR(amr []string, method string) []string {
@@ -451,7 +462,7 @@ func addAMR(amr []string, method string) []string {
 
 // attemptFailed counts the failure of att, audits it (and the lock it may
 // cause) and returns cause, or the lock when this failure caused one.
-func (p *Provider) attemptFailed(ctx context.Context, att *Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
+func (p *Provider) attemptFailed(ctx context.Context, att *throttle.Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
 	// A client that hangs up once its guess was checked must not skip the
 	// count (nor the audit): both outlive the request.
 	ctx = context.WithoutCancel(ctx)
@@ -498,7 +509,7 @@ func truncateString(s string, n int) string {
 }
 
 func throttleReason(err error) string {
-	var te *ThrottleError
+	var te *throttle.Error
 	if errors.As(err, &te) && te.Locked {
 		return "locked"
 	}
@@ -506,14 +517,14 @@ func throttleReason(err error) string {
 }
 
 func isFactorFailure(err error) bool {
-	return errors.Is(err, ErrInvalidCode) || errors.Is(err, ErrCodeReused) || errors.Is(err, ErrWebAuthnFailed)
+	return errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrCodeReused) || errors.Is(err, mfa.ErrWebAuthnFailed)
 }
 
 func reasonOf(err error) string {
 	switch {
-	case errors.Is(err, ErrCodeReused):
+	case errors.Is(err, mfa.ErrCodeReused):
 		return "code_reused"
-	case errors.Is(err, ErrWebAuthnFailed):
+	case errors.Is(err, mfa.ErrWebAuthnFailed):
 		return "webauthn_failed"
 	default:
 		return "invalid_code"

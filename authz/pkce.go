@@ -51,7 +51,7 @@ func (h *pkceHandler) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 	case errors.Is(err, fosite.ErrNotFound):
 		// The code was issued without a challenge (a confidential client
 		// that chose not to use PKCE; public clients must, see
-		// CheckAuthorizePolicy).
+		// checkAuthorizePolicy).
 		if r.GetClient().IsPublic() {
 			return h.burn(ctx, signature, fosite.ErrInvalidGrant.WithHint("This client must use PKCE."))
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -41,13 +42,12 @@ type Provider struct {
 	Hasher  *SecretHasher
 	Log     *slog.Logger
 
-	fositeConfig  *fosite.Config
-	csrfKey       []byte
-	errorRenderer ErrorRenderer
-	auth          *Authenticator
-	mfa           *mfaDeps
-	jwksRefresh   *jwksRefreshLimiter
-	now           func() time.Time
+	fositeConfig *fosite.Config
+	csrfKey      []byte
+	auth         *password.Authenticator
+	mfa          *mfaDeps
+	jwksRefresh  *jwksRefreshLimiter
+	now          func() time.Time
 }
 
 // NewProvider composes fosite. cfg must have passed Validate.
@@ -67,11 +67,11 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	auth, err := NewAuthenticator(store)
+	auth, err := password.NewAuthenticator(store)
 	if err != nil {
 		return nil, err
 	}
-	auth.Limiter = NewHashLimiter(cfg.PasswordHashing)
+	auth.Limiter = password.NewHashLimiter(cfg.PasswordHashing)
 	p := &Provider{
 		auth:    auth,
 		Config:  cfg,
@@ -115,7 +115,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	if p.mfa, err = newMFA(&p.Config, store, p.Now); err != nil {
 		return nil, err
 	}
-	store2 := NewFositeStore(store, p.Clients, p.now, cfg.RefreshRotationGrace)
+	fositeStore := NewFositeStore(store, p.Clients, p.now, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
@@ -133,17 +133,17 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	handlers := []any{
 		codeGrant{&oauth2.AuthorizeExplicitGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
-			CoreStorage: store2, TokenRevocationStorage: store2, Config: fc,
+			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: fc,
 		}},
 		clientCredentialsGrant{&oauth2.ClientCredentialsGrantHandler{
-			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: store2, Config: fc},
+			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: fositeStore, Config: fc},
 			Config:       fc,
 		}},
 		refreshGrant{&oauth2.RefreshTokenGrantHandler{
-			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: store2, Config: fc,
-		}, store2},
+			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: fositeStore, Config: fc,
+		}, fositeStore},
 		&openid.OpenIDConnectExplicitHandler{
-			OpenIDConnectRequestStorage: store2, IDTokenHandleHelper: idHelper,
+			OpenIDConnectRequestStorage: fositeStore, IDTokenHandleHelper: idHelper,
 			OpenIDConnectRequestValidator: validator, Config: fc,
 		},
 		// Hybrid (code id_token) only answers at the authorization endpoint:
@@ -151,19 +151,19 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		authorizeOnly{&openid.OpenIDConnectHybridHandler{
 			AuthorizeExplicitGrantHandler: &oauth2.AuthorizeExplicitGrantHandler{
 				AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
-				CoreStorage: store2, TokenRevocationStorage: store2, Config: fc,
+				CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: fc,
 			},
 			AuthorizeImplicitGrantTypeHandler: &oauth2.AuthorizeImplicitGrantTypeHandler{
-				AccessTokenStrategy: strategy, AccessTokenStorage: store2, Config: fc,
+				AccessTokenStrategy: strategy, AccessTokenStorage: fositeStore, Config: fc,
 			},
-			IDTokenHandleHelper: idHelper, OpenIDConnectRequestStorage: store2,
+			IDTokenHandleHelper: idHelper, OpenIDConnectRequestStorage: fositeStore,
 			OpenIDConnectRequestValidator: validator, Config: fc,
 		}},
 		&openid.OpenIDConnectRefreshHandler{IDTokenHandleHelper: idHelper, Config: fc},
-		&oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: store2, Config: fc},
-		&oauth2.TokenRevocationHandler{TokenRevocationStorage: store2, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy},
-		&pkceHandler{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: store2, Config: fc}, codes: store2, strategy: strategy},
-		&par.PushedAuthorizeHandler{Storage: store2, Config: fc},
+		&oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: fositeStore, Config: fc},
+		&oauth2.TokenRevocationHandler{TokenRevocationStorage: fositeStore, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy},
+		&pkceHandler{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: fositeStore, Config: fc}, codes: fositeStore, strategy: strategy},
+		&par.PushedAuthorizeHandler{Storage: fositeStore, Config: fc},
 	}
 	for _, h := range handlers {
 		if ah, ok := h.(fosite.AuthorizeEndpointHandler); ok {
@@ -183,7 +183,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 			fc.PushedAuthorizeEndpointHandlers.Append(ph)
 		}
 	}
-	p.OAuth2 = fosite.NewOAuth2Provider(store2, &fositeConfig{Config: fc, cfg: &p.Config})
+	p.OAuth2 = fosite.NewOAuth2Provider(fositeStore, &fositeConfig{Config: fc, cfg: &p.Config})
 	fc.ClientAuthenticationStrategy = p.authenticateClient
 	return p, nil
 }
@@ -256,11 +256,11 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 
 // PasswordHashing reports the bound, current and peak number of concurrent
 // argon2id computations of the login pages.
-func (p *Provider) PasswordHashing() HashStats { return p.auth.Limiter.Stats() }
+func (p *Provider) PasswordHashing() password.HashStats { return p.auth.Limiter.Stats() }
 
 // HashLimiter is the bound on concurrent argon2id computations that logins
 // use; other password hashing on this node (UserAdmin) shares it.
-func (p *Provider) HashLimiter() *HashLimiter { return p.auth.Limiter }
+func (p *Provider) HashLimiter() *password.HashLimiter { return p.auth.Limiter }
 
 // Authenticate checks an end user's username and password.
 func (p *Provider) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {

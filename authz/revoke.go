@@ -12,24 +12,21 @@ import (
 // the token endpoint; a token that is unknown, expired or already revoked is
 // not an error (§2.2: 200 either way), but a request refused for its client
 // authentication (including two methods at once) is never answered 200.
-func (p *Provider) Revoke(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+// nil means 200 with an empty body.
+func (p *Provider) Revoke(ctx context.Context, r *http.Request) error {
 	if r.PostForm.Get("token") == "" {
 		// Authenticate first, so a caller without credentials learns nothing more.
 		if _, err := p.OAuth2.AuthenticateClient(ctx, r, r.PostForm); err != nil {
-			p.WriteJSONError(ctx, w, err)
-			return
+			return err
 		}
-		p.WriteJSONError(ctx, w, fosite.ErrInvalidRequest.WithHint("The token parameter is missing."))
-		return
+		return fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
 	err := MapError(p.OAuth2.NewRevocationRequest(ctx, r))
 	// fosite answers a token no handler could revoke with a bare invalid_request.
 	unknownToken := err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField &&
 		!errors.Is(err, errClientAuthRequest)
 	if err != nil && !unknownToken {
-		p.WriteJSONError(ctx, w, err)
-		return
+		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	return nil
 }

@@ -158,7 +158,7 @@ func (m *SessionManager) endSession(ctx context.Context, userID, sessionID, acto
 	return m.audit(ctx, &storage.AuditEvent{
 		Actor: actor, Action: "session.end", Target: userID, Outcome: storage.OutcomeSuccess,
 		Details: map[string]string{
-			"reason": reason, "session": shortID(sessionID),
+			"reason": reason, "session": ShortID(sessionID),
 			"clients": strings.Join(clients, " "), "backchannel_queued": strconv.Itoa(queued),
 		},
 	})
@@ -236,9 +236,9 @@ func (m *SessionManager) audit(ctx context.Context, e *storage.AuditEvent) error
 	return nil
 }
 
-// shortID is a prefix of a stored session id for logs and audit details:
+// ShortID is a prefix of a stored session id for logs and audit details:
 // enough to tell sessions apart, and the stored id is only a hash anyway.
-func shortID(id string) string {
+func ShortID(id string) string {
 	if len(id) > 12 {
 		return id[:12]
 	}

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -50,9 +50,9 @@ func startWith(t *testing.T, mutate func(*server.Config)) *env {
 	return e
 }
 
-func (e *env) createUser(username, password string) string {
+func (e *env) createUser(username, pw string) string {
 	e.t.Helper()
-	hash, err := authz.HashPassword(password, authz.DefaultArgon2)
+	hash, err := password.Hash(pw, password.DefaultArgon2)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -13,7 +13,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -29,9 +30,9 @@ func TestPasswordDoesNotResetSecondFactorFailures(t *testing.T) {
 	e := startWith(t, func(c *server.Config) {
 		c.Authz.Issuer = servertest.Localhost
 		// no waits (they would only slow the test down): the lock decides
-		c.Authz.LoginThrottle = authz.ThrottleConfig{
-			Account: authz.ThrottlePolicy{FreeFailures: 100, MaxFailures: 5, LockDuration: 15 * time.Minute, Window: 15 * time.Minute},
-			IP:      authz.ThrottlePolicy{FreeFailures: 1000, MaxFailures: 10000, LockDuration: time.Minute, Window: time.Minute},
+		c.Authz.LoginThrottle = throttle.Config{
+			Account: throttle.Policy{FreeFailures: 100, MaxFailures: 5, LockDuration: 15 * time.Minute, Window: 15 * time.Minute},
+			IP:      throttle.Policy{FreeFailures: 1000, MaxFailures: 10000, LockDuration: time.Minute, Window: time.Minute},
 		}
 	})
 	b, secret, page := e.mfaFixture(t)
@@ -191,7 +192,7 @@ func (e *env) burst(t *testing.T, bs []*browser, forms []url.Values) []*http.Res
 func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 	e := startWith(t, func(c *server.Config) {
 		// hashing slots are not what this test is about: never busy
-		c.Authz.PasswordHashing = authz.HashLimits{Wait: time.Minute}
+		c.Authz.PasswordHashing = password.HashLimits{Wait: time.Minute}
 	})
 	e.createClient(webClient("authorization_code"))
 	id := e.clientIDByName(t)
@@ -215,7 +216,7 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 			t.Fatalf("unexpected status %d", resp.StatusCode)
 		}
 	}
-	limit := authz.DefaultThrottle.IP.FreeFailures + 1
+	limit := throttle.Default.IP.FreeFailures + 1
 	if checked > limit || checked == 0 {
 		t.Fatalf("%d of %d parallel logins from one address were checked, want 1..%d", checked, n, limit)
 	}
@@ -229,9 +230,9 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 func TestPasswordHashingBurstIsBoundedAndAnswersBusy(t *testing.T) {
 	const bound = 2
 	e := startWith(t, func(c *server.Config) {
-		c.Authz.PasswordHashing = authz.HashLimits{Concurrent: bound, Wait: time.Millisecond}
-		lax := authz.ThrottlePolicy{FreeFailures: 1000, MaxFailures: 10000, LockDuration: time.Second, Window: time.Minute}
-		c.Authz.LoginThrottle = authz.ThrottleConfig{Account: lax, IP: lax}
+		c.Authz.PasswordHashing = password.HashLimits{Concurrent: bound, Wait: time.Millisecond}
+		lax := throttle.Policy{FreeFailures: 1000, MaxFailures: 10000, LockDuration: time.Second, Window: time.Minute}
+		c.Authz.LoginThrottle = throttle.Config{Account: lax, IP: lax}
 	})
 	e.createClient(webClient("authorization_code"))
 	id := e.clientIDByName(t)

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/backchannel"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -72,7 +73,7 @@ func (rp *relyingParty) waitTokens(t *testing.T, n int) []string {
 
 // fastBackchannel makes the logout worker poll and retry quickly.
 func fastBackchannel(c *server.Config) {
-	c.Backchannel = authz.BackchannelConfig{PollInterval: 50 * time.Millisecond, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}
+	c.Backchannel = backchannel.Config{PollInterval: 50 * time.Millisecond, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}
 }
 
 // logoutClient is a web client with a registered post-logout redirect URI

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -110,9 +110,9 @@ func TestBadSecondFactors(t *testing.T) {
 	e := startWith(t, func(c *server.Config) {
 		c.Authz.Issuer = servertest.Localhost
 		// no waits or locks here: every case must reach the factor check
-		lax := authz.ThrottlePolicy{FreeFailures: 1000, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
+		lax := throttle.Policy{FreeFailures: 1000, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 			MaxFailures: 10000, LockDuration: time.Second, Window: time.Minute}
-		c.Authz.LoginThrottle = authz.ThrottleConfig{Account: lax, IP: lax}
+		c.Authz.LoginThrottle = throttle.Config{Account: lax, IP: lax}
 	})
 	// Enrolled with the current step's code: the enrolment code stays
 	// "already used" and the next step's code stays valid for at least 30 s

@@ -5,6 +5,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -29,7 +30,7 @@ type AdminServicesOptions struct {
 	Hasher *authz.SecretHasher
 	// HashLimiter, when set, bounds user creation's password hashing by the
 	// login slots (the server's; the CLI hashes one password per process).
-	HashLimiter *authz.HashLimiter
+	HashLimiter *password.HashLimiter
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// IDTokenAlgs are the ID token algorithms clients may ask for.

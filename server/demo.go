@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -33,7 +34,7 @@ func (s *Server) SeedDemo(ctx context.Context) (*Demo, error) {
 		return nil, err
 	}
 	pw = pw[:20]
-	hash, err := authz.HashPassword(pw, authz.DefaultArgon2)
+	hash, err := password.Hash(pw, password.DefaultArgon2)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,10 @@ import (
 
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/backchannel"
+	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/logout"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -50,7 +53,7 @@ type Config struct {
 	// active key has signed this long (exactly one node rotates).
 	KeyRotationInterval time.Duration
 	// Backchannel tunes the back-channel logout worker (zero fields: defaults).
-	Backchannel authz.BackchannelConfig
+	Backchannel backchannel.Config
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// names the client of a login attempt (throttle and audit); empty: the
 	// connection's peer is the client.
@@ -67,22 +70,21 @@ type Server struct {
 	Provider *authz.Provider
 	Store    storage.Store
 	Keys     *keys.Manager
-	Handler  http.Handler
-	cfg      Config
-	log      *slog.Logger
+	// Backchannel delivers queued back-channel logout tokens (Serve runs it).
+	Backchannel *backchannel.Sender
+	// Janitor deletes expired rows (Serve runs it on every node).
+	Janitor *janitor.Janitor
+	Handler http.Handler
+	cfg     Config
+	log     *slog.Logger
 	// draining is set when shutdown begins (Serve); /readyz answers 503 from then on.
 	draining *atomic.Bool
 }
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
-	cfg.Authz.ApplyDefaults()
-	cfg.Authz.SecureCookies = cfg.Authz.SecureCookies || cfg.TLS != nil
-	if cfg.Authz.ProductName == "" {
-		cfg.Authz.ProductName = cfg.Product
-	}
-	if err := cfg.Authz.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid configuration: %w", err)
+	if err := cfg.prepare(); err != nil {
+		return nil, err
 	}
 	var store storage.Store
 	switch {
@@ -109,6 +111,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
+// prepare completes and validates the configuration.
+func (cfg *Config) prepare() error {
+	// the authorization endpoint sends browsers to the pages web mounts
+	cfg.Authz.LoginURL, cfg.Authz.ConsentURL = web.PathLogin, web.PathConsent
+	cfg.Authz.ApplyDefaults()
+	cfg.Authz.SecureCookies = cfg.Authz.SecureCookies || cfg.TLS != nil
+	if cfg.Authz.ProductName == "" {
+		cfg.Authz.ProductName = cfg.Product
+	}
+	if err := cfg.Authz.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	return nil
+}
+
 func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger) (*Server, error) {
 	keyOpts := []keys.Option{keys.WithLogger(log), keys.WithAuditTrail(store), keys.WithPolicy(keys.Policy{
 		JWKSCacheLifetime: cfg.JWKSCacheLifetime,
@@ -131,16 +148,25 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New(p, web.Options{Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
+	lo := &logout.Service{Sessions: p, Clients: p.Clients, Keys: km, Issuer: p.Config.Issuer, IDTokenAlg: p.Config.IDTokenAlgs[0]}
+	pages, err := web.New(p, lo, web.Options{Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
 	if err != nil {
 		return nil, err
 	}
 	draining := new(atomic.Bool)
-	h, err := api.New(p, pages, log, api.Options{Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime})
+	h, err := api.New(p, pages, log, api.Options{
+		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
+		Frontends: []api.Frontend{pages},
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Provider: p, Store: store, Keys: km, Handler: h, cfg: cfg, log: log, draining: draining}, nil
+	bc := &backchannel.Sender{
+		Store: store, Keys: km, Issuer: cfg.Authz.Issuer, DefaultAlg: cfg.Authz.IDTokenAlgs[0],
+		SID: p.SessionSID, Now: p.Now, Log: log,
+	}
+	jan := &janitor.Janitor{Store: store, Now: p.Now, Log: log}
+	return &Server{Provider: p, Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h, cfg: cfg, log: log, draining: draining}, nil
 }
 
 // Serve runs the public listener on ln until ctx ends, with the background

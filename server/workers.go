@@ -5,8 +5,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/throttle"
 )
 
 // runWorkers starts the server's background work under one errgroup: the
@@ -35,9 +36,9 @@ func (s *Server) runWorkers(ctx context.Context) (stop func() error) {
 	if s.cfg.KeyRotationInterval > 0 {
 		g.Go(func() error { s.Keys.AutoRotate(ctx, s.cfg.KeyRotationInterval, s.cfg.Authz.IDTokenAlgs); return nil })
 	}
-	g.Go(func() error { s.Provider.RunBackchannelLogout(ctx, s.cfg.Backchannel); return nil })
-	g.Go(func() error { s.Provider.RunThrottleCleanup(ctx, authz.ThrottleCleanupInterval); return nil })
-	g.Go(func() error { s.Provider.RunTokenJanitor(ctx, authz.TokenJanitorInterval); return nil })
+	g.Go(func() error { s.Backchannel.Run(ctx, s.cfg.Backchannel); return nil })
+	g.Go(func() error { s.Provider.RunThrottleCleanup(ctx, throttle.CleanupInterval); return nil })
+	g.Go(func() error { s.Janitor.Run(ctx, janitor.Interval); return nil })
 	return func() error {
 		cancel()
 		return g.Wait()

@@ -2,12 +2,9 @@ package web
 
 import (
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
 )
 
 // Consent serves GET and POST /consent.
@@ -21,12 +18,12 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	challenge := r.URL.Query().Get("consent_challenge")
-	f, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
 	}
-	if f.Subject == "" {
+	if !f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
 		return
 	}
@@ -36,67 +33,48 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var scopes []string
-	for _, s := range authz.FlowScopes(f) {
+	for _, s := range f.Scopes() {
 		scopes = append(scopes, scopeText(s))
 	}
-	sc := client.Storage()
-	name := sc.Name
-	if name == "" {
-		name = client.GetID()
-	}
+	client := f.Client
 	// The client's logo, when registered on https, is shown (and allowed by
 	// the CSP); the answer redirects to the client, so its redirect origins
 	// are allowed form targets.
 	logo := ""
-	if strings.HasPrefix(sc.Metadata.LogoURI, "https://") && len(origins(sc.Metadata.LogoURI)) == 1 {
-		logo = sc.Metadata.LogoURI
+	if l := client.LogoURI(); strings.HasPrefix(l, "https://") && len(origins(l)) == 1 {
+		logo = l
 	}
 	pg.render(w, http.StatusOK, "consent", map[string]any{
-		"Title": "Allow access", "ClientName": name, "Scopes": scopes, "LogoURI": logo,
+		"Title": "Allow access", "ClientName": client.DisplayName(), "Scopes": scopes, "LogoURI": logo,
 		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge),
-		"CSP": pageCSP(origins(logo), origins(sc.RedirectURIs...)),
+		"CSP": pageCSP(origins(logo), origins(client.GetRedirectURIs()...)),
 	})
 }
 
 func (pg *Pages) consentPost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := pg.parseForm(w, r); err != nil {
-		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
+	f, ok := pg.checkFlowForm(w, r, "consent_challenge")
+	if !ok {
 		return
 	}
-	challenge := r.PostForm.Get("consent_challenge")
-	if !pg.p.CheckCSRF(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
-		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
-		return
-	}
-	f, _, err := pg.p.Flow(ctx, challenge, pg.flowBinding(r))
-	if err != nil {
-		pg.flowError(w, err)
-		return
-	}
-	if f.Subject == "" {
+	if !f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
 		return
 	}
+	var resp *authz.AuthorizeResponse
+	var err error
 	switch r.PostForm.Get("decision") {
 	case "allow":
 		if err := pg.p.SaveConsent(ctx, f); err != nil {
 			pg.internal(w, err)
 			return
 		}
-		err = pg.p.FinishFlow(ctx, w, r, challenge, pg.flowBinding(r))
+		resp, err = pg.p.Finish(ctx, r, f)
 	case "deny":
-		err = pg.p.DenyFlow(ctx, w, r, challenge, pg.flowBinding(r))
+		resp, err = pg.p.Deny(ctx, r, f)
 	default:
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Allow or Deny.", "")
 		return
 	}
-	if err != nil {
-		pg.flowError(w, err)
-	}
-}
-
-func promptConsent(f *storage.AuthFlow) bool {
-	form, _ := url.ParseQuery(string(f.Form))
-	return slices.Contains(strings.Fields(form.Get("prompt")), "consent")
+	pg.answer(w, resp, err)
 }

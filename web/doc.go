@@ -1,6 +1,14 @@
 // Package web serves the end-user pages of the authorization server: login,
-// consent and error pages, rendered with html/template from embedded files,
-// CSRF-protected, with a strict Content-Security-Policy and no script. Page
-// handlers are plain net/http handlers that call authz; they never touch
-// storage directly.
+// second factor (TOTP, passkeys, recovery codes) and enrolment, consent,
+// RP-initiated logout and error pages, rendered with html/template from
+// embedded files, CSRF-protected, with a strict Content-Security-Policy.
+// The only script is the WebAuthn helper (static/webauthn.js), allowed by
+// the CSP on the pages that offer a passkey. Pages mount their own routes
+// (Pages.Mount, paths in routes.go) and are plain net/http handlers: they
+// parse the form, call authz (a pending flow is an authz.Flow) and render
+// what it returns; a finished flow's authorization response is written by
+// api/render.
+//
+// Never here: storage types or storage calls, OAuth policy (which scopes,
+// which redirect URI), and anything the domain would have to call back.
 package web

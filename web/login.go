@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strongroom/strongroom/api/render"
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 )
 
 // Login serves GET and POST /login.
@@ -26,22 +28,23 @@ func (pg *Pages) Login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, username, msg string, status int) {
-	f, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
 	}
-	if f.Subject != "" {
+	if f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in was already completed.", "")
 		return
 	}
+	client := f.Client
 	csrf, err := pg.csrfCookie(w, r)
 	if err != nil {
 		pg.renderError(w, http.StatusInternalServerError, "server_error", "Please try again.", "")
 		return
 	}
 	pg.render(w, status, "login", map[string]any{
-		"Title": "Sign in", "ClientName": clientName(client), "Challenge": challenge,
+		"Title": "Sign in", "ClientName": client.DisplayName(), "Challenge": challenge,
 		"CSRF": pg.p.CSRFToken(csrf, challenge), "Username": username, "Error": msg,
 		"CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
@@ -53,7 +56,7 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.Subject != "" {
+	if f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in was already completed.", "")
 		return
 	}
@@ -64,14 +67,14 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 		username = ""
 	}
 	switch {
-	case errors.Is(err, authz.ErrInvalidCredentials):
+	case errors.Is(err, password.ErrInvalidCredentials):
 		pg.showLogin(w, r, challenge, username, "The username or password is incorrect.", http.StatusUnauthorized)
 		return
-	case errors.Is(err, authz.ErrThrottled):
+	case errors.Is(err, throttle.ErrThrottled):
 		setRetryAfter(w, err)
 		pg.showLogin(w, r, challenge, username, throttleMessage(err), http.StatusTooManyRequests)
 		return
-	case errors.Is(err, authz.ErrBusy):
+	case errors.Is(err, password.ErrBusy):
 		// The server, not this client, is short of capacity: 503, not 429.
 		setRetryAfter(w, err)
 		pg.showLogin(w, r, challenge, username, "The service is busy. Wait a moment, then try again.", http.StatusServiceUnavailable)
@@ -80,48 +83,54 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 		pg.internal(w, err)
 		return
 	}
-	pg.afterStep(w, r, f, challenge, res)
+	pg.advance(w, r, f, challenge, res)
 }
 
-// afterStep moves a login on after a successful step: to the second-factor
-// or enrolment page, to the recovery codes, to consent, or back to the client.
-func (pg *Pages) afterStep(w http.ResponseWriter, r *http.Request, f *storage.AuthFlow, challenge string, res *authz.LoginResult) {
-	switch res.Outcome {
-	case authz.LoginSecondFactor:
-		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
-		return
-	case authz.LoginEnrol:
-		redirect(w, r, PathEnrol, "login_challenge", challenge)
-		return
+// advance is the browser flow's one dispatcher: after a step (res is a
+// login step's outcome, nil when the login is done) the domain decides
+// the next step (authz.Provider.Advance) and the page renders it: the
+// second-factor or enrolment page, the recovery codes, consent, or the
+// answer to the client. A completed login's session cookie is set first,
+// whatever comes next.
+func (pg *Pages) advance(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, res *authz.LoginResult) {
+	next, err := pg.p.Advance(r.Context(), r, f, res)
+	if next != nil && next.SessionCookie != "" {
+		pg.setCookie(w, "strongroom-session", next.SessionCookie, pg.p.Config.BrowserSessionLifespan)
 	}
-	pg.setCookie(w, "strongroom-session", res.Cookie, pg.p.Config.BrowserSessionLifespan)
-	if len(res.RecoveryCodes) > 0 {
-		pg.showRecoveryCodes(w, r, challenge, res.RecoveryCodes)
-		return
-	}
-	pg.continueFlow(w, r, f, challenge)
-}
-
-// continueFlow asks for consent when needed, else answers the client.
-func (pg *Pages) continueFlow(w http.ResponseWriter, r *http.Request, f *storage.AuthFlow, challenge string) {
-	ctx := r.Context()
-	need, err := pg.p.NeedsConsent(ctx, f.Subject, f.ClientID, authz.FlowScopes(f), promptConsent(f))
 	if err != nil {
-		pg.internal(w, err)
-		return
-	}
-	if need {
-		redirect(w, r, authz.PathConsent, "consent_challenge", challenge)
-		return
-	}
-	if err := pg.p.FinishFlow(ctx, w, r, challenge, pg.flowBinding(r)); err != nil {
 		pg.flowError(w, err)
+		return
+	}
+	switch next.Step {
+	case authz.StepSecondFactor:
+		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
+	case authz.StepEnrol:
+		redirect(w, r, PathEnrol, "login_challenge", challenge)
+	case authz.StepRecoveryCodes:
+		pg.showRecoveryCodes(w, r, f, challenge, next.RecoveryCodes)
+	case authz.StepAskConsent:
+		redirect(w, r, PathConsent, "consent_challenge", challenge)
+	case authz.StepAnswer:
+		render.AuthorizeResponse(w, next.Response)
+	default:
+		pg.internal(w, fmt.Errorf("unknown flow step %d", next.Step))
 	}
 }
 
-// checkFlowForm parses a flow's form post, checks its CSRF token against the
-// challenge in field and returns the flow. On failure it has answered.
-func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*storage.AuthFlow, bool) {
+// answer writes a flow's final answer: the authorization response for the
+// client, or the error page.
+func (pg *Pages) answer(w http.ResponseWriter, resp *authz.AuthorizeResponse, err error) {
+	if err != nil {
+		pg.flowError(w, err)
+		return
+	}
+	render.AuthorizeResponse(w, resp)
+}
+
+// checkFlowForm parses a flow's form post (once: every step reads
+// r.PostForm afterwards), checks its CSRF token against the challenge in
+// field and opens the flow (one read). On failure it has answered.
+func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*authz.Flow, bool) {
 	if err := pg.parseForm(w, r); err != nil {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
 		return nil, false
@@ -131,7 +140,7 @@ func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field str
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
 		return nil, false
 	}
-	f, _, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return nil, false
@@ -147,7 +156,7 @@ func (pg *Pages) loginMeta(r *http.Request) authz.LoginMeta {
 }
 
 func throttleMessage(err error) string {
-	var te *authz.ThrottleError
+	var te *throttle.Error
 	if errors.As(err, &te) && te.Locked {
 		return fmt.Sprintf("Too many failed attempts: sign-in is locked for %s. Try again later or contact support.", humanDuration(te.RetryAfter))
 	}
@@ -162,8 +171,8 @@ func throttleMessage(err error) string {
 // *ThrottleError or *BusyError in err.
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var wait time.Duration
-	var te *authz.ThrottleError
-	var be *authz.BusyError
+	var te *throttle.Error
+	var be *password.BusyError
 	switch {
 	case errors.As(err, &te):
 		wait = te.RetryAfter
@@ -190,13 +199,6 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%d seconds", s)
 }
 
-func clientName(c *authz.Client) string {
-	if n := c.Storage().Name; n != "" {
-		return n
-	}
-	return c.GetID()
-}
-
 func (pg *Pages) flowError(w http.ResponseWriter, err error) {
 	if errors.Is(err, authz.ErrFlowNotFound) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in link is unknown, expired or already used. Go back to the application and start again.", "")
@@ -206,11 +208,17 @@ func (pg *Pages) flowError(w http.ResponseWriter, err error) {
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "This sign-in was started in another browser. Sign-in links only work in the browser that opened them: go back to the application and start again here.", "")
 		return
 	}
+	var page *authz.UnredirectableError
+	if errors.As(err, &page) {
+		// the client's redirect URI cannot be trusted with the answer
+		pg.renderError(w, page.Status, page.Code, page.Description, "")
+		return
+	}
 	pg.internal(w, err)
 }
 
 func (pg *Pages) internal(w http.ResponseWriter, err error) {
-	if errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, authz.ErrUnavailable) {
 		pg.renderError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable. Please try again shortly.", "")
 		return
 	}

@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/logout"
 )
 
 // Logout serves the end_session_endpoint, GET and POST (OIDC RP-Initiated
-// Logout 1.0): it validates the request (authz.PlanLogout), then either asks
+// Logout 1.0): it validates the request (logout.Service.Plan), then either asks
 // the user to confirm or ends the session and returns to the client's
 // registered post_logout_redirect_uri (or shows the logged-out page).
 func (pg *Pages) Logout(w http.ResponseWriter, r *http.Request) {
@@ -18,18 +18,13 @@ func (pg *Pages) Logout(w http.ResponseWriter, r *http.Request) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
 		return
 	}
-	req := authz.LogoutRequest{
+	req := logout.Request{
 		IDTokenHint:           r.Form.Get("id_token_hint"),
 		ClientID:              r.Form.Get("client_id"),
 		PostLogoutRedirectURI: r.Form.Get("post_logout_redirect_uri"),
 		State:                 r.Form.Get("state"),
 	}
-	bs, err := pg.p.BrowserSession(ctx, pg.SessionCookie(r))
-	if err != nil {
-		pg.internal(w, err)
-		return
-	}
-	plan, err := pg.p.PlanLogout(ctx, req, bs)
+	plan, err := pg.logout.Plan(ctx, req, pg.SessionCookie(r))
 	if err != nil {
 		pg.logoutError(w, err)
 		return
@@ -55,20 +50,15 @@ func (pg *Pages) LogoutConfirm(w http.ResponseWriter, r *http.Request) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Sign out or Stay signed in.", "")
 		return
 	}
-	bs, err := pg.p.BrowserSession(ctx, pg.SessionCookie(r))
-	if err != nil {
-		pg.internal(w, err)
-		return
-	}
-	if bs != nil && !pg.p.CheckLogoutCSRF(pg.cookie(r, "strongroom-csrf"), bs, r.PostForm.Get("csrf_token")) {
-		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and sign out again.", "")
-		return
-	}
-	plan, err := pg.p.PlanLogout(ctx, authz.LogoutRequest{
+	plan, err := pg.logout.Confirm(ctx, logout.Request{
 		ClientID:              r.PostForm.Get("client_id"),
 		PostLogoutRedirectURI: r.PostForm.Get("post_logout_redirect_uri"),
 		State:                 r.PostForm.Get("state"),
-	}, bs)
+	}, pg.SessionCookie(r), pg.cookie(r, "strongroom-csrf"), r.PostForm.Get("csrf_token"))
+	if errors.Is(err, logout.ErrForm) {
+		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and sign out again.", "")
+		return
+	}
 	if err != nil {
 		pg.logoutError(w, err)
 		return
@@ -87,14 +77,14 @@ func (pg *Pages) LogoutConfirm(w http.ResponseWriter, r *http.Request) {
 	pg.finishLogout(w, r, plan)
 }
 
-func (pg *Pages) showLogoutConfirm(w http.ResponseWriter, r *http.Request, plan *authz.LogoutPlan) {
+func (pg *Pages) showLogoutConfirm(w http.ResponseWriter, r *http.Request, plan *logout.Plan) {
 	csrf, err := pg.csrfCookie(w, r)
 	if err != nil {
 		pg.internal(w, err)
 		return
 	}
 	data := map[string]any{
-		"Title": "Sign out", "ClientName": plan.ClientName(), "CSRF": pg.p.LogoutCSRFToken(csrf, plan.Session),
+		"Title": "Sign out", "ClientName": plan.ClientName(), "CSRF": pg.logout.CSRFToken(csrf, plan),
 		"RedirectURI": plan.RedirectURI, "State": plan.State,
 	}
 	if plan.Client != nil {
@@ -109,8 +99,8 @@ func (pg *Pages) showLogoutConfirm(w http.ResponseWriter, r *http.Request, plan 
 
 // finishLogout ends the session, clears the cookie and returns the browser
 // to the client or shows the logged-out page.
-func (pg *Pages) finishLogout(w http.ResponseWriter, r *http.Request, plan *authz.LogoutPlan) {
-	if err := pg.p.Logout(r.Context(), plan); err != nil {
+func (pg *Pages) finishLogout(w http.ResponseWriter, r *http.Request, plan *logout.Plan) {
+	if err := pg.logout.End(r.Context(), plan); err != nil {
 		pg.internal(w, err)
 		return
 	}
@@ -126,7 +116,7 @@ func (pg *Pages) finishLogout(w http.ResponseWriter, r *http.Request, plan *auth
 }
 
 func (pg *Pages) logoutError(w http.ResponseWriter, err error) {
-	var le *authz.LogoutError
+	var le *logout.Error
 	if errors.As(err, &le) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", le.Description, "")
 		return

@@ -8,14 +8,8 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
-)
-
-// Second-factor page paths.
-const (
-	PathSecondFactor = "/login/mfa"      // enter a TOTP code, use a passkey or a recovery code
-	PathEnrol        = "/login/enroll"   // set up TOTP or a passkey when MFA is required
-	PathContinue     = "/login/continue" // after the recovery codes: consent or back to the client
+	"github.com/strongroom/strongroom/authz/mfa"
+	"github.com/strongroom/strongroom/authz/throttle"
 )
 
 // SecondFactor serves GET and POST /login/mfa.
@@ -32,7 +26,7 @@ func (pg *Pages) SecondFactor(w http.ResponseWriter, r *http.Request) {
 
 func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challenge, errField, msg string, status int) {
 	ctx := r.Context()
-	_, client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
+	client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
 	if !ok {
 		return
 	}
@@ -46,7 +40,7 @@ func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challe
 		return
 	}
 	pg.render(w, status, "mfa", map[string]any{
-		"Title": "Verify it's you", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
+		"Title": "Verify it's you", "ClientName": client.DisplayName(), "Challenge": challenge, "CSRF": csrf,
 		"TOTP": pl.Factors.TOTP, "Passkey": options != nil, "PasskeyOptions": string(options),
 		"RecoveryCodes": pl.Factors.RecoveryCodes, "ErrorField": errField, "Error": msg,
 		"Script": options != nil, "CSP": flowCSP(client.GetRedirectURIs(), options != nil),
@@ -60,7 +54,7 @@ func (pg *Pages) secondFactorPost(w http.ResponseWriter, r *http.Request) {
 // factorPost handles a posted second factor (a code or a WebAuthn response):
 // step verifies or enrols it; a factor error re-renders the page with show.
 func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
-	step func(context.Context, *storage.AuthFlow, string, string, authz.LoginMeta) (*authz.LoginResult, error),
+	step func(context.Context, *authz.Flow, string, string, authz.LoginMeta) (*authz.LoginResult, error),
 	show func(w http.ResponseWriter, r *http.Request, challenge, field, msg string, status int)) {
 	f, ok := pg.checkFlowForm(w, r, "login_challenge")
 	if !ok {
@@ -82,7 +76,7 @@ func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
 		pg.stepError(w, err)
 		return
 	}
-	pg.afterStep(w, r, f, challenge, res)
+	pg.advance(w, r, f, challenge, res)
 }
 
 // Enrol serves GET and POST /login/enroll.
@@ -99,7 +93,7 @@ func (pg *Pages) Enrol(w http.ResponseWriter, r *http.Request) {
 
 func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, errField, msg string, status int) {
 	ctx := r.Context()
-	_, client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
+	client, pl, csrf, ok := pg.pendingPage(w, r, challenge)
 	if !ok {
 		return
 	}
@@ -118,7 +112,7 @@ func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, er
 		return
 	}
 	pg.render(w, status, "enroll", map[string]any{
-		"Title": "Set up two-step verification", "ClientName": clientName(client), "Challenge": challenge, "CSRF": csrf,
+		"Title": "Set up two-step verification", "ClientName": client.DisplayName(), "Challenge": challenge, "CSRF": csrf,
 		"QR": template.URL(offer.QRDataURL), "Secret": groupSecret(offer.Secret), "PasskeyOptions": string(options),
 		"ErrorField": errField, "Error": msg, "CSP": flowCSP(client.GetRedirectURIs(), options != nil),
 	})
@@ -128,19 +122,15 @@ func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
 	pg.factorPost(w, r, pg.p.Enrol, pg.showEnrol)
 }
 
-func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, challenge string, codes []string) {
-	_, client, err := pg.p.Flow(r.Context(), challenge, pg.flowBinding(r))
-	if err != nil {
-		pg.flowError(w, err)
-		return
-	}
+func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, codes []string) {
+	client := f.Client
 	csrf, err := pg.csrfCookie(w, r)
 	if err != nil {
 		pg.internal(w, err)
 		return
 	}
 	pg.render(w, http.StatusOK, "recovery", map[string]any{
-		"Title": "Save your recovery codes", "ClientName": clientName(client), "Codes": codes,
+		"Title": "Save your recovery codes", "ClientName": client.DisplayName(), "Codes": codes,
 		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge), "CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
@@ -151,11 +141,11 @@ func (pg *Pages) Continue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.Subject == "" {
+	if !f.LoggedIn() {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in first.", "")
 		return
 	}
-	pg.continueFlow(w, r, f, r.PostForm.Get("login_challenge"))
+	pg.advance(w, r, f, r.PostForm.Get("login_challenge"), nil)
 }
 
 // queryChallenge reads the single login_challenge of a GET.
@@ -168,24 +158,24 @@ func (pg *Pages) queryChallenge(w http.ResponseWriter, r *http.Request) (string,
 }
 
 // pendingPage loads what a second-factor page needs; on failure it has answered.
-func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*storage.AuthFlow, *authz.Client, *authz.PendingLogin, string, bool) {
+func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*authz.Client, *authz.PendingLogin, string, bool) {
 	ctx := r.Context()
-	f, client, err := pg.p.Flow(ctx, challenge, pg.flowBinding(r))
+	f, err := pg.p.OpenFlow(ctx, challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
-		return nil, nil, nil, "", false
+		return nil, nil, "", false
 	}
 	pl, err := pg.p.Pending(ctx, f)
 	if err != nil {
 		pg.stepError(w, err)
-		return nil, nil, nil, "", false
+		return nil, nil, "", false
 	}
 	cookie, err := pg.csrfCookie(w, r)
 	if err != nil {
 		pg.internal(w, err)
-		return nil, nil, nil, "", false
+		return nil, nil, "", false
 	}
-	return f, client, pl, pg.p.CSRFToken(cookie, challenge), true
+	return f.Client, pl, pg.p.CSRFToken(cookie, challenge), true
 }
 
 // factorError turns a rejected second factor into a message beside its field.
@@ -198,15 +188,15 @@ func factorError(method string, err error) (field, msg string, status int, ok bo
 		field = "passkey"
 	}
 	switch {
-	case errors.Is(err, authz.ErrThrottled):
+	case errors.Is(err, throttle.ErrThrottled):
 		return field, throttleMessage(err), http.StatusTooManyRequests, true
-	case errors.Is(err, authz.ErrCodeReused):
+	case errors.Is(err, mfa.ErrCodeReused):
 		return field, "This code was already used. Wait for the next code in your app.", http.StatusUnauthorized, true
-	case errors.Is(err, authz.ErrInvalidCode) && method == authz.MethodRecovery:
+	case errors.Is(err, mfa.ErrInvalidCode) && method == authz.MethodRecovery:
 		return field, "This recovery code is not valid or was already used.", http.StatusUnauthorized, true
-	case errors.Is(err, authz.ErrInvalidCode):
+	case errors.Is(err, mfa.ErrInvalidCode):
 		return field, "The code is not valid. Enter the 6-digit code your app shows now.", http.StatusUnauthorized, true
-	case errors.Is(err, authz.ErrWebAuthnFailed):
+	case errors.Is(err, mfa.ErrWebAuthnFailed):
 		return field, "The passkey could not be verified. Try again.", http.StatusUnauthorized, true
 	}
 	return "", "", 0, false
@@ -217,7 +207,7 @@ func (pg *Pages) stepError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, authz.ErrNoPendingLogin):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in with your password first. Go back to the application and start again.", "")
-	case errors.Is(err, authz.ErrEnrolmentNotAllowed), errors.Is(err, authz.ErrAlreadyEnrolled):
+	case errors.Is(err, authz.ErrEnrolmentNotAllowed), errors.Is(err, mfa.ErrAlreadyEnrolled):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Two-step verification is already set up for this account.", "")
 	case errors.Is(err, authz.ErrUnknownMethod):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose a way to verify.", "")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/logout"
 )
 
 //go:embed templates/*.html
@@ -43,15 +44,16 @@ type Options struct {
 
 // Pages serves the end-user pages: login, consent and error pages.
 type Pages struct {
-	p    *authz.Provider
-	opts Options
-	log  *slog.Logger
-	tpl  map[string]*template.Template
-	logo template.URL // data: URL of Options.Logo, or empty
+	p      *authz.Provider
+	logout *logout.Service
+	opts   Options
+	log    *slog.Logger
+	tpl    map[string]*template.Template
+	logo   template.URL // data: URL of Options.Logo, or empty
 }
 
 // New parses every template (failing on a missing one) and returns the pages.
-func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
+func New(p *authz.Provider, lo *logout.Service, opts Options, log *slog.Logger) (*Pages, error) {
 	if opts.Product == "" {
 		opts.Product = "Strongroom"
 	}
@@ -59,7 +61,7 @@ func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
 		opts.MaxFormBytes = 16 << 10
 	}
 	opts.SecureCookies = opts.SecureCookies || p.Config.CookiesSecure()
-	pg := &Pages{p: p, opts: opts, log: log, tpl: map[string]*template.Template{}}
+	pg := &Pages{p: p, logout: lo, opts: opts, log: log, tpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "consent", "error", "logout", "logged_out", "mfa", "enroll", "recovery"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -72,9 +74,6 @@ func New(p *authz.Provider, opts Options, log *slog.Logger) (*Pages, error) {
 		return nil, err
 	}
 	pg.logo = logo
-	p.SetErrorRenderer(func(w http.ResponseWriter, status int, code, desc string) {
-		pg.renderError(w, status, code, desc, "")
-	})
 	return pg, nil
 }
 
@@ -118,7 +117,7 @@ func (pg *Pages) csrfCookie(w http.ResponseWriter, r *http.Request) (string, err
 }
 
 // flowCookie binds pending authorization flows to the browser that started
-// them (authz.StartFlow): set at /authorize, presented at every later step.
+// them (authz.Provider.Authorize): set at /authorize, presented at every later step.
 // SameSite=Lax, so it comes back on the top-level navigations and same-site
 // form posts of a login; one per browser, so flows in several tabs coexist.
 const flowCookie = "strongroom-flow"

@@ -10,6 +10,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/registration"
 )
 
@@ -85,7 +86,7 @@ func problemFor(err error) Problem {
 	case errors.Is(err, authzadmin.ErrTooManySecrets), errors.Is(err, authzadmin.ErrNoSecretAuth),
 		errors.Is(err, authzadmin.ErrConflict):
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
-	case errors.Is(err, authz.ErrBusy):
+	case errors.Is(err, password.ErrBusy):
 		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "Too many passwords are being hashed; retry later."}
 	case errors.Is(err, authzadmin.ErrUnavailable):

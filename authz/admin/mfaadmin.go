@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -23,7 +25,7 @@ const (
 // brute-force lock for operators; each change is audited in its transaction.
 type CredentialAdmin struct {
 	store    storage.Store
-	throttle *authz.Throttle
+	throttle *throttle.Throttle
 	now      func() time.Time
 }
 
@@ -32,7 +34,7 @@ func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAd
 	if now == nil {
 		now = time.Now
 	}
-	return &CredentialAdmin{store: store, throttle: authz.NewThrottle(store, authz.DefaultThrottle, now), now: now}
+	return &CredentialAdmin{store: store, throttle: throttle.New(store, throttle.Default, now), now: now}
 }
 
 // SetPassword applies the password policy (length, common passwords) and
@@ -42,14 +44,14 @@ func NewCredentialAdmin(store storage.Store, now func() time.Time) *CredentialAd
 // are revoked at every client, with their pending sign-ins. A password is
 // changed because the old one is known to someone else; nothing obtained
 // with it may outlive it.
-func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *storage.User, password string) error {
-	if err := authz.ValidatePassword(password); err != nil {
+func (a *CredentialAdmin) SetPassword(ctx context.Context, actor Actor, u *storage.User, pw string) error {
+	if err := password.Validate(pw); err != nil {
 		return err
 	}
 	now := a.now().UTC()
 	sessions := &authz.SessionManager{Store: a.store, Now: a.now}
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
-		if err := authz.ChangePassword(ctx, a.store, u.ID, password, now); err != nil {
+		if err := password.Change(ctx, a.store, u.ID, pw, now); err != nil {
 			return err
 		}
 		ended, revoked, err := sessions.EndUserAccess(ctx, u.ID, actor.name(), "password changed")

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -52,8 +53,8 @@ func userInfo(u *storage.User) UserInfo {
 type UserAdmin struct {
 	store   storage.Store
 	now     func() time.Time
-	argon2  authz.Argon2Params
-	limiter *authz.HashLimiter // nil: unbounded (the CLI hashes one password per process)
+	argon2  password.Argon2Params
+	limiter *password.HashLimiter // nil: unbounded (the CLI hashes one password per process)
 }
 
 // NewUserAdmin returns the service over store; now may be nil (time.Now).
@@ -61,14 +62,14 @@ func NewUserAdmin(store storage.Store, now func() time.Time) *UserAdmin {
 	if now == nil {
 		now = time.Now
 	}
-	return &UserAdmin{store: store, now: now, argon2: authz.DefaultArgon2}
+	return &UserAdmin{store: store, now: now, argon2: password.DefaultArgon2}
 }
 
 // WithHashLimiter makes Create hash passwords in l's slots, the ones logins
 // use (Provider.HashLimiter), so a burst of user creations through the admin
 // API cannot run more argon2id computations at once than the login page
-// may; beyond them Create returns ErrBusy.
-func (a *UserAdmin) WithHashLimiter(l *authz.HashLimiter) *UserAdmin {
+// may; beyond them Create returns password.ErrBusy.
+func (a *UserAdmin) WithHashLimiter(l *password.HashLimiter) *UserAdmin {
 	a.limiter = l
 	return a
 }
@@ -98,7 +99,7 @@ func (s *UserSpec) check() error {
 	if len([]rune(s.Name)) > 200 || strings.ContainsFunc(s.Name, unicode.IsControl) {
 		p.Add("name must be at most 200 characters without control characters")
 	}
-	if err := authz.ValidatePassword(s.Password); err != nil {
+	if err := password.Validate(s.Password); err != nil {
 		p.Add("password: %v", err)
 	}
 	return p.Err()
@@ -115,7 +116,7 @@ func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserI
 		return nil, fmt.Errorf("generate user id: %w", err)
 	}
 	var hash string
-	hashIt := func() { hash, err = authz.HashPassword(s.Password, a.argon2) }
+	hashIt := func() { hash, err = password.Hash(s.Password, a.argon2) }
 	if a.limiter == nil {
 		hashIt()
 	} else if lerr := a.limiter.Do(ctx, hashIt); lerr != nil {

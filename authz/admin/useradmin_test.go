@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -29,7 +29,7 @@ func openPostgres(t *testing.T) *postgres.Store {
 // ErrBusy instead of running one more 19 MiB argon2id, and no user is stored.
 func TestAdminUserCreationSharesThePasswordHashingBound(t *testing.T) {
 	store := openPostgres(t)
-	h := authz.NewHashLimiter(authz.HashLimits{Concurrent: 1, Wait: time.Millisecond})
+	h := password.NewHashLimiter(password.HashLimits{Concurrent: 1, Wait: time.Millisecond})
 	users := admin.NewUserAdmin(store, nil).WithHashLimiter(h)
 	started, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
@@ -38,7 +38,7 @@ func TestAdminUserCreationSharesThePasswordHashingBound(t *testing.T) {
 	}()
 	<-started
 	_, err := users.Create(t.Context(), admin.Actor{Name: "test", Source: "admin-api"}, admin.UserSpec{Username: "alice", Password: "correct horse battery staple"})
-	if !errors.Is(err, authz.ErrBusy) {
+	if !errors.Is(err, password.ErrBusy) {
 		t.Fatalf("create with the bound full: %v, want ErrBusy", err)
 	}
 	if _, err := store.GetUserByUsername(t.Context(), "alice"); !errors.Is(err, storage.ErrNotFound) {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -19,7 +19,7 @@ func signedInUser(t *testing.T, f *adminFixture) *storage.User {
 	t.Helper()
 	ctx := t.Context()
 	now := f.clock.Now()
-	hash, err := authz.HashPassword("correct horse battery staple", authz.DefaultArgon2)
+	hash, err := password.Hash("correct horse battery staple", password.DefaultArgon2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/web"
 )
@@ -114,7 +115,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	cfg.Authz = authz.Config{
 		Issuer: f.issuer, AuthorizeCodeLifespan: f.codeTTL, AccessTokenLifespan: f.accessTTL,
 		IDTokenLifespan: f.idTokenTTL, RefreshTokenLifespan: f.refreshTTL, RefreshRotationGrace: f.refreshGrace,
-		PasswordHashing: authz.HashLimits{Concurrent: f.hashConcurrency},
+		PasswordHashing: password.HashLimits{Concurrent: f.hashConcurrency},
 	}
 	if f.hashConcurrency < 0 {
 		return usageErrorf("--password-hash-concurrency must not be negative")

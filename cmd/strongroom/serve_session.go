@@ -9,7 +9,7 @@ import (
 )
 
 // Defaults of the session and back-channel logout flags; they match
-// authz.Config.ApplyDefaults and authz.BackchannelConfig.ApplyDefaults.
+// authz.Config.ApplyDefaults and backchannel.Config.ApplyDefaults.
 const (
 	defaultSessionIdleTimeout = 30 * time.Minute
 	defaultSessionLifetime    = 12 * time.Hour

@@ -12,7 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/backchannel"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -65,7 +66,7 @@ func TestServeSessionFlags(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("apply: %v, want %q", err, tc.wantErr)
 				}
-				if cfg.Authz.BrowserSessionIdleTimeout != 0 || cfg.Authz.BrowserSessionLifespan != 0 || cfg.Backchannel != (authz.BackchannelConfig{}) {
+				if cfg.Authz.BrowserSessionIdleTimeout != 0 || cfg.Authz.BrowserSessionLifespan != 0 || cfg.Backchannel != (backchannel.Config{}) {
 					t.Fatalf("a refused flag changed the config: %+v", cfg)
 				}
 				return
@@ -249,7 +250,7 @@ func TestServeTrustedProxy(t *testing.T) {
 			if events[0].SourceIP != tc.want || events[0].Outcome == storage.OutcomeSuccess {
 				t.Fatalf("audited source %q outcome %q, want %q", events[0].SourceIP, events[0].Outcome, tc.want)
 			}
-			if _, err := st.GetLoginThrottle(t.Context(), authz.IPKey(tc.want)); err != nil {
+			if _, err := st.GetLoginThrottle(t.Context(), throttle.IPKey(tc.want)); err != nil {
 				t.Fatalf("no failure counted for %s: %v", tc.want, err)
 			}
 		})

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -118,7 +118,7 @@ func newUsersCreateCmd(a *app) *cobra.Command {
 		Long: fmt.Sprintf(`Create an end user who can log in at the server. The password is read from
 standard input (one trailing newline is removed; at least %d characters) and
 stored as an argon2id hash. On a terminal it is asked for without echo,
-twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, authz.MinPasswordLength),
+twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, password.MinLength),
 		Example: `  printf '%s\n' "$PASSWORD" | strongroom users create --username alice \
       --email alice@example.com --name "Alice Liddell" --password-stdin
   strongroom users create --username bob --password-stdin -o json < bob.pass`,
@@ -145,14 +145,14 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, auth
 			return err
 		}
 		defer b.Close()
-		password, err := a.readPassword()
+		pw, err := a.readPassword()
 		if err != nil {
 			return err
 		}
-		if err := authz.ValidatePassword(password); err != nil {
+		if err := password.Validate(pw); err != nil {
 			return err
 		}
-		u, err := b.CreateUser(ctx, authzadmin.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: password})
+		u, err := b.CreateUser(ctx, authzadmin.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: pw})
 		if errors.Is(err, authzadmin.ErrConflict) {
 			return fmt.Errorf("username %q is already taken", s.username)
 		}
@@ -195,7 +195,7 @@ func (a *app) readPassword() (string, error) {
 	}
 	// Read a little more than the longest password allowed, so that an
 	// overlong one is rejected by ValidatePassword rather than truncated.
-	data, err := io.ReadAll(io.LimitReader(a.in, authz.MaxPasswordLength+3))
+	data, err := io.ReadAll(io.LimitReader(a.in, password.MaxLength+3))
 	if err != nil {
 		return "", fmt.Errorf("read password from standard input: %w", err)
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -34,7 +34,7 @@ must not be on the list of common passwords. On a terminal it is asked for
 without echo, twice. The user is signed out everywhere in the same
 transaction: browser sessions end (clients with a back-channel logout URI are
 told), and every authorization code, access token and refresh token issued
-for them is revoked.`, authz.MinPasswordLength),
+for them is revoked.`, password.MinLength),
 		Example: `  printf '%s\n' "$PASSWORD" | strongroom users set-password alice --password-stdin`,
 		Args:    cobra.ExactArgs(1),
 	}

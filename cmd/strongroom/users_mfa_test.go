@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -72,7 +73,7 @@ func TestUsersSetPassword(t *testing.T) {
 			t.Fatal("hash unchanged")
 		}
 		for pw, want := range map[string]bool{next: true, alicePassword: false} {
-			if ok, err := authz.VerifyPassword(h, pw); err != nil || ok != want {
+			if ok, err := password.Verify(h, pw); err != nil || ok != want {
 				t.Fatalf("VerifyPassword(%q) = %v, %v; want %v", pw, ok, err, want)
 			}
 		}
@@ -240,14 +241,14 @@ func TestUsersUnlock(t *testing.T) {
 	s := seedUserActivity(t, e)
 	ctx := t.Context()
 	lockedUntil := time.Now().Add(10 * time.Minute).UTC()
-	if err := s.store.UpdateLoginThrottle(ctx, authz.AccountKey("alice"), func(l *storage.LoginThrottle) error {
+	if err := s.store.UpdateLoginThrottle(ctx, throttle.AccountKey("alice"), func(l *storage.LoginThrottle) error {
 		l.Failures, l.LastFailureAt, l.LockedUntil = 0, time.Now().UTC(), lockedUntil
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// an address's counter is not the operator's to lift with unlock
-	if err := s.store.UpdateLoginThrottle(ctx, authz.IPKey("192.0.2.7"), func(l *storage.LoginThrottle) error {
+	if err := s.store.UpdateLoginThrottle(ctx, throttle.IPKey("192.0.2.7"), func(l *storage.LoginThrottle) error {
 		l.Failures = 3
 		return nil
 	}); err != nil {
@@ -256,7 +257,7 @@ func TestUsersUnlock(t *testing.T) {
 
 	t.Run("fail/unknown-user", func(t *testing.T) {
 		wantFail(t, run(t, e, "", "users", "unlock", "nobody"), exitFailure, `user "nobody" not found`)
-		if _, err := s.store.GetLoginThrottle(ctx, authz.AccountKey("alice")); err != nil {
+		if _, err := s.store.GetLoginThrottle(ctx, throttle.AccountKey("alice")); err != nil {
 			t.Fatalf("lock gone after a refused unlock: %v", err)
 		}
 	})
@@ -265,10 +266,10 @@ func TestUsersUnlock(t *testing.T) {
 		if !strings.Contains(r.out, "Unlocked alice") {
 			t.Fatalf("output %q", r.out)
 		}
-		if _, err := s.store.GetLoginThrottle(ctx, authz.AccountKey("alice")); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := s.store.GetLoginThrottle(ctx, throttle.AccountKey("alice")); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("account counter after unlock: %v", err)
 		}
-		if _, err := s.store.GetLoginThrottle(ctx, authz.IPKey("192.0.2.7")); err != nil {
+		if _, err := s.store.GetLoginThrottle(ctx, throttle.IPKey("192.0.2.7")); err != nil {
 			t.Fatalf("unlock cleared an address counter: %v", err)
 		}
 		events, err := s.store.ListAudit(ctx, storage.AuditFilter{Action: authzadmin.ActionUserUnlock})

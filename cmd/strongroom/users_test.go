@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 )
 
 const alicePassword = "correct horse battery staple"
@@ -48,7 +48,7 @@ func TestUsersCreate(t *testing.T) {
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 		t.Errorf("hash %q", u.PasswordHash)
 	}
-	if ok, err := authz.VerifyPassword(u.PasswordHash, alicePassword); !ok || err != nil {
+	if ok, err := password.Verify(u.PasswordHash, alicePassword); !ok || err != nil {
 		t.Errorf("stored hash does not verify the password (one trailing newline must be trimmed): %v", err)
 	}
 
@@ -63,7 +63,7 @@ func TestUsersCreate(t *testing.T) {
 	if err != nil || bob.ID != out.ID {
 		t.Fatalf("bob: %+v, %v", bob, err)
 	}
-	if ok, _ := authz.VerifyPassword(bob.PasswordHash, alicePassword+"\n"); !ok {
+	if ok, _ := password.Verify(bob.PasswordHash, alicePassword+"\n"); !ok {
 		t.Error("more than one trailing newline was trimmed")
 	}
 }
@@ -80,7 +80,7 @@ func TestUsersCreateRejects(t *testing.T) {
 		"fail/short-password":    {short + "\n", []string{"--username", "alice", "--password-stdin"}, 1, "password must be at least 12 characters"},
 		"fail/empty-password":    {"", []string{"--username", "alice", "--password-stdin"}, 1, "no password on standard input"},
 		"fail/newline-only":      {"\n", []string{"--username", "alice", "--password-stdin"}, 1, "no password on standard input"},
-		"fail/overlong-password": {strings.Repeat("x", authz.MaxPasswordLength+1), []string{"--username", "alice", "--password-stdin"}, 1, "at most 1024 bytes"},
+		"fail/overlong-password": {strings.Repeat("x", password.MaxLength+1), []string{"--username", "alice", "--password-stdin"}, 1, "at most 1024 bytes"},
 		"fail/no-password-stdin": {alicePassword, []string{"--username", "alice"}, 2, "--password-stdin is required"},
 		"fail/username-space":    {alicePassword, []string{"--username", "al ice", "--password-stdin"}, 2, "--username must not contain whitespace or control characters"},
 		"fail/username-control":  {alicePassword, []string{"--username", "al\x01ice", "--password-stdin"}, 2, "--username must not contain whitespace"},

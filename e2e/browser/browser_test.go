@@ -31,7 +31,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -380,9 +380,9 @@ func randString() string {
 // fastThrottle keeps the account policy's shape (5 failures lock for 15
 // minutes) with short waits, so the brute-force test runs in seconds.
 func fastThrottle(c *server.Config) {
-	c.Authz.LoginThrottle = authz.ThrottleConfig{
-		Account: authz.ThrottlePolicy{FreeFailures: 1, BaseDelay: 400 * time.Millisecond, MaxDelay: 5 * time.Second,
+	c.Authz.LoginThrottle = throttle.Config{
+		Account: throttle.Policy{FreeFailures: 1, BaseDelay: 400 * time.Millisecond, MaxDelay: 5 * time.Second,
 			MaxFailures: 5, LockDuration: 15 * time.Minute, Window: 15 * time.Minute},
-		IP: authz.DefaultThrottle.IP,
+		IP: throttle.Default.IP,
 	}
 }

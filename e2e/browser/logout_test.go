@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/backchannel"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -75,7 +76,7 @@ func (lr *logoutReceiver) wait(t *testing.T) string {
 func TestLogoutInBrowser(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, func(c *server.Config) {
-		c.Backchannel = authz.BackchannelConfig{PollInterval: 50 * time.Millisecond, BaseDelay: 100 * time.Millisecond}
+		c.Backchannel = backchannel.Config{PollInterval: 50 * time.Millisecond, BaseDelay: 100 * time.Millisecond}
 	})
 	userID := e.createUser("dave", carolPassword)
 	lr := newLogoutReceiver(t)

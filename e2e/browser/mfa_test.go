@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -49,8 +50,8 @@ func TestPasswordTOTPConsentFlow(t *testing.T) {
 
 	// Recovery codes, shown once.
 	b.run(chromedp.WaitVisible(chromedp.CSS("ul.codes")))
-	if n := strings.Count(b.text("ul.codes"), "-"); n != 2*authz.RecoveryCodeCount {
-		t.Fatalf("recovery code page shows %d dashes, want %d codes", n, authz.RecoveryCodeCount)
+	if n := strings.Count(b.text("ul.codes"), "-"); n != 2*mfa.RecoveryCodeCount {
+		t.Fatalf("recovery code page shows %d dashes, want %d codes", n, mfa.RecoveryCodeCount)
 	}
 	b.screenshot("03-recovery-codes")
 	b.run(chromedp.Click(chromedp.CSS("form button[type=submit]")))

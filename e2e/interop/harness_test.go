@@ -32,10 +32,11 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/net/html"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/web"
 )
 
 const (
@@ -225,9 +226,9 @@ func startTLS(t *testing.T, mutate func(c *server.Config, ca *testCA)) *env {
 	return e
 }
 
-func (e *env) createUser(username, password string) string {
+func (e *env) createUser(username, pw string) string {
 	e.t.Helper()
-	hash, err := authz.HashPassword(password, authz.DefaultArgon2)
+	hash, err := password.Hash(pw, password.DefaultArgon2)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -397,17 +398,17 @@ func (e *env) login(t *testing.T, authURL string) string {
 	}
 
 	resp, body := page(browser.Get(authURL))
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != authz.PathLogin {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != web.PathLogin {
 		t.Fatalf("want the login page, got %d at %s: %s", resp.StatusCode, resp.Request.URL, body)
 	}
 	form := formFields(e.t, body)
 	form.Set("username", testUsername)
 	form.Set("password", testPassword)
-	resp, body = page(browser.PostForm(e.Issuer+authz.PathLogin, form))
-	if resp.StatusCode == http.StatusOK && resp.Request.URL.Path == authz.PathConsent {
+	resp, body = page(browser.PostForm(e.Issuer+web.PathLogin, form))
+	if resp.StatusCode == http.StatusOK && resp.Request.URL.Path == web.PathConsent {
 		form = formFields(e.t, body)
 		form.Set("decision", "allow")
-		resp, body = page(browser.PostForm(e.Issuer+authz.PathConsent, form))
+		resp, body = page(browser.PostForm(e.Issuer+web.PathConsent, form))
 	}
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), redirectURI) {
 		t.Fatalf("want a redirect to the client, got %d at %s (Location %q): %s",

@@ -1,4 +1,4 @@
-package authz
+package logout
 
 import (
 	"context"
@@ -9,16 +9,31 @@ import (
 
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
-// Logout paths.
-const (
-	// PathLogout is the end_session_endpoint (OIDC RP-Initiated Logout 1.0 §2), GET and POST.
-	PathLogout = "/oauth2/logout"
-	// PathLogoutConfirm receives the logout confirmation form.
-	PathLogoutConfirm = "/logout"
-)
+// Sessions is what logout needs of the browser-session side of authz
+// (authz.Provider implements it): the session a cookie names, the sid
+// claim of a session, CSRF tokens, and the session manager that ends it.
+type Sessions interface {
+	BrowserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error)
+	SessionSID(sessionID string) string
+	CSRFToken(cookie, binding string) string
+	CheckCSRF(cookie, binding, token string) bool
+	SessionManager() *authz.SessionManager
+}
+
+// Service answers RP-initiated logout (OIDC RP-Initiated Logout 1.0):
+// Plan and Confirm validate a request, End ends the session.
+type Service struct {
+	Sessions Sessions
+	Clients  *authz.ClientCache
+	// Keys verifies id_token_hint signatures with the server's keys.
+	Keys authz.KeySource
+	// Issuer must be an id_token_hint's iss; IDTokenAlg picks the verifier.
+	Issuer, IDTokenAlg string
+}
 
 // Caps on logout parameters: anything longer is refused before any work.
 const (
@@ -26,38 +41,38 @@ const (
 	maxLogoutParamLen = 2 << 10
 )
 
-// LogoutRequest holds the parameters of an RP-Initiated Logout request
+// Request holds the parameters of an RP-Initiated Logout request
 // (OIDC RP-Initiated Logout 1.0 §2). logout_hint and ui_locales are optional
 // hints the server does not use.
-type LogoutRequest struct {
+type Request struct {
 	IDTokenHint           string
 	ClientID              string
 	PostLogoutRedirectURI string
 	State                 string
 }
 
-// LogoutError is a logout request the end-session endpoint refuses. It is
+// Error is a logout request the end-session endpoint refuses. It is
 // shown to the user on an error page and never redirected: the redirect
 // target cannot be trusted (§3), and nothing is changed.
-type LogoutError struct{ Description string }
+type Error struct{ Description string }
 
 // Error implements error.
-func (e *LogoutError) Error() string { return "invalid logout request: " + e.Description }
+func (e *Error) Error() string { return "invalid logout request: " + e.Description }
 
-func logoutErr(desc string) error { return &LogoutError{Description: desc} }
+func logoutErr(desc string) error { return &Error{Description: desc} }
 
-// LogoutPlan is what the end-session endpoint does with a valid request.
-type LogoutPlan struct {
+// Plan is what the end-session endpoint does with a valid request.
+type Plan struct {
 	// Client is the relying party named by client_id or by the hint's aud;
 	// nil when none is named (or it no longer exists).
-	Client *Client
+	Client *authz.Client
 	// RedirectURI is the post_logout_redirect_uri, exactly one the client
 	// registered; empty means "show the logged-out page".
 	RedirectURI string
 	// State is echoed to RedirectURI (§3).
 	State string
-	// Session is the browser session to end; nil when the browser has none.
-	Session *storage.BrowserSession
+	// session is the browser session to end; nil when the browser has none.
+	session *storage.BrowserSession
 	// Confirm is set when the request cannot be tied to the session's user:
 	// no id_token_hint, or one issued for another user or another session.
 	// The user must then confirm, with a CSRF-protected POST (§2: "the OP MUST
@@ -67,7 +82,7 @@ type LogoutPlan struct {
 }
 
 // ClientName is the relying party's display name, or "" when none is known.
-func (lp *LogoutPlan) ClientName() string {
+func (lp *Plan) ClientName() string {
 	if lp.Client == nil {
 		return ""
 	}
@@ -80,7 +95,7 @@ func (lp *LogoutPlan) ClientName() string {
 // RedirectURL is where the browser goes once the request is answered: the
 // registered post_logout_redirect_uri with state added, or "" for the
 // logged-out page.
-func (lp *LogoutPlan) RedirectURL() string {
+func (lp *Plan) RedirectURL() string {
 	if lp.RedirectURI == "" {
 		return ""
 	}
@@ -96,8 +111,38 @@ func (lp *LogoutPlan) RedirectURL() string {
 	return u.String()
 }
 
-// PlanLogout validates an RP-Initiated Logout request against the browser's
-// session bs (nil when it has none). It changes nothing; call Logout to act.
+// ErrForm is a logout confirmation whose CSRF token does not match the
+// browser and the session it would end (Confirm).
+var ErrForm = errors.New("the logout form expired or was tampered with")
+
+// Plan validates an RP-Initiated Logout request against the browser
+// session its cookie names ("" or an unknown one: none). It changes
+// nothing; call End to act.
+func (s *Service) Plan(ctx context.Context, req Request, sessionCookie string) (*Plan, error) {
+	bs, err := s.Sessions.BrowserSession(ctx, sessionCookie)
+	if err != nil {
+		return nil, err
+	}
+	return s.plan(ctx, req, bs)
+}
+
+// Confirm validates the answer to the logout confirmation page: the
+// form's CSRF token must be bound to this browser (csrfCookie) and to the
+// session it ends (ErrForm otherwise), then its parameters are
+// validated again, as if the client had sent them (Plan).
+func (s *Service) Confirm(ctx context.Context, req Request, sessionCookie, csrfCookie, token string) (*Plan, error) {
+	bs, err := s.Sessions.BrowserSession(ctx, sessionCookie)
+	if err != nil {
+		return nil, err
+	}
+	if bs != nil && !s.checkCSRF(csrfCookie, bs, token) {
+		return nil, ErrForm
+	}
+	return s.plan(ctx, req, bs)
+}
+
+// plan validates an RP-Initiated Logout request against the browser's
+// session bs (nil when it has none).
 //
 //   - id_token_hint must be an ID token this server signed (checked with its
 //     published keys); an expired one is accepted (§2: the RP may well send
@@ -107,17 +152,17 @@ func (lp *LogoutPlan) RedirectURL() string {
 //   - post_logout_redirect_uri must exactly match one the client registered,
 //     and needs the client to be known (client_id or the hint's aud); if not,
 //     the request is refused with a page, never redirected.
-func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, bs *storage.BrowserSession) (*LogoutPlan, error) {
+func (s *Service) plan(ctx context.Context, req Request, bs *storage.BrowserSession) (*Plan, error) {
 	switch {
 	case len(req.IDTokenHint) > maxIDTokenHintLen:
 		return nil, logoutErr("The id_token_hint is too long.")
 	case len(req.ClientID) > maxLogoutParamLen, len(req.PostLogoutRedirectURI) > maxLogoutParamLen, len(req.State) > maxLogoutParamLen:
 		return nil, logoutErr("A logout parameter is too long.")
 	}
-	plan := &LogoutPlan{State: req.State, Session: bs}
+	plan := &Plan{State: req.State, session: bs}
 	var hint *idTokenHint
 	if req.IDTokenHint != "" {
-		h, err := p.parseIDTokenHint(ctx, req.IDTokenHint)
+		h, err := s.parseIDTokenHint(ctx, req.IDTokenHint)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +180,7 @@ func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, bs *storag
 		}
 	}
 	if clientID != "" {
-		c, err := p.Clients.Get(ctx, clientID)
+		c, err := s.Clients.Get(ctx, clientID)
 		switch {
 		case errors.Is(err, storage.ErrNotFound) && fromHint:
 			// the client that received the ID token is gone: log out without redirect
@@ -157,7 +202,7 @@ func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, bs *storag
 		plan.RedirectURI = req.PostLogoutRedirectURI
 	}
 	if bs != nil {
-		plan.Confirm = hint == nil || hint.sub != bs.UserID || hint.sid != "" && hint.sid != p.SessionSID(bs.ID)
+		plan.Confirm = hint == nil || hint.sub != bs.UserID || hint.sid != "" && hint.sid != s.Sessions.SessionSID(bs.ID)
 	}
 	return plan, nil
 }
@@ -165,30 +210,30 @@ func (p *Provider) PlanLogout(ctx context.Context, req LogoutRequest, bs *storag
 // Logout ends the plan's browser session, if any: it is deleted and its
 // clients' back-channel logout tokens are queued. A session that already
 // ended is not an error.
-func (p *Provider) Logout(ctx context.Context, plan *LogoutPlan) error {
-	if plan.Session == nil {
+func (s *Service) End(ctx context.Context, plan *Plan) error {
+	if plan.session == nil {
 		return nil
 	}
-	bs := plan.Session
-	err := p.SessionManager().EndSession(ctx, bs.UserID, bs.ID, UserActor(bs.UserID), "logout")
-	if err != nil && !errors.Is(err, ErrSessionNotFound) {
+	bs := plan.session
+	err := s.Sessions.SessionManager().EndSession(ctx, bs.UserID, bs.ID, authz.UserActor(bs.UserID), "logout")
+	if err != nil && !errors.Is(err, authz.ErrSessionNotFound) {
 		return fmt.Errorf("logout: %w", err)
 	}
 	return nil
 }
 
-// LogoutCSRFToken binds the logout confirmation form to the browser (its
-// CSRF cookie) and to the session it ends.
-func (p *Provider) LogoutCSRFToken(csrfCookie string, bs *storage.BrowserSession) string {
-	return p.CSRFToken(csrfCookie, "logout:"+bs.ID)
+// CSRFToken binds the logout confirmation form of plan to the
+// browser (its CSRF cookie) and to the session it ends.
+func (s *Service) CSRFToken(csrfCookie string, plan *Plan) string {
+	return s.Sessions.CSRFToken(csrfCookie, "logout:"+plan.session.ID)
 }
 
-// CheckLogoutCSRF verifies a logout confirmation's CSRF token in constant time.
-func (p *Provider) CheckLogoutCSRF(csrfCookie string, bs *storage.BrowserSession, token string) bool {
-	return p.CheckCSRF(csrfCookie, "logout:"+bs.ID, token)
+// checkCSRF verifies a logout confirmation's CSRF token in constant time.
+func (s *Service) checkCSRF(csrfCookie string, bs *storage.BrowserSession, token string) bool {
+	return s.Sessions.CheckCSRF(csrfCookie, "logout:"+bs.ID, token)
 }
 
-// idTokenHint is what PlanLogout reads from a verified id_token_hint.
+// idTokenHint is what Plan reads from a verified id_token_hint.
 type idTokenHint struct {
 	sub, sid, azp string
 	aud           []string
@@ -196,9 +241,9 @@ type idTokenHint struct {
 
 // parseIDTokenHint verifies the hint's signature with the server's
 // published keys and its issuer; expiry is ignored. Errors never quote the token.
-func (p *Provider) parseIDTokenHint(ctx context.Context, raw string) (*idTokenHint, error) {
+func (s *Service) parseIDTokenHint(ctx context.Context, raw string) (*idTokenHint, error) {
 	invalid := logoutErr("The id_token_hint is not a valid ID token issued by this server.")
-	tok, err := p.Keys.Signer(p.Config.IDTokenAlgs[0]).Decode(ctx, raw)
+	tok, err := s.Keys.Signer(s.IDTokenAlg).Decode(ctx, raw)
 	if err != nil {
 		var ve *jwt.ValidationError
 		if !errors.As(err, &ve) || ve.Errors&^jwt.ValidationErrorExpired != 0 || tok == nil {
@@ -209,7 +254,7 @@ func (p *Provider) parseIDTokenHint(ctx context.Context, raw string) (*idTokenHi
 		return nil, invalid // an access token (at+jwt) or a logout token is not an ID token
 	}
 	claims := tok.Claims
-	if iss, _ := claims["iss"].(string); iss != p.Config.Issuer {
+	if iss, _ := claims["iss"].(string); iss != s.Issuer {
 		return nil, invalid
 	}
 	h := &idTokenHint{}
@@ -231,3 +276,5 @@ func (p *Provider) parseIDTokenHint(ctx context.Context, raw string) (*idTokenHi
 	}
 	return h, nil
 }
+
+var _ Sessions = (*authz.Provider)(nil)

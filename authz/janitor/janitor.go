@@ -1,30 +1,42 @@
-package authz
+package janitor
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/strongroom/strongroom/storage"
 )
 
-// TokenJanitorInterval is how often each node deletes expired rows.
-const TokenJanitorInterval = 10 * time.Minute
+// Interval is how often each node deletes expired rows.
+const Interval = 10 * time.Minute
 
 // janitorLeeway keeps rows a little past their expiry, so clock skew between
 // nodes and the database never removes a row another node still accepts.
 // Expired rows are never returned, so keeping them longer changes nothing.
 const janitorLeeway = time.Minute
 
-// SweepExpiredTokens deletes the fosite request rows (authorization codes,
+// Janitor deletes expired rows: codes and tokens, pending flows, client
+// assertion jtis and browser sessions. Every node may run it: deletes are
+// idempotent.
+type Janitor struct {
+	Store storage.Store
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// SweepTokens deletes the fosite request rows (authorization codes,
 // access and refresh tokens, PKCE, OIDC and PAR state) that expired more than
 // a minute ago, and reports how many. The store deletes in bounded batches,
 // so the token table's hot path is never blocked for long; several nodes may
 // sweep at once.
-func (p *Provider) SweepExpiredTokens(ctx context.Context) (int64, error) {
-	return p.Store.DeleteExpiredRequests(ctx, p.now().Add(-janitorLeeway))
+func (j *Janitor) SweepTokens(ctx context.Context) (int64, error) {
+	return j.Store.DeleteExpiredRequests(ctx, j.Now().Add(-janitorLeeway))
 }
 
-// SweepExpired deletes every row that traffic creates and that nothing else
+// Sweep deletes every row that traffic creates and that nothing else
 // removes once it has expired (a minute of leeway past expiry):
 //   - fosite requests: codes, tokens, PKCE, OIDC and PAR state (SweepExpiredTokens);
 //   - pending authorization flows (one per /authorize that needs a login or
@@ -41,16 +53,16 @@ func (p *Provider) SweepExpiredTokens(ctx context.Context) (int64, error) {
 // Each sweep runs on its own, in bounded batches that skip rows a request
 // holds locked; one failing does not stop the others. It reports how many
 // rows it deleted per kind.
-func (p *Provider) SweepExpired(ctx context.Context) (map[string]int64, error) {
-	before := p.now().Add(-janitorLeeway)
+func (j *Janitor) Sweep(ctx context.Context) (map[string]int64, error) {
+	before := j.Now().Add(-janitorLeeway)
 	sweeps := []struct {
 		what string
 		del  func(context.Context, time.Time) (int64, error)
 	}{
-		{"tokens", p.Store.DeleteExpiredRequests},
-		{"auth_flows", p.Store.DeleteExpiredAuthFlows},
-		{"client_assertion_jtis", p.Store.DeleteExpiredJTIs},
-		{"browser_sessions", p.Store.DeleteExpiredBrowserSessions},
+		{"tokens", j.Store.DeleteExpiredRequests},
+		{"auth_flows", j.Store.DeleteExpiredAuthFlows},
+		{"client_assertion_jtis", j.Store.DeleteExpiredJTIs},
+		{"browser_sessions", j.Store.DeleteExpiredBrowserSessions},
 	}
 	removed := make(map[string]int64, len(sweeps))
 	var errs []error
@@ -64,19 +76,19 @@ func (p *Provider) SweepExpired(ctx context.Context) (map[string]int64, error) {
 	return removed, errors.Join(errs...)
 }
 
-// RunTokenJanitor sweeps expired rows (SweepExpired) at start and every
+// Run sweeps expired rows (SweepExpired) at start and every
 // interval until ctx ends. Every node runs it: the deletes are idempotent.
-func (p *Provider) RunTokenJanitor(ctx context.Context, interval time.Duration) {
+func (j *Janitor) Run(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		removed, err := p.SweepExpired(ctx)
+		removed, err := j.Sweep(ctx)
 		if err != nil && ctx.Err() == nil {
-			p.Log.Warn("expired row cleanup failed", "err", err)
+			j.Log.Warn("expired row cleanup failed", "err", err)
 		}
 		for what, n := range removed {
 			if n > 0 {
-				p.Log.Info("expired row cleanup", "table", what, "removed", n)
+				j.Log.Info("expired row cleanup", "table", what, "removed", n)
 			}
 		}
 		select {

@@ -1,13 +1,16 @@
-package authz
+package janitor
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/pgtest"
+	"github.com/strongroom/strongroom/storage/postgres"
 )
 
 func TestSweepExpiredTokens(t *testing.T) {
@@ -18,8 +21,7 @@ func TestSweepExpiredTokens(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := store(t)
-			p := newTestProvider(t, s)
-			p.now = time.Now // the stores judge expiry by the real clock
+			p := &Janitor{Store: s, Now: time.Now, Log: slog.New(slog.DiscardHandler)} // the stores judge expiry by the real clock
 			id := "janitor-" + name + "-" + time.Now().Format("150405.000000000")
 			must(t, s.CreateClient(ctx, testClient(id)))
 			now := time.Now()
@@ -32,7 +34,7 @@ func TestSweepExpiredTokens(t *testing.T) {
 				must(t, s.CreateRequest(ctx, &storage.Request{Kind: storage.KindAccessToken, Signature: id + sig, RequestID: id,
 					ClientID: id, Active: true, RequestedAt: now, ExpiresAt: exp, Data: []byte(`{}`)}))
 			}
-			n, err := p.SweepExpiredTokens(ctx)
+			n, err := p.SweepTokens(ctx)
 			must(t, err)
 			if n < 1 {
 				t.Fatalf("swept %d rows, want at least the one expired a day ago", n)
@@ -71,8 +73,7 @@ func TestJanitorSweepsExpiredFlowsAssertionIDsAndSessions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := store(t)
-			p := newTestProvider(t, s)
-			p.now = time.Now // the stores judge expiry by the real clock
+			p := &Janitor{Store: s, Now: time.Now, Log: slog.New(slog.DiscardHandler)} // the stores judge expiry by the real clock
 			id := "janitor-" + name + "-" + time.Now().Format("150405.000000000")
 			must(t, s.CreateClient(ctx, testClient(id)))
 			must(t, s.CreateUser(ctx, &storage.User{ID: id, Username: id, CreatedAt: time.Now(), UpdatedAt: time.Now()}))
@@ -90,7 +91,7 @@ func TestJanitorSweepsExpiredFlowsAssertionIDsAndSessions(t *testing.T) {
 				must(t, s.CreateBrowserSession(ctx, session(key, exp)))
 			}
 
-			removed, err := p.SweepExpired(ctx)
+			removed, err := p.Sweep(ctx)
 			must(t, err)
 			for _, what := range []string{"auth_flows", "client_assertion_jtis", "browser_sessions"} {
 				if removed[what] < 1 {
@@ -122,16 +123,59 @@ func TestJanitorSweepsExpiredFlowsAssertionIDsAndSessions(t *testing.T) {
 // expired flows at start (not only the token table).
 func TestTokenJanitorRunsTheSweep(t *testing.T) {
 	s := newMemoryStore(t)
-	p := newTestProvider(t, s)
-	p.now = time.Now
+	p := &Janitor{Store: s, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	defer func() { cancel(); <-done }()
 	must(t, s.CreateClient(ctx, testClient("c1")))
 	f := &storage.AuthFlow{ID: "f1", ClientID: "c1", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(-time.Hour)}
 	must(t, s.CreateAuthFlow(ctx, f))
-	go func() { defer close(done); p.RunTokenJanitor(ctx, time.Hour) }()
+	go func() { defer close(done); p.Run(ctx, time.Hour) }()
 	eventually(t, 5*time.Second, "the expired flow is swept", func() bool {
 		return !errors.Is(s.CreateAuthFlow(ctx, f), storage.ErrAlreadyExists)
 	})
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+func newMemoryStore(t testing.TB) *memory.Store {
+	t.Helper()
+	s := memory.New()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func openPostgres(t testing.TB, dbURL string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dbURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// testClient is a client the swept rows belong to.
+func testClient(id string) *storage.Client {
+	now := time.Now()
+	return &storage.Client{ID: id, Name: "Client " + id, RedirectURIs: []string{"https://" + id + ".example/cb"},
+		GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"}, Scopes: []string{"openid"},
+		CreatedAt: now, UpdatedAt: now}
+}
+
+// eventually polls cond every 20 ms until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

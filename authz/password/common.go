@@ -1,4 +1,4 @@
-package authz
+package password
 
 import (
 	_ "embed" // the common-password list
@@ -26,11 +26,11 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return set
 })
 
-// IsCommonPassword reports whether password is on the shipped list of common
+// IsCommon reports whether password is on the shipped list of common
 // passwords, compared without regard to case, also after removing digits
 // and symbols added at either end ("Password2024!" is "password"), or is one
 // character repeated.
-func IsCommonPassword(password string) bool {
+func IsCommon(password string) bool {
 	p := strings.ToLower(strings.TrimSpace(password))
 	if p == "" {
 		return true

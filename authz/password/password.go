@@ -1,4 +1,4 @@
-package authz
+package password
 
 import (
 	"context"
@@ -26,17 +26,17 @@ type Argon2Params struct {
 // DefaultArgon2 is OWASP's recommended argon2id configuration.
 var DefaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
-// MinPasswordLength is the shortest password accepted for a user.
-const MinPasswordLength = 12
+// MinLength is the shortest password accepted for a user.
+const MinLength = 12
 
-// MaxPasswordLength bounds the work an attacker can make argon2 do.
-const MaxPasswordLength = 1024
+// MaxLength bounds the work an attacker can make argon2 do.
+const MaxLength = 1024
 
 // ErrInvalidCredentials is returned for an unknown user and a wrong password alike.
 var ErrInvalidCredentials = errors.New("invalid username or password")
 
-// HashPassword returns an argon2id hash in PHC string format.
-func HashPassword(password string, p Argon2Params) (string, error) {
+// Hash returns an argon2id hash in PHC string format.
+func Hash(password string, p Argon2Params) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
@@ -47,8 +47,8 @@ func HashPassword(password string, p Argon2Params) (string, error) {
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// VerifyPassword checks password against a PHC argon2id hash in constant time.
-func VerifyPassword(hash, password string) (bool, error) {
+// Verify checks password against a PHC argon2id hash in constant time.
+func Verify(hash, password string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false, errors.New("password hash is not argon2id PHC")
@@ -77,21 +77,21 @@ func VerifyPassword(hash, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// ValidatePassword applies the password policy.
-func ValidatePassword(password string) error {
+// Validate applies the password policy.
+func Validate(password string) error {
 	switch {
-	case len([]rune(password)) < MinPasswordLength:
-		return fmt.Errorf("password must be at least %d characters", MinPasswordLength)
-	case len(password) > MaxPasswordLength:
-		return fmt.Errorf("password must be at most %d bytes", MaxPasswordLength)
-	case IsCommonPassword(password):
-		return ErrCommonPassword
+	case len([]rune(password)) < MinLength:
+		return fmt.Errorf("password must be at least %d characters", MinLength)
+	case len(password) > MaxLength:
+		return fmt.Errorf("password must be at most %d bytes", MaxLength)
+	case IsCommon(password):
+		return ErrCommon
 	}
 	return nil
 }
 
-// ErrCommonPassword refuses a password found on the list of common passwords.
-var ErrCommonPassword = errors.New("password is too common (it appears on lists of leaked passwords); choose another")
+// ErrCommon refuses a password found on the list of common passwords.
+var ErrCommon = errors.New("password is too common (it appears on lists of leaked passwords); choose another")
 
 // Authenticator checks end-user passwords. An unknown user costs the same
 // argon2id computation as a known one (a dummy hash), so the two cannot be
@@ -120,7 +120,7 @@ type passwordUpdater interface {
 
 // NewAuthenticator returns an authenticator over users.
 func NewAuthenticator(users storage.Users) (*Authenticator, error) {
-	dummy, err := HashPassword("strongroom-dummy-password-for-timing", DefaultArgon2)
+	dummy, err := Hash("strongroom-dummy-password-for-timing", DefaultArgon2)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func NewAuthenticator(users storage.Users) (*Authenticator, error) {
 
 // verify checks password against hash in a Limiter slot.
 func (a *Authenticator) verify(ctx context.Context, hash, password string) (ok bool, err error) {
-	if lerr := a.Limiter.Do(ctx, func() { ok, err = VerifyPassword(hash, password) }); lerr != nil {
+	if lerr := a.Limiter.Do(ctx, func() { ok, err = Verify(hash, password) }); lerr != nil {
 		return false, lerr
 	}
 	return ok, err
@@ -139,7 +139,7 @@ func (a *Authenticator) verify(ctx context.Context, hash, password string) (ok b
 // returns *BusyError (ErrBusy) when no hashing slot came free in time,
 // for known and unknown users alike.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {
-	if len(password) > MaxPasswordLength || len(username) > 256 {
+	if len(password) > MaxLength || len(username) > 256 {
 		if _, err := a.verify(ctx, a.dummy, ""); errors.Is(err, ErrBusy) {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func (a *Authenticator) rehash(ctx context.Context, u *storage.User, password st
 		return
 	}
 	var hash string
-	if lerr := a.Limiter.Do(ctx, func() { hash, err = HashPassword(password, a.Params) }); lerr != nil || err != nil {
+	if lerr := a.Limiter.Do(ctx, func() { hash, err = Hash(password, a.Params) }); lerr != nil || err != nil {
 		return // busy: the next login rehashes
 	}
 	if err := up.UpdatePasswordHash(ctx, u.ID, hash, a.now()); err == nil {
@@ -209,13 +209,13 @@ func hashParams(hash string) (Argon2Params, error) {
 	return p, nil
 }
 
-// ChangePassword applies the password policy, hashes password with the
+// Change applies the password policy, hashes password with the
 // current parameters and stores it for the user (users set-password).
-func ChangePassword(ctx context.Context, store storage.UserMFA, userID, password string, now time.Time) error {
-	if err := ValidatePassword(password); err != nil {
+func Change(ctx context.Context, store storage.UserMFA, userID, password string, now time.Time) error {
+	if err := Validate(password); err != nil {
 		return err
 	}
-	hash, err := HashPassword(password, DefaultArgon2)
+	hash, err := Hash(password, DefaultArgon2)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}

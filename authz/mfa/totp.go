@@ -1,4 +1,4 @@
-package authz
+package mfa
 
 import (
 	"bytes"
@@ -98,14 +98,14 @@ type TOTPOffer struct {
 // BeginTOTP returns the user's pending (unconfirmed) TOTP enrolment,
 // creating it when there is none, so that reloading the page shows the same
 // code. ErrAlreadyEnrolled if the user has a confirmed one.
-func (p *Provider) BeginTOTP(ctx context.Context, user *storage.User) (*TOTPOffer, error) {
+func (s *Service) BeginTOTP(ctx context.Context, user *storage.User) (*TOTPOffer, error) {
 	var secret []byte // raw secret of a pending enrolment, reused
-	old, err := p.Store.GetTOTP(ctx, user.ID)
+	old, err := s.store.GetTOTP(ctx, user.ID)
 	switch {
 	case err == nil && old.Confirmed:
 		return nil, ErrAlreadyEnrolled
 	case err == nil:
-		plain, err := p.mfa.box.open(old.SecretEnc, totpAD(user.ID))
+		plain, err := s.box.open(old.SecretEnc, totpAD(user.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -117,18 +117,18 @@ func (p *Provider) BeginTOTP(ctx context.Context, user *storage.User) (*TOTPOffe
 		return nil, fmt.Errorf("get TOTP enrolment: %w", err)
 	}
 	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer: p.Config.ProductName, AccountName: user.Username, Secret: secret,
+		Issuer: s.productName, AccountName: user.Username, Secret: secret,
 		Period: totpPeriod, SecretSize: totpSecretSize, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("generate TOTP key: %w", err)
 	}
 	if secret == nil {
-		sealed, err := p.mfa.box.seal([]byte(key.Secret()), totpAD(user.ID))
+		sealed, err := s.box.seal([]byte(key.Secret()), totpAD(user.ID))
 		if err != nil {
 			return nil, err
 		}
-		if err := p.Store.SaveTOTP(ctx, &storage.TOTPEnrolment{UserID: user.ID, SecretEnc: sealed, CreatedAt: p.now()}); err != nil {
+		if err := s.store.SaveTOTP(ctx, &storage.TOTPEnrolment{UserID: user.ID, SecretEnc: sealed, CreatedAt: s.now()}); err != nil {
 			return nil, fmt.Errorf("save TOTP enrolment: %w", err)
 		}
 	}
@@ -146,10 +146,10 @@ func (p *Provider) BeginTOTP(ctx context.Context, user *storage.User) (*TOTPOffe
 	}, nil
 }
 
-// checkTOTP verifies code against the user's enrolment (confirmed or, when
+// CheckTOTP verifies code against the user's enrolment (confirmed or, when
 // confirming, pending) and consumes its time step: each code works once.
-func (p *Provider) checkTOTP(ctx context.Context, userID, code string, confirming bool) error {
-	e, err := p.Store.GetTOTP(ctx, userID)
+func (s *Service) CheckTOTP(ctx context.Context, userID, code string, confirming bool) error {
+	e, err := s.store.GetTOTP(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return ErrInvalidCode
 	}
@@ -162,15 +162,15 @@ func (p *Provider) checkTOTP(ctx context.Context, userID, code string, confirmin
 		}
 		return ErrInvalidCode
 	}
-	secret, err := p.mfa.box.open(e.SecretEnc, totpAD(userID))
+	secret, err := s.box.open(e.SecretEnc, totpAD(userID))
 	if err != nil {
 		return err
 	}
-	step, ok := matchTOTP(string(secret), code, p.now())
+	step, ok := matchTOTP(string(secret), code, s.now())
 	if !ok {
 		return ErrInvalidCode
 	}
-	err = p.Store.UseTOTPStep(ctx, userID, step, p.now())
+	err = s.store.UseTOTPStep(ctx, userID, step, s.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return ErrCodeReused
 	}
@@ -204,10 +204,10 @@ func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 	return found, ok
 }
 
-// newRecoveryCodes issues RecoveryCodeCount fresh codes for the user,
+// NewRecoveryCodes issues RecoveryCodeCount fresh codes for the user,
 // replacing any old ones, and returns them for display (the only time they
 // are shown). Each has 60 random bits, written as xxxx-xxxx-xxxx.
-func (p *Provider) newRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
+func (s *Service) NewRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
 	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford base32
 	codes := make([]string, RecoveryCodeCount)
 	hashes := make([][]byte, RecoveryCodeCount)
@@ -220,9 +220,9 @@ func (p *Provider) newRecoveryCodes(ctx context.Context, userID string) ([]strin
 			b[j] = alphabet[b[j]&31]
 		}
 		codes[i] = string(b[:4]) + "-" + string(b[4:8]) + "-" + string(b[8:])
-		hashes[i] = p.recoveryHash(userID, codes[i])
+		hashes[i] = s.recoveryHash(userID, codes[i])
 	}
-	if err := p.Store.ReplaceRecoveryCodes(ctx, userID, hashes, p.now()); err != nil {
+	if err := s.store.ReplaceRecoveryCodes(ctx, userID, hashes, s.now()); err != nil {
 		return nil, fmt.Errorf("store recovery codes: %w", err)
 	}
 	return codes, nil
@@ -234,7 +234,7 @@ func (p *Provider) newRecoveryCodes(ctx context.Context, userID string) ([]strin
 // client secrets) a slow password hash would only add cost: without the key,
 // a copy of the database cannot test a single guess offline; with it, the
 // attacker holds the TOTP key too.
-func (p *Provider) recoveryHash(userID, code string) []byte {
+func (s *Service) recoveryHash(userID, code string) []byte {
 	norm := strings.Map(func(r rune) rune {
 		switch r {
 		case '-', ' ':
@@ -246,17 +246,17 @@ func (p *Provider) recoveryHash(userID, code string) []byte {
 		}
 		return r
 	}, strings.ToLower(strings.TrimSpace(code)))
-	m := hmac.New(sha256.New, p.mfa.recoveryKey)
+	m := hmac.New(sha256.New, s.recoveryKey)
 	m.Write([]byte(userID + ":" + norm))
 	return m.Sum(nil)
 }
 
-// useRecoveryCode consumes one of the user's recovery codes.
-func (p *Provider) useRecoveryCode(ctx context.Context, userID, code string) error {
+// UseRecoveryCode consumes one of the user's recovery codes.
+func (s *Service) UseRecoveryCode(ctx context.Context, userID, code string) error {
 	if len(code) > 64 {
 		return ErrInvalidCode
 	}
-	err := p.Store.UseRecoveryCode(ctx, userID, p.recoveryHash(userID, code), p.now())
+	err := s.store.UseRecoveryCode(ctx, userID, s.recoveryHash(userID, code), s.now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return ErrInvalidCode
 	}

@@ -1,4 +1,4 @@
-package authz
+package backchannel
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestBackchannelBackoff(t *testing.T) {
-	cfg := BackchannelConfig{BaseDelay: time.Second, MaxDelay: 10 * time.Second}
+	cfg := Config{BaseDelay: time.Second, MaxDelay: 10 * time.Second}
 	cfg.ApplyDefaults()
 	for attempts, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 5: 10 * time.Second, 40: 10 * time.Second} {
 		if got := cfg.backoff(attempts); got != want {

@@ -1,10 +1,11 @@
-package authz
+package backchannel
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,24 +15,25 @@ import (
 	"github.com/google/uuid"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
-// BackchannelLogoutEvent is the event a logout token carries (OIDC
+// LogoutEvent is the event a logout token carries (OIDC
 // Back-Channel Logout 1.0 §2.4).
-const BackchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+const LogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 
 // logoutTokenLifespan is a logout token's exp - iat: short (§2.4), since it
 // is signed afresh for every attempt.
 const logoutTokenLifespan = 2 * time.Minute
 
-// LogoutTokenType is the typ header of logout tokens (§2.4, RFC 8725 §3.11).
-const LogoutTokenType = "logout+jwt"
+// TokenType is the typ header of logout tokens (§2.4, RFC 8725 §3.11).
+const TokenType = "logout+jwt"
 
-// BackchannelConfig tunes the worker that delivers back-channel logout
+// Config tunes the worker that delivers back-channel logout
 // tokens from the durable outbox (storage.LogoutOutbox). Zero fields take
 // their defaults.
-type BackchannelConfig struct {
+type Config struct {
 	// PollInterval is how often the outbox is checked for due deliveries (default 1 s).
 	PollInterval time.Duration
 	// Lease hides a claimed delivery from every other worker while it is
@@ -53,7 +55,7 @@ type BackchannelConfig struct {
 }
 
 // ApplyDefaults fills every zero field.
-func (c *BackchannelConfig) ApplyDefaults() {
+func (c *Config) ApplyDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -76,7 +78,7 @@ func (c *BackchannelConfig) ApplyDefaults() {
 }
 
 // backoff is the wait after the given number of failed attempts.
-func (c *BackchannelConfig) backoff(attempts int) time.Duration {
+func (c *Config) backoff(attempts int) time.Duration {
 	d := c.BaseDelay
 	for i := 1; i < attempts && d < c.MaxDelay; i++ {
 		d *= 2
@@ -84,18 +86,34 @@ func (c *BackchannelConfig) backoff(attempts int) time.Duration {
 	return min(d, c.MaxDelay)
 }
 
-// RunBackchannelLogout delivers queued logout tokens until ctx ends. Every
+// Sender signs and delivers the back-channel logout tokens that ending a
+// browser session queued (authz.SessionManager), from the durable outbox.
+// Every node may run it: a delivery is claimed under a lease.
+type Sender struct {
+	Store storage.Store
+	// Keys signs logout tokens with the client's ID token algorithm.
+	Keys authz.KeySource
+	// Issuer is the tokens' iss; DefaultAlg signs for clients without an
+	// id_token_signed_response_alg.
+	Issuer, DefaultAlg string
+	// SID derives the sid claim from a session id (authz.Provider.SessionSID).
+	SID func(sessionID string) string
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Run delivers queued logout tokens until ctx ends. Every
 // node runs one; the outbox's claims keep them from sending a delivery twice
 // at once.
-func (p *Provider) RunBackchannelLogout(ctx context.Context, cfg BackchannelConfig) {
+func (s *Sender) Run(ctx context.Context, cfg Config) {
 	cfg.ApplyDefaults()
 	t := time.NewTicker(cfg.PollInterval)
 	defer t.Stop()
 	for {
 		for {
-			n, err := p.DeliverBackchannelLogouts(ctx, cfg)
+			n, err := s.Deliver(ctx, cfg)
 			if err != nil && ctx.Err() == nil {
-				p.Log.Warn("back-channel logout: claiming deliveries failed", "err", err)
+				s.Log.Warn("back-channel logout: claiming deliveries failed", "err", err)
 			}
 			if err != nil || n < cfg.BatchSize {
 				break // the outbox is drained (or unavailable): wait for the next tick
@@ -109,14 +127,14 @@ func (p *Provider) RunBackchannelLogout(ctx context.Context, cfg BackchannelConf
 	}
 }
 
-// DeliverBackchannelLogouts claims due deliveries once, sends each, and
+// Deliver claims due deliveries once, sends each, and
 // reports how many it claimed. A delivery answered 2xx is done; a network
 // error, 5xx or 429 is retried with exponential backoff up to MaxAttempts;
 // any other answer (the client refused the token, §2.8) is not retried.
 // Outcomes other than a retry are audited.
-func (p *Provider) DeliverBackchannelLogouts(ctx context.Context, cfg BackchannelConfig) (int, error) {
+func (s *Sender) Deliver(ctx context.Context, cfg Config) (int, error) {
 	cfg.ApplyDefaults()
-	claimed, err := p.Store.ClaimLogoutDeliveries(ctx, p.now(), cfg.Lease, cfg.BatchSize)
+	claimed, err := s.Store.ClaimLogoutDeliveries(ctx, s.Now(), cfg.Lease, cfg.BatchSize)
 	if err != nil {
 		return 0, fmt.Errorf("claim logout deliveries: %w", err)
 	}
@@ -124,26 +142,26 @@ func (p *Provider) DeliverBackchannelLogouts(ctx context.Context, cfg Backchanne
 		if ctx.Err() != nil {
 			break // the lease returns unsent deliveries to the queue
 		}
-		p.deliver(ctx, &cfg, d)
+		s.deliver(ctx, &cfg, d)
 	}
 	return len(claimed), nil
 }
 
 // deliver sends one claimed delivery and records the outcome.
-func (p *Provider) deliver(ctx context.Context, cfg *BackchannelConfig, d storage.LogoutDelivery) {
-	log := p.Log.With("client_id", d.ClientID, "delivery", d.ID, "attempt", d.Attempts)
-	retry, sendErr := p.send(ctx, cfg, d)
+func (s *Sender) deliver(ctx context.Context, cfg *Config, d storage.LogoutDelivery) {
+	log := s.Log.With("client_id", d.ClientID, "delivery", d.ID, "attempt", d.Attempts)
+	retry, sendErr := s.send(ctx, cfg, d)
 	var err error
 	switch {
 	case sendErr == nil:
-		err = p.finishDelivery(ctx, d, storage.OutcomeSuccess, "")
+		err = s.finishDelivery(ctx, d, storage.OutcomeSuccess, "")
 		log.Info("back-channel logout delivered")
 	case retry && d.Attempts < cfg.MaxAttempts:
-		next := p.now().Add(cfg.backoff(d.Attempts))
-		err = p.Store.RetryLogoutDelivery(ctx, d.ID, next, truncateErr(sendErr))
+		next := s.Now().Add(cfg.backoff(d.Attempts))
+		err = s.Store.RetryLogoutDelivery(ctx, d.ID, next, truncateErr(sendErr))
 		log.Warn("back-channel logout failed; will retry", "err", sendErr, "next_attempt_at", next)
 	default:
-		err = p.finishDelivery(ctx, d, storage.OutcomeFailure, truncateErr(sendErr))
+		err = s.finishDelivery(ctx, d, storage.OutcomeFailure, truncateErr(sendErr))
 		log.Error("back-channel logout failed; giving up", "err", sendErr)
 	}
 	if err != nil && ctx.Err() == nil {
@@ -152,17 +170,17 @@ func (p *Provider) deliver(ctx context.Context, cfg *BackchannelConfig, d storag
 }
 
 // finishDelivery removes the delivery and audits its outcome, atomically.
-func (p *Provider) finishDelivery(ctx context.Context, d storage.LogoutDelivery, outcome, lastErr string) error {
-	return storage.InTx(ctx, p.Store, func(ctx context.Context) error {
-		if err := p.Store.CompleteLogoutDelivery(ctx, d.ID); err != nil {
+func (s *Sender) finishDelivery(ctx context.Context, d storage.LogoutDelivery, outcome, lastErr string) error {
+	return storage.InTx(ctx, s.Store, func(ctx context.Context) error {
+		if err := s.Store.CompleteLogoutDelivery(ctx, d.ID); err != nil {
 			return err
 		}
-		details := map[string]string{"attempts": strconv.Itoa(d.Attempts), "session": shortID(d.SessionID)}
+		details := map[string]string{"attempts": strconv.Itoa(d.Attempts), "session": authz.ShortID(d.SessionID)}
 		if lastErr != "" {
 			details["error"] = lastErr
 		}
-		return p.Store.AppendAudit(ctx, &storage.AuditEvent{
-			Time: p.now().UTC(), Actor: ActorSystem, Action: "logout.backchannel", Target: d.ClientID,
+		return s.Store.AppendAudit(ctx, &storage.AuditEvent{
+			Time: s.Now().UTC(), Actor: authz.ActorSystem, Action: "logout.backchannel", Target: d.ClientID,
 			Outcome: outcome, Details: details,
 		})
 	})
@@ -173,8 +191,8 @@ var errPermanent = errors.New("refused by the client")
 
 // send POSTs a fresh logout token to the client's back-channel logout URI
 // (§2.5) and reports whether a failure is worth retrying.
-func (p *Provider) send(ctx context.Context, cfg *BackchannelConfig, d storage.LogoutDelivery) (retry bool, err error) {
-	c, err := p.Store.GetClient(ctx, d.ClientID)
+func (s *Sender) send(ctx context.Context, cfg *Config, d storage.LogoutDelivery) (retry bool, err error) {
+	c, err := s.Store.GetClient(ctx, d.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, fmt.Errorf("client deleted: %w", errPermanent)
 	}
@@ -185,7 +203,7 @@ func (p *Provider) send(ctx context.Context, cfg *BackchannelConfig, d storage.L
 	if target == "" {
 		return false, fmt.Errorf("client no longer has a back-channel logout URI: %w", errPermanent)
 	}
-	token, err := p.LogoutToken(ctx, c, d.Subject, d.SessionID)
+	token, err := s.LogoutToken(ctx, c, d.Subject, d.SessionID)
 	if err != nil {
 		return true, err
 	}
@@ -220,28 +238,28 @@ func (p *Provider) send(ctx context.Context, cfg *BackchannelConfig, d storage.L
 // from the session id as in ID tokens) and the back-channel logout event; no
 // nonce. It is signed with the client's ID token algorithm and typed
 // logout+jwt.
-func (p *Provider) LogoutToken(ctx context.Context, c *storage.Client, subject, sessionID string) (string, error) {
+func (s *Sender) LogoutToken(ctx context.Context, c *storage.Client, subject, sessionID string) (string, error) {
 	alg := c.IDTokenSignedResponseAlg
 	if alg == "" {
-		alg = p.Config.IDTokenAlgs[0]
+		alg = s.DefaultAlg
 	}
-	now := p.now().UTC()
+	now := s.Now().UTC()
 	claims := jwt.MapClaims{
-		"iss":    p.Config.Issuer,
+		"iss":    s.Issuer,
 		"aud":    c.ID,
 		"iat":    now.Unix(),
 		"exp":    now.Add(logoutTokenLifespan).Unix(),
 		"jti":    uuid.NewString(),
-		"events": map[string]any{BackchannelLogoutEvent: map[string]any{}},
+		"events": map[string]any{LogoutEvent: map[string]any{}},
 	}
 	if subject != "" {
 		claims["sub"] = subject
 	}
 	if sessionID != "" {
-		claims["sid"] = p.SessionSID(sessionID)
+		claims["sid"] = s.SID(sessionID)
 	}
-	header := &jwt.Headers{Extra: map[string]any{"alg": alg, "typ": LogoutTokenType}}
-	token, _, err := p.Keys.Signer(alg).Generate(ctx, claims, header)
+	header := &jwt.Headers{Extra: map[string]any{"alg": alg, "typ": TokenType}}
+	token, _, err := s.Keys.Signer(alg).Generate(ctx, claims, header)
 	if err != nil {
 		return "", fmt.Errorf("sign logout token: %w", err)
 	}

@@ -1,4 +1,4 @@
-package authz
+package password
 
 import (
 	"errors"
@@ -6,15 +6,16 @@ import (
 	"testing"
 
 	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/storage/memory"
 )
 
 // cheapArgon2 keeps the tests fast; the format is what is under test.
 var cheapArgon2 = Argon2Params{Memory: 64, Time: 1, Threads: 1}
 
 func TestHashPassword(t *testing.T) {
-	h1, err := HashPassword("correct horse battery", cheapArgon2)
+	h1, err := Hash("correct horse battery", cheapArgon2)
 	must(t, err)
-	h2, err := HashPassword("correct horse battery", cheapArgon2)
+	h2, err := Hash("correct horse battery", cheapArgon2)
 	must(t, err)
 	if !strings.HasPrefix(h1, "$argon2id$v=19$m=64,t=1,p=1$") {
 		t.Fatalf("hash %q is not an argon2id PHC string with the given parameters", h1)
@@ -26,7 +27,7 @@ func TestHashPassword(t *testing.T) {
 		t.Fatal("hash contains the password")
 	}
 	for _, h := range []string{h1, h2} {
-		ok, err := VerifyPassword(h, "correct horse battery")
+		ok, err := Verify(h, "correct horse battery")
 		must(t, err)
 		if !ok {
 			t.Fatalf("round trip failed for %q", h)
@@ -35,7 +36,7 @@ func TestHashPassword(t *testing.T) {
 }
 
 func TestVerifyPassword(t *testing.T) {
-	hash, err := HashPassword("correct horse battery", cheapArgon2)
+	hash, err := Hash("correct horse battery", cheapArgon2)
 	must(t, err)
 	parts := strings.Split(hash, "$") // "", argon2id, v=19, m=..,t=..,p=.., salt, key
 	with := func(i int, v string) string {
@@ -83,10 +84,10 @@ func TestVerifyPassword(t *testing.T) {
 			func() {
 				defer func() {
 					if r := recover(); r != nil {
-						t.Fatalf("VerifyPassword panicked on %q: %v", tc.hash, r)
+						t.Fatalf("Verify panicked on %q: %v", tc.hash, r)
 					}
 				}()
-				ok, err = VerifyPassword(tc.hash, tc.password)
+				ok, err = Verify(tc.hash, tc.password)
 			}()
 			if tc.err != (err != nil) {
 				t.Fatalf("err = %v, want error: %v", err, tc.err)
@@ -100,7 +101,7 @@ func TestVerifyPassword(t *testing.T) {
 
 func mustHash(t *testing.T, pw string) string {
 	t.Helper()
-	h, err := HashPassword(pw, cheapArgon2)
+	h, err := Hash(pw, cheapArgon2)
 	must(t, err)
 	return h
 }
@@ -118,28 +119,29 @@ func TestValidatePassword(t *testing.T) {
 		password string
 		ok       bool
 	}{
-		{"ok/min-length", pw(MinPasswordLength), true},
-		{"ok/min-length-in-runes", pwRunes(MinPasswordLength), true},
-		{"ok/max-length", pw(MaxPasswordLength), true},
+		{"ok/min-length", pw(MinLength), true},
+		{"ok/min-length-in-runes", pwRunes(MinLength), true},
+		{"ok/max-length", pw(MaxLength), true},
 		{"fail/empty", "", false},
-		{"fail/one-short", pw(MinPasswordLength - 1), false},
-		{"fail/short-in-runes-long-in-bytes", pwRunes(MinPasswordLength - 1), false},
-		{"fail/one-too-long", pw(MaxPasswordLength + 1), false},
-		{"fail/too-long-in-bytes", strings.Repeat("é", MaxPasswordLength/2+1), false},
+		{"fail/one-short", pw(MinLength - 1), false},
+		{"fail/short-in-runes-long-in-bytes", pwRunes(MinLength - 1), false},
+		{"fail/one-too-long", pw(MaxLength + 1), false},
+		{"fail/too-long-in-bytes", strings.Repeat("é", MaxLength/2+1), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ValidatePassword(tc.password)
+			err := Validate(tc.password)
 			if tc.ok != (err == nil) {
-				t.Fatalf("ValidatePassword(%d bytes, %d runes) = %v, want ok=%v", len(tc.password), len([]rune(tc.password)), err, tc.ok)
+				t.Fatalf("Validate(%d bytes, %d runes) = %v, want ok=%v", len(tc.password), len([]rune(tc.password)), err, tc.ok)
 			}
 		})
 	}
 }
 
 func TestAuthenticator(t *testing.T) {
-	store := newMemoryStore(t)
-	hash, err := HashPassword("correct horse battery", cheapArgon2)
+	store := memory.New()
+	t.Cleanup(store.Close)
+	hash, err := Hash("correct horse battery", cheapArgon2)
 	must(t, err)
 	must(t, store.CreateUser(t.Context(), &storage.User{ID: "u1", Username: "alice", PasswordHash: hash}))
 	must(t, store.CreateUser(t.Context(), &storage.User{ID: "u2", Username: "broken", PasswordHash: "not-a-phc-string"}))
@@ -153,7 +155,7 @@ func TestAuthenticator(t *testing.T) {
 		{"fail/wrong-password", "alice", "wrong horse battery", ErrInvalidCredentials},
 		{"fail/unknown-user", "mallory", "correct horse battery", ErrInvalidCredentials},
 		{"fail/username-case", "Alice", "correct horse battery", ErrInvalidCredentials},
-		{"fail/password-too-long", "alice", strings.Repeat("x", MaxPasswordLength+1), ErrInvalidCredentials},
+		{"fail/password-too-long", "alice", strings.Repeat("x", MaxLength+1), ErrInvalidCredentials},
 		{"fail/username-too-long", strings.Repeat("a", 257), "correct horse battery", ErrInvalidCredentials},
 	}
 	for _, tc := range tests {
@@ -178,4 +180,19 @@ func TestAuthenticator(t *testing.T) {
 			t.Fatalf("err = %v: a corrupt hash must surface as an internal error", err)
 		}
 	})
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+// wantErr fails unless err matches target (errors.Is).
+func wantErr(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want one matching %q", err, target)
+	}
 }

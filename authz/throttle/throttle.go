@@ -1,4 +1,4 @@
-package authz
+package throttle
 
 import (
 	"context"
@@ -46,8 +46,8 @@ import (
 // and each source address is limited by its own, higher threshold across
 // all accounts. The counters live in the database, so every node agrees.
 
-// ThrottlePolicy limits failed attempts for one kind of key.
-type ThrottlePolicy struct {
+// Policy limits failed attempts for one kind of key.
+type Policy struct {
 	FreeFailures int           // failures without any delay
 	BaseDelay    time.Duration // wait after the first delayed failure; doubles after each further one
 	MaxDelay     time.Duration // cap on the wait
@@ -62,42 +62,42 @@ type ThrottlePolicy struct {
 	Window          time.Duration // counters restart after this long without a failure
 }
 
-// ThrottleConfig is the policy per account, per source address and per
+// Config is the policy per account, per source address and per
 // user's second factor.
-type ThrottleConfig struct {
-	Account ThrottlePolicy
-	IP      ThrottlePolicy
+type Config struct {
+	Account Policy
+	IP      Policy
 	// SecondFactor counts the failed second factors of one user (a code,
 	// recovery code or passkey, at sign-in or enrolment); only a completed
 	// login clears it. Zero: the Account policy.
-	SecondFactor ThrottlePolicy
+	SecondFactor Policy
 }
 
-// DefaultThrottle: an account locks for 15 minutes after 5 failures (waits
+// Default: an account locks for 15 minutes after 5 failures (waits
 // of 1, 2 and 4 s before that); an address locks after 30 failures across
 // all accounts, with waits from its 10th failure on; a user's second factor
 // locks after 5 failures for 15 minutes, then each further failure doubles
 // the lock up to a day, and the count lasts a week unless a login completes.
-var DefaultThrottle = ThrottleConfig{
-	Account: ThrottlePolicy{FreeFailures: 1, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
+var Default = Config{
+	Account: Policy{FreeFailures: 1, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
 		MaxFailures: 5, LockDuration: 15 * time.Minute, Window: 15 * time.Minute},
-	IP: ThrottlePolicy{FreeFailures: 10, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
+	IP: Policy{FreeFailures: 10, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
 		MaxFailures: 30, LockDuration: 15 * time.Minute, Window: 15 * time.Minute},
-	SecondFactor: ThrottlePolicy{FreeFailures: 1, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
+	SecondFactor: Policy{FreeFailures: 1, BaseDelay: time.Second, MaxDelay: 30 * time.Second,
 		MaxFailures: 5, LockDuration: 15 * time.Minute, MaxLockDuration: 24 * time.Hour, Window: 7 * 24 * time.Hour},
 }
 
-// ErrThrottled is matched (errors.Is) by every *ThrottleError.
+// ErrThrottled is matched (errors.Is) by every *Error.
 var ErrThrottled = errors.New("too many failed attempts")
 
-// ThrottleError refuses an attempt: the key waits (Locked false) or is
+// Error refuses an attempt: the key waits (Locked false) or is
 // locked, until RetryAfter has passed.
-type ThrottleError struct {
+type Error struct {
 	Locked     bool
 	RetryAfter time.Duration
 }
 
-func (e *ThrottleError) Error() string {
+func (e *Error) Error() string {
 	if e.Locked {
 		return fmt.Sprintf("temporarily locked after too many failed attempts; retry in %s", e.RetryAfter.Round(time.Second))
 	}
@@ -105,21 +105,21 @@ func (e *ThrottleError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrThrottled) hold.
-func (e *ThrottleError) Is(target error) bool { return target == ErrThrottled }
+func (e *Error) Is(target error) bool { return target == ErrThrottled }
 
-// Throttle applies ThrottleConfig on storage.LoginThrottles.
+// Throttle applies Config on storage.LoginThrottles.
 type Throttle struct {
 	store storage.LoginThrottles
-	cfg   ThrottleConfig
+	cfg   Config
 	now   func() time.Time
 }
 
-// NewThrottle returns a throttle over store.
-func NewThrottle(store storage.LoginThrottles, cfg ThrottleConfig, now func() time.Time) *Throttle {
+// New returns a throttle over store.
+func New(store storage.LoginThrottles, cfg Config, now func() time.Time) *Throttle {
 	if now == nil {
 		now = time.Now
 	}
-	if cfg.SecondFactor == (ThrottlePolicy{}) {
+	if cfg.SecondFactor == (Policy{}) {
 		cfg.SecondFactor = cfg.Account
 	}
 	return &Throttle{store: store, cfg: cfg, now: now}
@@ -175,7 +175,7 @@ type Attempt struct {
 }
 
 // Admit admits a password attempt for username from ip, or refuses it
-// (*ThrottleError) while the address or the account waits or is locked.
+// (*Error) while the address or the account waits or is locked.
 func (t *Throttle) Admit(ctx context.Context, username, ip string) (*Attempt, error) {
 	return t.admit(ctx, &Attempt{t: t, account: AccountKey(username), ip: IPKey(ip)})
 }
@@ -267,7 +267,7 @@ func (t *Throttle) release(ctx context.Context, key string, a *Attempt) error {
 }
 
 func admitError(err error) error {
-	var te *ThrottleError
+	var te *Error
 	if errors.As(err, &te) {
 		return te
 	}
@@ -281,7 +281,7 @@ func admitError(err error) error {
 // factor, the user's second-factor counter (the address counted it on
 // admission). When this failure locked either, it returns the lock (the
 // longer one); otherwise nil.
-func (a *Attempt) Fail(ctx context.Context) (*ThrottleError, error) {
+func (a *Attempt) Fail(ctx context.Context) (*Error, error) {
 	now := a.t.now()
 	until, err := a.t.fail(ctx, a.account, a.t.cfg.Account, now)
 	if err != nil {
@@ -297,7 +297,7 @@ func (a *Attempt) Fail(ctx context.Context) (*ThrottleError, error) {
 	if until.IsZero() {
 		return nil, nil
 	}
-	return &ThrottleError{Locked: true, RetryAfter: until.Sub(now)}, nil
+	return &Error{Locked: true, RetryAfter: until.Sub(now)}, nil
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -339,7 +339,7 @@ func (a *Attempt) Succeed(ctx context.Context) error {
 // ip would be refused now (for pages that show the wait).
 func (t *Throttle) Wait(ctx context.Context, username, ip string) error {
 	now := t.now()
-	var worst *ThrottleError
+	var worst *Error
 	for _, key := range []string{AccountKey(username), IPKey(ip)} {
 		e, err := t.peek(ctx, key, now)
 		if err != nil {
@@ -356,7 +356,7 @@ func (t *Throttle) Wait(ctx context.Context, username, ip string) error {
 }
 
 // peek reads a key's state without writing.
-func (t *Throttle) peek(ctx context.Context, key string, now time.Time) (*ThrottleError, error) {
+func (t *Throttle) peek(ctx context.Context, key string, now time.Time) (*Error, error) {
 	l, err := t.store.GetLoginThrottle(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -368,12 +368,12 @@ func (t *Throttle) peek(ctx context.Context, key string, now time.Time) (*Thrott
 }
 
 // refusal is the error that refuses an attempt on l now, or nil.
-func refusal(l *storage.LoginThrottle, now time.Time) *ThrottleError {
+func refusal(l *storage.LoginThrottle, now time.Time) *Error {
 	switch {
 	case l.LockedUntil.After(now):
-		return &ThrottleError{Locked: true, RetryAfter: l.LockedUntil.Sub(now)}
+		return &Error{Locked: true, RetryAfter: l.LockedUntil.Sub(now)}
 	case l.NextAttemptAt.After(now):
-		return &ThrottleError{RetryAfter: l.NextAttemptAt.Sub(now)}
+		return &Error{RetryAfter: l.NextAttemptAt.Sub(now)}
 	}
 	return nil
 }
@@ -395,7 +395,7 @@ func (t *Throttle) Failure(ctx context.Context, username, ip string) (accountLoc
 
 // fail counts a failure of key; it returns the end of the lock this failure
 // set, or zero.
-func (t *Throttle) fail(ctx context.Context, key string, p ThrottlePolicy, now time.Time) (lockedUntil time.Time, err error) {
+func (t *Throttle) fail(ctx context.Context, key string, p Policy, now time.Time) (lockedUntil time.Time, err error) {
 	err = t.store.UpdateLoginThrottle(ctx, key, func(l *storage.LoginThrottle) error {
 		lockedUntil = time.Time{} // the store may run fn again
 		if p.count(l, now) {
@@ -410,7 +410,7 @@ func (t *Throttle) fail(ctx context.Context, key string, p ThrottlePolicy, now t
 }
 
 // count adds one failure at now to l and reports whether it locked l.
-func (p ThrottlePolicy) count(l *storage.LoginThrottle, now time.Time) (locked bool) {
+func (p Policy) count(l *storage.LoginThrottle, now time.Time) (locked bool) {
 	if !l.LastFailureAt.IsZero() && now.Sub(l.LastFailureAt) > p.Window && !l.LockedUntil.After(now) {
 		l.Failures = 0
 	}
@@ -435,7 +435,7 @@ func (p ThrottlePolicy) count(l *storage.LoginThrottle, now time.Time) (locked b
 }
 
 // lock is the escalating lock after the n-th failure (n ≥ MaxFailures).
-func (p ThrottlePolicy) lock(n int) time.Duration {
+func (p Policy) lock(n int) time.Duration {
 	d := p.LockDuration
 	for i := p.MaxFailures; i < n && d < p.MaxLockDuration; i++ {
 		d *= 2
@@ -444,7 +444,7 @@ func (p ThrottlePolicy) lock(n int) time.Duration {
 }
 
 // delay is the wait after the n-th consecutive failure.
-func (p ThrottlePolicy) delay(n int) time.Duration {
+func (p Policy) delay(n int) time.Duration {
 	if n <= p.FreeFailures {
 		return 0
 	}
@@ -473,9 +473,9 @@ func (t *Throttle) Unlock(ctx context.Context, username, userID string) (bool, e
 	return had, nil
 }
 
-// ThrottleCleanupInterval is how often each node removes counters that hold
+// CleanupInterval is how often each node removes counters that hold
 // nothing back any more (Throttle.Cleanup).
-const ThrottleCleanupInterval = 10 * time.Minute
+const CleanupInterval = 10 * time.Minute
 
 // Cleanup removes the counters that no longer affect any attempt: no lock
 // or wait left and no failure within their kind's window (such a counter
@@ -502,13 +502,10 @@ func (t *Throttle) Cleanup(ctx context.Context) (int64, error) {
 	return total, nil
 }
 
-// RunThrottleCleanup runs Throttle.Cleanup at once and then every interval
-// until ctx ends. Every node may run it: the deletes are idempotent.
-func (p *Provider) RunThrottleCleanup(ctx context.Context, interval time.Duration) {
-	runThrottleCleanup(ctx, p.mfa.throttle, interval, p.Log)
-}
-
-func runThrottleCleanup(ctx context.Context, t *Throttle, interval time.Duration, log *slog.Logger) {
+// RunCleanup runs Cleanup at once and then every interval until ctx ends,
+// logging failures on log. Every node may run it: the deletes are
+// idempotent.
+func (t *Throttle) RunCleanup(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

@@ -1,4 +1,4 @@
-package authz
+package mfa
 
 import (
 	"context"
@@ -26,8 +26,8 @@ const maxWebAuthnResponse = 8 << 10
 // the issuer's host name and the only accepted origin is the issuer's. An
 // issuer named by an IP address cannot be a WebAuthn relying party
 // (WebAuthn §5.1.3 requires a domain): passkeys are then off (nil).
-func newWebAuthn(cfg *Config) (*webauthn.WebAuthn, error) {
-	u, err := url.Parse(cfg.Issuer)
+func newWebAuthn(issuer, productName string) (*webauthn.WebAuthn, error) {
+	u, err := url.Parse(issuer)
 	if err != nil {
 		return nil, fmt.Errorf("webauthn: issuer: %w", err)
 	}
@@ -36,7 +36,7 @@ func newWebAuthn(cfg *Config) (*webauthn.WebAuthn, error) {
 	}
 	w, err := webauthn.New(&webauthn.Config{
 		RPID:          u.Hostname(),
-		RPDisplayName: cfg.ProductName,
+		RPDisplayName: productName,
 		RPOrigins:     []string{u.Scheme + "://" + u.Host},
 	})
 	if err != nil {
@@ -62,8 +62,8 @@ func (w *webauthnUser) WebAuthnDisplayName() string {
 	return w.u.Username
 }
 
-func (p *Provider) loadWebAuthnUser(ctx context.Context, u *storage.User) (*webauthnUser, error) {
-	stored, err := p.Store.ListWebAuthnCredentials(ctx, u.ID)
+func (s *Service) loadWebAuthnUser(ctx context.Context, u *storage.User) (*webauthnUser, error) {
+	stored, err := s.store.ListWebAuthnCredentials(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list WebAuthn credentials: %w", err)
 	}
@@ -85,7 +85,7 @@ func (p *Provider) loadWebAuthnUser(ctx context.Context, u *storage.User) (*weba
 
 // beginWebAuthn stores the ceremony state on the pending login (server side,
 // single use) and returns the options for navigator.credentials as JSON.
-func (p *Provider) beginWebAuthn(ctx context.Context, pl *storage.PendingLogin, options any, session *webauthn.SessionData) ([]byte, error) {
+func (s *Service) beginWebAuthn(ctx context.Context, pl *storage.PendingLogin, options any, session *webauthn.SessionData) ([]byte, error) {
 	state, err := json.Marshal(session)
 	if err != nil {
 		return nil, fmt.Errorf("encode WebAuthn session: %w", err)
@@ -95,42 +95,42 @@ func (p *Provider) beginWebAuthn(ctx context.Context, pl *storage.PendingLogin, 
 		return nil, fmt.Errorf("encode WebAuthn options: %w", err)
 	}
 	pl.WebAuthnSession = state
-	if err := p.Store.SavePendingLogin(ctx, pl); err != nil {
+	if err := s.store.SavePendingLogin(ctx, pl); err != nil {
 		return nil, fmt.Errorf("save WebAuthn session: %w", err)
 	}
 	return opts, nil
 }
 
 // takeWebAuthnSession returns the ceremony state of the flow, once.
-func (p *Provider) takeWebAuthnSession(ctx context.Context, flowID string) (*webauthn.SessionData, error) {
-	if p.mfa.webauthn == nil {
+func (s *Service) takeWebAuthnSession(ctx context.Context, flowID string) (*webauthn.SessionData, error) {
+	if s.webauthn == nil {
 		return nil, ErrWebAuthnFailed
 	}
-	state, err := p.Store.TakeWebAuthnSession(ctx, flowID)
+	state, err := s.store.TakeWebAuthnSession(ctx, flowID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrWebAuthnFailed
 	}
 	if err != nil {
 		return nil, fmt.Errorf("take WebAuthn session: %w", err)
 	}
-	var s webauthn.SessionData
-	if err := json.Unmarshal(state, &s); err != nil {
+	var sd webauthn.SessionData
+	if err := json.Unmarshal(state, &sd); err != nil {
 		return nil, fmt.Errorf("decode WebAuthn session: %w", err)
 	}
-	return &s, nil
+	return &sd, nil
 }
 
-// beginPasskeyRegistration starts registering a credential for the pending
+// BeginPasskeyRegistration starts registering a credential for the pending
 // login's user; existing credentials are excluded.
-func (p *Provider) beginPasskeyRegistration(ctx context.Context, pl *storage.PendingLogin, u *storage.User) ([]byte, error) {
-	if p.mfa.webauthn == nil {
+func (s *Service) BeginPasskeyRegistration(ctx context.Context, pl *storage.PendingLogin, u *storage.User) ([]byte, error) {
+	if s.webauthn == nil {
 		return nil, nil
 	}
-	w, err := p.loadWebAuthnUser(ctx, u)
+	w, err := s.loadWebAuthnUser(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	creation, session, err := p.mfa.webauthn.BeginRegistration(w,
+	creation, session, err := s.webauthn.BeginRegistration(w,
 		webauthn.WithExclusions(webauthn.Credentials(w.creds).CredentialDescriptors()),
 		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
 			ResidentKey: protocol.ResidentKeyRequirementPreferred, UserVerification: protocol.VerificationPreferred,
@@ -139,13 +139,13 @@ func (p *Provider) beginPasskeyRegistration(ctx context.Context, pl *storage.Pen
 	if err != nil {
 		return nil, fmt.Errorf("begin WebAuthn registration: %w", err)
 	}
-	return p.beginWebAuthn(ctx, pl, creation, session)
+	return s.beginWebAuthn(ctx, pl, creation, session)
 }
 
-// finishPasskeyRegistration verifies the browser's attestation response and
+// FinishPasskeyRegistration verifies the browser's attestation response and
 // stores the credential.
-func (p *Provider) finishPasskeyRegistration(ctx context.Context, flowID string, u *storage.User, response []byte) error {
-	session, err := p.takeWebAuthnSession(ctx, flowID)
+func (s *Service) FinishPasskeyRegistration(ctx context.Context, flowID string, u *storage.User, response []byte) error {
+	session, err := s.takeWebAuthnSession(ctx, flowID)
 	if err != nil {
 		return err
 	}
@@ -156,11 +156,11 @@ func (p *Provider) finishPasskeyRegistration(ctx context.Context, flowID string,
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebAuthnFailed, err)
 	}
-	w, err := p.loadWebAuthnUser(ctx, u)
+	w, err := s.loadWebAuthnUser(ctx, u)
 	if err != nil {
 		return err
 	}
-	cred, err := p.mfa.webauthn.CreateCredential(w, *session, parsed)
+	cred, err := s.webauthn.CreateCredential(w, *session, parsed)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebAuthnFailed, err)
 	}
@@ -168,11 +168,11 @@ func (p *Provider) finishPasskeyRegistration(ctx context.Context, flowID string,
 	for _, t := range cred.Transport {
 		transports = append(transports, string(t))
 	}
-	err = p.Store.CreateWebAuthnCredential(ctx, &storage.WebAuthnCredential{
+	err = s.store.CreateWebAuthnCredential(ctx, &storage.WebAuthnCredential{
 		ID: cred.ID, UserID: u.ID, Name: "Passkey", PublicKey: cred.PublicKey, AttestationType: cred.AttestationType,
 		AAGUID: cred.Authenticator.AAGUID, SignCount: cred.Authenticator.SignCount, Transports: transports,
 		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, UserVerified: cred.Flags.UserVerified,
-		CreatedAt: p.now(),
+		CreatedAt: s.now(),
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return fmt.Errorf("%w: credential already registered", ErrWebAuthnFailed)
@@ -183,30 +183,30 @@ func (p *Provider) finishPasskeyRegistration(ctx context.Context, flowID string,
 	return nil
 }
 
-// beginPasskeyLogin starts an assertion with the user's credentials.
-func (p *Provider) beginPasskeyLogin(ctx context.Context, pl *storage.PendingLogin, u *storage.User) ([]byte, error) {
-	if p.mfa.webauthn == nil {
+// BeginPasskeyLogin starts an assertion with the user's credentials.
+func (s *Service) BeginPasskeyLogin(ctx context.Context, pl *storage.PendingLogin, u *storage.User) ([]byte, error) {
+	if s.webauthn == nil {
 		return nil, nil
 	}
-	w, err := p.loadWebAuthnUser(ctx, u)
+	w, err := s.loadWebAuthnUser(ctx, u)
 	if err != nil {
 		return nil, err
 	}
 	if len(w.creds) == 0 {
 		return nil, nil
 	}
-	assertion, session, err := p.mfa.webauthn.BeginLogin(w, webauthn.WithUserVerification(protocol.VerificationPreferred))
+	assertion, session, err := s.webauthn.BeginLogin(w, webauthn.WithUserVerification(protocol.VerificationPreferred))
 	if err != nil {
 		return nil, fmt.Errorf("begin WebAuthn login: %w", err)
 	}
-	return p.beginWebAuthn(ctx, pl, assertion, session)
+	return s.beginWebAuthn(ctx, pl, assertion, session)
 }
 
-// finishPasskeyLogin verifies the browser's assertion and records the new
+// FinishPasskeyLogin verifies the browser's assertion and records the new
 // signature counter. A counter that did not grow (a possibly cloned
 // authenticator) fails.
-func (p *Provider) finishPasskeyLogin(ctx context.Context, flowID string, u *storage.User, response []byte) error {
-	session, err := p.takeWebAuthnSession(ctx, flowID)
+func (s *Service) FinishPasskeyLogin(ctx context.Context, flowID string, u *storage.User, response []byte) error {
+	session, err := s.takeWebAuthnSession(ctx, flowID)
 	if err != nil {
 		return err
 	}
@@ -217,18 +217,18 @@ func (p *Provider) finishPasskeyLogin(ctx context.Context, flowID string, u *sto
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebAuthnFailed, err)
 	}
-	w, err := p.loadWebAuthnUser(ctx, u)
+	w, err := s.loadWebAuthnUser(ctx, u)
 	if err != nil {
 		return err
 	}
-	cred, err := p.mfa.webauthn.ValidateLogin(w, *session, parsed)
+	cred, err := s.webauthn.ValidateLogin(w, *session, parsed)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebAuthnFailed, err)
 	}
 	if cred.Authenticator.CloneWarning {
 		return fmt.Errorf("%w: signature counter did not increase", ErrWebAuthnFailed)
 	}
-	if err := p.Store.UpdateWebAuthnCredentialUse(ctx, cred.ID, cred.Authenticator.SignCount, cred.Flags.BackupState, p.now()); err != nil {
+	if err := s.store.UpdateWebAuthnCredentialUse(ctx, cred.ID, cred.Authenticator.SignCount, cred.Flags.BackupState, s.now()); err != nil {
 		return fmt.Errorf("record WebAuthn use: %w", err)
 	}
 	return nil

@@ -1,0 +1,62 @@
+package authz
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/ory/fosite"
+
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Authorize answers the authorization endpoint (RFC 6749 §3.1): fosite
+// validates the request, Strongroom's policy applies (checkAuthorizePolicy),
+// then either the response is issued at once (the browser session cookie
+// names a session that needs no login or consent) or the request is parked
+// as a flow (startFlow) and the browser sent to the login or consent page.
+// binding returns the browser's flow-binding secret; it is called only when
+// a flow starts (it may set a cookie). clientID is for the access log. An
+// error is an *UnredirectableError, to be shown as a page.
+func (p *Provider) Authorize(ctx context.Context, r *http.Request, sessionCookie string, binding func() (string, error)) (clientID string, resp *AuthorizeResponse, err error) {
+	ar, err := p.newAuthorizeRequest(ctx, r)
+	if ar != nil && ar.GetClient() != nil {
+		clientID = ar.GetClient().GetID()
+	}
+	if err == nil {
+		err = p.checkAuthorizePolicy(ctx, ar, false)
+	}
+	var bs *storage.BrowserSession
+	if err == nil {
+		bs, err = p.BrowserSession(ctx, sessionCookie)
+	}
+	var step Step
+	if err == nil {
+		step, err = p.nextStep(ctx, ar, bs)
+	}
+	if err != nil {
+		resp, err = p.authorizeError(ctx, ar, err)
+		return clientID, resp, err
+	}
+	if step == StepIssue {
+		resp, err = p.Issue(ctx, ar, bs, p.Now())
+		return clientID, resp, err
+	}
+	challenge, err := p.startBrowserFlow(ctx, ar, bs, binding)
+	if err != nil {
+		resp, err = p.authorizeError(ctx, ar, err)
+		return clientID, resp, err
+	}
+	if step == StepLogin {
+		return clientID, interaction(p.Config.LoginURL, "login_challenge", challenge), nil
+	}
+	return clientID, interaction(p.Config.ConsentURL, "consent_challenge", challenge), nil
+}
+
+// startBrowserFlow parks ar as a flow bound to the browser (startFlow).
+func (p *Provider) startBrowserFlow(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, binding func() (string, error)) (string, error) {
+	b, err := binding()
+	if err != nil {
+		return "", err
+	}
+	return p.startFlow(ctx, ar, bs, b)
+}

@@ -1,0 +1,61 @@
+package authz
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/ory/fosite"
+)
+
+// Token answers a token request (RFC 6749 §3.2): fosite authenticates the
+// client and runs the grant's handler (grants.go holds the grant policy);
+// body is the JSON response (§5.1). clientID names the client the request
+// authenticated or claimed (for the access log), also with an error, which
+// is an OAuth error to answer as RFC 6749 §5.2 says.
+func (p *Provider) Token(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
+	if gt := r.PostForm.Get("grant_type"); gt != "" && !GrantTypeSupported(gt) {
+		return "", nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncateHint64(gt))
+	}
+	ar, err := p.OAuth2.NewAccessRequest(ctx, r, NewSession())
+	if ar != nil && ar.GetClient() != nil {
+		clientID = ar.GetClient().GetID()
+	}
+	if err != nil {
+		return clientID, nil, err
+	}
+	resp, err := p.OAuth2.NewAccessResponse(ctx, ar)
+	if err != nil {
+		return clientID, nil, err
+	}
+	return clientID, resp.ToMap(), nil
+}
+
+// PushAuthorize answers a pushed authorization request (RFC 9126 §2): the
+// request is validated like at the authorization endpoint (fosite and
+// checkAuthorizePolicy) and stored; body is the 201 response with its
+// request_uri and expires_in. clientID is for the access log, also with an
+// error.
+func (p *Provider) PushAuthorize(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
+	ar, err := p.OAuth2.NewPushedAuthorizeRequest(ctx, r)
+	if ar != nil && ar.GetClient() != nil {
+		clientID = ar.GetClient().GetID()
+	}
+	if err == nil {
+		err = p.checkAuthorizePolicy(ctx, ar, true)
+	}
+	if err != nil {
+		return clientID, nil, AuthorizeRequestError(ar, err)
+	}
+	resp, err := p.OAuth2.NewPushedAuthorizeResponse(ctx, ar, NewSession())
+	if err != nil {
+		return clientID, nil, err
+	}
+	return clientID, resp.ToMap(), nil
+}
+
+func truncateHint64(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
+}
