@@ -45,7 +45,7 @@ func TestFAPI2AndMTLSClientsThroughTheAdminAPI(t *testing.T) {
 		"tls_client_auth_subject_dn":"CN=partner.example,O=Partner Ltd,C=GB","tls_client_certificate_bound_access_tokens":true}`
 	var mtlsCreated struct {
 		Client registration.ClientInfo `json:"client"`
-		Secret *struct{} `json:"secret"`
+		Secret *struct{}               `json:"secret"`
 	}
 	f.do(t, "POST", "/admin/v1/clients", partner, 201, &mtlsCreated)
 	id := mtlsCreated.Client.ClientID
