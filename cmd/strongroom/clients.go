@@ -215,12 +215,15 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 		"tls-subject-dn": s.tlsSubjectDN, "tls-san-dns": s.tlsDNS, "tls-san-uri": s.tlsURI,
 		"tls-san-ip": s.tlsIP, "tls-san-email": s.tlsEmail,
 	}
+	identityGiven := false
 	for _, f := range tlsIdentityFlags {
-		if flags.Changed(f.flag) {
-			for _, g := range tlsIdentityFlags {
-				p[g.field] = values[g.flag]
-			}
-			break
+		identityGiven = identityGiven || flags.Changed(f.flag)
+	}
+	// Moving to another auth method drops the subject, meaningless there.
+	leavesTLSClientAuth := flags.Changed("auth-method") && s.authMethod != storage.AuthMethodTLSClientAuth
+	if identityGiven || leavesTLSClientAuth {
+		for _, g := range tlsIdentityFlags {
+			p[g.field] = values[g.flag]
 		}
 	}
 	if flags.Changed("jwks-file") {

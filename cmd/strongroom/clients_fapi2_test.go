@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -94,6 +95,13 @@ func TestClientsCreateFAPI2AndMTLSClients(t *testing.T) {
 	if info.SANDNS != "partner.example" || info.SubjectDN != "" {
 		t.Fatalf("updated identity %+v", info.Identity)
 	}
+	// Moving to another method drops the subject; moving back needs one.
+	mustRun(t, e, "", "clients", "update", partner, "--auth-method", "client_secret_basic")
+	if info := getClientJSON(t, e, partner); info.Identity != (mtls.Identity{}) {
+		t.Fatalf("subject kept after leaving tls_client_auth: %+v", info.Identity)
+	}
+	wantFail(t, run(t, e, "", "clients", "update", partner, "--auth-method", "tls_client_auth"), exitUsage, "tls_client_auth needs exactly one of")
+	mustRun(t, e, "", "clients", "update", partner, "--auth-method", "tls_client_auth", "--tls-san-dns", "partner.example")
 	wantFail(t, run(t, e, "", "clients", "update", partner, "--profile", "fapi2"), exitUsage, "--profile fapi2: --require-par (require_pushed_authorization_requests) must be true")
 	mustRun(t, e, "", "clients", "update", bank, "--profile", "none", "--dpop-bound=false")
 	if info := getClientJSON(t, e, bank); info.Profile != "" || info.DPoPBoundAccessTokens {
