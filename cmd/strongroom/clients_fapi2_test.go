@@ -2,13 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -194,4 +199,51 @@ func bankRS256(jwks string) []string {
 		}
 	}
 	return args
+}
+
+// TestRemoteModeFAPI2AndMTLSClients: the same registrations through the
+// admin API (every exchange checked against api/openapi.yaml) store the
+// same fields, and a FAPI 2.0 problem comes back as a usage error.
+func TestRemoteModeFAPI2AndMTLSClients(t *testing.T) {
+	e := newEnv(t)
+	st := openTestStore(t, e)
+	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
+	srv, err := admin.New(admin.Options{
+		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}, Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	tr := admintest.NewTransport(t, ts.URL, nil)
+	tokenFile := filepath.Join(t.TempDir(), "admin.token")
+	if err := os.WriteFile(tokenFile, []byte("operator-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	remote := func(args ...string) []string {
+		return append(args, "--endpoint", ts.URL, "--token-file", tokenFile)
+	}
+	noDB := env{}
+
+	bank := createdID(t, mustRunRemote(t, noDB, tr.Client(), remote(append(bankApp(writeJWKS(t, false)), "-o", "json")...)...))
+	partner := createdID(t, mustRunRemote(t, noDB, tr.Client(), remote(append(mtlsPartner, "-o", "json")...)...))
+	for _, id := range []string{bank, partner} {
+		if l, r := mustRun(t, e, "", "clients", "get", id, "-o", "json").out, mustRunRemote(t, noDB, tr.Client(), remote("clients", "get", id, "-o", "json")...).out; l != r {
+			t.Errorf("local and remote get differ:\n%s\n%s", l, r)
+		}
+	}
+	stored, err := st.GetClient(t.Context(), bank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stored.Metadata.IsFAPI2() || !stored.Metadata.DPoPBoundAccessTokens || stored.Metadata.TokenEndpointAuthSigningAlg != "ES256" {
+		t.Fatalf("stored %+v", stored.Metadata)
+	}
+	mustRunRemote(t, noDB, tr.Client(), remote("clients", "update", partner, "--tls-san-uri", "spiffe://partner.example/server")...)
+	if stored, err = st.GetClient(t.Context(), partner); err != nil || stored.Metadata.TLSClientAuthSANURI != "spiffe://partner.example/server" || stored.Metadata.TLSClientAuthSubjectDN != "" {
+		t.Fatalf("remote update: %v %+v", err, stored)
+	}
+	wantFail(t, runRemote(t, noDB, tr.Client(), remote("clients", "update", partner, "--profile", "fapi2")...), exitUsage,
+		"--profile fapi2: --require-par (require_pushed_authorization_requests) must be true")
 }
