@@ -57,8 +57,12 @@ func checkProfile(p *Problems, c *storage.Client, jwks *jose.JSONWebKeySet) {
 	case !slices.Contains(fapi2AuthMethods, c.TokenEndpointAuthMethod):
 		p.Add("profile fapi2: token_endpoint_auth_method %q is not allowed (allowed: %s)", c.TokenEndpointAuthMethod, strings.Join(fapi2AuthMethods, ", "))
 	}
-	if alg := md.TokenEndpointAuthSigningAlg; alg != "" && !slices.Contains(fapi2SigningAlgs, alg) {
+	switch alg := md.TokenEndpointAuthSigningAlg; {
+	case alg != "" && !slices.Contains(fapi2SigningAlgs, alg):
 		p.Add("profile fapi2: token_endpoint_auth_signing_alg %q is not allowed (allowed: %s)", alg, strings.Join(fapi2SigningAlgs, ", "))
+	case alg == "" && c.TokenEndpointAuthMethod == storage.AuthMethodPrivateKeyJWT:
+		// Without it a key's type names the algorithm, and an RSA key names RS256.
+		p.Add("profile fapi2: token_endpoint_auth_signing_alg must be set to one of %s with private_key_jwt (an RSA key alone implies RS256)", strings.Join(fapi2SigningAlgs, ", "))
 	}
 	if alg := c.IDTokenSignedResponseAlg; alg != "" && !slices.Contains(fapi2SigningAlgs, alg) {
 		p.Add("profile fapi2: id_token_signed_response_alg %q is not allowed (allowed: %s)", alg, strings.Join(fapi2SigningAlgs, ", "))

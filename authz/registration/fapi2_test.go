@@ -195,8 +195,21 @@ func TestFAPI2ProfileRefusesRS256(t *testing.T) {
 
 	s = fapi2Spec(t)
 	s.JWKS = jwksOf(t, "RS256", rsaKey)
+	s.TokenEndpointAuthSigningAlg = "PS256"
+	problems := buildProblems(t, s)
+	if len(problems) != 2 || !strings.Contains(problems[0], "no key in jwks can sign PS256") || !strings.Contains(problems[1], `profile fapi2: jwks key 1 is for algorithm "RS256"`) {
+		t.Fatalf("problems = %q", problems)
+	}
+}
+
+func TestFAPI2ProfileRequiresTheAssertionAlgorithmWithPrivateKeyJWT(t *testing.T) {
+	rsaKey, _ := rsaKeys(t)
+	s := fapi2Spec(t)
+	s.JWKS = jwksOf(t, "", rsaKey)
 	s.TokenEndpointAuthSigningAlg = ""
-	wantOnlyProblem(t, s, "profile fapi2", `jwks key 1 is for algorithm "RS256"`)
+	wantOnlyProblem(t, s, "profile fapi2", "token_endpoint_auth_signing_alg must be set", "RS256")
+	s.TokenEndpointAuthSigningAlg = "PS256"
+	wantValid(t, s)
 }
 
 func TestFAPI2ProfileRefusesHS256(t *testing.T) {
@@ -251,8 +264,8 @@ func TestFAPI2ProfileRefusesWeakECCurves(t *testing.T) {
 	if problems := buildProblems(t, s); len(problems) == 0 || !strings.Contains(strings.Join(problems, "\n"), "jwks") {
 		t.Fatalf("problems = %q", problems)
 	}
-	s.JWKS = jwksOf(t, "", ecKey(t, elliptic.P384()))
-	s.TokenEndpointAuthSigningAlg = ""
+	// Larger curves pass the size rule (a P-384 key beside the ES256 one).
+	s.JWKS = jwksOf(t, "", ecKey(t, elliptic.P256()), ecKey(t, elliptic.P384()))
 	wantValid(t, s)
 }
 

@@ -301,8 +301,8 @@ client's tokens sender-constrained (RFC 9449, RFC 8705).
 --profile fapi2 holds the client to the FAPI 2.0 Security Profile: it needs
 --require-par, response type code only, sender-constrained tokens,
 private_key_jwt, tls_client_auth or self_signed_tls_client_auth, PS256, ES256
-or EdDSA (--token-endpoint-auth-signing-alg, and --id-token-alg with the
-openid scope), RSA keys of 2048 bits or more and EC keys on P-256 or stronger.
+or EdDSA (--token-endpoint-auth-signing-alg, required with private_key_jwt,
+and --id-token-alg with the openid scope), RSA keys of 2048 bits or more and EC keys on P-256 or stronger.
 Redirect URIs must be exact absolute https URLs without fragment or wildcard;
 public clients may also use http on 127.0.0.1, [::1] or localhost.
 The scope strongroom:admin (the admin API) is only for confidential clients
