@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/logout"
+	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -63,6 +66,25 @@ type Config struct {
 	// closes: a load balancer stops sending new traffic first. Zero closes
 	// at once.
 	ShutdownDrain time.Duration
+
+	// ClientCAs are the trust anchors of tls_client_auth client
+	// certificates (serve --tls-client-ca; mtls.LoadClientCAs), whether
+	// presented on Strongroom's TLS connection or forwarded by a trusted
+	// proxy; nil: no CA-issued client certificate is trusted. When it is set
+	// and Strongroom terminates TLS, TLS already requests (never requires)
+	// client certificates (mtls.RequestClientCertificates). For
+	// mtls.NewAuthenticator.
+	ClientCAs *x509.CertPool
+	// ClientCertificates finds the certificate a client presented: on the
+	// TLS connection, or in the header a trusted proxy sets (serve
+	// --client-cert-header, believed only from TrustedProxies). nil: the
+	// connection only.
+	ClientCertificates *mtls.CertificateSource
+	// DPoPNonce is the server's DPoP nonce policy (serve --dpop-nonce):
+	// dpop.NonceRequired, dpop.NonceOptional (nonces required of FAPI 2.0
+	// clients, checked when others send one) or dpop.NonceOff; "" means
+	// optional.
+	DPoPNonce dpop.NonceMode
 }
 
 // Server is a composed, runnable Strongroom.

@@ -100,6 +100,24 @@ const (
 	AuthMethodSecretPost    = "client_secret_post"
 	AuthMethodPrivateKeyJWT = "private_key_jwt"
 	AuthMethodNone          = "none"
+	// AuthMethodSecretJWT is a client assertion signed with HMAC over the
+	// client secret (RFC 7523, OIDC Core §9).
+	AuthMethodSecretJWT = "client_secret_jwt"
+	// AuthMethodTLSClientAuth is mutual TLS with a CA-issued certificate
+	// whose subject the client registered (RFC 8705 §2.1).
+	AuthMethodTLSClientAuth = "tls_client_auth"
+	// AuthMethodSelfSignedTLSClientAuth is mutual TLS with a self-signed
+	// certificate whose key is in the client's registered JWKS (RFC 8705 §2.2).
+	AuthMethodSelfSignedTLSClientAuth = "self_signed_tls_client_auth"
+)
+
+// Client profiles (ClientMetadata.Profile): a set of rules a registration
+// must meet as a whole and the server enforces at run time.
+const (
+	// ProfileNone is an ordinary client.
+	ProfileNone = ""
+	// ProfileFAPI2 is the FAPI 2.0 Security Profile.
+	ProfileFAPI2 = "fapi2"
 )
 
 // Access token formats.
@@ -165,7 +183,35 @@ type ClientMetadata struct {
 	// (RFC 7662) about its own tokens and access tokens whose audience
 	// names it.
 	Introspect bool `json:"introspect,omitempty"`
+
+	// Profile is ProfileNone or ProfileFAPI2 (the FAPI 2.0 Security
+	// Profile: registration rules checked together, runtime rules such as
+	// sender-constrained tokens and short code lifetimes).
+	Profile string `json:"profile,omitempty"`
+	// DPoPBoundAccessTokens requires a DPoP proof (RFC 9449) on every token
+	// request of this client, so its tokens are always DPoP-bound
+	// (RFC 9449 §5.2 client metadata).
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
+	// TLSClientCertificateBoundAccessTokens binds this client's access
+	// tokens to its TLS client certificate (RFC 8705 §3.4, cnf.x5t#S256).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	// TokenEndpointAuthSigningAlg is the one JWS algorithm the client's
+	// assertions (private_key_jwt, client_secret_jwt) may use (RFC 7591 §2);
+	// empty: any the server accepts for the method.
+	TokenEndpointAuthSigningAlg string `json:"token_endpoint_auth_signing_alg,omitempty"`
+
+	// The certificate subject of a tls_client_auth client (RFC 8705
+	// §2.1.2): exactly one of the five is set for that method, none for
+	// the others. authz/mtls.Identity has the same fields and matches them.
+	TLSClientAuthSubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
 }
+
+// IsFAPI2 reports whether the client registered the FAPI 2.0 profile.
+func (m ClientMetadata) IsFAPI2() bool { return m.Profile == ProfileFAPI2 }
 
 // Clients stores client registrations.
 type Clients interface {

@@ -166,7 +166,7 @@ func TestClientSpecValidation(t *testing.T) {
 		"fail/grant-none":           {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = nil }), "grant_types: at least one is required"},
 		"fail/refresh-alone":        {mod(partner(), func(s *registration.ClientSpec) { s.GrantTypes = []string{"refresh_token"} }), "refresh_token requires grant type authorization_code"},
 		"fail/public-client-creds":  {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "none" }), "client_credentials requires a confidential client"},
-		"fail/auth-method":          {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "tls_client_auth" }), `unknown auth method "tls_client_auth"`},
+		"fail/auth-method":          {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "attestation_client_auth" }), `unknown auth method "attestation_client_auth"`},
 		"fail/pkjwt-no-keys":        {mod(partner(), func(s *registration.ClientSpec) { s.TokenEndpointAuthMethod = "private_key_jwt" }), "requires jwks_uri or jwks"},
 		"fail/pkjwt-both": {mod(partner(), func(s *registration.ClientSpec) {
 			s.TokenEndpointAuthMethod = "private_key_jwt"

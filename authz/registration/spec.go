@@ -14,13 +14,17 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/storage"
 )
 
 // Registration limits and supported values.
 var (
-	supportedGrantTypes    = []string{authz.GrantAuthorizationCode, authz.GrantClientCredentials, authz.GrantRefreshToken}
-	supportedAuthMethods   = []string{storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodPrivateKeyJWT, storage.AuthMethodNone}
+	supportedGrantTypes  = []string{authz.GrantAuthorizationCode, authz.GrantClientCredentials, authz.GrantRefreshToken}
+	supportedAuthMethods = []string{
+		storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodSecretJWT, storage.AuthMethodPrivateKeyJWT,
+		storage.AuthMethodTLSClientAuth, storage.AuthMethodSelfSignedTLSClientAuth, storage.AuthMethodNone,
+	}
 	supportedResponseTypes = []string{"code", "code id_token"}
 	supportedTokenFormats  = []string{storage.TokenFormatOpaque, storage.TokenFormatJWT}
 	defaultIDTokenAlgs     = []string{"RS256", "ES256"}
@@ -73,6 +77,23 @@ type ClientSpec struct {
 	// (a resource server). Without it the endpoint refuses the client.
 	Introspect bool `json:"introspect,omitempty"`
 
+	// Profile is "" or "fapi2": the FAPI 2.0 Security Profile, whose
+	// registration rules (checkFAPI2) hold together.
+	Profile string `json:"profile,omitempty"`
+	// DPoPBoundAccessTokens requires DPoP proofs (RFC 9449 §5.2) on every
+	// token request of the client.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
+	// TLSClientCertificateBoundAccessTokens binds the client's access tokens
+	// to its TLS client certificate (RFC 8705 §3.4).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	// TokenEndpointAuthSigningAlg is the one algorithm the client's
+	// assertions may use (private_key_jwt, client_secret_jwt).
+	TokenEndpointAuthSigningAlg string `json:"token_endpoint_auth_signing_alg,omitempty"`
+	// Identity is the certificate subject of a tls_client_auth client
+	// (RFC 8705 §2.1.2: tls_client_auth_subject_dn, _san_dns, _san_uri,
+	// _san_ip, _san_email; exactly one).
+	mtls.Identity
+
 	// Disabled is carried by import and export; update uses disable/enable.
 	Disabled bool `json:"disabled,omitempty"`
 }
@@ -101,9 +122,16 @@ func (p Problems) Err() error {
 }
 
 // UsesSecret reports whether a client with this auth method authenticates
-// with a client secret.
+// with a client secret (client_secret_jwt signs its assertions with it).
 func UsesSecret(authMethod string) bool {
-	return authMethod == storage.AuthMethodSecretBasic || authMethod == storage.AuthMethodSecretPost
+	return authMethod == storage.AuthMethodSecretBasic || authMethod == storage.AuthMethodSecretPost ||
+		authMethod == storage.AuthMethodSecretJWT
+}
+
+// UsesJWKS reports whether a client with this auth method registers its
+// public keys (jwks or jwks_uri).
+func UsesJWKS(authMethod string) bool {
+	return authMethod == storage.AuthMethodPrivateKeyJWT || authMethod == storage.AuthMethodSelfSignedTLSClientAuth
 }
 
 // Build validates s and returns the registration it describes, without id,
@@ -160,28 +188,43 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 	if !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod) {
 		p.Add("token_endpoint_auth_method: unknown auth method %q (supported: %s)", s.TokenEndpointAuthMethod, strings.Join(supportedAuthMethods, ", "))
 	}
-	if s.TokenEndpointAuthMethod == storage.AuthMethodPrivateKeyJWT {
+	switch {
+	case s.TokenEndpointAuthMethod == storage.AuthMethodPrivateKeyJWT:
 		switch {
 		case s.JWKSURI == "" && len(s.JWKS) == 0:
 			p.Add("token_endpoint_auth_method: private_key_jwt requires jwks_uri or jwks")
 		case s.JWKSURI != "" && len(s.JWKS) > 0:
 			p.Add("jwks_uri and jwks are mutually exclusive (RFC 7591 §2)")
 		}
-	} else if s.JWKSURI != "" || len(s.JWKS) > 0 {
-		p.Add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt")
+	case s.TokenEndpointAuthMethod == storage.AuthMethodSelfSignedTLSClientAuth:
+		if s.JWKSURI != "" {
+			p.Add("jwks_uri: self_signed_tls_client_auth takes the certificate keys in jwks, not from jwks_uri")
+		} else if len(s.JWKS) == 0 {
+			p.Add("token_endpoint_auth_method: self_signed_tls_client_auth requires jwks, the public keys of the client's self-signed certificates (RFC 8705 §2.2)")
+		}
+	case s.JWKSURI != "" || len(s.JWKS) > 0:
+		p.Add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt or self_signed_tls_client_auth")
 	}
 	if s.JWKSURI != "" {
 		if err := checkHTTPSURI(s.JWKSURI); err != nil {
 			p.Add("jwks_uri %v", err)
 		}
 	}
+	var jwks *jose.JSONWebKeySet
 	if len(s.JWKS) > 0 {
-		jwks, err := checkJWKS(s.JWKS)
+		set, data, err := checkJWKS(s.JWKS)
 		if err != nil {
 			p.Add("jwks: %v", err)
 		}
-		c.JWKS = jwks
+		c.JWKS, jwks = data, set
 	}
+	if jwks != nil && s.TokenEndpointAuthMethod == storage.AuthMethodSelfSignedTLSClientAuth {
+		if err := mtls.ValidateSelfSignedJWKS(jwks); err != nil {
+			p.Add("jwks: %s", mtlsProblem(err))
+		}
+	}
+	checkTLSClientAuthIdentity(&p, s.TokenEndpointAuthMethod, s.Identity)
+	checkAuthSigningAlg(&p, s.TokenEndpointAuthMethod, s.TokenEndpointAuthSigningAlg, jwks)
 
 	// Redirection endpoints (RFC 6749 §3.1.2, RFC 9700 §4.1).
 	c.RedirectURIs = authz.Dedupe(s.RedirectURIs)
@@ -257,6 +300,16 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		RequireMFA:                       s.RequireMFA,
 		SkipConsent:                      s.SkipConsent,
 		Introspect:                       s.Introspect,
+
+		Profile:                               s.Profile,
+		DPoPBoundAccessTokens:                 s.DPoPBoundAccessTokens,
+		TLSClientCertificateBoundAccessTokens: s.TLSClientCertificateBoundAccessTokens,
+		TokenEndpointAuthSigningAlg:           s.TokenEndpointAuthSigningAlg,
+		TLSClientAuthSubjectDN:                strings.TrimSpace(s.SubjectDN),
+		TLSClientAuthSANDNS:                   strings.TrimSpace(s.SANDNS),
+		TLSClientAuthSANURI:                   strings.TrimSpace(s.SANURI),
+		TLSClientAuthSANIP:                    strings.TrimSpace(s.SANIP),
+		TLSClientAuthSANEmail:                 strings.TrimSpace(s.SANEmail),
 	}
 	for _, addr := range md.Contacts {
 		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
@@ -278,6 +331,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		p.Add("backchannel_logout_session_required needs backchannel_logout_uri")
 	}
 	c.Metadata = md
+	checkProfile(&p, c, jwks)
 
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -323,30 +377,35 @@ func checkAdminScope(p *Problems, scopes, grantTypes []string, public bool) {
 // FromClient is the registration of c as a spec (no secret).
 func FromClient(c *storage.Client) ClientSpec {
 	s := ClientSpec{
-		ClientID:                         c.ID,
-		ClientName:                       c.Name,
-		GrantTypes:                       slices.Clone(c.GrantTypes),
-		ResponseTypes:                    slices.Clone(c.ResponseTypes),
-		RedirectURIs:                     slices.Clone(c.RedirectURIs),
-		PostLogoutRedirectURIs:           slices.Clone(c.PostLogoutRedirectURIs),
-		Scope:                            strings.Join(c.Scopes, " "),
-		Audience:                         slices.Clone(c.Audience),
-		TokenEndpointAuthMethod:          c.TokenEndpointAuthMethod,
-		JWKSURI:                          c.JWKSURI,
-		IDTokenSignedResponseAlg:         c.IDTokenSignedResponseAlg,
-		AccessTokenFormat:                c.AccessTokenFormat,
-		RequirePAR:                       c.RequirePAR,
-		Contacts:                         slices.Clone(c.Metadata.Contacts),
-		ClientURI:                        c.Metadata.ClientURI,
-		LogoURI:                          c.Metadata.LogoURI,
-		PolicyURI:                        c.Metadata.PolicyURI,
-		TosURI:                           c.Metadata.TosURI,
-		BackchannelLogoutURI:             c.Metadata.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: c.Metadata.BackchannelLogoutSessionRequired,
-		RequireMFA:                       c.Metadata.RequireMFA,
-		SkipConsent:                      c.Metadata.SkipConsent,
-		Introspect:                       c.Metadata.Introspect,
-		Disabled:                         c.Disabled,
+		ClientID:                              c.ID,
+		ClientName:                            c.Name,
+		GrantTypes:                            slices.Clone(c.GrantTypes),
+		ResponseTypes:                         slices.Clone(c.ResponseTypes),
+		RedirectURIs:                          slices.Clone(c.RedirectURIs),
+		PostLogoutRedirectURIs:                slices.Clone(c.PostLogoutRedirectURIs),
+		Scope:                                 strings.Join(c.Scopes, " "),
+		Audience:                              slices.Clone(c.Audience),
+		TokenEndpointAuthMethod:               c.TokenEndpointAuthMethod,
+		JWKSURI:                               c.JWKSURI,
+		IDTokenSignedResponseAlg:              c.IDTokenSignedResponseAlg,
+		AccessTokenFormat:                     c.AccessTokenFormat,
+		RequirePAR:                            c.RequirePAR,
+		Contacts:                              slices.Clone(c.Metadata.Contacts),
+		ClientURI:                             c.Metadata.ClientURI,
+		LogoURI:                               c.Metadata.LogoURI,
+		PolicyURI:                             c.Metadata.PolicyURI,
+		TosURI:                                c.Metadata.TosURI,
+		BackchannelLogoutURI:                  c.Metadata.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:      c.Metadata.BackchannelLogoutSessionRequired,
+		RequireMFA:                            c.Metadata.RequireMFA,
+		SkipConsent:                           c.Metadata.SkipConsent,
+		Introspect:                            c.Metadata.Introspect,
+		Profile:                               c.Metadata.Profile,
+		DPoPBoundAccessTokens:                 c.Metadata.DPoPBoundAccessTokens,
+		TLSClientCertificateBoundAccessTokens: c.Metadata.TLSClientCertificateBoundAccessTokens,
+		TokenEndpointAuthSigningAlg:           c.Metadata.TokenEndpointAuthSigningAlg,
+		Identity:                              TLSClientAuthIdentity(c),
+		Disabled:                              c.Disabled,
 	}
 	if s.TokenEndpointAuthMethod == "" { // registered before the method was recorded
 		s.TokenEndpointAuthMethod = storage.AuthMethodSecretBasic
@@ -415,35 +474,35 @@ func checkHTTPSURI(raw string) error {
 }
 
 // checkJWKS requires a JWK Set (RFC 7517 §5) of valid public signing keys
-// with distinct key ids and returns it re-encoded. Errors never quote the
-// content: it might hold a private key by mistake.
-func checkJWKS(data []byte) ([]byte, error) {
+// with distinct key ids and returns it parsed and re-encoded. Errors never
+// quote the content: it might hold a private key by mistake.
+func checkJWKS(data []byte) (*jose.JSONWebKeySet, []byte, error) {
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(data, &set); err != nil {
-		return nil, errors.New("not a JWK Set")
+		return nil, nil, errors.New("not a JWK Set")
 	}
 	if len(set.Keys) == 0 {
-		return nil, errors.New(`not a JWK Set with keys (expected {"keys": [...]})`)
+		return nil, nil, errors.New(`not a JWK Set with keys (expected {"keys": [...]})`)
 	}
 	kids := map[string]bool{}
 	for i, k := range set.Keys {
 		switch {
 		case !k.IsPublic():
-			return nil, fmt.Errorf("key %d is a private or symmetric key; register public keys only", i+1)
+			return nil, nil, fmt.Errorf("key %d is a private or symmetric key; register public keys only", i+1)
 		case !k.Valid():
-			return nil, fmt.Errorf("key %d is not a valid key", i+1)
+			return nil, nil, fmt.Errorf("key %d is not a valid key", i+1)
 		case k.Use != "" && k.Use != "sig":
-			return nil, fmt.Errorf("key %d has use %q; client authentication needs signing keys", i+1, k.Use)
+			return nil, nil, fmt.Errorf("key %d has use %q; client authentication needs signing keys", i+1, k.Use)
 		case k.KeyID != "" && kids[k.KeyID]:
-			return nil, fmt.Errorf("key id %q appears twice", k.KeyID)
+			return nil, nil, fmt.Errorf("key id %q appears twice", k.KeyID)
 		}
 		kids[k.KeyID] = true
 	}
 	out, err := json.Marshal(set)
 	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
+		return nil, nil, fmt.Errorf("encode: %w", err)
 	}
-	return out, nil
+	return &set, out, nil
 }
 
 // ParseScope splits a space-delimited scope string and checks each token

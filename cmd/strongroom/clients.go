@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -66,6 +67,26 @@ type specFlags struct {
 	backchannelLogoutURI   string
 	firstParty             bool
 	introspect             bool
+
+	// Issue 9: sender-constrained tokens, mTLS client authentication and
+	// the FAPI 2.0 profile.
+	profile              string
+	dpopBound            bool
+	tlsBoundTokens       bool
+	authSigningAlg       string
+	tlsSubjectDN, tlsDNS string
+	tlsURI, tlsIP        string
+	tlsEmail             string
+}
+
+// tlsIdentityFlags are the flags of the tls_client_auth subject, exactly one
+// of which a tls_client_auth client gives (RFC 8705 §2.1.2).
+var tlsIdentityFlags = []struct{ flag, field string }{
+	{"tls-subject-dn", "tls_client_auth_subject_dn"},
+	{"tls-san-dns", "tls_client_auth_san_dns"},
+	{"tls-san-uri", "tls_client_auth_san_uri"},
+	{"tls-san-ip", "tls_client_auth_san_ip"},
+	{"tls-san-email", "tls_client_auth_san_email"},
 }
 
 func (s *specFlags) add(f *pflag.FlagSet, create bool) {
@@ -75,14 +96,23 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringArrayVar(&s.postLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI, repeatable")
 	f.StringSliceVar(&s.responseTypes, "response-type", nil, `response type, repeatable: "code" (default) or "code id_token"`)
 	f.StringVar(&s.scope, "scope", "", `space-separated scopes the client may request, e.g. "openid profile"`)
-	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method: client_secret_basic, client_secret_post, private_key_jwt, none")
+	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none")
 	if create {
 		f.BoolVar(&s.public, "public", false, "a public client (no secret); requires --auth-method none")
 	}
 	f.BoolVar(&s.requirePAR, "require-par", false, "require pushed authorization requests (RFC 9126)")
 	f.BoolVar(&s.requireMFA, "require-mfa", false, "require a second factor (TOTP or passkey) at every login for this client")
 	f.StringVar(&s.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set (private_key_jwt)")
-	f.StringVar(&s.jwksFile, "jwks-file", "", "file holding the client's public JWK Set (private_key_jwt)")
+	f.StringVar(&s.jwksFile, "jwks-file", "", "file holding the client's public JWK Set (private_key_jwt; self_signed_tls_client_auth: its certificates' keys)")
+	f.StringVar(&s.authSigningAlg, "token-endpoint-auth-signing-alg", "", "the one algorithm of the client's assertions: HS256 (client_secret_jwt), or PS256, ES256, EdDSA, RS256, ... (private_key_jwt)")
+	f.StringVar(&s.tlsSubjectDN, "tls-subject-dn", "", `tls_client_auth: the certificate's subject DN (RFC 4514, most specific first), e.g. "CN=partner,O=Bank,C=GB"`)
+	f.StringVar(&s.tlsDNS, "tls-san-dns", "", "tls_client_auth: a DNS name SAN of the certificate")
+	f.StringVar(&s.tlsURI, "tls-san-uri", "", "tls_client_auth: a URI SAN of the certificate")
+	f.StringVar(&s.tlsIP, "tls-san-ip", "", "tls_client_auth: an IP address SAN of the certificate")
+	f.StringVar(&s.tlsEmail, "tls-san-email", "", "tls_client_auth: an email address SAN of the certificate")
+	f.BoolVar(&s.dpopBound, "dpop-bound", false, "require DPoP (RFC 9449) on every token request: the client's tokens are bound to its DPoP key")
+	f.BoolVar(&s.tlsBoundTokens, "tls-client-certificate-bound-access-tokens", false, "bind the client's access tokens to its TLS client certificate (RFC 8705)")
+	f.StringVar(&s.profile, "profile", "", `"fapi2": hold the client to the FAPI 2.0 Security Profile ("none" removes it)`)
 	f.StringVar(&s.accessTokenFormat, "access-token-format", storage.TokenFormatOpaque, "access token format: opaque or jwt")
 	f.StringVar(&s.idTokenAlg, "id-token-alg", "", "ID token signing algorithm, e.g. RS256 or ES256 (default: the server's)")
 	f.StringArrayVar(&s.audience, "audience", nil, "audience the client may request, repeatable")
@@ -125,6 +155,10 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) 
 		Contacts: s.contacts, ClientURI: s.clientURI, LogoURI: s.logoURI, PolicyURI: s.policyURI,
 		TosURI: s.tosURI, BackchannelLogoutURI: s.backchannelLogoutURI, SkipConsent: s.firstParty,
 		Introspect: s.introspect,
+
+		Profile: profileValue(s.profile), DPoPBoundAccessTokens: s.dpopBound,
+		TLSClientCertificateBoundAccessTokens: s.tlsBoundTokens, TokenEndpointAuthSigningAlg: s.authSigningAlg,
+		Identity: mtls.Identity{SubjectDN: s.tlsSubjectDN, SANDNS: s.tlsDNS, SANURI: s.tlsURI, SANIP: s.tlsIP, SANEmail: s.tlsEmail},
 	}
 	if flags.Changed("response-type") {
 		spec.ResponseTypes = s.responseTypes
@@ -171,6 +205,27 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 	set("backchannel-logout-uri", "backchannel_logout_uri", s.backchannelLogoutURI)
 	set("first-party", "skip_consent", s.firstParty)
 	set("introspect", "introspect", s.introspect)
+	set("profile", "profile", profileValue(s.profile))
+	set("dpop-bound", "dpop_bound_access_tokens", s.dpopBound)
+	set("tls-client-certificate-bound-access-tokens", "tls_client_certificate_bound_access_tokens", s.tlsBoundTokens)
+	set("token-endpoint-auth-signing-alg", "token_endpoint_auth_signing_alg", s.authSigningAlg)
+	// A new subject replaces the registered one, whichever kind it was:
+	// the identity flags not given are cleared.
+	values := map[string]string{
+		"tls-subject-dn": s.tlsSubjectDN, "tls-san-dns": s.tlsDNS, "tls-san-uri": s.tlsURI,
+		"tls-san-ip": s.tlsIP, "tls-san-email": s.tlsEmail,
+	}
+	identityGiven := false
+	for _, f := range tlsIdentityFlags {
+		identityGiven = identityGiven || flags.Changed(f.flag)
+	}
+	// Moving to another auth method drops the subject, meaningless there.
+	leavesTLSClientAuth := flags.Changed("auth-method") && s.authMethod != storage.AuthMethodTLSClientAuth
+	if identityGiven || leavesTLSClientAuth {
+		for _, g := range tlsIdentityFlags {
+			p[g.field] = values[g.flag]
+		}
+	}
 	if flags.Changed("jwks-file") {
 		jwks, err := s.readJWKSFlag()
 		if err != nil {
@@ -193,6 +248,21 @@ var flagOfField = map[string]string{
 	"access_token_format": "--access-token-format", "audience": "--audience", "contacts": "--contact",
 	"client_uri": "--client-uri", "logo_uri": "--logo-uri", "policy_uri": "--policy-uri", "tos_uri": "--tos-uri",
 	"backchannel_logout_uri": "--backchannel-logout-uri", "introspect": "--introspect",
+	"profile": "--profile", "dpop_bound_access_tokens": "--dpop-bound",
+	"tls_client_certificate_bound_access_tokens": "--tls-client-certificate-bound-access-tokens",
+	"token_endpoint_auth_signing_alg":            "--token-endpoint-auth-signing-alg",
+	"require_pushed_authorization_requests":      "--require-par",
+	"tls_client_auth_subject_dn":                 "--tls-subject-dn", "tls_client_auth_san_dns": "--tls-san-dns",
+	"tls_client_auth_san_uri": "--tls-san-uri", "tls_client_auth_san_ip": "--tls-san-ip",
+	"tls_client_auth_san_email": "--tls-san-email",
+}
+
+// profileValue maps --profile's "none" to the empty profile.
+func profileValue(flag string) string {
+	if flag == "none" {
+		return storage.ProfileNone
+	}
+	return flag
 }
 
 // asUsage marks validation failures of flags as usage errors (exit 2) and
@@ -204,12 +274,16 @@ func asUsage(err error) error {
 	}
 	lines := make([]string, len(ve.Problems))
 	for i, p := range ve.Problems {
-		lines[i] = p
-		field, rest, _ := strings.Cut(p, " ")
+		// A profile's rules name the field they are about after the profile.
+		prefix := ""
+		if rest, ok := strings.CutPrefix(p, "profile fapi2: "); ok {
+			prefix, p = "--profile fapi2: ", rest
+		}
+		lines[i] = prefix + p
+		field, _, _ := strings.Cut(p, " ")
 		field = strings.TrimSuffix(field, ":")
 		if flag, ok := flagOfField[field]; ok {
-			lines[i] = flag + " (" + field + ")" + strings.TrimPrefix(p, field)
-			_ = rest
+			lines[i] = prefix + flag + " (" + field + ")" + strings.TrimPrefix(p, field)
 		}
 	}
 	return &usageError{err: errors.New(strings.Join(lines, "\n"))}
@@ -217,7 +291,18 @@ func asUsage(err error) error {
 
 const clientsLong = `Supported grant types: authorization_code, client_credentials, refresh_token.
 Supported auth methods: client_secret_basic, client_secret_post,
-private_key_jwt, none (public clients only).
+client_secret_jwt (HS256 over the secret), private_key_jwt, tls_client_auth
+(a CA-issued certificate: give exactly one of --tls-subject-dn,
+--tls-san-dns, --tls-san-uri, --tls-san-ip, --tls-san-email),
+self_signed_tls_client_auth (the certificates' public keys in --jwks-file),
+none (public clients only).
+--dpop-bound and --tls-client-certificate-bound-access-tokens make the
+client's tokens sender-constrained (RFC 9449, RFC 8705).
+--profile fapi2 holds the client to the FAPI 2.0 Security Profile: it needs
+--require-par, response type code only, sender-constrained tokens,
+private_key_jwt, tls_client_auth or self_signed_tls_client_auth, PS256, ES256
+or EdDSA (--token-endpoint-auth-signing-alg, required with private_key_jwt,
+and --id-token-alg with the openid scope), RSA keys of 2048 bits or more and EC keys on P-256 or stronger.
 Redirect URIs must be exact absolute https URLs without fragment or wildcard;
 public clients may also use http on 127.0.0.1, [::1] or localhost.
 The scope strongroom:admin (the admin API) is only for confidential clients
@@ -233,10 +318,10 @@ func newClientsCreateCmd(a *app, rf *remoteFlags) *cobra.Command {
 		Use:   "create",
 		Short: "Register a client",
 		Long: `Register an OAuth 2.0 client. The client id is generated. A confidential
-client authenticating with client_secret_basic or client_secret_post also
-gets a generated secret (256 bits): it is printed once and only its keyed
-hash is stored, so STRONGROOM_SECRET must be the server's. Public and
-private_key_jwt clients get no secret.
+client authenticating with client_secret_basic, client_secret_post or
+client_secret_jwt also gets a generated secret (256 bits): it is printed once
+and only its keyed hash is stored, so STRONGROOM_SECRET must be the server's.
+Public, private_key_jwt and mTLS clients get no secret.
 
 ` + clientsLong,
 		Example: `  # A web application (confidential, authorization code with refresh tokens)
@@ -253,6 +338,17 @@ private_key_jwt clients get no secret.
   # A resource server that introspects the access tokens issued for it
   strongroom clients create --name "Payments API" --grant-type client_credentials \
       --auth-method client_secret_basic --introspect
+
+  # A bank's app under FAPI 2.0: PAR, private_key_jwt with ES256, DPoP-bound tokens
+  strongroom clients create --name "Bank app" --profile fapi2 --require-par --dpop-bound \
+      --grant-type authorization_code --redirect-uri https://app.bank.example/callback \
+      --scope "openid accounts" --id-token-alg ES256 \
+      --auth-method private_key_jwt --jwks-file app-jwks.json --token-endpoint-auth-signing-alg ES256
+
+  # A partner server authenticating with its CA-issued certificate (RFC 8705)
+  strongroom clients create --name "Partner" --grant-type client_credentials \
+      --auth-method tls_client_auth --tls-subject-dn "CN=partner.example,O=Partner Ltd,C=GB" \
+      --tls-client-certificate-bound-access-tokens
 
   # A partner service whose secret expires in 90 days
   strongroom clients create --name "Partner" --grant-type client_credentials \
@@ -271,7 +367,7 @@ private_key_jwt clients get no secret.
 		if err != nil {
 			return err
 		}
-		needSecret := s.authMethod == storage.AuthMethodSecretBasic || s.authMethod == storage.AuthMethodSecretPost
+		needSecret := registration.UsesSecret(s.authMethod)
 		return a.withClients(ctx, rf, needSecret, func(b adminBackend) error {
 			info, issued, err := b.CreateClient(ctx, spec, authzadmin.CreateOptions{SecretExpiresIn: secretExpiresIn})
 			if err != nil {
@@ -399,6 +495,18 @@ func printClient(a *app, v *registration.ClientInfo) error {
 	row("Audience", strings.Join(v.Audience, " "))
 	row("Public", yesNo(v.Public))
 	row("Auth method", v.TokenEndpointAuthMethod)
+	row("Auth signing algorithm", v.TokenEndpointAuthSigningAlg)
+	for _, id := range []struct{ name, value string }{
+		{"TLS subject DN", v.SubjectDN}, {"TLS SAN DNS", v.SANDNS}, {"TLS SAN URI", v.SANURI},
+		{"TLS SAN IP", v.SANIP}, {"TLS SAN email", v.SANEmail},
+	} {
+		if id.value != "" {
+			row(id.name, id.value)
+		}
+	}
+	row("Profile", v.Profile)
+	row("DPoP-bound tokens", yesNo(v.DPoPBoundAccessTokens))
+	row("Certificate-bound tokens", yesNo(v.TLSClientCertificateBoundAccessTokens))
 	row("Require PAR", yesNo(v.RequirePAR))
 	row("Require MFA", yesNo(v.RequireMFA))
 	row("Introspect", yesNo(v.Introspect))

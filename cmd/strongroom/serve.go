@@ -38,6 +38,7 @@ type serveFlags struct {
 	shutdownDrain          time.Duration
 	shutdownDrainSet       bool // --shutdown-drain given (else 0 with --dev)
 	hashConcurrency        int
+	senderConstraints      senderConstraintFlags
 }
 
 // newServeCmd builds `strongroom serve`.
@@ -60,7 +61,15 @@ stop it gracefully: /readyz answers 503 for --shutdown-drain while requests
 are still served, then the listener closes and in-flight requests finish.`,
 		Example: `  strongroom serve --dev
   strongroom serve --issuer https://auth.example.com --listen :8443 \
-      --tls-cert /etc/strongroom/tls.crt --tls-key /etc/strongroom/tls.key`,
+      --tls-cert /etc/strongroom/tls.crt --tls-key /etc/strongroom/tls.key
+
+  # mTLS clients (RFC 8705) on Strongroom's own TLS
+  strongroom serve --issuer https://auth.example.com --tls-cert tls.crt --tls-key tls.key \
+      --tls-client-ca /etc/strongroom/partner-ca.pem
+
+  # Behind a TLS-terminating proxy that forwards the client certificate
+  strongroom serve --issuer https://auth.example.com --insecure-http \
+      --trusted-proxy 10.0.0.0/8 --client-cert-header X-Client-Cert --tls-client-ca partner-ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.shutdownDrainSet = cmd.Flags().Changed("shutdown-drain")
@@ -90,6 +99,7 @@ are still served, then the listener closes and in-flight requests finish.`,
 	f.session.register(fl)
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
+	f.senderConstraints.register(fl)
 	fl.IntVar(&f.hashConcurrency, "password-hash-concurrency", 0, "argon2id computations (19 MiB each) that may run at once; a login beyond them gets 503 with Retry-After (0: two per CPU)")
 	return cmd
 }
@@ -148,6 +158,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	case !f.dev && !tlsOn && !f.insecureHTTP:
 		return usageErrorf("refusing to serve plain HTTP: pass --tls-cert and --tls-key, or --insecure-http behind a TLS proxy")
 	}
+	if err := f.senderConstraints.apply(&cfg, tlsOn); err != nil {
+		return err
+	}
 	listen := f.listen
 	if listen == "" {
 		switch {
@@ -201,6 +214,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		if cfg.TLS, err = server.TLSConfig(f.tlsCert, f.tlsKey); err != nil {
 			return err
 		}
+		requestClientCertificates(&cfg)
 	}
 
 	adminLn, err := listenAdmin(a, f, tlsOn)
@@ -228,7 +242,8 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		}
 		printDemo(a, cfg.Authz.Issuer, demo)
 	}
-	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn)
+	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
+		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce))
 	return serveWithAdmin(ctx, a, srv, ln, adminLn)
 }
 

@@ -76,6 +76,54 @@ func clientTests() []test {
 			must(t, err)
 			equal(t, list[0].Secrets, []storage.ClientSecret{c.Secrets[1], {ID: "777777777777", Hash: []byte("hash-3"), CreatedAt: later}})
 		}},
+		{"ok/clients/fapi2-and-mtls-fields-round-trip", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			c := newClient("fapi")
+			c.Secrets = nil
+			c.JWKSURI = ""
+			c.TokenEndpointAuthMethod = storage.AuthMethodTLSClientAuth
+			c.Metadata.Profile = storage.ProfileFAPI2
+			c.Metadata.DPoPBoundAccessTokens = true
+			c.Metadata.TLSClientCertificateBoundAccessTokens = true
+			c.Metadata.TokenEndpointAuthSigningAlg = "PS256"
+			c.Metadata.TLSClientAuthSubjectDN = "CN=partner,O=Bank \\, Ltd,C=GB"
+			must(t, s.CreateClient(ctx, c))
+			got, err := s.GetClient(ctx, "fapi")
+			must(t, err)
+			equal(t, got, c)
+			list, err := s.ListClients(ctx)
+			must(t, err)
+			equal(t, list, []storage.Client{*c})
+
+			// Each identity value persists on its own; turning the bindings off clears them.
+			for _, id := range []storage.ClientMetadata{
+				{TLSClientAuthSANDNS: "partner.example"}, {TLSClientAuthSANURI: "spiffe://bank/partner"},
+				{TLSClientAuthSANIP: "2001:db8::1"}, {TLSClientAuthSANEmail: "ops@partner.example"},
+			} {
+				must(t, s.UpdateClient(ctx, "fapi", func(c *storage.Client) error {
+					c.TokenEndpointAuthMethod = storage.AuthMethodSelfSignedTLSClientAuth
+					c.Metadata = id
+					return nil
+				}))
+				want := *c
+				want.TokenEndpointAuthMethod = storage.AuthMethodSelfSignedTLSClientAuth
+				want.Metadata = id
+				got, err := s.GetClient(ctx, "fapi")
+				must(t, err)
+				equal(t, got, &want)
+			}
+			must(t, s.UpdateClient(ctx, "fapi", func(c *storage.Client) error {
+				c.TokenEndpointAuthMethod = storage.AuthMethodSecretJWT
+				c.Metadata = storage.ClientMetadata{TokenEndpointAuthSigningAlg: "HS256"}
+				return nil
+			}))
+			got, err = s.GetClient(ctx, "fapi")
+			must(t, err)
+			want := *c
+			want.TokenEndpointAuthMethod = storage.AuthMethodSecretJWT
+			want.Metadata = storage.ClientMetadata{TokenEndpointAuthSigningAlg: "HS256"}
+			equal(t, got, &want)
+		}},
 		{"fail/clients/get-missing", func(t *testing.T, s storage.Store) {
 			_, err := s.GetClient(t.Context(), "nope")
 			wantErr(t, err, storage.ErrNotFound)

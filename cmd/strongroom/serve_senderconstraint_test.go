@@ -1,0 +1,147 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/server"
+)
+
+func TestServeSenderConstraintFlagsApply(t *testing.T) {
+	caFile, _, _ := writeSelfSigned(t, t.TempDir())
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+
+	var cfg server.Config
+	f := senderConstraintFlags{dpopNonce: "optional"}
+	if err := f.apply(&cfg, false); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DPoPNonce != dpop.NonceOptional || cfg.ClientCAs != nil || cfg.ClientCertificates == nil || cfg.ClientCertificates.Header() != "" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+
+	cfg = server.Config{TrustedProxies: proxies}
+	f = senderConstraintFlags{tlsClientCA: caFile, clientCertHeader: "x-client-cert", dpopNonce: "required"}
+	if err := f.apply(&cfg, false); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DPoPNonce != dpop.NonceRequired || cfg.ClientCAs == nil || cfg.ClientCertificates.Header() != "X-Client-Cert" {
+		t.Fatalf("behind a proxy: %+v", cfg)
+	}
+	requestClientCertificates(&cfg) // no TLS of its own: nothing to change
+	if cfg.TLS != nil {
+		t.Fatal("TLS configured without --tls-cert")
+	}
+
+	base := &tls.Config{MinVersion: tls.VersionTLS12}
+	cfg = server.Config{TLS: base}
+	f = senderConstraintFlags{tlsClientCA: caFile, dpopNonce: "off"}
+	if err := f.apply(&cfg, true); err != nil {
+		t.Fatal(err)
+	}
+	requestClientCertificates(&cfg)
+	if cfg.DPoPNonce != dpop.NonceOff || cfg.TLS.ClientAuth != tls.RequestClientCert || cfg.TLS.ClientCAs != nil || base.ClientAuth != tls.NoClientCert {
+		t.Fatalf("own TLS: client auth %v, advertised CAs %v, base changed %v", cfg.TLS.ClientAuth, cfg.TLS.ClientCAs, base.ClientAuth)
+	}
+}
+
+func TestServeRejectsBadSenderConstraintFlags(t *testing.T) {
+	certFile, keyFile, _ := writeSelfSigned(t, t.TempDir())
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := env{envDatabaseURL: "postgres://strongroom@127.0.0.1:1/strongroom?sslmode=disable", envSecret: newSecret(t), envKEK: newKEK(t)}
+	withTLS := []string{"serve", "--tls-cert", certFile, "--tls-key", keyFile, "--issuer", "https://a.example", "--listen", "127.0.0.1:0"}
+	insecure := []string{"serve", "--insecure-http", "--issuer", "http://127.0.0.1:8080", "--listen", "127.0.0.1:0"}
+	with := func(base []string, extra ...string) []string { return append(append([]string{}, base...), extra...) }
+
+	for name, tc := range map[string]struct {
+		args []string
+		msg  string
+	}{
+		"fail/dpop-nonce-unknown":     {with(insecure, "--dpop-nonce", "sometimes"), `--dpop-nonce "sometimes": must be required, optional or off`},
+		"fail/dpop-nonce-empty":       {with(insecure, "--dpop-nonce", ""), `--dpop-nonce "": must be required, optional or off`},
+		"fail/header-without-proxy":   {with(insecure, "--client-cert-header", "X-Client-Cert"), "--client-cert-header X-Client-Cert needs --trusted-proxy"},
+		"fail/header-invalid-name":    {with(insecure, "--trusted-proxy", "10.0.0.1", "--client-cert-header", "X Client Cert"), `--client-cert-header: client certificate header "X Client Cert" is not a valid HTTP header name`},
+		"fail/ca-without-tls":         {with(insecure, "--tls-client-ca", certFile), "--tls-client-ca needs client certificates to verify"},
+		"fail/ca-dev":                 {[]string{"serve", "--dev", "--listen", "127.0.0.1:0", "--tls-client-ca", certFile}, "--tls-client-ca needs client certificates to verify"},
+		"fail/ca-missing-file":        {with(withTLS, "--tls-client-ca", filepath.Join(t.TempDir(), "nope.pem")), "--tls-client-ca: client CA file: open "},
+		"fail/ca-empty-file":          {with(withTLS, "--tls-client-ca", empty), "the file is empty"},
+		"fail/ca-is-a-private-key":    {with(withTLS, "--tls-client-ca", keyFile), "only CERTIFICATE blocks belong in a client CA file"},
+		"fail/ca-behind-proxy-no-pem": {with(insecure, "--trusted-proxy", "10.0.0.1", "--client-cert-header", "X-Client-Cert", "--tls-client-ca", empty), "the file is empty"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, _ := runServeOnce(t, e, tc.args...)
+			wantFail(t, r, exitUsage, tc.msg)
+			if strings.Contains(r.errOut, "mtls: invalid configuration") {
+				t.Errorf("stderr %q repeats the package sentinel", r.errOut)
+			}
+		})
+	}
+}
+
+// TestServeTLSRequestsClientCertificates: with --tls-client-ca the public
+// listener asks for a client certificate, and a client without one still
+// connects; without it, no certificate is asked for.
+func TestServeTLSRequestsClientCertificates(t *testing.T) {
+	certFile, keyFile, cert := writeSelfSigned(t, t.TempDir())
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	handshake := func(addr string) (asked bool) {
+		t.Helper()
+		var n atomic.Int32
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: &tls.Config{
+			RootCAs: roots, MinVersion: tls.VersionTLS12,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				n.Add(1)
+				return &tls.Certificate{}, nil // no certificate
+			},
+		}}
+		c, err := d.DialContext(t.Context(), "tcp", addr)
+		if err != nil {
+			t.Fatalf("handshake without a client certificate: %v", err)
+		}
+		// TLS 1.3 finishes the client's side before the server reads its
+		// certificate: a round trip proves the server accepted the handshake.
+		_, _ = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+		buf := make([]byte, 12)
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(buf); err != nil || !strings.HasPrefix(string(buf), "HTTP/1.1") {
+			t.Fatalf("no HTTP answer after a handshake without a client certificate: %q %v", buf, err)
+		}
+		c.Close()
+		return n.Load() > 0
+	}
+
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		asked bool
+	}{
+		{"ok/with-client-ca", []string{"--tls-client-ca", certFile}, true},
+		{"ok/without-client-ca", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			s := startServe(t, prodEnv(t), append([]string{"serve", "--tls-cert", certFile, "--tls-key", keyFile, "--issuer", "https://" + addr, "--listen", addr}, tc.extra...)...)
+			s.waitListening()
+			if asked := handshake(addr); asked != tc.asked {
+				t.Errorf("client certificate requested: %v, want %v\n%s", asked, tc.asked, s.dump())
+			}
+			if code := s.stop(); code != exitOK {
+				t.Fatalf("serve exited %d\n%s", code, s.dump())
+			}
+		})
+	}
+}
