@@ -59,6 +59,12 @@ var repeatable = map[string]bool{"resource": true, "audience": true}
 func (s *Server) rejectDuplicates(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
+		// ParseForm first: ParseMultipartForm drops ParseForm's error when
+		// the body is not multipart, and an unreadable or over-cap form must
+		// be refused here, not reach the handler as an empty form.
+		if err := r.ParseForm(); err != nil {
+			return s.badRequest(c, "The request body could not be parsed as a form (or is too large).")
+		}
 		if err := r.ParseMultipartForm(64 << 10); err != nil && err != http.ErrNotMultipart {
 			return s.badRequest(c, "The request body could not be parsed as a form (or is too large).")
 		}
