@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/buildinfo"
 )
 
 // Exit codes of the strongroom command.
@@ -39,6 +41,7 @@ func (e *runError) Unwrap() error { return e.err }
 
 // newRootCmd builds the whole command tree on a.
 func newRootCmd(a *app) *cobra.Command {
+	info := buildinfo.Read()
 	root := &cobra.Command{
 		Use:   "strongroom",
 		Short: "Strongroom: an OAuth 2.0 and OpenID Connect authorization server",
@@ -59,7 +62,9 @@ Environment:
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		Version:           info.Version,
 	}
+	root.SetVersionTemplate(versionTemplate(info))
 	root.SetIn(a.in)
 	root.SetOut(a.out)
 	root.SetErr(a.errOut)
@@ -75,6 +80,7 @@ Environment:
 		newKeysCmd(a),
 		newAuditCmd(a),
 		newCompletionCmd(),
+		newVersionCmd(a),
 	)
 	markRunErrors(root)
 	return root

@@ -15,6 +15,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/buildinfo"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/web"
 )
@@ -105,6 +106,7 @@ are still served, then the listener closes and in-flight requests finish.`,
 }
 
 func runServe(ctx context.Context, a *app, f *serveFlags) error {
+	a.log.Info("strongroom starting", versionLogAttrs(buildinfo.Read())...)
 	cfg := server.Config{Dev: f.dev, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache, ShutdownDrain: f.shutdownDrain}
 	switch {
 	case f.shutdownDrain < 0:
