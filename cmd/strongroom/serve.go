@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -40,11 +41,13 @@ type serveFlags struct {
 	shutdownDrainSet       bool // --shutdown-drain given (else 0 with --dev)
 	hashConcurrency        int
 	senderConstraints      senderConstraintFlags
+	logFormat              logFormat
+	logLevel               logLevel
 }
 
 // newServeCmd builds `strongroom serve`.
 func newServeCmd(a *app) *cobra.Command {
-	var f serveFlags
+	f := serveFlags{logFormat: logText, logLevel: logLevel(slog.LevelInfo)}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the authorization server",
@@ -74,6 +77,9 @@ are still served, then the listener closes and in-flight requests finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.shutdownDrainSet = cmd.Flags().Changed("shutdown-drain")
+			if a.logTo != nil {
+				a.log = newLogger(a.logTo, f.logFormat, slog.Level(f.logLevel))
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runServe(ctx, a, &f)
@@ -101,6 +107,8 @@ are still served, then the listener closes and in-flight requests finish.`,
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
 	f.senderConstraints.register(fl)
+	fl.Var(&f.logFormat, "log-format", "log format: text (key=value) or json (one object a line)")
+	fl.Var(&f.logLevel, "log-level", "least severe log level written: debug, info, warn or error")
 	fl.IntVar(&f.hashConcurrency, "password-hash-concurrency", 0, "argon2id computations (19 MiB each) that may run at once; a login beyond them gets 503 with Retry-After (0: two per CPU)")
 	return cmd
 }
