@@ -81,6 +81,7 @@ Environment:
 		newAuditCmd(a),
 		newCompletionCmd(),
 		newVersionCmd(a),
+		newConfigCmd(a),
 	)
 	markRunErrors(root)
 	return root
