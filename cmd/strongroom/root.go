@@ -82,6 +82,7 @@ Environment:
 		newCompletionCmd(),
 		newVersionCmd(a),
 		newConfigCmd(a),
+		newHealthcheckCmd(a),
 	)
 	markRunErrors(root)
 	return root
