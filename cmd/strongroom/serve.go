@@ -227,7 +227,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 			return err
 		}
 		if cfg.Authz.Issuer == "" {
-			return usageErrorf("--issuer is required without --dev")
+			return usageErrorf("--issuer is required without --dev: pass it, set STRONGROOM_ISSUER or put issuer: in the --config file")
 		}
 	}
 	if tlsOn {
