@@ -53,7 +53,9 @@ func TestReadServerKeyLifetimes(t *testing.T) {
 	}
 }
 
-func equalDuration(a, b *time.Duration) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+func equalDuration(a, b *time.Duration) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
 
 func show(d *time.Duration) string {
 	if d == nil {
