@@ -117,7 +117,8 @@ func effectiveConfig(fs *pflag.FlagSet, origins map[string]flagsource.Origin, ge
 		}
 		e := configEntry{Key: f.Name, Value: value, Source: string(o.Kind), From: o.Name}
 		if f.Name == "database-url" {
-			if o.Kind == flagsource.FromDefault && getenv(envDatabaseURL) != "" {
+			// As serve: DATABASE_URL when the URL is set nowhere else, except with --dev.
+			if o.Kind == flagsource.FromDefault && getenv(envDatabaseURL) != "" && !devMode(fs) {
 				e.Value, e.Source, e.From = getenv(envDatabaseURL), string(flagsource.FromEnv), envDatabaseURL
 			}
 			e.Value = redactDatabaseURL(e.Value)
@@ -132,6 +133,12 @@ func effectiveConfig(fs *pflag.FlagSet, origins map[string]flagsource.Origin, ge
 		entries = append(entries, e)
 	}
 	return entries
+}
+
+// devMode reports whether --dev is on in fs.
+func devMode(fs *pflag.FlagSet) bool {
+	dev, err := fs.GetBool("dev")
+	return err == nil && dev
 }
 
 // passwordParam matches the password of a keyword/value connection string.

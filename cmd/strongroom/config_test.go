@@ -154,3 +154,15 @@ func TestConfigShowRedactsSecrets(t *testing.T) {
 		t.Errorf("keyword/value DSN not redacted: %s", got)
 	}
 }
+
+// TestConfigShowDevIgnoresDatabaseURL: like serve --dev, config show --dev
+// does not take DATABASE_URL (the dev server runs in memory).
+func TestConfigShowDevIgnoresDatabaseURL(t *testing.T) {
+	e := env{envDatabaseURL: "postgres://u:pw@db/x"}
+	if db := configShow(t, e, "--dev")["database-url"]; db.Value != "" || db.Source != "default" {
+		t.Errorf("--dev: database-url = %+v", db)
+	}
+	if db := configShow(t, e)["database-url"]; db.From != envDatabaseURL {
+		t.Errorf("database-url = %+v", db)
+	}
+}

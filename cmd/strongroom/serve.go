@@ -89,6 +89,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 			if a.logTo != nil {
 				a.log = newLogger(a.logTo, f.logFormat, slog.Level(f.logLevel))
 			}
+			a.log.Info("strongroom starting", append(versionLogAttrs(buildinfo.Read()), "config", configPath(cmd, a))...)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runServe(ctx, a, &f)
@@ -124,7 +125,6 @@ variable, which beats the file. strongroom config show prints the result.`,
 }
 
 func runServe(ctx context.Context, a *app, f *serveFlags) error {
-	a.log.Info("strongroom starting", versionLogAttrs(buildinfo.Read())...)
 	cfg := server.Config{Dev: f.dev, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache, ShutdownDrain: f.shutdownDrain}
 	switch {
 	case f.shutdownDrain < 0:
