@@ -51,7 +51,10 @@ Environment:
   DATABASE_URL        PostgreSQL URL (or pass --database-url)
   STRONGROOM_SECRET   system secret, at least 32 bytes, base64 or hex encoded;
                       it keys the hash of client secrets, so the server and
-                      this tool must share it`,
+                      this tool must share it
+  STRONGROOM_CONFIG   YAML file of serve's settings (or pass --config); every
+                      serve flag is also read from STRONGROOM_<FLAG_NAME>
+                      (strongroom config show prints what serve would use)`,
 		Example: `  export DATABASE_URL=postgres://strongroom@db.internal/strongroom
   export STRONGROOM_SECRET=$(openssl rand -base64 32)
   strongroom migrate up
