@@ -92,7 +92,11 @@ environment only).`,
 		tw := newTable(a.out)
 		fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
 		if p := configPath(cmd, a); p != "" {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", flagConfig, p, "")
+			source := "flag"
+			if !cmd.Flags().Changed(flagConfig) {
+				source = "env " + envConfig
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", flagConfig, p, source)
 		}
 		for _, e := range entries {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, orDash(e.Value), strings.TrimSpace(e.Source+" "+e.From))
