@@ -7,13 +7,20 @@ GO ?= go
 STRONGROOM_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export STRONGROOM_TEST_DATABASE_URL
 
+# Stamped into the binary by `make build` (strongroom version, start-up log).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO := github.com/strongroom/strongroom/buildinfo
+LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(BUILD_DATE)
+
 .PHONY: run test build vet bench bench-load clean
 
 run:
 	$(GO) run ./cmd/strongroom serve --dev
 
 build:
-	$(GO) build -o bin/strongroom ./cmd/strongroom
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/strongroom ./cmd/strongroom
 
 vet:
 	$(GO) vet ./...

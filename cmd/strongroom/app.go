@@ -33,7 +33,8 @@ type app struct {
 	in          io.Reader
 	out, errOut io.Writer
 	log         *slog.Logger
-	databaseURL string // the persistent --database-url flag; DATABASE_URL when empty
+	logTo       io.Writer // where serve's --log-format/--log-level logger writes; nil: keep log
+	databaseURL string    // the persistent --database-url flag; DATABASE_URL when empty
 	getenv      func(string) string
 	httpClient  *http.Client // the admin API client in remote mode (--endpoint); nil: a default one
 }

@@ -57,7 +57,10 @@ Environment:
 --jwks-cache-lifetime and --max-token-lifetime must match what the servers run
 with (serve --jwks-cache-lifetime; the longer of --id-token-lifespan and
 --access-token-lifespan): they decide when a next key may sign and when a
-retired key may go.
+retired key may go. Unless given, they are read where serve reads them: the
+STRONGROOM_JWKS_CACHE_LIFETIME, STRONGROOM_ID_TOKEN_LIFESPAN and
+STRONGROOM_ACCESS_TOKEN_LIFESPAN variables, then the --config file (default
+$STRONGROOM_CONFIG), else their defaults.
 
 list, rotate and revoke also act on a remote admin API with --endpoint URL
 --token-file FILE, with the same output: the server then uses its own KEK and
@@ -68,6 +71,8 @@ and the new KEK, which never travel over the admin API.`
 	pf.StringVar(&kf.actor, "actor", "", "who to record in the audit trail as operator:<actor> (default: the OS user)")
 	pf.DurationVar(&kf.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "the servers' JWKS cache lifetime")
 	pf.DurationVar(&kf.tokenLifetime, "max-token-lifetime", keys.DefaultTokenLifetime, "the servers' longest ID token / access token lifetime")
+	addConfigFlag(pf)
+	cmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return kf.applyServerConfig(c, a, rf) }
 	return cmd
 }
 

@@ -14,7 +14,8 @@ func main() {
 		in:     os.Stdin,
 		out:    os.Stdout,
 		errOut: os.Stderr,
-		log:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		log:    newLogger(os.Stderr, logText, slog.LevelInfo),
+		logTo:  os.Stderr,
 		getenv: os.Getenv,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

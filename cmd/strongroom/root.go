@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/buildinfo"
 )
 
 // Exit codes of the strongroom command.
@@ -39,6 +41,7 @@ func (e *runError) Unwrap() error { return e.err }
 
 // newRootCmd builds the whole command tree on a.
 func newRootCmd(a *app) *cobra.Command {
+	info := buildinfo.Read()
 	root := &cobra.Command{
 		Use:   "strongroom",
 		Short: "Strongroom: an OAuth 2.0 and OpenID Connect authorization server",
@@ -48,7 +51,10 @@ Environment:
   DATABASE_URL        PostgreSQL URL (or pass --database-url)
   STRONGROOM_SECRET   system secret, at least 32 bytes, base64 or hex encoded;
                       it keys the hash of client secrets, so the server and
-                      this tool must share it`,
+                      this tool must share it
+  STRONGROOM_CONFIG   YAML file of serve's settings (or pass --config); every
+                      serve flag is also read from STRONGROOM_<FLAG_NAME>
+                      (strongroom config show prints what serve would use)`,
 		Example: `  export DATABASE_URL=postgres://strongroom@db.internal/strongroom
   export STRONGROOM_SECRET=$(openssl rand -base64 32)
   strongroom migrate up
@@ -59,7 +65,9 @@ Environment:
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		Version:           info.Version,
 	}
+	root.SetVersionTemplate(versionTemplate(info))
 	root.SetIn(a.in)
 	root.SetOut(a.out)
 	root.SetErr(a.errOut)
@@ -75,6 +83,9 @@ Environment:
 		newKeysCmd(a),
 		newAuditCmd(a),
 		newCompletionCmd(),
+		newVersionCmd(a),
+		newConfigCmd(a),
+		newHealthcheckCmd(a),
 	)
 	markRunErrors(root)
 	return root

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -15,6 +16,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/buildinfo"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/web"
 )
@@ -39,11 +41,13 @@ type serveFlags struct {
 	shutdownDrainSet       bool // --shutdown-drain given (else 0 with --dev)
 	hashConcurrency        int
 	senderConstraints      senderConstraintFlags
+	logFormat              logFormat
+	logLevel               logLevel
 }
 
 // newServeCmd builds `strongroom serve`.
 func newServeCmd(a *app) *cobra.Command {
-	var f serveFlags
+	f := serveFlags{logFormat: logText, logLevel: logLevel(slog.LevelInfo)}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the authorization server",
@@ -58,8 +62,14 @@ required (STRONGROOM_KEK_PREVIOUS, while the KEK changes: keys still under it
 are decrypted with it, see keys rewrap); HTTPS with --tls-cert/--tls-key (TLS 1.2 minimum), or plain HTTP only
 with --insecure-http (e.g. behind a TLS-terminating proxy). SIGTERM or SIGINT
 stop it gracefully: /readyz answers 503 for --shutdown-drain while requests
-are still served, then the listener closes and in-flight requests finish.`,
+are still served, then the listener closes and in-flight requests finish.
+
+Every flag can also be set with a STRONGROOM_<FLAG_NAME> variable (e.g.
+STRONGROOM_ISSUER, STRONGROOM_ACCESS_TOKEN_LIFESPAN; lists comma-separated)
+or in the YAML file of --config (keys named as the flags); a flag beats the
+variable, which beats the file. strongroom config show prints the result.`,
 		Example: `  strongroom serve --dev
+  strongroom serve --config /etc/strongroom/strongroom.yaml
   strongroom serve --issuer https://auth.example.com --listen :8443 \
       --tls-cert /etc/strongroom/tls.crt --tls-key /etc/strongroom/tls.key
 
@@ -72,7 +82,14 @@ are still served, then the listener closes and in-flight requests finish.`,
       --trusted-proxy 10.0.0.0/8 --client-cert-header X-Client-Cert --tls-client-ca partner-ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := applyConfigSources(cmd, a); err != nil {
+				return err
+			}
 			f.shutdownDrainSet = cmd.Flags().Changed("shutdown-drain")
+			if a.logTo != nil {
+				a.log = newLogger(a.logTo, f.logFormat, slog.Level(f.logLevel))
+			}
+			a.log.Info("strongroom starting", append(versionLogAttrs(buildinfo.Read()), "config", configPath(cmd, a))...)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runServe(ctx, a, &f)
@@ -100,6 +117,9 @@ are still served, then the listener closes and in-flight requests finish.`,
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
 	f.senderConstraints.register(fl)
+	addConfigFlag(fl)
+	fl.Var(&f.logFormat, "log-format", "log format: text (key=value) or json (one object a line)")
+	fl.Var(&f.logLevel, "log-level", "least severe log level written: debug, info, warn or error")
 	fl.IntVar(&f.hashConcurrency, "password-hash-concurrency", 0, "argon2id computations (19 MiB each) that may run at once; a login beyond them gets 503 with Retry-After (0: two per CPU)")
 	return cmd
 }
@@ -207,7 +227,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 			return err
 		}
 		if cfg.Authz.Issuer == "" {
-			return usageErrorf("--issuer is required without --dev")
+			return usageErrorf("--issuer is required without --dev: pass it, set STRONGROOM_ISSUER or put issuer: in the --config file")
 		}
 	}
 	if tlsOn {
