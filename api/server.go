@@ -12,6 +12,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
 )
 
 // Options configure the public HTTP server.
@@ -57,6 +58,7 @@ type Browser interface {
 // end-user pages mounted beside them (Options.Frontends).
 type Server struct {
 	p         *authz.Provider
+	flows     *login.Service
 	browser   Browser
 	log       *slog.Logger
 	opts      Options
@@ -65,8 +67,9 @@ type Server struct {
 }
 
 // New builds the server and mounts every route: the OAuth/OIDC endpoints,
-// discovery, JWKS, health, then each of opts.Frontends.
-func New(p *authz.Provider, browser Browser, log *slog.Logger, opts Options) (*Server, error) {
+// discovery, JWKS, health, then each of opts.Frontends. p answers the
+// token-side endpoints, flows the authorization endpoint.
+func New(p *authz.Provider, flows *login.Service, browser Browser, log *slog.Logger, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 64 << 10
 	}
@@ -80,7 +83,7 @@ func New(p *authz.Provider, browser Browser, log *slog.Logger, opts Options) (*S
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	s := &Server{p: p, browser: browser, log: log, opts: opts, discovery: disc, e: e}
+	s := &Server{p: p, flows: flows, browser: browser, log: log, opts: opts, discovery: disc, e: e}
 
 	httpmw.Use(e, httpmw.Options{
 		Log: log, WithRequestID: authz.WithRequestID, Caller: clientAttr,

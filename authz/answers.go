@@ -49,12 +49,12 @@ func (e *UnredirectableError) Error() string {
 // Unwrap returns the OAuth error it was built from.
 func (e *UnredirectableError) Unwrap() error { return e.cause }
 
-// authorizeError decides how a failed authorization request is answered.
+// AuthorizeError decides how a failed authorization request is answered.
 // When its redirect URI may be used (redirectAllowed), the error goes back
 // to the client with state and iss (RFC 9207) as an AuthorizeResponse;
 // otherwise it is an *UnredirectableError for the caller to render as a
 // page (fosite would write JSON). A server error's cause is logged.
-func (p *Provider) authorizeError(ctx context.Context, ar fosite.AuthorizeRequester, err error) (*AuthorizeResponse, error) {
+func (p *Provider) AuthorizeError(ctx context.Context, ar fosite.AuthorizeRequester, err error) (*AuthorizeResponse, error) {
 	err = MapError(AuthorizeRequestError(ar, err))
 	p.logServerError(ctx, err)
 	rfc := fosite.ErrorToRFC6749Error(err)

@@ -2,12 +2,13 @@
 // composition (config, token strategies, the explicit handler list and our
 // own handlers), the fosite storage adapter onto storage, client
 // authentication (secrets, private_key_jwt) and the client cache, the grant
-// policy (which scopes and audiences a grant gets: grants.go), the browser
-// flow (pending flows, the login steps and their dispatcher Advance,
-// consent, browser sessions) and session management.
+// policy (which scopes and audiences a grant gets: grants.go), the
+// authorization responses (Issue, AuthorizeError) and session management.
 // Concerns with no need of the rest live in sub-packages that authz (and
 // only the composition root besides) wires together:
 //
+//	authz/login        the browser flow: Authorize, pending flows, login steps,
+//	                   consent, the dispatcher Advance, browser sessions
 //	authz/password     argon2id hashing, password policy, HashLimiter
 //	authz/throttle     brute-force throttle of login attempts
 //	authz/mfa          TOTP, WebAuthn passkeys, recovery codes
@@ -20,7 +21,7 @@
 // fosite) and return values: an AuthorizeResponse to redirect or form-post,
 // an *UnredirectableError for a page, OAuth errors as fosite RFC6749Errors
 // (ErrorResponse), a *BearerError, an Introspection, userinfo claims, token
-// bodies, a Next step of a browser flow. The HTTP layers (api, api/render,
+// bodies. The HTTP layers (api, api/render,
 // web) write them.
 //
 // Never here: an http.ResponseWriter, Echo, the web package, HTML, or SQL.

@@ -156,26 +156,3 @@ func (p *Provider) Userinfo(ctx context.Context, r *http.Request) (map[string]an
 	claims["sub"] = user.ID
 	return claims, nil
 }
-
-// denyFlow consumes the flow and tells the client the user refused
-// (access_denied). Only the browser that started the flow (binding) can.
-func (p *Provider) denyFlow(ctx context.Context, r *http.Request, challenge, binding string) (*AuthorizeResponse, error) {
-	f, err := p.OpenFlow(ctx, challenge, binding)
-	if err != nil {
-		return nil, err
-	}
-	return p.Deny(ctx, r, f)
-}
-
-// Deny is denyFlow for a flow this request opened (OpenFlow checked its
-// browser binding).
-func (p *Provider) Deny(ctx context.Context, r *http.Request, f *Flow) (*AuthorizeResponse, error) {
-	if _, err := p.consume(ctx, f); err != nil {
-		return nil, err
-	}
-	ar, err := p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, f.form))
-	if err != nil {
-		return p.authorizeError(ctx, ar, err)
-	}
-	return p.authorizeError(ctx, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
-}

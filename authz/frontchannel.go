@@ -10,7 +10,7 @@ import (
 	"github.com/ory/fosite"
 )
 
-// newAuthorizeRequest validates an authorization request as fosite does, with
+// NewAuthorizeRequest validates an authorization request as fosite does, with
 // one rule fosite lacks: a request that names a pushed request (RFC 9126 §4)
 // is read from the push alone. Only client_id and request_uri are taken from
 // the front channel; every other parameter the browser carries (scope,
@@ -18,7 +18,7 @@ import (
 // response_type, ...) is ignored, as §4 requires, instead of being merged
 // into the pushed one. A client_id that differs from the push's is
 // invalid_request (fosite's check on the narrowed request).
-func (p *Provider) newAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
+func (p *Provider) NewAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
 	if err := r.ParseForm(); err != nil {
 		return p.OAuth2.NewAuthorizeRequest(ctx, r) // fosite answers the unreadable form
 	}
@@ -57,4 +57,12 @@ func redirectAllowed(ar fosite.AuthorizeRequester) bool {
 		}
 	}
 	return false
+}
+
+// ResumeAuthorizeRequest re-validates the stored parameters form of a
+// parked authorization request (after login and consent), on the base of
+// the browser's request r, so the response can be issued (Issue) or the
+// refusal answered (AuthorizeError).
+func (p *Provider) ResumeAuthorizeRequest(ctx context.Context, r *http.Request, form url.Values) (fosite.AuthorizeRequester, error) {
+	return p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, form))
 }

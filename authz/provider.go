@@ -16,7 +16,6 @@ import (
 	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 
-	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -44,8 +43,6 @@ type Provider struct {
 
 	fositeConfig *fosite.Config
 	csrfKey      []byte
-	auth         *password.Authenticator
-	mfa          *mfaDeps
 	jwksRefresh  *jwksRefreshLimiter
 	now          func() time.Time
 }
@@ -59,21 +56,15 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	tokenKey, err := deriveKey(cfg.SystemSecret, "token-hmac")
+	tokenKey, err := DeriveKey(cfg.SystemSecret, "token-hmac")
 	if err != nil {
 		return nil, err
 	}
-	csrfKey, err := deriveKey(cfg.SystemSecret, "csrf")
+	csrfKey, err := DeriveKey(cfg.SystemSecret, "csrf")
 	if err != nil {
 		return nil, err
 	}
-	auth, err := password.NewAuthenticator(store)
-	if err != nil {
-		return nil, err
-	}
-	auth.Limiter = password.NewHashLimiter(cfg.PasswordHashing)
 	p := &Provider{
-		auth:    auth,
 		Config:  cfg,
 		Store:   store,
 		Clients: NewClientCache(store, cfg.ClientCacheTTL, nil),
@@ -112,9 +103,6 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
 	}
 	p.fositeConfig = fc
-	if p.mfa, err = newMFA(&p.Config, store, p.Now); err != nil {
-		return nil, err
-	}
 	fositeStore := NewFositeStore(store, p.Clients, p.now, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
@@ -252,19 +240,6 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 	r2.Header = r.Header.Clone()
 	r2.Header.Del("Content-Type")
 	return r2
-}
-
-// PasswordHashing reports the bound, current and peak number of concurrent
-// argon2id computations of the login pages.
-func (p *Provider) PasswordHashing() password.HashStats { return p.auth.Limiter.Stats() }
-
-// HashLimiter is the bound on concurrent argon2id computations that logins
-// use; other password hashing on this node (UserAdmin) shares it.
-func (p *Provider) HashLimiter() *password.HashLimiter { return p.auth.Limiter }
-
-// Authenticate checks an end user's username and password.
-func (p *Provider) Authenticate(ctx context.Context, username, password string) (*storage.User, error) {
-	return p.auth.Authenticate(ctx, username, password)
 }
 
 // authorizeOnly exposes only a handler's authorization endpoint role.

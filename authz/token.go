@@ -41,7 +41,7 @@ func (p *Provider) PushAuthorize(ctx context.Context, r *http.Request) (clientID
 		clientID = ar.GetClient().GetID()
 	}
 	if err == nil {
-		err = p.checkAuthorizePolicy(ctx, ar, true)
+		err = p.CheckAuthorizePolicy(ctx, ar, true)
 	}
 	if err != nil {
 		return clientID, nil, AuthorizeRequestError(ar, err)

@@ -37,7 +37,7 @@ func AdminClientCAs(file string) (*x509.CertPool, error) {
 // AdminHandler builds the admin API over the server's store and provider.
 func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 	svc := NewAdminServices(s.Store, AdminServicesOptions{
-		Hasher: s.Provider.Hasher, HashLimiter: s.Provider.HashLimiter(),
+		Hasher: s.Provider.Hasher, HashLimiter: s.Passwords.Limiter,
 		Now: s.Provider.Now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
 	})
 	return admin.New(admin.Options{

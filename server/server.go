@@ -19,8 +19,12 @@ import (
 	"github.com/strongroom/strongroom/authz/dpop"
 	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/authz/logout"
+	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -89,7 +93,16 @@ type Config struct {
 
 // Server is a composed, runnable Strongroom.
 type Server struct {
+	// Provider is the token service: fosite, the OAuth endpoints' answers
+	// and the authorization responses.
 	Provider *authz.Provider
+	// Login is the browser flow of the authorization endpoint.
+	Login *login.Service
+	// Passwords checks end-user passwords; its HashLimiter bounds the
+	// concurrent argon2id computations of the node.
+	Passwords *password.Authenticator
+	// Throttle is the login brute-force throttle (Serve runs its cleanup).
+	Throttle *throttle.Throttle
 	Store    storage.Store
 	Keys     *keys.Manager
 	// Backchannel delivers queued back-channel logout tokens (Serve runs it).
@@ -170,13 +183,23 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	lo := &logout.Service{Sessions: p, Clients: p.Clients, Keys: km, Issuer: p.Config.Issuer, IDTokenAlg: p.Config.IDTokenAlgs[0]}
-	pages, err := web.New(p, lo, web.Options{Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
+	flows, err := newLogin(cfg.Authz, store, p, log)
+	if err != nil {
+		return nil, err
+	}
+	lo := &logout.Service{
+		Sessions: flows.Service, Manager: flows.Sessions, SID: p.SessionSID,
+		Clients: p.Clients, Keys: km, Issuer: p.Config.Issuer, IDTokenAlg: p.Config.IDTokenAlgs[0],
+	}
+	pages, err := web.New(flows.Service, lo, web.Options{
+		Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), SessionLifespan: cfg.Authz.BrowserSessionLifespan,
+		Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies,
+	}, log)
 	if err != nil {
 		return nil, err
 	}
 	draining := new(atomic.Bool)
-	h, err := api.New(p, pages, log, api.Options{
+	h, err := api.New(p, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
 		Frontends: []api.Frontend{pages},
 	})
@@ -188,7 +211,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 		SID: p.SessionSID, Now: p.Now, Log: log,
 	}
 	jan := &janitor.Janitor{Store: store, Now: p.Now, Log: log}
-	return &Server{Provider: p, Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h, cfg: cfg, log: log, draining: draining}, nil
+	return &Server{Provider: p, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle, Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h, cfg: cfg, log: log, draining: draining}, nil
 }
 
 // Serve runs the public listener on ln until ctx ends, with the background
@@ -216,4 +239,51 @@ func TLSConfig(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("load TLS certificate: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// loginParts is the browser flow and the services it is built from that
+// the server also hands elsewhere (admin, workers).
+type loginParts struct {
+	Service   *login.Service
+	Sessions  *authz.SessionManager
+	Passwords *password.Authenticator
+	Throttle  *throttle.Throttle
+}
+
+// newLogin builds the browser flow over the token service p: password
+// checks under the configured hash limiter, second factors, the login
+// throttle and the session manager.
+func newLogin(cfg authz.Config, store storage.Store, p *authz.Provider, log *slog.Logger) (*loginParts, error) {
+	passwords, err := password.NewAuthenticator(store)
+	if err != nil {
+		return nil, err
+	}
+	passwords.Limiter = password.NewHashLimiter(cfg.PasswordHashing)
+	totpKey, err := authz.DeriveKey(cfg.SystemSecret, "totp")
+	if err != nil {
+		return nil, err
+	}
+	recoveryKey, err := authz.DeriveKey(cfg.SystemSecret, "recovery-code")
+	if err != nil {
+		return nil, err
+	}
+	factors, err := mfa.New(mfa.Options{
+		Store: store, TOTPKey: totpKey, RecoveryKey: recoveryKey,
+		Issuer: cfg.Issuer, ProductName: cfg.ProductName, Now: p.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	parts := &loginParts{
+		Sessions: p.SessionManager(), Passwords: passwords,
+		Throttle: throttle.New(store, cfg.LoginThrottle, p.Now),
+	}
+	parts.Service, err = login.New(login.Options{
+		Config: cfg, Store: store, Clients: p.Clients, Tokens: p, Sessions: parts.Sessions,
+		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: p.Now, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parts, nil
 }

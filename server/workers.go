@@ -37,7 +37,7 @@ func (s *Server) runWorkers(ctx context.Context) (stop func() error) {
 		g.Go(func() error { s.Keys.AutoRotate(ctx, s.cfg.KeyRotationInterval, s.cfg.Authz.IDTokenAlgs); return nil })
 	}
 	g.Go(func() error { s.Backchannel.Run(ctx, s.cfg.Backchannel); return nil })
-	g.Go(func() error { s.Provider.RunThrottleCleanup(ctx, throttle.CleanupInterval); return nil })
+	g.Go(func() error { s.Throttle.RunCleanup(ctx, throttle.CleanupInterval, s.log); return nil })
 	g.Go(func() error { s.Janitor.Run(ctx, janitor.Interval); return nil })
 	return func() error {
 		cancel()

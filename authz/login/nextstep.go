@@ -1,8 +1,10 @@
-package authz
+package login
 
 import (
 	"context"
 	"net/http"
+
+	"github.com/strongroom/strongroom/authz"
 )
 
 // FlowStep is where a browser flow goes next; the pages render each one
@@ -22,7 +24,7 @@ const (
 type Next struct {
 	Step FlowStep
 	// Response is the authorization response for the client (StepAnswer).
-	Response *AuthorizeResponse
+	Response *authz.AuthorizeResponse
 	// SessionCookie, when set, is the value of the browser session cookie
 	// a completed login started; set it whatever comes next.
 	SessionCookie string
@@ -37,7 +39,7 @@ type Next struct {
 // (the flow is finished in this request, with the login's user and session
 // as they are). With an error, a non-nil Next may still carry the new
 // session's cookie.
-func (p *Provider) Advance(ctx context.Context, r *http.Request, f *Flow, res *LoginResult) (*Next, error) {
+func (s *Service) Advance(ctx context.Context, r *http.Request, f *Flow, res *LoginResult) (*Next, error) {
 	next := &Next{}
 	if res != nil {
 		switch res.Outcome {
@@ -52,7 +54,7 @@ func (p *Provider) Advance(ctx context.Context, r *http.Request, f *Flow, res *L
 			return next, nil
 		}
 	}
-	need, err := p.needsFlowConsent(ctx, f)
+	need, err := s.needsFlowConsent(ctx, f)
 	if err != nil {
 		return next, err
 	}
@@ -61,6 +63,6 @@ func (p *Provider) Advance(ctx context.Context, r *http.Request, f *Flow, res *L
 		return next, nil
 	}
 	next.Step = StepAnswer
-	next.Response, err = p.finish(ctx, r, f, res)
+	next.Response, err = s.finish(ctx, r, f, res)
 	return next, err
 }

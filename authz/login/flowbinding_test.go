@@ -1,4 +1,4 @@
-package authz
+package login
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/strongroom/strongroom/authz"
 )
 
 // testBinding is the flow-binding cookie of the browser that starts test flows.
@@ -49,7 +51,7 @@ func TestFlowRefusesAnotherBrowserWithoutConsumingIt(t *testing.T) {
 	// answered: a response for the client, or the error page (this test
 	// client's redirect URI cannot be used), never a flow error
 	resp, err := f.p.denyFlow(ctx, r, ch, testBinding)
-	var page *UnredirectableError
+	var page *authz.UnredirectableError
 	if resp == nil && !errors.As(err, &page) {
 		t.Fatalf("DenyFlow by the flow's own browser: %v", err)
 	}

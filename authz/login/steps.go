@@ -1,4 +1,4 @@
-package authz
+package login
 
 import (
 	"context"
@@ -7,42 +7,15 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 )
-
-// Authentication context classes (OIDC Core §2 acr). A client that sends
-// acr_values containing ACRMFA gets a second factor whatever the user's and
-// the client's policy; the ID token's acr says which class was met.
-const (
-	ACRPassword = "urn:strongroom:acr:pwd"
-	ACRMFA      = "urn:strongroom:acr:mfa"
-)
-
-// ACRValuesSupported are the acr values discovery advertises.
-func ACRValuesSupported() []string { return []string{ACRPassword, ACRMFA} }
-
-// Authentication method references (RFC 8176) the login flow records.
-const (
-	AMRPassword = "pwd" // password
-	AMROTP      = "otp" // TOTP code or one-time recovery code
-	AMRHardware = "hwk" // WebAuthn credential (proof of possession of a key)
-	AMRMFA      = "mfa" // more than one factor
-)
-
-// ACRFor returns the acr a session's methods satisfy.
-func ACRFor(amr []string) string {
-	if slices.Contains(amr, AMRMFA) {
-		return ACRMFA
-	}
-	return ACRPassword
-}
 
 // Second-factor methods a form names.
 const (
@@ -64,40 +37,6 @@ var (
 	// ErrUnknownMethod: the form named no known second-factor method.
 	ErrUnknownMethod = errors.New("unknown sign-in method")
 )
-
-// mfaDeps are the provider's second-factor services.
-type mfaDeps struct {
-	factors  *mfa.Service
-	throttle *throttle.Throttle
-}
-
-func newMFA(cfg *Config, store storage.Store, now func() time.Time) (*mfaDeps, error) {
-	totpKey, err := deriveKey(cfg.SystemSecret, "totp")
-	if err != nil {
-		return nil, err
-	}
-	recoveryKey, err := deriveKey(cfg.SystemSecret, "recovery-code")
-	if err != nil {
-		return nil, err
-	}
-	factors, err := mfa.New(mfa.Options{
-		Store: store, TOTPKey: totpKey, RecoveryKey: recoveryKey,
-		Issuer: cfg.Issuer, ProductName: cfg.ProductName, Now: now,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &mfaDeps{factors: factors, throttle: throttle.New(store, cfg.LoginThrottle, now)}, nil
-}
-
-// RunThrottleCleanup runs the login throttle's cleanup at once and then
-// every interval until ctx ends (throttle.Throttle.RunCleanup).
-func (p *Provider) RunThrottleCleanup(ctx context.Context, interval time.Duration) {
-	p.mfa.throttle.RunCleanup(ctx, interval, p.Log)
-}
-
-// Throttle returns the brute-force throttle (operator unlock).
-func (p *Provider) Throttle() *throttle.Throttle { return p.mfa.throttle }
 
 // LoginMeta describes where an attempt comes from, for throttling and the
 // audit trail.
@@ -142,21 +81,21 @@ type Factors struct {
 func (f Factors) Any() bool { return f.TOTP || f.Passkeys > 0 }
 
 // userFactors returns the user's confirmed second factors.
-func (p *Provider) userFactors(ctx context.Context, userID string) (Factors, error) {
+func (s *Service) userFactors(ctx context.Context, userID string) (Factors, error) {
 	var f Factors
-	e, err := p.Store.GetTOTP(ctx, userID)
+	e, err := s.store.GetTOTP(ctx, userID)
 	switch {
 	case err == nil:
 		f.TOTP = e.Confirmed
 	case !errors.Is(err, storage.ErrNotFound):
 		return f, fmt.Errorf("get TOTP enrolment: %w", err)
 	}
-	creds, err := p.Store.ListWebAuthnCredentials(ctx, userID)
+	creds, err := s.store.ListWebAuthnCredentials(ctx, userID)
 	if err != nil {
 		return f, fmt.Errorf("list WebAuthn credentials: %w", err)
 	}
 	f.Passkeys = len(creds)
-	if f.RecoveryCodes, err = p.Store.CountRecoveryCodes(ctx, userID); err != nil {
+	if f.RecoveryCodes, err = s.store.CountRecoveryCodes(ctx, userID); err != nil {
 		return f, fmt.Errorf("count recovery codes: %w", err)
 	}
 	return f, nil
@@ -165,18 +104,18 @@ func (p *Provider) userFactors(ctx context.Context, userID string) (Factors, err
 // mfaRequired reports whether a login of userID for clientID with the
 // authorization request form needs a second factor: the user's policy, the
 // client's (RequireMFA) or the request's acr_values ask for it.
-func (p *Provider) mfaRequired(ctx context.Context, userID, clientID string, form url.Values) (bool, error) {
-	if slices.Contains(strings.Fields(form.Get("acr_values")), ACRMFA) {
+func (s *Service) mfaRequired(ctx context.Context, userID, clientID string, form url.Values) (bool, error) {
+	if slices.Contains(strings.Fields(form.Get("acr_values")), authz.ACRMFA) {
 		return true, nil
 	}
-	c, err := p.Clients.Get(ctx, clientID)
+	c, err := s.clients.Get(ctx, clientID)
 	if err != nil {
 		return false, fmt.Errorf("get client: %w", err)
 	}
 	if c.Storage().Metadata.RequireMFA {
 		return true, nil
 	}
-	required, err := p.Store.RequireMFA(ctx, userID)
+	required, err := s.store.RequireMFA(ctx, userID)
 	if err != nil {
 		return false, fmt.Errorf("get MFA policy: %w", err)
 	}
@@ -185,17 +124,17 @@ func (p *Provider) mfaRequired(ctx context.Context, userID, clientID string, for
 
 // needsStepUp reports whether a live session that authenticated with fewer
 // factors than the request requires must log in again.
-func (p *Provider) needsStepUp(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (bool, error) {
-	if slices.Contains(bs.AMR, AMRMFA) {
+func (s *Service) needsStepUp(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) (bool, error) {
+	if slices.Contains(bs.AMR, authz.AMRMFA) {
 		return false, nil
 	}
-	return p.mfaRequired(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestForm())
+	return s.mfaRequired(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestForm())
 }
 
 // mustLogin reports whether ar cannot reuse the session bs (startFlow then
 // leaves the flow without a subject, so the login page asks again).
-func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) bool {
-	step, err := p.nextStep(ctx, ar, bs)
+func (s *Service) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession) bool {
+	step, err := s.nextStep(ctx, ar, bs)
 	return err != nil || step == StepLogin
 }
 
@@ -203,26 +142,26 @@ func (p *Provider) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, 
 // and an unknown user give password.ErrInvalidCredentials alike (same work, same
 // answer); a throttled or locked account or address gives *throttle.Error
 // without checking the password. Every attempt is audited.
-func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, pw string, m LoginMeta) (*LoginResult, error) {
+func (s *Service) LoginPassword(ctx context.Context, fl *Flow, username, pw string, m LoginMeta) (*LoginResult, error) {
 	f := fl.rec
 	const action = "login.password"
-	att, err := p.mfa.throttle.Admit(ctx, username, m.IP)
+	att, err := s.throttle.Admit(ctx, username, m.IP)
 	if err != nil {
 		if errors.Is(err, throttle.ErrThrottled) {
-			p.auditAttempt(ctx, action, p.knownUser(ctx, username), username, storage.OutcomeFailure, throttleReason(err), m)
+			s.auditAttempt(ctx, action, s.knownUser(ctx, username), username, storage.OutcomeFailure, throttleReason(err), m)
 		}
 		return nil, err
 	}
-	user, err := p.auth.Authenticate(ctx, username, pw)
+	user, err := s.auth.Authenticate(ctx, username, pw)
 	if errors.Is(err, password.ErrInvalidCredentials) {
 		// Looked up on both paths (unknown user, wrong password): same work.
-		return nil, p.attemptFailed(ctx, att, action, p.knownUser(ctx, username), username, "invalid_credentials", m, err)
+		return nil, s.attemptFailed(ctx, att, action, s.knownUser(ctx, username), username, "invalid_credentials", m, err)
 	}
 	if err != nil { // not checked (busy) or not answered: counts as nothing
 		return nil, releaseOnError(ctx, att, err)
 	}
-	p.auditAttempt(ctx, action, user, username, storage.OutcomeSuccess, "", m)
-	complete, factors, err := p.passwordCompletes(ctx, fl, user)
+	s.auditAttempt(ctx, action, user, username, storage.OutcomeSuccess, "", m)
+	complete, factors, err := s.passwordCompletes(ctx, fl, user)
 	if err != nil {
 		return nil, releaseOnError(ctx, att, err)
 	}
@@ -230,16 +169,16 @@ func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, pw str
 		if err := att.Succeed(ctx); err != nil {
 			return nil, err
 		}
-		return p.completeLogin(ctx, f, user, []string{AMRPassword}, nil)
+		return s.completeLogin(ctx, f, user, []string{authz.AMRPassword}, nil)
 	}
 	// A second factor follows: the password clears no count (a known
 	// password must not wipe the failed codes before it).
 	if err := att.Release(ctx); err != nil {
 		return nil, err
 	}
-	now := p.now()
-	pl := &storage.PendingLogin{FlowID: f.ID, UserID: user.ID, AMR: []string{AMRPassword}, CreatedAt: now, ExpiresAt: f.ExpiresAt}
-	if err := p.Store.SavePendingLogin(ctx, pl); err != nil {
+	now := s.now()
+	pl := &storage.PendingLogin{FlowID: f.ID, UserID: user.ID, AMR: []string{authz.AMRPassword}, CreatedAt: now, ExpiresAt: f.ExpiresAt}
+	if err := s.store.SavePendingLogin(ctx, pl); err != nil {
 		return nil, fmt.Errorf("save pending login: %w", err)
 	}
 	if factors.Any() {
@@ -251,12 +190,12 @@ func (p *Provider) LoginPassword(ctx context.Context, fl *Flow, username, pw str
 // passwordCompletes reports whether the password alone completes a login
 // of user on flow f (no second factor is required and the user has none),
 // with the user's factors.
-func (p *Provider) passwordCompletes(ctx context.Context, fl *Flow, user *storage.User) (bool, Factors, error) {
-	required, err := p.mfaRequired(ctx, user.ID, fl.rec.ClientID, fl.form)
+func (s *Service) passwordCompletes(ctx context.Context, fl *Flow, user *storage.User) (bool, Factors, error) {
+	required, err := s.mfaRequired(ctx, user.ID, fl.rec.ClientID, fl.form)
 	if err != nil {
 		return false, Factors{}, err
 	}
-	factors, err := p.userFactors(ctx, user.ID)
+	factors, err := s.userFactors(ctx, user.ID)
 	if err != nil {
 		return false, Factors{}, err
 	}
@@ -272,11 +211,11 @@ func releaseOnError(ctx context.Context, att *throttle.Attempt, cause error) err
 }
 
 // knownUser returns the user named username for the audit trail, or nil.
-func (p *Provider) knownUser(ctx context.Context, username string) *storage.User {
+func (s *Service) knownUser(ctx context.Context, username string) *storage.User {
 	if len(username) > 256 {
 		return nil
 	}
-	u, err := p.Store.GetUserByUsername(ctx, username)
+	u, err := s.store.GetUserByUsername(ctx, username)
 	if err != nil {
 		return nil
 	}
@@ -291,26 +230,26 @@ type PendingLogin struct {
 }
 
 // Pending returns the flow's pending login; ErrNoPendingLogin if there is none.
-func (p *Provider) Pending(ctx context.Context, fl *Flow) (*PendingLogin, error) {
+func (s *Service) Pending(ctx context.Context, fl *Flow) (*PendingLogin, error) {
 	f := fl.rec
 	if f.Subject != "" {
 		return nil, ErrNoPendingLogin
 	}
-	pl, err := p.Store.GetPendingLogin(ctx, f.ID)
+	pl, err := s.store.GetPendingLogin(ctx, f.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrNoPendingLogin
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get pending login: %w", err)
 	}
-	u, err := p.Store.GetUser(ctx, pl.UserID)
+	u, err := s.store.GetUser(ctx, pl.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrNoPendingLogin
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
 	}
-	factors, err := p.userFactors(ctx, u.ID)
+	factors, err := s.userFactors(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -320,20 +259,20 @@ func (p *Provider) Pending(ctx context.Context, fl *Flow) (*PendingLogin, error)
 // BeginPasskeyLogin starts a WebAuthn assertion for the pending login and
 // returns the options for navigator.credentials.get (nil when the user has
 // no passkey).
-func (p *Provider) BeginPasskeyLogin(ctx context.Context, pl *PendingLogin) ([]byte, error) {
+func (s *Service) BeginPasskeyLogin(ctx context.Context, pl *PendingLogin) ([]byte, error) {
 	if pl.Factors.Passkeys == 0 {
 		return nil, nil
 	}
-	return p.mfa.factors.BeginPasskeyLogin(ctx, pl.Login, pl.User)
+	return s.factors.BeginPasskeyLogin(ctx, pl.Login, pl.User)
 }
 
 // VerifySecondFactor checks the second factor of a pending login (method
 // MethodTOTP, MethodRecovery or MethodWebAuthn, value the code or the
 // WebAuthn response JSON) and completes the login. Failures count against
 // the account and address like wrong passwords; every attempt is audited.
-func (p *Provider) VerifySecondFactor(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
+func (s *Service) VerifySecondFactor(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
 	f := fl.rec
-	pl, err := p.Pending(ctx, fl)
+	pl, err := s.Pending(ctx, fl)
 	if err != nil {
 		return nil, err
 	}
@@ -344,47 +283,47 @@ func (p *Provider) VerifySecondFactor(ctx context.Context, fl *Flow, method, val
 	var check func() error
 	switch method {
 	case MethodTOTP:
-		action, amr = "login.totp", AMROTP
-		check = func() error { return p.mfa.factors.CheckTOTP(ctx, pl.User.ID, value, false) }
+		action, amr = "login.totp", authz.AMROTP
+		check = func() error { return s.factors.CheckTOTP(ctx, pl.User.ID, value, false) }
 	case MethodRecovery:
-		action, amr = "login.recovery_code", AMROTP
-		check = func() error { return p.mfa.factors.UseRecoveryCode(ctx, pl.User.ID, value) }
+		action, amr = "login.recovery_code", authz.AMROTP
+		check = func() error { return s.factors.UseRecoveryCode(ctx, pl.User.ID, value) }
 	case MethodWebAuthn:
-		action, amr = "login.webauthn", AMRHardware
-		check = func() error { return p.mfa.factors.FinishPasskeyLogin(ctx, f.ID, pl.User, []byte(value)) }
+		action, amr = "login.webauthn", authz.AMRHardware
+		check = func() error { return s.factors.FinishPasskeyLogin(ctx, f.ID, pl.User, []byte(value)) }
 	default:
 		return nil, ErrUnknownMethod
 	}
-	if err := p.factorAttempt(ctx, action, pl.User, m, check); err != nil {
+	if err := s.factorAttempt(ctx, action, pl.User, m, check); err != nil {
 		return nil, err
 	}
-	return p.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), nil)
+	return s.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), nil)
 }
 
 // BeginTOTPEnrolment shows the pending login's user a TOTP secret to enrol.
-func (p *Provider) BeginTOTPEnrolment(ctx context.Context, pl *PendingLogin) (*mfa.TOTPOffer, error) {
+func (s *Service) BeginTOTPEnrolment(ctx context.Context, pl *PendingLogin) (*mfa.TOTPOffer, error) {
 	if pl.Factors.Any() {
 		return nil, ErrEnrolmentNotAllowed
 	}
-	return p.mfa.factors.BeginTOTP(ctx, pl.User)
+	return s.factors.BeginTOTP(ctx, pl.User)
 }
 
 // BeginPasskeyEnrolment starts registering a passkey for the pending
 // login's user and returns the options for navigator.credentials.create
 // (nil when passkeys are off: an issuer named by an IP address).
-func (p *Provider) BeginPasskeyEnrolment(ctx context.Context, pl *PendingLogin) ([]byte, error) {
+func (s *Service) BeginPasskeyEnrolment(ctx context.Context, pl *PendingLogin) ([]byte, error) {
 	if pl.Factors.Any() {
 		return nil, ErrEnrolmentNotAllowed
 	}
-	return p.mfa.factors.BeginPasskeyRegistration(ctx, pl.Login, pl.User)
+	return s.factors.BeginPasskeyRegistration(ctx, pl.Login, pl.User)
 }
 
 // Enrol confirms a new second factor of a pending login whose user has none
 // (MethodTOTP with a code from the app, MethodWebAuthn with the
 // registration response), issues recovery codes and completes the login.
-func (p *Provider) Enrol(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
+func (s *Service) Enrol(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
 	f := fl.rec
-	pl, err := p.Pending(ctx, fl)
+	pl, err := s.Pending(ctx, fl)
 	if err != nil {
 		return nil, err
 	}
@@ -395,56 +334,56 @@ func (p *Provider) Enrol(ctx context.Context, fl *Flow, method, value string, m 
 	var check func() error
 	switch method {
 	case MethodTOTP:
-		action, amr = "mfa.enrol.totp", AMROTP
-		check = func() error { return p.mfa.factors.CheckTOTP(ctx, pl.User.ID, value, true) }
+		action, amr = "mfa.enrol.totp", authz.AMROTP
+		check = func() error { return s.factors.CheckTOTP(ctx, pl.User.ID, value, true) }
 	case MethodWebAuthn:
-		action, amr = "mfa.enrol.webauthn", AMRHardware
-		check = func() error { return p.mfa.factors.FinishPasskeyRegistration(ctx, f.ID, pl.User, []byte(value)) }
+		action, amr = "mfa.enrol.webauthn", authz.AMRHardware
+		check = func() error { return s.factors.FinishPasskeyRegistration(ctx, f.ID, pl.User, []byte(value)) }
 	default:
 		return nil, ErrUnknownMethod
 	}
-	if err := p.factorAttempt(ctx, action, pl.User, m, check); err != nil {
+	if err := s.factorAttempt(ctx, action, pl.User, m, check); err != nil {
 		return nil, err
 	}
-	codes, err := p.mfa.factors.NewRecoveryCodes(ctx, pl.User.ID)
+	codes, err := s.factors.NewRecoveryCodes(ctx, pl.User.ID)
 	if err != nil {
 		return nil, err
 	}
-	return p.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), codes)
+	return s.completeLogin(ctx, f, pl.User, addAMR(pl.Login.AMR, amr), codes)
 }
 
 // factorAttempt runs one second-factor check under the brute-force throttle:
 // admitted or refused (audited), then counted as a failure or cleared as a
 // success, and audited either way.
-func (p *Provider) factorAttempt(ctx context.Context, action string, user *storage.User, m LoginMeta, check func() error) error {
-	att, err := p.mfa.throttle.AdmitSecondFactor(ctx, user.Username, user.ID, m.IP)
+func (s *Service) factorAttempt(ctx context.Context, action string, user *storage.User, m LoginMeta, check func() error) error {
+	att, err := s.throttle.AdmitSecondFactor(ctx, user.Username, user.ID, m.IP)
 	if err != nil {
 		if errors.Is(err, throttle.ErrThrottled) {
-			p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeFailure, throttleReason(err), m)
+			s.auditAttempt(ctx, action, user, user.Username, storage.OutcomeFailure, throttleReason(err), m)
 		}
 		return err
 	}
 	if err := check(); err != nil {
 		if isFactorFailure(err) {
-			return p.attemptFailed(ctx, att, action, user, user.Username, reasonOf(err), m, err)
+			return s.attemptFailed(ctx, att, action, user, user.Username, reasonOf(err), m, err)
 		}
 		return releaseOnError(ctx, att, err)
 	}
 	if err := att.Succeed(ctx); err != nil {
 		return err
 	}
-	p.auditAttempt(ctx, action, user, user.Username, storage.OutcomeSuccess, "", m)
+	s.auditAttempt(ctx, action, user, user.Username, storage.OutcomeSuccess, "", m)
 	return nil
 }
 
 // completeLogin starts the browser session with the methods used and ends
 // the pending login.
-func (p *Provider) completeLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr, codes []string) (*LoginResult, error) {
-	bs, cookie, err := p.loginOnFlow(ctx, f, user, amr)
+func (s *Service) completeLogin(ctx context.Context, f *storage.AuthFlow, user *storage.User, amr, codes []string) (*LoginResult, error) {
+	bs, cookie, err := s.loginOnFlow(ctx, f, user, amr)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Store.DeletePendingLogin(ctx, f.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := s.store.DeletePendingLogin(ctx, f.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("end pending login: %w", err)
 	}
 	return &LoginResult{Outcome: LoginComplete, Cookie: cookie, RecoveryCodes: codes, user: user, session: bs}, nil
@@ -452,7 +391,7 @@ func (p *Provider) completeLogin(ctx context.Context, f *storage.AuthFlow, user 
 
 func addAMR(amr []string, method string) []string {
 	out := slices.Clone(amr)
-	for _, m := range []string{method, AMRMFA} {
+	for _, m := range []string{method, authz.AMRMFA} {
 		if !slices.Contains(out, m) {
 			out = append(out, m)
 		}
@@ -462,7 +401,7 @@ func addAMR(amr []string, method string) []string {
 
 // attemptFailed counts the failure of att, audits it (and the lock it may
 // cause) and returns cause, or the lock when this failure caused one.
-func (p *Provider) attemptFailed(ctx context.Context, att *throttle.Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
+func (s *Service) attemptFailed(ctx context.Context, att *throttle.Attempt, action string, user *storage.User, username, reason string, m LoginMeta, cause error) error {
 	// A client that hangs up once its guess was checked must not skip the
 	// count (nor the audit): both outlive the request.
 	ctx = context.WithoutCancel(ctx)
@@ -470,9 +409,9 @@ func (p *Provider) attemptFailed(ctx context.Context, att *throttle.Attempt, act
 	if err != nil {
 		return err
 	}
-	p.auditAttempt(ctx, action, user, username, storage.OutcomeFailure, reason, m)
+	s.auditAttempt(ctx, action, user, username, storage.OutcomeFailure, reason, m)
 	if lock != nil {
-		p.auditAttempt(ctx, "account.locked", user, username, storage.OutcomeSuccess, "too_many_failures", m)
+		s.auditAttempt(ctx, "account.locked", user, username, storage.OutcomeSuccess, "too_many_failures", m)
 		return lock
 	}
 	return cause
@@ -480,9 +419,9 @@ func (p *Provider) attemptFailed(ctx context.Context, att *throttle.Attempt, act
 
 // auditAttempt records a login or second-factor attempt. It never records
 // the password or code. An audit failure is logged, not shown to the user.
-func (p *Provider) auditAttempt(ctx context.Context, action string, user *storage.User, username, outcome, reason string, m LoginMeta) {
+func (s *Service) auditAttempt(ctx context.Context, action string, user *storage.User, username, outcome, reason string, m LoginMeta) {
 	e := &storage.AuditEvent{
-		Time: p.now(), Actor: "anonymous", Action: action, Outcome: outcome,
+		Time: s.now(), Actor: "anonymous", Action: action, Outcome: outcome,
 		SourceIP: m.IP, UserAgent: truncateString(m.UserAgent, 256), Details: map[string]string{},
 	}
 	if user != nil {
@@ -496,8 +435,8 @@ func (p *Provider) auditAttempt(ctx context.Context, action string, user *storag
 	if reason != "" {
 		e.Details["reason"] = reason
 	}
-	if err := p.Store.AppendAudit(ctx, e); err != nil {
-		p.Log.Error("audit event lost", "action", action, "err", err)
+	if err := s.store.AppendAudit(ctx, e); err != nil {
+		s.log.Error("audit event lost", "action", action, "err", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package authz
+package login
 
 import (
 	"net/http"

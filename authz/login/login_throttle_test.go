@@ -1,4 +1,4 @@
-package authz
+package login
 
 import (
 	"context"
@@ -43,12 +43,12 @@ func TestParallelLoginsFromOneAddressAreAdmittedUpToTheLimit(t *testing.T) {
 					t.Fatalf("unexpected error: %v", err)
 				}
 			}
-			if want := p.Config.LoginThrottle.IP.FreeFailures + 1; checked != want {
+			if want := p.cfg.LoginThrottle.IP.FreeFailures + 1; checked != want {
 				t.Fatalf("%d of %d parallel attempts were checked, want %d (as one after the other)", checked, n, want)
 			}
 			// Every refused attempt gave its count back: the address holds
 			// exactly the checked failures.
-			l, err := p.Store.GetLoginThrottle(t.Context(), throttle.IPKey("192.0.2.10"))
+			l, err := p.store.GetLoginThrottle(t.Context(), throttle.IPKey("192.0.2.10"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,76 @@
+package login
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/mfa"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Service is the browser flow of the authorization endpoint: it parks an
+// authorization request that needs the user as a flow, runs its steps
+// (password, second factor, enrolment, consent) and finishes or denies it
+// through the token service (authz.Provider issues the response).
+type Service struct {
+	cfg      authz.Config
+	store    storage.Store
+	clients  *authz.ClientCache
+	tokens   *authz.Provider
+	sessions *authz.SessionManager
+	auth     *password.Authenticator
+	factors  *mfa.Service
+	throttle *throttle.Throttle
+	csrfKey  []byte
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// Options are the dependencies of a Service; every field is required but
+// Now (time.Now) and Log (slog.Default).
+type Options struct {
+	// Config is the server's authorization configuration (lifespans, page
+	// paths, the system secret the CSRF key derives from).
+	Config  authz.Config
+	Store   storage.Store
+	Clients *authz.ClientCache
+	// Tokens parses and answers authorization requests.
+	Tokens *authz.Provider
+	// Sessions ends the browser sessions a login replaces or that idled out.
+	Sessions *authz.SessionManager
+	// Passwords checks end-user passwords (argon2id, under its HashLimiter).
+	Passwords *password.Authenticator
+	// Factors verifies and enrols second factors.
+	Factors *mfa.Service
+	// Throttle admits login and second-factor attempts.
+	Throttle *throttle.Throttle
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// New returns the browser-flow service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Clients == nil || o.Tokens == nil || o.Sessions == nil ||
+		o.Passwords == nil || o.Factors == nil || o.Throttle == nil {
+		return nil, errors.New("login: missing dependency")
+	}
+	csrfKey, err := authz.DeriveKey(o.Config.SystemSecret, "csrf")
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Service{
+		cfg: o.Config, store: o.Store, clients: o.Clients, tokens: o.Tokens, sessions: o.Sessions,
+		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, csrfKey: csrfKey, now: o.Now, log: o.Log,
+	}, nil
+}
