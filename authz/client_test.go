@@ -20,7 +20,7 @@ import (
 
 func mustClient(t *testing.T, sc *storage.Client) *Client {
 	t.Helper()
-	c, err := newClient(sc)
+	c, err := NewClient(sc)
 	must(t, err)
 	return c
 }
@@ -169,11 +169,11 @@ func TestClientSigningAlgorithm(t *testing.T) {
 	t.Run("fail/unparsable-jwks", func(t *testing.T) {
 		sc := testClient("c1")
 		sc.JWKS = []byte(`{"keys":[{"kty":"EC","crv":"P-256"}]}`) // no coordinates
-		if _, err := newClient(sc); err == nil {
+		if _, err := NewClient(sc); err == nil {
 			t.Fatal("invalid JWK Set accepted")
 		}
 		sc.JWKS = bytes.Repeat([]byte("{"), 3)
-		if _, err := newClient(sc); err == nil {
+		if _, err := NewClient(sc); err == nil {
 			t.Fatal("garbage JWK Set accepted")
 		}
 	})

@@ -2,11 +2,7 @@ package authz
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
-	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -14,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
-	"github.com/ory/fosite/token/jwt"
 
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
@@ -97,49 +92,6 @@ func testConfig() Config {
 	cfg := Config{Issuer: "https://as.example", SystemSecret: testSystemSecret}
 	cfg.ApplyDefaults()
 	return cfg
-}
-
-// fakeKeys is a KeySource with one P-256 key for every algorithm.
-type fakeKeys struct{ key *ecdsa.PrivateKey }
-
-var _ KeySource = fakeKeys{}
-
-func newFakeKeys(t testing.TB) fakeKeys {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err)
-	return fakeKeys{key: k}
-}
-
-func (k fakeKeys) Signer(string) jwt.Signer {
-	return &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (any, error) { return k.key, nil }}
-}
-
-func (fakeKeys) ActiveKID(alg string) (string, bool) { return "kid-" + alg, true }
-
-func (fakeKeys) JWKS() []byte { return []byte(`{"keys":[]}`) }
-
-// newTestProvider composes a Provider over store whose clock is testNow.
-func newTestProvider(t testing.TB, store storage.Store) *Provider {
-	t.Helper()
-	cfg := testConfig()
-	must(t, cfg.Validate())
-	p, err := NewProvider(cfg, store, newFakeKeys(t), slog.New(slog.DiscardHandler))
-	must(t, err)
-	p.now = func() time.Time { return testNow }
-	return p
-}
-
-// authorizeRequest builds an authorization request of client with form.
-func authorizeRequest(client fosite.Client, form url.Values) *fosite.AuthorizeRequest {
-	ar := fosite.NewAuthorizeRequest()
-	ar.ID = "req-1"
-	ar.Client = client
-	ar.Form = form
-	ar.RequestedAt = testNow
-	ar.ResponseTypes = strings.Fields(form.Get("response_type"))
-	ar.RequestedScope = strings.Fields(form.Get("scope"))
-	return ar
 }
 
 // race runs fn(0) … fn(n-1) in n goroutines released together and returns their errors.

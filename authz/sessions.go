@@ -40,11 +40,6 @@ type SessionManager struct {
 	Now   func() time.Time
 }
 
-// SessionManager returns the provider's session manager.
-func (p *Provider) SessionManager() *SessionManager {
-	return &SessionManager{Store: p.Store, Now: p.now}
-}
-
 // SessionInfo is a live browser session with the clients it logged in to.
 type SessionInfo struct {
 	storage.BrowserSession

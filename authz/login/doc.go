@@ -6,7 +6,7 @@
 // dispatcher that decides the next step (Service.Advance, as dex's
 // server/authflow), browser sessions (idle and absolute timeouts, session
 // replacement on a new login) and the end of a flow (Finish, Deny), whose
-// authorization response the token service (authz.Provider.Issue,
+// authorization response the token service (oauth.Authorizer.Issue,
 // AuthorizeError) builds.
 //
 // Pages (web) parse each request once and call one step; steps return

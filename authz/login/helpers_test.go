@@ -18,6 +18,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mfa"
+	"github.com/strongroom/strongroom/authz/oauth"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -130,8 +131,9 @@ func newTestProvider(t testing.TB, store storage.Store) *Service {
 	cfg := testConfig()
 	must(t, cfg.Validate())
 	log := slog.New(slog.DiscardHandler)
-	tokens, err := authz.NewProvider(cfg, store, newFakeKeys(t), log)
+	o, err := oauth.New(cfg, store, newFakeKeys(t), log)
 	must(t, err)
+	tokens := o.Authorizer
 	now := func() time.Time { return testNow }
 	passwords, err := password.NewAuthenticator(store)
 	must(t, err)
@@ -143,7 +145,7 @@ func newTestProvider(t testing.TB, store storage.Store) *Service {
 	factors, err := mfa.New(mfa.Options{Store: store, TOTPKey: totpKey, RecoveryKey: recoveryKey, Issuer: cfg.Issuer, ProductName: cfg.ProductName, Now: now})
 	must(t, err)
 	s, err := New(Options{
-		Config: cfg, Store: store, Clients: tokens.Clients, Tokens: tokens,
+		Config: cfg, Store: store, Clients: o.Clients, Tokens: tokens,
 		Sessions: &authz.SessionManager{Store: store, Now: now}, Passwords: passwords, Factors: factors,
 		Throttle: throttle.New(store, cfg.LoginThrottle, now), Now: now, Log: log,
 	})

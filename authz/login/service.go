@@ -8,6 +8,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mfa"
+	"github.com/strongroom/strongroom/authz/oauth"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -16,12 +17,12 @@ import (
 // Service is the browser flow of the authorization endpoint: it parks an
 // authorization request that needs the user as a flow, runs its steps
 // (password, second factor, enrolment, consent) and finishes or denies it
-// through the token service (authz.Provider issues the response).
+// through the token service (oauth.Authorizer issues the response).
 type Service struct {
 	cfg      authz.Config
 	store    storage.Store
 	clients  *authz.ClientCache
-	tokens   *authz.Provider
+	tokens   *oauth.Authorizer
 	sessions *authz.SessionManager
 	auth     *password.Authenticator
 	factors  *mfa.Service
@@ -40,7 +41,7 @@ type Options struct {
 	Store   storage.Store
 	Clients *authz.ClientCache
 	// Tokens parses and answers authorization requests.
-	Tokens *authz.Provider
+	Tokens *oauth.Authorizer
 	// Sessions ends the browser sessions a login replaces or that idled out.
 	Sessions *authz.SessionManager
 	// Passwords checks end-user passwords (argon2id, under its HashLimiter).

@@ -28,7 +28,7 @@ type Service struct {
 	Sessions Sessions
 	// Manager ends the session.
 	Manager *authz.SessionManager
-	// SID derives a session's sid claim (authz.Provider.SessionSID).
+	// SID derives a session's sid claim (oauth.Authorizer.SessionSID).
 	SID     func(sessionID string) string
 	Clients *authz.ClientCache
 	// Keys verifies id_token_hint signatures with the server's keys.

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -16,30 +16,22 @@ import (
 	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 	"github.com/strongroom/strongroom/storage"
 )
 
-// KeySource is what the provider needs from the signing-key manager
-// (authz/keys): a signer, the active key per algorithm and the public JWKS.
-type KeySource interface {
-	// Signer returns a fosite signer whose default algorithm is alg.
-	Signer(defaultAlg string) jwt.Signer
-	// ActiveKID names the key that currently signs for alg.
-	ActiveKID(alg string) (string, bool)
-	// JWKS returns the published JWK Set document.
-	JWKS() []byte
-}
-
-// Provider is the composed authorization server: fosite with Strongroom's
-// configuration, storage adapter, strategies and policies.
-type Provider struct {
-	Config  Config
-	OAuth2  *fosite.Fosite
-	Store   storage.Store
-	Clients *ClientCache
-	Keys    KeySource
-	Hasher  *SecretHasher
-	Log     *slog.Logger
+// core is fosite composed with Strongroom's configuration, storage
+// adapter, strategies and policies: what Tokens and Authorizer share.
+type core struct {
+	cfg      authz.Config
+	provider *fosite.Fosite
+	store    storage.Store
+	clients  *authz.ClientCache
+	keys     authz.KeySource
+	hasher   *authz.SecretHasher
+	sessions *authz.SessionManager
+	log      *slog.Logger
 
 	fositeConfig *fosite.Config
 	csrfKey      []byte
@@ -47,30 +39,64 @@ type Provider struct {
 	now          func() time.Time
 }
 
-// NewProvider composes fosite. cfg must have passed Validate.
-func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logger) (*Provider, error) {
+// Tokens answers the token-side endpoints: token, PAR, introspection,
+// revocation, userinfo, discovery and JWKS, and the admin API's bearer
+// tokens.
+type Tokens struct{ *core }
+
+// Authorizer parses authorization requests (Strongroom's policy on top of
+// fosite's validation) and answers them: the response of an authorized
+// request (Issue) or its error (AuthorizeError). The browser flow
+// (authz/login) calls it.
+type Authorizer struct{ *core }
+
+// Service is the composed token service: its two faces and the parts the
+// composition root hands to the other services. It has no behaviour.
+type Service struct {
+	Tokens     *Tokens
+	Authorizer *Authorizer
+	// Clients is the client cache fosite's client lookups go through.
+	Clients *authz.ClientCache
+	// Hasher hashes and compares client secrets.
+	Hasher *authz.SecretHasher
+	// Sessions ends browser sessions and records their clients.
+	Sessions *authz.SessionManager
+}
+
+// New composes fosite and returns the token service. cfg must have passed
+// Validate.
+func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.Logger) (*Service, error) {
+	p, err := newCore(cfg, store, keys, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Tokens: &Tokens{p}, Authorizer: &Authorizer{p}, Clients: p.clients, Hasher: p.hasher, Sessions: p.sessions}, nil
+}
+
+// newCore composes fosite.
+func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.Logger) (*core, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	hasher, err := NewSecretHasher(cfg.SystemSecret)
+	hasher, err := authz.NewSecretHasher(cfg.SystemSecret)
 	if err != nil {
 		return nil, err
 	}
-	tokenKey, err := DeriveKey(cfg.SystemSecret, "token-hmac")
+	tokenKey, err := authz.DeriveKey(cfg.SystemSecret, "token-hmac")
 	if err != nil {
 		return nil, err
 	}
-	csrfKey, err := DeriveKey(cfg.SystemSecret, "csrf")
+	csrfKey, err := authz.DeriveKey(cfg.SystemSecret, "csrf")
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{
-		Config:  cfg,
-		Store:   store,
-		Clients: NewClientCache(store, cfg.ClientCacheTTL, nil),
-		Keys:    keys,
-		Hasher:  hasher,
-		Log:     log,
+	p := &core{
+		cfg:     cfg,
+		store:   store,
+		clients: authz.NewClientCache(store, cfg.ClientCacheTTL, nil),
+		keys:    keys,
+		hasher:  hasher,
+		log:     log,
 		csrfKey: csrfKey,
 		now:     time.Now,
 
@@ -92,7 +118,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		EnablePKCEPlainChallengeMethod:  false,
 		// Client assertions are verified by verifyClientAssertion
 		// (assertionAudiences), not by fosite.
-		TokenURL:                   cfg.URL(PathToken),
+		TokenURL:                   cfg.URL(authz.PathToken),
 		ScopeStrategy:              fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:   exactAudience(cfg.Issuer),
 		RefreshTokenScopes:         []string{"offline_access"},
@@ -103,7 +129,7 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
 	}
 	p.fositeConfig = fc
-	fositeStore := NewFositeStore(store, p.Clients, p.now, cfg.RefreshRotationGrace)
+	fositeStore := fositestore.New(store, p.clients, p.now, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
@@ -171,7 +197,9 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 			fc.PushedAuthorizeEndpointHandlers.Append(ph)
 		}
 	}
-	p.OAuth2 = fosite.NewOAuth2Provider(fositeStore, &fositeConfig{Config: fc, cfg: &p.Config})
+	// the session manager reads the clock at each use (tests change it)
+	p.sessions = &authz.SessionManager{Store: store, Now: func() time.Time { return p.now() }}
+	p.provider = fosite.NewOAuth2Provider(fositeStore, &fositeConfig{Config: fc, cfg: &p.cfg})
 	fc.ClientAuthenticationStrategy = p.authenticateClient
 	return p, nil
 }
@@ -179,14 +207,14 @@ func NewProvider(cfg Config, store storage.Store, keys KeySource, log *slog.Logg
 // fositeConfig overrides fosite getters whose values fosite's Config cannot express.
 type fositeConfig struct {
 	*fosite.Config
-	cfg *Config
+	cfg *authz.Config
 }
 
 // GetTokenURLs is only read by fosite's own assertion verification, which no
 // longer runs (verifyClientAssertion replaces it); should a fosite handler
 // read it again, it gets the values we accept everywhere.
 func (c *fositeConfig) GetTokenURLs(context.Context) []string {
-	return []string{c.cfg.Issuer, c.cfg.URL(PathToken)}
+	return []string{c.cfg.Issuer, c.cfg.URL(authz.PathToken)}
 }
 
 // algSigner picks the signing key by the algorithm a token's header asks for
@@ -194,7 +222,7 @@ func (c *fositeConfig) GetTokenURLs(context.Context) []string {
 // names it in "kid"; fosite's header mapping drops "alg" before signing.
 type algSigner struct {
 	jwt.Signer
-	keys KeySource
+	keys authz.KeySource
 }
 
 // Generate implements jwt.Signer.
@@ -216,12 +244,12 @@ func (s *algSigner) Generate(ctx context.Context, claims jwt.MapClaims, header j
 	return s.Signer.Generate(ctx, claims, header)
 }
 
-// Now returns the provider's clock.
-func (p *Provider) Now() time.Time { return p.now() }
+// JWKS returns the published JWK Set document of the server's keys.
+func (p *Tokens) JWKS() []byte { return p.keys.JWKS() }
 
 // WatchClients invalidates cached clients on changes from any node until ctx ends.
-func (p *Provider) WatchClients(ctx context.Context) error {
-	return p.Clients.Watch(ctx, p.Store)
+func (p *Tokens) WatchClients(ctx context.Context) error {
+	return p.clients.Watch(ctx, p.store)
 }
 
 // syntheticAuthorizeRequest rebuilds an authorization request from stored,
@@ -231,7 +259,7 @@ func syntheticAuthorizeRequest(r *http.Request, form url.Values) *http.Request {
 	r2 := r.Clone(r.Context())
 	r2.Method = http.MethodGet
 	u := *r.URL
-	u.Path = PathAuthorize
+	u.Path = authz.PathAuthorize
 	u.RawQuery = form.Encode()
 	r2.URL = &u
 	r2.Form, r2.PostForm = nil, nil
@@ -278,3 +306,6 @@ func (h tokenHandler) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 	}
 	return h.TokenEndpointHandler.PopulateTokenEndpointResponse(ctx, r, resp)
 }
+
+// logServerError is LogServerError on the provider's log.
+func (p *core) logServerError(ctx context.Context, err error) { authz.LogServerError(ctx, p.log, err) }

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -13,19 +13,20 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
 const parPrefix = "urn:ietf:params:oauth:request_uri:"
 
-// CheckAuthorizePolicy applies Strongroom's rules on top of fosite's
+// checkAuthorizePolicy applies Strongroom's rules on top of fosite's
 // validation of an authorization request:
 //   - a client registered with "PAR required" must use a pushed request
 //     (pushed is true at the PAR endpoint itself);
 //   - only public (native) clients get RFC 8252 loopback port flexibility:
 //     everyone else's redirect_uri must match a registered one exactly.
-func (p *Provider) CheckAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
-	c, ok := ar.GetClient().(*Client)
+func (p *core) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
+	c, ok := ar.GetClient().(*authz.Client)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
 	}
@@ -66,15 +67,15 @@ func errRedirectNotRegistered() error {
 // user is the session's user when the caller has it (nil: it is read).
 // Failures come back as the error's AuthorizeResponse or an
 // *UnredirectableError (AuthorizeError).
-func (p *Provider) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, user *storage.User, requestedAt time.Time) (*AuthorizeResponse, error) {
+func (p *Authorizer) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *storage.BrowserSession, user *storage.User, requestedAt time.Time) (*authz.AuthorizeResponse, error) {
 	if !redirectAllowed(ar) {
 		// e.g. the URI was unregistered while the user logged in
 		return p.AuthorizeError(ctx, ar, errRedirectNotRegistered())
 	}
 	if user == nil {
-		u, err := p.Store.GetUser(ctx, bs.UserID)
+		u, err := p.store.GetUser(ctx, bs.UserID)
 		if err != nil {
-			return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
+			return p.AuthorizeError(ctx, ar, authz.MapError(fosite.ErrServerError.WithWrap(err).WithDebug("user lookup failed")))
 		}
 		user = u
 	}
@@ -82,41 +83,43 @@ func (p *Provider) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs *
 		return p.AuthorizeError(ctx, ar, err)
 	}
 	grantRequested(ar, ar.GetRequestedAudience())
-	client, _ := ar.GetClient().(*Client)
-	if err := p.SessionManager().RecordClient(ctx, bs, client.GetID()); err != nil {
-		return p.AuthorizeError(ctx, ar, MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
+	client, _ := ar.GetClient().(*authz.Client)
+	if err := p.sessions.RecordClient(ctx, bs, client.GetID()); err != nil {
+		return p.AuthorizeError(ctx, ar, authz.MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
 	}
 	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
-	resp, err := p.OAuth2.NewAuthorizeResponse(ctx, ar, sess)
+	resp, err := p.provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
 		return p.AuthorizeError(ctx, ar, err)
 	}
-	resp.AddParameter("iss", p.Config.Issuer)
+	resp.AddParameter("iss", p.cfg.Issuer)
 	return authorizeSuccess(ar, resp)
 }
 
 // SessionSID derives the OIDC sid claim from a browser session id: stable per
 // session, and not the cookie value nor the stored key.
-func (p *Provider) SessionSID(sessionID string) string {
+func (p *Authorizer) SessionSID(sessionID string) string { return p.sessionSID(sessionID) }
+
+func (p *core) sessionSID(sessionID string) string {
 	m := hmac.New(sha256.New, p.csrfKey)
 	m.Write([]byte("sid:" + sessionID))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // newUserSession builds the session of a grant to user.
-func (p *Provider) newUserSession(client *Client, user *storage.User, bs *storage.BrowserSession, requestedAt time.Time, scopes fosite.Arguments) *Session {
+func (p *core) newUserSession(client *authz.Client, user *storage.User, bs *storage.BrowserSession, requestedAt time.Time, scopes fosite.Arguments) *authz.Session {
 	claims := UserClaims(user, scopes)
-	s := NewSession()
+	s := authz.NewSession()
 	s.Subject = user.ID
 	s.Username = user.Username
 	s.ClientID = client.GetID()
 	s.UserClaims = claims
-	extra := map[string]any{"sid": p.SessionSID(bs.ID)}
+	extra := map[string]any{"sid": p.sessionSID(bs.ID)}
 	for k, v := range claims {
 		extra[k] = v
 	}
 	s.Claims = &jwt.IDTokenClaims{
-		Issuer:   p.Config.Issuer,
+		Issuer:   p.cfg.Issuer,
 		Subject:  user.ID,
 		AuthTime: bs.AuthTime,
 		// Whole seconds, like auth_time: fosite compares the two for
@@ -124,12 +127,12 @@ func (p *Provider) newUserSession(client *Client, user *storage.User, bs *storag
 		// would otherwise look older than it.
 		RequestedAt:                         requestedAt.UTC().Truncate(time.Second),
 		AuthenticationMethodsReferences:     bs.AMR,
-		AuthenticationContextClassReference: ACRFor(bs.AMR),
+		AuthenticationContextClassReference: authz.ACRFor(bs.AMR),
 		Extra:                               extra,
 	}
 	alg := client.IDTokenAlg()
 	if alg == "" {
-		alg = p.Config.IDTokenAlgs[0]
+		alg = p.cfg.IDTokenAlgs[0]
 	}
 	s.Headers = &jwt.Headers{Extra: map[string]any{"alg": alg}}
 	return s
@@ -157,4 +160,11 @@ func UserClaims(u *storage.User, scopes fosite.Arguments) map[string]any {
 		c["email_verified"] = u.EmailVerified
 	}
 	return c
+}
+
+// CheckAuthorizePolicy applies Strongroom's rules on top of fosite's
+// validation of an authorization request (checkAuthorizePolicy); pushed is
+// true at the PAR endpoint.
+func (p *Authorizer) CheckAuthorizePolicy(ctx context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
+	return p.checkAuthorizePolicy(ctx, ar, pushed)
 }

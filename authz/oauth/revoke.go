@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/ory/fosite"
+	"github.com/strongroom/strongroom/authz"
 )
 
 // Revoke answers RFC 7009 token revocation. The client authenticates like at
@@ -13,18 +14,18 @@ import (
 // not an error (§2.2: 200 either way), but a request refused for its client
 // authentication (including two methods at once) is never answered 200.
 // nil means 200 with an empty body.
-func (p *Provider) Revoke(ctx context.Context, r *http.Request) error {
+func (p *Tokens) Revoke(ctx context.Context, r *http.Request) error {
 	if r.PostForm.Get("token") == "" {
 		// Authenticate first, so a caller without credentials learns nothing more.
-		if _, err := p.OAuth2.AuthenticateClient(ctx, r, r.PostForm); err != nil {
+		if _, err := p.provider.AuthenticateClient(ctx, r, r.PostForm); err != nil {
 			return err
 		}
 		return fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
-	err := MapError(p.OAuth2.NewRevocationRequest(ctx, r))
+	err := authz.MapError(p.provider.NewRevocationRequest(ctx, r))
 	// fosite answers a token no handler could revoke with a bare invalid_request.
 	unknownToken := err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField &&
-		!errors.Is(err, errClientAuthRequest)
+		!errors.Is(err, authz.ErrClientAuthRequest)
 	if err != nil && !unknownToken {
 		return err
 	}

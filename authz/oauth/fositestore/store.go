@@ -1,4 +1,4 @@
-package authz
+package fositestore
 
 import (
 	"context"
@@ -14,15 +14,16 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 	fositestorage "github.com/ory/fosite/storage"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
-// FositeStore adapts storage.Store to the storage interfaces fosite's
+// Store adapts storage.Store to the storage interfaces fosite's
 // handlers type-assert at run time. It is the one place where storage
 // errors become fosite errors.
-type FositeStore struct {
+type Store struct {
 	store   storage.Store
-	clients *ClientCache
+	clients *authz.ClientCache
 	now     func() time.Time
 	// refreshGrace: a refresh token presented again this soon after it was
 	// rotated is a retry or a lost race, not theft (see GetRefreshTokenSession).
@@ -30,21 +31,21 @@ type FositeStore struct {
 }
 
 var (
-	_ fosite.ClientManager               = (*FositeStore)(nil)
-	_ oauth2.CoreStorage                 = (*FositeStore)(nil)
-	_ oauth2.TokenRevocationStorage      = (*FositeStore)(nil)
-	_ openid.OpenIDConnectRequestStorage = (*FositeStore)(nil)
-	_ pkce.PKCERequestStorage            = (*FositeStore)(nil)
-	_ fosite.PARStorage                  = (*FositeStore)(nil)
-	_ fositestorage.Transactional        = (*FositeStore)(nil)
+	_ fosite.ClientManager               = (*Store)(nil)
+	_ oauth2.CoreStorage                 = (*Store)(nil)
+	_ oauth2.TokenRevocationStorage      = (*Store)(nil)
+	_ openid.OpenIDConnectRequestStorage = (*Store)(nil)
+	_ pkce.PKCERequestStorage            = (*Store)(nil)
+	_ fosite.PARStorage                  = (*Store)(nil)
+	_ fositestorage.Transactional        = (*Store)(nil)
 )
 
-// NewFositeStore returns the adapter.
-func NewFositeStore(store storage.Store, clients *ClientCache, now func() time.Time, refreshGrace time.Duration) *FositeStore {
+// New returns the adapter.
+func New(store storage.Store, clients *authz.ClientCache, now func() time.Time, refreshGrace time.Duration) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &FositeStore{store: store, clients: clients, now: now, refreshGrace: refreshGrace}
+	return &Store{store: store, clients: clients, now: now, refreshGrace: refreshGrace}
 }
 
 // storedRequest is the serialized form of a fosite request. Secrets sent with
@@ -82,7 +83,7 @@ func SanitizeForm(form url.Values) url.Values {
 	return out
 }
 
-func (s *FositeStore) marshal(kind storage.RequestKind, signature string, r fosite.Requester, expires time.Time) (*storage.Request, error) {
+func (s *Store) marshal(kind storage.RequestKind, signature string, r fosite.Requester, expires time.Time) (*storage.Request, error) {
 	sess, err := json.Marshal(r.GetSession())
 	if err != nil {
 		return nil, fmt.Errorf("marshal session: %w", err)
@@ -131,13 +132,13 @@ func (s *FositeStore) marshal(kind storage.RequestKind, signature string, r fosi
 }
 
 // unmarshal rebuilds a request; session receives the stored session.
-func (s *FositeStore) unmarshal(ctx context.Context, row *storage.Request, session fosite.Session) (*fosite.AuthorizeRequest, error) {
+func (s *Store) unmarshal(ctx context.Context, row *storage.Request, session fosite.Session) (*fosite.AuthorizeRequest, error) {
 	var sr storedRequest
 	if err := json.Unmarshal(row.Data, &sr); err != nil {
 		return nil, fmt.Errorf("unmarshal request: %w", err)
 	}
 	if session == nil {
-		session = NewSession()
+		session = authz.NewSession()
 	}
 	if len(sr.Session) > 0 {
 		if err := json.Unmarshal(sr.Session, session); err != nil {
@@ -177,7 +178,7 @@ func (s *FositeStore) unmarshal(ctx context.Context, row *storage.Request, sessi
 // mapErr turns storage errors into what fosite expects. Unavailability keeps
 // its identity (errors.Is(err, storage.ErrUnavailable)) so the HTTP layer can
 // answer 503 instead of fosite's default mapping.
-func (s *FositeStore) mapErr(err error) error {
+func (s *Store) mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -190,7 +191,7 @@ func (s *FositeStore) mapErr(err error) error {
 	}
 }
 
-func (s *FositeStore) create(ctx context.Context, kind storage.RequestKind, sig string, r fosite.Requester, expires time.Time) error {
+func (s *Store) create(ctx context.Context, kind storage.RequestKind, sig string, r fosite.Requester, expires time.Time) error {
 	row, err := s.marshal(kind, sig, r, expires)
 	if err != nil {
 		return err
@@ -200,13 +201,13 @@ func (s *FositeStore) create(ctx context.Context, kind storage.RequestKind, sig 
 
 // get loads a row; inactive rows come back with inactiveErr (fosite needs the
 // requester too, e.g. to revoke a reused code's tokens).
-func (s *FositeStore) get(ctx context.Context, kind storage.RequestKind, sig string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
+func (s *Store) get(ctx context.Context, kind storage.RequestKind, sig string, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
 	row, err := s.store.GetRequest(ctx, kind, sig)
 	return s.fromRow(ctx, row, err, session, inactiveErr)
 }
 
 // fromRow turns the result of one GetRequest into what fosite expects.
-func (s *FositeStore) fromRow(ctx context.Context, row *storage.Request, err error, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
+func (s *Store) fromRow(ctx context.Context, row *storage.Request, err error, session fosite.Session, inactiveErr error) (fosite.Requester, error) {
 	if err != nil && !errors.Is(err, storage.ErrInactive) {
 		return nil, s.mapErr(err)
 	}
@@ -220,14 +221,14 @@ func (s *FositeStore) fromRow(ctx context.Context, row *storage.Request, err err
 	return r, nil
 }
 
-func (s *FositeStore) del(ctx context.Context, kind storage.RequestKind, sig string) error {
+func (s *Store) del(ctx context.Context, kind storage.RequestKind, sig string) error {
 	return s.mapErr(s.store.DeleteRequest(ctx, kind, sig))
 }
 
 // ---- fosite.ClientManager
 
 // GetClient implements fosite.ClientManager (through the cache).
-func (s *FositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
 	c, err := s.clients.Get(ctx, id)
 	if err != nil {
 		return nil, s.mapErr(err)
@@ -237,11 +238,11 @@ func (s *FositeStore) GetClient(ctx context.Context, id string) (fosite.Client, 
 
 // ClientAssertionJWTValid implements fosite.ClientManager. Replay is decided
 // atomically in SetClientAssertionJWT, so this check-then-act step cannot race.
-func (s *FositeStore) ClientAssertionJWTValid(context.Context, string) error { return nil }
+func (s *Store) ClientAssertionJWTValid(context.Context, string) error { return nil }
 
 // SetClientAssertionJWT records the jti; a replay gets fosite.ErrJTIKnown
 // (the HTTP layer answers it as 401 invalid_client).
-func (s *FositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
 	err := s.store.UseJTI(ctx, jti, exp)
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return fosite.ErrJTIKnown.WithWrap(err)
@@ -252,18 +253,18 @@ func (s *FositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp
 // ---- authorization codes
 
 // CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
-func (s *FositeStore) CreateAuthorizeCodeSession(ctx context.Context, sig string, r fosite.Requester) error {
+func (s *Store) CreateAuthorizeCodeSession(ctx context.Context, sig string, r fosite.Requester) error {
 	return s.create(ctx, storage.KindAuthorizeCode, sig, r, r.GetSession().GetExpiresAt(fosite.AuthorizeCode))
 }
 
 // GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
-func (s *FositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+func (s *Store) GetAuthorizeCodeSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	return s.get(ctx, storage.KindAuthorizeCode, sig, session, fosite.ErrInvalidatedAuthorizeCode)
 }
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
 // Exactly one of two concurrent exchanges wins.
-func (s *FositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
+func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
 	err := s.store.DeactivateRequest(ctx, storage.KindAuthorizeCode, sig)
 	if errors.Is(err, storage.ErrInactive) || errors.Is(err, storage.ErrConflict) {
 		return fosite.ErrInvalidatedAuthorizeCode
@@ -274,17 +275,17 @@ func (s *FositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, sig st
 // ---- access tokens
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
-func (s *FositeStore) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
+func (s *Store) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
 	return s.create(ctx, storage.KindAccessToken, sig, r, r.GetSession().GetExpiresAt(fosite.AccessToken))
 }
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.
-func (s *FositeStore) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+func (s *Store) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	return s.get(ctx, storage.KindAccessToken, sig, session, fosite.ErrInactiveToken)
 }
 
 // DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
-func (s *FositeStore) DeleteAccessTokenSession(ctx context.Context, sig string) error {
+func (s *Store) DeleteAccessTokenSession(ctx context.Context, sig string) error {
 	return s.del(ctx, storage.KindAccessToken, sig)
 }
 
@@ -293,8 +294,8 @@ func (s *FositeStore) DeleteAccessTokenSession(ctx context.Context, sig string) 
 // CreateRefreshTokenSession implements oauth2.RefreshTokenStorage. When the
 // access token issued with it was narrowed (Session.GrantScope,
 // GrantAudience), the refresh token keeps the whole grant (RFC 6749 §6).
-func (s *FositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ string, r fosite.Requester) error {
-	if sess, ok := r.GetSession().(*Session); ok && (sess.GrantScope != nil || sess.GrantAudience != nil) {
+func (s *Store) CreateRefreshTokenSession(ctx context.Context, sig, _ string, r fosite.Requester) error {
+	if sess, ok := r.GetSession().(*authz.Session); ok && (sess.GrantScope != nil || sess.GrantAudience != nil) {
 		req, ok := r.(*fosite.Request)
 		if !ok {
 			return fmt.Errorf("refresh token of a narrowed grant: unexpected request type %T", r)
@@ -319,7 +320,7 @@ func (s *FositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ stri
 // (400 invalid_grant, nothing revoked): a client retrying a refresh whose
 // answer it lost keeps its session, at the price that a thief who refreshed
 // first keeps it too. Later presentations are always reuse.
-func (s *FositeStore) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+func (s *Store) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
 	if errors.Is(err, storage.ErrInactive) && s.inGrace(row) {
 		return nil, fosite.ErrNotFound.WithHint("The refresh token was just rotated; use the new one.")
@@ -330,16 +331,16 @@ func (s *FositeStore) GetRefreshTokenSession(ctx context.Context, sig string, se
 
 // inGrace reports whether an inactive refresh token row was deactivated
 // less than the reuse grace ago (never, with the default grace of 0).
-func (s *FositeStore) inGrace(row *storage.Request) bool {
+func (s *Store) inGrace(row *storage.Request) bool {
 	return s.refreshGrace > 0 && row != nil && !row.DeactivatedAt.IsZero() && s.now().Sub(row.DeactivatedAt) < s.refreshGrace
 }
 
-// refreshRaceLost handles the loser of two concurrent rotations of one
+// RefreshRaceLost handles the loser of two concurrent rotations of one
 // refresh token, after its own transaction was rolled back (the winner has
 // committed: the loser waited on its row lock). Both presented the same
 // token, so outside the reuse grace this is reuse: every token of the
 // grant is revoked, the winner's new ones included (RFC 9700 §4.14.2).
-func (s *FositeStore) refreshRaceLost(ctx context.Context, requestID, sig string) error {
+func (s *Store) RefreshRaceLost(ctx context.Context, requestID, sig string) error {
 	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
 	switch {
 	case errors.Is(err, storage.ErrInactive) && s.inGrace(row):
@@ -359,7 +360,7 @@ func (s *FositeStore) refreshRaceLost(ctx context.Context, requestID, sig string
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
-func (s *FositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
+func (s *Store) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
 	return s.del(ctx, storage.KindRefreshToken, sig)
 }
 
@@ -368,8 +369,8 @@ func (s *FositeStore) DeleteRefreshTokenSession(ctx context.Context, sig string)
 // and the grant's access tokens are revoked. Of two concurrent refreshes of
 // the same token exactly one wins; the other gets ErrSerializationFailure,
 // which refreshGrant answers with 400 invalid_grant and, outside the reuse
-// grace, treats as reuse (refreshRaceLost).
-func (s *FositeStore) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
+// grace, treats as reuse (RefreshRaceLost).
+func (s *Store) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	err := s.store.DeactivateRequest(ctx, storage.KindRefreshToken, sig)
 	if errors.Is(err, storage.ErrInactive) || errors.Is(err, storage.ErrConflict) {
 		return fosite.ErrSerializationFailure.WithWrap(err)
@@ -381,59 +382,59 @@ func (s *FositeStore) RotateRefreshToken(ctx context.Context, requestID, sig str
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage.
-func (s *FositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error {
 	return s.mapErr(s.store.RevokeRequestID(ctx, storage.KindRefreshToken, requestID))
 }
 
 // RevokeAccessToken implements oauth2.TokenRevocationStorage.
-func (s *FositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+func (s *Store) RevokeAccessToken(ctx context.Context, requestID string) error {
 	return s.mapErr(s.store.RevokeRequestID(ctx, storage.KindAccessToken, requestID))
 }
 
 // ---- OpenID Connect
 
 // CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
-func (s *FositeStore) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
+func (s *Store) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
 	return s.create(ctx, storage.KindOIDC, code, r, r.GetSession().GetExpiresAt(fosite.AuthorizeCode))
 }
 
 // GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
-func (s *FositeStore) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
+func (s *Store) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
 	return s.get(ctx, storage.KindOIDC, code, r.GetSession(), fosite.ErrNotFound)
 }
 
 // DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
-func (s *FositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+func (s *Store) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
 	return s.del(ctx, storage.KindOIDC, code)
 }
 
 // ---- PKCE
 
 // CreatePKCERequestSession implements pkce.PKCERequestStorage.
-func (s *FositeStore) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
+func (s *Store) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
 	return s.create(ctx, storage.KindPKCE, sig, r, r.GetSession().GetExpiresAt(fosite.AuthorizeCode))
 }
 
 // GetPKCERequestSession implements pkce.PKCERequestStorage.
-func (s *FositeStore) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
+func (s *Store) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
 	return s.get(ctx, storage.KindPKCE, sig, session, fosite.ErrNotFound)
 }
 
 // DeletePKCERequestSession implements pkce.PKCERequestStorage.
-func (s *FositeStore) DeletePKCERequestSession(ctx context.Context, sig string) error {
+func (s *Store) DeletePKCERequestSession(ctx context.Context, sig string) error {
 	return s.del(ctx, storage.KindPKCE, sig)
 }
 
 // ---- PAR
 
 // CreatePARSession implements fosite.PARStorage.
-func (s *FositeStore) CreatePARSession(ctx context.Context, requestURI string, r fosite.AuthorizeRequester) error {
+func (s *Store) CreatePARSession(ctx context.Context, requestURI string, r fosite.AuthorizeRequester) error {
 	return s.create(ctx, storage.KindPAR, requestURI, r, r.GetSession().GetExpiresAt(fosite.PushedAuthorizeRequestContext))
 }
 
 // GetPARSession implements fosite.PARStorage.
-func (s *FositeStore) GetPARSession(ctx context.Context, requestURI string) (fosite.AuthorizeRequester, error) {
-	r, err := s.get(ctx, storage.KindPAR, requestURI, NewSession(), fosite.ErrNotFound)
+func (s *Store) GetPARSession(ctx context.Context, requestURI string) (fosite.AuthorizeRequester, error) {
+	r, err := s.get(ctx, storage.KindPAR, requestURI, authz.NewSession(), fosite.ErrNotFound)
 	if err != nil {
 		return nil, err
 	}
@@ -441,19 +442,19 @@ func (s *FositeStore) GetPARSession(ctx context.Context, requestURI string) (fos
 }
 
 // DeletePARSession implements fosite.PARStorage.
-func (s *FositeStore) DeletePARSession(ctx context.Context, requestURI string) error {
+func (s *Store) DeletePARSession(ctx context.Context, requestURI string) error {
 	return s.del(ctx, storage.KindPAR, requestURI)
 }
 
 // ---- transactions
 
 // BeginTX implements fosite storage.Transactional.
-func (s *FositeStore) BeginTX(ctx context.Context) (context.Context, error) {
+func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 	return s.store.BeginTx(ctx)
 }
 
 // Commit implements fosite storage.Transactional.
-func (s *FositeStore) Commit(ctx context.Context) error { return s.store.CommitTx(ctx) }
+func (s *Store) Commit(ctx context.Context) error { return s.store.CommitTx(ctx) }
 
 // Rollback implements fosite storage.Transactional.
-func (s *FositeStore) Rollback(ctx context.Context) error { return s.store.RollbackTx(ctx) }
+func (s *Store) Rollback(ctx context.Context) error { return s.store.RollbackTx(ctx) }

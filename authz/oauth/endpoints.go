@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -43,24 +44,8 @@ func mayIntrospect(caller string, tu fosite.TokenUse, ar fosite.Requester) bool 
 // introspectAllowed reports whether the client was registered with the
 // right to introspect.
 func introspectAllowed(c fosite.Client) bool {
-	sc, ok := c.(*Client)
+	sc, ok := c.(*authz.Client)
 	return ok && !sc.IsPublic() && sc.Storage().Metadata.Introspect
-}
-
-// Introspection is the answer to an introspection request (RFC 7662 §2.2).
-// An inactive token is {"active":false} and nothing else. Fields are in
-// alphabetical order, as the JSON of a map would be.
-type Introspection struct {
-	Active    bool     `json:"active"`
-	Aud       []string `json:"aud,omitempty"`
-	ClientID  string   `json:"client_id,omitempty"`
-	Exp       int64    `json:"exp,omitempty"`
-	Iat       int64    `json:"iat,omitempty"`
-	Iss       string   `json:"iss,omitempty"`
-	Scope     *string  `json:"scope,omitempty"` // present (maybe empty) on every active token
-	Sub       string   `json:"sub,omitempty"`
-	TokenType string   `json:"token_type,omitempty"`
-	Username  string   `json:"username,omitempty"`
 }
 
 // Introspect answers RFC 7662. The caller must authenticate as a
@@ -72,8 +57,8 @@ type Introspection struct {
 // byte for byte (RFC 7662 §2.2: no hint whether the token exists). A
 // database outage is 503, never active:false. clientID is the
 // authenticated caller (for the access log), also with an error.
-func (p *Provider) Introspect(ctx context.Context, r *http.Request) (clientID string, res *Introspection, err error) {
-	client, err := p.OAuth2.AuthenticateClient(ctx, r, r.PostForm)
+func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID string, res *authz.Introspection, err error) {
+	client, err := p.provider.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil {
 		return "", nil, err
 	}
@@ -87,19 +72,19 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (clientID st
 	if token == "" {
 		return client.GetID(), nil, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
-	tu, ar, err := p.OAuth2.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), NewSession())
+	tu, ar, err := p.provider.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), authz.NewSession())
 	if err != nil || !mayIntrospect(client.GetID(), tu, ar) {
 		if errors.Is(err, storage.ErrUnavailable) {
 			return client.GetID(), nil, err
 		}
-		return client.GetID(), &Introspection{Active: false}, nil
+		return client.GetID(), &authz.Introspection{Active: false}, nil
 	}
 	scope := strings.Join(ar.GetGrantedScopes(), " ")
-	res = &Introspection{
+	res = &authz.Introspection{
 		Active:   true,
 		ClientID: ar.GetClient().GetID(),
 		Scope:    &scope,
-		Iss:      p.Config.Issuer,
+		Iss:      p.cfg.Issuer,
 		Iat:      ar.GetRequestedAt().Unix(),
 	}
 	sess := ar.GetSession()
@@ -115,7 +100,7 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (clientID st
 	}
 	res.Sub = sess.GetSubject()
 	res.Username = sess.GetUsername()
-	res.Aud = issuerAudience(ar.GetGrantedAudience(), p.Config.Issuer)
+	res.Aud = issuerAudience(ar.GetGrantedAudience(), p.cfg.Issuer)
 	return client.GetID(), res, nil
 }
 
@@ -123,31 +108,31 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (clientID st
 // Authorization header (RFC 6750 §2.1 only: never the query string or body).
 // It returns the user's claims released by the token's scopes; a refused
 // token is a *BearerError, a storage outage or server error an OAuth error.
-func (p *Provider) Userinfo(ctx context.Context, r *http.Request) (map[string]any, error) {
+func (p *Tokens) Userinfo(ctx context.Context, r *http.Request) (map[string]any, error) {
 	if r.URL.Query().Has("access_token") || r.PostForm.Has("access_token") {
-		return nil, &BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Send the access token in the Authorization header only."}
+		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Send the access token in the Authorization header only."}
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(auth, " ")
 	if auth == "" {
-		return nil, &BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "Missing bearer token.", NoToken: true}
+		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "Missing bearer token.", NoToken: true}
 	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, &BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "The Authorization header must use the Bearer scheme."}
+		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "The Authorization header must use the Bearer scheme."}
 	}
-	tu, ar, err := p.OAuth2.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	tu, ar, err := p.provider.IntrospectToken(ctx, token, fosite.AccessToken, authz.NewSession())
 	if err != nil || tu != fosite.AccessToken {
 		if errors.Is(err, storage.ErrUnavailable) {
 			return nil, err
 		}
-		return nil, &BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The access token is invalid, expired or revoked."}
+		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The access token is invalid, expired or revoked."}
 	}
 	if !ar.GetGrantedScopes().Has("openid") || ar.GetSession().GetSubject() == "" {
-		return nil, &BearerError{Status: http.StatusForbidden, Code: "insufficient_scope", Description: "The access token was not granted the openid scope."}
+		return nil, &authz.BearerError{Status: http.StatusForbidden, Code: "insufficient_scope", Description: "The access token was not granted the openid scope."}
 	}
-	user, err := p.Store.GetUser(ctx, ar.GetSession().GetSubject())
+	user, err := p.store.GetUser(ctx, ar.GetSession().GetSubject())
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, &BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The user no longer exists."}
+		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The user no longer exists."}
 	}
 	if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err)

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	jose "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -39,7 +40,7 @@ func claimsOf(t *testing.T, payload string) assertionClaims {
 // the future (FAPI 2.0 SP §5.3.2.1 clock skew), not more.
 func TestClientAssertionLifetimeAndClockSkew(t *testing.T) {
 	p := newTestProvider(t, newMemoryStore(t))
-	max := p.Config.ClientAssertionMaxLifetime
+	max := p.cfg.ClientAssertionMaxLifetime
 	at := func(d time.Duration) int64 { return testNow.Add(d).Unix() }
 	exp := func(d time.Duration) string { return fmt.Sprintf(`{"exp":%d}`, at(d)) }
 	with := func(claim string, d time.Duration) string {
@@ -142,7 +143,7 @@ func TestMapError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := MapError(tc.in)
+			got := authz.MapError(tc.in)
 			if tc.code == "" {
 				if got != tc.in {
 					t.Fatalf("MapError changed %v into %v", tc.in, got)
@@ -153,7 +154,7 @@ func TestMapError(t *testing.T) {
 			wantErr(t, got, tc.in) // the cause stays in the chain
 		})
 	}
-	if MapError(nil) != nil {
+	if authz.MapError(nil) != nil {
 		t.Fatal("MapError(nil) != nil")
 	}
 }
@@ -166,19 +167,19 @@ func (outageStore) GetClient(context.Context, string) (*storage.Client, error) {
 }
 
 // TestAuthenticateClient runs client authentication through fosite with
-// Strongroom's strategy (Provider.authenticateClient).
+// Strongroom's strategy (core.authenticateClient).
 func TestAuthenticateClient(t *testing.T) {
 	store := newMemoryStore(t)
 	p := newTestProvider(t, store)
 	p.now = time.Now // fosite checks assertion expiry against the wall clock
 	ctx := t.Context()
 
-	secret, err := GenerateSecret()
+	secret, err := authz.GenerateSecret()
 	must(t, err)
-	oldSecret, err := GenerateSecret()
+	oldSecret, err := authz.GenerateSecret()
 	must(t, err)
 	hash := func(s string) []byte {
-		h, err := p.Hasher.Hash(ctx, []byte(s))
+		h, err := p.hasher.Hash(ctx, []byte(s))
 		must(t, err)
 		return h
 	}
@@ -216,7 +217,7 @@ func TestAuthenticateClient(t *testing.T) {
 		must(t, err)
 		now := time.Now()
 		claims, _ := json.Marshal(map[string]any{
-			"iss": "jwt", "sub": "jwt", "aud": p.Config.URL(PathToken),
+			"iss": "jwt", "sub": "jwt", "aud": p.cfg.URL(authz.PathToken),
 			"jti": fmt.Sprintf("jti-%d-%d", jti, now.UnixNano()), "iat": now.Unix(), "exp": now.Add(lifetime).Unix(),
 		})
 		sig, err := s.Sign(claims)
@@ -239,7 +240,7 @@ func TestAuthenticateClient(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		p      *Provider
+		p      *Authorizer
 		req    request
 		client string // "" : fails with code/status
 		code   string
@@ -262,7 +263,7 @@ func TestAuthenticateClient(t *testing.T) {
 		{"fail/no-credentials", p, request{form: url.Values{}}, "", "invalid_client", http.StatusUnauthorized},
 		{"fail/secret-for-jwt-client", p, request{basicID: "jwt", basicSecret: secret}, "", "invalid_client", http.StatusUnauthorized},
 		{"fail/outage-secret", newTestProvider(t, outageStore{store}), request{basicID: "basic", basicSecret: secret}, "", "temporarily_unavailable", http.StatusServiceUnavailable},
-		{"fail/outage-assertion", func() *Provider {
+		{"fail/outage-assertion", func() *Authorizer {
 			op := newTestProvider(t, outageStore{store})
 			op.now = time.Now
 			return op
@@ -274,13 +275,13 @@ func TestAuthenticateClient(t *testing.T) {
 			if form == nil {
 				form = url.Values{}
 			}
-			r := httptest.NewRequest(http.MethodPost, PathToken, strings.NewReader(form.Encode()))
+			r := httptest.NewRequest(http.MethodPost, authz.PathToken, strings.NewReader(form.Encode()))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			if tc.req.basicID != "" {
 				r.SetBasicAuth(url.QueryEscape(tc.req.basicID), url.QueryEscape(tc.req.basicSecret))
 			}
 			must(t, r.ParseForm())
-			c, err := tc.p.OAuth2.AuthenticateClient(t.Context(), r, r.PostForm)
+			c, err := tc.p.provider.AuthenticateClient(t.Context(), r, r.PostForm)
 			if tc.client != "" {
 				must(t, err)
 				if c.GetID() != tc.client {
@@ -391,38 +392,38 @@ func TestClientAssertionRules(t *testing.T) {
 		form      url.Values // added to the assertion form
 		ok        bool
 	}{
-		{"ok/aud-issuer", PathToken, ecs.sign(nil), nil, true},
-		{"ok/aud-token-url", PathToken, ecs.sign(map[string]any{"aud": tokenURL}), nil, true},
-		{"ok/aud-issuer-one-element-array", PathToken, ecs.sign(map[string]any{"aud": []string{issuer}}), nil, true},
-		{"ok/aud-token-url-at-introspection", PathIntrospect, ecs.sign(map[string]any{"aud": tokenURL}), nil, true},
-		{"ok/aud-par-url-at-par", PathPAR, ecs.sign(map[string]any{"aud": parURL}), nil, true},
-		{"fail/aud-par-url-at-token", PathToken, ecs.sign(map[string]any{"aud": parURL}), nil, false},
-		{"fail/aud-issuer-and-foreign", PathToken, ecs.sign(map[string]any{"aud": []string{issuer, "https://evil.example"}}), nil, false},
-		{"fail/aud-foreign-and-token-url", PathToken, ecs.sign(map[string]any{"aud": []string{"https://evil.example", tokenURL}}), nil, false},
-		{"fail/aud-issuer-and-token-url", PathToken, ecs.sign(map[string]any{"aud": []string{issuer, tokenURL}}), nil, false},
-		{"fail/aud-foreign", PathToken, ecs.sign(map[string]any{"aud": "https://evil.example"}), nil, false},
-		{"fail/aud-missing", PathToken, ecs.sign(map[string]any{"aud": nil}), nil, false},
-		{"ok/iat-5s-ahead", PathToken, ecs.sign(map[string]any{"iat": now.Add(5 * time.Second).Unix()}), nil, true},
-		{"ok/nbf-5s-ahead", PathToken, ecs.sign(map[string]any{"nbf": now.Add(5 * time.Second).Unix()}), nil, true},
-		{"fail/iat-61s-ahead", PathToken, ecs.sign(map[string]any{"iat": now.Add(61 * time.Second).Unix()}), nil, false},
-		{"fail/nbf-61s-ahead", PathToken, ecs.sign(map[string]any{"nbf": now.Add(61 * time.Second).Unix()}), nil, false},
-		{"fail/exp-missing", PathToken, ecs.sign(map[string]any{"exp": nil}), nil, false},
-		{"fail/exp-past", PathToken, ecs.sign(map[string]any{"exp": now.Add(-time.Second).Unix()}), nil, false},
-		{"fail/sub-differs-from-iss", PathToken, ecs.sign(map[string]any{"sub": "ps"}), nil, false},
-		{"fail/iss-differs-from-client-id", PathToken, ecs.sign(nil), url.Values{"client_id": {"ps"}}, false},
-		{"ok/client-id-matches-iss", PathToken, ecs.sign(nil), url.Values{"client_id": {"ec"}}, true},
-		{"fail/jti-missing", PathToken, ecs.sign(map[string]any{"jti": nil}), nil, false},
-		{"fail/jti-too-long", PathToken, ecs.sign(map[string]any{"jti": strings.Repeat("j", maxJTILen+1)}), nil, false},
-		{"fail/iss-is-unknown-client", PathToken, (&assertionSigner{t: t, client: "ghost", alg: jose.ES256, key: ecKey, kid: "k1"}).sign(nil), nil, false},
-		{"ok/registered-alg-ps256", PathToken, (&assertionSigner{t: t, client: "ps", alg: jose.PS256, key: rsaKey, kid: "r1"}).sign(nil), nil, true},
-		{"fail/unregistered-alg-rs256", PathToken, (&assertionSigner{t: t, client: "ps", alg: jose.RS256, key: rsaKey, kid: "r1"}).sign(nil), nil, false},
-		{"ok/implied-alg-rs256", PathToken, (&assertionSigner{t: t, client: "rs", alg: jose.RS256, key: rsaKey, kid: "r1"}).sign(nil), nil, true},
-		{"fail/unregistered-alg-ps256-for-alg-less-rsa-key", PathToken, (&assertionSigner{t: t, client: "rs", alg: jose.PS256, key: rsaKey, kid: "r1"}).sign(nil), nil, false},
-		{"fail/hmac-client-secret-jwt", PathToken, (&assertionSigner{t: t, client: "ec", alg: jose.HS256, key: []byte(strings.Repeat("s", 32))}).sign(nil), nil, false},
-		{"fail/alg-none", PathToken, unsignedAssertion(t, "ec"), nil, false},
-		{"fail/unknown-kid", PathToken, (&assertionSigner{t: t, client: "ec", alg: jose.ES256, key: ecKey, kid: "other"}).sign(nil), nil, false},
-		{"fail/wrong-assertion-type", PathToken, "", url.Values{"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:saml2-bearer"}, "client_assertion": {ecs.sign(nil)}}, false},
-		{"fail/assertion-type-without-assertion", PathToken, "", url.Values{"client_assertion_type": {clientAssertionType}}, false},
+		{"ok/aud-issuer", authz.PathToken, ecs.sign(nil), nil, true},
+		{"ok/aud-token-url", authz.PathToken, ecs.sign(map[string]any{"aud": tokenURL}), nil, true},
+		{"ok/aud-issuer-one-element-array", authz.PathToken, ecs.sign(map[string]any{"aud": []string{issuer}}), nil, true},
+		{"ok/aud-token-url-at-introspection", authz.PathIntrospect, ecs.sign(map[string]any{"aud": tokenURL}), nil, true},
+		{"ok/aud-par-url-at-par", authz.PathPAR, ecs.sign(map[string]any{"aud": parURL}), nil, true},
+		{"fail/aud-par-url-at-token", authz.PathToken, ecs.sign(map[string]any{"aud": parURL}), nil, false},
+		{"fail/aud-issuer-and-foreign", authz.PathToken, ecs.sign(map[string]any{"aud": []string{issuer, "https://evil.example"}}), nil, false},
+		{"fail/aud-foreign-and-token-url", authz.PathToken, ecs.sign(map[string]any{"aud": []string{"https://evil.example", tokenURL}}), nil, false},
+		{"fail/aud-issuer-and-token-url", authz.PathToken, ecs.sign(map[string]any{"aud": []string{issuer, tokenURL}}), nil, false},
+		{"fail/aud-foreign", authz.PathToken, ecs.sign(map[string]any{"aud": "https://evil.example"}), nil, false},
+		{"fail/aud-missing", authz.PathToken, ecs.sign(map[string]any{"aud": nil}), nil, false},
+		{"ok/iat-5s-ahead", authz.PathToken, ecs.sign(map[string]any{"iat": now.Add(5 * time.Second).Unix()}), nil, true},
+		{"ok/nbf-5s-ahead", authz.PathToken, ecs.sign(map[string]any{"nbf": now.Add(5 * time.Second).Unix()}), nil, true},
+		{"fail/iat-61s-ahead", authz.PathToken, ecs.sign(map[string]any{"iat": now.Add(61 * time.Second).Unix()}), nil, false},
+		{"fail/nbf-61s-ahead", authz.PathToken, ecs.sign(map[string]any{"nbf": now.Add(61 * time.Second).Unix()}), nil, false},
+		{"fail/exp-missing", authz.PathToken, ecs.sign(map[string]any{"exp": nil}), nil, false},
+		{"fail/exp-past", authz.PathToken, ecs.sign(map[string]any{"exp": now.Add(-time.Second).Unix()}), nil, false},
+		{"fail/sub-differs-from-iss", authz.PathToken, ecs.sign(map[string]any{"sub": "ps"}), nil, false},
+		{"fail/iss-differs-from-client-id", authz.PathToken, ecs.sign(nil), url.Values{"client_id": {"ps"}}, false},
+		{"ok/client-id-matches-iss", authz.PathToken, ecs.sign(nil), url.Values{"client_id": {"ec"}}, true},
+		{"fail/jti-missing", authz.PathToken, ecs.sign(map[string]any{"jti": nil}), nil, false},
+		{"fail/jti-too-long", authz.PathToken, ecs.sign(map[string]any{"jti": strings.Repeat("j", maxJTILen+1)}), nil, false},
+		{"fail/iss-is-unknown-client", authz.PathToken, (&assertionSigner{t: t, client: "ghost", alg: jose.ES256, key: ecKey, kid: "k1"}).sign(nil), nil, false},
+		{"ok/registered-alg-ps256", authz.PathToken, (&assertionSigner{t: t, client: "ps", alg: jose.PS256, key: rsaKey, kid: "r1"}).sign(nil), nil, true},
+		{"fail/unregistered-alg-rs256", authz.PathToken, (&assertionSigner{t: t, client: "ps", alg: jose.RS256, key: rsaKey, kid: "r1"}).sign(nil), nil, false},
+		{"ok/implied-alg-rs256", authz.PathToken, (&assertionSigner{t: t, client: "rs", alg: jose.RS256, key: rsaKey, kid: "r1"}).sign(nil), nil, true},
+		{"fail/unregistered-alg-ps256-for-alg-less-rsa-key", authz.PathToken, (&assertionSigner{t: t, client: "rs", alg: jose.PS256, key: rsaKey, kid: "r1"}).sign(nil), nil, false},
+		{"fail/hmac-client-secret-jwt", authz.PathToken, (&assertionSigner{t: t, client: "ec", alg: jose.HS256, key: []byte(strings.Repeat("s", 32))}).sign(nil), nil, false},
+		{"fail/alg-none", authz.PathToken, unsignedAssertion(t, "ec"), nil, false},
+		{"fail/unknown-kid", authz.PathToken, (&assertionSigner{t: t, client: "ec", alg: jose.ES256, key: ecKey, kid: "other"}).sign(nil), nil, false},
+		{"fail/wrong-assertion-type", authz.PathToken, "", url.Values{"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:saml2-bearer"}, "client_assertion": {ecs.sign(nil)}}, false},
+		{"fail/assertion-type-without-assertion", authz.PathToken, "", url.Values{"client_assertion_type": {clientAssertionType}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -433,7 +434,7 @@ func TestClientAssertionRules(t *testing.T) {
 			for k, v := range tc.form {
 				form[k] = v
 			}
-			c, err := p.OAuth2.AuthenticateClient(t.Context(), authRequest(t, tc.path, form, "", ""), form)
+			c, err := p.provider.AuthenticateClient(t.Context(), authRequest(t, tc.path, form, "", ""), form)
 			if tc.ok {
 				must(t, err)
 				return
@@ -478,15 +479,15 @@ func TestRefusedClientAssertionDoesNotBurnJTI(t *testing.T) {
 	s := &assertionSigner{t: t, client: "ec", alg: jose.ES256, key: key, kid: "k1"}
 	auth := func(path, a string) error {
 		form := assertionForm(a)
-		_, err := p.OAuth2.AuthenticateClient(t.Context(), authRequest(t, path, form, "", ""), form)
+		_, err := p.provider.AuthenticateClient(t.Context(), authRequest(t, path, form, "", ""), form)
 		return err
 	}
 	bad := s.sign(map[string]any{"jti": "shared-jti", "aud": "https://evil.example"})
-	wantRFC(t, auth(PathToken, bad), "invalid_client", http.StatusUnauthorized)
+	wantRFC(t, auth(authz.PathToken, bad), "invalid_client", http.StatusUnauthorized)
 	good := s.sign(map[string]any{"jti": "shared-jti"})
-	must(t, auth(PathPAR, good))
-	wantRFC(t, auth(PathToken, good), "invalid_client", http.StatusUnauthorized)
-	wantRFC(t, auth(PathPAR, good), "invalid_client", http.StatusUnauthorized)
+	must(t, auth(authz.PathPAR, good))
+	wantRFC(t, auth(authz.PathToken, good), "invalid_client", http.StatusUnauthorized)
+	wantRFC(t, auth(authz.PathPAR, good), "invalid_client", http.StatusUnauthorized)
 }
 
 // TestOneClientAuthenticationMethodPerRequest: RFC 6749 §2.3 — a request
@@ -497,9 +498,9 @@ func TestOneClientAuthenticationMethodPerRequest(t *testing.T) {
 	p := newTestProvider(t, store)
 	p.now = time.Now
 	ctx := t.Context()
-	secret, err := GenerateSecret()
+	secret, err := authz.GenerateSecret()
 	must(t, err)
-	hash, err := p.Hasher.Hash(ctx, []byte(secret))
+	hash, err := p.hasher.Hash(ctx, []byte(secret))
 	must(t, err)
 	basic := testClient("basic")
 	basic.Secrets = []storage.ClientSecret{{Hash: hash}}
@@ -556,7 +557,7 @@ func TestOneClientAuthenticationMethodPerRequest(t *testing.T) {
 		{"ok/public-client-basic-without-secret", url.Values{"client_id": {"public"}}, "public", "", "", "public", "", 0},
 	}
 	for _, tc := range tests {
-		for _, path := range []string{PathToken, PathPAR, PathIntrospect, PathRevoke} {
+		for _, path := range []string{authz.PathToken, authz.PathPAR, authz.PathIntrospect, authz.PathRevoke} {
 			t.Run(tc.name+path, func(t *testing.T) {
 				form := tc.form
 				if tc.client == "jwt" {
@@ -566,7 +567,7 @@ func TestOneClientAuthenticationMethodPerRequest(t *testing.T) {
 				if tc.extraAuth != "" {
 					r.Header.Add("Authorization", tc.extraAuth)
 				}
-				c, err := p.OAuth2.AuthenticateClient(t.Context(), r, r.PostForm)
+				c, err := p.provider.AuthenticateClient(t.Context(), r, r.PostForm)
 				if tc.client != "" {
 					must(t, err)
 					if c.GetID() != tc.client {
@@ -601,7 +602,7 @@ func TestClientAssertionJTIIsScopedToItsClient(t *testing.T) {
 	}
 	for _, s := range signers {
 		form := assertionForm(s.sign(map[string]any{"jti": "predictable-1"}))
-		c, err := p.OAuth2.AuthenticateClient(t.Context(), authRequest(t, PathToken, form, "", ""), form)
+		c, err := p.provider.AuthenticateClient(t.Context(), authRequest(t, authz.PathToken, form, "", ""), form)
 		must(t, err)
 		if c.GetID() != s.client {
 			t.Fatalf("authenticated as %q, want %q", c.GetID(), s.client)
@@ -635,7 +636,7 @@ func TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest(t *testing.T) {
 	auth := func(kid string) error {
 		s := &assertionSigner{t: t, client: "remote", alg: jose.ES256, key: key, kid: kid}
 		form := assertionForm(s.sign(nil))
-		_, err := p.OAuth2.AuthenticateClient(t.Context(), authRequest(t, PathToken, form, "", ""), form)
+		_, err := p.provider.AuthenticateClient(t.Context(), authRequest(t, authz.PathToken, form, "", ""), form)
 		return err
 	}
 	must(t, auth("k1")) // first fetch, cached

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
+	"github.com/strongroom/strongroom/authz"
 )
 
 // tokenStrategy issues opaque HMAC tokens (only their signature is stored) and,
@@ -22,7 +23,7 @@ var _ oauth2.CoreStrategy = (*tokenStrategy)(nil)
 func isJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
 func wantsJWT(r fosite.Requester) bool {
-	c, ok := r.GetClient().(*Client)
+	c, ok := r.GetClient().(*authz.Client)
 	return ok && c.AccessTokenFormat() == "jwt"
 }
 

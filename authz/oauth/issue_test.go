@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"errors"
@@ -11,15 +11,16 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
 // flowFixture is a provider with user u1, client c1 and a consent of u1 to
 // c1 for "openid profile".
 type flowFixture struct {
-	p      *Provider
+	p      *Authorizer
 	store  storage.Store
-	client *Client
+	client *authz.Client
 }
 
 func newFlowFixture(t *testing.T) *flowFixture {
@@ -30,14 +31,14 @@ func newFlowFixture(t *testing.T) *flowFixture {
 	must(t, store.CreateClient(ctx, testClient("c1")))
 	must(t, store.CreateUser(ctx, &storage.User{ID: "u1", Username: "alice", Email: "alice@example.com", EmailVerified: true, Name: "Alice", UpdatedAt: testNow}))
 	must(t, store.SaveConsent(ctx, &storage.Consent{UserID: "u1", ClientID: "c1", Scopes: []string{"openid", "profile"}, GrantedAt: testNow}))
-	c, err := p.Clients.Get(ctx, "c1")
+	c, err := p.clients.Get(ctx, "c1")
 	must(t, err)
 	return &flowFixture{p: p, store: store, client: c}
 }
 
 func TestCheckAuthorizePolicy(t *testing.T) {
 	f := newFlowFixture(t)
-	clientWith := func(mutate func(c *storage.Client)) *Client {
+	clientWith := func(mutate func(c *storage.Client)) *authz.Client {
 		sc := testClient("c1")
 		mutate(sc)
 		return mustClient(t, sc)
@@ -164,7 +165,7 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 			if resp != nil {
 				loc = resp.RedirectURL
 			}
-			var page *UnredirectableError
+			var page *authz.UnredirectableError
 			if errors.As(err, &page) {
 				status = page.Status
 			}
@@ -197,7 +198,7 @@ func (r *recorder) WriteHeader(s int)           { r.status = s }
 // before requested_at, and auth_time has whole seconds.
 func TestSessionTimesAreWholeSeconds(t *testing.T) {
 	p := newTestProvider(t, newMemoryStore(t))
-	c, err := newClient(testClient("c1"))
+	c, err := authz.NewClient(testClient("c1"))
 	must(t, err)
 	second := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	requested := second.Add(700 * time.Millisecond)          // the authorization request

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -65,7 +66,7 @@ type assertionClaims struct {
 // required, in the future and at most ClientAssertionMaxLifetime ahead;
 // iat and nbf, when present, at most assertionClockSkew ahead; the jti is
 // recorded last and only once (a replay is refused).
-func (p *Provider) verifyClientAssertion(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	invalid := func(hint string) *fosite.RFC6749Error { return fosite.ErrInvalidClient.WithHint(hint) }
 	if form.Get("client_assertion_type") != clientAssertionType {
 		return nil, invalid("The client_assertion_type must be '" + clientAssertionType + "'.")
@@ -108,7 +109,7 @@ func (p *Provider) verifyClientAssertion(ctx context.Context, r *http.Request, f
 		return nil, invalid(fmt.Sprintf("The client_assertion must carry a 'jti' claim of 1 to %d bytes.", maxJTILen))
 	}
 
-	client, err := p.OAuth2.Store.GetClient(ctx, clientID)
+	client, err := p.provider.Store.GetClient(ctx, clientID)
 	if err != nil {
 		if errors.Is(err, storage.ErrUnavailable) {
 			return nil, err
@@ -125,7 +126,7 @@ func (p *Provider) verifyClientAssertion(ctx context.Context, r *http.Request, f
 	// Recorded only now: an assertion refused above does not burn its jti.
 	// A jti is unique per issuer (RFC 7519 §4.1.7), so it is recorded under
 	// the client: another client cannot use it up in advance.
-	if err := p.OAuth2.Store.SetClientAssertionJWT(ctx, clientID+":"+claims.Jti, exp); err != nil {
+	if err := p.provider.Store.SetClientAssertionJWT(ctx, clientID+":"+claims.Jti, exp); err != nil {
 		return nil, err
 	}
 	return client, nil
@@ -133,7 +134,7 @@ func (p *Provider) verifyClientAssertion(ctx context.Context, r *http.Request, f
 
 // checkAssertionTimes checks exp, iat and nbf against the provider's clock and
 // returns exp.
-func (p *Provider) checkAssertionTimes(c assertionClaims) (time.Time, error) {
+func (p *core) checkAssertionTimes(c assertionClaims) (time.Time, error) {
 	now := p.now()
 	exp, err := numericDate(c.Exp)
 	switch {
@@ -141,8 +142,8 @@ func (p *Provider) checkAssertionTimes(c assertionClaims) (time.Time, error) {
 		return time.Time{}, fosite.ErrInvalidClient.WithHint("The client_assertion must carry a numeric 'exp' claim.")
 	case !now.Before(exp):
 		return time.Time{}, fosite.ErrInvalidClient.WithHint("The client_assertion has expired.")
-	case exp.Sub(now) > p.Config.ClientAssertionMaxLifetime:
-		return time.Time{}, fosite.ErrInvalidClient.WithHintf("The client_assertion expires too far in the future (at most %s).", p.Config.ClientAssertionMaxLifetime)
+	case exp.Sub(now) > p.cfg.ClientAssertionMaxLifetime:
+		return time.Time{}, fosite.ErrInvalidClient.WithHintf("The client_assertion expires too far in the future (at most %s).", p.cfg.ClientAssertionMaxLifetime)
 	}
 	for name, n := range map[string]*json.Number{"iat": c.Iat, "nbf": c.Nbf} {
 		if n == nil {
@@ -176,10 +177,10 @@ func numericDate(n *json.Number) (time.Time, error) {
 // assertion received by r: the issuer (FAPI 2.0 §5.3.2.1, RFC 7523bis) and,
 // for compatibility with OIDC Core §9, the token endpoint URL; at the PAR
 // endpoint also the PAR endpoint URL (RFC 9126 §2).
-func (p *Provider) assertionAudiences(r *http.Request) []string {
-	aud := []string{p.Config.Issuer, p.Config.URL(PathToken)}
-	if r.URL.Path == PathPAR {
-		aud = append(aud, p.Config.URL(PathPAR))
+func (p *core) assertionAudiences(r *http.Request) []string {
+	aud := []string{p.cfg.Issuer, p.cfg.URL(authz.PathToken)}
+	if r.URL.Path == authz.PathPAR {
+		aud = append(aud, p.cfg.URL(authz.PathPAR))
 	}
 	return aud
 }
@@ -216,7 +217,7 @@ func checkAssertionAudience(raw json.RawMessage, accepted []string) error {
 // kid matches the header's (if any), it is a signing key, and the header alg
 // is the one it is registered for: its "alg", else the one its type implies
 // (RSA: RS256, EC: ES256/384/512 by curve).
-func (p *Provider) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
+func (p *core) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
 	h := jws.Signatures[0].Header
 	verify := func(set *fositejose.JSONWebKeySet) (tried bool, ok bool) {
 		if set == nil {
@@ -228,7 +229,7 @@ func (p *Provider) verifyAssertionSignature(ctx context.Context, c fosite.OpenID
 			}
 			alg := k.Algorithm
 			if alg == "" {
-				alg = algForKey(k.Key)
+				alg = authz.AlgForKey(k.Key)
 			}
 			if alg != h.Algorithm {
 				continue

@@ -1,16 +1,18 @@
-package authz
+package oauth
 
 import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/strongroom/strongroom/authz"
 )
 
 // discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
 // also serves as RFC 8414 authorization server metadata. It lists only what
 // the server really supports.
-func (p *Provider) discovery() map[string]any {
-	c := &p.Config
+func (p *core) discovery() map[string]any {
+	c := &p.cfg
 	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	var assertionAlgs []string
 	for _, alg := range clientAssertionAlgs() {
@@ -18,16 +20,16 @@ func (p *Provider) discovery() map[string]any {
 	}
 	return map[string]any{
 		"issuer":                                                   c.Issuer,
-		"authorization_endpoint":                                   c.URL(PathAuthorize),
-		"token_endpoint":                                           c.URL(PathToken),
-		"userinfo_endpoint":                                        c.URL(PathUserinfo),
-		"jwks_uri":                                                 c.URL(PathJWKS),
-		"introspection_endpoint":                                   c.URL(PathIntrospect),
-		"revocation_endpoint":                                      c.URL(PathRevoke),
-		"pushed_authorization_request_endpoint":                    c.URL(PathPAR),
+		"authorization_endpoint":                                   c.URL(authz.PathAuthorize),
+		"token_endpoint":                                           c.URL(authz.PathToken),
+		"userinfo_endpoint":                                        c.URL(authz.PathUserinfo),
+		"jwks_uri":                                                 c.URL(authz.PathJWKS),
+		"introspection_endpoint":                                   c.URL(authz.PathIntrospect),
+		"revocation_endpoint":                                      c.URL(authz.PathRevoke),
+		"pushed_authorization_request_endpoint":                    c.URL(authz.PathPAR),
 		"require_pushed_authorization_requests":                    false,
 		"scopes_supported":                                         []string{"openid", "profile", "email", "offline_access"},
-		"response_types_supported":                                 responseTypesSupported(),
+		"response_types_supported":                                 authz.ResponseTypesSupported(),
 		"response_modes_supported":                                 []string{"query", "fragment", "form_post"},
 		"grant_types_supported":                                    []string{"authorization_code", "client_credentials", "refresh_token"},
 		"subject_types_supported":                                  []string{"public"},
@@ -48,9 +50,9 @@ func (p *Provider) discovery() map[string]any {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 		"authorization_response_iss_parameter_supported": true,
-		"acr_values_supported":                           ACRValuesSupported(),
+		"acr_values_supported":                           authz.ACRValuesSupported(),
 		// OIDC RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (authz/logout.go, authz/backchannel.go)
-		"end_session_endpoint":                  c.URL(PathLogout),
+		"end_session_endpoint":                  c.URL(authz.PathLogout),
 		"backchannel_logout_supported":          true,
 		"backchannel_logout_session_supported":  true,
 		"frontchannel_logout_supported":         false,
@@ -59,7 +61,7 @@ func (p *Provider) discovery() map[string]any {
 }
 
 // DiscoveryJSON is Discovery encoded once, to be served from memory.
-func (p *Provider) DiscoveryJSON() ([]byte, error) {
+func (p *Tokens) DiscoveryJSON() ([]byte, error) {
 	b, err := json.Marshal(p.discovery())
 	if err != nil {
 		return nil, fmt.Errorf("encode discovery: %w", err)
@@ -75,6 +77,3 @@ func grantTypes() []string {
 // GrantTypeSupported reports whether the token endpoint serves gt; any other
 // grant type is answered unsupported_grant_type (RFC 6749 §5.2).
 func GrantTypeSupported(gt string) bool { return slices.Contains(grantTypes(), gt) }
-
-// responseTypesSupported are the response types the authorization endpoint serves.
-func responseTypesSupported() []string { return []string{"code", "code id_token"} }

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 )
 
 // ErrInvalidTarget is RFC 8707 §2 (and RFC 8693 §2.2.2): a resource or
@@ -75,7 +77,7 @@ func requestedTargets(form url.Values) ([]string, error) {
 		}
 		out = append(out, r)
 	}
-	return dedupe(out), nil
+	return authz.Dedupe(out), nil
 }
 
 func truncateHint(s string) string {
@@ -99,12 +101,12 @@ func checkTargets(requested, allowed []string) error {
 // requested targets, which the client must be registered for, or its
 // default audience. The result becomes the request's requested audience,
 // which Issue grants and the code carries.
-func (p *Provider) authorizeAudience(ar fosite.AuthorizeRequester) error {
+func (p *core) authorizeAudience(ar fosite.AuthorizeRequester) error {
 	targets, err := requestedTargets(ar.GetRequestForm())
 	if err != nil {
 		return err
 	}
-	if err := exactAudience(p.Config.Issuer)(ar.GetClient().GetAudience(), targets); err != nil {
+	if err := exactAudience(p.cfg.Issuer)(ar.GetClient().GetAudience(), targets); err != nil {
 		return err
 	}
 	if len(targets) == 0 {
@@ -186,7 +188,7 @@ func (h codeGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.A
 	}
 	requester := r
 	if len(targets) > 0 {
-		sess, ok := r.GetSession().(*Session)
+		sess, ok := r.GetSession().(*authz.Session)
 		if !ok {
 			return fosite.ErrServerError.WithDebug("unexpected session type")
 		}
@@ -206,7 +208,7 @@ func (h codeGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.A
 type audienceFilter struct {
 	fosite.AccessRequester
 	allowed []string
-	sess    *Session
+	sess    *authz.Session
 }
 
 // GrantAudience implements fosite.Requester.
@@ -229,7 +231,7 @@ func (f audienceFilter) GrantAudience(a string) {
 //     family is revoked.
 type refreshGrant struct {
 	*oauth2.RefreshTokenGrantHandler
-	store *FositeStore
+	store *fositestore.Store
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
@@ -253,7 +255,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 	if err := checkTargets(targets, grantAud); err != nil {
 		return err
 	}
-	sess, ok := r.GetSession().(*Session)
+	sess, ok := r.GetSession().(*authz.Session)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected session type")
 	}
@@ -283,7 +285,7 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 	}
 	// fosite rolled its transaction back; the winner has committed.
 	sig := h.RefreshTokenStrategy.RefreshTokenSignature(ctx, r.GetRequestForm().Get("refresh_token"))
-	if rerr := h.store.refreshRaceLost(ctx, r.GetID(), sig); rerr != nil {
+	if rerr := h.store.RefreshRaceLost(ctx, r.GetID(), sig); rerr != nil {
 		return fosite.ErrServerError.WithWrap(rerr)
 	}
 	return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token was used by a concurrent request.")
@@ -323,7 +325,7 @@ func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, 
 		targets = defaultAudience(r.GetClient())
 	}
 	grantRequested(r, targets)
-	if sess, ok := r.GetSession().(*Session); ok {
+	if sess, ok := r.GetSession().(*authz.Session); ok {
 		sess.ClientID = r.GetClient().GetID()
 	}
 	return nil

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ory/fosite"
+	"github.com/strongroom/strongroom/authz"
 )
 
 // NewAuthorizeRequest validates an authorization request as fosite does, with
@@ -18,14 +19,14 @@ import (
 // response_type, ...) is ignored, as §4 requires, instead of being merged
 // into the pushed one. A client_id that differs from the push's is
 // invalid_request (fosite's check on the narrowed request).
-func (p *Provider) NewAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
+func (p *Authorizer) NewAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error) {
 	if err := r.ParseForm(); err != nil {
-		return p.OAuth2.NewAuthorizeRequest(ctx, r) // fosite answers the unreadable form
+		return p.provider.NewAuthorizeRequest(ctx, r) // fosite answers the unreadable form
 	}
 	if uri := r.Form.Get("request_uri"); strings.HasPrefix(uri, parPrefix) {
 		r = syntheticAuthorizeRequest(r, url.Values{"client_id": {r.Form.Get("client_id")}, "request_uri": {uri}})
 	}
-	return p.OAuth2.NewAuthorizeRequest(ctx, r)
+	return p.provider.NewAuthorizeRequest(ctx, r)
 }
 
 // redirectAllowed reports whether an authorization response (success or
@@ -37,7 +38,7 @@ func redirectAllowed(ar fosite.AuthorizeRequester) bool {
 	if ar == nil || !ar.IsRedirectURIValid() {
 		return false
 	}
-	c, ok := ar.GetClient().(*Client)
+	c, ok := ar.GetClient().(*authz.Client)
 	if !ok {
 		return false
 	}
@@ -63,6 +64,6 @@ func redirectAllowed(ar fosite.AuthorizeRequester) bool {
 // parked authorization request (after login and consent), on the base of
 // the browser's request r, so the response can be issued (Issue) or the
 // refusal answered (AuthorizeError).
-func (p *Provider) ResumeAuthorizeRequest(ctx context.Context, r *http.Request, form url.Values) (fosite.AuthorizeRequester, error) {
-	return p.OAuth2.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, form))
+func (p *Authorizer) ResumeAuthorizeRequest(ctx context.Context, r *http.Request, form url.Values) (fosite.AuthorizeRequester, error) {
+	return p.provider.NewAuthorizeRequest(ctx, syntheticAuthorizeRequest(r, form))
 }

@@ -1,4 +1,4 @@
-package authz
+package fositestore
 
 import (
 	"bytes"
@@ -17,11 +17,12 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
 )
 
-// The fosite-level conformance suite of FositeStore: what fosite's handlers
+// The fosite-level conformance suite of Store: what fosite's handlers
 // rely on from their storage, checked through the adapter against every
 // storage backend, with commit and rollback cases (as Hydra's
 // oauth2/fosite_store_helpers_test.go does).
@@ -33,18 +34,18 @@ import (
 type fositeHarness struct {
 	store  storage.Store
 	suffix string
-	cache  *ClientCache
+	cache  *authz.ClientCache
 	// fs has no refresh grace: an inactive refresh token is reported as
 	// such at once. Grace tests build their own adapter with withGrace.
-	fs     *FositeStore
+	fs     *Store
 	client fosite.Client
 }
 
 // id makes name unique to the case.
 func (h *fositeHarness) id(name string) string { return name + "-" + h.suffix }
 
-func (h *fositeHarness) withGrace(grace time.Duration) *FositeStore {
-	return NewFositeStore(h.store, h.cache, nil, grace)
+func (h *fositeHarness) withGrace(grace time.Duration) *Store {
+	return New(h.store, h.cache, nil, grace)
 }
 
 func newFositeHarness(t *testing.T, store storage.Store) *fositeHarness {
@@ -53,8 +54,8 @@ func newFositeHarness(t *testing.T, store storage.Store) *fositeHarness {
 	_, _ = rand.Read(b[:])
 	h := &fositeHarness{store: store, suffix: hex.EncodeToString(b[:])}
 	must(t, store.CreateClient(t.Context(), testClient(h.id("c1"))))
-	h.cache = NewClientCache(store, time.Hour, nil)
-	h.fs = NewFositeStore(store, h.cache, nil, 0)
+	h.cache = authz.NewClientCache(store, time.Hour, nil)
+	h.fs = New(store, h.cache, nil, 0)
 	c, err := h.fs.GetClient(t.Context(), h.id("c1"))
 	must(t, err)
 	h.client = c
@@ -125,7 +126,7 @@ func mergeForms(forms ...url.Values) url.Values {
 // newRequester returns an authorization request of grant id whose tokens of
 // every kind expire at expires.
 func (h *fositeHarness) newRequester(id string, expires time.Time) *fosite.AuthorizeRequest {
-	sess := NewSession()
+	sess := authz.NewSession()
 	sess.Subject = "alice"
 	sess.Username = "alice@example.com"
 	sess.ClientID = h.client.GetID()
@@ -153,75 +154,75 @@ func (h *fositeHarness) live(id string) *fosite.AuthorizeRequest {
 type kindOps struct {
 	name   string
 	kind   storage.RequestKind
-	create func(ctx context.Context, fs *FositeStore, sig string, r *fosite.AuthorizeRequest) error
-	get    func(ctx context.Context, fs *FositeStore, sig string) (fosite.Requester, error)
-	del    func(fs *FositeStore, ctx context.Context, sig string) error // nil: fosite deletes none of this kind
+	create func(ctx context.Context, fs *Store, sig string, r *fosite.AuthorizeRequest) error
+	get    func(ctx context.Context, fs *Store, sig string) (fosite.Requester, error)
+	del    func(fs *Store, ctx context.Context, sig string) error // nil: fosite deletes none of this kind
 }
 
 var allKinds = []kindOps{
 	{
 		name: "code", kind: storage.KindAuthorizeCode,
-		create: func(ctx context.Context, fs *FositeStore, sig string, r *fosite.AuthorizeRequest) error {
+		create: func(ctx context.Context, fs *Store, sig string, r *fosite.AuthorizeRequest) error {
 			return fs.CreateAuthorizeCodeSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, fs *FositeStore, sig string) (fosite.Requester, error) {
-			return fs.GetAuthorizeCodeSession(ctx, sig, NewSession())
+		get: func(ctx context.Context, fs *Store, sig string) (fosite.Requester, error) {
+			return fs.GetAuthorizeCodeSession(ctx, sig, authz.NewSession())
 		},
 	},
 	{
 		name: "access", kind: storage.KindAccessToken,
-		create: func(ctx context.Context, fs *FositeStore, sig string, r *fosite.AuthorizeRequest) error {
+		create: func(ctx context.Context, fs *Store, sig string, r *fosite.AuthorizeRequest) error {
 			return fs.CreateAccessTokenSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, fs *FositeStore, sig string) (fosite.Requester, error) {
-			return fs.GetAccessTokenSession(ctx, sig, NewSession())
+		get: func(ctx context.Context, fs *Store, sig string) (fosite.Requester, error) {
+			return fs.GetAccessTokenSession(ctx, sig, authz.NewSession())
 		},
-		del: (*FositeStore).DeleteAccessTokenSession,
+		del: (*Store).DeleteAccessTokenSession,
 	},
 	{
 		name: "refresh", kind: storage.KindRefreshToken,
-		create: func(ctx context.Context, fs *FositeStore, sig string, r *fosite.AuthorizeRequest) error {
+		create: func(ctx context.Context, fs *Store, sig string, r *fosite.AuthorizeRequest) error {
 			return fs.CreateRefreshTokenSession(ctx, sig, "access-of-"+sig, r)
 		},
-		get: func(ctx context.Context, fs *FositeStore, sig string) (fosite.Requester, error) {
-			return fs.GetRefreshTokenSession(ctx, sig, NewSession())
+		get: func(ctx context.Context, fs *Store, sig string) (fosite.Requester, error) {
+			return fs.GetRefreshTokenSession(ctx, sig, authz.NewSession())
 		},
-		del: (*FositeStore).DeleteRefreshTokenSession,
+		del: (*Store).DeleteRefreshTokenSession,
 	},
 	{
 		name: "oidc", kind: storage.KindOIDC,
-		create: func(ctx context.Context, fs *FositeStore, sig string, r *fosite.AuthorizeRequest) error {
+		create: func(ctx context.Context, fs *Store, sig string, r *fosite.AuthorizeRequest) error {
 			return fs.CreateOpenIDConnectSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, fs *FositeStore, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, fs *Store, sig string) (fosite.Requester, error) {
 			// fosite passes the token request; the stored session fills its session.
-			return fs.GetOpenIDConnectSession(ctx, sig, &fosite.Request{Session: NewSession()})
+			return fs.GetOpenIDConnectSession(ctx, sig, &fosite.Request{Session: authz.NewSession()})
 		},
-		del: (*FositeStore).DeleteOpenIDConnectSession,
+		del: (*Store).DeleteOpenIDConnectSession,
 	},
 	{
 		name: "pkce", kind: storage.KindPKCE,
-		create: func(ctx context.Context, fs *FositeStore, sig string, r *fosite.AuthorizeRequest) error {
+		create: func(ctx context.Context, fs *Store, sig string, r *fosite.AuthorizeRequest) error {
 			return fs.CreatePKCERequestSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, fs *FositeStore, sig string) (fosite.Requester, error) {
-			return fs.GetPKCERequestSession(ctx, sig, NewSession())
+		get: func(ctx context.Context, fs *Store, sig string) (fosite.Requester, error) {
+			return fs.GetPKCERequestSession(ctx, sig, authz.NewSession())
 		},
-		del: (*FositeStore).DeletePKCERequestSession,
+		del: (*Store).DeletePKCERequestSession,
 	},
 	{
 		name: "par", kind: storage.KindPAR,
-		create: func(ctx context.Context, fs *FositeStore, sig string, r *fosite.AuthorizeRequest) error {
+		create: func(ctx context.Context, fs *Store, sig string, r *fosite.AuthorizeRequest) error {
 			return fs.CreatePARSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, fs *FositeStore, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, fs *Store, sig string) (fosite.Requester, error) {
 			r, err := fs.GetPARSession(ctx, sig)
 			if r == nil {
 				return nil, err // not a typed nil
 			}
 			return r, err
 		},
-		del: (*FositeStore).DeletePARSession,
+		del: (*Store).DeletePARSession,
 	},
 }
 
@@ -237,7 +238,7 @@ func checkRequester(t *testing.T, got fosite.Requester, want *fosite.AuthorizeRe
 	if got.GetClient() == nil || got.GetClient().GetID() != want.GetClient().GetID() {
 		t.Errorf("client = %v, want %q", got.GetClient(), want.GetClient().GetID())
 	}
-	if _, ok := got.GetClient().(*Client); !ok {
+	if _, ok := got.GetClient().(*authz.Client); !ok {
 		t.Errorf("client is %T, want *authz.Client (fosite type-asserts it)", got.GetClient())
 	}
 	if !got.GetRequestedAt().Equal(want.GetRequestedAt()) {
@@ -259,7 +260,7 @@ func checkRequester(t *testing.T, got fosite.Requester, want *fosite.AuthorizeRe
 	if !reflect.DeepEqual(got.GetRequestForm(), publicForm) {
 		t.Errorf("form = %v, want the request's non-secret parameters %v", got.GetRequestForm(), publicForm)
 	}
-	sess, ok := got.GetSession().(*Session)
+	sess, ok := got.GetSession().(*authz.Session)
 	if !ok {
 		t.Fatalf("session is %T, want *authz.Session", got.GetSession())
 	}
@@ -380,7 +381,7 @@ func sessionTests() []fositeStoreTest {
 	return []fositeStoreTest{
 		{"ok/session/round-trip", func(t *testing.T, h *fositeHarness) {
 			at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-			want := NewSession()
+			want := authz.NewSession()
 			want.Subject = "user-1"
 			want.Username = "alice"
 			want.ClientID = h.id("c1")
@@ -400,7 +401,7 @@ func sessionTests() []fositeStoreTest {
 			r.Session = want
 			must(t, h.fs.CreateAccessTokenSession(t.Context(), h.id("sig-1"), r))
 
-			proto := NewSession()
+			proto := authz.NewSession()
 			got, err := h.fs.GetAccessTokenSession(t.Context(), h.id("sig-1"), proto)
 			must(t, err)
 			if got.GetSession() != proto {
@@ -414,12 +415,12 @@ func sessionTests() []fositeStoreTest {
 		}},
 		{"ok/session/oidc-fills-token-request-session", func(t *testing.T, h *fositeHarness) {
 			r := h.live(h.id("grant-1"))
-			r.Session.(*Session).Claims.Nonce = "nonce-xyz"
+			r.Session.(*authz.Session).Claims.Nonce = "nonce-xyz"
 			must(t, h.fs.CreateOpenIDConnectSession(t.Context(), h.id("code-1"), r))
-			tokenReq := &fosite.Request{Session: NewSession()}
+			tokenReq := &fosite.Request{Session: authz.NewSession()}
 			_, err := h.fs.GetOpenIDConnectSession(t.Context(), h.id("code-1"), tokenReq)
 			must(t, err)
-			if n := tokenReq.Session.(*Session).IDTokenClaims().Nonce; n != "nonce-xyz" {
+			if n := tokenReq.Session.(*authz.Session).IDTokenClaims().Nonce; n != "nonce-xyz" {
 				t.Fatalf("nonce = %q in the token request's session, want nonce-xyz", n)
 			}
 		}},
@@ -493,7 +494,7 @@ func codeTests() []fositeStoreTest {
 			want := h.live(h.id("grant-1"))
 			must(t, h.fs.CreateAuthorizeCodeSession(t.Context(), h.id("code-1"), want))
 			must(t, h.fs.InvalidateAuthorizeCodeSession(t.Context(), h.id("code-1")))
-			got, err := h.fs.GetAuthorizeCodeSession(t.Context(), h.id("code-1"), NewSession())
+			got, err := h.fs.GetAuthorizeCodeSession(t.Context(), h.id("code-1"), authz.NewSession())
 			wantErr(t, err, fosite.ErrInvalidatedAuthorizeCode)
 			// fosite needs the requester to revoke the tokens of a reused code.
 			checkRequester(t, got, want)
@@ -528,7 +529,7 @@ func codeTests() []fositeStoreTest {
 
 // rotateInTx runs one refresh rotation the way fosite's refresh handler
 // does: in a transaction, rolled back when the rotation fails.
-func rotateInTx(ctx context.Context, fs *FositeStore, requestID, sig string) error {
+func rotateInTx(ctx context.Context, fs *Store, requestID, sig string) error {
 	txCtx, err := fs.BeginTX(ctx)
 	if err != nil {
 		return err
@@ -554,18 +555,18 @@ func refreshTests() []fositeStoreTest {
 
 			must(t, rotateInTx(ctx, h.fs, h.id("grant-1"), h.id("rt-1")))
 
-			got, err := h.fs.GetRefreshTokenSession(ctx, h.id("rt-1"), NewSession())
+			got, err := h.fs.GetRefreshTokenSession(ctx, h.id("rt-1"), authz.NewSession())
 			wantErr(t, err, fosite.ErrInactiveToken)
 			if got == nil || got.GetID() != h.id("grant-1") {
 				t.Errorf("inactive refresh token: requester %v, want grant-1 (fosite revokes the family with it)", got)
 			}
 			for _, sig := range []string{h.id("at-1"), h.id("at-2")} {
-				_, err := h.fs.GetAccessTokenSession(ctx, sig, NewSession())
+				_, err := h.fs.GetAccessTokenSession(ctx, sig, authz.NewSession())
 				wantErr(t, err, fosite.ErrInactiveToken)
 			}
-			_, err = h.fs.GetAccessTokenSession(ctx, h.id("at-other"), NewSession())
+			_, err = h.fs.GetAccessTokenSession(ctx, h.id("at-other"), authz.NewSession())
 			must(t, err)
-			_, err = h.fs.GetRefreshTokenSession(ctx, h.id("rt-other"), NewSession())
+			_, err = h.fs.GetRefreshTokenSession(ctx, h.id("rt-other"), authz.NewSession())
 			must(t, err)
 		}},
 		{"fail/refresh/rotate-twice", func(t *testing.T, h *fositeHarness) {
@@ -595,7 +596,7 @@ func refreshTests() []fositeStoreTest {
 				if wins != 1 {
 					t.Fatalf("round %d: %d rotations won, want exactly 1 (%v)", round, wins, errs)
 				}
-				_, err := h.fs.GetRefreshTokenSession(ctx, sig, NewSession())
+				_, err := h.fs.GetRefreshTokenSession(ctx, sig, authz.NewSession())
 				wantErr(t, err, fosite.ErrInactiveToken)
 			}
 		}},
@@ -603,7 +604,7 @@ func refreshTests() []fositeStoreTest {
 			fs := h.withGrace(time.Minute)
 			must(t, fs.CreateRefreshTokenSession(t.Context(), h.id("rt-1"), h.id("at-1"), h.live(h.id("grant-1"))))
 			must(t, rotateInTx(t.Context(), fs, h.id("grant-1"), h.id("rt-1")))
-			got, err := fs.GetRefreshTokenSession(t.Context(), h.id("rt-1"), NewSession())
+			got, err := fs.GetRefreshTokenSession(t.Context(), h.id("rt-1"), authz.NewSession())
 			wantErr(t, err, fosite.ErrNotFound)
 			if errors.Is(err, fosite.ErrInactiveToken) {
 				t.Fatalf("error %v would make fosite revoke the grant", err)
@@ -618,7 +619,7 @@ func refreshTests() []fositeStoreTest {
 			must(t, fs.CreateRefreshTokenSession(t.Context(), h.id("rt-1"), h.id("at-1"), h.live(h.id("grant-1"))))
 			must(t, rotateInTx(t.Context(), fs, h.id("grant-1"), h.id("rt-1")))
 			time.Sleep(10 * grace)
-			got, err := fs.GetRefreshTokenSession(t.Context(), h.id("rt-1"), NewSession())
+			got, err := fs.GetRefreshTokenSession(t.Context(), h.id("rt-1"), authz.NewSession())
 			wantErr(t, err, fosite.ErrInactiveToken)
 			if got == nil || got.GetID() != h.id("grant-1") {
 				t.Fatalf("requester = %v, want grant-1 with ErrInactiveToken", got)
@@ -627,7 +628,7 @@ func refreshTests() []fositeStoreTest {
 		{"ok/refresh/grace-does-not-hide-active-token", func(t *testing.T, h *fositeHarness) {
 			fs := h.withGrace(time.Hour)
 			must(t, fs.CreateRefreshTokenSession(t.Context(), h.id("rt-1"), h.id("at-1"), h.live(h.id("grant-1"))))
-			_, err := fs.GetRefreshTokenSession(t.Context(), h.id("rt-1"), NewSession())
+			_, err := fs.GetRefreshTokenSession(t.Context(), h.id("rt-1"), authz.NewSession())
 			must(t, err)
 		}},
 	}
@@ -643,12 +644,12 @@ func revokeTests() []fositeStoreTest {
 			must(t, h.fs.CreateAccessTokenSession(ctx, h.id("at-1"), h.live(h.id("grant-1"))))
 			must(t, h.fs.RevokeRefreshToken(ctx, h.id("grant-1")))
 			for _, sig := range []string{h.id("rt-1"), h.id("rt-2")} {
-				_, err := h.fs.GetRefreshTokenSession(ctx, sig, NewSession())
+				_, err := h.fs.GetRefreshTokenSession(ctx, sig, authz.NewSession())
 				wantErr(t, err, fosite.ErrInactiveToken)
 			}
-			_, err := h.fs.GetRefreshTokenSession(ctx, h.id("rt-3"), NewSession())
+			_, err := h.fs.GetRefreshTokenSession(ctx, h.id("rt-3"), authz.NewSession())
 			must(t, err)
-			_, err = h.fs.GetAccessTokenSession(ctx, h.id("at-1"), NewSession()) // only refresh tokens
+			_, err = h.fs.GetAccessTokenSession(ctx, h.id("at-1"), authz.NewSession()) // only refresh tokens
 			must(t, err)
 		}},
 		{"ok/revoke/access-by-request-id", func(t *testing.T, h *fositeHarness) {
@@ -657,11 +658,11 @@ func revokeTests() []fositeStoreTest {
 			must(t, h.fs.CreateAccessTokenSession(ctx, h.id("at-2"), h.live(h.id("grant-2"))))
 			must(t, h.fs.CreateRefreshTokenSession(ctx, h.id("rt-1"), h.id("at-1"), h.live(h.id("grant-1"))))
 			must(t, h.fs.RevokeAccessToken(ctx, h.id("grant-1")))
-			_, err := h.fs.GetAccessTokenSession(ctx, h.id("at-1"), NewSession())
+			_, err := h.fs.GetAccessTokenSession(ctx, h.id("at-1"), authz.NewSession())
 			wantErr(t, err, fosite.ErrInactiveToken)
-			_, err = h.fs.GetAccessTokenSession(ctx, h.id("at-2"), NewSession())
+			_, err = h.fs.GetAccessTokenSession(ctx, h.id("at-2"), authz.NewSession())
 			must(t, err)
-			_, err = h.fs.GetRefreshTokenSession(ctx, h.id("rt-1"), NewSession())
+			_, err = h.fs.GetRefreshTokenSession(ctx, h.id("rt-1"), authz.NewSession())
 			must(t, err)
 		}},
 		{"ok/revoke/unknown-request-id", func(t *testing.T, h *fositeHarness) {
@@ -684,23 +685,23 @@ func txTests() []fositeStoreTest {
 	type getter func(ctx context.Context, h *fositeHarness) error
 	gets := map[string]getter{
 		"code": func(ctx context.Context, h *fositeHarness) error {
-			_, err := h.fs.GetAuthorizeCodeSession(ctx, h.id("code-tx"), NewSession())
+			_, err := h.fs.GetAuthorizeCodeSession(ctx, h.id("code-tx"), authz.NewSession())
 			return err
 		},
 		"access": func(ctx context.Context, h *fositeHarness) error {
-			_, err := h.fs.GetAccessTokenSession(ctx, h.id("at-tx"), NewSession())
+			_, err := h.fs.GetAccessTokenSession(ctx, h.id("at-tx"), authz.NewSession())
 			return err
 		},
 		"refresh": func(ctx context.Context, h *fositeHarness) error {
-			_, err := h.fs.GetRefreshTokenSession(ctx, h.id("rt-tx"), NewSession())
+			_, err := h.fs.GetRefreshTokenSession(ctx, h.id("rt-tx"), authz.NewSession())
 			return err
 		},
 		"pkce": func(ctx context.Context, h *fositeHarness) error {
-			_, err := h.fs.GetPKCERequestSession(ctx, h.id("code-tx"), NewSession())
+			_, err := h.fs.GetPKCERequestSession(ctx, h.id("code-tx"), authz.NewSession())
 			return err
 		},
 		"oidc": func(ctx context.Context, h *fositeHarness) error {
-			_, err := h.fs.GetOpenIDConnectSession(ctx, h.id("code-tx"), &fosite.Request{Session: NewSession()})
+			_, err := h.fs.GetOpenIDConnectSession(ctx, h.id("code-tx"), &fosite.Request{Session: authz.NewSession()})
 			return err
 		},
 	}
@@ -741,11 +742,11 @@ func txTests() []fositeStoreTest {
 			must(t, h.fs.RotateRefreshToken(ctx, h.id("grant-1"), h.id("rt-1")))
 			must(t, h.fs.CreateRefreshTokenSession(ctx, h.id("rt-2"), h.id("at-2"), h.live(h.id("grant-1"))))
 			must(t, h.fs.Rollback(ctx))
-			_, err = h.fs.GetRefreshTokenSession(bg, h.id("rt-1"), NewSession())
+			_, err = h.fs.GetRefreshTokenSession(bg, h.id("rt-1"), authz.NewSession())
 			must(t, err)
-			_, err = h.fs.GetAccessTokenSession(bg, h.id("at-1"), NewSession())
+			_, err = h.fs.GetAccessTokenSession(bg, h.id("at-1"), authz.NewSession())
 			must(t, err)
-			_, err = h.fs.GetRefreshTokenSession(bg, h.id("rt-2"), NewSession())
+			_, err = h.fs.GetRefreshTokenSession(bg, h.id("rt-2"), authz.NewSession())
 			wantErr(t, err, fosite.ErrNotFound)
 		}},
 		{"ok/tx/rollback-undoes-code-invalidation", func(t *testing.T, h *fositeHarness) {
@@ -755,7 +756,7 @@ func txTests() []fositeStoreTest {
 			must(t, err)
 			must(t, h.fs.InvalidateAuthorizeCodeSession(ctx, h.id("code-1")))
 			must(t, h.fs.Rollback(ctx))
-			_, err = h.fs.GetAuthorizeCodeSession(bg, h.id("code-1"), NewSession())
+			_, err = h.fs.GetAuthorizeCodeSession(bg, h.id("code-1"), authz.NewSession())
 			must(t, err)
 		}},
 		{"fail/tx/commit-twice", func(t *testing.T, h *fositeHarness) {
@@ -805,7 +806,7 @@ func clientTests() []fositeStoreTest {
 				return nil
 			}))
 			h.cache.Invalidate(h.id("c1")) // what the change notification does
-			_, err := h.fs.GetAccessTokenSession(t.Context(), h.id("at-1"), NewSession())
+			_, err := h.fs.GetAccessTokenSession(t.Context(), h.id("at-1"), authz.NewSession())
 			wantErr(t, err, fosite.ErrNotFound)
 		}},
 		{"fail/jti/replay", func(t *testing.T, h *fositeHarness) {
@@ -815,7 +816,7 @@ func clientTests() []fositeStoreTest {
 			must(t, h.fs.SetClientAssertionJWT(t.Context(), h.id("jti-2"), exp))
 			err := h.fs.SetClientAssertionJWT(t.Context(), h.id("jti-1"), exp)
 			wantErr(t, err, fosite.ErrJTIKnown)
-			mapped := MapError(err)
+			mapped := authz.MapError(err)
 			wantRFC(t, mapped, "invalid_client", http.StatusUnauthorized)
 			wantErr(t, mapped, fosite.ErrJTIKnown)
 		}},
@@ -850,12 +851,12 @@ func TestFositeStoreUnavailable(t *testing.T) {
 		t.Run(o.name, func(t *testing.T) {
 			t.Parallel()
 			store := o.open(t)
-			cache := NewClientCache(store, time.Hour, nil)
-			fs := NewFositeStore(store, cache, nil, time.Minute)
+			cache := authz.NewClientCache(store, time.Hour, nil)
+			fs := New(store, cache, nil, time.Minute)
 			r := fosite.NewAuthorizeRequest()
 			r.ID = "grant-1"
 			r.Client = &fosite.DefaultClient{ID: "c1"}
-			r.Session = NewSession()
+			r.Session = authz.NewSession()
 			ops := []struct {
 				name string
 				call func(ctx context.Context) error
@@ -866,29 +867,29 @@ func TestFositeStoreUnavailable(t *testing.T) {
 				}},
 				{"CreateAuthorizeCodeSession", func(ctx context.Context) error { return fs.CreateAuthorizeCodeSession(ctx, "s", r) }},
 				{"GetAuthorizeCodeSession", func(ctx context.Context) error {
-					_, err := fs.GetAuthorizeCodeSession(ctx, "s", NewSession())
+					_, err := fs.GetAuthorizeCodeSession(ctx, "s", authz.NewSession())
 					return err
 				}},
 				{"InvalidateAuthorizeCodeSession", func(ctx context.Context) error { return fs.InvalidateAuthorizeCodeSession(ctx, "s") }},
 				{"CreateAccessTokenSession", func(ctx context.Context) error { return fs.CreateAccessTokenSession(ctx, "s", r) }},
 				{"GetAccessTokenSession", func(ctx context.Context) error {
-					_, err := fs.GetAccessTokenSession(ctx, "s", NewSession())
+					_, err := fs.GetAccessTokenSession(ctx, "s", authz.NewSession())
 					return err
 				}},
 				{"DeleteAccessTokenSession", func(ctx context.Context) error { return fs.DeleteAccessTokenSession(ctx, "s") }},
 				{"GetRefreshTokenSession", func(ctx context.Context) error {
-					_, err := fs.GetRefreshTokenSession(ctx, "s", NewSession())
+					_, err := fs.GetRefreshTokenSession(ctx, "s", authz.NewSession())
 					return err
 				}},
 				{"RotateRefreshToken", func(ctx context.Context) error { return fs.RotateRefreshToken(ctx, "grant-1", "s") }},
 				{"RevokeRefreshToken", func(ctx context.Context) error { return fs.RevokeRefreshToken(ctx, "grant-1") }},
 				{"RevokeAccessToken", func(ctx context.Context) error { return fs.RevokeAccessToken(ctx, "grant-1") }},
 				{"GetOpenIDConnectSession", func(ctx context.Context) error {
-					_, err := fs.GetOpenIDConnectSession(ctx, "s", &fosite.Request{Session: NewSession()})
+					_, err := fs.GetOpenIDConnectSession(ctx, "s", &fosite.Request{Session: authz.NewSession()})
 					return err
 				}},
 				{"GetPKCERequestSession", func(ctx context.Context) error {
-					_, err := fs.GetPKCERequestSession(ctx, "s", NewSession())
+					_, err := fs.GetPKCERequestSession(ctx, "s", authz.NewSession())
 					return err
 				}},
 				{"CreatePARSession", func(ctx context.Context) error { return fs.CreatePARSession(ctx, "s", r) }},
@@ -906,7 +907,7 @@ func TestFositeStoreUnavailable(t *testing.T) {
 							t.Errorf("outage reported as %v: %v", wrong, err)
 						}
 					}
-					mapped := MapError(err)
+					mapped := authz.MapError(err)
 					wantErr(t, mapped, fosite.ErrTemporarilyUnavailable)
 					wantRFC(t, mapped, "temporarily_unavailable", http.StatusServiceUnavailable)
 					wantErr(t, mapped, storage.ErrUnavailable)
