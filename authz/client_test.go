@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -111,14 +110,6 @@ func TestClientDefaults(t *testing.T) {
 			}
 		}
 	})
-}
-
-// jwks serializes public keys as a JWK Set.
-func jwks(t *testing.T, keys ...jose.JSONWebKey) []byte {
-	t.Helper()
-	b, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
-	must(t, err)
-	return b
 }
 
 func TestClientSigningAlgorithm(t *testing.T) {

@@ -280,7 +280,7 @@ func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func(
 	}
 	parts := &loginParts{Passwords: passwords, Throttle: throttle.New(store, cfg.LoginThrottle, now)}
 	parts.Service, err = login.New(login.Options{
-		Config: cfg, Store: store, Clients: o.Clients, Tokens: o.Authorizer, Sessions: o.Sessions,
+		Config: cfg, Store: store, Clients: o.Clients, Authorizer: o.Authorizer, Sessions: o.Sessions,
 		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log,
 	})
 	if err != nil {

@@ -19,12 +19,12 @@ import (
 // a flow starts (it may set a cookie). clientID is for the access log. An
 // error is an *UnredirectableError, to be shown as a page.
 func (s *Service) Authorize(ctx context.Context, r *http.Request, sessionCookie string, binding func() (string, error)) (clientID string, resp *authz.AuthorizeResponse, err error) {
-	ar, err := s.tokens.NewAuthorizeRequest(ctx, r)
+	ar, err := s.authorizer.NewAuthorizeRequest(ctx, r)
 	if ar != nil && ar.GetClient() != nil {
 		clientID = ar.GetClient().GetID()
 	}
 	if err == nil {
-		err = s.tokens.CheckAuthorizePolicy(ctx, ar, false)
+		err = s.authorizer.CheckAuthorizePolicy(ctx, ar, false)
 	}
 	var bs *storage.BrowserSession
 	if err == nil {
@@ -35,16 +35,16 @@ func (s *Service) Authorize(ctx context.Context, r *http.Request, sessionCookie 
 		step, err = s.nextStep(ctx, ar, bs)
 	}
 	if err != nil {
-		resp, err = s.tokens.AuthorizeError(ctx, ar, err)
+		resp, err = s.authorizer.AuthorizeError(ctx, ar, err)
 		return clientID, resp, err
 	}
 	if step == StepIssue {
-		resp, err = s.tokens.Issue(ctx, ar, bs, nil, s.now())
+		resp, err = s.authorizer.Issue(ctx, ar, bs, nil, s.now())
 		return clientID, resp, err
 	}
 	challenge, err := s.startBrowserFlow(ctx, ar, bs, binding)
 	if err != nil {
-		resp, err = s.tokens.AuthorizeError(ctx, ar, err)
+		resp, err = s.authorizer.AuthorizeError(ctx, ar, err)
 		return clientID, resp, err
 	}
 	if step == StepLogin {

@@ -335,9 +335,9 @@ func (s *Service) finish(ctx context.Context, r *http.Request, f *Flow, login *L
 		return nil, ErrFlowNotFound
 	}
 	// the stored parameters never change: f.form is the consumed row's
-	ar, err := s.tokens.ResumeAuthorizeRequest(ctx, r, f.form)
+	ar, err := s.authorizer.ResumeAuthorizeRequest(ctx, r, f.form)
 	if err != nil {
-		return s.tokens.AuthorizeError(ctx, ar, err)
+		return s.authorizer.AuthorizeError(ctx, ar, err)
 	}
 	var user *storage.User
 	bs := &storage.BrowserSession{ID: rec.SessionID, UserID: rec.Subject, AuthTime: *rec.AuthTime}
@@ -349,7 +349,7 @@ func (s *Service) finish(ctx context.Context, r *http.Request, f *Flow, login *L
 			bs = live
 		}
 	}
-	return s.tokens.Issue(ctx, ar, bs, user, rec.CreatedAt)
+	return s.authorizer.Issue(ctx, ar, bs, user, rec.CreatedAt)
 }
 
 // consume consumes the open flow f (single use): ErrFlowNotFound if
@@ -404,9 +404,9 @@ func (s *Service) Deny(ctx context.Context, r *http.Request, f *Flow) (*authz.Au
 	if _, err := s.consume(ctx, f); err != nil {
 		return nil, err
 	}
-	ar, err := s.tokens.ResumeAuthorizeRequest(ctx, r, f.form)
+	ar, err := s.authorizer.ResumeAuthorizeRequest(ctx, r, f.form)
 	if err != nil {
-		return s.tokens.AuthorizeError(ctx, ar, err)
+		return s.authorizer.AuthorizeError(ctx, ar, err)
 	}
-	return s.tokens.AuthorizeError(ctx, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+	return s.authorizer.AuthorizeError(ctx, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 }

@@ -50,8 +50,8 @@ func TestCSRF(t *testing.T) {
 
 func TestSessionSID(t *testing.T) {
 	p := newTestProvider(t, newMemoryStore(t))
-	a, b := p.tokens.SessionSID("session-a"), p.tokens.SessionSID("session-b")
-	if a == b || a != p.tokens.SessionSID("session-a") {
+	a, b := p.authorizer.SessionSID("session-a"), p.authorizer.SessionSID("session-b")
+	if a == b || a != p.authorizer.SessionSID("session-a") {
 		t.Fatalf("sid not stable per session: %q %q", a, b)
 	}
 	if strings.Contains(a, "session-a") || a == p.CSRFToken("", "session-a") {

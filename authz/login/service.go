@@ -19,17 +19,17 @@ import (
 // (password, second factor, enrolment, consent) and finishes or denies it
 // through the token service (oauth.Authorizer issues the response).
 type Service struct {
-	cfg      authz.Config
-	store    storage.Store
-	clients  *authz.ClientCache
-	tokens   *oauth.Authorizer
-	sessions *authz.SessionManager
-	auth     *password.Authenticator
-	factors  *mfa.Service
-	throttle *throttle.Throttle
-	csrfKey  []byte
-	now      func() time.Time
-	log      *slog.Logger
+	cfg        authz.Config
+	store      storage.Store
+	clients    *authz.ClientCache
+	authorizer *oauth.Authorizer
+	sessions   *authz.SessionManager
+	auth       *password.Authenticator
+	factors    *mfa.Service
+	throttle   *throttle.Throttle
+	csrfKey    []byte
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // Options are the dependencies of a Service; every field is required but
@@ -40,8 +40,8 @@ type Options struct {
 	Config  authz.Config
 	Store   storage.Store
 	Clients *authz.ClientCache
-	// Tokens parses and answers authorization requests.
-	Tokens *oauth.Authorizer
+	// Authorizer parses authorization requests and issues their answers.
+	Authorizer *oauth.Authorizer
 	// Sessions ends the browser sessions a login replaces or that idled out.
 	Sessions *authz.SessionManager
 	// Passwords checks end-user passwords (argon2id, under its HashLimiter).
@@ -56,7 +56,7 @@ type Options struct {
 
 // New returns the browser-flow service.
 func New(o Options) (*Service, error) {
-	if o.Store == nil || o.Clients == nil || o.Tokens == nil || o.Sessions == nil ||
+	if o.Store == nil || o.Clients == nil || o.Authorizer == nil || o.Sessions == nil ||
 		o.Passwords == nil || o.Factors == nil || o.Throttle == nil {
 		return nil, errors.New("login: missing dependency")
 	}
@@ -71,7 +71,7 @@ func New(o Options) (*Service, error) {
 		o.Log = slog.Default()
 	}
 	return &Service{
-		cfg: o.Config, store: o.Store, clients: o.Clients, tokens: o.Tokens, sessions: o.Sessions,
+		cfg: o.Config, store: o.Store, clients: o.Clients, authorizer: o.Authorizer, sessions: o.Sessions,
 		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, csrfKey: csrfKey, now: o.Now, log: o.Log,
 	}, nil
 }
