@@ -216,7 +216,11 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 		SID: o.Authorizer.SessionSID, Now: now, Log: log,
 	}
 	jan := &janitor.Janitor{Store: store, Now: now, Log: log}
-	return &Server{OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle, Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h, cfg: cfg, log: log, draining: draining, now: now}, nil
+	return &Server{
+		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
+		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
+		cfg: cfg, log: log, draining: draining, now: now,
+	}, nil
 }
 
 // Serve runs the public listener on ln until ctx ends, with the background
