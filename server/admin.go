@@ -34,7 +34,7 @@ func AdminClientCAs(file string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// AdminHandler builds the admin API over the server's store and provider.
+// AdminHandler builds the admin API over the server's store and token service.
 func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 	svc := NewAdminServices(s.Store, AdminServicesOptions{
 		Hasher: s.OAuth.Hasher, HashLimiter: s.Passwords.Limiter,

@@ -132,7 +132,7 @@ func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form 
 	return client, nil
 }
 
-// checkAssertionTimes checks exp, iat and nbf against the provider's clock and
+// checkAssertionTimes checks exp, iat and nbf against the token service's clock and
 // returns exp.
 func (p *core) checkAssertionTimes(c assertionClaims) (time.Time, error) {
 	now := p.now()

@@ -25,7 +25,7 @@ import (
 // adapter, strategies and policies: what Tokens and Authorizer share.
 type core struct {
 	cfg      authz.Config
-	provider *fosite.Fosite
+	provider *fosite.Fosite // fosite's OAuth2Provider over the handler list
 	store    storage.Store
 	clients  *authz.ClientCache
 	keys     authz.KeySource
@@ -307,5 +307,5 @@ func (h tokenHandler) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 	return h.TokenEndpointHandler.PopulateTokenEndpointResponse(ctx, r, resp)
 }
 
-// logServerError is LogServerError on the provider's log.
+// logServerError is LogServerError on the token service's log.
 func (p *core) logServerError(ctx context.Context, err error) { authz.LogServerError(ctx, p.log, err) }
