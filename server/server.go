@@ -192,11 +192,15 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
+	csrf, err := login.NewCSRF(cfg.Authz.SystemSecret)
+	if err != nil {
+		return nil, err
+	}
 	lo := &logout.Service{
-		Sessions: flows.Service, Manager: o.Sessions, SID: o.Authorizer.SessionSID,
+		Sessions: flows.Service, CSRF: csrf, Manager: o.Sessions, SID: o.Authorizer.SessionSID,
 		Clients: o.Clients, Keys: km, Issuer: cfg.Authz.Issuer, IDTokenAlg: cfg.Authz.IDTokenAlgs[0],
 	}
-	pages, err := web.New(flows.Service, lo, web.Options{
+	pages, err := web.New(flows.Service, csrf, lo, web.Options{
 		Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), SessionLifespan: cfg.Authz.BrowserSessionLifespan,
 		Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies,
 	}, log)

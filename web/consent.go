@@ -46,7 +46,7 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 	}
 	pg.render(w, http.StatusOK, "consent", map[string]any{
 		"Title": "Allow access", "ClientName": client.DisplayName(), "Scopes": scopes, "LogoURI": logo,
-		"Challenge": challenge, "CSRF": pg.flows.CSRFToken(csrf, challenge),
+		"Challenge": challenge, "CSRF": pg.csrf.Token(csrf, challenge),
 		"CSP": pageCSP(origins(logo), origins(client.GetRedirectURIs()...)),
 	})
 }

@@ -46,7 +46,7 @@ func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, us
 	}
 	pg.render(w, status, "login", map[string]any{
 		"Title": "Sign in", "ClientName": client.DisplayName(), "Challenge": challenge,
-		"CSRF": pg.flows.CSRFToken(csrf, challenge), "Username": username, "Error": msg,
+		"CSRF": pg.csrf.Token(csrf, challenge), "Username": username, "Error": msg,
 		"CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
@@ -137,7 +137,7 @@ func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field str
 		return nil, false
 	}
 	challenge := r.PostForm.Get(field)
-	if !pg.flows.CheckCSRF(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
+	if !pg.csrf.Check(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
 		return nil, false
 	}

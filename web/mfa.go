@@ -132,7 +132,7 @@ func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f *lo
 	}
 	pg.render(w, http.StatusOK, "recovery", map[string]any{
 		"Title": "Save your recovery codes", "ClientName": client.DisplayName(), "Codes": codes,
-		"Challenge": challenge, "CSRF": pg.flows.CSRFToken(csrf, challenge), "CSP": flowCSP(client.GetRedirectURIs(), false),
+		"Challenge": challenge, "CSRF": pg.csrf.Token(csrf, challenge), "CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
 
@@ -176,7 +176,7 @@ func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge s
 		pg.internal(w, err)
 		return nil, nil, "", false
 	}
-	return f.Client, pl, pg.flows.CSRFToken(cookie, challenge), true
+	return f.Client, pl, pg.csrf.Token(cookie, challenge), true
 }
 
 // factorError turns a rejected second factor into a message beside its field.

@@ -49,6 +49,7 @@ type Options struct {
 // Pages serves the end-user pages: login, consent and error pages.
 type Pages struct {
 	flows  *login.Service
+	csrf   *login.CSRF
 	logout *logout.Service
 	opts   Options
 	log    *slog.Logger
@@ -57,7 +58,7 @@ type Pages struct {
 }
 
 // New parses every template (failing on a missing one) and returns the pages.
-func New(flows *login.Service, lo *logout.Service, opts Options, log *slog.Logger) (*Pages, error) {
+func New(flows *login.Service, csrf *login.CSRF, lo *logout.Service, opts Options, log *slog.Logger) (*Pages, error) {
 	if opts.Product == "" {
 		opts.Product = "Strongroom"
 	}
@@ -65,7 +66,7 @@ func New(flows *login.Service, lo *logout.Service, opts Options, log *slog.Logge
 		opts.MaxFormBytes = 16 << 10
 	}
 
-	pg := &Pages{flows: flows, logout: lo, opts: opts, log: log, tpl: map[string]*template.Template{}}
+	pg := &Pages{flows: flows, csrf: csrf, logout: lo, opts: opts, log: log, tpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "consent", "error", "logout", "logged_out", "mfa", "enroll", "recovery"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

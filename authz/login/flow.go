@@ -2,10 +2,7 @@ package login
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -363,21 +360,6 @@ func (s *Service) consume(ctx context.Context, f *Flow) (*storage.AuthFlow, erro
 		return nil, fmt.Errorf("consume flow: %w", err)
 	}
 	return rec, nil
-}
-
-// CSRFToken binds a form to a browser (the CSRF cookie value) and to one flow.
-func (s *Service) CSRFToken(cookie, challenge string) string {
-	m := hmac.New(sha256.New, s.csrfKey)
-	m.Write([]byte("csrf:" + cookie + ":" + challenge))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// CheckCSRF verifies a submitted CSRF token in constant time.
-func (s *Service) CheckCSRF(cookie, challenge, token string) bool {
-	if cookie == "" || token == "" {
-		return false
-	}
-	return hmac.Equal([]byte(s.CSRFToken(cookie, challenge)), []byte(token))
 }
 
 func urlParse(b []byte) (url.Values, error) {

@@ -15,11 +15,11 @@ import (
 )
 
 func TestCSRF(t *testing.T) {
-	p := newTestProvider(t, newMemoryStore(t))
-	other := newTestProvider(t, newMemoryStore(t))
-	other.csrfKey = []byte("another-csrf-key-0123456789abcdef")
+	p, err := NewCSRF(testSystemSecret)
+	must(t, err)
+	other := &CSRF{key: []byte("another-csrf-key-0123456789abcdef")}
 	const cookie, challenge = "csrf-cookie-value", "flow-challenge"
-	token := p.CSRFToken(cookie, challenge)
+	token := p.Token(cookie, challenge)
 	tampered := []byte(token)
 	tampered[3] ^= 1
 	tests := []struct {
@@ -33,17 +33,17 @@ func TestCSRF(t *testing.T) {
 		{"fail/tampered", cookie, challenge, string(tampered), false},
 		{"fail/truncated", cookie, challenge, token[:len(token)-1], false},
 		{"fail/empty-token", cookie, challenge, "", false},
-		{"fail/empty-cookie", "", challenge, p.CSRFToken("", challenge), false},
-		{"fail/other-server-key", cookie, challenge, other.CSRFToken(cookie, challenge), false},
+		{"fail/empty-cookie", "", challenge, p.Token("", challenge), false},
+		{"fail/other-server-key", cookie, challenge, other.Token(cookie, challenge), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := p.CheckCSRF(tc.cookie, tc.challenge, tc.token); got != tc.ok {
+			if got := p.Check(tc.cookie, tc.challenge, tc.token); got != tc.ok {
 				t.Fatalf("CheckCSRF = %v, want %v", got, tc.ok)
 			}
 		})
 	}
-	if p.CSRFToken(cookie, challenge) != token {
+	if p.Token(cookie, challenge) != token {
 		t.Fatal("CSRF token is not deterministic")
 	}
 }
@@ -54,7 +54,9 @@ func TestSessionSID(t *testing.T) {
 	if a == b || a != p.authorizer.SessionSID("session-a") {
 		t.Fatalf("sid not stable per session: %q %q", a, b)
 	}
-	if strings.Contains(a, "session-a") || a == p.CSRFToken("", "session-a") {
+	csrf, err := NewCSRF(testSystemSecret)
+	must(t, err)
+	if strings.Contains(a, "session-a") || a == csrf.Token("", "session-a") {
 		t.Fatalf("sid %q reveals or reuses its input", a)
 	}
 }

@@ -2,7 +2,6 @@ package login
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -27,7 +26,6 @@ type Service struct {
 	auth       *password.Authenticator
 	factors    *mfa.Service
 	throttle   *throttle.Throttle
-	csrfKey    []byte
 	now        func() time.Time
 	log        *slog.Logger
 }
@@ -60,10 +58,6 @@ func New(o Options) (*Service, error) {
 		o.Passwords == nil || o.Factors == nil || o.Throttle == nil {
 		return nil, errors.New("login: missing dependency")
 	}
-	csrfKey, err := authz.DeriveKey(o.Config.SystemSecret, "csrf")
-	if err != nil {
-		return nil, fmt.Errorf("login: %w", err)
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -72,6 +66,6 @@ func New(o Options) (*Service, error) {
 	}
 	return &Service{
 		cfg: o.Config, store: o.Store, clients: o.Clients, authorizer: o.Authorizer, sessions: o.Sessions,
-		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, csrfKey: csrfKey, now: o.Now, log: o.Log,
+		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, now: o.Now, log: o.Log,
 	}, nil
 }

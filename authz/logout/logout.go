@@ -15,17 +15,17 @@ import (
 )
 
 // Sessions is what logout needs of the browser flow (login.Service
-// implements it): the session a cookie names and CSRF tokens.
+// implements it): the session a cookie names.
 type Sessions interface {
 	BrowserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error)
-	CSRFToken(cookie, binding string) string
-	CheckCSRF(cookie, binding, token string) bool
 }
 
 // Service answers RP-initiated logout (OIDC RP-Initiated Logout 1.0):
 // Plan and Confirm validate a request, End ends the session.
 type Service struct {
 	Sessions Sessions
+	// CSRF binds the confirmation form to the browser and the session.
+	CSRF *login.CSRF
 	// Manager ends the session.
 	Manager *authz.SessionManager
 	// SID derives a session's sid claim (oauth.Authorizer.SessionSID).
@@ -227,12 +227,12 @@ func (s *Service) End(ctx context.Context, plan *Plan) error {
 // CSRFToken binds the logout confirmation form of plan to the
 // browser (its CSRF cookie) and to the session it ends.
 func (s *Service) CSRFToken(csrfCookie string, plan *Plan) string {
-	return s.Sessions.CSRFToken(csrfCookie, "logout:"+plan.session.ID)
+	return s.CSRF.Token(csrfCookie, "logout:"+plan.session.ID)
 }
 
 // checkCSRF verifies a logout confirmation's CSRF token in constant time.
 func (s *Service) checkCSRF(csrfCookie string, bs *storage.BrowserSession, token string) bool {
-	return s.Sessions.CheckCSRF(csrfCookie, "logout:"+bs.ID, token)
+	return s.CSRF.Check(csrfCookie, "logout:"+bs.ID, token)
 }
 
 // idTokenHint is what Plan reads from a verified id_token_hint.
