@@ -12,12 +12,12 @@ import (
 
 // authorize serves /oauth2/authorize: the domain validates the request and
 // answers it at once or parks it and sends the browser to login or consent
-// (authz.Provider.Authorize); an error that cannot go back to the client is
+// (login.Service.Authorize); an error that cannot go back to the client is
 // shown as a page.
 func (s *Server) authorize(c echo.Context) error {
 	r, w := c.Request(), c.Response()
 	binding := func() (string, error) { return s.browser.FlowBinding(w, r) }
-	client, resp, err := s.p.Authorize(r.Context(), r, s.browser.SessionCookie(r), binding)
+	client, resp, err := s.flows.Authorize(r.Context(), r, s.browser.SessionCookie(r), binding)
 	setClient(c, client)
 	if err != nil {
 		s.renderAuthorizeError(w, err)

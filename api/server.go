@@ -12,6 +12,8 @@ import (
 
 	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
+	"github.com/strongroom/strongroom/authz/oauth"
 )
 
 // Options configure the public HTTP server.
@@ -56,7 +58,8 @@ type Browser interface {
 // Server is the public HTTP front end: the OAuth/OIDC endpoints, with the
 // end-user pages mounted beside them (Options.Frontends).
 type Server struct {
-	p         *authz.Provider
+	p         *oauth.Tokens
+	flows     *login.Service
 	browser   Browser
 	log       *slog.Logger
 	opts      Options
@@ -65,8 +68,9 @@ type Server struct {
 }
 
 // New builds the server and mounts every route: the OAuth/OIDC endpoints,
-// discovery, JWKS, health, then each of opts.Frontends.
-func New(p *authz.Provider, browser Browser, log *slog.Logger, opts Options) (*Server, error) {
+// discovery, JWKS, health, then each of opts.Frontends. p answers the
+// token-side endpoints, flows the authorization endpoint.
+func New(p *oauth.Tokens, flows *login.Service, browser Browser, log *slog.Logger, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 64 << 10
 	}
@@ -80,7 +84,7 @@ func New(p *authz.Provider, browser Browser, log *slog.Logger, opts Options) (*S
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	s := &Server{p: p, browser: browser, log: log, opts: opts, discovery: disc, e: e}
+	s := &Server{p: p, flows: flows, browser: browser, log: log, opts: opts, discovery: disc, e: e}
 
 	httpmw.Use(e, httpmw.Options{
 		Log: log, WithRequestID: authz.WithRequestID, Caller: clientAttr,
@@ -136,7 +140,7 @@ func (s *Server) serveDiscovery(c echo.Context) error {
 
 func (s *Server) jwks(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.opts.JWKSMaxAge/time.Second)))
-	return c.Blob(http.StatusOK, "application/jwk-set+json", s.p.Keys.JWKS())
+	return c.Blob(http.StatusOK, "application/jwk-set+json", s.p.JWKS())
 }
 
 // errorHandler renders Echo's own errors (unknown route, 405, body too large)

@@ -1,11 +1,12 @@
 package authz
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/ory/fosite"
 
@@ -49,88 +50,6 @@ func (e *UnredirectableError) Error() string {
 // Unwrap returns the OAuth error it was built from.
 func (e *UnredirectableError) Unwrap() error { return e.cause }
 
-// authorizeError decides how a failed authorization request is answered.
-// When its redirect URI may be used (redirectAllowed), the error goes back
-// to the client with state and iss (RFC 9207) as an AuthorizeResponse;
-// otherwise it is an *UnredirectableError for the caller to render as a
-// page (fosite would write JSON). A server error's cause is logged.
-func (p *Provider) authorizeError(ctx context.Context, ar fosite.AuthorizeRequester, err error) (*AuthorizeResponse, error) {
-	err = MapError(AuthorizeRequestError(ar, err))
-	p.logServerError(ctx, err)
-	rfc := fosite.ErrorToRFC6749Error(err)
-	if !redirectAllowed(ar) || errors.Is(err, ErrRedirectNotRegistered) {
-		return nil, &UnredirectableError{Status: rfc.CodeField, Code: rfc.ErrorField, Description: rfc.GetDescription(), cause: err}
-	}
-	header := http.Header{}
-	header.Set("Cache-Control", "no-store")
-	header.Set("Pragma", "no-cache")
-	redirect := *ar.GetRedirectURI()
-	redirect.Fragment = ""
-	values := rfc.ToValues()
-	if s := ar.GetState(); s != "" {
-		values.Set("state", s)
-	}
-	values.Set("iss", p.Config.Issuer)
-	switch ar.GetResponseMode() {
-	case fosite.ResponseModeFormPost:
-		header.Set("Content-Type", "text/html;charset=UTF-8")
-		return &AuthorizeResponse{Header: header, FormAction: redirect.String(), FormParams: values}, nil
-	case fosite.ResponseModeFragment:
-		return &AuthorizeResponse{Header: header, RedirectURL: redirect.String() + "#" + values.Encode()}, nil
-	default:
-		q := redirect.Query()
-		for k, vs := range values {
-			q[k] = vs
-		}
-		redirect.RawQuery = q.Encode()
-		return &AuthorizeResponse{Header: header, RedirectURL: redirect.String()}, nil
-	}
-}
-
-// authorizeSuccess is fosite's WriteAuthorizeResponse as a value: the
-// response's own headers, no-store, then the parameters in the query, the
-// fragment or a form post, by response mode.
-func authorizeSuccess(ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) (*AuthorizeResponse, error) {
-	header := http.Header{}
-	rh := resp.GetHeader()
-	for k := range rh {
-		header.Set(k, rh.Get(k))
-	}
-	header.Set("Cache-Control", "no-store")
-	header.Set("Pragma", "no-cache")
-	redir := *ar.GetRedirectURI()
-	switch rm := ar.GetResponseMode(); rm {
-	case fosite.ResponseModeFormPost:
-		header.Add("Content-Type", "text/html;charset=UTF-8")
-		return &AuthorizeResponse{Header: header, FormAction: redir.String(), FormParams: resp.GetParameters()}, nil
-	case fosite.ResponseModeQuery, fosite.ResponseModeDefault:
-		q := redir.Query()
-		rq := resp.GetParameters()
-		for k := range rq {
-			q.Set(k, rq.Get(k))
-		}
-		redir.RawQuery = q.Encode()
-		return &AuthorizeResponse{Header: header, RedirectURL: redir.String()}, nil
-	case fosite.ResponseModeFragment:
-		redir.Fragment = ""
-		u := redir.String()
-		if fr := resp.GetParameters(); len(fr) > 0 {
-			u += "#" + fr.Encode()
-		}
-		return &AuthorizeResponse{Header: header, RedirectURL: u}, nil
-	default:
-		return nil, fosite.ErrServerError.WithDebugf("unsupported response mode %q", rm)
-	}
-}
-
-// interaction sends the browser to one of the server's own pages (login or
-// consent) with the flow's challenge.
-func interaction(path, param, challenge string) *AuthorizeResponse {
-	header := http.Header{}
-	header.Set("Cache-Control", "no-store")
-	return &AuthorizeResponse{Header: header, RedirectURL: path + "?" + param + "=" + challenge}
-}
-
 // BearerError is a refused request at a resource endpoint of this server
 // (userinfo) that authenticates with a bearer token: RFC 6750 §3.1. It is
 // answered with a WWW-Authenticate: Bearer challenge naming the error;
@@ -154,10 +73,6 @@ func (e *BearerError) Challenge() string {
 	return `Bearer error="` + e.Code + `", error_description="` + e.Description + `"`
 }
 
-// BasicChallenge is the WWW-Authenticate challenge of a 401 invalid_client
-// (RFC 6749 §5.2; RFC 7235 §3.1 requires one on every 401).
-const BasicChallenge = basicChallenge
-
 // ErrorResponse is an OAuth error as it is answered (RFC 6749 §5.2): err
 // after MapError, as fosite's RFC6749Error with its code, description and
 // status. Debug detail and hints of the cause chain stay out of
@@ -177,3 +92,107 @@ func ErrorResponse(err error) *fosite.RFC6749Error {
 // ErrUnavailable is storage.ErrUnavailable: the database could not be
 // reached. The HTTP layers answer it with 503 without reaching into storage.
 var ErrUnavailable = storage.ErrUnavailable
+
+// MapError rewrites errors whose fosite default is wrong for us:
+//   - a storage outage becomes 503 temporarily_unavailable (fosite would say
+//     invalid_client, or active:false at introspection);
+//   - a replayed client assertion becomes 401 invalid_client;
+//   - a malformed client authentication request (two methods, credentials in
+//     the URL) stays 400 invalid_request even where fosite wrapped it as
+//     invalid_client (PAR).
+func MapError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrUnavailable):
+		return fosite.ErrTemporarilyUnavailable.WithWrap(err).WithHint("The authorization server's database is unavailable; retry later.")
+	case errors.Is(err, fosite.ErrJTIKnown):
+		return fosite.ErrInvalidClient.WithWrap(err).WithHint("The client_assertion 'jti' was already used.")
+	case errors.Is(err, ErrClientAuthRequest):
+		var rfc *fosite.RFC6749Error
+		if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField {
+			return err
+		}
+		return BadClientAuthRequest(innermostHint(err))
+	}
+	return err
+}
+
+// AuthorizeRequestError corrects fosite's answer to an authorization request
+// (at the authorization or the PAR endpoint) whose response_type the server
+// supports but the client did not register: that is unauthorized_client
+// (RFC 6749 §4.1.2.1, "not authorized to request an authorization code using
+// this method"); unsupported_response_type stays for response types the
+// server does not serve at all.
+func AuthorizeRequestError(ar fosite.AuthorizeRequester, err error) error {
+	if ar == nil || ar.GetClient() == nil || !errors.Is(err, fosite.ErrUnsupportedResponseType) {
+		return err
+	}
+	requested := strings.Fields(ar.GetRequestForm().Get("response_type"))
+	slices.Sort(requested)
+	if len(requested) == 0 {
+		return err
+	}
+	for _, rt := range ResponseTypesSupported() {
+		supported := strings.Fields(rt)
+		slices.Sort(supported)
+		if slices.Equal(requested, supported) {
+			return fosite.ErrUnauthorizedClient.WithWrap(err).WithHintf("The client is not registered for the response type %q.", rt)
+		}
+	}
+	return err
+}
+
+// Introspection is the answer to an introspection request (RFC 7662 §2.2).
+// An inactive token is {"active":false} and nothing else. Fields are in
+// alphabetical order, as the JSON of a map would be.
+type Introspection struct {
+	Active    bool     `json:"active"`
+	Aud       []string `json:"aud,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+	Scope     *string  `json:"scope,omitempty"` // present (maybe empty) on every active token
+	Sub       string   `json:"sub,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Username  string   `json:"username,omitempty"`
+}
+
+// Unredirectable is the page answer to err, an authorization error that
+// must not go to the client: its OAuth code, description and status.
+func Unredirectable(err error) *UnredirectableError {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	return &UnredirectableError{Status: rfc.CodeField, Code: rfc.ErrorField, Description: rfc.GetDescription(), cause: err}
+}
+
+// ErrClientAuthRequest marks a malformed client authentication request (two
+// methods at once, credentials in the URL). It travels wrapped in an
+// invalid_request error so that MapError can restore that answer where
+// fosite rewrites client authentication errors as invalid_client (its PAR
+// endpoint does).
+var ErrClientAuthRequest = errors.New("malformed client authentication request")
+
+// BadClientAuthRequest is the invalid_request answer to a malformed client
+// authentication request.
+func BadClientAuthRequest(hint string) error {
+	return fosite.ErrInvalidRequest.WithWrap(ErrClientAuthRequest).WithHint(hint)
+}
+
+// BasicChallenge is the WWW-Authenticate challenge of a 401 invalid_client
+// (RFC 6749 §5.2; RFC 7235 §3.1 requires one on every 401).
+const BasicChallenge = `Basic realm="strongroom"`
+
+// innermostHint is the hint of the innermost OAuth error in err's chain.
+func innermostHint(err error) string {
+	hint := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if rfc, ok := e.(*fosite.RFC6749Error); ok && rfc.HintField != "" {
+			hint = rfc.HintField
+		}
+	}
+	return hint
+}
+
+// ResponseTypesSupported are the response types the authorization endpoint serves.
+func ResponseTypesSupported() []string { return []string{"code", "code id_token"} }

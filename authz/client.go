@@ -29,8 +29,8 @@ var (
 	_ fosite.ResponseModeClient       = (*Client)(nil)
 )
 
-// newClient wraps c; it parses the client's JWK Set once.
-func newClient(c *storage.Client) (*Client, error) {
+// NewClient wraps c; it parses the client's JWK Set once.
+func NewClient(c *storage.Client) (*Client, error) {
 	cl := &Client{c: c}
 	if len(c.JWKS) > 0 {
 		var set fositejose.JSONWebKeySet
@@ -159,7 +159,7 @@ func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string {
 			if k.Algorithm != "" {
 				return k.Algorithm
 			}
-			return algForKey(k.Key)
+			return AlgForKey(k.Key)
 		}
 	}
 	return "RS256"
@@ -181,8 +181,8 @@ func (c *Client) AccessTokenFormat() string {
 // IDTokenAlg is the algorithm that signs this client's ID tokens ("" = server default).
 func (c *Client) IDTokenAlg() string { return c.c.IDTokenSignedResponseAlg }
 
-// algForKey names the JWS algorithm a public key implies.
-func algForKey(k any) string {
+// AlgForKey names the JWS algorithm a public key implies.
+func AlgForKey(k any) string {
 	switch k := k.(type) {
 	case *ecdsa.PublicKey:
 		switch k.Curve {

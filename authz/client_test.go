@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ import (
 
 func mustClient(t *testing.T, sc *storage.Client) *Client {
 	t.Helper()
-	c, err := newClient(sc)
+	c, err := NewClient(sc)
 	must(t, err)
 	return c
 }
@@ -113,14 +112,6 @@ func TestClientDefaults(t *testing.T) {
 	})
 }
 
-// jwks serializes public keys as a JWK Set.
-func jwks(t *testing.T, keys ...jose.JSONWebKey) []byte {
-	t.Helper()
-	b, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
-	must(t, err)
-	return b
-}
-
 func TestClientSigningAlgorithm(t *testing.T) {
 	ec := func(curve elliptic.Curve) *ecdsa.PublicKey {
 		k, err := ecdsa.GenerateKey(curve, rand.Reader)
@@ -169,11 +160,11 @@ func TestClientSigningAlgorithm(t *testing.T) {
 	t.Run("fail/unparsable-jwks", func(t *testing.T) {
 		sc := testClient("c1")
 		sc.JWKS = []byte(`{"keys":[{"kty":"EC","crv":"P-256"}]}`) // no coordinates
-		if _, err := newClient(sc); err == nil {
+		if _, err := NewClient(sc); err == nil {
 			t.Fatal("invalid JWK Set accepted")
 		}
 		sc.JWKS = bytes.Repeat([]byte("{"), 3)
-		if _, err := newClient(sc); err == nil {
+		if _, err := NewClient(sc); err == nil {
 			t.Fatal("garbage JWK Set accepted")
 		}
 	})

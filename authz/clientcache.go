@@ -55,7 +55,7 @@ func (cc *ClientCache) Get(ctx context.Context, id string) (*Client, error) {
 	if sc.Disabled {
 		return nil, fmt.Errorf("client is disabled: %w", storage.ErrNotFound)
 	}
-	c, err := newClient(sc)
+	c, err := NewClient(sc)
 	if err != nil {
 		return nil, err
 	}

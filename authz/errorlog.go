@@ -22,9 +22,6 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// logServerError is LogServerError on the provider's log.
-func (p *Provider) logServerError(ctx context.Context, err error) { LogServerError(ctx, p.Log, err) }
-
 // LogServerError logs, on log, the cause of err when it is answered with a
 // 5xx status, with the request id of ctx (WithRequestID); a 4xx is the
 // client's doing and is not logged. Causes carry no secrets: storage errors

@@ -11,8 +11,8 @@ import (
 	"fmt"
 )
 
-// deriveKey derives an independent 32-byte key for one purpose from the system secret.
-func deriveKey(secret []byte, purpose string) ([]byte, error) {
+// DeriveKey derives an independent 32-byte key for one purpose from the system secret.
+func DeriveKey(secret []byte, purpose string) ([]byte, error) {
 	k, err := hkdf.Key(sha256.New, secret, nil, "strongroom/"+purpose, 32)
 	if err != nil {
 		return nil, fmt.Errorf("derive %s key: %w", purpose, err)
@@ -34,7 +34,7 @@ type SecretHasher struct {
 
 // NewSecretHasher derives the hashing key from the system secret.
 func NewSecretHasher(systemSecret []byte) (*SecretHasher, error) {
-	k, err := deriveKey(systemSecret, "client-secret")
+	k, err := DeriveKey(systemSecret, "client-secret")
 	if err != nil {
 		return nil, err
 	}
@@ -59,11 +59,11 @@ func (h *SecretHasher) Compare(ctx context.Context, hash, secret []byte) error {
 
 // GenerateSecret returns a new random client secret (256 bits, base64url).
 func GenerateSecret() (string, error) {
-	return randomToken(32)
+	return RandomToken(32)
 }
 
-// randomToken returns n random bytes, base64url-encoded without padding.
-func randomToken(n int) (string, error) {
+// RandomToken returns n random bytes, base64url-encoded without padding.
+func RandomToken(n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("read random: %w", err)
@@ -71,9 +71,9 @@ func randomToken(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// hashID returns the hex SHA-256 of a bearer value (challenge, cookie) so the
+// HashID returns the hex SHA-256 of a bearer value (challenge, cookie) so the
 // value itself is never stored.
-func hashID(v string) string {
+func HashID(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return fmt.Sprintf("%x", sum)
 }

@@ -73,7 +73,7 @@ func TestSecretHasherKeyed(t *testing.T) {
 	// The client-secret key is independent of the other derived keys.
 	h := newHasher(t, testSystemSecret)
 	for _, purpose := range []string{"token-hmac", "csrf"} {
-		k, err := deriveKey(testSystemSecret, purpose)
+		k, err := DeriveKey(testSystemSecret, purpose)
 		must(t, err)
 		if bytes.Equal(k, h.key) {
 			t.Fatalf("client-secret key equals the %s key", purpose)
@@ -101,14 +101,14 @@ func TestGenerateSecret(t *testing.T) {
 }
 
 func TestHashID(t *testing.T) {
-	a, b := hashID("challenge-a"), hashID("challenge-b")
+	a, b := HashID("challenge-a"), HashID("challenge-b")
 	if a == b || len(a) != 64 {
-		t.Fatalf("hashID gives %q and %q", a, b)
+		t.Fatalf("HashID gives %q and %q", a, b)
 	}
-	if a != hashID("challenge-a") {
-		t.Fatal("hashID is not deterministic")
+	if a != HashID("challenge-a") {
+		t.Fatal("HashID is not deterministic")
 	}
 	if bytes.Contains([]byte(a), []byte("challenge")) {
-		t.Fatal("hashID leaks its input")
+		t.Fatal("HashID leaks its input")
 	}
 }

@@ -40,11 +40,6 @@ type SessionManager struct {
 	Now   func() time.Time
 }
 
-// SessionManager returns the provider's session manager.
-func (p *Provider) SessionManager() *SessionManager {
-	return &SessionManager{Store: p.Store, Now: p.now}
-}
-
 // SessionInfo is a live browser session with the clients it logged in to.
 type SessionInfo struct {
 	storage.BrowserSession
@@ -130,6 +125,12 @@ func (m *SessionManager) EndUserAccess(ctx context.Context, userID, actor, reaso
 		return 0, 0, fmt.Errorf("revoke tokens: %w", err)
 	}
 	return sessions, tokens, nil
+}
+
+// EndSessionInTx is EndSession in the caller's transaction (a login that
+// replaces another user's session ends it in its own).
+func (m *SessionManager) EndSessionInTx(ctx context.Context, userID, sessionID, actor, reason string) error {
+	return m.endSession(ctx, userID, sessionID, actor, reason)
 }
 
 // endSession runs in the caller's transaction.
@@ -245,104 +246,15 @@ func ShortID(id string) string {
 	return id
 }
 
-// ---------------------------------------------------------------- provider side
-
-// liveSession applies the idle timeout (Config.BrowserSessionIdleTimeout) and
-// the absolute one (ExpiresAt, from Config.BrowserSessionLifespan) to a
-// stored session. A session idle too long is ended (its clients are told
-// through back-channel logout); an active one has its last use recorded,
-// at most every touchInterval so that browsing does not write on every request.
-func (p *Provider) liveSession(ctx context.Context, bs *storage.BrowserSession) (*storage.BrowserSession, error) {
-	now := p.now()
-	if !now.Before(bs.ExpiresAt) {
-		return nil, nil
-	}
-	idle, limit := now.Sub(bs.LastSeenAt), p.Config.BrowserSessionIdleTimeout
-	if limit <= 0 {
-		return bs, nil // not configured (ApplyDefaults sets 30 min)
-	}
-	if idle > limit {
-		err := p.SessionManager().EndSession(ctx, bs.UserID, bs.ID, ActorSystem, "idle timeout")
-		if err != nil && !errors.Is(err, ErrSessionNotFound) {
-			return nil, fmt.Errorf("end idle session: %w", err)
-		}
-		return nil, nil
-	}
-	if idle >= touchInterval(limit) {
-		err := p.Store.TouchBrowserSession(ctx, bs.ID, now)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("touch browser session: %w", err)
-		}
-		bs.LastSeenAt = now
-	}
-	return bs, nil
-}
-
-// touchInterval is how stale LastSeenAt may get before it is rewritten: a
-// tenth of the idle timeout, at most a minute.
-func touchInterval(idle time.Duration) time.Duration {
-	return min(idle/10, time.Minute)
-}
-
-// replaceSession runs in the transaction of a login that created next. The
-// browser's previous session (prevID, remembered by the flow) stops working at
-// once: a new login always gets a new session id (no session fixation). When
-// the same user logs in again (prompt=login, max_age), the clients of the old
-// session carry over, so that their back-channel logout still comes when the
-// new session ends; when another user logs in, the old session ends as if
-// logged out.
-func (p *Provider) replaceSession(ctx context.Context, prevID string, next *storage.BrowserSession) error {
-	if prevID == "" || prevID == next.ID {
-		return nil
-	}
-	old, err := p.Store.GetBrowserSession(ctx, prevID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get previous session: %w", err)
-	}
-	if old.UserID != next.UserID {
-		return p.SessionManager().endSession(ctx, old.UserID, prevID, UserActor(next.UserID), "replaced by another user's login")
-	}
-	clients, err := p.Store.ListSessionClients(ctx, prevID)
-	if err != nil {
-		return fmt.Errorf("list previous session clients: %w", err)
-	}
-	for _, c := range clients {
-		if err := p.Store.AddSessionClient(ctx, next.ID, c, p.now()); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("carry session client over: %w", err)
-		}
-	}
-	if err := p.Store.DeleteBrowserSession(ctx, prevID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("delete previous session: %w", err)
-	}
-	return nil
-}
-
-// recordSessionClient remembers that bs logged the user in to clientID, for
+// RecordClient remembers that bs logged the user in to clientID, for
 // back-channel logout. A session that has ended meanwhile is not an error.
-func (p *Provider) recordSessionClient(ctx context.Context, bs *storage.BrowserSession, clientID string) error {
+func (m *SessionManager) RecordClient(ctx context.Context, bs *storage.BrowserSession, clientID string) error {
 	if bs == nil || bs.ID == "" {
 		return nil
 	}
-	err := p.Store.AddSessionClient(ctx, bs.ID, clientID, p.now())
+	err := m.Store.AddSessionClient(ctx, bs.ID, clientID, m.Now())
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("record session client: %w", err)
 	}
 	return nil
-}
-
-// firstParty reports whether the client is marked first-party
-// (Metadata.SkipConsent): its users are not asked to consent, except when the
-// client itself asks with prompt=consent.
-func (p *Provider) firstParty(ctx context.Context, clientID string) (bool, error) {
-	c, err := p.Clients.Get(ctx, clientID)
-	if err != nil {
-		return false, fmt.Errorf("get client: %w", err)
-	}
-	return c.Storage().Metadata.SkipConsent, nil
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 )
@@ -127,7 +127,7 @@ func TestLeakedSecondFactorLinkUselessInAnotherBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	form.Set("method", authz.MethodTOTP)
+	form.Set("method", login.MethodTOTP)
 	form.Set("code", code)
 	mfaURL := e.issuer + "/login/mfa?" + url.Values{"login_challenge": {form.Get("login_challenge")}}.Encode()
 

@@ -261,7 +261,7 @@ func TestPasswordHashingBurstIsBoundedAndAnswersBusy(t *testing.T) {
 			t.Fatalf("unexpected status %d", resp.StatusCode)
 		}
 	}
-	st := e.srv.Provider.PasswordHashing()
+	st := e.srv.Passwords.Limiter.Stats()
 	t.Logf("checked %d, busy %d, stats %+v", checked, busy, st)
 	if st.Bound != bound || st.Peak > bound || st.Peak == 0 {
 		t.Fatalf("hashing stats %+v: the peak must be 1..%d", st, bound)

@@ -198,7 +198,7 @@ func TestRPInitiatedLogout(t *testing.T) {
 		if err != nil || len(sessions) != 1 {
 			t.Fatalf("sessions %v %v", sessions, err)
 		}
-		hint := e.signIDToken(t, c.ID, e.userID, e.srv.Provider.SessionSID(sessions[0].ID), -time.Hour)
+		hint := e.signIDToken(t, c.ID, e.userID, e.srv.OAuth.Authorizer.SessionSID(sessions[0].ID), -time.Hour)
 		resp, _ := b.get(logoutURL(e, url.Values{"id_token_hint": {hint}}))
 		if resp.StatusCode != http.StatusOK || e.count(t, "SELECT count(*) FROM browser_sessions") != 0 {
 			t.Fatalf("logout with an expired hint: %d", resp.StatusCode)
@@ -372,7 +372,7 @@ func TestOperatorSessionRevocationSendsBackchannelLogout(t *testing.T) {
 	b1, b2 := newBrowser(t), newBrowser(t)
 	e.tokensFor(t, b1, c, secret, true, "openid")
 	e.tokensFor(t, b2, c, secret, false, "openid")
-	sm := e.srv.Provider.SessionManager()
+	sm := e.srv.OAuth.Sessions
 	sessions, err := sm.ListSessions(context.Background(), e.userID)
 	if err != nil || len(sessions) != 2 || len(sessions[0].Clients) != 1 || sessions[0].Clients[0] != c.ID {
 		t.Fatalf("sessions %+v %v", sessions, err)
@@ -381,7 +381,7 @@ func TestOperatorSessionRevocationSendsBackchannelLogout(t *testing.T) {
 		if err := sm.EndSession(context.Background(), e.userID, sessions[0].ID, authz.ActorOperator, "operator"); err != nil {
 			t.Fatal(err)
 		}
-		e.checkLogoutToken(t, rp.waitTokens(t, 1)[0], c.ID, e.userID, e.srv.Provider.SessionSID(sessions[0].ID))
+		e.checkLogoutToken(t, rp.waitTokens(t, 1)[0], c.ID, e.userID, e.srv.OAuth.Authorizer.SessionSID(sessions[0].ID))
 	})
 	t.Run("fail/unknown-or-foreign-session", func(t *testing.T) {
 		if err := sm.EndSession(context.Background(), e.userID, "nope", authz.ActorOperator, "x"); err != authz.ErrSessionNotFound {
@@ -406,7 +406,7 @@ func TestOperatorSessionRevocationSendsBackchannelLogout(t *testing.T) {
 // signToken signs claims with the server's active RS256 key.
 func (e *env) signToken(t *testing.T, claims map[string]any, typ string) string {
 	t.Helper()
-	tok, _, err := e.srv.Provider.Keys.Signer("RS256").Generate(context.Background(), claims, &jwt.Headers{Extra: map[string]any{"typ": typ}})
+	tok, _, err := e.srv.Keys.Signer("RS256").Generate(context.Background(), claims, &jwt.Headers{Extra: map[string]any{"typ": typ}})
 	if err != nil {
 		t.Fatal(err)
 	}

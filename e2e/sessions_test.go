@@ -167,7 +167,7 @@ func TestConsentRememberedGrownAndRevoked(t *testing.T) {
 		if !e.active(t, c, secret, first.AccessToken) || !e.active(t, c, secret, first.RefreshToken) {
 			t.Fatal("tokens not active before revocation")
 		}
-		n, err := e.srv.Provider.SessionManager().RevokeGrant(ctx, e.userID, c.ID, authz.ActorOperator)
+		n, err := e.srv.OAuth.Sessions.RevokeGrant(ctx, e.userID, c.ID, authz.ActorOperator)
 		if err != nil || n < 2 {
 			t.Fatalf("revoke grant: %d tokens, %v", n, err)
 		}
@@ -188,7 +188,7 @@ func TestConsentRememberedGrownAndRevoked(t *testing.T) {
 		}
 	})
 	t.Run("fail/revoke-unknown-grant", func(t *testing.T) {
-		if _, err := e.srv.Provider.SessionManager().RevokeGrant(ctx, e.userID, "nope", authz.ActorOperator); err != authz.ErrGrantNotFound {
+		if _, err := e.srv.OAuth.Sessions.RevokeGrant(ctx, e.userID, "nope", authz.ActorOperator); err != authz.ErrGrantNotFound {
 			t.Fatalf("revoke unknown grant: %v", err)
 		}
 	})

@@ -158,7 +158,7 @@ func (e *env) wantSignedOut(t *testing.T, s *signedIn) {
 		t.Errorf("consent after the operator acted: %d %s", resp.StatusCode, body)
 	}
 	// the client with a back-channel endpoint is told, for the ended session
-	e.checkLogoutToken(t, s.rp.waitTokens(t, 1)[0], s.c.ID, e.userID, e.srv.Provider.SessionSID(s.sessionID))
+	e.checkLogoutToken(t, s.rp.waitTokens(t, 1)[0], s.c.ID, e.userID, e.srv.OAuth.Authorizer.SessionSID(s.sessionID))
 	if n := e.count(t, "SELECT count(*) FROM browser_sessions WHERE user_id = $1", e.userID); n != 0 {
 		t.Errorf("%d sessions of the user left", n)
 	}

@@ -34,21 +34,21 @@ func AdminClientCAs(file string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// AdminHandler builds the admin API over the server's store and provider.
+// AdminHandler builds the admin API over the server's store and token service.
 func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 	svc := NewAdminServices(s.Store, AdminServicesOptions{
-		Hasher: s.Provider.Hasher, HashLimiter: s.Provider.HashLimiter(),
-		Now: s.Provider.Now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
+		Hasher: s.OAuth.Hasher, HashLimiter: s.Passwords.Limiter,
+		Now: s.now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
 	})
 	return admin.New(admin.Options{
 		Clients:  svc.Clients,
 		Users:    svc.Users,
 		Audit:    svc.Audit,
-		Tokens:   s.Provider,
+		Tokens:   s.OAuth.Tokens,
 		Keys:     s.Keys,
 		Sessions: svc.Sessions,
 		MTLS:     opts.ClientCAs != nil,
-		Now:      s.Provider.Now,
+		Now:      s.now,
 		Log:      s.log,
 	})
 }

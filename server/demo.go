@@ -50,7 +50,7 @@ func (s *Server) SeedDemo(ctx context.Context) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh, _ := s.Provider.Hasher.Hash(ctx, []byte(secret))
+	sh, _ := s.OAuth.Hasher.Hash(ctx, []byte(secret))
 	redirect := "http://127.0.0.1:9999/callback"
 	conf := &storage.Client{
 		ID: "demo-confidential", Name: "Demo confidential client",
@@ -91,7 +91,7 @@ func (s *Server) SeedDemo(ctx context.Context) (*Demo, error) {
 		Username: user.Username, Password: pw,
 		ConfidentialClientID: conf.ID, ConfidentialSecret: secret,
 		PublicClientID: pub.ID, RedirectURI: redirect,
-		AuthorizeURL: s.Provider.Config.URL(authz.PathAuthorize) + "?" + q.Encode(),
+		AuthorizeURL: s.cfg.Authz.URL(authz.PathAuthorize) + "?" + q.Encode(),
 		CodeVerifier: verifier,
 	}, nil
 }

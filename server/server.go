@@ -19,8 +19,13 @@ import (
 	"github.com/strongroom/strongroom/authz/dpop"
 	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/authz/logout"
+	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/oauth"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -89,7 +94,17 @@ type Config struct {
 
 // Server is a composed, runnable Strongroom.
 type Server struct {
-	Provider *authz.Provider
+	// OAuth is the token service (authz/oauth): fosite, the token-side
+	// endpoints' answers (Tokens), the authorization responses
+	// (Authorizer), the client cache, secret hasher and session manager.
+	OAuth *oauth.Service
+	// Login is the browser flow of the authorization endpoint.
+	Login *login.Service
+	// Passwords checks end-user passwords; its HashLimiter bounds the
+	// concurrent argon2id computations of the node.
+	Passwords *password.Authenticator
+	// Throttle is the login brute-force throttle (Serve runs its cleanup).
+	Throttle *throttle.Throttle
 	Store    storage.Store
 	Keys     *keys.Manager
 	// Backchannel delivers queued back-channel logout tokens (Serve runs it).
@@ -99,6 +114,8 @@ type Server struct {
 	Handler http.Handler
 	cfg     Config
 	log     *slog.Logger
+	// now is the clock of the services the server builds.
+	now func() time.Time
 	// draining is set when shutdown begins (Serve); /readyz answers 503 from then on.
 	draining *atomic.Bool
 }
@@ -166,17 +183,32 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err := km.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	p, err := authz.NewProvider(cfg.Authz, store, km, log)
+	o, err := oauth.New(cfg.Authz, store, km, log)
 	if err != nil {
 		return nil, err
 	}
-	lo := &logout.Service{Sessions: p, Clients: p.Clients, Keys: km, Issuer: p.Config.Issuer, IDTokenAlg: p.Config.IDTokenAlgs[0]}
-	pages, err := web.New(p, lo, web.Options{Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies}, log)
+	now := time.Now
+	flows, err := newLogin(cfg.Authz, store, o, now, log)
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := login.NewCSRF(cfg.Authz.SystemSecret)
+	if err != nil {
+		return nil, err
+	}
+	lo := &logout.Service{
+		Sessions: flows.Service, CSRF: csrf, Manager: o.Sessions, SID: o.Authorizer.SessionSID,
+		Clients: o.Clients, Keys: km, Issuer: cfg.Authz.Issuer, IDTokenAlg: cfg.Authz.IDTokenAlgs[0],
+	}
+	pages, err := web.New(flows.Service, csrf, lo, web.Options{
+		Product: cfg.Product, SecureCookies: cfg.Authz.CookiesSecure(), SessionLifespan: cfg.Authz.BrowserSessionLifespan,
+		Logo: cfg.Logo, TrustedProxies: cfg.TrustedProxies,
+	}, log)
 	if err != nil {
 		return nil, err
 	}
 	draining := new(atomic.Bool)
-	h, err := api.New(p, pages, log, api.Options{
+	h, err := api.New(o.Tokens, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
 		Frontends: []api.Frontend{pages},
 	})
@@ -185,10 +217,14 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	}
 	bc := &backchannel.Sender{
 		Store: store, Keys: km, Issuer: cfg.Authz.Issuer, DefaultAlg: cfg.Authz.IDTokenAlgs[0],
-		SID: p.SessionSID, Now: p.Now, Log: log,
+		SID: o.Authorizer.SessionSID, Now: now, Log: log,
 	}
-	jan := &janitor.Janitor{Store: store, Now: p.Now, Log: log}
-	return &Server{Provider: p, Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h, cfg: cfg, log: log, draining: draining}, nil
+	jan := &janitor.Janitor{Store: store, Now: now, Log: log}
+	return &Server{
+		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
+		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
+		cfg: cfg, log: log, draining: draining, now: now,
+	}, nil
 }
 
 // Serve runs the public listener on ln until ctx ends, with the background
@@ -216,4 +252,47 @@ func TLSConfig(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("load TLS certificate: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// loginParts is the browser flow and the services it is built from that
+// the server also hands elsewhere (admin, workers).
+type loginParts struct {
+	Service   *login.Service
+	Passwords *password.Authenticator
+	Throttle  *throttle.Throttle
+}
+
+// newLogin builds the browser flow over the token service o: password
+// checks under the configured hash limiter, second factors and the login
+// throttle.
+func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func() time.Time, log *slog.Logger) (*loginParts, error) {
+	passwords, err := password.NewAuthenticator(store)
+	if err != nil {
+		return nil, err
+	}
+	passwords.Limiter = password.NewHashLimiter(cfg.PasswordHashing)
+	totpKey, err := authz.DeriveKey(cfg.SystemSecret, "totp")
+	if err != nil {
+		return nil, err
+	}
+	recoveryKey, err := authz.DeriveKey(cfg.SystemSecret, "recovery-code")
+	if err != nil {
+		return nil, err
+	}
+	factors, err := mfa.New(mfa.Options{
+		Store: store, TOTPKey: totpKey, RecoveryKey: recoveryKey,
+		Issuer: cfg.Issuer, ProductName: cfg.ProductName, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	parts := &loginParts{Passwords: passwords, Throttle: throttle.New(store, cfg.LoginThrottle, now)}
+	parts.Service, err = login.New(login.Options{
+		Config: cfg, Store: store, Clients: o.Clients, Authorizer: o.Authorizer, Sessions: o.Sessions,
+		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parts, nil
 }

@@ -24,7 +24,7 @@ func (s *Server) runWorkers(ctx context.Context) (stop func() error) {
 	// The subscription is made before the listener serves, so that a
 	// client changed from then on is never served stale from the cache;
 	// the store delivers the notifications until ctx ends or it closes.
-	if err := s.Provider.WatchClients(ctx); err != nil {
+	if err := s.OAuth.Tokens.WatchClients(ctx); err != nil {
 		s.log.Warn("client change notifications unavailable; relying on cache TTL", "err", err)
 	}
 	interval := s.cfg.KeyReloadInterval
@@ -37,7 +37,7 @@ func (s *Server) runWorkers(ctx context.Context) (stop func() error) {
 		g.Go(func() error { s.Keys.AutoRotate(ctx, s.cfg.KeyRotationInterval, s.cfg.Authz.IDTokenAlgs); return nil })
 	}
 	g.Go(func() error { s.Backchannel.Run(ctx, s.cfg.Backchannel); return nil })
-	g.Go(func() error { s.Provider.RunThrottleCleanup(ctx, throttle.CleanupInterval); return nil })
+	g.Go(func() error { s.Throttle.RunCleanup(ctx, throttle.CleanupInterval, s.log); return nil })
 	g.Go(func() error { s.Janitor.Run(ctx, janitor.Interval); return nil })
 	return func() error {
 		cancel()

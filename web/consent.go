@@ -18,7 +18,7 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	challenge := r.URL.Query().Get("consent_challenge")
-	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.flows.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
@@ -46,7 +46,7 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 	}
 	pg.render(w, http.StatusOK, "consent", map[string]any{
 		"Title": "Allow access", "ClientName": client.DisplayName(), "Scopes": scopes, "LogoURI": logo,
-		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge),
+		"Challenge": challenge, "CSRF": pg.csrf.Token(csrf, challenge),
 		"CSP": pageCSP(origins(logo), origins(client.GetRedirectURIs()...)),
 	})
 }
@@ -65,13 +65,13 @@ func (pg *Pages) consentPost(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.PostForm.Get("decision") {
 	case "allow":
-		if err := pg.p.SaveConsent(ctx, f); err != nil {
+		if err := pg.flows.SaveConsent(ctx, f); err != nil {
 			pg.internal(w, err)
 			return
 		}
-		resp, err = pg.p.Finish(ctx, r, f)
+		resp, err = pg.flows.Finish(ctx, r, f)
 	case "deny":
-		resp, err = pg.p.Deny(ctx, r, f)
+		resp, err = pg.flows.Deny(ctx, r, f)
 	default:
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose Allow or Deny.", "")
 		return

@@ -5,7 +5,8 @@
 // The only script is the WebAuthn helper (static/webauthn.js), allowed by
 // the CSP on the pages that offer a passkey. Pages mount their own routes
 // (Pages.Mount, paths in routes.go) and are plain net/http handlers: they
-// parse the form, call authz (a pending flow is an authz.Flow) and render
+// parse the form, call the browser flow (authz/login; a pending flow is a
+// login.Flow) and render
 // what it returns; a finished flow's authorization response is written by
 // api/render.
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/render"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 )
@@ -28,7 +29,7 @@ func (pg *Pages) Login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, username, msg string, status int) {
-	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.flows.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return
@@ -45,7 +46,7 @@ func (pg *Pages) showLogin(w http.ResponseWriter, r *http.Request, challenge, us
 	}
 	pg.render(w, status, "login", map[string]any{
 		"Title": "Sign in", "ClientName": client.DisplayName(), "Challenge": challenge,
-		"CSRF": pg.p.CSRFToken(csrf, challenge), "Username": username, "Error": msg,
+		"CSRF": pg.csrf.Token(csrf, challenge), "Username": username, "Error": msg,
 		"CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
@@ -62,7 +63,7 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	challenge := r.PostForm.Get("login_challenge")
 	username := r.PostForm.Get("username")
-	res, err := pg.p.LoginPassword(ctx, f, username, r.PostForm.Get("password"), pg.loginMeta(r))
+	res, err := pg.flows.LoginPassword(ctx, f, username, r.PostForm.Get("password"), pg.loginMeta(r))
 	if len(username) > 256 {
 		username = ""
 	}
@@ -88,29 +89,29 @@ func (pg *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 
 // advance is the browser flow's one dispatcher: after a step (res is a
 // login step's outcome, nil when the login is done) the domain decides
-// the next step (authz.Provider.Advance) and the page renders it: the
+// the next step (login.Service.Advance) and the page renders it: the
 // second-factor or enrolment page, the recovery codes, consent, or the
 // answer to the client. A completed login's session cookie is set first,
 // whatever comes next.
-func (pg *Pages) advance(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, res *authz.LoginResult) {
-	next, err := pg.p.Advance(r.Context(), r, f, res)
+func (pg *Pages) advance(w http.ResponseWriter, r *http.Request, f *login.Flow, challenge string, res *login.LoginResult) {
+	next, err := pg.flows.Advance(r.Context(), r, f, res)
 	if next != nil && next.SessionCookie != "" {
-		pg.setCookie(w, "strongroom-session", next.SessionCookie, pg.p.Config.BrowserSessionLifespan)
+		pg.setCookie(w, "strongroom-session", next.SessionCookie, pg.opts.SessionLifespan)
 	}
 	if err != nil {
 		pg.flowError(w, err)
 		return
 	}
 	switch next.Step {
-	case authz.StepSecondFactor:
+	case login.StepSecondFactor:
 		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
-	case authz.StepEnrol:
+	case login.StepEnrol:
 		redirect(w, r, PathEnrol, "login_challenge", challenge)
-	case authz.StepRecoveryCodes:
+	case login.StepRecoveryCodes:
 		pg.showRecoveryCodes(w, r, f, challenge, next.RecoveryCodes)
-	case authz.StepAskConsent:
+	case login.StepAskConsent:
 		redirect(w, r, PathConsent, "consent_challenge", challenge)
-	case authz.StepAnswer:
+	case login.StepAnswer:
 		render.AuthorizeResponse(w, next.Response)
 	default:
 		pg.internal(w, fmt.Errorf("unknown flow step %d", next.Step))
@@ -130,17 +131,17 @@ func (pg *Pages) answer(w http.ResponseWriter, resp *authz.AuthorizeResponse, er
 // checkFlowForm parses a flow's form post (once: every step reads
 // r.PostForm afterwards), checks its CSRF token against the challenge in
 // field and opens the flow (one read). On failure it has answered.
-func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*authz.Flow, bool) {
+func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field string) (*login.Flow, bool) {
 	if err := pg.parseForm(w, r); err != nil {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", err.Error(), "")
 		return nil, false
 	}
 	challenge := r.PostForm.Get(field)
-	if !pg.p.CheckCSRF(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
+	if !pg.csrf.Check(pg.cookie(r, "strongroom-csrf"), challenge, r.PostForm.Get("csrf_token")) {
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "The form expired or was tampered with. Go back to the application and start again.", "")
 		return nil, false
 	}
-	f, err := pg.p.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
+	f, err := pg.flows.OpenFlow(r.Context(), challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return nil, false
@@ -151,8 +152,8 @@ func (pg *Pages) checkFlowForm(w http.ResponseWriter, r *http.Request, field str
 // loginMeta is the attempt's source for throttling and audit: the peer
 // address, or the client's address from X-Forwarded-For when the peer is a
 // trusted proxy (Options.TrustedProxies, see clientAddr).
-func (pg *Pages) loginMeta(r *http.Request) authz.LoginMeta {
-	return authz.LoginMeta{IP: clientAddr(r, pg.opts.TrustedProxies), UserAgent: r.UserAgent()}
+func (pg *Pages) loginMeta(r *http.Request) login.LoginMeta {
+	return login.LoginMeta{IP: clientAddr(r, pg.opts.TrustedProxies), UserAgent: r.UserAgent()}
 }
 
 func throttleMessage(err error) string {
@@ -200,11 +201,11 @@ func humanDuration(d time.Duration) string {
 }
 
 func (pg *Pages) flowError(w http.ResponseWriter, err error) {
-	if errors.Is(err, authz.ErrFlowNotFound) {
+	if errors.Is(err, login.ErrFlowNotFound) {
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "This sign-in link is unknown, expired or already used. Go back to the application and start again.", "")
 		return
 	}
-	if errors.Is(err, authz.ErrFlowOtherBrowser) {
+	if errors.Is(err, login.ErrFlowOtherBrowser) {
 		pg.renderError(w, http.StatusForbidden, "invalid_request", "This sign-in was started in another browser. Sign-in links only work in the browser that opened them: go back to the application and start again here.", "")
 		return
 	}

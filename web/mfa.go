@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/throttle"
 )
@@ -34,7 +35,7 @@ func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challe
 		redirect(w, r, PathEnrol, "login_challenge", challenge)
 		return
 	}
-	options, err := pg.p.BeginPasskeyLogin(ctx, pl)
+	options, err := pg.flows.BeginPasskeyLogin(ctx, pl)
 	if err != nil {
 		pg.internal(w, err)
 		return
@@ -48,13 +49,13 @@ func (pg *Pages) showSecondFactor(w http.ResponseWriter, r *http.Request, challe
 }
 
 func (pg *Pages) secondFactorPost(w http.ResponseWriter, r *http.Request) {
-	pg.factorPost(w, r, pg.p.VerifySecondFactor, pg.showSecondFactor)
+	pg.factorPost(w, r, pg.flows.VerifySecondFactor, pg.showSecondFactor)
 }
 
 // factorPost handles a posted second factor (a code or a WebAuthn response):
 // step verifies or enrols it; a factor error re-renders the page with show.
 func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
-	step func(context.Context, *authz.Flow, string, string, authz.LoginMeta) (*authz.LoginResult, error),
+	step func(context.Context, *login.Flow, string, string, login.LoginMeta) (*login.LoginResult, error),
 	show func(w http.ResponseWriter, r *http.Request, challenge, field, msg string, status int)) {
 	f, ok := pg.checkFlowForm(w, r, "login_challenge")
 	if !ok {
@@ -63,7 +64,7 @@ func (pg *Pages) factorPost(w http.ResponseWriter, r *http.Request,
 	challenge := r.PostForm.Get("login_challenge")
 	method := r.PostForm.Get("method")
 	value := r.PostForm.Get("code")
-	if method == authz.MethodWebAuthn {
+	if method == login.MethodWebAuthn {
 		value = r.PostForm.Get("response")
 	}
 	res, err := step(r.Context(), f, method, value, pg.loginMeta(r))
@@ -101,12 +102,12 @@ func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, er
 		redirect(w, r, PathSecondFactor, "login_challenge", challenge)
 		return
 	}
-	offer, err := pg.p.BeginTOTPEnrolment(ctx, pl)
+	offer, err := pg.flows.BeginTOTPEnrolment(ctx, pl)
 	if err != nil {
 		pg.stepError(w, err)
 		return
 	}
-	options, err := pg.p.BeginPasskeyEnrolment(ctx, pl)
+	options, err := pg.flows.BeginPasskeyEnrolment(ctx, pl)
 	if err != nil {
 		pg.stepError(w, err)
 		return
@@ -119,10 +120,10 @@ func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, er
 }
 
 func (pg *Pages) enrolPost(w http.ResponseWriter, r *http.Request) {
-	pg.factorPost(w, r, pg.p.Enrol, pg.showEnrol)
+	pg.factorPost(w, r, pg.flows.Enrol, pg.showEnrol)
 }
 
-func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f *authz.Flow, challenge string, codes []string) {
+func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f *login.Flow, challenge string, codes []string) {
 	client := f.Client
 	csrf, err := pg.csrfCookie(w, r)
 	if err != nil {
@@ -131,7 +132,7 @@ func (pg *Pages) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f *au
 	}
 	pg.render(w, http.StatusOK, "recovery", map[string]any{
 		"Title": "Save your recovery codes", "ClientName": client.DisplayName(), "Codes": codes,
-		"Challenge": challenge, "CSRF": pg.p.CSRFToken(csrf, challenge), "CSP": flowCSP(client.GetRedirectURIs(), false),
+		"Challenge": challenge, "CSRF": pg.csrf.Token(csrf, challenge), "CSP": flowCSP(client.GetRedirectURIs(), false),
 	})
 }
 
@@ -158,14 +159,14 @@ func (pg *Pages) queryChallenge(w http.ResponseWriter, r *http.Request) (string,
 }
 
 // pendingPage loads what a second-factor page needs; on failure it has answered.
-func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*authz.Client, *authz.PendingLogin, string, bool) {
+func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge string) (*authz.Client, *login.PendingLogin, string, bool) {
 	ctx := r.Context()
-	f, err := pg.p.OpenFlow(ctx, challenge, pg.flowBinding(r))
+	f, err := pg.flows.OpenFlow(ctx, challenge, pg.flowBinding(r))
 	if err != nil {
 		pg.flowError(w, err)
 		return nil, nil, "", false
 	}
-	pl, err := pg.p.Pending(ctx, f)
+	pl, err := pg.flows.Pending(ctx, f)
 	if err != nil {
 		pg.stepError(w, err)
 		return nil, nil, "", false
@@ -175,16 +176,16 @@ func (pg *Pages) pendingPage(w http.ResponseWriter, r *http.Request, challenge s
 		pg.internal(w, err)
 		return nil, nil, "", false
 	}
-	return f.Client, pl, pg.p.CSRFToken(cookie, challenge), true
+	return f.Client, pl, pg.csrf.Token(cookie, challenge), true
 }
 
 // factorError turns a rejected second factor into a message beside its field.
 func factorError(method string, err error) (field, msg string, status int, ok bool) {
 	field = "code"
 	switch method {
-	case authz.MethodRecovery:
+	case login.MethodRecovery:
 		field = "recovery"
-	case authz.MethodWebAuthn:
+	case login.MethodWebAuthn:
 		field = "passkey"
 	}
 	switch {
@@ -192,7 +193,7 @@ func factorError(method string, err error) (field, msg string, status int, ok bo
 		return field, throttleMessage(err), http.StatusTooManyRequests, true
 	case errors.Is(err, mfa.ErrCodeReused):
 		return field, "This code was already used. Wait for the next code in your app.", http.StatusUnauthorized, true
-	case errors.Is(err, mfa.ErrInvalidCode) && method == authz.MethodRecovery:
+	case errors.Is(err, mfa.ErrInvalidCode) && method == login.MethodRecovery:
 		return field, "This recovery code is not valid or was already used.", http.StatusUnauthorized, true
 	case errors.Is(err, mfa.ErrInvalidCode):
 		return field, "The code is not valid. Enter the 6-digit code your app shows now.", http.StatusUnauthorized, true
@@ -205,11 +206,11 @@ func factorError(method string, err error) (field, msg string, status int, ok bo
 // stepError renders errors of the second-factor steps that are not about a field.
 func (pg *Pages) stepError(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, authz.ErrNoPendingLogin):
+	case errors.Is(err, login.ErrNoPendingLogin):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Sign in with your password first. Go back to the application and start again.", "")
-	case errors.Is(err, authz.ErrEnrolmentNotAllowed), errors.Is(err, mfa.ErrAlreadyEnrolled):
+	case errors.Is(err, login.ErrEnrolmentNotAllowed), errors.Is(err, mfa.ErrAlreadyEnrolled):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Two-step verification is already set up for this account.", "")
-	case errors.Is(err, authz.ErrUnknownMethod):
+	case errors.Is(err, login.ErrUnknownMethod):
 		pg.renderError(w, http.StatusBadRequest, "invalid_request", "Choose a way to verify.", "")
 	default:
 		pg.flowError(w, err)

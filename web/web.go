@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/authz/logout"
 )
 
@@ -27,10 +28,13 @@ var staticFS embed.FS
 type Options struct {
 	// Product is the operator's product name shown on every page.
 	Product string
-	// SecureCookies sets Secure and the __Host- prefix (served over TLS).
-	// They are set anyway when the provider's issuer is https
-	// (authz.Config.CookiesSecure), e.g. behind a TLS-terminating proxy.
+	// SecureCookies sets Secure and the __Host- prefix: the composition
+	// root sets it from authz.Config.CookiesSecure (served over TLS, or an
+	// https issuer behind a TLS-terminating proxy).
 	SecureCookies bool
+	// SessionLifespan is the browser session cookie's max age
+	// (authz.Config.BrowserSessionLifespan).
+	SessionLifespan time.Duration
 	// MaxFormBytes caps login and consent form bodies.
 	MaxFormBytes int64
 	// Logo is the operator's logo (PNG, JPEG, GIF, WebP or SVG, at most
@@ -44,7 +48,8 @@ type Options struct {
 
 // Pages serves the end-user pages: login, consent and error pages.
 type Pages struct {
-	p      *authz.Provider
+	flows  *login.Service
+	csrf   *login.CSRF
 	logout *logout.Service
 	opts   Options
 	log    *slog.Logger
@@ -53,15 +58,15 @@ type Pages struct {
 }
 
 // New parses every template (failing on a missing one) and returns the pages.
-func New(p *authz.Provider, lo *logout.Service, opts Options, log *slog.Logger) (*Pages, error) {
+func New(flows *login.Service, csrf *login.CSRF, lo *logout.Service, opts Options, log *slog.Logger) (*Pages, error) {
 	if opts.Product == "" {
 		opts.Product = "Strongroom"
 	}
 	if opts.MaxFormBytes == 0 {
 		opts.MaxFormBytes = 16 << 10
 	}
-	opts.SecureCookies = opts.SecureCookies || p.Config.CookiesSecure()
-	pg := &Pages{p: p, logout: lo, opts: opts, log: log, tpl: map[string]*template.Template{}}
+
+	pg := &Pages{flows: flows, csrf: csrf, logout: lo, opts: opts, log: log, tpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "consent", "error", "logout", "logged_out", "mfa", "enroll", "recovery"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -117,7 +122,7 @@ func (pg *Pages) csrfCookie(w http.ResponseWriter, r *http.Request) (string, err
 }
 
 // flowCookie binds pending authorization flows to the browser that started
-// them (authz.Provider.Authorize): set at /authorize, presented at every later step.
+// them (login.Service.Authorize): set at /authorize, presented at every later step.
 // SameSite=Lax, so it comes back on the top-level navigations and same-site
 // form posts of a login; one per browser, so flows in several tabs coexist.
 const flowCookie = "strongroom-flow"

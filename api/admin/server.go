@@ -23,7 +23,7 @@ import (
 const Prefix = "/admin/v1"
 
 // TokenAuthenticator checks a bearer token for the admin API and returns the
-// client id it was issued to (authz.Provider implements it).
+// client id it was issued to (oauth.Tokens implements it).
 type TokenAuthenticator interface {
 	AuthenticateAdmin(ctx context.Context, token string) (string, error)
 }

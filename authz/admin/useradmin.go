@@ -66,7 +66,8 @@ func NewUserAdmin(store storage.Store, now func() time.Time) *UserAdmin {
 }
 
 // WithHashLimiter makes Create hash passwords in l's slots, the ones logins
-// use (Provider.HashLimiter), so a burst of user creations through the admin
+// use (the password.Authenticator's Limiter the browser flow checks
+// passwords with), so a burst of user creations through the admin
 // API cannot run more argon2id computations at once than the login page
 // may; beyond them Create returns password.ErrBusy.
 func (a *UserAdmin) WithHashLimiter(l *password.HashLimiter) *UserAdmin {

@@ -96,7 +96,7 @@ type Sender struct {
 	// Issuer is the tokens' iss; DefaultAlg signs for clients without an
 	// id_token_signed_response_alg.
 	Issuer, DefaultAlg string
-	// SID derives the sid claim from a session id (authz.Provider.SessionSID).
+	// SID derives the sid claim from a session id (oauth.Authorizer.SessionSID).
 	SID func(sessionID string) string
 	Now func() time.Time
 	Log *slog.Logger

@@ -10,25 +10,27 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/storage"
 )
 
-// Sessions is what logout needs of the browser-session side of authz
-// (authz.Provider implements it): the session a cookie names, the sid
-// claim of a session, CSRF tokens, and the session manager that ends it.
+// Sessions is what logout needs of the browser flow (login.Service
+// implements it): the session a cookie names.
 type Sessions interface {
 	BrowserSession(ctx context.Context, cookie string) (*storage.BrowserSession, error)
-	SessionSID(sessionID string) string
-	CSRFToken(cookie, binding string) string
-	CheckCSRF(cookie, binding, token string) bool
-	SessionManager() *authz.SessionManager
 }
 
 // Service answers RP-initiated logout (OIDC RP-Initiated Logout 1.0):
 // Plan and Confirm validate a request, End ends the session.
 type Service struct {
 	Sessions Sessions
-	Clients  *authz.ClientCache
+	// CSRF binds the confirmation form to the browser and the session.
+	CSRF *login.CSRF
+	// Manager ends the session.
+	Manager *authz.SessionManager
+	// SID derives a session's sid claim (oauth.Authorizer.SessionSID).
+	SID     func(sessionID string) string
+	Clients *authz.ClientCache
 	// Keys verifies id_token_hint signatures with the server's keys.
 	Keys authz.KeySource
 	// Issuer must be an id_token_hint's iss; IDTokenAlg picks the verifier.
@@ -202,7 +204,7 @@ func (s *Service) plan(ctx context.Context, req Request, bs *storage.BrowserSess
 		plan.RedirectURI = req.PostLogoutRedirectURI
 	}
 	if bs != nil {
-		plan.Confirm = hint == nil || hint.sub != bs.UserID || hint.sid != "" && hint.sid != s.Sessions.SessionSID(bs.ID)
+		plan.Confirm = hint == nil || hint.sub != bs.UserID || hint.sid != "" && hint.sid != s.SID(bs.ID)
 	}
 	return plan, nil
 }
@@ -215,7 +217,7 @@ func (s *Service) End(ctx context.Context, plan *Plan) error {
 		return nil
 	}
 	bs := plan.session
-	err := s.Sessions.SessionManager().EndSession(ctx, bs.UserID, bs.ID, authz.UserActor(bs.UserID), "logout")
+	err := s.Manager.EndSession(ctx, bs.UserID, bs.ID, authz.UserActor(bs.UserID), "logout")
 	if err != nil && !errors.Is(err, authz.ErrSessionNotFound) {
 		return fmt.Errorf("logout: %w", err)
 	}
@@ -225,12 +227,12 @@ func (s *Service) End(ctx context.Context, plan *Plan) error {
 // CSRFToken binds the logout confirmation form of plan to the
 // browser (its CSRF cookie) and to the session it ends.
 func (s *Service) CSRFToken(csrfCookie string, plan *Plan) string {
-	return s.Sessions.CSRFToken(csrfCookie, "logout:"+plan.session.ID)
+	return s.CSRF.Token(csrfCookie, "logout:"+plan.session.ID)
 }
 
 // checkCSRF verifies a logout confirmation's CSRF token in constant time.
 func (s *Service) checkCSRF(csrfCookie string, bs *storage.BrowserSession, token string) bool {
-	return s.Sessions.CheckCSRF(csrfCookie, "logout:"+bs.ID, token)
+	return s.CSRF.Check(csrfCookie, "logout:"+bs.ID, token)
 }
 
 // idTokenHint is what Plan reads from a verified id_token_hint.
@@ -277,4 +279,4 @@ func (s *Service) parseIDTokenHint(ctx context.Context, raw string) (*idTokenHin
 	return h, nil
 }
 
-var _ Sessions = (*authz.Provider)(nil)
+var _ Sessions = (*login.Service)(nil)

@@ -142,7 +142,7 @@ func (e *Env) CreateClient(tb testing.TB, c *storage.Client) string {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		h, _ := e.Server.Provider.Hasher.Hash(ctx, []byte(s))
+		h, _ := e.Server.OAuth.Hasher.Hash(ctx, []byte(s))
 		c.Secrets = []storage.ClientSecret{{Hash: h, CreatedAt: time.Now()}}
 		secret = s
 	}

@@ -1,0 +1,71 @@
+package login
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/mfa"
+	"github.com/strongroom/strongroom/authz/oauth"
+	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/throttle"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Service is the browser flow of the authorization endpoint: it parks an
+// authorization request that needs the user as a flow, runs its steps
+// (password, second factor, enrolment, consent) and finishes or denies it
+// through the token service (oauth.Authorizer issues the response).
+type Service struct {
+	cfg        authz.Config
+	store      storage.Store
+	clients    *authz.ClientCache
+	authorizer *oauth.Authorizer
+	sessions   *authz.SessionManager
+	auth       *password.Authenticator
+	factors    *mfa.Service
+	throttle   *throttle.Throttle
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+// Options are the dependencies of a Service; every field is required but
+// Now (time.Now) and Log (slog.Default).
+type Options struct {
+	// Config is the server's authorization configuration (lifespans, page
+	// paths, the system secret the CSRF key derives from).
+	Config  authz.Config
+	Store   storage.Store
+	Clients *authz.ClientCache
+	// Authorizer parses authorization requests and issues their answers.
+	Authorizer *oauth.Authorizer
+	// Sessions ends the browser sessions a login replaces or that idled out.
+	Sessions *authz.SessionManager
+	// Passwords checks end-user passwords (argon2id, under its HashLimiter).
+	Passwords *password.Authenticator
+	// Factors verifies and enrols second factors.
+	Factors *mfa.Service
+	// Throttle admits login and second-factor attempts.
+	Throttle *throttle.Throttle
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// New returns the browser-flow service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Clients == nil || o.Authorizer == nil || o.Sessions == nil ||
+		o.Passwords == nil || o.Factors == nil || o.Throttle == nil {
+		return nil, errors.New("login: missing dependency")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Service{
+		cfg: o.Config, store: o.Store, clients: o.Clients, authorizer: o.Authorizer, sessions: o.Sessions,
+		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, now: o.Now, log: o.Log,
+	}, nil
+}

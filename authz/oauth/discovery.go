@@ -1,0 +1,79 @@
+package oauth
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/strongroom/strongroom/authz"
+)
+
+// discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
+// also serves as RFC 8414 authorization server metadata. It lists only what
+// the server really supports.
+func (p *core) discovery() map[string]any {
+	c := &p.cfg
+	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	var assertionAlgs []string
+	for _, alg := range clientAssertionAlgs() {
+		assertionAlgs = append(assertionAlgs, string(alg))
+	}
+	return map[string]any{
+		"issuer":                                                   c.Issuer,
+		"authorization_endpoint":                                   c.URL(authz.PathAuthorize),
+		"token_endpoint":                                           c.URL(authz.PathToken),
+		"userinfo_endpoint":                                        c.URL(authz.PathUserinfo),
+		"jwks_uri":                                                 c.URL(authz.PathJWKS),
+		"introspection_endpoint":                                   c.URL(authz.PathIntrospect),
+		"revocation_endpoint":                                      c.URL(authz.PathRevoke),
+		"pushed_authorization_request_endpoint":                    c.URL(authz.PathPAR),
+		"require_pushed_authorization_requests":                    false,
+		"scopes_supported":                                         []string{"openid", "profile", "email", "offline_access"},
+		"response_types_supported":                                 authz.ResponseTypesSupported(),
+		"response_modes_supported":                                 []string{"query", "fragment", "form_post"},
+		"grant_types_supported":                                    []string{"authorization_code", "client_credentials", "refresh_token"},
+		"subject_types_supported":                                  []string{"public"},
+		"id_token_signing_alg_values_supported":                    c.IDTokenAlgs,
+		"token_endpoint_auth_methods_supported":                    append(append([]string{}, authMethods...), "none"),
+		"token_endpoint_auth_signing_alg_values_supported":         assertionAlgs,
+		"introspection_endpoint_auth_methods_supported":            authMethods,
+		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"revocation_endpoint_auth_methods_supported":               append(append([]string{}, authMethods...), "none"),
+		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"code_challenge_methods_supported":                         []string{"S256"},
+		"prompt_values_supported":                                  []string{"none", "login", "consent"},
+		"claims_supported": []string{
+			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "c_hash",
+			"name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified",
+		},
+		"claims_parameter_supported":                     false,
+		"request_parameter_supported":                    false,
+		"request_uri_parameter_supported":                false,
+		"authorization_response_iss_parameter_supported": true,
+		"acr_values_supported":                           authz.ACRValuesSupported(),
+		// OIDC RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (authz/logout.go, authz/backchannel.go)
+		"end_session_endpoint":                  c.URL(authz.PathLogout),
+		"backchannel_logout_supported":          true,
+		"backchannel_logout_session_supported":  true,
+		"frontchannel_logout_supported":         false,
+		"frontchannel_logout_session_supported": false,
+	}
+}
+
+// DiscoveryJSON is Discovery encoded once, to be served from memory.
+func (p *Tokens) DiscoveryJSON() ([]byte, error) {
+	b, err := json.Marshal(p.discovery())
+	if err != nil {
+		return nil, fmt.Errorf("encode discovery: %w", err)
+	}
+	return b, nil
+}
+
+// grantTypes are the grant types the token endpoint serves.
+func grantTypes() []string {
+	return []string{"authorization_code", "client_credentials", "refresh_token"}
+}
+
+// GrantTypeSupported reports whether the token endpoint serves gt; any other
+// grant type is answered unsupported_grant_type (RFC 6749 §5.2).
+func GrantTypeSupported(gt string) bool { return slices.Contains(grantTypes(), gt) }

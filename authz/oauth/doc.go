@@ -1,0 +1,24 @@
+// Package oauth is Strongroom's token service over fosite: the composition
+// (fosite's config and the explicit handler list: provider.go), the token
+// strategies, the grant policy (which scopes and audiences a grant gets:
+// grants.go), PKCE, client authentication (secrets, private_key_jwt,
+// client_secret_jwt), discovery, and the answers of the OAuth endpoints.
+//
+// New composes it and returns a Service, a composition with no behaviour
+// of its own, whose two faces the composition root (server) hands out:
+//
+//	Tokens      token, PAR, introspection, revocation, userinfo, discovery,
+//	            JWKS and the admin API's bearer tokens (api, api/admin)
+//	Authorizer  authorization requests: parse, apply Strongroom's policy,
+//	            issue the response or the error (authz/login)
+//
+// The fosite storage adapter lives in oauth/fositestore.
+//
+// Operations take parsed requests (fosite's *http.Request passes through
+// to fosite) and return values (authz.AuthorizeResponse,
+// *authz.UnredirectableError, OAuth errors, authz.Introspection, claims,
+// token bodies) that api and web render.
+//
+// Never here: an http.ResponseWriter, Echo, the web package, HTML, SQL, or
+// the browser flow (authz/login).
+package oauth

@@ -1,0 +1,143 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// errIntrospectNotAllowed refuses a client that was not registered with the
+// right to introspect (ClientSpec.Introspect). The client authenticated, so
+// this is not 401 invalid_client (RFC 7662 §2.3 keeps 401 for invalid
+// credentials; its "insufficient privileges" case is about bearer tokens):
+// it is RFC 6749 §5.2 unauthorized_client ("the authenticated client is
+// not authorized") with 403, HTTP's answer to an authenticated caller
+// without the permission (RFC 9110 §15.5.4). It is decided before the token
+// is looked at, so it says nothing about the token.
+func errIntrospectNotAllowed() *fosite.RFC6749Error {
+	return &fosite.RFC6749Error{
+		ErrorField:       fosite.ErrUnauthorizedClient.ErrorField,
+		DescriptionField: "This client is not allowed to introspect tokens.",
+		CodeField:        http.StatusForbidden,
+	}
+}
+
+// mayIntrospect reports whether the client caller may learn about a token
+// (RFC 7662 §2.2, §4: the server decides which tokens a caller may see):
+// its own tokens, and access tokens whose granted audience names it (a
+// resource server the token was issued for). Refresh tokens are seen only
+// by the client they were issued to.
+func mayIntrospect(caller string, tu fosite.TokenUse, ar fosite.Requester) bool {
+	if ar.GetClient().GetID() == caller {
+		return true
+	}
+	return tu == fosite.AccessToken && slices.Contains(ar.GetGrantedAudience(), caller)
+}
+
+// introspectAllowed reports whether the client was registered with the
+// right to introspect.
+func introspectAllowed(c fosite.Client) bool {
+	sc, ok := c.(*authz.Client)
+	return ok && !sc.IsPublic() && sc.Storage().Metadata.Introspect
+}
+
+// Introspect answers RFC 7662. The caller must authenticate as a
+// confidential client (any method the token endpoint accepts) registered
+// with the right to introspect (403 unauthorized_client otherwise, before
+// the token is read). It is answered only about the tokens it may see
+// (mayIntrospect); every other token, like a token that is unknown,
+// expired, revoked or belongs to a disabled client, is {"active":false},
+// byte for byte (RFC 7662 §2.2: no hint whether the token exists). A
+// database outage is 503, never active:false. clientID is the
+// authenticated caller (for the access log), also with an error.
+func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID string, res *authz.Introspection, err error) {
+	client, err := p.provider.AuthenticateClient(ctx, r, r.PostForm)
+	if err != nil {
+		return "", nil, err
+	}
+	if client.IsPublic() {
+		return client.GetID(), nil, fosite.ErrInvalidClient.WithHint("Public clients cannot introspect tokens.")
+	}
+	if !introspectAllowed(client) {
+		return client.GetID(), nil, errIntrospectNotAllowed()
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		return client.GetID(), nil, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
+	}
+	tu, ar, err := p.provider.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), authz.NewSession())
+	if err != nil || !mayIntrospect(client.GetID(), tu, ar) {
+		if errors.Is(err, storage.ErrUnavailable) {
+			return client.GetID(), nil, err
+		}
+		return client.GetID(), &authz.Introspection{Active: false}, nil
+	}
+	scope := strings.Join(ar.GetGrantedScopes(), " ")
+	res = &authz.Introspection{
+		Active:   true,
+		ClientID: ar.GetClient().GetID(),
+		Scope:    &scope,
+		Iss:      p.cfg.Issuer,
+		Iat:      ar.GetRequestedAt().Unix(),
+	}
+	sess := ar.GetSession()
+	switch tu {
+	case fosite.AccessToken:
+		res.TokenType = "Bearer"
+		res.Exp = sess.GetExpiresAt(fosite.AccessToken).Unix()
+	case fosite.RefreshToken:
+		res.TokenType = "refresh_token"
+		if exp := sess.GetExpiresAt(fosite.RefreshToken); !exp.IsZero() {
+			res.Exp = exp.Unix()
+		}
+	}
+	res.Sub = sess.GetSubject()
+	res.Username = sess.GetUsername()
+	res.Aud = issuerAudience(ar.GetGrantedAudience(), p.cfg.Issuer)
+	return client.GetID(), res, nil
+}
+
+// Userinfo answers OIDC Core §5.3 for a bearer access token sent in the
+// Authorization header (RFC 6750 §2.1 only: never the query string or body).
+// It returns the user's claims released by the token's scopes; a refused
+// token is a *BearerError, a storage outage or server error an OAuth error.
+func (p *Tokens) Userinfo(ctx context.Context, r *http.Request) (map[string]any, error) {
+	if r.URL.Query().Has("access_token") || r.PostForm.Has("access_token") {
+		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Send the access token in the Authorization header only."}
+	}
+	auth := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(auth, " ")
+	if auth == "" {
+		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "Missing bearer token.", NoToken: true}
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "The Authorization header must use the Bearer scheme."}
+	}
+	tu, ar, err := p.provider.IntrospectToken(ctx, token, fosite.AccessToken, authz.NewSession())
+	if err != nil || tu != fosite.AccessToken {
+		if errors.Is(err, storage.ErrUnavailable) {
+			return nil, err
+		}
+		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The access token is invalid, expired or revoked."}
+	}
+	if !ar.GetGrantedScopes().Has("openid") || ar.GetSession().GetSubject() == "" {
+		return nil, &authz.BearerError{Status: http.StatusForbidden, Code: "insufficient_scope", Description: "The access token was not granted the openid scope."}
+	}
+	user, err := p.store.GetUser(ctx, ar.GetSession().GetSubject())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The user no longer exists."}
+	}
+	if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err)
+	}
+	claims := UserClaims(user, ar.GetGrantedScopes())
+	claims["sub"] = user.ID
+	return claims, nil
+}

@@ -1,0 +1,332 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/fositestore"
+)
+
+// ErrInvalidTarget is RFC 8707 §2 (and RFC 8693 §2.2.2): a resource or
+// audience the client may not obtain a token for, or that is malformed.
+var ErrInvalidTarget = &fosite.RFC6749Error{
+	ErrorField:       "invalid_target",
+	DescriptionField: "The requested resource is invalid, unknown, or not allowed for this client.",
+	CodeField:        http.StatusBadRequest,
+}
+
+// Audiences. A token's audience is what the request names with RFC 8707
+// "resource" (repeatable) or "audience" parameters, each exactly one of the
+// client's registered audiences; with none, the client's whole registered
+// audience; for a client without one, the issuer (this server's own
+// resources: userinfo, the admin API). A token never has an empty aud. The
+// issuer default is not stored with the grant but filled in when a JWT is
+// signed or a token introspected (issuerAudience), so it follows the
+// issuer of the node that answers.
+
+// exactAudience is the fosite AudienceMatchingStrategy: exact string
+// matching (fosite's default also accepts any path below a registered URL),
+// answering invalid_target. A client without a registered audience may name
+// the issuer only.
+func exactAudience(issuer string) fosite.AudienceMatchingStrategy {
+	return func(allowed, requested []string) error {
+		if len(allowed) == 0 {
+			allowed = []string{issuer}
+		}
+		for _, a := range requested {
+			if !slices.Contains(allowed, a) {
+				return ErrInvalidTarget.WithHintf("The client may not obtain a token for the audience %q.", truncateHint(a))
+			}
+		}
+		return nil
+	}
+}
+
+// defaultAudience is the granted audience of a request that names none:
+// the client's registered audience (empty for a client without one, see
+// issuerAudience).
+func defaultAudience(c fosite.Client) []string {
+	return slices.Clone(c.GetAudience())
+}
+
+// issuerAudience is the aud of a token whose grant has no audience.
+func issuerAudience(aud []string, issuer string) []string {
+	if len(aud) > 0 {
+		return aud
+	}
+	return []string{issuer}
+}
+
+// requestedTargets returns the audiences a request names: its "audience"
+// values (repeated, or one space-separated value) and its RFC 8707
+// "resource" values, which must be absolute URIs without a fragment.
+func requestedTargets(form url.Values) ([]string, error) {
+	out := fosite.GetAudiences(form)
+	for _, r := range form["resource"] {
+		u, err := url.Parse(r)
+		if err != nil || !u.IsAbs() || strings.Contains(r, "#") {
+			return nil, ErrInvalidTarget.WithHintf("The resource %q is not an absolute URI without a fragment (RFC 8707 §2).", truncateHint(r))
+		}
+		out = append(out, r)
+	}
+	return authz.Dedupe(out), nil
+}
+
+func truncateHint(s string) string {
+	if len(s) > 128 {
+		return s[:128]
+	}
+	return s
+}
+
+// checkTargets refuses any requested target outside allowed.
+func checkTargets(requested, allowed []string) error {
+	for _, a := range requested {
+		if !slices.Contains(allowed, a) {
+			return ErrInvalidTarget.WithHintf("The audience %q was not granted.", truncateHint(a))
+		}
+	}
+	return nil
+}
+
+// authorizeAudience decides the audience of an authorization request: the
+// requested targets, which the client must be registered for, or its
+// default audience. The result becomes the request's requested audience,
+// which Issue grants and the code carries.
+func (p *core) authorizeAudience(ar fosite.AuthorizeRequester) error {
+	targets, err := requestedTargets(ar.GetRequestForm())
+	if err != nil {
+		return err
+	}
+	if err := exactAudience(p.cfg.Issuer)(ar.GetClient().GetAudience(), targets); err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		targets = defaultAudience(ar.GetClient())
+	}
+	ar.SetRequestedAudience(targets)
+	return nil
+}
+
+// grantRequested is the grant policy of a new grant (an authorization code
+// at Issue, a client_credentials token): every requested scope (fosite has
+// checked each against the client's registration, ExactScopeStrategy) and
+// the decided audience (authorizeAudience, or the requested targets or the
+// client's default for client_credentials). Refresh and code redemption
+// only narrow a grant (codeGrant, refreshGrant), never widen it.
+func grantRequested(r fosite.Requester, audience []string) {
+	for _, s := range r.GetRequestedScopes() {
+		r.GrantScope(s)
+	}
+	for _, a := range audience {
+		r.GrantAudience(a)
+	}
+}
+
+// setGranted replaces what a request grants (fosite only appends).
+func setGranted(r fosite.Requester, scopes, audience []string) error {
+	var req *fosite.Request
+	switch x := r.(type) {
+	case *fosite.AccessRequest:
+		req = &x.Request
+	case *fosite.Request:
+		req = x
+	default:
+		return fmt.Errorf("unexpected request type %T", r)
+	}
+	req.GrantedScope = fosite.Arguments(slices.Clone(scopes))
+	req.GrantedAudience = fosite.Arguments(slices.Clone(audience))
+	return nil
+}
+
+// subset keeps the values of all that are in want, in the order of all.
+func subset(all, want []string) []string {
+	out := make([]string, 0, len(want))
+	for _, v := range all {
+		if slices.Contains(want, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// codeGrant wraps fosite's authorization code handler at the token
+// endpoint: RFC 8707 "resource"/"audience" in the token request narrow the
+// access token to part of what was authorized (anything else is
+// invalid_target); the refresh token keeps the whole grant. A code lost to
+// a concurrent redemption is invalid_grant, never a server error.
+type codeGrant struct {
+	*oauth2.AuthorizeExplicitGrantHandler
+}
+
+// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
+func (h codeGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+	if err := h.AuthorizeExplicitGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
+		return err
+	}
+	targets, err := requestedTargets(r.GetRequestForm())
+	if err != nil {
+		return err
+	}
+	// the code's requested audience is what Issue granted
+	return checkTargets(targets, r.GetRequestedAudience())
+}
+
+// PopulateTokenEndpointResponse implements fosite.TokenEndpointHandler.
+func (h codeGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	targets, err := requestedTargets(r.GetRequestForm())
+	if err != nil {
+		return err
+	}
+	requester := r
+	if len(targets) > 0 {
+		sess, ok := r.GetSession().(*authz.Session)
+		if !ok {
+			return fosite.ErrServerError.WithDebug("unexpected session type")
+		}
+		sess.GrantAudience = nil
+		requester = audienceFilter{AccessRequester: r, allowed: targets, sess: sess}
+	}
+	err = h.AuthorizeExplicitGrantHandler.PopulateTokenEndpointResponse(ctx, requester, resp)
+	if errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) || errors.Is(err, fosite.ErrNotFound) {
+		// A concurrent redemption won between our checks and the update.
+		return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The authorization code has already been used.")
+	}
+	return err
+}
+
+// audienceFilter grants only the allowed audiences, recording every
+// audience of the grant in the session (for the refresh token).
+type audienceFilter struct {
+	fosite.AccessRequester
+	allowed []string
+	sess    *authz.Session
+}
+
+// GrantAudience implements fosite.Requester.
+func (f audienceFilter) GrantAudience(a string) {
+	if !slices.Contains(f.sess.GrantAudience, a) {
+		f.sess.GrantAudience = append(f.sess.GrantAudience, a)
+	}
+	if slices.Contains(f.allowed, a) {
+		f.AccessRequester.GrantAudience(a)
+	}
+}
+
+// refreshGrant wraps fosite's refresh token handler:
+//   - "scope" may narrow the access token's scope but never widen the grant
+//     (RFC 6749 §6: invalid_scope); "resource"/"audience" likewise narrow its
+//     audience (RFC 8707: invalid_target). The new refresh token keeps the
+//     whole grant.
+//   - The loser of two concurrent rotations gets invalid_grant (fosite says
+//     invalid_request); outside the reuse grace it is reuse, and the whole
+//     family is revoked.
+type refreshGrant struct {
+	*oauth2.RefreshTokenGrantHandler
+	store *fositestore.Store
+}
+
+// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
+func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+	if err := h.RefreshTokenGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
+		return refreshTokenGone(err)
+	}
+	// fosite granted the whole original grant; narrow it to the request.
+	form := r.GetRequestForm()
+	grantScopes, grantAud := slices.Clone(r.GetGrantedScopes()), slices.Clone(r.GetGrantedAudience())
+	scopes := fosite.RemoveEmpty(strings.Split(form.Get("scope"), " "))
+	for _, s := range scopes {
+		if !slices.Contains(grantScopes, s) {
+			return fosite.ErrInvalidScope.WithHintf("The scope %q was not granted; a refresh may only narrow the scope.", truncateHint(s))
+		}
+	}
+	targets, err := requestedTargets(form)
+	if err != nil {
+		return err
+	}
+	if err := checkTargets(targets, grantAud); err != nil {
+		return err
+	}
+	sess, ok := r.GetSession().(*authz.Session)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected session type")
+	}
+	sess.GrantScope, sess.GrantAudience = nil, nil
+	if len(scopes) == 0 && len(targets) == 0 {
+		return nil
+	}
+	newScopes, newAud := grantScopes, grantAud
+	if len(scopes) > 0 {
+		newScopes = subset(grantScopes, scopes)
+	}
+	if len(targets) > 0 {
+		newAud = subset(grantAud, targets)
+	}
+	sess.GrantScope, sess.GrantAudience = grantScopes, grantAud
+	if err := setGranted(r, newScopes, newAud); err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	return nil
+}
+
+// PopulateTokenEndpointResponse implements fosite.TokenEndpointHandler.
+func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	err := h.RefreshTokenGrantHandler.PopulateTokenEndpointResponse(ctx, r, resp)
+	if err == nil || !errors.Is(err, fosite.ErrSerializationFailure) {
+		return refreshTokenGone(err)
+	}
+	// fosite rolled its transaction back; the winner has committed.
+	sig := h.RefreshTokenStrategy.RefreshTokenSignature(ctx, r.GetRequestForm().Get("refresh_token"))
+	if rerr := h.store.RefreshRaceLost(ctx, r.GetID(), sig); rerr != nil {
+		return fosite.ErrServerError.WithWrap(rerr)
+	}
+	return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token was used by a concurrent request.")
+}
+
+// refreshTokenGone answers invalid_grant where fosite says invalid_request
+// because the refresh token vanished or was deactivated under it (a
+// concurrent rotation, or two reuse detections deleting the same row): the
+// token is no longer valid, the request itself was fine (RFC 6749 §5.2).
+func refreshTokenGone(err error) error {
+	if errors.Is(err, fosite.ErrInvalidRequest) &&
+		(errors.Is(err, fosite.ErrNotFound) || errors.Is(err, fosite.ErrInactiveToken) || errors.Is(err, fosite.ErrSerializationFailure)) {
+		return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token is no longer valid.")
+	}
+	return err
+}
+
+// clientCredentialsGrant wraps fosite's client credentials handler: the
+// token's audience is the requested targets ("resource"/"audience", each
+// exactly registered) or the client's default audience; the requested scopes
+// (checked by fosite) are granted.
+type clientCredentialsGrant struct {
+	*oauth2.ClientCredentialsGrantHandler
+}
+
+// HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
+func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+	targets, err := requestedTargets(r.GetRequestForm())
+	if err != nil {
+		return err
+	}
+	r.SetRequestedAudience(targets)
+	if err := h.ClientCredentialsGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		targets = defaultAudience(r.GetClient())
+	}
+	grantRequested(r, targets)
+	if sess, ok := r.GetSession().(*authz.Session); ok {
+		sess.ClientID = r.GetClient().GetID()
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package oauth
+
+import (
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/internal/authztest"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// Helpers shared by the tests of the authz packages (authztest).
+var (
+	testSystemSecret = authztest.SystemSecret
+	testNow          = authztest.Now
+	must             = authztest.Must
+	wantErr          = authztest.WantErr
+	wantRFC          = authztest.WantRFC
+	newMemoryStore   = authztest.NewMemoryStore
+	testClient       = authztest.Client
+	newFakeKeys      = authztest.NewKeys
+	authorizeRequest = authztest.AuthorizeRequest
+	jwks             = authztest.JWKS
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// testConfig is a valid configuration with defaults applied.
+func testConfig() authz.Config {
+	cfg := authz.Config{Issuer: "https://as.example", SystemSecret: testSystemSecret}
+	cfg.ApplyDefaults()
+	return cfg
+}
+
+// newTestProvider composes the token service over store whose clock is
+// testNow; its Authorizer face (every method of the core besides).
+func newTestProvider(t testing.TB, store storage.Store) *Authorizer {
+	t.Helper()
+	cfg := testConfig()
+	must(t, cfg.Validate())
+	p, err := newCore(cfg, store, newFakeKeys(t), slog.New(slog.DiscardHandler))
+	must(t, err)
+	p.now = func() time.Time { return testNow }
+	return &Authorizer{p}
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func mustClient(t *testing.T, sc *storage.Client) *authz.Client {
+	t.Helper()
+	c, err := authz.NewClient(sc)
+	must(t, err)
+	return c
+}

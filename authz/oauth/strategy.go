@@ -1,0 +1,64 @@
+package oauth
+
+import (
+	"context"
+	"strings"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/strongroom/strongroom/authz"
+)
+
+// tokenStrategy issues opaque HMAC tokens (only their signature is stored) and,
+// for clients that ask for them, RFC 9068 JWT access tokens. Refresh tokens and
+// authorization codes are always opaque.
+type tokenStrategy struct {
+	*oauth2.HMACSHAStrategy
+	jwt    *oauth2.DefaultJWTStrategy
+	issuer string // the aud of a JWT whose grant has no audience (RFC 9068 §3 default)
+}
+
+var _ oauth2.CoreStrategy = (*tokenStrategy)(nil)
+
+func isJWT(token string) bool { return strings.Count(token, ".") == 2 }
+
+func wantsJWT(r fosite.Requester) bool {
+	c, ok := r.GetClient().(*authz.Client)
+	return ok && c.AccessTokenFormat() == "jwt"
+}
+
+// AccessTokenSignature implements oauth2.AccessTokenStrategy.
+func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
+	if isJWT(token) {
+		return s.jwt.AccessTokenSignature(ctx, token)
+	}
+	return s.HMACSHAStrategy.AccessTokenSignature(ctx, token)
+}
+
+// GenerateAccessToken implements oauth2.AccessTokenStrategy.
+func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+	if wantsJWT(r) {
+		if len(r.GetGrantedAudience()) == 0 {
+			r = withAudience{Requester: r, aud: issuerAudience(nil, s.issuer)}
+		}
+		return s.jwt.GenerateAccessToken(ctx, r)
+	}
+	return s.HMACSHAStrategy.GenerateAccessToken(ctx, r)
+}
+
+// ValidateAccessToken implements oauth2.AccessTokenStrategy.
+func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
+	if isJWT(token) {
+		return s.jwt.ValidateAccessToken(ctx, r, token)
+	}
+	return s.HMACSHAStrategy.ValidateAccessToken(ctx, r, token)
+}
+
+// withAudience is a request whose granted audience reads as aud.
+type withAudience struct {
+	fosite.Requester
+	aud fosite.Arguments
+}
+
+// GetGrantedAudience implements fosite.Requester.
+func (w withAudience) GetGrantedAudience() fosite.Arguments { return w.aud }
