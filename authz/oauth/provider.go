@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -37,6 +39,11 @@ type core struct {
 	csrfKey      []byte
 	jwksRefresh  *jwksRefreshLimiter
 	now          func() time.Time
+
+	// certs and clientCAs serve RFC 8705 client authentication
+	// (WithClientCertificates); nil: the connection only, no client CA.
+	certs     *mtls.CertificateSource
+	clientCAs *x509.CertPool
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -65,10 +72,13 @@ type Service struct {
 
 // New composes fosite and returns the token service. cfg must have passed
 // Validate.
-func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.Logger) (*Service, error) {
+func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.Logger, opts ...Option) (*Service, error) {
 	p, err := newCore(cfg, store, keys, log)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(p)
 	}
 	return &Service{Tokens: &Tokens{p}, Authorizer: &Authorizer{p}, Clients: p.clients, Hasher: p.hasher, Sessions: p.sessions}, nil
 }
