@@ -50,6 +50,9 @@ func (p *core) authenticateClient(ctx context.Context, r *http.Request, form url
 		}
 		return nil, err
 	}
+	if err := checkFAPI2ClientAuth(c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -157,7 +157,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 	handlers := []any{
 		codeGrant{&oauth2.AuthorizeExplicitGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
-			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: fc,
+			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: codeLifetimeConfig{fc},
 		}},
 		clientCredentialsGrant{&oauth2.ClientCredentialsGrantHandler{
 			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: fositeStore, Config: fc},
