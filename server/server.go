@@ -183,7 +183,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err := km.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClientCertificates(cfg.ClientCertificates, cfg.ClientCAs))
+	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs))
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"net/http"
 	"net/url"
@@ -16,23 +15,6 @@ import (
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/storage"
 )
-
-// Option configures the token service (New).
-type Option func(*core)
-
-// WithClientCertificates enables the RFC 8705 client authentication methods
-// tls_client_auth and self_signed_tls_client_auth: certs finds the
-// certificate a client presented (the TLS connection, or the header of a
-// trusted proxy; nil: the connection only) and clientCAs are the trust
-// anchors of tls_client_auth (nil: no CA-issued certificate is trusted).
-// Discovery lists the two methods only when clientCAs is set or certs
-// reads a header: otherwise no client certificate can ever reach the server.
-func WithClientCertificates(certs *mtls.CertificateSource, clientCAs *x509.CertPool) Option {
-	return func(p *core) {
-		p.certs = certs
-		p.clientCAs = clientCAs
-	}
-}
 
 // mtlsConfigured reports whether client certificates can reach the server
 // (a client CA is configured, so the TLS listener requests them, or a proxy

@@ -98,7 +98,8 @@ func TestTLSClientAuthentication(t *testing.T) {
 	p := newTestProvider(t, store)
 	p.now = time.Now
 	p.log = slog.New(slog.NewTextHandler(&logs, nil))
-	WithClientCertificates(src, pool)(p.core)
+	WithClientCertificates(src)(p.core)
+	WithClientCAs(pool)(p.core)
 	noCA := newTestProvider(t, store)
 	noCA.now = time.Now
 
@@ -185,11 +186,11 @@ func TestDiscoveryListsMTLSMethodsOnlyWhenConfigured(t *testing.T) {
 	}
 	plain := newTestProvider(t, store)
 	withCA := newTestProvider(t, store)
-	WithClientCertificates(nil, x509.NewCertPool())(withCA.core)
+	WithClientCAs(x509.NewCertPool())(withCA.core)
 	src, err := mtls.NewCertificateSource("X-Client-Cert", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
 	must(t, err)
 	withHeader := newTestProvider(t, store)
-	WithClientCertificates(src, nil)(withHeader.core)
+	WithClientCertificates(src)(withHeader.core)
 	for _, key := range []string{"token_endpoint_auth_methods_supported", "introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"} {
 		if has(plain, key) {
 			t.Errorf("%s lists tls_client_auth without a client CA or header", key)

@@ -40,8 +40,9 @@ type core struct {
 	jwksRefresh  *jwksRefreshLimiter
 	now          func() time.Time
 
-	// certs and clientCAs serve RFC 8705 client authentication
-	// (WithClientCertificates); nil: the connection only, no client CA.
+	// RFC 8705 client authentication (mtlsauth.go): where certificates
+	// come from (WithClientCertificates) and the tls_client_auth trust
+	// anchors (WithClientCAs; nil: none)
 	certs     *mtls.CertificateSource
 	clientCAs *x509.CertPool
 }
@@ -109,6 +110,8 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		log:     log,
 		csrfKey: csrfKey,
 		now:     time.Now,
+
+		certs: &mtls.CertificateSource{},
 
 		jwksRefresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}
