@@ -94,7 +94,7 @@ func TestClientSecretJWTRefused(t *testing.T) {
 	wantRFC(t, err, "invalid_client", http.StatusUnauthorized)
 	wantHint(t, err, "client_secret_jwt is not supported")
 
-	d := p.discovery()
+	d := newTestTokens(t, store).discovery()
 	for _, key := range []string{"token_endpoint_auth_methods_supported", "introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"} {
 		for _, m := range d[key].([]string) {
 			if m == storage.AuthMethodSecretJWT {

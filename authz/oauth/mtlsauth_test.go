@@ -176,7 +176,7 @@ func TestTLSClientAuthentication(t *testing.T) {
 // advertised only when a client certificate can reach the server.
 func TestDiscoveryListsMTLSMethodsOnlyWhenConfigured(t *testing.T) {
 	store := newMemoryStore(t)
-	has := func(p *Authorizer, key string) bool {
+	has := func(p *Tokens, key string) bool {
 		for _, m := range p.discovery()[key].([]string) {
 			if m == mtls.MethodTLSClientAuth {
 				return true
@@ -184,13 +184,11 @@ func TestDiscoveryListsMTLSMethodsOnlyWhenConfigured(t *testing.T) {
 		}
 		return false
 	}
-	plain := newTestProvider(t, store)
-	withCA := newTestProvider(t, store)
-	WithClientCAs(x509.NewCertPool())(withCA.core)
+	plain := newTestTokens(t, store)
+	withCA := newTestTokens(t, store, WithClientCAs(x509.NewCertPool()))
 	src, err := mtls.NewCertificateSource("X-Client-Cert", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
 	must(t, err)
-	withHeader := newTestProvider(t, store)
-	WithClientCertificates(src)(withHeader.core)
+	withHeader := newTestTokens(t, store, WithClientCertificates(src))
 	for _, key := range []string{"token_endpoint_auth_methods_supported", "introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"} {
 		if has(plain, key) {
 			t.Errorf("%s lists tls_client_auth without a client CA or header", key)
