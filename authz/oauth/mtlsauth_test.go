@@ -85,7 +85,11 @@ func TestTLSClientAuthentication(t *testing.T) {
 	selfClient.TokenEndpointAuthMethod = storage.AuthMethodSelfSignedTLSClientAuth
 	selfClient.JWKS = jwks(t, jose.JSONWebKey{Key: selfSigned.PublicKey, Use: "sig", KeyID: "cert"})
 	basic := testClient("basic")
-	for _, c := range []*storage.Client{tlsClient, sanClient, selfClient, basic} {
+	disabled := testClient("tls-disabled")
+	disabled.TokenEndpointAuthMethod = storage.AuthMethodTLSClientAuth
+	disabled.Metadata.TLSClientAuthSubjectDN = dn
+	disabled.Disabled = true
+	for _, c := range []*storage.Client{tlsClient, sanClient, selfClient, basic, disabled} {
 		must(t, store.CreateClient(ctx, c))
 	}
 
@@ -133,6 +137,8 @@ func TestTLSClientAuthentication(t *testing.T) {
 		{"fail/self-signed-unregistered-key", p, req{client: "self", cert: otherSelfSigned}, false, "registered keys"},
 		{"fail/self-signed-no-certificate", p, req{client: "self"}, false, "must present"},
 		{"fail/self-signed-ca-issued-cert", p, req{client: "self", cert: partner}, false, "registered keys"},
+		{"fail/disabled-client", p, req{client: "tls-disabled", cert: partner}, false, ""},
+		{"fail/unknown-client", p, req{client: "ghost", cert: partner}, false, ""},
 		{"fail/basic-client-with-certificate-only", p, req{client: "basic", cert: partner}, false, ""},
 		{"fail/tls-client-with-basic-header", p, req{client: "tls", cert: partner, basic: true}, false, ""},
 	}
