@@ -248,3 +248,43 @@ func TestFAPI2TLSClientAuthPARPKCE(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSClientAuthBehindTrustedProxy: behind a TLS-terminating proxy
+// (serve --client-cert-header from --trusted-proxy addresses) the
+// certificate comes from the header the proxy sets: tls_client_auth
+// succeeds with the client's certificate in it and fails without it or
+// with another CA's certificate.
+func TestTLSClientAuthBehindTrustedProxy(t *testing.T) {
+	ca, other := newTestCA(t, "Strongroom client CA"), newTestCA(t, "Someone else's CA")
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	src, err := mtls.NewCertificateSource("X-Client-Cert", loopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startWith(t, func(c *server.Config) {
+		c.ClientCAs = ca.pool()
+		c.ClientCertificates = src
+		c.TrustedProxies = loopback
+	})
+	partner := webClient("client_credentials")
+	partner.TokenEndpointAuthMethod = storage.AuthMethodTLSClientAuth
+	partner.Metadata.TLSClientAuthSubjectDN = "CN=partner-server"
+	e.createClient(partner)
+	header := func(c tls.Certificate) http.Header {
+		return http.Header{"X-Client-Cert": {url.PathEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]})))}}
+	}
+	m := &mtlsEnv{env: e, ca: ca}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {partner.ID}}
+	if st, body := m.post(t, http.DefaultClient, authz.PathToken, form, header(ca.issue(t, "partner-server", false))); st != http.StatusOK {
+		t.Fatalf("certificate from the trusted proxy: %d %v", st, body)
+	}
+	for name, h := range map[string]http.Header{
+		"no header":          nil,
+		"another CA":         header(other.issue(t, "partner-server", false)),
+		"another subject DN": header(ca.issue(t, "someone-else", false)),
+	} {
+		if st, body := m.post(t, http.DefaultClient, authz.PathToken, form, h); st != http.StatusUnauthorized || body["error"] != "invalid_client" {
+			t.Fatalf("%s: %d %v, want 401 invalid_client", name, st, body)
+		}
+	}
+}
