@@ -166,14 +166,21 @@ func dpopToken(t *testing.T, e *env, id, secret string, k *dpopKey) answer {
 
 // TestFAPI2EnsureHolderOfKeyRequired mirrors fapi2-…-ensure-holder-of-key-required:
 // a DPoP-bound client's token request without a proof is refused
-// (invalid_dpop_proof, RFC 9449 §5), and so is a certificate-bound client's
-// without a certificate (invalid_request).
+// (invalid_dpop_proof, RFC 9449 §5), like a FAPI 2.0 client's, and so is a
+// certificate-bound client's without a certificate (invalid_request).
 func TestFAPI2EnsureHolderOfKeyRequired(t *testing.T) {
 	e := start(t)
 	c := dpopClient(true)
 	secret := e.createClient(c)
 	a := send(t, nil, "POST", e.issuer+authz.PathToken, url.Values{"grant_type": {"client_credentials"}}, c.ID, secret, nil)
 	wantError(t, "DPoP-bound client without a proof", a, http.StatusBadRequest, dpop.CodeInvalidProof)
+
+	// a FAPI 2.0 client is sender-constrained even without dpop_bound_access_tokens
+	fc := webClient("client_credentials")
+	fc.Metadata.Profile = storage.ProfileFAPI2
+	fsecret := e.createClient(fc)
+	a = send(t, nil, "POST", e.issuer+authz.PathToken, url.Values{"grant_type": {"client_credentials"}}, fc.ID, fsecret, nil)
+	wantError(t, "FAPI 2.0 client without a proof", a, http.StatusBadRequest, dpop.CodeInvalidProof)
 
 	mc := webClient("client_credentials")
 	mc.Metadata.TLSClientCertificateBoundAccessTokens = true

@@ -136,7 +136,8 @@ func proofError(err error) error {
 // bindAccessRequest checks the sender constraint of a token request whose
 // client fosite authenticated and whose grant it handled, and records the
 // binding in the session the tokens are issued with:
-//   - a DPoP proof (required of DPoPBoundAccessTokens clients, of codes
+//   - a DPoP proof (required of DPoPBoundAccessTokens clients, of FAPI 2.0
+//     clients without certificate binding, of codes
 //     bound with dpop_jkt and of DPoP-bound refresh tokens) binds the
 //     access token to its key, and a public client's refresh token too;
 //   - a code bound to one key and redeemed with a proof of another, or a
@@ -161,7 +162,10 @@ func (p *Tokens) bindAccessRequest(ctx context.Context, r *http.Request, ar fosi
 	boundRefresh := refresh && sess.RefreshJKT != ""
 
 	var jkt string
-	if len(r.Header.Values(dpop.HeaderName)) > 0 || md.DPoPBoundAccessTokens || boundCode || boundRefresh {
+	// A FAPI 2.0 client's tokens are always sender-constrained (FAPI 2.0
+	// SP §5.3.2.2): by DPoP unless it registered certificate binding.
+	fapiDPoP := md.IsFAPI2() && !md.TLSClientCertificateBoundAccessTokens
+	if len(r.Header.Values(dpop.HeaderName)) > 0 || md.DPoPBoundAccessTokens || fapiDPoP || boundCode || boundRefresh {
 		req, err := p.proofRequest(r, c)
 		if err != nil {
 			return binding{}, proofError(err)
