@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -32,7 +33,8 @@ import (
 // dpopKey is a client's DPoP key pair.
 type dpopKey struct {
 	t   *testing.T
-	key *ecdsa.PrivateKey
+	alg jose.SignatureAlgorithm
+	key any // the private key
 	jwk jose.JSONWebKey
 }
 
@@ -42,7 +44,17 @@ func newDPoPKey(t *testing.T) *dpopKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &dpopKey{t: t, key: k, jwk: jose.JSONWebKey{Key: &k.PublicKey, Algorithm: "ES256"}}
+	return &dpopKey{t: t, alg: jose.ES256, key: k, jwk: jose.JSONWebKey{Key: &k.PublicKey, Algorithm: "ES256"}}
+}
+
+// newRS256DPoPKey is an RSA 2048 DPoP key signing RS256.
+func newRS256DPoPKey(t *testing.T) *dpopKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dpopKey{t: t, alg: jose.RS256, key: k, jwk: jose.JSONWebKey{Key: &k.PublicKey, Algorithm: "RS256"}}
 }
 
 // jkt is the key's RFC 7638 thumbprint.
@@ -62,7 +74,7 @@ func (k *dpopKey) proof(method, htu, nonce, token string) string {
 func (k *dpopKey) proofWithJTI(method, htu, nonce, token, jti string) string {
 	k.t.Helper()
 	opts := (&jose.SignerOptions{}).WithType(dpop.ProofType).WithHeader("jwk", k.jwk)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.key}, opts)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: k.key}, opts)
 	if err != nil {
 		k.t.Fatal(err)
 	}
@@ -254,6 +266,26 @@ func TestFAPI2EnsureDPoPProofWithWrongHTUFails(t *testing.T) {
 	a := send(t, nil, "POST", e.issuer+authz.PathToken, form, c.ID, secret, map[string]string{"DPoP": k.proof("POST", e.issuer+authz.PathToken, "", "")})
 	if a.status != http.StatusOK || a.body["token_type"] != "DPoP" || a.header.Get(dpop.NonceHeaderName) != "" {
 		t.Fatalf("good proof, nonces off: %d %v %v", a.status, a.body, a.header)
+	}
+}
+
+// TestFAPI2EnsureDPoPProofWithRS256Fails: a FAPI 2.0 client's proof must
+// use PS256, ES256 or EdDSA (FAPI 2.0 SP §5.4); RS256 is invalid_dpop_proof
+// for it, and accepted from an ordinary client.
+func TestFAPI2EnsureDPoPProofWithRS256Fails(t *testing.T) {
+	e := startWith(t, func(c *server.Config) { c.DPoPNonce = dpop.NonceOff })
+	k := newRS256DPoPKey(t)
+	form := url.Values{"grant_type": {"client_credentials"}}
+	tokenURL := e.issuer + authz.PathToken
+	fc := dpopClient(true)
+	fsecret := e.createClient(fc)
+	a := send(t, nil, "POST", tokenURL, form, fc.ID, fsecret, map[string]string{"DPoP": k.proof("POST", tokenURL, "", "")})
+	wantError(t, "FAPI 2.0 client, RS256 proof", a, http.StatusBadRequest, dpop.CodeInvalidProof)
+	c := webClient("client_credentials")
+	secret := e.createClient(c)
+	a = send(t, nil, "POST", tokenURL, form, c.ID, secret, map[string]string{"DPoP": k.proof("POST", tokenURL, "", "")})
+	if a.status != http.StatusOK || a.body["token_type"] != "DPoP" {
+		t.Fatalf("ordinary client, RS256 proof: %d %v", a.status, a.body)
 	}
 }
 
