@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -580,4 +581,46 @@ const cryptoSHA256 = crypto.SHA256
 // x509Parse returns the leaf of a TLS certificate.
 func x509Parse(c tls.Certificate) (*x509.Certificate, error) {
 	return x509.ParseCertificate(c.Certificate[0])
+}
+
+// TestCertificateBoundTokenThroughTrustedProxy: behind a TLS-terminating
+// proxy (serve --client-cert-header from --trusted-proxy) the forwarded
+// certificate binds the token, and userinfo compares the certificate the
+// proxy forwards with it (another one: 401 invalid_token).
+func TestCertificateBoundTokenThroughTrustedProxy(t *testing.T) {
+	ca := newTestCA(t, "partner CA")
+	mine, other := ca.issue(t, "client one", false), ca.issue(t, "client two", false)
+	e := startWith(t, func(c *server.Config) {
+		trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		src, err := mtls.NewCertificateSource("X-Client-Cert", trusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.TrustedProxies, c.ClientCertificates, c.ClientCAs = trusted, src, ca.pool()
+	})
+	header := func(c tls.Certificate) string { return base64.StdEncoding.EncodeToString(c.Certificate[0]) }
+	c := webClient("client_credentials")
+	c.Metadata.TLSClientCertificateBoundAccessTokens = true
+	secret := e.createClient(c)
+	form := url.Values{"grant_type": {"client_credentials"}}
+	wantError(t, "no forwarded certificate", send(t, nil, "POST", e.issuer+authz.PathToken, form, c.ID, secret, nil), http.StatusBadRequest, "invalid_request")
+	a := send(t, nil, "POST", e.issuer+authz.PathToken, form, c.ID, secret, map[string]string{"X-Client-Cert": header(mine)})
+	if a.status != http.StatusOK {
+		t.Fatalf("token with a forwarded certificate: %d %v", a.status, a.body)
+	}
+	at := a.body["access_token"].(string)
+	leaf, _ := x509Parse(mine)
+	in := send(t, nil, "POST", e.issuer+authz.PathIntrospect, url.Values{"token": {at}}, c.ID, secret, nil)
+	if cnf, _ := in.body["cnf"].(map[string]any); cnf["x5t#S256"] != mtls.Thumbprint(leaf) {
+		t.Fatalf("introspection: %v", in.body)
+	}
+	ui := e.issuer + authz.PathUserinfo
+	u := send(t, nil, "GET", ui, nil, "", "", map[string]string{"Authorization": "Bearer " + at, "X-Client-Cert": header(other)})
+	if u.status != http.StatusUnauthorized || u.body["error"] != "invalid_token" {
+		t.Fatalf("userinfo with another forwarded certificate: %d %v", u.status, u.body)
+	}
+	u = send(t, nil, "GET", ui, nil, "", "", map[string]string{"Authorization": "Bearer " + at, "X-Client-Cert": header(mine)})
+	if u.status != http.StatusForbidden || u.body["error"] != "insufficient_scope" {
+		t.Fatalf("userinfo with the bound forwarded certificate: %d %v", u.status, u.body)
+	}
 }
