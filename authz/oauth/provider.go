@@ -17,6 +17,8 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -37,6 +39,12 @@ type core struct {
 	csrfKey      []byte
 	jwksRefresh  *jwksRefreshLimiter
 	now          func() time.Time
+
+	// sender constraint (binding.go)
+	dpop      *dpop.Verifier
+	nonceMode dpop.NonceMode
+	certs     *mtls.CertificateSource
+	origin    string // the issuer's scheme and host: the origin of DPoP htu
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -64,11 +72,20 @@ type Service struct {
 }
 
 // New composes fosite and returns the token service. cfg must have passed
-// Validate.
-func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.Logger) (*Service, error) {
+// Validate. Options set the sender constraint (WithDPoP,
+// WithClientCertificates).
+func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.Logger, opts ...Option) (*Service, error) {
 	p, err := newCore(cfg, store, keys, log)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.dpop == nil {
+		if p.dpop, err = NewDPoPVerifier(cfg.SystemSecret, dpop.NewStoreReplayCache(store), p.nonceMode); err != nil {
+			return nil, err
+		}
 	}
 	return &Service{Tokens: &Tokens{p}, Authorizer: &Authorizer{p}, Clients: p.clients, Hasher: p.hasher, Sessions: p.sessions}, nil
 }
@@ -90,6 +107,11 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 	if err != nil {
 		return nil, err
 	}
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	origin := iss.Scheme + "://" + iss.Host
 	p := &core{
 		cfg:     cfg,
 		store:   store,
@@ -99,6 +121,10 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		log:     log,
 		csrfKey: csrfKey,
 		now:     time.Now,
+
+		nonceMode: dpop.NonceOptional,
+		certs:     &mtls.CertificateSource{},
+		origin:    origin,
 
 		jwksRefresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}
