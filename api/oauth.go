@@ -8,6 +8,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/render"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/dpop"
 )
 
 // authorize serves /oauth2/authorize: the domain validates the request and
@@ -40,7 +41,19 @@ func (s *Server) renderAuthorizeError(w http.ResponseWriter, err error) {
 // token serves /oauth2/token (RFC 6749 §3.2).
 func (s *Server) token(c echo.Context) error {
 	client, body, err := s.p.Token(c.Request().Context(), c.Request())
+	s.freshDPoPNonce(c, err)
 	return s.reply(c, client, http.StatusOK, body, err)
+}
+
+// freshDPoPNonce sends the current server nonce with a successful answer to
+// a request that carried a DPoP proof (RFC 9449 §8.2), when nonces are on.
+func (s *Server) freshDPoPNonce(c echo.Context, err error) {
+	if err != nil || len(c.Request().Header.Values(dpop.HeaderName)) == 0 {
+		return
+	}
+	if n := s.p.DPoPNonce(); n != "" {
+		c.Response().Header().Set(dpop.NonceHeaderName, n)
+	}
 }
 
 // introspect serves /oauth2/introspect (RFC 7662).
@@ -65,12 +78,14 @@ func (s *Server) revoke(c echo.Context) error {
 // par serves /oauth2/par (RFC 9126).
 func (s *Server) par(c echo.Context) error {
 	client, body, err := s.p.PushAuthorize(c.Request().Context(), c.Request())
+	s.freshDPoPNonce(c, err)
 	return s.reply(c, client, http.StatusCreated, body, err)
 }
 
 // userinfo serves /userinfo (OIDC Core §5.3).
 func (s *Server) userinfo(c echo.Context) error {
 	claims, err := s.p.Userinfo(c.Request().Context(), c.Request())
+	s.freshDPoPNonce(c, err)
 	return s.reply(c, "", http.StatusOK, claims, err)
 }
 

@@ -55,11 +55,18 @@ func (e *UnredirectableError) Unwrap() error { return e.cause }
 // answered with a WWW-Authenticate: Bearer challenge naming the error;
 // NoToken marks a request without any token, whose challenge names only
 // the realm (§3.1: no error code then).
+//
+// A refused DPoP-bound token (RFC 9449 §7.1) is answered with the DPoP
+// scheme instead (DPoP true), naming the accepted proof algorithms (Algs);
+// Nonce, when set, goes into a DPoP-Nonce header (use_dpop_nonce).
 type BearerError struct {
 	Status      int
 	Code        string
 	Description string
 	NoToken     bool
+	DPoP        bool
+	Algs        []string
+	Nonce       string
 }
 
 // Error implements error.
@@ -67,6 +74,13 @@ func (e *BearerError) Error() string { return "bearer token refused: " + e.Code 
 
 // Challenge is the WWW-Authenticate header value of the error.
 func (e *BearerError) Challenge() string {
+	if e.DPoP {
+		c := `DPoP error="` + e.Code + `", error_description="` + e.Description + `"`
+		if len(e.Algs) > 0 {
+			c += `, algs="` + strings.Join(e.Algs, " ") + `"`
+		}
+		return c
+	}
 	if e.NoToken {
 		return `Bearer realm="strongroom"`
 	}
@@ -157,6 +171,9 @@ type Introspection struct {
 	Sub       string   `json:"sub,omitempty"`
 	TokenType string   `json:"token_type,omitempty"`
 	Username  string   `json:"username,omitempty"`
+	// Cnf is the confirmation of a sender-constrained access token
+	// (RFC 9449 §6.2 jkt, RFC 8705 §3.2 x5t#S256).
+	Cnf map[string]any `json:"cnf,omitempty"`
 }
 
 // Unredirectable is the page answer to err, an authorization error that

@@ -80,7 +80,7 @@ type Config struct {
 	// WebAuthn relying party's display name (default "Strongroom").
 	ProductName string
 	// LoginThrottle limits failed logins per account and per source address
-	// (default throttle.Default; see authz/throttle.go).
+	// (default throttle.Default; see authz/throttle).
 	LoginThrottle throttle.Config
 	// LoginURL and ConsentURL are the end-user pages (mounted by web) that
 	// the authorization endpoint sends a browser to, as paths on this
@@ -88,7 +88,7 @@ type Config struct {
 	LoginURL, ConsentURL string
 
 	// PasswordHashing bounds concurrent argon2id computations (default two
-	// per core, waiting at most password.DefaultHashWait; see authz/hashlimit.go).
+	// per core, waiting at most password.DefaultHashWait; see authz/password).
 	PasswordHashing password.HashLimits
 }
 

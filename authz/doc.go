@@ -28,7 +28,9 @@
 //	authz/registration client registration rules (profiles, FAPI 2.0)
 //	authz/dpop, authz/mtls  sender-constrained tokens (RFC 9449, RFC 8705)
 //
-// Dependencies point one way: sub-packages import authz, never the reverse;
+// Dependencies point one way: sub-packages import authz, never the reverse,
+// except the two leaves whose settings Config carries (authz/password's
+// HashLimits, authz/throttle's Config), which import nothing of authz;
 // login imports oauth, oauth never imports login.
 //
 // Never here: an http.ResponseWriter, Echo, the web package, HTML, SQL, or

@@ -30,6 +30,32 @@ type Session struct {
 	// issued with it keeps them. Nil: the access token has the whole grant.
 	GrantScope    []string `json:"grant_scope,omitempty"`
 	GrantAudience []string `json:"grant_aud,omitempty"`
+
+	// Sender constraint (RFC 9449, RFC 8705). CodeJKT is the dpop_jkt of
+	// the authorization request: the code may only be redeemed with a proof
+	// of that key. JKT and X5TS256 bind the access token (its cnf claim):
+	// the thumbprint of the DPoP key, of the client certificate. RefreshJKT
+	// binds a public client's refresh token: a refresh must prove that key.
+	CodeJKT    string `json:"code_jkt,omitempty"`
+	JKT        string `json:"jkt,omitempty"`
+	X5TS256    string `json:"x5t_s256,omitempty"`
+	RefreshJKT string `json:"refresh_jkt,omitempty"`
+}
+
+// Confirmation is the cnf claim of the session's access token (RFC 9449 §6,
+// RFC 8705 §3.1), nil when the token is not sender-constrained.
+func (s *Session) Confirmation() map[string]any {
+	if s.JKT == "" && s.X5TS256 == "" {
+		return nil
+	}
+	cnf := map[string]any{}
+	if s.JKT != "" {
+		cnf["jkt"] = s.JKT
+	}
+	if s.X5TS256 != "" {
+		cnf["x5t#S256"] = s.X5TS256
+	}
+	return cnf
 }
 
 // UnmarshalJSON implements json.Unmarshaler. Claims come back from storage
@@ -108,6 +134,9 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	extra := map[string]any{"client_id": s.ClientID}
 	if c := s.IDTokenClaims(); c != nil && !c.AuthTime.IsZero() && s.GetSubject() != "" {
 		extra["auth_time"] = c.AuthTime.Unix()
+	}
+	if cnf := s.Confirmation(); cnf != nil {
+		extra["cnf"] = cnf
 	}
 	return &jwt.JWTClaims{
 		Subject:   sub,

@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
@@ -10,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -286,5 +290,32 @@ func TestTLSClientAuthBehindTrustedProxy(t *testing.T) {
 		if st, body := m.post(t, http.DefaultClient, authz.PathToken, form, h); st != http.StatusUnauthorized || body["error"] != "invalid_client" {
 			t.Fatalf("%s: %d %v, want 401 invalid_client", name, st, body)
 		}
+	}
+}
+
+// fapi2PrivateKeyJWT registers c as a private_key_jwt client with an ES256
+// key (token_endpoint_auth_signing_alg ES256, the client authentication a
+// FAPI 2.0 client may use) and returns a function that adds a fresh client
+// assertion for e's token endpoint to a form.
+func fapi2PrivateKeyJWT(t *testing.T, e *env, c *storage.Client) func(url.Values) url.Values {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	c.TokenEndpointAuthMethod = storage.AuthMethodPrivateKeyJWT
+	c.JWKS = set
+	c.Metadata.TokenEndpointAuthSigningAlg = "ES256"
+	e.createClient(c)
+	a := &assertionClient{id: c.ID, key: key}
+	return func(form url.Values) url.Values {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		f.Set("client_assertion", a.assertion(t, e.issuer, randString(), time.Minute))
+		return f
 	}
 }

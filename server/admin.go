@@ -39,6 +39,7 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 	svc := NewAdminServices(s.Store, AdminServicesOptions{
 		Hasher: s.OAuth.Hasher, HashLimiter: s.Passwords.Limiter,
 		Now: s.now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
+		ClientChanged: s.OAuth.Clients.Invalidate,
 	})
 	return admin.New(admin.Options{
 		Clients:  svc.Clients,

@@ -35,6 +35,10 @@ type AdminServicesOptions struct {
 	Now func() time.Time
 	// IDTokenAlgs are the ID token algorithms clients may ask for.
 	IDTokenAlgs []string
+	// ClientChanged is called after a client change commits (the serving
+	// node's client cache Invalidate); nil in the CLI, whose changes reach
+	// every node through the store's notifications.
+	ClientChanged func(clientID string)
 }
 
 // NewAdminServices builds the administration services over store.
@@ -48,7 +52,7 @@ func NewAdminServices(store storage.Store, opts AdminServicesOptions) *AdminServ
 	}
 	return &AdminServices{
 		Clients: authzadmin.NewClientAdmin(store, opts.Hasher, authzadmin.ClientAdminOptions{
-			Now: opts.Now, IDTokenAlgs: opts.IDTokenAlgs,
+			Now: opts.Now, IDTokenAlgs: opts.IDTokenAlgs, Changed: opts.ClientChanged,
 		}),
 		Users:       users,
 		Credentials: authzadmin.NewCredentialAdmin(store, opts.Now),

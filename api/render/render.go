@@ -15,6 +15,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/dpop"
 )
 
 // Error writes err as an OAuth error response (RFC 6749 §5.2): JSON with
@@ -23,13 +24,21 @@ import (
 // the Basic challenge (RFC 7235 §3.1), a refused bearer token its Bearer
 // challenge (RFC 6750 §3). Descriptions never carry debug detail or a stack;
 // a 5xx is logged with its cause (never sent) and the request id
-// (authz.LogServerError).
+// (authz.LogServerError). A use_dpop_nonce error carries its nonce in a
+// DPoP-Nonce header.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var be *authz.BearerError
 	if errors.As(err, &be) {
+		if be.Nonce != "" {
+			w.Header().Set(dpop.NonceHeaderName, be.Nonce)
+		}
 		w.Header().Set("WWW-Authenticate", be.Challenge())
 		JSON(w, be.Status, oauthError{Error: be.Code, Description: be.Description})
 		return
+	}
+	var de *dpop.Error
+	if errors.As(err, &de) && de.Nonce != "" {
+		w.Header().Set(dpop.NonceHeaderName, de.Nonce) // use_dpop_nonce (RFC 9449 §8)
 	}
 	rfc := authz.ErrorResponse(err)
 	authz.LogServerError(r.Context(), log, rfc)

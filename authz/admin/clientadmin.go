@@ -56,6 +56,12 @@ type ClientAdminOptions struct {
 	MaxGrace time.Duration
 	// IDTokenAlgs are the ID token algorithms clients may ask for (default RS256, ES256).
 	IDTokenAlgs []string
+	// Changed, when set, is called with a client's id once a change to it
+	// (update, disable or enable, secret rotation or revocation, deletion)
+	// has committed: the server drops its cached copy at once instead of
+	// waiting for the change notification to come back (other nodes still
+	// learn of it through the store's notifications).
+	Changed func(clientID string)
 }
 
 // ClientAdmin manages client registrations and their secrets for operators.
@@ -298,6 +304,7 @@ func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch 
 	if err != nil {
 		return nil, err
 	}
+	a.changed(id)
 	info := registration.Describe(updated, a.now(), a.opts.ExpiringSoon)
 	return &info, nil
 }
@@ -305,6 +312,7 @@ func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch 
 // Delete removes a client and everything issued to it.
 func (a *ClientAdmin) Delete(ctx context.Context, actor Actor, id string) error {
 	now := a.now()
+	defer a.changed(id) // also after a failure: dropping a cached copy is always safe
 	return storage.InTx(ctx, a.store, func(ctx context.Context) error {
 		if err := a.store.DeleteClient(ctx, id); err != nil {
 			return clientNotFound(id, fmt.Errorf("delete client: %w", err))
@@ -358,6 +366,7 @@ func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string
 	if err != nil {
 		return nil, err
 	}
+	a.changed(id)
 	info := registration.Describe(&updated, a.now(), a.opts.ExpiringSoon)
 	return &info, nil
 }
@@ -578,4 +587,11 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registrat
 		return nil, err
 	}
 	return results, nil
+}
+
+// changed reports a committed change of client id to the Changed hook.
+func (a *ClientAdmin) changed(id string) {
+	if a.opts.Changed != nil {
+		a.opts.Changed(id)
+	}
 }

@@ -691,3 +691,62 @@ func TestUserAdmin(t *testing.T) {
 		t.Fatal("password material in the audit trail")
 	}
 }
+
+// TestCommittedClientChangesDropTheServersCachedCopy: on the node that
+// makes a change, the client cache drops its copy as soon as the change
+// commits, without waiting for the store's change notification: a disabled
+// or deleted client stops authenticating there at once, a rotated secret
+// works at once. A refused change leaves the cache alone.
+func TestCommittedClientChangesDropTheServersCachedCopy(t *testing.T) {
+	f := newAdminFixture(t)
+	cache := authz.NewClientCache(f.store, time.Hour, f.clock.Now) // no notifications: only the hook can drop an entry
+	var dropped []string
+	svc := admin.NewClientAdmin(f.store, f.hasher, admin.ClientAdminOptions{Now: f.clock.Now, Changed: func(id string) {
+		dropped = append(dropped, id)
+		cache.Invalidate(id)
+	}})
+	ctx := t.Context()
+	info, _, err := svc.Create(ctx, operator, partner(), admin.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := info.ClientID
+	warm := func() {
+		t.Helper()
+		if _, err := cache.Get(ctx, id); err != nil {
+			t.Fatalf("cache: %v", err)
+		}
+	}
+	warm()
+	if _, err := svc.SetDisabled(ctx, operator, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cache.Get(ctx, id); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a disabled client is still served from the cache: %v", err)
+	}
+	if _, err := svc.SetDisabled(ctx, operator, id, false); err != nil {
+		t.Fatal(err)
+	}
+	warm()
+	if _, err := svc.RotateSecret(ctx, operator, id, admin.RotateOptions{Grace: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.Get(ctx, id)
+	if err != nil || len(c.Storage().Secrets) != 2 {
+		t.Fatalf("after a rotation the cache holds %v secrets (%v), want the new one too", len(c.Storage().Secrets), err)
+	}
+	n := len(dropped)
+	if _, err := svc.Update(ctx, operator, id, []byte(`{"grant_types":["no_such_grant"]}`)); err == nil {
+		t.Fatal("an invalid update was accepted")
+	}
+	if len(dropped) != n {
+		t.Fatalf("a refused update reported a change: %v", dropped[n:])
+	}
+	warm()
+	if err := svc.Delete(ctx, operator, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cache.Get(ctx, id); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a deleted client is still served from the cache: %v", err)
+	}
+}

@@ -11,7 +11,8 @@ import (
 // (response_type, client_id, redirect_uri, scope, state), OAuth 2.0 Multiple
 // Response Type Encoding Practices (response_mode), RFC 7636 (code_challenge,
 // code_challenge_method), OpenID Connect Core 1.0 §3.1.2.1 (nonce, prompt,
-// max_age, acr_values), RFC 8707 (resource) and fosite's audience. Anything else (display,
+// max_age, acr_values), RFC 8707 (resource), RFC 9449 §10 (dpop_jkt, the
+// key the code is bound to) and fosite's audience. Anything else (display,
 // ui_locales, login_hint, request objects, made-up names) is read by no one,
 // so it is dropped rather than kept for the flow's lifetime; a pushed
 // request's parameters were merged into the form before this filter.
@@ -20,6 +21,7 @@ var FlowParams = []string{
 	"code_challenge", "code_challenge_method",
 	"nonce", "prompt", "max_age", "acr_values",
 	"audience", "resource",
+	"dpop_jkt",
 }
 
 // MaxFlowFormBytes caps the stored (URL-encoded) parameters of a pending

@@ -61,6 +61,9 @@ func (p *core) discovery() map[string]any {
 		"backchannel_logout_session_supported":  true,
 		"frontchannel_logout_supported":         false,
 		"frontchannel_logout_session_supported": false,
+		// RFC 9449 §5.1 and RFC 8705 §3.3: sender-constrained tokens
+		"dpop_signing_alg_values_supported":          p.dpop.Algorithms(),
+		"tls_client_certificate_bound_access_tokens": true,
 	}
 }
 

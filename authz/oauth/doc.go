@@ -2,9 +2,12 @@
 // (fosite's config and the explicit handler list: provider.go), the token
 // strategies, the grant policy (which scopes and audiences a grant gets:
 // grants.go), PKCE, client authentication (secrets, private_key_jwt,
-// client_secret_jwt), discovery, and the answers of the OAuth endpoints.
+// client_secret_jwt), sender-constrained tokens (binding.go: DPoP proofs
+// and certificate binding at the token endpoint, PAR and userinfo, over
+// authz/dpop and authz/mtls), discovery, and the answers of the OAuth
+// endpoints.
 //
-// New composes it and returns a Service, a composition with no behaviour
+// New composes it (options: WithDPoP, WithClientCertificates) and returns a Service, a composition with no behaviour
 // of its own, whose two faces the composition root (server) hands out:
 //
 //	Tokens      token, PAR, introspection, revocation, userinfo, discovery,

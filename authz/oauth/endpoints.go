@@ -91,6 +91,13 @@ func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID stri
 	switch tu {
 	case fosite.AccessToken:
 		res.TokenType = "Bearer"
+		if s, ok := sess.(*authz.Session); ok {
+			// RFC 9449 §6.2, RFC 8705 §3.2: a gateway enforces the binding
+			res.Cnf = s.Confirmation()
+			if s.JKT != "" {
+				res.TokenType = "DPoP"
+			}
+		}
 		res.Exp = sess.GetExpiresAt(fosite.AccessToken).Unix()
 	case fosite.RefreshToken:
 		res.TokenType = "refresh_token"
@@ -105,7 +112,10 @@ func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID stri
 }
 
 // Userinfo answers OIDC Core §5.3 for a bearer access token sent in the
-// Authorization header (RFC 6750 §2.1 only: never the query string or body).
+// Authorization header (RFC 6750 §2.1 only: never the query string or body),
+// or a DPoP-bound one with the DPoP scheme and a proof (RFC 9449 §7); a
+// sender-constrained token is checked against its binding
+// (checkResourceBinding).
 // It returns the user's claims released by the token's scopes; a refused
 // token is a *BearerError, a storage outage or server error an OAuth error.
 func (p *Tokens) Userinfo(ctx context.Context, r *http.Request) (map[string]any, error) {
@@ -117,8 +127,8 @@ func (p *Tokens) Userinfo(ctx context.Context, r *http.Request) (map[string]any,
 	if auth == "" {
 		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "Missing bearer token.", NoToken: true}
 	}
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "The Authorization header must use the Bearer scheme."}
+	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || token == "" {
+		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "The Authorization header must use the Bearer or DPoP scheme."}
 	}
 	tu, ar, err := p.provider.IntrospectToken(ctx, token, fosite.AccessToken, authz.NewSession())
 	if err != nil || tu != fosite.AccessToken {
@@ -126,6 +136,9 @@ func (p *Tokens) Userinfo(ctx context.Context, r *http.Request) (map[string]any,
 			return nil, err
 		}
 		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The access token is invalid, expired or revoked."}
+	}
+	if err := p.checkResourceBinding(ctx, r, scheme, token, ar); err != nil {
+		return nil, err
 	}
 	if !ar.GetGrantedScopes().Has("openid") || ar.GetSession().GetSubject() == "" {
 		return nil, &authz.BearerError{Status: http.StatusForbidden, Code: "insufficient_scope", Description: "The access token was not granted the openid scope."}

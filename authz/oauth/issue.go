@@ -54,6 +54,10 @@ func (p *core) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeReques
 	if form.Get("code_challenge") != "" && form.Get("code_challenge_method") == "" {
 		return fosite.ErrInvalidRequest.WithHint("code_challenge_method S256 is required with code_challenge.")
 	}
+	// RFC 9449 §10 dpop_jkt: its form is checked before the login page
+	if err := checkDPoPJKT(form); err != nil {
+		return err
+	}
 	// RFC 8707 resource and audience: refused before the login page too
 	return p.authorizeAudience(ar)
 }
@@ -94,6 +98,7 @@ func (p *Authorizer) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs
 		return p.AuthorizeError(ctx, ar, authz.MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
 	}
 	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
+	sess.CodeJKT = ar.GetRequestForm().Get("dpop_jkt") // RFC 9449 §10: the code is bound to it
 	resp, err := p.provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
 		return p.AuthorizeError(ctx, ar, err)

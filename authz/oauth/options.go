@@ -1,24 +1,6 @@
 package oauth
 
-import (
-	"crypto/x509"
-
-	"github.com/strongroom/strongroom/authz/mtls"
-)
-
-// Option configures the token service (New).
-type Option func(*core)
-
-// WithClientCertificates sets where client certificates come from (the TLS
-// connection, or a trusted proxy's header). Without it only the TLS
-// connection is read.
-func WithClientCertificates(src *mtls.CertificateSource) Option {
-	return func(c *core) {
-		if src != nil {
-			c.certs = src
-		}
-	}
-}
+import "crypto/x509"
 
 // WithClientCAs sets the trust anchors of tls_client_auth client
 // certificates (serve --tls-client-ca). Without it no CA-issued certificate

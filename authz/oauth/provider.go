@@ -18,6 +18,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/dpop"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 	"github.com/strongroom/strongroom/storage"
@@ -40,11 +41,12 @@ type core struct {
 	jwksRefresh  *jwksRefreshLimiter
 	now          func() time.Time
 
-	// RFC 8705 client authentication (mtlsauth.go): where certificates
-	// come from (WithClientCertificates) and the tls_client_auth trust
-	// anchors (WithClientCAs; nil: none)
+	// sender constraint (binding.go)
+	dpop      *dpop.Verifier
+	nonceMode dpop.NonceMode
 	certs     *mtls.CertificateSource
-	clientCAs *x509.CertPool
+	clientCAs *x509.CertPool // tls_client_auth trust anchors (WithClientCAs; nil: none)
+	origin    string         // the issuer's scheme and host: the origin of DPoP htu
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -72,7 +74,8 @@ type Service struct {
 }
 
 // New composes fosite and returns the token service. cfg must have passed
-// Validate.
+// Validate. Options set the sender constraint (WithDPoP,
+// WithClientCertificates).
 func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.Logger, opts ...Option) (*Service, error) {
 	p, err := newCore(cfg, store, keys, log)
 	if err != nil {
@@ -80,6 +83,11 @@ func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.
 	}
 	for _, o := range opts {
 		o(p)
+	}
+	if p.dpop == nil {
+		if p.dpop, err = NewDPoPVerifier(cfg.SystemSecret, dpop.NewStoreReplayCache(store), p.nonceMode); err != nil {
+			return nil, err
+		}
 	}
 	return &Service{Tokens: &Tokens{p}, Authorizer: &Authorizer{p}, Clients: p.clients, Hasher: p.hasher, Sessions: p.sessions}, nil
 }
@@ -101,6 +109,11 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 	if err != nil {
 		return nil, err
 	}
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	origin := iss.Scheme + "://" + iss.Host
 	p := &core{
 		cfg:     cfg,
 		store:   store,
@@ -111,7 +124,9 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		csrfKey: csrfKey,
 		now:     time.Now,
 
-		certs: &mtls.CertificateSource{},
+		nonceMode: dpop.NonceOptional,
+		certs:     &mtls.CertificateSource{},
+		origin:    origin,
 
 		jwksRefresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}

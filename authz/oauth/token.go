@@ -9,7 +9,9 @@ import (
 )
 
 // Token answers a token request (RFC 6749 §3.2): fosite authenticates the
-// client and runs the grant's handler (grants.go holds the grant policy);
+// client and runs the grant's handler (grants.go holds the grant policy),
+// then the sender constraint binds the tokens (binding.go: DPoP proof,
+// client certificate; token_type DPoP for a DPoP-bound token);
 // body is the JSON response (§5.1). clientID names the client the request
 // authenticated or claimed (for the access log), also with an error, which
 // is an OAuth error to answer as RFC 6749 §5.2 says.
@@ -24,9 +26,16 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if err != nil {
 		return clientID, nil, err
 	}
+	bound, err := p.bindAccessRequest(ctx, r, ar)
+	if err != nil {
+		return clientID, nil, err
+	}
 	resp, err := p.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
 		return clientID, nil, err
+	}
+	if bound.dpop {
+		resp.SetTokenType("DPoP") // RFC 9449 §5
 	}
 	return clientID, resp.ToMap(), nil
 }
@@ -43,6 +52,9 @@ func (p *Tokens) PushAuthorize(ctx context.Context, r *http.Request) (clientID s
 	}
 	if err == nil {
 		err = p.checkAuthorizePolicy(ctx, ar, true)
+	}
+	if err == nil {
+		err = p.bindPushedRequest(ctx, r, ar)
 	}
 	if err != nil {
 		return clientID, nil, authz.AuthorizeRequestError(ar, err)
