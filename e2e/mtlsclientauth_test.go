@@ -150,6 +150,22 @@ func TestTLSClientAuthOverTLS(t *testing.T) {
 	if logs := m.Logs(); !strings.Contains(logs, "untrusted peer") || !strings.Contains(logs, "X-Client-Cert") {
 		t.Errorf("the ignored certificate header was not logged")
 	}
+	// refusals are in the access log like other client authentication
+	// failures: the client the request claimed, status 401
+	refused := map[string]int{}
+	for _, line := range strings.Split(m.Logs(), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) != nil || l["msg"] != "request" || l["path"] != authz.PathToken {
+			continue
+		}
+		if st, _ := l["status"].(float64); st == http.StatusUnauthorized {
+			id, _ := l["client_id"].(string)
+			refused[id]++
+		}
+	}
+	if refused[partner.ID] != 4 || refused[self.ID] != 3 {
+		t.Errorf("401 token request lines by client: %v, want %s: 4 and %s: 3", refused, partner.ID, self.ID)
+	}
 
 	t.Run("ok/introspection-and-revocation", func(t *testing.T) {
 		st, tok := m.post(t, good, authz.PathToken, cc(partner.ID), nil)
