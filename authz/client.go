@@ -148,9 +148,13 @@ func (c *Client) GetTokenEndpointAuthMethod() string {
 }
 
 // GetTokenEndpointAuthSigningAlgorithm implements fosite.OpenIDConnectClient.
-// fosite pins one algorithm per client: the "alg" of the client's first
+// fosite pins one algorithm per client: the registered
+// token_endpoint_auth_signing_alg, else the "alg" of the client's first
 // signing key, else the one its key type implies.
 func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string {
+	if alg := c.c.Metadata.TokenEndpointAuthSigningAlg; alg != "" {
+		return alg
+	}
 	if c.jwks != nil {
 		for _, k := range c.jwks.Keys {
 			if k.Use != "" && k.Use != "sig" {

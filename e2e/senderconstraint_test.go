@@ -147,7 +147,8 @@ func wantError(t *testing.T, what string, a answer, status int, code string) {
 }
 
 // dpopClient is a confidential client_credentials and code client that
-// must use DPoP (dpop_bound_access_tokens).
+// must use DPoP (dpop_bound_access_tokens); a FAPI 2.0 one authenticates
+// with private_key_jwt (fapi2PrivateKeyJWT), as the profile requires.
 func dpopClient(fapi2 bool) *storage.Client {
 	c := webClient("authorization_code", "client_credentials", "refresh_token")
 	c.Metadata.DPoPBoundAccessTokens = true
@@ -184,15 +185,15 @@ func dpopToken(t *testing.T, e *env, id, secret string, k *dpopKey) answer {
 func TestFAPI2EnsureHolderOfKeyRequired(t *testing.T) {
 	e := start(t)
 	c := dpopClient(true)
-	secret := e.createClient(c)
-	a := send(t, nil, "POST", e.issuer+authz.PathToken, url.Values{"grant_type": {"client_credentials"}}, c.ID, secret, nil)
+	auth := fapi2PrivateKeyJWT(t, e, c)
+	a := send(t, nil, "POST", e.issuer+authz.PathToken, auth(url.Values{"grant_type": {"client_credentials"}}), "", "", nil)
 	wantError(t, "DPoP-bound client without a proof", a, http.StatusBadRequest, dpop.CodeInvalidProof)
 
 	// a FAPI 2.0 client is sender-constrained even without dpop_bound_access_tokens
 	fc := webClient("client_credentials")
 	fc.Metadata.Profile = storage.ProfileFAPI2
-	fsecret := e.createClient(fc)
-	a = send(t, nil, "POST", e.issuer+authz.PathToken, url.Values{"grant_type": {"client_credentials"}}, fc.ID, fsecret, nil)
+	fauth := fapi2PrivateKeyJWT(t, e, fc)
+	a = send(t, nil, "POST", e.issuer+authz.PathToken, fauth(url.Values{"grant_type": {"client_credentials"}}), "", "", nil)
 	wantError(t, "FAPI 2.0 client without a proof", a, http.StatusBadRequest, dpop.CodeInvalidProof)
 
 	mc := webClient("client_credentials")
@@ -252,7 +253,7 @@ func TestDPoPClientCredentialsBindsToken(t *testing.T) {
 func TestFAPI2EnsureDPoPProofWithWrongHTUFails(t *testing.T) {
 	e := startWith(t, func(c *server.Config) { c.DPoPNonce = dpop.NonceOff })
 	c := dpopClient(true)
-	secret := e.createClient(c)
+	auth := fapi2PrivateKeyJWT(t, e, c)
 	k := newDPoPKey(t)
 	form := url.Values{"grant_type": {"client_credentials"}}
 	for name, proof := range map[string]string{
@@ -260,11 +261,11 @@ func TestFAPI2EnsureDPoPProofWithWrongHTUFails(t *testing.T) {
 		"wrong htm": k.proof("GET", e.issuer+authz.PathToken, "", ""),
 		"garbage":   "not.a.proof",
 	} {
-		a := send(t, nil, "POST", e.issuer+authz.PathToken, form, c.ID, secret, map[string]string{"DPoP": proof})
+		a := send(t, nil, "POST", e.issuer+authz.PathToken, auth(form), "", "", map[string]string{"DPoP": proof})
 		wantError(t, name, a, http.StatusBadRequest, dpop.CodeInvalidProof)
 	}
 	// nonces off: a good proof needs none
-	a := send(t, nil, "POST", e.issuer+authz.PathToken, form, c.ID, secret, map[string]string{"DPoP": k.proof("POST", e.issuer+authz.PathToken, "", "")})
+	a := send(t, nil, "POST", e.issuer+authz.PathToken, auth(form), "", "", map[string]string{"DPoP": k.proof("POST", e.issuer+authz.PathToken, "", "")})
 	if a.status != http.StatusOK || a.body["token_type"] != "DPoP" || a.header.Get(dpop.NonceHeaderName) != "" {
 		t.Fatalf("good proof, nonces off: %d %v %v", a.status, a.body, a.header)
 	}
@@ -279,8 +280,8 @@ func TestFAPI2EnsureDPoPProofWithRS256Fails(t *testing.T) {
 	form := url.Values{"grant_type": {"client_credentials"}}
 	tokenURL := e.issuer + authz.PathToken
 	fc := dpopClient(true)
-	fsecret := e.createClient(fc)
-	a := send(t, nil, "POST", tokenURL, form, fc.ID, fsecret, map[string]string{"DPoP": k.proof("POST", tokenURL, "", "")})
+	fauth := fapi2PrivateKeyJWT(t, e, fc)
+	a := send(t, nil, "POST", tokenURL, fauth(form), "", "", map[string]string{"DPoP": k.proof("POST", tokenURL, "", "")})
 	wantError(t, "FAPI 2.0 client, RS256 proof", a, http.StatusBadRequest, dpop.CodeInvalidProof)
 	c := webClient("client_credentials")
 	secret := e.createClient(c)

@@ -188,7 +188,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 		return nil, err
 	}
 	o, err := oauth.New(cfg.Authz, store, km, log,
-		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates))
+		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs))
 	if err != nil {
 		return nil, err
 	}

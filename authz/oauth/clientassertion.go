@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,8 +42,29 @@ const maxJTILen = 256
 // "none" are not among them.
 func clientAssertionAlgs() []jose.SignatureAlgorithm {
 	return []jose.SignatureAlgorithm{
-		jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512,
+		jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
 	}
+}
+
+// hmacAssertionAlgs are parsed only to refuse them with a clear error:
+// client_secret_jwt cannot be verified (errSecretJWTUnsupported).
+func hmacAssertionAlgs() []jose.SignatureAlgorithm {
+	return []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512}
+}
+
+// fapi2AssertionAlgs are the assertion algorithms a FAPI 2.0 client may use
+// (FAPI 2.0 SP §5.4.1: PS256, ES256 or EdDSA; never RS256).
+var fapi2AssertionAlgs = []string{string(jose.PS256), string(jose.ES256), string(jose.EdDSA)}
+
+// errSecretJWTUnsupported refuses client_secret_jwt (RFC 7523 with an HMAC
+// over the client secret). Strongroom stores only a keyed hash of each
+// client secret (authz.SecretHasher), never the secret, so it cannot compute
+// the HMAC an assertion would have to match; storing secrets in a
+// recoverable form to allow it would make a database leak a leak of every
+// such client's credentials. Such clients use private_key_jwt, mutual TLS
+// or client_secret_basic instead.
+func errSecretJWTUnsupported() *fosite.RFC6749Error {
+	return fosite.ErrInvalidClient.WithHint("client_secret_jwt is not supported: this server keeps only a hash of client secrets and cannot verify HMAC assertions; use private_key_jwt, tls_client_auth or client_secret_basic.")
 }
 
 // assertionClaims are the claims of a client assertion (RFC 7523 §3); a claim
@@ -75,12 +99,15 @@ func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form 
 	if raw == "" {
 		return nil, invalid("The client_assertion parameter is missing.")
 	}
-	jws, err := jose.ParseSignedCompact(raw, clientAssertionAlgs())
+	jws, err := jose.ParseSignedCompact(raw, append(clientAssertionAlgs(), hmacAssertionAlgs()...))
 	if err != nil {
-		return nil, invalid("The client_assertion is not a JWS signed with a supported algorithm (RS, PS or ES; HMAC is not accepted).").WithWrap(err)
+		return nil, invalid("The client_assertion is not a JWS signed with a supported algorithm (RS, PS, ES or EdDSA; HMAC is not accepted).").WithWrap(err)
 	}
 	if len(jws.Signatures) != 1 {
 		return nil, invalid("The client_assertion must carry exactly one signature.")
+	}
+	if slices.Contains(hmacAssertionAlgs(), jose.SignatureAlgorithm(jws.Signatures[0].Header.Algorithm)) {
+		return nil, errSecretJWTUnsupported()
 	}
 	var claims assertionClaims
 	dec := json.NewDecoder(bytes.NewReader(jws.UnsafePayloadWithoutVerification()))
@@ -117,8 +144,14 @@ func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form 
 		return nil, invalid("The client could not be authenticated.").WithWrap(err)
 	}
 	oc, ok := client.(fosite.OpenIDConnectClient)
-	if !ok || oc.GetTokenEndpointAuthMethod() != storage.AuthMethodPrivateKeyJWT {
+	switch {
+	case ok && oc.GetTokenEndpointAuthMethod() == storage.AuthMethodSecretJWT:
+		return nil, errSecretJWTUnsupported()
+	case !ok || oc.GetTokenEndpointAuthMethod() != storage.AuthMethodPrivateKeyJWT:
 		return nil, invalid("The client is not registered for private_key_jwt authentication.")
+	}
+	if err := checkAssertionAlg(oc, jws.Signatures[0].Header.Algorithm); err != nil {
+		return nil, err
 	}
 	if err := p.verifyAssertionSignature(ctx, oc, jws); err != nil {
 		return nil, err
@@ -130,6 +163,24 @@ func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form 
 		return nil, err
 	}
 	return client, nil
+}
+
+// checkAssertionAlg allows only the algorithm the client registered
+// (token_endpoint_auth_signing_alg), and for a FAPI 2.0 client only PS256,
+// ES256 or EdDSA, whatever it registered.
+func checkAssertionAlg(c fosite.OpenIDConnectClient, alg string) error {
+	sc, ok := c.(*authz.Client)
+	if !ok {
+		return nil
+	}
+	md := sc.Storage().Metadata
+	if md.IsFAPI2() && !slices.Contains(fapi2AssertionAlgs, alg) {
+		return fosite.ErrInvalidClient.WithHintf("FAPI 2.0 clients must sign client assertions with PS256, ES256 or EdDSA, not %s.", truncateHint(alg))
+	}
+	if want := md.TokenEndpointAuthSigningAlg; want != "" && alg != want {
+		return fosite.ErrInvalidClient.WithHintf("The client_assertion must be signed with the client's registered token_endpoint_auth_signing_alg %s, not %s.", want, truncateHint(alg))
+	}
+	return nil
 }
 
 // checkAssertionTimes checks exp, iat and nbf against the token service's clock and
@@ -219,6 +270,10 @@ func checkAssertionAudience(raw json.RawMessage, accepted []string) error {
 // (RSA: RS256, EC: ES256/384/512 by curve).
 func (p *core) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
 	h := jws.Signatures[0].Header
+	registered := c.GetTokenEndpointAuthSigningAlgorithm()
+	if sc, ok := c.(*authz.Client); ok {
+		registered = sc.Storage().Metadata.TokenEndpointAuthSigningAlg
+	}
 	verify := func(set *fositejose.JSONWebKeySet) (tried bool, ok bool) {
 		if set == nil {
 			return false, false
@@ -228,14 +283,18 @@ func (p *core) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConn
 				continue
 			}
 			alg := k.Algorithm
-			if alg == "" {
+			switch {
+			case alg != "":
+			case registered != "" && keyFitsAlg(k.Key, registered):
+				alg = registered // e.g. PS256 with an RSA key that names no alg
+			default:
 				alg = authz.AlgForKey(k.Key)
 			}
 			if alg != h.Algorithm {
 				continue
 			}
 			switch k.Key.(type) {
-			case *rsa.PublicKey, *ecdsa.PublicKey:
+			case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 			default:
 				continue
 			}
@@ -272,6 +331,20 @@ func (p *core) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConn
 		}
 	}
 	return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+}
+
+// keyFitsAlg reports whether a public key can verify alg: RSA keys RS* and
+// PS*, EC keys the ES algorithm of their curve, Ed25519 keys EdDSA.
+func keyFitsAlg(key any, alg string) bool {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+	case *ecdsa.PublicKey:
+		return authz.AlgForKey(k) == alg
+	case ed25519.PublicKey:
+		return alg == string(jose.EdDSA)
+	}
+	return false
 }
 
 // jwksRefreshInterval is how often a client's jwks_uri may be refetched

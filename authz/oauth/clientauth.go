@@ -19,6 +19,8 @@ import (
 //     invalid_request, as is a body client_id that differs from Basic's;
 //   - private_key_jwt assertions are verified here, not by fosite
 //     (verifyClientAssertion: audience, clock skew, lifetime cap, algorithm);
+//   - tls_client_auth and self_signed_tls_client_auth (RFC 8705 §2) by the
+//     client certificate (authenticateTLSClient);
 //   - replay is 401 invalid_client (not fosite's 400 jti_known), and database
 //     failures are 503 instead of invalid_client.
 func (p *core) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
@@ -29,9 +31,10 @@ func (p *core) authenticateClient(ctx context.Context, r *http.Request, form url
 		c   fosite.Client
 		err error
 	)
+	handled := false
 	if form.Has("client_assertion") || form.Has("client_assertion_type") {
 		c, err = p.verifyClientAssertion(ctx, r, form)
-	} else {
+	} else if c, handled, err = p.authenticateTLSClient(ctx, r, form); !handled {
 		c, err = p.provider.DefaultClientAuthenticationStrategy(ctx, r, form)
 	}
 	if err != nil {
@@ -45,6 +48,9 @@ func (p *core) authenticateClient(ctx context.Context, r *http.Request, form url
 			// Missing or malformed credentials are invalid_client (RFC 6749 §5.2), 401.
 			err = fosite.ErrInvalidClient.WithWrap(err).WithHint(rfc.HintField)
 		}
+		return nil, err
+	}
+	if err := checkFAPI2ClientAuth(c); err != nil {
 		return nil, err
 	}
 	return c, nil

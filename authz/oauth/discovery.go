@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/mtls"
 )
 
 // discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
@@ -14,6 +15,9 @@ import (
 func (p *core) discovery() map[string]any {
 	c := &p.cfg
 	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	if p.mtlsConfigured() {
+		authMethods = append(authMethods, mtls.MethodTLSClientAuth, mtls.MethodSelfSignedTLSClientAuth)
+	}
 	var assertionAlgs []string
 	for _, alg := range clientAssertionAlgs() {
 		assertionAlgs = append(assertionAlgs, string(alg))

@@ -17,6 +17,17 @@
 //
 // The fosite storage adapter lives in oauth/fositestore.
 //
+// Client authentication (clientauth.go, the one strategy every endpoint
+// that authenticates clients uses): client secrets through fosite,
+// private_key_jwt with the client's registered algorithm
+// (clientassertion.go), tls_client_auth and self_signed_tls_client_auth
+// by the presented certificate (mtlsauth.go, over authz/mtls; New's options
+// WithClientCertificates and WithClientCAs, options.go). client_secret_jwt
+// is refused: only a keyed hash of a secret is stored, so an HMAC over it
+// cannot be verified. The FAPI 2.0 profile's run-time rules for profile
+// fapi2 clients (PAR, PKCE S256, response_type code, client authentication,
+// code lifetime, refresh tokens not rotated) are in fapi2.go.
+//
 // Operations take parsed requests (fosite's *http.Request passes through
 // to fosite) and return values (authz.AuthorizeResponse,
 // *authz.UnredirectableError, OAuth errors, authz.Introspection, claims,

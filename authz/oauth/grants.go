@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
@@ -167,6 +168,15 @@ type codeGrant struct {
 	*oauth2.AuthorizeExplicitGrantHandler
 }
 
+// HandleAuthorizeEndpointRequest implements fosite.AuthorizeEndpointHandler:
+// a FAPI 2.0 client's code lives at most fapi2MaxCodeLifetime.
+func (h codeGrant) HandleAuthorizeEndpointRequest(ctx context.Context, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) error {
+	if isFAPI2(ar.GetClient()) {
+		ctx = withCodeLifetimeCap(ctx, fapi2MaxCodeLifetime)
+	}
+	return h.AuthorizeExplicitGrantHandler.HandleAuthorizeEndpointRequest(ctx, ar, resp)
+}
+
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
 func (h codeGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if err := h.AuthorizeExplicitGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
@@ -279,6 +289,9 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 
 // PopulateTokenEndpointResponse implements fosite.TokenEndpointHandler.
 func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	if isFAPI2(r.GetClient()) {
+		return h.populateWithoutRotation(ctx, r, resp)
+	}
 	err := h.RefreshTokenGrantHandler.PopulateTokenEndpointResponse(ctx, r, resp)
 	if err == nil || !errors.Is(err, fosite.ErrSerializationFailure) {
 		return refreshTokenGone(err)
@@ -289,6 +302,36 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 		return fosite.ErrServerError.WithWrap(rerr)
 	}
 	return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token was used by a concurrent request.")
+}
+
+// populateWithoutRotation answers a FAPI 2.0 client's refresh without
+// rotating its refresh token (FAPI 2.0 SP §5.3.2.1: "shall not use refresh
+// token rotation except in extraordinary circumstances", so that a client
+// retrying a refresh whose answer it lost succeeds). A new access token is
+// issued and stored like fosite's handler does; the refresh token stays
+// active, keeps its expiry and is returned unchanged, and the grant's
+// earlier access tokens keep theirs.
+func (h refreshGrant) populateWithoutRotation(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	accessToken, accessSignature, err := h.AccessTokenStrategy.GenerateAccessToken(ctx, r)
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	storeReq := r.Sanitize([]string{})
+	storeReq.SetID(r.GetID())
+	if err := h.TokenRevocationStorage.CreateAccessTokenSession(ctx, accessSignature, storeReq); err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	now := time.Now().UTC()
+	expiresIn := r.GetSession().GetExpiresAt(fosite.AccessToken).Sub(now)
+	if r.GetSession().GetExpiresAt(fosite.AccessToken).IsZero() {
+		expiresIn = fosite.GetEffectiveLifespan(r.GetClient(), fosite.GrantTypeRefreshToken, fosite.AccessToken, h.Config.GetAccessTokenLifespan(ctx))
+	}
+	resp.SetAccessToken(accessToken)
+	resp.SetTokenType("bearer")
+	resp.SetExpiresIn(expiresIn)
+	resp.SetScopes(r.GetGrantedScopes())
+	resp.SetExtra("refresh_token", r.GetRequestForm().Get("refresh_token"))
+	return nil
 }
 
 // refreshTokenGone answers invalid_grant where fosite says invalid_request

@@ -70,3 +70,14 @@ func mustClient(t *testing.T, sc *storage.Client) *authz.Client {
 	must(t, err)
 	return c
 }
+
+// newTestTokens composes the token service as the server does (New, with
+// opts) over store: for what needs the whole service, e.g. discovery.
+func newTestTokens(t testing.TB, store storage.Store, opts ...Option) *Tokens {
+	t.Helper()
+	cfg := testConfig()
+	must(t, cfg.Validate())
+	s, err := New(cfg, store, newFakeKeys(t), slog.New(slog.DiscardHandler), opts...)
+	must(t, err)
+	return s.Tokens
+}

@@ -21,6 +21,7 @@ const parPrefix = "urn:ietf:params:oauth:request_uri:"
 
 // checkAuthorizePolicy applies Strongroom's rules on top of fosite's
 // validation of an authorization request:
+//   - a FAPI 2.0 client follows the profile (checkFAPI2Authorize);
 //   - a client registered with "PAR required" must use a pushed request
 //     (pushed is true at the PAR endpoint itself);
 //   - only public (native) clients get RFC 8252 loopback port flexibility:
@@ -29,6 +30,11 @@ func (p *core) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeReques
 	c, ok := ar.GetClient().(*authz.Client)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
+	}
+	if c.Storage().Metadata.IsFAPI2() {
+		if err := checkFAPI2Authorize(ar, pushed); err != nil {
+			return err
+		}
 	}
 	if c.Storage().RequirePAR && !pushed && !strings.HasPrefix(ar.GetRequestForm().Get("request_uri"), parPrefix) {
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (RFC 9126).")

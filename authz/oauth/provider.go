@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,7 +45,8 @@ type core struct {
 	dpop      *dpop.Verifier
 	nonceMode dpop.NonceMode
 	certs     *mtls.CertificateSource
-	origin    string // the issuer's scheme and host: the origin of DPoP htu
+	clientCAs *x509.CertPool // tls_client_auth trust anchors (WithClientCAs; nil: none)
+	origin    string         // the issuer's scheme and host: the origin of DPoP htu
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -173,7 +175,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 	handlers := []any{
 		codeGrant{&oauth2.AuthorizeExplicitGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
-			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: fc,
+			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: codeLifetimeConfig{fc},
 		}},
 		clientCredentialsGrant{&oauth2.ClientCredentialsGrantHandler{
 			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: fositeStore, Config: fc},

@@ -20,9 +20,9 @@
 // lib.mjs's run, start a server with startTLS (its mutate may change the
 // server configuration, e.g. request client certificates), register a
 // client, runRP(t, "FLOW.mjs", input) and assert on the result.
-// node/dpop-par-pkce.mjs and node/tls-client-auth-par-pkce.mjs are ready
-// for the server's DPoP and tls_client_auth support; their header comments
-// name their input and result.
+// node/dpop-par-pkce.mjs (dpop_test.go) and node/tls-client-auth-par-pkce.mjs
+// (tlsclientauth_test.go) run the DPoP and tls_client_auth flows; their
+// header comments name their input and result.
 //
 // This package holds tests only.
 package interop

@@ -1,0 +1,91 @@
+package oauth
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
+)
+
+// The FAPI 2.0 Security Profile at run time, for clients registered with
+// profile fapi2 (registration checks what a registration can break,
+// authz/registration). Sender-constrained tokens are enforced where tokens
+// are issued and used (DPoP, mTLS binding), not here.
+
+// fapi2MaxCodeLifetime is the longest an authorization code of a FAPI 2.0
+// client lives (FAPI 2.0 SP §5.3.2.1: "shall issue authorization codes with
+// a maximum lifetime of 60 seconds"), whatever serve --code-ttl says.
+const fapi2MaxCodeLifetime = 60 * time.Second
+
+// fapi2AuthMethods are the client authentication methods of a FAPI 2.0
+// client (SP §5.3.2.1): private_key_jwt and mutual TLS.
+var fapi2AuthMethods = []string{storage.AuthMethodPrivateKeyJWT, storage.AuthMethodTLSClientAuth, storage.AuthMethodSelfSignedTLSClientAuth}
+
+// isFAPI2 reports whether c registered the FAPI 2.0 profile.
+func isFAPI2(c fosite.Client) bool {
+	sc, ok := c.(*authz.Client)
+	return ok && sc.Storage().Metadata.IsFAPI2()
+}
+
+// checkFAPI2Authorize applies the FAPI 2.0 rules to an authorization
+// request of a FAPI 2.0 client (pushed: at the PAR endpoint), each with its
+// own error: PAR only (invalid_request), response_type code only
+// (unsupported_response_type), PKCE with S256 (invalid_request; plain is
+// refused by checkAuthorizePolicy for everyone).
+func checkFAPI2Authorize(ar fosite.AuthorizeRequester, pushed bool) error {
+	form := ar.GetRequestForm()
+	if !pushed && !strings.HasPrefix(form.Get("request_uri"), parPrefix) {
+		return fosite.ErrInvalidRequest.WithHint("FAPI 2.0 clients must send the authorization request by PAR (RFC 9126): authorize with a request_uri.")
+	}
+	if rt := ar.GetResponseTypes(); len(rt) != 1 || rt[0] != "code" {
+		return fosite.ErrUnsupportedResponseType.WithHint("FAPI 2.0 clients may use only response_type=code.")
+	}
+	if form.Get("code_challenge") == "" {
+		return fosite.ErrInvalidRequest.WithHint("FAPI 2.0 clients must use PKCE: code_challenge with code_challenge_method S256 is required.")
+	}
+	if form.Get("code_challenge_method") != "S256" {
+		return fosite.ErrInvalidRequest.WithHint("FAPI 2.0 clients must use PKCE with code_challenge_method S256.")
+	}
+	return nil
+}
+
+// checkFAPI2ClientAuth refuses a FAPI 2.0 client that authenticated with
+// anything but private_key_jwt or mutual TLS (a registration made before
+// the profile rules, or edited in the database).
+func checkFAPI2ClientAuth(c fosite.Client) error {
+	if !isFAPI2(c) {
+		return nil
+	}
+	oc, ok := c.(fosite.OpenIDConnectClient)
+	if !ok || !slices.Contains(fapi2AuthMethods, oc.GetTokenEndpointAuthMethod()) {
+		return fosite.ErrInvalidClient.WithHint("FAPI 2.0 clients must authenticate with private_key_jwt, tls_client_auth or self_signed_tls_client_auth.")
+	}
+	return nil
+}
+
+// codeLifetimeKey carries a cap on the authorization code lifetime through
+// fosite's code handler (codeGrant.HandleAuthorizeEndpointRequest).
+type codeLifetimeKey struct{}
+
+// withCodeLifetimeCap caps the lifetime of the code fosite issues under ctx.
+func withCodeLifetimeCap(ctx context.Context, max time.Duration) context.Context {
+	return context.WithValue(ctx, codeLifetimeKey{}, max)
+}
+
+// codeLifetimeConfig is the fosite configuration of the code handler: the
+// configured code lifespan, capped by withCodeLifetimeCap.
+type codeLifetimeConfig struct{ *fosite.Config }
+
+// GetAuthorizeCodeLifespan implements fosite.AuthorizeCodeLifespanProvider.
+func (c codeLifetimeConfig) GetAuthorizeCodeLifespan(ctx context.Context) time.Duration {
+	d := c.Config.GetAuthorizeCodeLifespan(ctx)
+	if max, ok := ctx.Value(codeLifetimeKey{}).(time.Duration); ok && max < d {
+		return max
+	}
+	return d
+}
