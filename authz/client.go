@@ -49,8 +49,8 @@ func NewClient(c *storage.Client) (*Client, error) {
 	return cl, nil
 }
 
-// Storage returns the underlying registration (read-only by convention).
-func (c *Client) Storage() *storage.Client { return c.c }
+// Registration returns the client's stored registration (read-only by convention).
+func (c *Client) Registration() *storage.Client { return c.c }
 
 // liveSecrets returns the hashes of unexpired secrets, newest first.
 func (c *Client) liveSecrets() [][]byte {

@@ -97,7 +97,7 @@ func TestClientDefaults(t *testing.T) {
 			if got := c.AccessTokenFormat(); got != tc.format {
 				t.Errorf("access token format = %q, want %q", got, tc.format)
 			}
-			if c.IsPublic() != sc.Public || c.GetID() != "c1" || c.Storage() != sc {
+			if c.IsPublic() != sc.Public || c.GetID() != "c1" || c.Registration() != sc {
 				t.Error("registration fields not passed through")
 			}
 		})

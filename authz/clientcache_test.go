@@ -124,7 +124,7 @@ func TestClientCache(t *testing.T) {
 			f.get(t, "c1")
 			rename(t, f.store, "c1", "renamed")
 			f.clock.Add(cacheTTL)
-			if got := f.get(t, "c1").Storage().Name; got != "renamed" {
+			if got := f.get(t, "c1").Registration().Name; got != "renamed" {
 				t.Fatalf("name after TTL = %q, want renamed", got)
 			}
 			f.wantCalls(t, 2)
@@ -136,7 +136,7 @@ func TestClientCache(t *testing.T) {
 			f.get(t, "c2")
 			rename(t, f.store, "c1", "renamed")
 			f.cache.Invalidate("c1")
-			if got := f.get(t, "c1").Storage().Name; got != "renamed" {
+			if got := f.get(t, "c1").Registration().Name; got != "renamed" {
 				t.Fatalf("name after Invalidate = %q, want renamed", got)
 			}
 			f.wantCalls(t, 3)
@@ -179,10 +179,10 @@ func TestClientCache(t *testing.T) {
 			rename(t, f.store, "c1", "renamed")
 			f.cache.Invalidate("c1") // ...and the change notification arrives before it is cached
 			close(release)
-			if stale := <-done; stale.Storage().Name == "renamed" {
+			if stale := <-done; stale.Registration().Name == "renamed" {
 				t.Fatal("test setup: the racing load should have read the old registration")
 			}
-			if got := f.get(t, "c1").Storage().Name; got != "renamed" {
+			if got := f.get(t, "c1").Registration().Name; got != "renamed" {
 				t.Fatalf("name after the race = %q: the stale load was cached", got)
 			}
 			f.wantCalls(t, 2)
@@ -278,7 +278,7 @@ func TestClientCacheWatch(t *testing.T) {
 				rename(t, node2, "c1", "renamed")
 				eventually(t, 3*time.Second, "the rename reaches the cache", func() bool {
 					c, err := cache.Get(t.Context(), "c1")
-					return err == nil && c.Storage().Name == "renamed"
+					return err == nil && c.Registration().Name == "renamed"
 				})
 			})
 			t.Run("fail/disabled-on-other-node", func(t *testing.T) {

@@ -732,8 +732,8 @@ func TestCommittedClientChangesDropTheServersCachedCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := cache.Get(ctx, id)
-	if err != nil || len(c.Storage().Secrets) != 2 {
-		t.Fatalf("after a rotation the cache holds %v secrets (%v), want the new one too", len(c.Storage().Secrets), err)
+	if err != nil || len(c.Registration().Secrets) != 2 {
+		t.Fatalf("after a rotation the cache holds %v secrets (%v), want the new one too", len(c.Registration().Secrets), err)
 	}
 	n := len(dropped)
 	if _, err := svc.Update(ctx, operator, id, []byte(`{"grant_types":["no_such_grant"]}`)); err == nil {

@@ -94,5 +94,5 @@ func (s *Service) firstParty(ctx context.Context, clientID string) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("get client: %w", err)
 	}
-	return c.Storage().Metadata.SkipConsent, nil
+	return c.Registration().Metadata.SkipConsent, nil
 }

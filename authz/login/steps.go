@@ -112,7 +112,7 @@ func (s *Service) mfaRequired(ctx context.Context, userID, clientID string, form
 	if err != nil {
 		return false, fmt.Errorf("get client: %w", err)
 	}
-	if c.Storage().Metadata.RequireMFA {
+	if c.Registration().Metadata.RequireMFA {
 		return true, nil
 	}
 	required, err := s.store.RequireMFA(ctx, userID)

@@ -88,7 +88,7 @@ func (lp *Plan) ClientName() string {
 	if lp.Client == nil {
 		return ""
 	}
-	if n := lp.Client.Storage().Name; n != "" {
+	if n := lp.Client.Registration().Name; n != "" {
 		return n
 	}
 	return lp.Client.GetID()
@@ -198,7 +198,7 @@ func (s *Service) plan(ctx context.Context, req Request, bs *storage.BrowserSess
 		if plan.Client == nil {
 			return nil, logoutErr("A post_logout_redirect_uri needs a client_id or an id_token_hint that names the client.")
 		}
-		if !slices.Contains(plan.Client.Storage().PostLogoutRedirectURIs, req.PostLogoutRedirectURI) {
+		if !slices.Contains(plan.Client.Registration().PostLogoutRedirectURIs, req.PostLogoutRedirectURI) {
 			return nil, logoutErr("The post_logout_redirect_uri is not registered for this client.")
 		}
 		plan.RedirectURI = req.PostLogoutRedirectURI

@@ -110,7 +110,7 @@ func (p *core) proofRequest(r *http.Request, c *authz.Client) (dpop.Request, err
 	if err != nil {
 		return req, err
 	}
-	md := c.Storage().Metadata
+	md := c.Registration().Metadata
 	req.RequireNonce = p.nonceMode.Require(md.DPoPBoundAccessTokens || md.IsFAPI2())
 	if md.IsFAPI2() {
 		req.Algorithms = fapi2ProofAlgs
@@ -155,7 +155,7 @@ func (p *Tokens) bindAccessRequest(ctx context.Context, r *http.Request, ar fosi
 	if !ok {
 		return binding{}, fosite.ErrServerError.WithDebug("unexpected session type")
 	}
-	md := c.Storage().Metadata
+	md := c.Registration().Metadata
 	code := ar.GetGrantTypes().ExactOne("authorization_code")
 	refresh := ar.GetGrantTypes().ExactOne("refresh_token")
 	boundCode := code && sess.CodeJKT != ""

@@ -173,7 +173,7 @@ func checkAssertionAlg(c fosite.OpenIDConnectClient, alg string) error {
 	if !ok {
 		return nil
 	}
-	md := sc.Storage().Metadata
+	md := sc.Registration().Metadata
 	if md.IsFAPI2() && !slices.Contains(fapi2AssertionAlgs, alg) {
 		return fosite.ErrInvalidClient.WithHintf("FAPI 2.0 clients must sign client assertions with PS256, ES256 or EdDSA, not %s.", truncateHint(alg))
 	}
@@ -272,7 +272,7 @@ func (p *core) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConn
 	h := jws.Signatures[0].Header
 	registered := c.GetTokenEndpointAuthSigningAlgorithm()
 	if sc, ok := c.(*authz.Client); ok {
-		registered = sc.Storage().Metadata.TokenEndpointAuthSigningAlg
+		registered = sc.Registration().Metadata.TokenEndpointAuthSigningAlg
 	}
 	verify := func(set *fositejose.JSONWebKeySet) (tried bool, ok bool) {
 		if set == nil {

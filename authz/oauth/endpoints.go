@@ -45,7 +45,7 @@ func mayIntrospect(caller string, tu fosite.TokenUse, ar fosite.Requester) bool 
 // right to introspect.
 func introspectAllowed(c fosite.Client) bool {
 	sc, ok := c.(*authz.Client)
-	return ok && !sc.IsPublic() && sc.Storage().Metadata.Introspect
+	return ok && !sc.IsPublic() && sc.Registration().Metadata.Introspect
 }
 
 // Introspect answers RFC 7662. The caller must authenticate as a

@@ -29,7 +29,7 @@ var fapi2AuthMethods = []string{storage.AuthMethodPrivateKeyJWT, storage.AuthMet
 // isFAPI2 reports whether c registered the FAPI 2.0 profile.
 func isFAPI2(c fosite.Client) bool {
 	sc, ok := c.(*authz.Client)
-	return ok && sc.Storage().Metadata.IsFAPI2()
+	return ok && sc.Registration().Metadata.IsFAPI2()
 }
 
 // checkFAPI2Authorize applies the FAPI 2.0 rules to an authorization

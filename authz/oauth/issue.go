@@ -31,12 +31,12 @@ func (p *core) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeReques
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
 	}
-	if c.Storage().Metadata.IsFAPI2() {
+	if c.Registration().Metadata.IsFAPI2() {
 		if err := checkFAPI2Authorize(ar, pushed); err != nil {
 			return err
 		}
 	}
-	if c.Storage().RequirePAR && !pushed && !strings.HasPrefix(ar.GetRequestForm().Get("request_uri"), parPrefix) {
+	if c.Registration().RequirePAR && !pushed && !strings.HasPrefix(ar.GetRequestForm().Get("request_uri"), parPrefix) {
 		return fosite.ErrInvalidRequest.WithHint("This client must use a pushed authorization request (RFC 9126).")
 	}
 	if raw := ar.GetRequestForm().Get("redirect_uri"); raw != "" && !c.IsPublic() && !slices.Contains(c.GetRedirectURIs(), raw) {

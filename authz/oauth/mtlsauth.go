@@ -65,7 +65,7 @@ func (p *core) authenticateTLSClient(ctx context.Context, r *http.Request, form 
 	switch method {
 	case storage.AuthMethodTLSClientAuth:
 		auth := mtls.NewAuthenticator(p.clientCAs, p.now)
-		err = auth.TLSClientAuth(presented.Certificate, tlsClientAuthIdentity(sc.Storage()))
+		err = auth.TLSClientAuth(presented.Certificate, tlsClientAuthIdentity(sc.Registration()))
 	default:
 		var set *jose.JSONWebKeySet
 		set, err = p.selfSignedKeys(ctx, sc)
