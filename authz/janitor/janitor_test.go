@@ -7,16 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/authz/internal/authztest"
 	"github.com/strongroom/strongroom/storage"
-	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/pgtest"
-	"github.com/strongroom/strongroom/storage/postgres"
 )
 
 func TestSweepExpiredTokens(t *testing.T) {
 	for name, store := range map[string]func(t *testing.T) storage.Store{
-		"memory":   func(t *testing.T) storage.Store { return newMemoryStore(t) },
-		"postgres": func(t *testing.T) storage.Store { return openPostgres(t, pgtest.NewDatabase(t)) },
+		"memory":   func(t *testing.T) storage.Store { return authztest.NewMemoryStore(t) },
+		"postgres": func(t *testing.T) storage.Store { return authztest.OpenPostgres(t, pgtest.NewDatabase(t)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -67,8 +66,8 @@ func TestSweepExpiredTokens(t *testing.T) {
 // ones stay.
 func TestJanitorSweepsExpiredFlowsAssertionIDsAndSessions(t *testing.T) {
 	for name, store := range map[string]func(t *testing.T) storage.Store{
-		"memory":   func(t *testing.T) storage.Store { return newMemoryStore(t) },
-		"postgres": func(t *testing.T) storage.Store { return openPostgres(t, pgtest.NewDatabase(t)) },
+		"memory":   func(t *testing.T) storage.Store { return authztest.NewMemoryStore(t) },
+		"postgres": func(t *testing.T) storage.Store { return authztest.OpenPostgres(t, pgtest.NewDatabase(t)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -122,7 +121,7 @@ func TestJanitorSweepsExpiredFlowsAssertionIDsAndSessions(t *testing.T) {
 // TestTokenJanitorRunsTheSweep: the janitor loop every node runs sweeps the
 // expired flows at start (not only the token table).
 func TestTokenJanitorRunsTheSweep(t *testing.T) {
-	s := newMemoryStore(t)
+	s := authztest.NewMemoryStore(t)
 	p := &Janitor{Store: s, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -141,23 +140,6 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatalf("unexpected error: %v", err)
 	}
-}
-
-func newMemoryStore(t testing.TB) *memory.Store {
-	t.Helper()
-	s := memory.New()
-	t.Cleanup(s.Close)
-	return s
-}
-
-func openPostgres(t testing.TB, dbURL string) *postgres.Store {
-	t.Helper()
-	s, err := postgres.Open(context.Background(), dbURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
 }
 
 // testClient is a client the swept rows belong to.

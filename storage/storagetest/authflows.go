@@ -141,7 +141,7 @@ func authFlowTests() []test {
 				id := fmt.Sprintf("f%d", round)
 				must(t, s.CreateAuthFlow(t.Context(), newFlow(id, "c1")))
 				got := make([]*storage.AuthFlow, 8)
-				errs := race(8, func(i int) error {
+				errs := Race(8, func(i int) error {
 					var err error
 					got[i], err = s.ConsumeAuthFlow(t.Context(), id)
 					return err

@@ -54,7 +54,7 @@ func jtiTests() []test {
 				if round%2 == 1 {
 					must(t, s.UseJTI(t.Context(), jti, past)) // an expired record to take over
 				}
-				errs := race(8, func(int) error { return s.UseJTI(t.Context(), jti, future) })
+				errs := Race(8, func(int) error { return s.UseJTI(t.Context(), jti, future) })
 				exactlyOneWins(t, errs, storage.ErrAlreadyExists)
 			}
 		}},

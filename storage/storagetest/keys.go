@@ -102,7 +102,7 @@ func keyTests() []test {
 		{"ok/keys/update-serialized", func(t *testing.T, s storage.Store) {
 			// Read-modify-write from many goroutines loses no update.
 			const n = 6
-			errs := race(n, func(i int) error {
+			errs := Race(n, func(i int) error {
 				return s.UpdateKeys(t.Context(), func(keys []storage.SigningKey) ([]storage.SigningKey, error) {
 					return append(keys, *newKey(fmt.Sprintf("k%d", i), storage.KeyStateNext, base)), nil
 				})

@@ -200,7 +200,7 @@ func logoutTests() []test {
 			}
 			var mu sync.Mutex
 			seen := map[int64]int{}
-			errs := race(claimers, func(int) error {
+			errs := Race(claimers, func(int) error {
 				got, err := s.ClaimLogoutDeliveries(t.Context(), base, time.Minute, 5)
 				mu.Lock()
 				defer mu.Unlock()

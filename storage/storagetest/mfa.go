@@ -67,7 +67,7 @@ func mfaTests() []test {
 		{"ok/mfa/totp-step-concurrent-one-wins", func(t *testing.T, s storage.Store) {
 			createUser(t, s, "u1", "alice")
 			must(t, s.SaveTOTP(t.Context(), &storage.TOTPEnrolment{UserID: "u1", SecretEnc: []byte("x"), Confirmed: true, CreatedAt: base}))
-			errs := race(8, func(int) error { return s.UseTOTPStep(context.Background(), "u1", 7, base) })
+			errs := Race(8, func(int) error { return s.UseTOTPStep(context.Background(), "u1", 7, base) })
 			exactlyOneWins(t, errs, storage.ErrConflict)
 		}},
 		{"fail/mfa/totp-missing", func(t *testing.T, s storage.Store) {
@@ -118,7 +118,7 @@ func mfaTests() []test {
 		{"ok/mfa/recovery-code-concurrent-one-wins", func(t *testing.T, s storage.Store) {
 			createUser(t, s, "u1", "alice")
 			must(t, s.ReplaceRecoveryCodes(t.Context(), "u1", [][]byte{[]byte("h1")}, base))
-			errs := race(8, func(int) error { return s.UseRecoveryCode(context.Background(), "u1", []byte("h1"), base) })
+			errs := Race(8, func(int) error { return s.UseRecoveryCode(context.Background(), "u1", []byte("h1"), base) })
 			exactlyOneWins(t, errs, storage.ErrNotFound)
 		}},
 		{"ok/mfa/webauthn-credentials", func(t *testing.T, s storage.Store) {
@@ -161,7 +161,7 @@ func mfaTests() []test {
 			got, err := s.GetPendingLogin(t.Context(), "f1")
 			must(t, err)
 			equal(t, got, p)
-			errs := race(6, func(int) error { _, err := s.TakeWebAuthnSession(context.Background(), "f1"); return err })
+			errs := Race(6, func(int) error { _, err := s.TakeWebAuthnSession(context.Background(), "f1"); return err })
 			exactlyOneWins(t, errs, storage.ErrNotFound)
 			got, _ = s.GetPendingLogin(t.Context(), "f1")
 			if got.WebAuthnSession != nil {
@@ -276,7 +276,7 @@ func mfaTests() []test {
 			// A counter removed while an attempt updates it must not fail the
 			// attempt: it is created again.
 			for range 20 {
-				errs := race(2, func(i int) error {
+				errs := Race(2, func(i int) error {
 					if i == 0 {
 						_, err := s.DeleteExpiredLoginThrottles(context.Background(), "", future, future)
 						return err
@@ -293,7 +293,7 @@ func mfaTests() []test {
 			}
 		}},
 		{"ok/mfa/login-throttle-concurrent-increments", func(t *testing.T, s storage.Store) {
-			errs := race(10, func(int) error {
+			errs := Race(10, func(int) error {
 				return s.UpdateLoginThrottle(context.Background(), "ip:192.0.2.1", func(l *storage.LoginThrottle) error {
 					l.Failures++
 					return nil
@@ -312,7 +312,7 @@ func mfaTests() []test {
 			// Admission: refuse at the limit, else count. In parallel, exactly
 			// the limit is admitted (a check outside the update would admit all).
 			const limit = 10
-			errs := race(40, func(int) error {
+			errs := Race(40, func(int) error {
 				return s.UpdateLoginThrottle(context.Background(), "ip:192.0.2.2", func(l *storage.LoginThrottle) error {
 					if l.Failures >= limit {
 						return errBoom

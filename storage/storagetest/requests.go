@@ -176,7 +176,7 @@ func requestTests() []test {
 			for round := range 5 {
 				sig := fmt.Sprintf("rt-%d", round)
 				createRequest(t, s, newRequest(storage.KindRefreshToken, sig, "grant-1", "c1"))
-				errs := race(4, func(i int) error {
+				errs := Race(4, func(i int) error {
 					return storage.InTx(t.Context(), s, func(ctx context.Context) error {
 						if err := s.DeactivateRequest(ctx, storage.KindRefreshToken, sig); err != nil {
 							return err
@@ -205,7 +205,7 @@ func requestTests() []test {
 			for round := range 5 {
 				sig := fmt.Sprintf("code-%d", round)
 				createRequest(t, s, newRequest(storage.KindAuthorizeCode, sig, "grant-1", "c1"))
-				errs := race(6, func(int) error {
+				errs := Race(6, func(int) error {
 					return s.DeactivateRequest(t.Context(), storage.KindAuthorizeCode, sig)
 				})
 				exactlyOneWins(t, errs, storage.ErrInactive, storage.ErrConflict)

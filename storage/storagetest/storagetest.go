@@ -72,9 +72,9 @@ func equal(t *testing.T, got, want any) {
 	}
 }
 
-// race runs fn(0) … fn(n-1) in n goroutines released at the same moment and
+// Race runs fn(0) … fn(n-1) in n goroutines released at the same moment and
 // returns their errors.
-func race(n int, fn func(i int) error) []error {
+func Race(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup

@@ -237,7 +237,7 @@ func txTests() []test {
 			must(t, err)
 		}},
 		{"ok/tx/concurrent-transactions", func(t *testing.T, s storage.Store) {
-			errs := race(4, func(i int) error {
+			errs := Race(4, func(i int) error {
 				return storage.InTx(t.Context(), s, func(ctx context.Context) error {
 					return s.CreateClient(ctx, newClient(string(rune('a'+i))))
 				})

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
+	"github.com/strongroom/strongroom/storage/storagetest"
 )
 
 // SystemSecret is a valid (>= 32 bytes) system secret.
@@ -125,21 +125,9 @@ func AuthorizeRequest(client fosite.Client, form url.Values) *fosite.AuthorizeRe
 	return ar
 }
 
-// Race runs fn(0) … fn(n-1) in n goroutines released together and returns their errors.
-func Race(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
+// Race runs fn(0) … fn(n-1) in n goroutines released together and returns
+// their errors (storagetest.Race).
+func Race(n int, fn func(i int) error) []error { return storagetest.Race(n, fn) }
 
 // Eventually polls cond every 20 ms until it holds or timeout passes.
 func Eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
