@@ -176,7 +176,7 @@ func (h Code) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessReq
 	if err != nil {
 		return err
 	}
-	// the code's requested audience is what Issue granted
+	// the code's requested audience is what authz/oauth's Issue granted
 	return checkTargets(targets, r.GetRequestedAudience())
 }
 

@@ -53,7 +53,7 @@ func (h *PKCE) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRe
 	case errors.Is(err, fosite.ErrNotFound):
 		// The code was issued without a challenge (a confidential client
 		// that chose not to use PKCE; public clients must, see
-		// checkAuthorizePolicy).
+		// authz/oauth's checkAuthorizePolicy).
 		if r.GetClient().IsPublic() {
 			return h.burn(ctx, signature, fosite.ErrInvalidGrant.WithHint("This client must use PKCE."))
 		}
