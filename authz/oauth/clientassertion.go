@@ -175,10 +175,10 @@ func checkAssertionAlg(c fosite.OpenIDConnectClient, alg string) error {
 	}
 	md := sc.Registration().Metadata
 	if md.IsFAPI2() && !slices.Contains(fapi2AssertionAlgs, alg) {
-		return fosite.ErrInvalidClient.WithHintf("FAPI 2.0 clients must sign client assertions with PS256, ES256 or EdDSA, not %s.", truncateHint(alg))
+		return fosite.ErrInvalidClient.WithHintf("FAPI 2.0 clients must sign client assertions with PS256, ES256 or EdDSA, not %s.", truncate(alg, 128))
 	}
 	if want := md.TokenEndpointAuthSigningAlg; want != "" && alg != want {
-		return fosite.ErrInvalidClient.WithHintf("The client_assertion must be signed with the client's registered token_endpoint_auth_signing_alg %s, not %s.", want, truncateHint(alg))
+		return fosite.ErrInvalidClient.WithHintf("The client_assertion must be signed with the client's registered token_endpoint_auth_signing_alg %s, not %s.", want, truncate(alg, 128))
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 // Package oauth is Strongroom's token service over fosite: the composition
-// (fosite's config and the explicit handler list: provider.go), the token
-// strategies, the grant policy (which scopes and audiences a grant gets:
-// grants.go), PKCE, client authentication (secrets, private_key_jwt,
+// (fosite's config and the explicit handler list: provider.go, over the
+// grant handlers, PKCE, token strategy and grant policy of
+// authz/oauth/grant), client authentication (secrets, private_key_jwt,
 // client_secret_jwt), sender-constrained tokens (binding.go: DPoP proofs
 // and certificate binding at the token endpoint, PAR and userinfo, over
 // authz/dpop and authz/mtls), discovery, and the answers of the OAuth
@@ -15,7 +15,9 @@
 //	Authorizer  authorization requests: parse, apply Strongroom's policy,
 //	            issue the response or the error (authz/login)
 //
-// The fosite storage adapter lives in oauth/fositestore.
+// The fosite storage adapter lives in oauth/fositestore; which scopes and
+// audiences a grant gets, in oauth/grant (authorizeAudience here applies it
+// to an authorization request).
 //
 // Client authentication (clientauth.go, the one strategy every endpoint
 // that authenticates clients uses): client secrets through fosite,

@@ -10,6 +10,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/grant"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -107,7 +108,7 @@ func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID stri
 	}
 	res.Sub = sess.GetSubject()
 	res.Username = sess.GetUsername()
-	res.Aud = issuerAudience(ar.GetGrantedAudience(), p.cfg.Issuer)
+	res.Aud = grant.IssuerAudience(ar.GetGrantedAudience(), p.cfg.Issuer)
 	return client.GetID(), res, nil
 }
 

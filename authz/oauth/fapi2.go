@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"time"
@@ -68,24 +67,11 @@ func checkFAPI2ClientAuth(c fosite.Client) error {
 	return nil
 }
 
-// codeLifetimeKey carries a cap on the authorization code lifetime through
-// fosite's code handler (codeGrant.HandleAuthorizeEndpointRequest).
-type codeLifetimeKey struct{}
-
-// withCodeLifetimeCap caps the lifetime of the code fosite issues under ctx.
-func withCodeLifetimeCap(ctx context.Context, max time.Duration) context.Context {
-	return context.WithValue(ctx, codeLifetimeKey{}, max)
-}
-
-// codeLifetimeConfig is the fosite configuration of the code handler: the
-// configured code lifespan, capped by withCodeLifetimeCap.
-type codeLifetimeConfig struct{ *fosite.Config }
-
-// GetAuthorizeCodeLifespan implements fosite.AuthorizeCodeLifespanProvider.
-func (c codeLifetimeConfig) GetAuthorizeCodeLifespan(ctx context.Context) time.Duration {
-	d := c.Config.GetAuthorizeCodeLifespan(ctx)
-	if max, ok := ctx.Value(codeLifetimeKey{}).(time.Duration); ok && max < d {
-		return max
+// fapi2CodeLifetime is the longest a code issued to c may live (grant.Code's
+// MaxLifetime): fapi2MaxCodeLifetime for a FAPI 2.0 client, else no cap.
+func fapi2CodeLifetime(c fosite.Client) time.Duration {
+	if isFAPI2(c) {
+		return fapi2MaxCodeLifetime
 	}
-	return d
+	return 0
 }

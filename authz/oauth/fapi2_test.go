@@ -10,6 +10,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/grant"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -116,14 +117,14 @@ func TestFAPI2CodeLifetimeAtMost60Seconds(t *testing.T) {
 	store := newMemoryStore(t)
 	p := newTestProvider(t, store)
 	p.fositeConfig.AuthorizeCodeLifespan = 10 * time.Minute
-	var grant fosite.AuthorizeEndpointHandler
+	var codeHandler fosite.AuthorizeEndpointHandler
 	for _, h := range p.fositeConfig.AuthorizeEndpointHandlers {
-		if g, ok := h.(codeGrant); ok {
-			grant = g
+		if g, ok := h.(grant.Code); ok {
+			codeHandler = g
 		}
 	}
-	if grant == nil {
-		t.Fatal("no codeGrant among the authorization endpoint handlers")
+	if codeHandler == nil {
+		t.Fatal("no grant.Code among the authorization endpoint handlers")
 	}
 	for _, tc := range []struct {
 		client *storage.Client
@@ -139,7 +140,7 @@ func TestFAPI2CodeLifetimeAtMost60Seconds(t *testing.T) {
 		ar.SetSession(authz.NewSession())
 		ar.GrantScope("openid")
 		before := time.Now()
-		must(t, grant.HandleAuthorizeEndpointRequest(t.Context(), ar, fosite.NewAuthorizeResponse()))
+		must(t, codeHandler.HandleAuthorizeEndpointRequest(t.Context(), ar, fosite.NewAuthorizeResponse()))
 		got := ar.GetSession().GetExpiresAt(fosite.AuthorizeCode).Sub(before)
 		if got > tc.want+2*time.Second || got < tc.want-2*time.Second {
 			t.Errorf("client %s: code lives %s, want %s", tc.client.ID, got, tc.want)

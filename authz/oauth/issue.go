@@ -14,6 +14,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/grant"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -71,7 +72,7 @@ func errRedirectNotRegistered() error {
 }
 
 // Issue answers a fully authorized request: it grants what the grant
-// policy allows (grantRequested), records the client on the browser session
+// policy allows (grant.Requested), records the client on the browser session
 // bs (back-channel logout), builds the session (ID token claims from the
 // user record) and returns the authorization response with iss (RFC 9207).
 // user is the session's user when the caller has it (nil: it is read).
@@ -92,7 +93,7 @@ func (p *Authorizer) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs
 	if err := p.authorizeAudience(ar); err != nil {
 		return p.AuthorizeError(ctx, ar, err)
 	}
-	grantRequested(ar, ar.GetRequestedAudience())
+	grant.Requested(ar, ar.GetRequestedAudience())
 	client, _ := ar.GetClient().(*authz.Client)
 	if err := p.sessions.RecordClient(ctx, bs, client.GetID()); err != nil {
 		return p.AuthorizeError(ctx, ar, authz.MapError(fosite.ErrServerError.WithWrap(err).WithDebug("recording the session's client failed")))
@@ -178,4 +179,23 @@ func UserClaims(u *storage.User, scopes fosite.Arguments) map[string]any {
 // true at the PAR endpoint.
 func (p *Authorizer) CheckAuthorizePolicy(ctx context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
 	return p.checkAuthorizePolicy(ctx, ar, pushed)
+}
+
+// authorizeAudience decides the audience of an authorization request: the
+// requested targets, which the client must be registered for, or its
+// default audience. The result becomes the request's requested audience,
+// which Issue grants and the code carries.
+func (p *core) authorizeAudience(ar fosite.AuthorizeRequester) error {
+	targets, err := grant.RequestedTargets(ar.GetRequestForm())
+	if err != nil {
+		return err
+	}
+	if err := grant.ExactAudience(p.cfg.Issuer)(ar.GetClient().GetAudience(), targets); err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		targets = grant.DefaultAudience(ar.GetClient())
+	}
+	ar.SetRequestedAudience(targets)
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/strongroom/strongroom/authz/dpop"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth/fositestore"
+	"github.com/strongroom/strongroom/authz/oauth/grant"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -148,7 +149,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		// (assertionAudiences), not by fosite.
 		TokenURL:                   cfg.URL(authz.PathToken),
 		ScopeStrategy:              fosite.ExactScopeStrategy,
-		AudienceMatchingStrategy:   exactAudience(cfg.Issuer),
+		AudienceMatchingStrategy:   grant.ExactAudience(cfg.Issuer),
 		RefreshTokenScopes:         []string{"offline_access"},
 		MinParameterEntropy:        fosite.MinParameterEntropy,
 		SendDebugMessagesToClients: false,
@@ -161,10 +162,10 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
-	strategy := &tokenStrategy{
-		issuer:          cfg.Issuer,
+	strategy := &grant.TokenStrategy{
+		Issuer:          cfg.Issuer,
 		HMACSHAStrategy: hmacStrategy,
-		jwt:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
+		JWT:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
 	}
 	idStrategy := &openid.DefaultStrategy{Signer: signer, Config: fc}
 	idHelper := &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}
@@ -173,17 +174,17 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 	// The explicit handler list: every handler the server runs, in order.
 	// Strongroom's own handlers (DPoP, mTLS binding, FAPI policy, ...) join here.
 	handlers := []any{
-		codeGrant{&oauth2.AuthorizeExplicitGrantHandler{
+		grant.Code{AuthorizeExplicitGrantHandler: &oauth2.AuthorizeExplicitGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
-			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: codeLifetimeConfig{fc},
-		}},
-		clientCredentialsGrant{&oauth2.ClientCredentialsGrantHandler{
+			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: grant.CodeLifetimeConfig{Config: fc},
+		}, MaxLifetime: fapi2CodeLifetime},
+		grant.ClientCredentials{ClientCredentialsGrantHandler: &oauth2.ClientCredentialsGrantHandler{
 			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: fositeStore, Config: fc},
 			Config:       fc,
 		}},
-		refreshGrant{&oauth2.RefreshTokenGrantHandler{
+		grant.Refresh{RefreshTokenGrantHandler: &oauth2.RefreshTokenGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: fositeStore, Config: fc,
-		}, fositeStore},
+		}, Store: fositeStore, KeepRefreshToken: isFAPI2},
 		&openid.OpenIDConnectExplicitHandler{
 			OpenIDConnectRequestStorage: fositeStore, IDTokenHandleHelper: idHelper,
 			OpenIDConnectRequestValidator: validator, Config: fc,
@@ -204,7 +205,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		&openid.OpenIDConnectRefreshHandler{IDTokenHandleHelper: idHelper, Config: fc},
 		&oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: fositeStore, Config: fc},
 		&oauth2.TokenRevocationHandler{TokenRevocationStorage: fositeStore, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy},
-		&pkceHandler{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: fositeStore, Config: fc}, codes: fositeStore, strategy: strategy},
+		&grant.PKCE{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: fositeStore, Config: fc}, Codes: fositeStore, Strategy: strategy},
 		&par.PushedAuthorizeHandler{Storage: fositeStore, Config: fc},
 	}
 	for _, h := range handlers {

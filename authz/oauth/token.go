@@ -9,7 +9,7 @@ import (
 )
 
 // Token answers a token request (RFC 6749 §3.2): fosite authenticates the
-// client and runs the grant's handler (grants.go holds the grant policy),
+// client and runs the grant's handler (authz/oauth/grant holds the grant policy),
 // then the sender constraint binds the tokens (binding.go: DPoP proof,
 // client certificate; token_type DPoP for a DPoP-bound token);
 // body is the JSON response (§5.1). clientID names the client the request
@@ -17,7 +17,7 @@ import (
 // is an OAuth error to answer as RFC 6749 §5.2 says.
 func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
 	if gt := r.PostForm.Get("grant_type"); gt != "" && !GrantTypeSupported(gt) {
-		return "", nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncateHint64(gt))
+		return "", nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncate(gt, 64))
 	}
 	ar, err := p.provider.NewAccessRequest(ctx, r, authz.NewSession())
 	if ar != nil && ar.GetClient() != nil {
@@ -66,9 +66,10 @@ func (p *Tokens) PushAuthorize(ctx context.Context, r *http.Request) (clientID s
 	return clientID, resp.ToMap(), nil
 }
 
-func truncateHint64(s string) string {
-	if len(s) > 64 {
-		return s[:64]
+// truncate cuts s, a client's value quoted in an error hint, to n bytes.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
 	}
 	return s
 }

@@ -368,7 +368,7 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 // inside the refresh transaction: the presented refresh token stops working
 // and the grant's access tokens are revoked. Of two concurrent refreshes of
 // the same token exactly one wins; the other gets ErrSerializationFailure,
-// which refreshGrant answers with 400 invalid_grant and, outside the reuse
+// which grant.Refresh answers with 400 invalid_grant and, outside the reuse
 // grace, treats as reuse (RefreshRaceLost).
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	err := s.store.DeactivateRequest(ctx, storage.KindRefreshToken, sig)

@@ -1,4 +1,4 @@
-package oauth
+package grant
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 )
 
-// pkceHandler is fosite's PKCE handler at the authorization endpoint (it
+// PKCE is fosite's PKCE handler at the authorization endpoint (it
 // stores the challenge with the code) and Strongroom's own check at the token
 // endpoint. fosite's deletes the stored challenge before comparing and then
 // waives PKCE for confidential clients, so a second try without a verifier
@@ -25,13 +25,15 @@ import (
 //     request, even with the right verifier, is code reuse (invalid_grant,
 //     and the grant's tokens are revoked);
 //   - the stored challenge is never deleted early: it expires with the code.
-type pkceHandler struct {
+type PKCE struct {
 	*pkce.Handler
-	codes    oauth2.AuthorizeCodeStorage
-	strategy oauth2.AuthorizeCodeStrategy
+	// Codes invalidates a code after a PKCE failure.
+	Codes oauth2.AuthorizeCodeStorage
+	// Strategy derives a code's storage signature.
+	Strategy oauth2.AuthorizeCodeStrategy
 }
 
-var _ fosite.TokenEndpointHandler = (*pkceHandler)(nil)
+var _ fosite.TokenEndpointHandler = (*PKCE)(nil)
 
 // verifierFormat is RFC 7636 §4.1: 43 to 128 unreserved characters.
 var verifierFormat = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
@@ -39,19 +41,19 @@ var verifierFormat = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler. It runs
 // after the code handler has checked that the code is live and was issued to
 // the authenticated client.
-func (h *pkceHandler) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+func (h *PKCE) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if !h.CanHandleTokenEndpointRequest(ctx, r) {
 		return fosite.ErrUnknownRequest
 	}
 	form := r.GetRequestForm()
 	verifier := form.Get("code_verifier")
-	signature := h.strategy.AuthorizeCodeSignature(ctx, form.Get("code"))
+	signature := h.Strategy.AuthorizeCodeSignature(ctx, form.Get("code"))
 	stored, err := h.Storage.GetPKCERequestSession(ctx, signature, r.GetSession().Clone())
 	switch {
 	case errors.Is(err, fosite.ErrNotFound):
 		// The code was issued without a challenge (a confidential client
 		// that chose not to use PKCE; public clients must, see
-		// checkAuthorizePolicy).
+		// authz/oauth's checkAuthorizePolicy).
 		if r.GetClient().IsPublic() {
 			return h.burn(ctx, signature, fosite.ErrInvalidGrant.WithHint("This client must use PKCE."))
 		}
@@ -88,8 +90,8 @@ func (h *pkceHandler) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 
 // burn invalidates the authorization code after a PKCE failure and returns
 // fail. The code handler treats any later use of it as reuse.
-func (h *pkceHandler) burn(ctx context.Context, signature string, fail *fosite.RFC6749Error) error {
-	err := h.codes.InvalidateAuthorizeCodeSession(ctx, signature)
+func (h *PKCE) burn(ctx context.Context, signature string, fail *fosite.RFC6749Error) error {
+	err := h.Codes.InvalidateAuthorizeCodeSession(ctx, signature)
 	if err != nil && !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		// Not burnt: say so rather than answer as if it were.
 		return fosite.ErrServerError.WithWrap(fmt.Errorf("invalidate the code after a PKCE failure: %w", err))
@@ -98,6 +100,6 @@ func (h *pkceHandler) burn(ctx context.Context, signature string, fail *fosite.R
 }
 
 // PopulateTokenEndpointResponse implements fosite.TokenEndpointHandler.
-func (h *pkceHandler) PopulateTokenEndpointResponse(context.Context, fosite.AccessRequester, fosite.AccessResponder) error {
+func (h *PKCE) PopulateTokenEndpointResponse(context.Context, fosite.AccessRequester, fosite.AccessResponder) error {
 	return nil
 }

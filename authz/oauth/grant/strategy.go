@@ -1,4 +1,4 @@
-package oauth
+package grant
 
 import (
 	"context"
@@ -9,16 +9,18 @@ import (
 	"github.com/strongroom/strongroom/authz"
 )
 
-// tokenStrategy issues opaque HMAC tokens (only their signature is stored) and,
+// TokenStrategy issues opaque HMAC tokens (only their signature is stored) and,
 // for clients that ask for them, RFC 9068 JWT access tokens. Refresh tokens and
 // authorization codes are always opaque.
-type tokenStrategy struct {
+type TokenStrategy struct {
 	*oauth2.HMACSHAStrategy
-	jwt    *oauth2.DefaultJWTStrategy
-	issuer string // the aud of a JWT whose grant has no audience (RFC 9068 §3 default)
+	// JWT signs the access tokens of clients registered for JWTs.
+	JWT *oauth2.DefaultJWTStrategy
+	// Issuer is the aud of a JWT whose grant has no audience (RFC 9068 §3 default).
+	Issuer string
 }
 
-var _ oauth2.CoreStrategy = (*tokenStrategy)(nil)
+var _ oauth2.CoreStrategy = (*TokenStrategy)(nil)
 
 func isJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
@@ -28,28 +30,28 @@ func wantsJWT(r fosite.Requester) bool {
 }
 
 // AccessTokenSignature implements oauth2.AccessTokenStrategy.
-func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
+func (s *TokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
 	if isJWT(token) {
-		return s.jwt.AccessTokenSignature(ctx, token)
+		return s.JWT.AccessTokenSignature(ctx, token)
 	}
 	return s.HMACSHAStrategy.AccessTokenSignature(ctx, token)
 }
 
 // GenerateAccessToken implements oauth2.AccessTokenStrategy.
-func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
+func (s *TokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
 	if wantsJWT(r) {
 		if len(r.GetGrantedAudience()) == 0 {
-			r = withAudience{Requester: r, aud: issuerAudience(nil, s.issuer)}
+			r = withAudience{Requester: r, aud: IssuerAudience(nil, s.Issuer)}
 		}
-		return s.jwt.GenerateAccessToken(ctx, r)
+		return s.JWT.GenerateAccessToken(ctx, r)
 	}
 	return s.HMACSHAStrategy.GenerateAccessToken(ctx, r)
 }
 
 // ValidateAccessToken implements oauth2.AccessTokenStrategy.
-func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
+func (s *TokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
 	if isJWT(token) {
-		return s.jwt.ValidateAccessToken(ctx, r, token)
+		return s.JWT.ValidateAccessToken(ctx, r, token)
 	}
 	return s.HMACSHAStrategy.ValidateAccessToken(ctx, r, token)
 }

@@ -1,4 +1,4 @@
-package oauth
+package grant
 
 import (
 	"context"
@@ -30,14 +30,14 @@ var ErrInvalidTarget = &fosite.RFC6749Error{
 // audience; for a client without one, the issuer (this server's own
 // resources: userinfo, the admin API). A token never has an empty aud. The
 // issuer default is not stored with the grant but filled in when a JWT is
-// signed or a token introspected (issuerAudience), so it follows the
+// signed or a token introspected (IssuerAudience), so it follows the
 // issuer of the node that answers.
 
-// exactAudience is the fosite AudienceMatchingStrategy: exact string
+// ExactAudience returns the fosite AudienceMatchingStrategy: exact string
 // matching (fosite's default also accepts any path below a registered URL),
 // answering invalid_target. A client without a registered audience may name
 // the issuer only.
-func exactAudience(issuer string) fosite.AudienceMatchingStrategy {
+func ExactAudience(issuer string) fosite.AudienceMatchingStrategy {
 	return func(allowed, requested []string) error {
 		if len(allowed) == 0 {
 			allowed = []string{issuer}
@@ -51,25 +51,26 @@ func exactAudience(issuer string) fosite.AudienceMatchingStrategy {
 	}
 }
 
-// defaultAudience is the granted audience of a request that names none:
+// DefaultAudience is the granted audience of a request that names none:
 // the client's registered audience (empty for a client without one, see
-// issuerAudience).
-func defaultAudience(c fosite.Client) []string {
+// IssuerAudience).
+func DefaultAudience(c fosite.Client) []string {
 	return slices.Clone(c.GetAudience())
 }
 
-// issuerAudience is the aud of a token whose grant has no audience.
-func issuerAudience(aud []string, issuer string) []string {
+// IssuerAudience is the aud of a token whose grant has audience aud: aud
+// itself, or the issuer when it is empty.
+func IssuerAudience(aud []string, issuer string) []string {
 	if len(aud) > 0 {
 		return aud
 	}
 	return []string{issuer}
 }
 
-// requestedTargets returns the audiences a request names: its "audience"
+// RequestedTargets returns the audiences a request names: its "audience"
 // values (repeated, or one space-separated value) and its RFC 8707
 // "resource" values, which must be absolute URIs without a fragment.
-func requestedTargets(form url.Values) ([]string, error) {
+func RequestedTargets(form url.Values) ([]string, error) {
 	out := fosite.GetAudiences(form)
 	for _, r := range form["resource"] {
 		u, err := url.Parse(r)
@@ -98,32 +99,14 @@ func checkTargets(requested, allowed []string) error {
 	return nil
 }
 
-// authorizeAudience decides the audience of an authorization request: the
-// requested targets, which the client must be registered for, or its
-// default audience. The result becomes the request's requested audience,
-// which Issue grants and the code carries.
-func (p *core) authorizeAudience(ar fosite.AuthorizeRequester) error {
-	targets, err := requestedTargets(ar.GetRequestForm())
-	if err != nil {
-		return err
-	}
-	if err := exactAudience(p.cfg.Issuer)(ar.GetClient().GetAudience(), targets); err != nil {
-		return err
-	}
-	if len(targets) == 0 {
-		targets = defaultAudience(ar.GetClient())
-	}
-	ar.SetRequestedAudience(targets)
-	return nil
-}
-
-// grantRequested is the grant policy of a new grant (an authorization code
-// at Issue, a client_credentials token): every requested scope (fosite has
-// checked each against the client's registration, ExactScopeStrategy) and
-// the decided audience (authorizeAudience, or the requested targets or the
-// client's default for client_credentials). Refresh and code redemption
-// only narrow a grant (codeGrant, refreshGrant), never widen it.
-func grantRequested(r fosite.Requester, audience []string) {
+// Requested is the grant policy of a new grant (an authorization code
+// at authz/oauth's Issue, a client_credentials token): it grants r every
+// requested scope (fosite has checked each against the client's
+// registration, ExactScopeStrategy) and the decided audience (authz/oauth's
+// authorizeAudience, or the requested targets or the client's default for
+// client_credentials). Refresh and code redemption only narrow a grant
+// (Code, Refresh), never widen it.
+func Requested(r fosite.Requester, audience []string) {
 	for _, s := range r.GetRequestedScopes() {
 		r.GrantScope(s)
 	}
@@ -159,40 +142,47 @@ func subset(all, want []string) []string {
 	return out
 }
 
-// codeGrant wraps fosite's authorization code handler at the token
+// Code wraps fosite's authorization code handler. At the authorization
+// endpoint, a code lives at most MaxLifetime of its client. At the token
 // endpoint: RFC 8707 "resource"/"audience" in the token request narrow the
 // access token to part of what was authorized (anything else is
 // invalid_target); the refresh token keeps the whole grant. A code lost to
 // a concurrent redemption is invalid_grant, never a server error.
-type codeGrant struct {
+type Code struct {
 	*oauth2.AuthorizeExplicitGrantHandler
+	// MaxLifetime is the longest a code issued to a client may live, zero
+	// for the configured lifespan; nil caps no code. It takes effect when
+	// the handler's Config is a CodeLifetimeConfig.
+	MaxLifetime func(fosite.Client) time.Duration
 }
 
 // HandleAuthorizeEndpointRequest implements fosite.AuthorizeEndpointHandler:
-// a FAPI 2.0 client's code lives at most fapi2MaxCodeLifetime.
-func (h codeGrant) HandleAuthorizeEndpointRequest(ctx context.Context, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) error {
-	if isFAPI2(ar.GetClient()) {
-		ctx = withCodeLifetimeCap(ctx, fapi2MaxCodeLifetime)
+// the code lives at most MaxLifetime of the client (FAPI 2.0: 60 s).
+func (h Code) HandleAuthorizeEndpointRequest(ctx context.Context, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder) error {
+	if h.MaxLifetime != nil {
+		if max := h.MaxLifetime(ar.GetClient()); max > 0 {
+			ctx = withCodeLifetimeCap(ctx, max)
+		}
 	}
 	return h.AuthorizeExplicitGrantHandler.HandleAuthorizeEndpointRequest(ctx, ar, resp)
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
-func (h codeGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+func (h Code) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if err := h.AuthorizeExplicitGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
 		return err
 	}
-	targets, err := requestedTargets(r.GetRequestForm())
+	targets, err := RequestedTargets(r.GetRequestForm())
 	if err != nil {
 		return err
 	}
-	// the code's requested audience is what Issue granted
+	// the code's requested audience is what authz/oauth's Issue granted
 	return checkTargets(targets, r.GetRequestedAudience())
 }
 
 // PopulateTokenEndpointResponse implements fosite.TokenEndpointHandler.
-func (h codeGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
-	targets, err := requestedTargets(r.GetRequestForm())
+func (h Code) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	targets, err := RequestedTargets(r.GetRequestForm())
 	if err != nil {
 		return err
 	}
@@ -231,7 +221,7 @@ func (f audienceFilter) GrantAudience(a string) {
 	}
 }
 
-// refreshGrant wraps fosite's refresh token handler:
+// Refresh wraps fosite's refresh token handler:
 //   - "scope" may narrow the access token's scope but never widen the grant
 //     (RFC 6749 §6: invalid_scope); "resource"/"audience" likewise narrow its
 //     audience (RFC 8707: invalid_target). The new refresh token keeps the
@@ -239,13 +229,19 @@ func (f audienceFilter) GrantAudience(a string) {
 //   - The loser of two concurrent rotations gets invalid_grant (fosite says
 //     invalid_request); outside the reuse grace it is reuse, and the whole
 //     family is revoked.
-type refreshGrant struct {
+//   - A client for which KeepRefreshToken is true (FAPI 2.0) refreshes
+//     without rotation.
+type Refresh struct {
 	*oauth2.RefreshTokenGrantHandler
-	store *fositestore.Store
+	// Store records the loser of a concurrent rotation.
+	Store *fositestore.Store
+	// KeepRefreshToken reports whether a client's refresh token is kept
+	// rather than rotated; nil rotates every client's.
+	KeepRefreshToken func(fosite.Client) bool
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
-func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+func (h Refresh) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if err := h.RefreshTokenGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
 		return refreshTokenGone(err)
 	}
@@ -258,7 +254,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 			return fosite.ErrInvalidScope.WithHintf("The scope %q was not granted; a refresh may only narrow the scope.", truncateHint(s))
 		}
 	}
-	targets, err := requestedTargets(form)
+	targets, err := RequestedTargets(form)
 	if err != nil {
 		return err
 	}
@@ -288,8 +284,8 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 }
 
 // PopulateTokenEndpointResponse implements fosite.TokenEndpointHandler.
-func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
-	if isFAPI2(r.GetClient()) {
+func (h Refresh) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	if h.KeepRefreshToken != nil && h.KeepRefreshToken(r.GetClient()) {
 		return h.populateWithoutRotation(ctx, r, resp)
 	}
 	err := h.RefreshTokenGrantHandler.PopulateTokenEndpointResponse(ctx, r, resp)
@@ -298,7 +294,7 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 	}
 	// fosite rolled its transaction back; the winner has committed.
 	sig := h.RefreshTokenStrategy.RefreshTokenSignature(ctx, r.GetRequestForm().Get("refresh_token"))
-	if rerr := h.store.RefreshRaceLost(ctx, r.GetID(), sig); rerr != nil {
+	if rerr := h.Store.RefreshRaceLost(ctx, r.GetID(), sig); rerr != nil {
 		return fosite.ErrServerError.WithWrap(rerr)
 	}
 	return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token was used by a concurrent request.")
@@ -311,7 +307,7 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 // issued and stored like fosite's handler does; the refresh token stays
 // active, keeps its expiry and is returned unchanged, and the grant's
 // earlier access tokens keep theirs.
-func (h refreshGrant) populateWithoutRotation(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+func (h Refresh) populateWithoutRotation(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
 	accessToken, accessSignature, err := h.AccessTokenStrategy.GenerateAccessToken(ctx, r)
 	if err != nil {
 		return fosite.ErrServerError.WithWrap(err)
@@ -346,17 +342,17 @@ func refreshTokenGone(err error) error {
 	return err
 }
 
-// clientCredentialsGrant wraps fosite's client credentials handler: the
+// ClientCredentials wraps fosite's client credentials handler: the
 // token's audience is the requested targets ("resource"/"audience", each
 // exactly registered) or the client's default audience; the requested scopes
 // (checked by fosite) are granted.
-type clientCredentialsGrant struct {
+type ClientCredentials struct {
 	*oauth2.ClientCredentialsGrantHandler
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
-func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
-	targets, err := requestedTargets(r.GetRequestForm())
+func (h ClientCredentials) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+	targets, err := RequestedTargets(r.GetRequestForm())
 	if err != nil {
 		return err
 	}
@@ -365,11 +361,33 @@ func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, 
 		return err
 	}
 	if len(targets) == 0 {
-		targets = defaultAudience(r.GetClient())
+		targets = DefaultAudience(r.GetClient())
 	}
-	grantRequested(r, targets)
+	Requested(r, targets)
 	if sess, ok := r.GetSession().(*authz.Session); ok {
 		sess.ClientID = r.GetClient().GetID()
 	}
 	return nil
+}
+
+// codeLifetimeKey carries a cap on the authorization code lifetime through
+// fosite's code handler (Code.HandleAuthorizeEndpointRequest).
+type codeLifetimeKey struct{}
+
+// withCodeLifetimeCap caps the lifetime of the code fosite issues under ctx.
+func withCodeLifetimeCap(ctx context.Context, max time.Duration) context.Context {
+	return context.WithValue(ctx, codeLifetimeKey{}, max)
+}
+
+// CodeLifetimeConfig is the fosite configuration of Code's handler: the
+// configured code lifespan, capped by Code.MaxLifetime.
+type CodeLifetimeConfig struct{ *fosite.Config }
+
+// GetAuthorizeCodeLifespan implements fosite.AuthorizeCodeLifespanProvider.
+func (c CodeLifetimeConfig) GetAuthorizeCodeLifespan(ctx context.Context) time.Duration {
+	d := c.Config.GetAuthorizeCodeLifespan(ctx)
+	if max, ok := ctx.Value(codeLifetimeKey{}).(time.Duration); ok && max < d {
+		return max
+	}
+	return d
 }

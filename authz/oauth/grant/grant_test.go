@@ -1,4 +1,4 @@
-package oauth
+package grant
 
 import (
 	"errors"
@@ -30,7 +30,7 @@ func TestAudienceMatchingIsExact(t *testing.T) {
 		"fail/issuer-path-in-none": {nil, []string{issuer + "/admin"}, false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := exactAudience(issuer)(tc.allowed, tc.requested)
+			err := ExactAudience(issuer)(tc.allowed, tc.requested)
 			if tc.ok != (err == nil) {
 				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
 			}
@@ -58,7 +58,7 @@ func TestRequestedTargetsTakeResourceAndAudience(t *testing.T) {
 		"fail/not-a-uri-at-all": {url.Values{"resource": {"%zz"}}, nil, true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := requestedTargets(tc.form)
+			got, err := RequestedTargets(tc.form)
 			if tc.err {
 				if !errors.Is(err, ErrInvalidTarget) {
 					t.Fatalf("err = %v, want invalid_target", err)
