@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,14 +15,17 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/authz/dpop/redisreplay"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
@@ -307,7 +311,38 @@ func TestDPoPNonceRequiredForEveryClient(t *testing.T) {
 // every node on one database: the key and jti accepted by node A are refused
 // by node B.
 func TestDPoPJTIReplayRefusedAcrossNodes(t *testing.T) {
-	a := startWith(t, func(c *server.Config) { c.DPoPNonce = dpop.NonceOff })
+	dpopJTIReplayRefusedAcrossNodes(t, func(c *server.Config) { c.DPoPNonce = dpop.NonceOff })
+}
+
+// TestDPoPJTIReplayRefusedAcrossNodesOnRedis: the same with serve
+// --redis-url: two nodes on one database keep their proof ids in the real
+// Redis (the record is there, under redisreplay's prefix), and a jti
+// accepted by node A is refused by node B.
+func TestDPoPJTIReplayRefusedAcrossNodesOnRedis(t *testing.T) {
+	addr := os.Getenv("STRONGROOM_TEST_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	k, jti := dpopJTIReplayRefusedAcrossNodes(t, func(c *server.Config) {
+		c.DPoPNonce = dpop.NonceOff
+		c.RedisURL = "redis://" + addr + "/0"
+	})
+	key := redisreplay.DefaultPrefix + dpop.ReplayKey(k.jkt(), jti)
+	n, err := rdb.Exists(t.Context(), key).Result()
+	if err != nil || n != 1 {
+		t.Fatalf("proof record %s in Redis: %d %v", key, n, err)
+	}
+	_ = rdb.Del(context.Background(), key).Err()
+}
+
+// dpopJTIReplayRefusedAcrossNodes starts two nodes on one database with the
+// configuration change and shows that a proof's jti accepted by one is
+// refused by the other (and by itself); it returns the proof's key and jti.
+func dpopJTIReplayRefusedAcrossNodes(t *testing.T, mutate func(*server.Config)) (*dpopKey, string) {
+	t.Helper()
+	a := startWith(t, mutate)
 	b := &env{Env: a.StartPeer(t), t: t}
 	b.srv, b.issuer = b.Server, b.Issuer
 	c := webClient("client_credentials")
@@ -327,6 +362,7 @@ func TestDPoPJTIReplayRefusedAcrossNodes(t *testing.T) {
 	got = send(t, nil, "POST", a.issuer+authz.PathToken, form, c.ID, secret,
 		map[string]string{"DPoP": k.proofWithJTI("POST", a.issuer+authz.PathToken, "", "", jti)})
 	wantError(t, "the same jti at node A", got, http.StatusBadRequest, dpop.CodeInvalidProof)
+	return k, jti
 }
 
 // codeFlow runs PAR (with extra parameters and headers) and the browser
