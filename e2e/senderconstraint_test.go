@@ -661,3 +661,59 @@ func TestCertificateBoundTokenThroughTrustedProxy(t *testing.T) {
 		t.Fatalf("userinfo with the bound forwarded certificate: %d %v", u.status, u.body)
 	}
 }
+
+// TestDiscoveryMTLSEndpointAliases: with serve --mtls-base-url, discovery
+// lists the client-authenticating endpoints under the mTLS host (RFC 8705
+// §5), and a DPoP proof of a token request that arrives on that host names
+// it in htu; without it discovery has no aliases.
+func TestDiscoveryMTLSEndpointAliases(t *testing.T) {
+	const mtlsHost = "mtls.auth.example.test:8443"
+	plain := start(t)
+	if a := send(t, nil, "GET", plain.issuer+authz.PathOIDCDiscovery, nil, "", "", nil); a.body["mtls_endpoint_aliases"] != nil {
+		t.Fatalf("aliases without --mtls-base-url: %v", a.body["mtls_endpoint_aliases"])
+	}
+
+	e := startWith(t, func(c *server.Config) { c.MTLSBaseURL, c.DPoPNonce = "https://"+mtlsHost, dpop.NonceOff })
+	a := send(t, nil, "GET", e.issuer+authz.PathOIDCDiscovery, nil, "", "", nil)
+	aliases, _ := a.body["mtls_endpoint_aliases"].(map[string]any)
+	for key, path := range map[string]string{
+		"token_endpoint": authz.PathToken, "pushed_authorization_request_endpoint": authz.PathPAR,
+		"introspection_endpoint": authz.PathIntrospect, "revocation_endpoint": authz.PathRevoke, "userinfo_endpoint": authz.PathUserinfo,
+	} {
+		if aliases[key] != "https://"+mtlsHost+path {
+			t.Errorf("mtls_endpoint_aliases.%s = %v", key, aliases[key])
+		}
+	}
+	if len(aliases) != 5 || a.body["token_endpoint"] != e.issuer+authz.PathToken {
+		t.Fatalf("discovery: aliases %v, token_endpoint %v", aliases, a.body["token_endpoint"])
+	}
+
+	c := webClient("client_credentials")
+	secret := e.createClient(c)
+	k := newDPoPKey(t)
+	aliasToken := "https://" + mtlsHost + authz.PathToken
+	token := func(host, htu string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest("POST", e.issuer+authz.PathToken, strings.NewReader("grant_type=client_credentials"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("DPoP", k.proof("POST", htu, "", ""))
+		req.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(secret))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	if resp := token(mtlsHost, aliasToken); resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("on the alias host, htu of the alias: %d %s", resp.StatusCode, body)
+	}
+	if resp := token(strings.TrimPrefix(e.issuer, "http://"), aliasToken); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("on the issuer's host, htu of the alias: %d", resp.StatusCode)
+	}
+}

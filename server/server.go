@@ -98,6 +98,11 @@ type Config struct {
 	// instead of the database. New refuses a Redis it cannot reach: it
 	// never falls back to the database silently. "": the database.
 	RedisURL string
+	// MTLSBaseURL, when set (serve --mtls-base-url), is the https base URL
+	// of a separate host name serving the endpoints with mutual TLS:
+	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
+	// oauth.WithMTLSEndpointAliases). "": no aliases.
+	MTLSBaseURL string
 }
 
 // Server is a composed, runnable Strongroom.
@@ -236,7 +241,8 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 		return nil, err
 	}
 	o, err := oauth.New(cfg.Authz, store, km, log,
-		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs))
+		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL))
 	if err != nil {
 		return nil, err
 	}

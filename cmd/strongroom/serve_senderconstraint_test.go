@@ -224,3 +224,25 @@ func TestServeTLSRequestsClientCertificates(t *testing.T) {
 		})
 	}
 }
+
+// --mtls-base-url must be an absolute https URL (a usage error otherwise);
+// a valid one reaches the server configuration without a trailing slash.
+func TestServeMTLSBaseURLFlag(t *testing.T) {
+	var cfg server.Config
+	f := senderConstraintFlags{dpopNonce: "optional", mtlsBaseURL: "https://mtls.auth.example.com/"}
+	if err := f.apply(&cfg, false, noEnv); err != nil || cfg.MTLSBaseURL != "https://mtls.auth.example.com" {
+		t.Fatalf("MTLSBaseURL %q, %v", cfg.MTLSBaseURL, err)
+	}
+	e := env{envDatabaseURL: "postgres://strongroom@127.0.0.1:1/strongroom?sslmode=disable", envSecret: newSecret(t), envKEK: newKEK(t)}
+	for name, tc := range map[string]struct{ url, msg string }{
+		"fail/http":     {"http://mtls.auth.example.com", "--mtls-base-url: mTLS base URL \"http://mtls.auth.example.com\" must be an absolute https URL"},
+		"fail/relative": {"mtls.auth.example.com", "must be an absolute https URL"},
+		"fail/query":    {"https://mtls.auth.example.com/?x=1", "no user info, query or fragment"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, _ := runServeOnce(t, e, "serve", "--insecure-http", "--issuer", "http://127.0.0.1:8080", "--listen", "127.0.0.1:0", "--mtls-base-url", tc.url)
+			wantFail(t, r, exitUsage, tc.msg)
+		})
+	}
+}
