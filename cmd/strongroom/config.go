@@ -128,8 +128,8 @@ func effectiveConfig(fs *pflag.FlagSet, origins map[string]flagsource.Origin, ge
 			e.Value = redactDatabaseURL(e.Value)
 		}
 		if f.Name == "redis-url" {
-			// As serve: REDIS_URL when the URL is set nowhere else.
-			if o.Kind == flagsource.FromDefault && getenv(envRedisURL) != "" {
+			// As serve: REDIS_URL when the URL is set nowhere else, except with --dev.
+			if o.Kind == flagsource.FromDefault && getenv(envRedisURL) != "" && !devMode(fs) {
 				e.Value, e.Source, e.From = getenv(envRedisURL), string(flagsource.FromEnv), envRedisURL
 			}
 			e.Value = redactDatabaseURL(e.Value)

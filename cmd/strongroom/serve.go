@@ -264,7 +264,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	}
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
-		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL))
+		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL)
 	return serveWithAdmin(ctx, a, srv, ln, adminLn)
 }
 

@@ -57,19 +57,23 @@ func TestServeSenderConstraintFlagsApply(t *testing.T) {
 // noEnv is a getenv with no variables set.
 func noEnv(string) string { return "" }
 
-// --redis-url, or REDIS_URL when the flag is set nowhere, selects the Redis
-// DPoP replay cache; neither: the database.
+// --redis-url, or REDIS_URL when the flag is set nowhere (and not with
+// --dev, as DATABASE_URL), selects the Redis DPoP replay cache; neither:
+// the database.
 func TestServeRedisURLFlagApply(t *testing.T) {
 	for _, tc := range []struct {
 		name, flag, env, want string
+		dev                   bool
 	}{
-		{"ok/none", "", "", ""},
-		{"ok/flag", "redis://127.0.0.1:6379/0", "", "redis://127.0.0.1:6379/0"},
-		{"ok/env", "", "rediss://:pw@cache.internal:6380", "rediss://:pw@cache.internal:6380"},
-		{"ok/flag-beats-env", "redis://a:6379", "redis://b:6379", "redis://a:6379"},
+		{"ok/none", "", "", "", false},
+		{"ok/flag", "redis://127.0.0.1:6379/0", "", "redis://127.0.0.1:6379/0", false},
+		{"ok/env", "", "rediss://:pw@cache.internal:6380", "rediss://:pw@cache.internal:6380", false},
+		{"ok/flag-beats-env", "redis://a:6379", "redis://b:6379", "redis://a:6379", false},
+		{"ok/dev-ignores-env", "", "redis://b:6379", "", true},
+		{"ok/dev-takes-flag", "redis://a:6379", "redis://b:6379", "redis://a:6379", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var cfg server.Config
+			cfg := server.Config{Dev: tc.dev}
 			f := senderConstraintFlags{dpopNonce: "optional", redisURL: tc.flag}
 			getenv := func(k string) string {
 				if k == envRedisURL {
