@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,14 +15,17 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/authz/dpop/redisreplay"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
@@ -307,7 +311,38 @@ func TestDPoPNonceRequiredForEveryClient(t *testing.T) {
 // every node on one database: the key and jti accepted by node A are refused
 // by node B.
 func TestDPoPJTIReplayRefusedAcrossNodes(t *testing.T) {
-	a := startWith(t, func(c *server.Config) { c.DPoPNonce = dpop.NonceOff })
+	dpopJTIReplayRefusedAcrossNodes(t, func(c *server.Config) { c.DPoPNonce = dpop.NonceOff })
+}
+
+// TestDPoPJTIReplayRefusedAcrossNodesOnRedis: the same with serve
+// --redis-url: two nodes on one database keep their proof ids in the real
+// Redis (the record is there, under redisreplay's prefix), and a jti
+// accepted by node A is refused by node B.
+func TestDPoPJTIReplayRefusedAcrossNodesOnRedis(t *testing.T) {
+	addr := os.Getenv("STRONGROOM_TEST_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	k, jti := dpopJTIReplayRefusedAcrossNodes(t, func(c *server.Config) {
+		c.DPoPNonce = dpop.NonceOff
+		c.RedisURL = "redis://" + addr + "/0"
+	})
+	key := redisreplay.DefaultPrefix + dpop.ReplayKey(k.jkt(), jti)
+	n, err := rdb.Exists(t.Context(), key).Result()
+	if err != nil || n != 1 {
+		t.Fatalf("proof record %s in Redis: %d %v", key, n, err)
+	}
+	_ = rdb.Del(context.Background(), key).Err()
+}
+
+// dpopJTIReplayRefusedAcrossNodes starts two nodes on one database with the
+// configuration change and shows that a proof's jti accepted by one is
+// refused by the other (and by itself); it returns the proof's key and jti.
+func dpopJTIReplayRefusedAcrossNodes(t *testing.T, mutate func(*server.Config)) (*dpopKey, string) {
+	t.Helper()
+	a := startWith(t, mutate)
 	b := &env{Env: a.StartPeer(t), t: t}
 	b.srv, b.issuer = b.Server, b.Issuer
 	c := webClient("client_credentials")
@@ -327,6 +362,7 @@ func TestDPoPJTIReplayRefusedAcrossNodes(t *testing.T) {
 	got = send(t, nil, "POST", a.issuer+authz.PathToken, form, c.ID, secret,
 		map[string]string{"DPoP": k.proofWithJTI("POST", a.issuer+authz.PathToken, "", "", jti)})
 	wantError(t, "the same jti at node A", got, http.StatusBadRequest, dpop.CodeInvalidProof)
+	return k, jti
 }
 
 // codeFlow runs PAR (with extra parameters and headers) and the browser
@@ -623,5 +659,61 @@ func TestCertificateBoundTokenThroughTrustedProxy(t *testing.T) {
 	u = send(t, nil, "GET", ui, nil, "", "", map[string]string{"Authorization": "Bearer " + at, "X-Client-Cert": header(mine)})
 	if u.status != http.StatusForbidden || u.body["error"] != "insufficient_scope" {
 		t.Fatalf("userinfo with the bound forwarded certificate: %d %v", u.status, u.body)
+	}
+}
+
+// TestDiscoveryMTLSEndpointAliases: with serve --mtls-base-url, discovery
+// lists the client-authenticating endpoints under the mTLS host (RFC 8705
+// §5), and a DPoP proof of a token request that arrives on that host names
+// it in htu; without it discovery has no aliases.
+func TestDiscoveryMTLSEndpointAliases(t *testing.T) {
+	const mtlsHost = "mtls.auth.example.test:8443"
+	plain := start(t)
+	if a := send(t, nil, "GET", plain.issuer+authz.PathOIDCDiscovery, nil, "", "", nil); a.body["mtls_endpoint_aliases"] != nil {
+		t.Fatalf("aliases without --mtls-base-url: %v", a.body["mtls_endpoint_aliases"])
+	}
+
+	e := startWith(t, func(c *server.Config) { c.MTLSBaseURL, c.DPoPNonce = "https://"+mtlsHost, dpop.NonceOff })
+	a := send(t, nil, "GET", e.issuer+authz.PathOIDCDiscovery, nil, "", "", nil)
+	aliases, _ := a.body["mtls_endpoint_aliases"].(map[string]any)
+	for key, path := range map[string]string{
+		"token_endpoint": authz.PathToken, "pushed_authorization_request_endpoint": authz.PathPAR,
+		"introspection_endpoint": authz.PathIntrospect, "revocation_endpoint": authz.PathRevoke, "userinfo_endpoint": authz.PathUserinfo,
+	} {
+		if aliases[key] != "https://"+mtlsHost+path {
+			t.Errorf("mtls_endpoint_aliases.%s = %v", key, aliases[key])
+		}
+	}
+	if len(aliases) != 5 || a.body["token_endpoint"] != e.issuer+authz.PathToken {
+		t.Fatalf("discovery: aliases %v, token_endpoint %v", aliases, a.body["token_endpoint"])
+	}
+
+	c := webClient("client_credentials")
+	secret := e.createClient(c)
+	k := newDPoPKey(t)
+	aliasToken := "https://" + mtlsHost + authz.PathToken
+	token := func(host, htu string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest("POST", e.issuer+authz.PathToken, strings.NewReader("grant_type=client_credentials"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("DPoP", k.proof("POST", htu, "", ""))
+		req.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(secret))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	if resp := token(mtlsHost, aliasToken); resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("on the alias host, htu of the alias: %d %s", resp.StatusCode, body)
+	}
+	if resp := token(strings.TrimPrefix(e.issuer, "http://"), aliasToken); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("on the issuer's host, htu of the alias: %d", resp.StatusCode)
 	}
 }

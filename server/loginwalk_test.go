@@ -42,7 +42,7 @@ func TestLoginPostStorageCalls(t *testing.T) {
 	}
 	store := &countingStore{Store: memory.New()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := assemble(ctx, cfg, store, log)
+	s, err := assemble(ctx, cfg, store, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/backchannel"
 	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/authz/dpop/redisreplay"
 	"github.com/strongroom/strongroom/authz/janitor"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/login"
@@ -90,6 +93,16 @@ type Config struct {
 	// clients, checked when others send one) or dpop.NonceOff; "" means
 	// optional.
 	DPoPNonce dpop.NonceMode
+	// RedisURL, when set (serve --redis-url, REDIS_URL), keeps the DPoP
+	// proof ids of every node in that Redis (authz/dpop/redisreplay)
+	// instead of the database. New refuses a Redis it cannot reach: it
+	// never falls back to the database silently. "": the database.
+	RedisURL string
+	// MTLSBaseURL, when set (serve --mtls-base-url), is the https base URL
+	// of a separate host name serving the endpoints with mutual TLS:
+	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
+	// oauth.WithMTLSEndpointAliases). "": no aliases.
+	MTLSBaseURL string
 }
 
 // Server is a composed, runnable Strongroom.
@@ -118,6 +131,8 @@ type Server struct {
 	now func() time.Time
 	// draining is set when shutdown begins (Serve); /readyz answers 503 from then on.
 	draining *atomic.Bool
+	// redis is the DPoP replay cache's client when Config.RedisURL is set; Close closes it.
+	redis *redis.Client
 }
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
@@ -142,12 +157,50 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		store = pg
 	}
-	s, err := assemble(ctx, cfg, store, log)
+	rdb, err := openRedis(ctx, cfg.RedisURL)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	s, err := assemble(ctx, cfg, store, rdb, log)
+	if err != nil {
+		if rdb != nil {
+			_ = rdb.Close()
+		}
+		store.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// openRedis connects to the Redis of the DPoP replay cache and checks that
+// it answers; nil without a URL. Its errors never quote the URL (it may
+// hold a password).
+func openRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
+	if rawURL == "" {
+		return nil, nil
+	}
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, errors.New("DPoP replay cache: the Redis URL is not valid (redis://[user:password@]host:port[/db] or rediss://…)")
+	}
+	client := redis.NewClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("DPoP replay cache: cannot reach Redis at %s: %w", opts.Addr, err)
+	}
+	return client, nil
+}
+
+// replayCache is where DPoP proof ids are recorded: Redis when configured,
+// else the store.
+func replayCache(store storage.Store, rdb *redis.Client) dpop.ReplayCache {
+	if rdb != nil {
+		return redisreplay.New(rdb, redisreplay.DefaultPrefix)
+	}
+	return dpop.NewStoreReplayCache(store)
 }
 
 // prepare completes and validates the configuration.
@@ -165,7 +218,7 @@ func (cfg *Config) prepare() error {
 	return nil
 }
 
-func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger) (*Server, error) {
+func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.Client, log *slog.Logger) (*Server, error) {
 	keyOpts := []keys.Option{keys.WithLogger(log), keys.WithAuditTrail(store), keys.WithPolicy(keys.Policy{
 		JWKSCacheLifetime: cfg.JWKSCacheLifetime,
 		TokenLifetime:     max(cfg.Authz.IDTokenLifespan, cfg.Authz.AccessTokenLifespan),
@@ -183,12 +236,13 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	if err := km.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	verifier, err := oauth.NewDPoPVerifier(cfg.Authz.SystemSecret, dpop.NewStoreReplayCache(store), cfg.DPoPNonce)
+	verifier, err := oauth.NewDPoPVerifier(cfg.Authz.SystemSecret, replayCache(store, rdb), cfg.DPoPNonce)
 	if err != nil {
 		return nil, err
 	}
 	o, err := oauth.New(cfg.Authz, store, km, log,
-		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs))
+		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL))
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +282,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, log *slog.Lo
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
 		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
-		cfg: cfg, log: log, draining: draining, now: now,
+		cfg: cfg, log: log, draining: draining, now: now, redis: rdb,
 	}, nil
 }
 
@@ -247,8 +301,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, stopWorkers())
 }
 
-// Close releases the store.
-func (s *Server) Close() { s.Store.Close() }
+// Close releases the store and the Redis client, if any.
+func (s *Server) Close() {
+	if s.redis != nil {
+		_ = s.redis.Close()
+	}
+	s.Store.Close()
+}
 
 // TLSConfig loads a certificate and key for serving HTTPS (TLS 1.2 minimum).
 func TLSConfig(certFile, keyFile string) (*tls.Config, error) {

@@ -107,3 +107,20 @@ func TestFAPI2ProfileProblemsListEveryRule(t *testing.T) {
 		t.Error("a refused registration changed something")
 	}
 }
+
+// TestClientSecretJWTRefusedByTheAdminAPI: a client_secret_jwt client could
+// never authenticate (only a keyed hash of its secret is stored), so create
+// answers 400 saying why and what to use instead, and stores nothing.
+func TestClientSecretJWTRefusedByTheAdminAPI(t *testing.T) {
+	f := newFixture(t)
+	before := f.snapshot(t)
+	var p admin.Problem
+	f.do(t, "POST", "/admin/v1/clients", `{"client_name":"HMAC","grant_types":["client_credentials"],
+		"token_endpoint_auth_method":"client_secret_jwt","token_endpoint_auth_signing_alg":"HS256"}`, 400, &p)
+	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], "client_secret_jwt is not supported") || !strings.Contains(p.Errors[0], "use private_key_jwt") {
+		t.Fatalf("problem %+v", p)
+	}
+	if f.snapshot(t) != before {
+		t.Error("a refused registration changed something")
+	}
+}

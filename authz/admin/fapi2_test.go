@@ -11,13 +11,23 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-func TestClientSecretJWTClientsGetASecret(t *testing.T) {
+// TestClientSecretJWTClientsRefused: the admin service creates no
+// client_secret_jwt client (it could never authenticate) and issues no
+// secret; the error says why and what to use instead.
+func TestClientSecretJWTClientsRefused(t *testing.T) {
 	f := newAdminFixture(t)
 	spec := partner()
 	spec.TokenEndpointAuthMethod, spec.TokenEndpointAuthSigningAlg = storage.AuthMethodSecretJWT, "HS256"
-	info, secret := f.create(t, spec)
-	if secret == "" || len(info.Secrets) != 1 || info.TokenEndpointAuthSigningAlg != "HS256" {
-		t.Fatalf("client_secret_jwt client %+v, secret issued: %v", info, secret != "")
+	info, issued, err := f.admin.Create(t.Context(), operator, spec, admin.CreateOptions{})
+	var verr *registration.ValidationError
+	if !errors.As(err, &verr) || info != nil || issued != nil {
+		t.Fatalf("client_secret_jwt client %+v, issued %v, err %v", info, issued, err)
+	}
+	if !strings.Contains(err.Error(), "client_secret_jwt is not supported") || !strings.Contains(err.Error(), "use private_key_jwt") {
+		t.Errorf("error %q", err)
+	}
+	if clients, err := f.store.ListClients(t.Context()); err != nil || len(clients) != 0 {
+		t.Fatalf("stored %d clients (%v)", len(clients), err)
 	}
 }
 

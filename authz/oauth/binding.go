@@ -106,7 +106,7 @@ func storageClient(c fosite.Client) (*authz.Client, error) {
 // the server's mode and the client's policy (DPoP-bound and FAPI 2.0
 // clients need nonces when the mode is optional), FAPI 2.0 algorithms.
 func (p *core) proofRequest(r *http.Request, c *authz.Client) (dpop.Request, error) {
-	req, err := dpop.NewRequest(r, p.origin)
+	req, err := dpop.NewRequest(r, p.requestOrigin(r.Host))
 	if err != nil {
 		return req, err
 	}

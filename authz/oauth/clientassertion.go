@@ -227,11 +227,18 @@ func numericDate(n *json.Number) (time.Time, error) {
 // assertionAudiences are the aud values that name this server in a client
 // assertion received by r: the issuer (FAPI 2.0 §5.3.2.1, RFC 7523bis) and,
 // for compatibility with OIDC Core §9, the token endpoint URL; at the PAR
-// endpoint also the PAR endpoint URL (RFC 9126 §2).
+// endpoint also the PAR endpoint URL (RFC 9126 §2); each endpoint URL also
+// under the mTLS alias base URL when one is configured.
 func (p *core) assertionAudiences(r *http.Request) []string {
 	aud := []string{p.cfg.Issuer, p.cfg.URL(authz.PathToken)}
+	if p.mtlsBaseURL != "" {
+		aud = append(aud, p.mtlsURL(authz.PathToken))
+	}
 	if r.URL.Path == authz.PathPAR {
 		aud = append(aud, p.cfg.URL(authz.PathPAR))
+		if p.mtlsBaseURL != "" {
+			aud = append(aud, p.mtlsURL(authz.PathPAR))
+		}
 	}
 	return aud
 }

@@ -22,7 +22,7 @@ func (p *core) discovery() map[string]any {
 	for _, alg := range clientAssertionAlgs() {
 		assertionAlgs = append(assertionAlgs, string(alg))
 	}
-	return map[string]any{
+	d := map[string]any{
 		"issuer":                                                   c.Issuer,
 		"authorization_endpoint":                                   c.URL(authz.PathAuthorize),
 		"token_endpoint":                                           c.URL(authz.PathToken),
@@ -65,6 +65,10 @@ func (p *core) discovery() map[string]any {
 		"dpop_signing_alg_values_supported":          p.dpop.Algorithms(),
 		"tls_client_certificate_bound_access_tokens": true,
 	}
+	if aliases := p.mtlsEndpointAliases(); aliases != nil {
+		d["mtls_endpoint_aliases"] = aliases // RFC 8705 §5
+	}
+	return d
 }
 
 // DiscoveryJSON is Discovery encoded once, to be served from memory.

@@ -24,7 +24,8 @@
 // private_key_jwt with the client's registered algorithm
 // (clientassertion.go), tls_client_auth and self_signed_tls_client_auth
 // by the presented certificate (mtlsauth.go, over authz/mtls; New's options
-// WithClientCertificates and WithClientCAs, options.go). client_secret_jwt
+// WithClientCertificates and WithClientCAs, options.go; a separate mTLS
+// host's mtls_endpoint_aliases: WithMTLSEndpointAliases). client_secret_jwt
 // is refused: only a keyed hash of a secret is stored, so an HMAC over it
 // cannot be verified. The FAPI 2.0 profile's run-time rules for profile
 // fapi2 clients (PAR, PKCE S256, response_type code, client authentication,

@@ -48,6 +48,10 @@ type core struct {
 	certs     *mtls.CertificateSource
 	clientCAs *x509.CertPool // tls_client_auth trust anchors (WithClientCAs; nil: none)
 	origin    string         // the issuer's scheme and host: the origin of DPoP htu
+	// mTLS endpoint aliases (WithMTLSEndpointAliases; "": none)
+	mtlsBaseURL string
+	mtlsOrigin  string // its scheme and host: the DPoP htu origin of requests to it
+	mtlsHost    string // its host (and port), as a request's Host names it
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -84,6 +88,13 @@ func New(cfg authz.Config, store storage.Store, keys authz.KeySource, log *slog.
 	}
 	for _, o := range opts {
 		o(p)
+	}
+	if p.mtlsBaseURL != "" {
+		if p.mtlsBaseURL, err = ParseMTLSBaseURL(p.mtlsBaseURL); err != nil {
+			return nil, err
+		}
+		u, _ := url.Parse(p.mtlsBaseURL) // parsed just above
+		p.mtlsOrigin, p.mtlsHost = u.Scheme+"://"+u.Host, u.Host
 	}
 	if p.dpop == nil {
 		if p.dpop, err = NewDPoPVerifier(cfg.SystemSecret, dpop.NewStoreReplayCache(store), p.nonceMode); err != nil {

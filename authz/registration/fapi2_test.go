@@ -172,7 +172,8 @@ func TestFAPI2ProfileRefusesClientSecretBasic(t *testing.T) {
 func TestFAPI2ProfileRefusesClientSecretJWT(t *testing.T) {
 	s := fapi2Spec(t)
 	s.TokenEndpointAuthMethod, s.JWKS, s.TokenEndpointAuthSigningAlg = storage.AuthMethodSecretJWT, nil, ""
-	wantOnlyProblem(t, s, "profile fapi2", `"client_secret_jwt" is not allowed`)
+	// refused for every client, FAPI 2.0 or not (one problem, saying why)
+	wantOnlyProblem(t, s, "client_secret_jwt is not supported", "keyed hash", "use private_key_jwt")
 }
 
 func TestFAPI2ProfileRefusesPublicClients(t *testing.T) {
@@ -216,7 +217,7 @@ func TestFAPI2ProfileRefusesHS256(t *testing.T) {
 	s := fapi2Spec(t)
 	s.TokenEndpointAuthMethod, s.JWKS, s.TokenEndpointAuthSigningAlg = storage.AuthMethodSecretJWT, nil, "HS256"
 	problems := buildProblems(t, s)
-	if len(problems) != 2 || !strings.Contains(problems[0], `"client_secret_jwt" is not allowed`) || !strings.Contains(problems[1], `token_endpoint_auth_signing_alg "HS256" is not allowed`) {
+	if len(problems) != 2 || !strings.Contains(problems[0], "client_secret_jwt is not supported") || !strings.Contains(problems[1], `token_endpoint_auth_signing_alg "HS256" is not allowed`) {
 		t.Fatalf("problems = %q", problems)
 	}
 }
@@ -371,17 +372,20 @@ func TestPrivateKeyJWTRequiresJWKS(t *testing.T) {
 	wantOnlyProblem(t, s, "private_key_jwt requires jwks_uri or jwks")
 }
 
-func TestClientSecretJWTSignsWithHS256Only(t *testing.T) {
+// TestClientSecretJWTRefused: the token endpoint cannot check
+// client_secret_jwt (only a keyed hash of the secret is stored), so
+// registration refuses it whatever the algorithm, with one problem that
+// says why and names private_key_jwt instead.
+func TestClientSecretJWTRefused(t *testing.T) {
 	s := mtlsPartnerSpec()
 	s.TokenEndpointAuthMethod, s.Identity, s.TLSClientCertificateBoundAccessTokens = storage.AuthMethodSecretJWT, mtls.Identity{}, false
-	wantValid(t, s)
-	if !registration.UsesSecret(storage.AuthMethodSecretJWT) {
-		t.Fatal("client_secret_jwt clients need a secret")
+	for _, alg := range []string{"", "HS256", "ES256"} {
+		s.TokenEndpointAuthSigningAlg = alg
+		wantOnlyProblem(t, s, "client_secret_jwt is not supported", "cannot check HS256 assertions", "use private_key_jwt")
 	}
-	s.TokenEndpointAuthSigningAlg = "HS256"
-	wantValid(t, s)
-	s.TokenEndpointAuthSigningAlg = "ES256"
-	wantOnlyProblem(t, s, "client_secret_jwt signs with HS256")
+	if problems := buildProblems(t, s); strings.Contains(problems[0], "unknown auth method") {
+		t.Fatalf("refused as unknown: %q", problems)
+	}
 }
 
 func TestPrivateKeyJWTSigningAlgMustBeAsymmetricAndFitTheKeys(t *testing.T) {
@@ -403,7 +407,7 @@ func TestPrivateKeyJWTSigningAlgMustBeAsymmetricAndFitTheKeys(t *testing.T) {
 func TestAuthSigningAlgOnlyWithAssertionMethods(t *testing.T) {
 	s := mtlsPartnerSpec()
 	s.TokenEndpointAuthSigningAlg = "PS256"
-	wantOnlyProblem(t, s, "token_endpoint_auth_signing_alg is used only with token_endpoint_auth_method private_key_jwt or client_secret_jwt")
+	wantOnlyProblem(t, s, "token_endpoint_auth_signing_alg is used only with token_endpoint_auth_method private_key_jwt")
 }
 
 func TestSenderConstrainedFieldsRoundTrip(t *testing.T) {

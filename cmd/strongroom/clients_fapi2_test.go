@@ -88,10 +88,13 @@ func TestClientsCreateFAPI2AndMTLSClients(t *testing.T) {
 		t.Fatalf("self-signed %+v", info)
 	}
 
-	r = mustRun(t, e, "", "clients", "create", "--name", "HMAC", "--grant-type", "client_credentials",
+	// client_secret_jwt could never authenticate (only a keyed hash of the
+	// secret is stored): refused, saying why and what to use instead.
+	r = run(t, e, "", "clients", "create", "--name", "HMAC", "--grant-type", "client_credentials",
 		"--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "HS256", "-o", "json")
-	if m := decodeObject(t, r.out); m["client_secret"] == "" || m["client_secret"] == nil {
-		t.Fatalf("a client_secret_jwt client needs a secret: %s", r.out)
+	wantFail(t, r, exitUsage, "--auth-method (token_endpoint_auth_method): client_secret_jwt is not supported")
+	if !strings.Contains(r.errOut, "use private_key_jwt") || strings.Contains(r.out, "client_secret") {
+		t.Fatalf("client_secret_jwt: %s%s", r.out, r.errOut)
 	}
 
 	// Update: a SAN replaces the subject DN; the profile comes and goes.
@@ -170,8 +173,8 @@ func TestClientsRejectBadFAPI2AndMTLSFlags(t *testing.T) {
 		"fail/unknown-method":        {with(cc, "--auth-method", "mtls"), `unknown auth method "mtls"`},
 		"fail/self-signed-no-jwks":   {with(cc, "--auth-method", "self_signed_tls_client_auth"), "self_signed_tls_client_auth requires jwks"},
 		"fail/hs256-private-key-jwt": {with(cc, "--auth-method", "private_key_jwt", "--jwks-file", jwks, "--token-endpoint-auth-signing-alg", "HS256"), "--token-endpoint-auth-signing-alg (token_endpoint_auth_signing_alg): private_key_jwt needs an asymmetric algorithm"},
-		"fail/es256-secret-jwt":      {with(cc, "--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "ES256"), "client_secret_jwt signs with HS256"},
-		"fail/unknown-alg":           {with(cc, "--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "HS1"), `unsupported algorithm "HS1"`},
+		"fail/es256-secret-jwt":      {with(cc, "--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "ES256"), "client_secret_jwt is not supported"},
+		"fail/unknown-alg":           {with(cc, "--auth-method", "private_key_jwt", "--jwks-file", jwks, "--token-endpoint-auth-signing-alg", "HS1"), `unsupported algorithm "HS1"`},
 		"fail/unknown-profile":       {with(tlsAuth, "--tls-san-dns", "a.example", "--profile", "fapi1"), `unknown profile "fapi1"`},
 		"fail/profile-secret-basic":  {with(cc, "--auth-method", "client_secret_basic", "--profile", "fapi2", "--require-par", "--dpop-bound"), `--profile fapi2: --auth-method (token_endpoint_auth_method) "client_secret_basic" is not allowed`},
 		"fail/profile-public":        {[]string{"clients", "create", "--name", "x", "--public", "--auth-method", "none", "--grant-type", "authorization_code", "--redirect-uri", "http://127.0.0.1/cb", "--profile", "fapi2", "--require-par", "--dpop-bound"}, "public client (token_endpoint_auth_method none) is not allowed"},

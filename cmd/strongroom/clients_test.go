@@ -254,7 +254,7 @@ func TestClientsCreateRejectsBadFlags(t *testing.T) {
 	}{
 		"fail/unknown-grant-type":     {with(basic, []string{"--grant-type", "password"}), 2, `unknown grant type "password" (supported: authorization_code, client_credentials, refresh_token)`},
 		"fail/implicit-grant-type":    {with(basic, []string{"--grant-type", "implicit"}), 2, `unknown grant type "implicit"`},
-		"fail/unknown-auth-method":    {with(cc, []string{"--auth-method", "attestation_client_auth"}), 2, `unknown auth method "attestation_client_auth" (supported: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none)`},
+		"fail/unknown-auth-method":    {with(cc, []string{"--auth-method", "attestation_client_auth"}), 2, `unknown auth method "attestation_client_auth" (supported: client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none)`},
 		"fail/public-with-secret":     {with(ac, basic, []string{"--public"}), 2, "--public requires --auth-method none"},
 		"fail/none-without-public":    {with(ac, []string{"--auth-method", "none"}), 2, "--auth-method none requires --public"},
 		"fail/public-client-creds":    {with(cc, []string{"--public", "--auth-method", "none"}), 2, "client_credentials requires a confidential client"},

@@ -127,6 +127,13 @@ func effectiveConfig(fs *pflag.FlagSet, origins map[string]flagsource.Origin, ge
 			}
 			e.Value = redactDatabaseURL(e.Value)
 		}
+		if f.Name == "redis-url" {
+			// As serve: REDIS_URL when the URL is set nowhere else, except with --dev.
+			if o.Kind == flagsource.FromDefault && getenv(envRedisURL) != "" && !devMode(fs) {
+				e.Value, e.Source, e.From = getenv(envRedisURL), string(flagsource.FromEnv), envRedisURL
+			}
+			e.Value = redactDatabaseURL(e.Value)
+		}
 		entries = append(entries, e)
 	})
 	for _, env := range []string{envSecret, envKEK, envKEKPrevious} {

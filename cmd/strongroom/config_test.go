@@ -166,3 +166,17 @@ func TestConfigShowDevIgnoresDatabaseURL(t *testing.T) {
 		t.Errorf("database-url = %+v", db)
 	}
 }
+
+// TestConfigShowRedactsRedisURL: the Redis URL's password is hidden, from
+// STRONGROOM_REDIS_URL and from REDIS_URL (used when nothing else sets it).
+func TestConfigShowRedactsRedisURL(t *testing.T) {
+	const password = "hunter2-redis-password"
+	got := configShow(t, env{envRedisURL: "redis://:" + password + "@cache:6379/0"})["redis-url"]
+	if got.Value != "redis://:xxxxx@cache:6379/0" || got.From != envRedisURL {
+		t.Errorf("redis-url from REDIS_URL = %+v", got)
+	}
+	got = configShow(t, env{"STRONGROOM_REDIS_URL": "rediss://u:" + password + "@cache:6380", envRedisURL: "redis://other:6379"})["redis-url"]
+	if strings.Contains(got.Value, password) || got.From != "STRONGROOM_REDIS_URL" {
+		t.Errorf("redis-url from STRONGROOM_REDIS_URL = %+v", got)
+	}
+}

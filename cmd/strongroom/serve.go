@@ -178,7 +178,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	case !f.dev && !tlsOn && !f.insecureHTTP:
 		return usageErrorf("refusing to serve plain HTTP: pass --tls-cert and --tls-key, or --insecure-http behind a TLS proxy")
 	}
-	if err := f.senderConstraints.apply(&cfg, tlsOn); err != nil {
+	if err := f.senderConstraints.apply(&cfg, tlsOn, a.getenv); err != nil {
 		return err
 	}
 	listen := f.listen
@@ -263,8 +263,17 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		printDemo(a, cfg.Authz.Issuer, demo)
 	}
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
-		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce))
+		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
+		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL)
 	return serveWithAdmin(ctx, a, srv, ln, adminLn)
+}
+
+// dpopReplayCacheName is where DPoP proof ids are kept, for the start log.
+func dpopReplayCacheName(redisURL string) string {
+	if redisURL != "" {
+		return "redis"
+	}
+	return "database"
 }
 
 // devSecret returns the variable's value when set, or a fresh random key
