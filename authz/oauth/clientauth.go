@@ -1,112 +1,18 @@
 package oauth
 
 import (
-	"context"
-	"errors"
-	"net/http"
-	"net/url"
-	"strings"
+	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/ory/fosite"
-	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 )
 
-// authenticateClient is fosite's client authentication strategy (every
-// endpoint that authenticates clients goes through it: token, PAR,
-// introspection, revocation). It adds the rules fosite v0.49 lacks:
-//   - one authentication method per request (RFC 6749 §2.3): a Basic header
-//     next to body credentials, or a secret next to an assertion, is
-//     invalid_request, as is a body client_id that differs from Basic's;
-//   - private_key_jwt assertions are verified here, not by fosite
-//     (verifyClientAssertion: audience, clock skew, lifetime cap, algorithm);
-//   - tls_client_auth and self_signed_tls_client_auth (RFC 8705 §2) by the
-//     client certificate (authenticateTLSClient);
-//   - replay is 401 invalid_client (not fosite's 400 jti_known), and database
-//     failures are 503 instead of invalid_client.
-func (p *core) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
-	if err := checkOneClientAuthMethod(r, form); err != nil {
-		return nil, err
-	}
-	var (
-		c   fosite.Client
-		err error
-	)
-	handled := false
-	if form.Has("client_assertion") || form.Has("client_assertion_type") {
-		c, err = p.verifyClientAssertion(ctx, r, form)
-	} else if c, handled, err = p.authenticateTLSClient(ctx, r, form); !handled {
-		c, err = p.provider.DefaultClientAuthenticationStrategy(ctx, r, form)
-	}
-	if err != nil {
-		err = authz.MapError(err)
-		var rfc *fosite.RFC6749Error
-		switch {
-		case !errors.As(err, &rfc):
-			// e.g. a bare error from fosite's secret check
-			err = fosite.ErrInvalidClient.WithWrap(err).WithHint("The client could not be authenticated.")
-		case rfc.ErrorField == fosite.ErrInvalidRequest.ErrorField:
-			// Missing or malformed credentials are invalid_client (RFC 6749 §5.2), 401.
-			err = fosite.ErrInvalidClient.WithWrap(err).WithHint(rfc.HintField)
-		}
-		return nil, err
-	}
-	if err := checkFAPI2ClientAuth(c); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
+// Client authentication lives in authz/oauth/clientauth; these two answer
+// discovery from it.
 
-// checkOneClientAuthMethod refuses a request that authenticates its client
-// in more than one way (RFC 6749 §2.3: "The client MUST NOT use more than one
-// authentication method in each request"): an HTTP Basic header, a
-// client_secret in the body (client_secret_post) and a client assertion
-// (private_key_jwt) exclude one another, and a body client_id must name the
-// client the Basic header names. Otherwise the server would have to pick one
-// method and ignore the other, and which one it picks decides which client
-// the request acts as.
-//
-// Credentials in the URL query are refused too (RFC 6749 §2.3.1: "MUST NOT be
-// included in the request URI"): URLs end up in proxy logs and browser history.
-func checkOneClientAuthMethod(r *http.Request, form url.Values) error {
-	q := r.URL.Query()
-	for _, k := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
-		if q.Has(k) {
-			return authz.BadClientAuthRequest("Client credentials must be sent in the request body, never in the URL (RFC 6749 §2.3.1).")
-		}
-	}
-	auth := r.Header.Values("Authorization")
-	if len(auth) > 1 {
-		return authz.BadClientAuthRequest("The request carries more than one Authorization header.")
-	}
-	hasBasic := false
-	if len(auth) == 1 {
-		scheme, _, _ := strings.Cut(strings.TrimSpace(auth[0]), " ")
-		hasBasic = strings.EqualFold(scheme, "Basic")
-	}
-	hasSecret := form.Has("client_secret")
-	hasAssertion := form.Has("client_assertion") || form.Has("client_assertion_type")
-	methods := 0
-	for _, used := range []bool{hasBasic, hasSecret, hasAssertion} {
-		if used {
-			methods++
-		}
-	}
-	if methods > 1 {
-		return authz.BadClientAuthRequest("The client must use exactly one authentication method (RFC 6749 §2.3): HTTP Basic, client_secret in the body or client_assertion.")
-	}
-	if !hasBasic {
-		return nil
-	}
-	user, _, ok := r.BasicAuth()
-	if !ok {
-		return fosite.ErrInvalidClient.WithHint("The HTTP Basic Authorization header is malformed.")
-	}
-	id, err := url.QueryUnescape(user)
-	if err != nil {
-		return fosite.ErrInvalidClient.WithHint("The client id in the HTTP Basic Authorization header is not form-encoded.")
-	}
-	if form.Has("client_id") && form.Get("client_id") != id {
-		return authz.BadClientAuthRequest("The client_id in the body differs from the client the HTTP Basic Authorization header authenticates.")
-	}
-	return nil
-}
+// clientAssertionAlgs are the JWS algorithms private_key_jwt assertions may
+// use (clientauth.AssertionAlgs).
+func clientAssertionAlgs() []jose.SignatureAlgorithm { return clientauth.AssertionAlgs() }
+
+// mtlsConfigured reports whether client certificates can reach the server
+// (clientauth.Authenticator.MTLSConfigured).
+func (p *core) mtlsConfigured() bool { return p.clientAuth.MTLSConfigured() }

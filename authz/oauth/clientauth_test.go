@@ -22,109 +22,9 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/storage"
 )
-
-// claimsOf decodes a JSON claims set as verifyClientAssertion does.
-func claimsOf(t *testing.T, payload string) assertionClaims {
-	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(payload))
-	dec.UseNumber()
-	var c assertionClaims
-	must(t, dec.Decode(&c))
-	return c
-}
-
-// TestClientAssertionLifetimeAndClockSkew: exp is required, in the future and
-// at most ClientAssertionMaxLifetime ahead; iat and nbf may lie up to 10 s in
-// the future (FAPI 2.0 SP §5.3.2.1 clock skew), not more.
-func TestClientAssertionLifetimeAndClockSkew(t *testing.T) {
-	p := newTestProvider(t, newMemoryStore(t))
-	max := p.cfg.ClientAssertionMaxLifetime
-	at := func(d time.Duration) int64 { return testNow.Add(d).Unix() }
-	exp := func(d time.Duration) string { return fmt.Sprintf(`{"exp":%d}`, at(d)) }
-	with := func(claim string, d time.Duration) string {
-		return fmt.Sprintf(`{"exp":%d,%q:%d}`, at(time.Minute), claim, at(d))
-	}
-	tests := []struct {
-		name   string
-		claims string
-		ok     bool
-	}{
-		{"ok/one-minute", exp(time.Minute), true},
-		{"ok/exactly-max", exp(max), true},
-		{"ok/fractional-exp", fmt.Sprintf(`{"exp":%d.5}`, at(time.Minute)), true},
-		{"fail/already-expired", exp(-time.Minute), false},
-		{"fail/expires-now", exp(0), false},
-		{"fail/max-plus-one-second", exp(max + time.Second), false},
-		{"fail/one-hour", exp(time.Hour), false},
-		{"fail/far-future", `{"exp":9999999999}`, false},
-		{"fail/beyond-year-9999", `{"exp":1e300}`, false},
-		{"fail/negative", `{"exp":-1}`, false},
-		{"fail/no-exp", `{"iss":"c1","sub":"c1"}`, false},
-		{"fail/exp-null", `{"exp":null}`, false},
-		{"ok/iat-now", with("iat", 0), true},
-		{"ok/iat-past", with("iat", -time.Minute), true},
-		{"ok/iat-5s-ahead", with("iat", 5*time.Second), true},
-		{"ok/iat-10s-ahead", with("iat", 10*time.Second), true},
-		{"fail/iat-11s-ahead", with("iat", 11*time.Second), false},
-		{"fail/iat-61s-ahead", with("iat", 61*time.Second), false},
-		{"ok/nbf-10s-ahead", with("nbf", 10*time.Second), true},
-		{"fail/nbf-11s-ahead", with("nbf", 11*time.Second), false},
-		{"fail/nbf-61s-ahead", with("nbf", 61*time.Second), false},
-		{"fail/iat-negative", with("iat", -time.Duration(testNow.Unix()+1)*time.Second), false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := p.checkAssertionTimes(claimsOf(t, tc.claims))
-			if tc.ok {
-				must(t, err)
-				return
-			}
-			wantRFC(t, err, "invalid_client", http.StatusUnauthorized)
-		})
-	}
-}
-
-// TestClientAssertionAudience: aud is one value naming this server, as a
-// string or a one-element array; an array with a second value is refused.
-func TestClientAssertionAudience(t *testing.T) {
-	accepted := []string{"https://as.example", "https://as.example/oauth2/token"}
-	tests := []struct {
-		name string
-		aud  string
-		ok   bool
-	}{
-		{"ok/issuer-string", `"https://as.example"`, true},
-		{"ok/token-url-string", `"https://as.example/oauth2/token"`, true},
-		{"ok/issuer-one-element-array", `["https://as.example"]`, true},
-		{"fail/issuer-and-foreign", `["https://as.example","https://evil.example"]`, false},
-		{"fail/foreign-and-issuer", `["https://evil.example","https://as.example"]`, false},
-		{"fail/issuer-and-token-url", `["https://as.example","https://as.example/oauth2/token"]`, false},
-		{"fail/issuer-twice", `["https://as.example","https://as.example"]`, false},
-		{"fail/foreign", `"https://evil.example"`, false},
-		{"fail/issuer-trailing-slash", `"https://as.example/"`, false},
-		{"fail/issuer-other-case", `"https://AS.example"`, false},
-		{"fail/empty-array", `[]`, false},
-		{"fail/empty-string", `""`, false},
-		{"fail/missing", ``, false},
-		{"fail/null", `null`, false},
-		{"fail/number", `1`, false},
-		{"fail/array-of-number", `[1]`, false},
-		{"fail/nested-array", `[["https://as.example"]]`, false},
-		{"fail/object", `{"aud":"https://as.example"}`, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := checkAssertionAudience(json.RawMessage(tc.aud), accepted)
-			if tc.ok {
-				must(t, err)
-				return
-			}
-			wantRFC(t, err, "invalid_client", http.StatusUnauthorized)
-		})
-	}
-}
 
 func TestMapError(t *testing.T) {
 	other := errors.New("something else")
@@ -167,7 +67,7 @@ func (outageStore) GetClient(context.Context, string) (*storage.Client, error) {
 }
 
 // TestAuthenticateClient runs client authentication through fosite with
-// Strongroom's strategy (core.authenticateClient).
+// Strongroom's strategy (clientauth.Authenticator.Authenticate).
 func TestAuthenticateClient(t *testing.T) {
 	store := newMemoryStore(t)
 	p := newTestProvider(t, store)
@@ -353,7 +253,7 @@ func authRequest(t *testing.T, path string, form url.Values, basicID, basicSecre
 }
 
 func assertionForm(a string) url.Values {
-	return url.Values{"client_assertion_type": {clientAssertionType}, "client_assertion": {a}}
+	return url.Values{"client_assertion_type": {clientauth.AssertionType}, "client_assertion": {a}}
 }
 
 // TestClientAssertionRules authenticates private_key_jwt clients with real
@@ -413,7 +313,7 @@ func TestClientAssertionRules(t *testing.T) {
 		{"fail/iss-differs-from-client-id", authz.PathToken, ecs.sign(nil), url.Values{"client_id": {"ps"}}, false},
 		{"ok/client-id-matches-iss", authz.PathToken, ecs.sign(nil), url.Values{"client_id": {"ec"}}, true},
 		{"fail/jti-missing", authz.PathToken, ecs.sign(map[string]any{"jti": nil}), nil, false},
-		{"fail/jti-too-long", authz.PathToken, ecs.sign(map[string]any{"jti": strings.Repeat("j", maxJTILen+1)}), nil, false},
+		{"fail/jti-too-long", authz.PathToken, ecs.sign(map[string]any{"jti": strings.Repeat("j", clientauth.MaxJTILen+1)}), nil, false},
 		{"fail/iss-is-unknown-client", authz.PathToken, (&assertionSigner{t: t, client: "ghost", alg: jose.ES256, key: ecKey, kid: "k1"}).sign(nil), nil, false},
 		{"ok/registered-alg-ps256", authz.PathToken, (&assertionSigner{t: t, client: "ps", alg: jose.PS256, key: rsaKey, kid: "r1"}).sign(nil), nil, true},
 		{"fail/unregistered-alg-rs256", authz.PathToken, (&assertionSigner{t: t, client: "ps", alg: jose.RS256, key: rsaKey, kid: "r1"}).sign(nil), nil, false},
@@ -423,7 +323,7 @@ func TestClientAssertionRules(t *testing.T) {
 		{"fail/alg-none", authz.PathToken, unsignedAssertion(t, "ec"), nil, false},
 		{"fail/unknown-kid", authz.PathToken, (&assertionSigner{t: t, client: "ec", alg: jose.ES256, key: ecKey, kid: "other"}).sign(nil), nil, false},
 		{"fail/wrong-assertion-type", authz.PathToken, "", url.Values{"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:saml2-bearer"}, "client_assertion": {ecs.sign(nil)}}, false},
-		{"fail/assertion-type-without-assertion", authz.PathToken, "", url.Values{"client_assertion_type": {clientAssertionType}}, false},
+		{"fail/assertion-type-without-assertion", authz.PathToken, "", url.Values{"client_assertion_type": {clientauth.AssertionType}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -545,7 +445,7 @@ func TestOneClientAuthenticationMethodPerRequest(t *testing.T) {
 		{"fail/client-id-differs-from-basic", url.Values{"client_id": {"post"}}, "basic", secret, "", "", "invalid_request", http.StatusBadRequest},
 		{"fail/public-client-id-differs-from-basic", url.Values{"client_id": {"public"}}, "basic", secret, "", "", "invalid_request", http.StatusBadRequest},
 		{"fail/assertion-and-client-secret", withForm(assertionForm(s.sign(nil)), url.Values{"client_secret": {secret}}), "", "", "", "", "invalid_request", http.StatusBadRequest},
-		{"fail/assertion-type-only-and-basic", url.Values{"client_assertion_type": {clientAssertionType}}, "basic", secret, "", "", "invalid_request", http.StatusBadRequest},
+		{"fail/assertion-type-only-and-basic", url.Values{"client_assertion_type": {clientauth.AssertionType}}, "basic", secret, "", "", "invalid_request", http.StatusBadRequest},
 		{"fail/empty-client-secret-and-basic", url.Values{"client_secret": {""}}, "basic", secret, "", "", "invalid_request", http.StatusBadRequest},
 		{"fail/two-authorization-headers", url.Values{}, "basic", secret, "Basic " + base64.StdEncoding.EncodeToString([]byte("post:"+secret)), "", "invalid_request", http.StatusBadRequest},
 		{"fail/bare-basic-scheme-and-public-client-id", url.Values{"client_id": {"public"}}, "", "", "basic", "", "invalid_client", http.StatusUnauthorized},
@@ -612,7 +512,7 @@ func TestClientAssertionJTIIsScopedToItsClient(t *testing.T) {
 
 // TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest: an assertion naming a kid
 // the cached JWK Set lacks forces a refetch of the client's jwks_uri at most
-// once per jwksRefreshInterval, however many such requests arrive (nothing
+// once per clientauth's jwksRefreshInterval, however many such requests arrive (nothing
 // authenticates them before the fetch); a rotated-in key is still found.
 func TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest(t *testing.T) {
 	store := newMemoryStore(t)

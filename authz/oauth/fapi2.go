@@ -1,14 +1,12 @@
 package oauth
 
 import (
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz"
-	"github.com/strongroom/strongroom/storage"
 )
 
 // The FAPI 2.0 Security Profile at run time, for clients registered with
@@ -20,10 +18,6 @@ import (
 // client lives (FAPI 2.0 SP §5.3.2.1: "shall issue authorization codes with
 // a maximum lifetime of 60 seconds"), whatever serve --code-ttl says.
 const fapi2MaxCodeLifetime = 60 * time.Second
-
-// fapi2AuthMethods are the client authentication methods of a FAPI 2.0
-// client (SP §5.3.2.1): private_key_jwt and mutual TLS.
-var fapi2AuthMethods = []string{storage.AuthMethodPrivateKeyJWT, storage.AuthMethodTLSClientAuth, storage.AuthMethodSelfSignedTLSClientAuth}
 
 // isFAPI2 reports whether c registered the FAPI 2.0 profile.
 func isFAPI2(c fosite.Client) bool {
@@ -49,20 +43,6 @@ func checkFAPI2Authorize(ar fosite.AuthorizeRequester, pushed bool) error {
 	}
 	if form.Get("code_challenge_method") != "S256" {
 		return fosite.ErrInvalidRequest.WithHint("FAPI 2.0 clients must use PKCE with code_challenge_method S256.")
-	}
-	return nil
-}
-
-// checkFAPI2ClientAuth refuses a FAPI 2.0 client that authenticated with
-// anything but private_key_jwt or mutual TLS (a registration made before
-// the profile rules, or edited in the database).
-func checkFAPI2ClientAuth(c fosite.Client) error {
-	if !isFAPI2(c) {
-		return nil
-	}
-	oc, ok := c.(fosite.OpenIDConnectClient)
-	if !ok || !slices.Contains(fapi2AuthMethods, oc.GetTokenEndpointAuthMethod()) {
-		return fosite.ErrInvalidClient.WithHint("FAPI 2.0 clients must authenticate with private_key_jwt, tls_client_auth or self_signed_tls_client_auth.")
 	}
 	return nil
 }

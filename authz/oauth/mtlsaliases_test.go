@@ -92,8 +92,8 @@ func TestMTLSAliasHostIsADPoPOriginAndAnAssertionAudience(t *testing.T) {
 		t.Errorf("without aliases: requestOrigin = %q", got)
 	}
 
-	token := p.assertionAudiences(httptest.NewRequest("POST", authz.PathToken, nil))
-	par := p.assertionAudiences(httptest.NewRequest("POST", authz.PathPAR, nil))
+	token := p.clientAuth.AssertionAudiences(httptest.NewRequest("POST", authz.PathToken, nil))
+	par := p.clientAuth.AssertionAudiences(httptest.NewRequest("POST", authz.PathPAR, nil))
 	if !slices.Contains(token, "https://mtls.auth.example.test:8443/oauth2/token") || slices.Contains(token, "https://mtls.auth.example.test:8443/oauth2/par") {
 		t.Errorf("token endpoint audiences %q", token)
 	}

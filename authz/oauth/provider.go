@@ -20,6 +20,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 	"github.com/strongroom/strongroom/authz/oauth/grant"
 	"github.com/strongroom/strongroom/storage"
@@ -39,7 +40,7 @@ type core struct {
 
 	fositeConfig *fosite.Config
 	csrfKey      []byte
-	jwksRefresh  *jwksRefreshLimiter
+	clientAuth   *clientauth.Authenticator
 	now          func() time.Time
 
 	// sender constraint (binding.go)
@@ -139,8 +140,6 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		nonceMode: dpop.NonceOptional,
 		certs:     &mtls.CertificateSource{},
 		origin:    origin,
-
-		jwksRefresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}
 
 	fc := &fosite.Config{
@@ -156,8 +155,8 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		ClientSecretsHasher:             hasher,
 		EnforcePKCEForPublicClients:     true,
 		EnablePKCEPlainChallengeMethod:  false,
-		// Client assertions are verified by verifyClientAssertion
-		// (assertionAudiences), not by fosite.
+		// Client assertions are verified by authz/oauth/clientauth
+		// (its assertion audiences), not by fosite.
 		TokenURL:                   cfg.URL(authz.PathToken),
 		ScopeStrategy:              fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:   grant.ExactAudience(cfg.Issuer),
@@ -240,7 +239,20 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 	// the session manager reads the clock at each use (tests change it)
 	p.sessions = &authz.SessionManager{Store: store, Now: func() time.Time { return p.now() }}
 	p.provider = fosite.NewOAuth2Provider(fositeStore, &fositeConfig{Config: fc, cfg: &p.cfg})
-	fc.ClientAuthenticationStrategy = p.authenticateClient
+	// client authentication reads the clock, certificates, CAs and log at
+	// each use (options and tests replace them)
+	p.clientAuth = clientauth.New(clientauth.Deps{
+		Clients:      fositeStore,
+		Fallback:     p.provider.DefaultClientAuthenticationStrategy,
+		JWKS:         fc.GetJWKSFetcherStrategy,
+		Config:       &p.cfg,
+		Now:          func() time.Time { return p.now() },
+		Certificates: func() *mtls.CertificateSource { return p.certs },
+		ClientCAs:    func() *x509.CertPool { return p.clientCAs },
+		Log:          func() *slog.Logger { return p.log },
+		MTLSBaseURL:  func() string { return p.mtlsBaseURL },
+	})
+	fc.ClientAuthenticationStrategy = p.clientAuth.Authenticate
 	return p, nil
 }
 
@@ -251,7 +263,7 @@ type fositeConfig struct {
 }
 
 // GetTokenURLs is only read by fosite's own assertion verification, which no
-// longer runs (verifyClientAssertion replaces it); should a fosite handler
+// longer runs (authz/oauth/clientauth replaces it); should a fosite handler
 // read it again, it gets the values we accept everywhere.
 func (c *fositeConfig) GetTokenURLs(context.Context) []string {
 	return []string{c.cfg.Issuer, c.cfg.URL(authz.PathToken)}

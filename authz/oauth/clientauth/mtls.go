@@ -1,4 +1,4 @@
-package oauth
+package clientauth
 
 import (
 	"context"
@@ -16,11 +16,11 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// mtlsConfigured reports whether client certificates can reach the server
+// MTLSConfigured reports whether client certificates can reach the server
 // (a client CA is configured, so the TLS listener requests them, or a proxy
 // forwards them in a header).
-func (p *core) mtlsConfigured() bool {
-	return p.clientCAs != nil || p.certs.Header() != ""
+func (p *Authenticator) MTLSConfigured() bool {
+	return p.clientCAs() != nil || p.certs().Header() != ""
 }
 
 // isMTLSMethod reports whether m is one of the RFC 8705 client
@@ -37,12 +37,12 @@ func isMTLSMethod(m string) bool {
 // methods; for any other request handled is false and the caller goes on
 // with the other methods. Every failure is 401 invalid_client; a database
 // outage is returned as is (503).
-func (p *core) authenticateTLSClient(ctx context.Context, r *http.Request, form url.Values) (c fosite.Client, handled bool, err error) {
+func (p *Authenticator) authenticateTLSClient(ctx context.Context, r *http.Request, form url.Values) (c fosite.Client, handled bool, err error) {
 	id := form.Get("client_id")
 	if id == "" || form.Has("client_secret") || r.Header.Get("Authorization") != "" {
 		return nil, false, nil
 	}
-	client, err := p.provider.Store.GetClient(ctx, id)
+	client, err := p.clients.GetClient(ctx, id)
 	if err != nil {
 		if errors.Is(err, storage.ErrUnavailable) {
 			return nil, true, err
@@ -54,17 +54,17 @@ func (p *core) authenticateTLSClient(ctx context.Context, r *http.Request, form 
 		return nil, false, nil
 	}
 	method := sc.GetTokenEndpointAuthMethod()
-	presented, err := p.certs.FromRequest(r)
+	presented, err := p.certs().FromRequest(r)
 	if presented.IgnoredHeaderFrom != "" {
-		p.log.WarnContext(ctx, "client certificate header from an untrusted peer ignored",
-			"header", p.certs.Header(), "peer", presented.IgnoredHeaderFrom, "client_id", id)
+		p.log().WarnContext(ctx, "client certificate header from an untrusted peer ignored",
+			"header", p.certs().Header(), "peer", presented.IgnoredHeaderFrom, "client_id", id)
 	}
 	if err != nil {
 		return nil, true, fosite.ErrInvalidClient.WithWrap(err).WithHint("The client certificate could not be read.")
 	}
 	switch method {
 	case storage.AuthMethodTLSClientAuth:
-		auth := mtls.NewAuthenticator(p.clientCAs, p.now)
+		auth := mtls.NewAuthenticator(p.clientCAs(), p.now)
 		err = auth.TLSClientAuth(presented.Certificate, tlsClientAuthIdentity(sc.Registration()))
 	default:
 		var set *jose.JSONWebKeySet
@@ -94,10 +94,10 @@ func tlsClientAuthIdentity(c *storage.Client) mtls.Identity {
 
 // selfSignedKeys returns the client's registered keys (jwks, or jwks_uri
 // through fosite's cache) in go-jose v4 form.
-func (p *core) selfSignedKeys(ctx context.Context, c *authz.Client) (*jose.JSONWebKeySet, error) {
+func (p *Authenticator) selfSignedKeys(ctx context.Context, c *authz.Client) (*jose.JSONWebKeySet, error) {
 	set := c.GetJSONWebKeys()
 	if set == nil && c.GetJSONWebKeysURI() != "" {
-		fetched, err := p.fositeConfig.GetJWKSFetcherStrategy(ctx).Resolve(ctx, c.GetJSONWebKeysURI(), false)
+		fetched, err := p.jwks(ctx).Resolve(ctx, c.GetJSONWebKeysURI(), false)
 		if err != nil {
 			return nil, fosite.ErrInvalidClient.WithHint("The client's JWK Set could not be fetched.").WithWrap(err)
 		}

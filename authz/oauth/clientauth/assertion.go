@@ -1,4 +1,4 @@
-package oauth
+package clientauth
 
 import (
 	"bytes"
@@ -25,8 +25,8 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// clientAssertionType is the only client_assertion_type (RFC 7523 §2.2).
-const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+// AssertionType is the only client_assertion_type (RFC 7523 §2.2).
+const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // assertionClockSkew is how far in the future an assertion's iat or nbf may
 // lie: FAPI 2.0 Security Profile §5.3.2.1 requires accepting 10 s and allows
@@ -34,13 +34,13 @@ const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 // is further off is misconfigured, and a shorter window is a tighter bound).
 const assertionClockSkew = 10 * time.Second
 
-// maxJTILen bounds the jti we record (it is stored until the assertion expires).
-const maxJTILen = 256
+// MaxJTILen bounds the jti we record (it is stored until the assertion expires).
+const MaxJTILen = 256
 
-// clientAssertionAlgs are the JWS algorithms private_key_jwt assertions may
+// AssertionAlgs are the JWS algorithms private_key_jwt assertions may
 // use (advertised in discovery). HMAC algorithms (client_secret_jwt) and
 // "none" are not among them.
-func clientAssertionAlgs() []jose.SignatureAlgorithm {
+func AssertionAlgs() []jose.SignatureAlgorithm {
 	return []jose.SignatureAlgorithm{
 		jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
 	}
@@ -84,22 +84,22 @@ type assertionClaims struct {
 // aud array with foreign values next to ours, has no clock skew for iat/nbf,
 // and records the jti before it checks the audience.
 //
-// The assertion must be a compact JWS with one of clientAssertionAlgs, signed
+// The assertion must be a compact JWS with one of AssertionAlgs, signed
 // by a key the client registered for that algorithm; iss and sub are the
-// client; aud is exactly one acceptable value (assertionAudiences); exp is
+// client; aud is exactly one acceptable value (AssertionAudiences); exp is
 // required, in the future and at most ClientAssertionMaxLifetime ahead;
 // iat and nbf, when present, at most assertionClockSkew ahead; the jti is
 // recorded last and only once (a replay is refused).
-func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+func (p *Authenticator) verifyClientAssertion(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	invalid := func(hint string) *fosite.RFC6749Error { return fosite.ErrInvalidClient.WithHint(hint) }
-	if form.Get("client_assertion_type") != clientAssertionType {
-		return nil, invalid("The client_assertion_type must be '" + clientAssertionType + "'.")
+	if form.Get("client_assertion_type") != AssertionType {
+		return nil, invalid("The client_assertion_type must be '" + AssertionType + "'.")
 	}
 	raw := form.Get("client_assertion")
 	if raw == "" {
 		return nil, invalid("The client_assertion parameter is missing.")
 	}
-	jws, err := jose.ParseSignedCompact(raw, append(clientAssertionAlgs(), hmacAssertionAlgs()...))
+	jws, err := jose.ParseSignedCompact(raw, append(AssertionAlgs(), hmacAssertionAlgs()...))
 	if err != nil {
 		return nil, invalid("The client_assertion is not a JWS signed with a supported algorithm (RS, PS, ES or EdDSA; HMAC is not accepted).").WithWrap(err)
 	}
@@ -129,14 +129,14 @@ func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAssertionAudience(claims.Aud, p.assertionAudiences(r)); err != nil {
+	if err := checkAssertionAudience(claims.Aud, p.AssertionAudiences(r)); err != nil {
 		return nil, err
 	}
-	if claims.Jti == "" || len(claims.Jti) > maxJTILen {
-		return nil, invalid(fmt.Sprintf("The client_assertion must carry a 'jti' claim of 1 to %d bytes.", maxJTILen))
+	if claims.Jti == "" || len(claims.Jti) > MaxJTILen {
+		return nil, invalid(fmt.Sprintf("The client_assertion must carry a 'jti' claim of 1 to %d bytes.", MaxJTILen))
 	}
 
-	client, err := p.provider.Store.GetClient(ctx, clientID)
+	client, err := p.clients.GetClient(ctx, clientID)
 	if err != nil {
 		if errors.Is(err, storage.ErrUnavailable) {
 			return nil, err
@@ -159,7 +159,7 @@ func (p *core) verifyClientAssertion(ctx context.Context, r *http.Request, form 
 	// Recorded only now: an assertion refused above does not burn its jti.
 	// A jti is unique per issuer (RFC 7519 §4.1.7), so it is recorded under
 	// the client: another client cannot use it up in advance.
-	if err := p.provider.Store.SetClientAssertionJWT(ctx, clientID+":"+claims.Jti, exp); err != nil {
+	if err := p.clients.SetClientAssertionJWT(ctx, clientID+":"+claims.Jti, exp); err != nil {
 		return nil, err
 	}
 	return client, nil
@@ -185,7 +185,7 @@ func checkAssertionAlg(c fosite.OpenIDConnectClient, alg string) error {
 
 // checkAssertionTimes checks exp, iat and nbf against the token service's clock and
 // returns exp.
-func (p *core) checkAssertionTimes(c assertionClaims) (time.Time, error) {
+func (p *Authenticator) checkAssertionTimes(c assertionClaims) (time.Time, error) {
 	now := p.now()
 	exp, err := numericDate(c.Exp)
 	switch {
@@ -224,20 +224,20 @@ func numericDate(n *json.Number) (time.Time, error) {
 	return time.Unix(int64(f), 0), nil
 }
 
-// assertionAudiences are the aud values that name this server in a client
+// AssertionAudiences are the aud values that name this server in a client
 // assertion received by r: the issuer (FAPI 2.0 §5.3.2.1, RFC 7523bis) and,
 // for compatibility with OIDC Core §9, the token endpoint URL; at the PAR
 // endpoint also the PAR endpoint URL (RFC 9126 §2); each endpoint URL also
 // under the mTLS alias base URL when one is configured.
-func (p *core) assertionAudiences(r *http.Request) []string {
+func (p *Authenticator) AssertionAudiences(r *http.Request) []string {
 	aud := []string{p.cfg.Issuer, p.cfg.URL(authz.PathToken)}
-	if p.mtlsBaseURL != "" {
-		aud = append(aud, p.mtlsURL(authz.PathToken))
+	if p.mtlsBase() != "" {
+		aud = append(aud, p.mtlsBase()+authz.PathToken)
 	}
 	if r.URL.Path == authz.PathPAR {
 		aud = append(aud, p.cfg.URL(authz.PathPAR))
-		if p.mtlsBaseURL != "" {
-			aud = append(aud, p.mtlsURL(authz.PathPAR))
+		if p.mtlsBase() != "" {
+			aud = append(aud, p.mtlsBase()+authz.PathPAR)
 		}
 	}
 	return aud
@@ -275,7 +275,7 @@ func checkAssertionAudience(raw json.RawMessage, accepted []string) error {
 // kid matches the header's (if any), it is a signing key, and the header alg
 // is the one it is registered for: its "alg", else the one its type implies
 // (RSA: RS256, EC: ES256/384/512 by curve).
-func (p *core) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
+func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
 	h := jws.Signatures[0].Header
 	registered := c.GetTokenEndpointAuthSigningAlgorithm()
 	if sc, ok := c.(*authz.Client); ok {
@@ -322,9 +322,9 @@ func (p *core) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConn
 	if uri == "" {
 		return fosite.ErrInvalidClient.WithHint("The client has no keys registered.")
 	}
-	fetcher := p.fositeConfig.GetJWKSFetcherStrategy(ctx)
+	fetcher := p.jwks(ctx)
 	for _, force := range []bool{false, true} {
-		if force && !p.jwksRefresh.allow(uri, p.now()) {
+		if force && !p.refresh.allow(uri, p.now()) {
 			break
 		}
 		set, err := fetcher.Resolve(ctx, uri, force)
