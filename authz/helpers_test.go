@@ -1,9 +1,6 @@
 package authz
 
 import (
-	"sync"
-	"time"
-
 	"github.com/strongroom/strongroom/authz/internal/authztest"
 )
 
@@ -26,22 +23,4 @@ func testConfig() Config {
 	cfg := Config{Issuer: "https://as.example", SystemSecret: testSystemSecret}
 	cfg.ApplyDefaults()
 	return cfg
-}
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }

@@ -1,9 +1,6 @@
 package fositestore
 
 import (
-	"sync"
-	"time"
-
 	"github.com/strongroom/strongroom/authz/internal/authztest"
 )
 
@@ -18,21 +15,3 @@ var (
 	testClient     = authztest.Client
 	race           = authztest.Race
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
