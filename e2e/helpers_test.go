@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 
 	"github.com/strongroom/strongroom/authz/password"
@@ -123,37 +122,8 @@ func (b *browser) post(u string, form url.Values) (*http.Response, string) {
 	return resp, string(body)
 }
 
-// formFields returns the named input fields (with values) of the first form in page.
-func formFields(t *testing.T, page string) url.Values {
-	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatalf("parse page: %v", err)
-	}
-	v := url.Values{}
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "input" {
-			var name, value string
-			for _, a := range n.Attr {
-				switch a.Key {
-				case "name":
-					name = a.Val
-				case "value":
-					value = a.Val
-				}
-			}
-			if name != "" {
-				v.Set(name, value)
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	return v
-}
+// formFields returns the named input fields (with values) of page.
+var formFields = servertest.FormFields
 
 // login follows an authorization URL through the login (and consent) pages
 // and returns the final redirect to the client.

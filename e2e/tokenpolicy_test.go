@@ -428,17 +428,7 @@ func TestConcurrentRefreshWithoutGraceRevokesTheFamily(t *testing.T) {
 	secret := e.createClient(c)
 	for round := 0; round < 6; round++ {
 		_, tok := e.codeFlowTokens(t, c, secret, round == 0)
-		var wg sync.WaitGroup
-		codes := make([]int, 10)
-		bodies := make([]map[string]any, 10)
-		for i := range codes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				codes[i], bodies[i] = postForm(t, e.issuer+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, c.ID, secret)
-			}()
-		}
-		wg.Wait()
+		codes, bodies := e.refreshInParallel(t, c, secret, tok.RefreshToken, 10)
 		wins := 0
 		var winner string
 		for i, code := range codes {

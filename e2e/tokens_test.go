@@ -140,6 +140,24 @@ func TestPromptNoneAndMaxAgeWithASession(t *testing.T) {
 	}
 }
 
+// refreshInParallel presents one refresh token n times at once (released
+// together) and returns each answer's status and body.
+func (e *env) refreshInParallel(t *testing.T, c *storage.Client, secret, refreshToken string, n int) ([]int, []map[string]any) {
+	t.Helper()
+	codes, bodies := make([]int, n), make([]map[string]any, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			<-start
+			codes[i], bodies[i] = postForm(t, e.issuer+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}, c.ID, secret)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return codes, bodies
+}
+
 func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 	// With a reuse grace a concurrent loser is a retry, not reuse (without
 	// one it revokes the family: TestConcurrentRefreshWithoutGraceRevokesTheFamily).
@@ -148,17 +166,7 @@ func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 	secret := e.createClient(c)
 	for round := 0; round < 3; round++ {
 		_, tok := e.codeFlowTokens(t, c, secret, round == 0)
-		var wg sync.WaitGroup
-		codes := make([]int, 4)
-		bodies := make([]map[string]any, 4)
-		for i := range codes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				codes[i], bodies[i] = postForm(t, e.issuer+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, c.ID, secret)
-			}()
-		}
-		wg.Wait()
+		codes, bodies := e.refreshInParallel(t, c, secret, tok.RefreshToken, 4)
 		wins := 0
 		var winner string
 		for i, code := range codes {

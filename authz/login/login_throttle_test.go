@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/authz/internal/authztest"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -68,8 +69,8 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			st := open(t)
-			c := &clock{t: testNow}
-			th := throttle.New(st, throttle.Default, c.now)
+			c := authztest.NewClock(testNow)
+			th := throttle.New(st, throttle.Default, c.Now)
 			const ip = "192.0.2.20"
 			failFactor := func(i int) *throttle.Error {
 				t.Helper()
@@ -81,7 +82,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c.advance(31 * time.Second) // past any wait, well inside every window
+				c.Advance(31 * time.Second) // past any wait, well inside every window
 				return lock
 			}
 			password := func() {
@@ -144,7 +145,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 			}
 			// The lock expires and the cleanup runs: the account counter
 			// restarts, the second factor's does not.
-			c.advance(15 * time.Minute)
+			c.Advance(15 * time.Minute)
 			if _, err := th.Cleanup(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -153,7 +154,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 				if lock == nil || lock.RetryAfter != want {
 					t.Fatalf("failure %d after the first lock: lock %+v, want %v", i+1, lock, want)
 				}
-				c.advance(want)
+				c.Advance(want)
 			}
 			// An operator unlock clears both counters.
 			had, err := th.Unlock(ctx, "mallory-target", "u-1")
@@ -184,7 +185,7 @@ func TestSecondFactorFailuresSurvivePasswordLockExpiryAndCleanup(t *testing.T) {
 func TestParallelSecondFactorsAreAnsweredOneAtATime(t *testing.T) {
 	for name, open := range throttleStores {
 		t.Run(name, func(t *testing.T) {
-			th := throttle.New(open(t), throttle.Default, (&clock{t: testNow}).now)
+			th := throttle.New(open(t), throttle.Default, authztest.NewClock(testNow).Now)
 			attempts := make([]*throttle.Attempt, 20)
 			errs := race(len(attempts), func(i int) error {
 				var err error
@@ -215,13 +216,13 @@ func TestParallelSecondFactorsAreAnsweredOneAtATime(t *testing.T) {
 func TestRefusedAttemptCountsNowhere(t *testing.T) {
 	ctx := context.Background()
 	st := newMemoryStore(t)
-	c := &clock{t: testNow}
-	th := throttle.New(st, throttle.Default, c.now)
+	c := authztest.NewClock(testNow)
+	th := throttle.New(st, throttle.Default, c.Now)
 	for range 5 {
 		if _, err := th.Failure(ctx, "locked-user", "192.0.2.99"); err != nil {
 			t.Fatal(err)
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 	}
 	before, err := st.GetLoginThrottle(ctx, throttle.IPKey("192.0.2.30"))
 	if !errors.Is(err, storage.ErrNotFound) {
@@ -236,7 +237,7 @@ func TestRefusedAttemptCountsNowhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Failures != 0 || l.NextAttemptAt.After(c.now()) {
+	if l.Failures != 0 || l.NextAttemptAt.After(c.Now()) {
 		t.Fatalf("refused attempts left %+v on the address", l)
 	}
 }
@@ -350,8 +351,8 @@ func TestHangingUpDoesNotSkipTheFailureCount(t *testing.T) {
 // the second factor's count lasts a week.
 func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 	ctx := t.Context()
-	c := &clock{t: testNow}
-	th := throttle.New(newMemoryStore(t), throttle.Default, c.now)
+	c := authztest.NewClock(testNow)
+	th := throttle.New(newMemoryStore(t), throttle.Default, c.Now)
 	var lock *throttle.Error
 	for i := range 5 {
 		a, err := th.AdmitSecondFactor(ctx, "alice", "u-alice", "192.0.2.60")
@@ -361,7 +362,7 @@ func TestSecondFactorCountOutlastsTheAccountWindow(t *testing.T) {
 		if lock, err = a.Fail(ctx); err != nil {
 			t.Fatal(err)
 		}
-		c.advance(throttle.Default.Account.Window + time.Minute) // the account's count restarts
+		c.Advance(throttle.Default.Account.Window + time.Minute) // the account's count restarts
 	}
 	if lock == nil {
 		t.Fatal("5 wrong second factors, each after the account's window, did not lock")

@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,24 +43,6 @@ func newTestProvider(t testing.TB, store storage.Store) *Authorizer {
 	must(t, err)
 	p.now = func() time.Time { return testNow }
 	return &Authorizer{p}
-}
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 func mustClient(t *testing.T, sc *storage.Client) *authz.Client {

@@ -12,6 +12,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/internal/authztest"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -27,11 +28,8 @@ func newFlowFixture(t *testing.T) *flowFixture {
 	t.Helper()
 	store := newMemoryStore(t)
 	p := newTestProvider(t, store)
-	ctx := t.Context()
-	must(t, store.CreateClient(ctx, testClient("c1")))
-	must(t, store.CreateUser(ctx, &storage.User{ID: "u1", Username: "alice", Email: "alice@example.com", EmailVerified: true, Name: "Alice", UpdatedAt: testNow}))
-	must(t, store.SaveConsent(ctx, &storage.Consent{UserID: "u1", ClientID: "c1", Scopes: []string{"openid", "profile"}, GrantedAt: testNow}))
-	c, err := p.clients.Get(ctx, "c1")
+	authztest.SeedConsentedUser(t, store)
+	c, err := p.clients.Get(t.Context(), "c1")
 	must(t, err)
 	return &flowFixture{p: p, store: store, client: c}
 }

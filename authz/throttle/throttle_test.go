@@ -4,34 +4,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/authz/internal/authztest"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 )
 
 // testNow is the tests' fixed "now".
 var testNow = time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func TestThrottleCleanup(t *testing.T) {
 	exists := func(t *testing.T, st storage.Store, key string) bool {
@@ -56,14 +38,14 @@ func TestThrottleCleanup(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			st := memory.New()
-			c := &clock{t: testNow}
-			th := New(st, Default, c.now)
+			c := authztest.NewClock(testNow)
+			th := New(st, Default, c.Now)
 			for range tc.failures {
 				if _, err := th.Failure(t.Context(), "ghost", "192.0.2.1"); err != nil {
 					t.Fatal(err)
 				}
 			}
-			c.advance(tc.after)
+			c.Advance(tc.after)
 			if _, err := th.Cleanup(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -86,12 +68,12 @@ func TestThrottleCleanup(t *testing.T) {
 
 func TestRunThrottleCleanup(t *testing.T) {
 	st := memory.New()
-	c := &clock{t: testNow}
-	th := New(st, Default, c.now)
+	c := authztest.NewClock(testNow)
+	th := New(st, Default, c.Now)
 	if _, err := th.Failure(t.Context(), "ghost", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
-	c.advance(time.Hour)
+	c.Advance(time.Hour)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { defer close(done); th.RunCleanup(ctx, time.Hour, slog.New(slog.DiscardHandler)) }()

@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/net/html"
 
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
@@ -418,33 +417,4 @@ func (e *env) login(t *testing.T, authURL string) string {
 }
 
 // formFields returns the named input fields (with values) of page.
-func formFields(t *testing.T, page string) url.Values {
-	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatalf("parse page: %v", err)
-	}
-	v := url.Values{}
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "input" {
-			var name, value string
-			for _, a := range n.Attr {
-				switch a.Key {
-				case "name":
-					name = a.Val
-				case "value":
-					value = a.Val
-				}
-			}
-			if name != "" {
-				v.Set(name, value)
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	return v
-}
+var formFields = servertest.FormFields

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,4 +148,37 @@ func JWKS(t *testing.T, keys ...jose.JSONWebKey) []byte {
 	b, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
 	Must(t, err)
 	return b
+}
+
+// Clock is a settable test clock, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now reports the clock's time (a func() time.Time for the services).
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// SeedConsentedUser stores client c1 (Client), user u1 "alice" and u1's
+// consent to c1 for "openid profile": what a flow test starts from.
+func SeedConsentedUser(t testing.TB, store storage.Store) {
+	t.Helper()
+	ctx := context.Background()
+	Must(t, store.CreateClient(ctx, Client("c1")))
+	Must(t, store.CreateUser(ctx, &storage.User{ID: "u1", Username: "alice", Email: "alice@example.com", EmailVerified: true, Name: "Alice", UpdatedAt: Now}))
+	Must(t, store.SaveConsent(ctx, &storage.Consent{UserID: "u1", ClientID: "c1", Scopes: []string{"openid", "profile"}, GrantedAt: Now}))
 }
