@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,10 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
-	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -49,19 +46,10 @@ func startWith(t *testing.T, mutate func(*server.Config)) *env {
 	return e
 }
 
+// createUser stores a user with password pw and returns its id.
 func (e *env) createUser(username, pw string) string {
 	e.t.Helper()
-	hash, err := password.Hash(pw, password.DefaultArgon2)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	now := time.Now()
-	u := &storage.User{ID: uuid.NewString(), Username: username, Email: username + "@example.test", EmailVerified: true,
-		Name: "Alice Example", GivenName: "Alice", FamilyName: "Example", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := e.srv.Store.CreateUser(context.Background(), u); err != nil {
-		e.t.Fatal(err)
-	}
-	return u.ID
+	return e.CreateUser(e.t, username, pw)
 }
 
 // createClient registers c; for confidential secret-based clients it returns the secret.

@@ -6,18 +6,14 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/strongroom/strongroom/api/admin"
-	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/registration"
-	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -418,24 +414,8 @@ func runRemote(t *testing.T, e env, client *http.Client, args ...string) result 
 
 func TestRemoteMode(t *testing.T) {
 	e := newEnv(t)
-	st := openTestStore(t, e)
-	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
-	srv, err := admin.New(admin.Options{
-		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}, Log: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	tr := admintest.NewTransport(t, ts.URL, nil)
-	tokenFile := filepath.Join(t.TempDir(), "admin.token")
-	if err := os.WriteFile(tokenFile, []byte("operator-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	remote := func(args ...string) []string {
-		return append(args, "--endpoint", ts.URL, "--token-file", tokenFile)
-	}
+	api := startAdminAPI(t, e, nil)
+	tr, remote := api.tr, api.args
 	noDB := env{} // remote mode needs neither DATABASE_URL nor STRONGROOM_SECRET
 
 	m := decodeObject(t, mustRunRemote(t, noDB, tr.Client(), remote(append(partnerApp, "-o", "json")...)...).out)
@@ -490,13 +470,13 @@ func TestRemoteMode(t *testing.T) {
 		code int
 		msg  string
 	}{
-		"fail/bad-token":       {[]string{"clients", "list", "--endpoint", ts.URL, "--token-file", badToken}, 1, "admin API refused the token (401"},
-		"fail/no-token-file":   {[]string{"clients", "list", "--endpoint", ts.URL}, 2, "--endpoint needs --token-file"},
-		"fail/token-file-only": {[]string{"clients", "list", "--token-file", tokenFile}, 2, "--token-file is used only with --endpoint"},
-		"fail/http-remote":     {[]string{"clients", "list", "--endpoint", "http://auth.example.com:8081", "--token-file", tokenFile}, 2, "must use https"},
+		"fail/bad-token":       {[]string{"clients", "list", "--endpoint", api.url, "--token-file", badToken}, 1, "admin API refused the token (401"},
+		"fail/no-token-file":   {[]string{"clients", "list", "--endpoint", api.url}, 2, "--endpoint needs --token-file"},
+		"fail/token-file-only": {[]string{"clients", "list", "--token-file", api.tokenFile}, 2, "--token-file is used only with --endpoint"},
+		"fail/http-remote":     {[]string{"clients", "list", "--endpoint", "http://auth.example.com:8081", "--token-file", api.tokenFile}, 2, "must use https"},
 		"fail/validation":      {remote("clients", "update", id, "--redirect-uri", "https://a.example/cb#x", "--grant-type", "authorization_code"), 2, "must not contain a fragment"},
 		"fail/unknown-client":  {remote("clients", "rotate-secret", "nope", "--grace", "1h"), 1, `client "nope" not found`},
-		"fail/unreachable":     {[]string{"clients", "list", "--endpoint", "http://127.0.0.1:1", "--token-file", tokenFile}, 1, "cannot reach the admin API"},
+		"fail/unreachable":     {[]string{"clients", "list", "--endpoint", "http://127.0.0.1:1", "--token-file", api.tokenFile}, 1, "cannot reach the admin API"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			wantFail(t, runRemote(t, noDB, tr.Client(), tc.args...), tc.code, tc.msg)

@@ -2,18 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/strongroom/strongroom/api/admin"
-	"github.com/strongroom/strongroom/api/admin/admintest"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/registration"
-	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -210,23 +205,8 @@ func bankRS256(jwks string) []string {
 func TestRemoteModeFAPI2AndMTLSClients(t *testing.T) {
 	e := newEnv(t)
 	st := openTestStore(t, e)
-	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
-	srv, err := admin.New(admin.Options{
-		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}, Log: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	tr := admintest.NewTransport(t, ts.URL, nil)
-	tokenFile := filepath.Join(t.TempDir(), "admin.token")
-	if err := os.WriteFile(tokenFile, []byte("operator-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	remote := func(args ...string) []string {
-		return append(args, "--endpoint", ts.URL, "--token-file", tokenFile)
-	}
+	api := startAdminAPI(t, e, nil)
+	tr, remote := api.tr, api.args
 	noDB := env{}
 
 	bank := createdID(t, mustRunRemote(t, noDB, tr.Client(), remote(append(bankApp(writeJWKS(t, false)), "-o", "json")...)...))

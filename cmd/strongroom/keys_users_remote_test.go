@@ -31,11 +31,36 @@ func remoteAdmin(t *testing.T, e env, kek []byte) (func(args ...string) []string
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := startAdminAPI(t, e, km)
+	return api.args, api.tr
+}
+
+// adminAPI is an admin API over a test database, reached by the CLI's
+// remote mode.
+type adminAPI struct {
+	url       string
+	tokenFile string               // holds a token the API accepts
+	tr        *admintest.Transport // validates every exchange against api/openapi.yaml
+	// args appends --endpoint and --token-file (a valid operator token) to a
+	// command line, before a "--" (after which a kid that starts with "-" is
+	// an argument, not a flag).
+	args func(args ...string) []string
+}
+
+// startAdminAPI serves the admin API over e's database until the test ends;
+// km, when not nil, serves the keys too.
+func startAdminAPI(t *testing.T, e env, km *keys.Manager) *adminAPI {
+	t.Helper()
+	st := openTestStore(t, e)
 	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
-	srv, err := admin.New(admin.Options{
-		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}, Keys: km,
+	opts := admin.Options{
+		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{},
 		Sessions: svc.Sessions, Log: slog.New(slog.DiscardHandler),
-	})
+	}
+	if km != nil {
+		opts.Keys = km
+	}
+	srv, err := admin.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,14 +70,12 @@ func remoteAdmin(t *testing.T, e env, kek []byte) (func(args ...string) []string
 	if err := os.WriteFile(tokenFile, []byte("operator-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return func(args ...string) []string {
-		// The connection flags go before a "--" (after which a kid that
-		// starts with "-" is an argument, not a flag).
+	return &adminAPI{url: ts.URL, tokenFile: tokenFile, tr: admintest.NewTransport(t, ts.URL, nil), args: func(args ...string) []string {
 		if i := slices.Index(args, "--"); i >= 0 {
 			return slices.Concat(args[:i], []string{"--endpoint", ts.URL, "--token-file", tokenFile}, args[i:])
 		}
 		return append(args, "--endpoint", ts.URL, "--token-file", tokenFile)
-	}, admintest.NewTransport(t, ts.URL, nil)
+	}}
 }
 
 // The keys commands print the same in local and remote mode, and refuse

@@ -29,12 +29,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
-	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/web"
 )
 
@@ -225,19 +221,10 @@ func startTLS(t *testing.T, mutate func(c *server.Config, ca *testCA)) *env {
 	return e
 }
 
+// createUser stores a user with password pw and returns its id.
 func (e *env) createUser(username, pw string) string {
 	e.t.Helper()
-	hash, err := password.Hash(pw, password.DefaultArgon2)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	now := time.Now()
-	u := &storage.User{ID: uuid.NewString(), Username: username, Email: username + "@example.test", EmailVerified: true,
-		Name: "Alice Example", GivenName: "Alice", FamilyName: "Example", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := e.Server.Store.CreateUser(context.Background(), u); err != nil {
-		e.t.Fatal(err)
-	}
-	return u.ID
+	return e.CreateUser(e.t, username, pw)
 }
 
 // rpOutcome is how a relying-party script ended: exactly one of Result (the

@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
@@ -160,4 +163,21 @@ func (e *Env) CreateClient(tb testing.TB, c *storage.Client) string {
 		tb.Fatal(err)
 	}
 	return secret
+}
+
+// CreateUser stores a user with an argon2id hash of pw (email
+// <username>@example.test, verified; name Alice Example) and returns its id.
+func (e *Env) CreateUser(tb testing.TB, username, pw string) string {
+	tb.Helper()
+	hash, err := password.Hash(pw, password.DefaultArgon2)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := time.Now()
+	u := &storage.User{ID: uuid.NewString(), Username: username, Email: username + "@example.test", EmailVerified: true,
+		Name: "Alice Example", GivenName: "Alice", FamilyName: "Example", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if err := e.Server.Store.CreateUser(context.Background(), u); err != nil {
+		tb.Fatal(err)
+	}
+	return u.ID
 }
