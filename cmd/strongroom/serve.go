@@ -235,12 +235,14 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 			return usageErrorf("--issuer is required without --dev: pass it, set STRONGROOM_ISSUER or put issuer: in the --config file")
 		}
 	}
+	var certs *server.CertificateReloader
 	if tlsOn {
-		if cfg.TLS, err = server.TLSConfig(f.tlsCert, f.tlsKey); err != nil {
+		if cfg.TLS, certs, err = server.ReloadableTLSConfig(f.tlsCert, f.tlsKey); err != nil {
 			return err
 		}
 		requestClientCertificates(&cfg)
 	}
+	reloadOnHangup(ctx, a, certs)
 
 	adminLn, err := listenAdmin(a, f, tlsOn)
 	if err != nil {
@@ -284,6 +286,38 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
 		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL)
 	return serveWithAdmin(ctx, a, srv, ln, adminLn)
+}
+
+// reloadOnHangup rereads the TLS certificate and key on every SIGHUP until
+// ctx ends (certificates renewed on disk, e.g. by certbot or cert-manager,
+// take effect without a restart or a dropped connection). A pair that does
+// not load is logged and the previous one kept. SIGHUP never stops the
+// server: without TLS it only says there is nothing to reload. The
+// configuration file is read at start only; changing it needs a restart.
+func reloadOnHangup(ctx context.Context, a *app, certs *server.CertificateReloader) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if certs == nil {
+				a.log.Info("SIGHUP: no TLS certificate to reload (no --tls-cert); configuration changes need a restart")
+				continue
+			}
+			leaf, err := certs.Reload()
+			if err != nil {
+				a.log.Error("SIGHUP: TLS certificate not reloaded; still serving the previous one", "err", err)
+				continue
+			}
+			a.log.Info("SIGHUP: TLS certificate reloaded", "subject", leaf.Subject.String(), "serial", leaf.SerialNumber.String(),
+				"not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+		}
+	}()
 }
 
 // dpopReplayCacheName is where DPoP proof ids are kept, for the start log.
