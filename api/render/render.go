@@ -14,6 +14,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
 )
@@ -33,6 +34,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 			w.Header().Set(dpop.NonceHeaderName, be.Nonce)
 		}
 		w.Header().Set("WWW-Authenticate", be.Challenge())
+		httpmw.AddLogAttrs(r.Context(), slog.String("oauth_error", be.Code))
 		JSON(w, be.Status, oauthError{Error: be.Code, Description: be.Description})
 		return
 	}
@@ -45,6 +47,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	if rfc.CodeField == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", authz.BasicChallenge)
 	}
+	httpmw.AddLogAttrs(r.Context(), slog.String("oauth_error", rfc.ErrorField))
 	JSON(w, rfc.CodeField, oauthError{Error: rfc.ErrorField, Description: rfc.GetDescription()})
 }
 
