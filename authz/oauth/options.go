@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 )
 
 // WithClientCAs sets the trust anchors of tls_client_auth client
@@ -80,4 +81,12 @@ func (p *core) requestOrigin(host string) string {
 		return p.mtlsOrigin
 	}
 	return p.origin
+}
+
+// WithJWKSFetchPolicy sets how clients' jwks_uri are fetched (serve
+// --jwks-uri-allow-private). Without it: https only (http too when the
+// issuer is http), public addresses only, clientauth's default timeout and
+// size cap.
+func WithJWKSFetchPolicy(policy clientauth.JWKSFetchPolicy) Option {
+	return func(c *core) { c.fositeConfig.JWKSFetcherStrategy = clientauth.NewJWKSFetcher(policy) }
 }

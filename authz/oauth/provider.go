@@ -166,6 +166,9 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		JWTScopeClaimKey:           jwt.JWTScopeFieldString,
 		AllowedPromptValues:        []string{"login", "none", "consent"},
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
+		// jwks_uri fetches: https and public addresses only, bounded in
+		// time and size (WithJWKSFetchPolicy widens it).
+		JWKSFetcherStrategy: clientauth.NewJWKSFetcher(clientauth.JWKSFetchPolicy{AllowHTTP: iss.Scheme == "http"}),
 	}
 	p.fositeConfig = fc
 	fositeStore := fositestore.New(store, p.clients, p.now, cfg.RefreshRotationGrace)
