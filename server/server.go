@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -103,6 +105,11 @@ type Config struct {
 	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
 	// oauth.WithMTLSEndpointAliases). "": no aliases.
 	MTLSBaseURL string
+	// JWKSURIAllowPrivate lets the fetches of clients' jwks_uri reach
+	// loopback, private and link-local addresses (serve
+	// --jwks-uri-allow-private). Otherwise only public addresses are
+	// fetched (clientauth.JWKSFetchPolicy); http only when the issuer is.
+	JWKSURIAllowPrivate bool
 }
 
 // Server is a composed, runnable Strongroom.
@@ -242,7 +249,11 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	}
 	o, err := oauth.New(cfg.Authz, store, km, log,
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
-		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL))
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL),
+		oauth.WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{
+			AllowHTTP:             strings.HasPrefix(cfg.Authz.Issuer, "http://"),
+			AllowPrivateAddresses: cfg.JWKSURIAllowPrivate,
+		}))
 	if err != nil {
 		return nil, err
 	}
