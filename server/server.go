@@ -308,6 +308,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := httpListener{
 		name: "public listener", handler: s.Handler, tls: s.cfg.TLS,
 		drain: s.cfg.ShutdownDrain, draining: s.draining, log: s.log,
+		hsts: strings.HasPrefix(strings.ToLower(s.cfg.Authz.Issuer), "https://"),
 	}.serve(ctx, ln)
 	return errors.Join(err, stopWorkers())
 }
