@@ -110,6 +110,11 @@ type Config struct {
 	// --jwks-uri-allow-private). Otherwise only public addresses are
 	// fetched (clientauth.JWKSFetchPolicy); http only when the issuer is.
 	JWKSURIAllowPrivate bool
+	// Now is the clock of the services the server builds (token store,
+	// sessions, login flows, throttle, janitor); nil: time.Now. Tests set
+	// a settable one (servertest.Clock) to cross time limits such as the
+	// refresh reuse grace without waiting.
+	Now func() time.Time
 }
 
 // Server is a composed, runnable Strongroom.
@@ -247,7 +252,11 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
-	o, err := oauth.New(cfg.Authz, store, km, log,
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClock(now),
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
 		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL),
 		oauth.WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{
@@ -257,7 +266,6 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
 	flows, err := newLogin(cfg.Authz, store, o, now, log)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/oauth/clientauth"
@@ -89,4 +90,15 @@ func (p *core) requestOrigin(host string) string {
 // size cap.
 func WithJWKSFetchPolicy(policy clientauth.JWKSFetchPolicy) Option {
 	return func(c *core) { c.fositeConfig.JWKSFetcherStrategy = clientauth.NewJWKSFetcher(policy) }
+}
+
+// WithClock sets the token service's clock (default time.Now): the refresh
+// reuse grace, sessions, client assertion times. fosite's own expiry checks
+// keep the system clock.
+func WithClock(now func() time.Time) Option {
+	return func(c *core) {
+		if now != nil {
+			c.now = now
+		}
+	}
 }

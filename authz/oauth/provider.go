@@ -171,7 +171,8 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		JWKSFetcherStrategy: clientauth.NewJWKSFetcher(clientauth.JWKSFetchPolicy{AllowHTTP: iss.Scheme == "http"}),
 	}
 	p.fositeConfig = fc
-	fositeStore := fositestore.New(store, p.clients, p.now, cfg.RefreshRotationGrace)
+	// the store reads the clock at each use (WithClock and tests replace it)
+	fositeStore := fositestore.New(store, p.clients, func() time.Time { return p.now() }, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
