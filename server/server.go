@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
@@ -104,6 +106,16 @@ type Config struct {
 	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
 	// oauth.WithMTLSEndpointAliases). "": no aliases.
 	MTLSBaseURL string
+	// JWKSURIAllowPrivate lets the fetches of clients' jwks_uri reach
+	// loopback, private and link-local addresses (serve
+	// --jwks-uri-allow-private). Otherwise only public addresses are
+	// fetched (clientauth.JWKSFetchPolicy); http only when the issuer is.
+	JWKSURIAllowPrivate bool
+	// Now is the clock of the services the server builds (token store,
+	// sessions, login flows, throttle, janitor); nil: time.Now. Tests set
+	// a settable one (servertest.Clock) to cross time limits such as the
+	// refresh reuse grace without waiting.
+	Now func() time.Time
 }
 
 // Server is a composed, runnable Strongroom.
@@ -243,13 +255,20 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
-	o, err := oauth.New(cfg.Authz, store, km, log,
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClock(now),
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
-		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL))
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL),
+		oauth.WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{
+			AllowHTTP:             strings.HasPrefix(cfg.Authz.Issuer, "http://"),
+			AllowPrivateAddresses: cfg.JWKSURIAllowPrivate,
+		}))
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
 	flows, err := newLogin(cfg.Authz, store, o, now, log)
 	if err != nil {
 		return nil, err
@@ -307,6 +326,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := httpListener{
 		name: "public listener", handler: s.Handler, tls: s.cfg.TLS,
 		drain: s.cfg.ShutdownDrain, draining: s.draining, log: s.log,
+		hsts: strings.HasPrefix(strings.ToLower(s.cfg.Authz.Issuer), "https://"),
 	}.serve(ctx, ln)
 	return errors.Join(err, stopWorkers())
 }
