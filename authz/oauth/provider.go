@@ -166,6 +166,8 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		JWTScopeClaimKey:           jwt.JWTScopeFieldString,
 		AllowedPromptValues:        []string{"login", "none", "consent"},
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
+		// JARM response modes (jarm.go): accepted by fosite, answered by us
+		ResponseModeHandlerExtension: jarmResponseModes{},
 	}
 	p.fositeConfig = fc
 	fositeStore := fositestore.New(store, p.clients, p.now, cfg.RefreshRotationGrace)
