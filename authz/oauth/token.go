@@ -58,9 +58,17 @@ func (p *Tokens) PushAuthorize(ctx context.Context, r *http.Request) (clientID s
 	if err := r.ParseForm(); err != nil {
 		return "", nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed.").WithWrap(err)
 	}
-	ro, err := p.requestObjectForm(ctx, r.Form, r.Form.Get("client_id"), clientAuthParams)
+	// the client the request names outside the object: client_id, else
+	// the Basic header's (an assertion's iss is checked once it verified)
+	outer := r.Form.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok && outer == "" {
+		if id, err := url.QueryUnescape(id); err == nil {
+			outer = id
+		}
+	}
+	ro, err := p.requestObjectForm(ctx, r.Form, outer, clientAuthParams)
 	if err != nil {
-		return r.Form.Get("client_id"), nil, err
+		return outer, nil, err
 	}
 	if ro != nil {
 		r = withForm(r, ro.params)
