@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ory/fosite"
@@ -66,7 +67,12 @@ func jarmCarrier(ar fosite.AuthorizeRequester) fosite.ResponseModeType {
 	case authz.ResponseModeFormPostJWT:
 		return fosite.ResponseModeFormPost
 	}
-	if ar.GetResponseTypes().ExactOne("code") {
+	rt := ar.GetResponseTypes()
+	if len(rt) == 0 {
+		// an error found before fosite read response_type
+		rt = strings.Fields(ar.GetRequestForm().Get("response_type"))
+	}
+	if len(rt) == 1 && rt[0] == "code" {
 		return fosite.ResponseModeQuery
 	}
 	return fosite.ResponseModeFragment
