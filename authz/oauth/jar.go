@@ -48,8 +48,14 @@ const (
 var fapi2RequestObjectAlgs = []string{"PS256", "ES256", "EdDSA"}
 
 // jwtOnlyClaims are the claims of a request object that are about the JWT,
-// not authorization request parameters.
-var jwtOnlyClaims = []string{"iss", "aud", "exp", "nbf", "iat", "jti", "sub"}
+// not authorization request parameters, and client credentials, which do
+// not belong in a request (at PAR they are read beside the object).
+var jwtOnlyClaims = []string{"iss", "aud", "exp", "nbf", "iat", "jti", "sub", "client_secret", "client_assertion", "client_assertion_type"}
+
+// requestObjectTypes are the typ headers a request object may carry (RFC
+// 9101 §10.8: oauth-authz-req+jwt; JWT, as older clients send); none is
+// accepted too.
+var requestObjectTypes = map[string]bool{"oauth-authz-req+jwt": true, "application/oauth-authz-req+jwt": true, "jwt": true}
 
 // errRequestObject is invalid_request_object (RFC 9101 §6.3) with a hint.
 func errRequestObject(hint string) *fosite.RFC6749Error {
@@ -156,6 +162,11 @@ func (p *core) verifyRequestObject(ctx context.Context, raw, outerClientID strin
 		return nil, errRequestObject("The request object must carry exactly one signature.")
 	}
 	alg := jws.Signatures[0].Header.Algorithm
+	// RFC 9101 §10.8: explicit typing keeps other JWTs of the client (a
+	// client assertion, a DPoP proof) from passing for a request object
+	if typ, ok := jws.Signatures[0].Header.ExtraHeaders[jose.HeaderType].(string); ok && !requestObjectTypes[strings.ToLower(typ)] {
+		return nil, errRequestObject("The request object's typ must be oauth-authz-req+jwt (or JWT).")
+	}
 	payload := jws.UnsafePayloadWithoutVerification()
 	var claims requestObjectClaims
 	dec := json.NewDecoder(bytes.NewReader(payload))
