@@ -43,9 +43,11 @@ func TestSignedMessageMetadataThroughTheAdminAPI(t *testing.T) {
 		t.Fatalf("created %+v", got)
 	}
 	f.do(t, "PATCH", "/admin/v1/clients/"+got.ClientID, `{"require_signed_request_object":false}`, 400, nil)
+	// PS256 needs an RSA key: the client registered only an EC key
+	f.do(t, "PATCH", "/admin/v1/clients/"+got.ClientID, `{"request_object_signing_alg":"PS256"}`, 400, nil)
 	var patched registration.ClientInfo
-	f.do(t, "PATCH", "/admin/v1/clients/"+got.ClientID, `{"request_object_signing_alg":"PS256"}`, 200, &patched)
-	if patched.RequestObjectSigningAlg != "PS256" || !patched.RequireSignedRequestObject {
+	f.do(t, "PATCH", "/admin/v1/clients/"+got.ClientID, `{"authorization_signed_response_alg":""}`, 200, &patched)
+	if patched.AuthorizationSignedResponseAlg != "" || patched.IntrospectionSignedResponseAlg != "ES256" || patched.RequestObjectSigningAlg != "ES256" || !patched.RequireSignedRequestObject {
 		t.Fatalf("patched %+v", patched)
 	}
 }

@@ -3,6 +3,8 @@ package registration
 import (
 	"slices"
 	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // RequestObjectAlgs are the JWS algorithms a signed request object
@@ -22,12 +24,16 @@ func (s *ClientSpec) signsRequestObjects() bool {
 // is one the server verifies and the client has keys to sign with; the
 // response algorithms are ones the server signs with (signingAlgs, the
 // server's key algorithms).
-func checkSignedMessages(p *Problems, s *ClientSpec, signingAlgs []string) {
+// jwks, when registered inline, must hold a key that can make the request
+// object algorithm's signatures.
+func checkSignedMessages(p *Problems, s *ClientSpec, signingAlgs []string, jwks *jose.JSONWebKeySet) {
 	if len(signingAlgs) == 0 {
 		signingAlgs = defaultIDTokenAlgs
 	}
 	if alg := s.RequestObjectSigningAlg; alg != "" && !slices.Contains(RequestObjectAlgs, alg) {
 		p.Add("request_object_signing_alg: unsupported algorithm %q (supported: %s)", alg, strings.Join(RequestObjectAlgs, ", "))
+	} else if alg != "" && jwks != nil && !anyKeySigns(jwks, alg) {
+		p.Add("request_object_signing_alg: no key in jwks can sign %s", alg)
 	}
 	if s.signsRequestObjects() && s.JWKSURI == "" && len(s.JWKS) == 0 {
 		p.Add("require_signed_request_object and request_object_signing_alg need the client's public keys in jwks or jwks_uri")

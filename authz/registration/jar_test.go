@@ -73,6 +73,8 @@ func TestSignedRequestObjectNeedsKeys(t *testing.T) {
 	if p := buildProblems(t, s); p != nil {
 		t.Fatalf("refused: %q", p)
 	}
+	s.RequestObjectSigningAlg = "PS256" // an EC key cannot make PS256 signatures
+	wantProblem(t, buildProblems(t, s), "request_object_signing_alg: no key in jwks can sign PS256")
 	s.RequestObjectSigningAlg = "none"
 	wantProblem(t, buildProblems(t, s), `request_object_signing_alg: unsupported algorithm "none"`)
 	s.RequestObjectSigningAlg = "HS256"

@@ -338,7 +338,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		AuthorizationSignedResponseAlg: s.AuthorizationSignedResponseAlg,
 		IntrospectionSignedResponseAlg: s.IntrospectionSignedResponseAlg,
 	}
-	checkSignedMessages(&p, s, idTokenAlgs)
+	checkSignedMessages(&p, s, idTokenAlgs, jwks)
 	for _, addr := range md.Contacts {
 		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
 			p.Add("contacts: %q is not an email address", addr)
