@@ -345,3 +345,76 @@ func TestDiscoverySignedRequestsAndResponses(t *testing.T) {
 		t.Error("request objects advertised unsigned or with HMAC")
 	}
 }
+
+// TestRequestObjectByValueAtAuthorizeWithFormPostJWT: a client registered
+// with require_signed_request_object sends its request object by value to
+// the authorization endpoint, with other values beside it (ignored,
+// …-ensure-params-outside-request-object-ignored); after login and consent
+// the answer is the form_post.jwt page: an auto-submitting form to the
+// object's redirect URI whose only field is the JARM response, verified
+// with the JWKS. The same request unsigned is refused.
+func TestRequestObjectByValueAtAuthorizeWithFormPostJWT(t *testing.T) {
+	e := start(t)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	c := webClient("authorization_code")
+	c.RedirectURIs = []string{redirectURI, redirectURI + "/other"}
+	c.JWKS = set
+	c.Metadata.RequireSignedRequestObject = true
+	e.createClient(c)
+	m := &msClient{c: c, key: key}
+	_, challenge := pkcePair()
+	state := randString()
+	params := codeRequest(challenge, state)
+	params["response_mode"] = "form_post.jwt"
+	params["scope"] = "openid"
+
+	plain := url.Values{"client_id": {c.ID}}
+	for k, v := range params {
+		plain.Set(k, v.(string))
+	}
+	plain.Set("response_mode", "jwt")
+	resp, _ := newBrowser(t).get(e.issuer + authz.PathAuthorize + "?" + plain.Encode())
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Query().Get("response") == "" {
+		t.Fatalf("unsigned request of a client that must sign: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, claims := verifyWithJWKS(t, e, loc.Query().Get("response")); claims["error"] != "invalid_request" {
+		t.Fatalf("unsigned request of a client that must sign: %v", claims)
+	}
+
+	q := url.Values{
+		"client_id": {c.ID}, "request": {m.requestObject(t, e.issuer, params)},
+		"redirect_uri": {redirectURI + "/other"}, "state": {"outside-state"}, "response_mode": {"query"}, "scope": {"openid email"},
+	}
+	b := newBrowser(t)
+	resp, body := b.get(e.issuer + authz.PathAuthorize + "?" + q.Encode())
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("expected the login page, got %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	f := formFields(t, body)
+	f.Set("username", "alice")
+	f.Set("password", testPassword)
+	resp, body = b.post(e.issuer+"/login", f)
+	if resp.Request.URL.Path != "/consent" {
+		t.Fatalf("expected the consent page, got %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	if strings.Contains(body, "email") {
+		t.Error("the consent page asks for a scope from outside the request object")
+	}
+	f = formFields(t, body)
+	f.Set("decision", "allow")
+	resp, body = b.post(e.issuer+"/consent", f)
+	fields := formFields(t, body)
+	if resp.StatusCode != http.StatusOK || len(fields) != 1 || fields.Get("response") == "" ||
+		!strings.Contains(body, `action="`+redirectURI+`"`) || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("want the form_post.jwt page posting only response to %s, got %d %v\n%s", redirectURI, resp.StatusCode, fields, body)
+	}
+	_, claims := verifyWithJWKS(t, e, fields.Get("response"))
+	if claims["state"] != state || claims["aud"] != c.ID || claims["code"] == nil {
+		t.Fatalf("JARM claims %v", claims)
+	}
+}
