@@ -67,9 +67,20 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// JWT writes a signed JWT as the whole response body with its media type
+// (e.g. application/token-introspection+jwt, RFC 9701 §4), uncached.
+func JWT(w http.ResponseWriter, status int, contentType, token string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(token))
+}
+
 // AuthorizeResponse writes an authorization response as authz built it: its
 // headers, then a 303 See Other to its redirect URL or, for
-// response_mode=form_post, fosite's auto-submitting form.
+// response_mode=form_post (and form_post.jwt, whose one parameter is the
+// JARM "response"), fosite's auto-submitting form.
 func AuthorizeResponse(w http.ResponseWriter, resp *authz.AuthorizeResponse) {
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs

@@ -169,6 +169,8 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		// jwks_uri fetches: https and public addresses only, bounded in
 		// time and size (WithJWKSFetchPolicy widens it).
 		JWKSFetcherStrategy: clientauth.NewJWKSFetcher(clientauth.JWKSFetchPolicy{AllowHTTP: iss.Scheme == "http"}),
+		// JARM response modes (jarm.go): accepted by fosite, answered by us
+		ResponseModeHandlerExtension: jarmResponseModes{},
 	}
 	p.fositeConfig = fc
 	// the store reads the clock at each use (WithClock and tests replace it)
