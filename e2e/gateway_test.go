@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/gateway"
 	"github.com/strongroom/strongroom/server"
@@ -438,5 +440,102 @@ func TestGatewayJWTAccessTokenVerifiedLocallyUntilItExpires(t *testing.T) {
 	}
 	if status, _ := gatewayCheck(t, gw, "GET", gatewayAudience, "/accounts/1", auth); status != http.StatusOK {
 		t.Fatalf("revoked JWT at the gateway: %d (verified locally, it stays valid until it expires)", status)
+	}
+}
+
+// TestGatewayDeployConfigsAreValid parses the Envoy and Traefik
+// configurations of deploy/gateway as YAML and checks that they point at
+// the check endpoint, fail closed and pass the identity headers on, and
+// loads the example routes file.
+func TestGatewayDeployConfigsAreValid(t *testing.T) {
+	read := func(name string) map[string]any {
+		t.Helper()
+		raw, err := os.ReadFile(filepath.Join("..", "deploy", "gateway", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return doc
+	}
+	// dig follows keys (string) and list indexes (int) through a document.
+	dig := func(doc any, path ...any) any {
+		t.Helper()
+		for _, p := range path {
+			switch k := p.(type) {
+			case string:
+				m, ok := doc.(map[string]any)
+				if !ok {
+					t.Fatalf("%v: no map at %q", path, k)
+				}
+				doc = m[k]
+			case int:
+				l, ok := doc.([]any)
+				if !ok || len(l) <= k {
+					t.Fatalf("%v: no list item %d", path, k)
+				}
+				doc = l[k]
+			}
+		}
+		return doc
+	}
+	headers := func(v any) string {
+		var out []string
+		for _, h := range v.([]any) {
+			switch x := h.(type) {
+			case string:
+				out = append(out, strings.ToLower(x))
+			case map[string]any:
+				out = append(out, strings.ToLower(fmt.Sprint(x["exact"])))
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	identity := []string{"x-strongroom-subject", "x-strongroom-client", "x-strongroom-scope"}
+
+	envoy := read("envoy.yaml")
+	hcm := dig(envoy, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config")
+	extAuthz := dig(hcm, "http_filters", 0, "typed_config")
+	if dig(extAuthz, "failure_mode_allow") != false || dig(extAuthz, "http_service", "path_prefix") != "/gateway/check" {
+		t.Fatalf("envoy ext_authz: %v", extAuthz)
+	}
+	up := headers(dig(extAuthz, "http_service", "authorization_response", "allowed_upstream_headers", "patterns"))
+	removed := headers(dig(hcm, "route_config", "request_headers_to_remove"))
+	for _, h := range identity {
+		if !strings.Contains(up, h) || !strings.Contains(removed, h) {
+			t.Fatalf("envoy: %s not passed from Strongroom (%s) or not stripped from the client (%s)", h, up, removed)
+		}
+	}
+	if req := headers(dig(extAuthz, "http_service", "authorization_request", "allowed_headers", "patterns")); !strings.Contains(req, "authorization") || !strings.Contains(req, "dpop") {
+		t.Fatalf("envoy: Authorization and DPoP must reach Strongroom: %s", req)
+	}
+
+	traefik := read("traefik.yaml")
+	fa := dig(traefik, "http", "middlewares", "strongroom", "forwardAuth")
+	if addr, _ := dig(fa, "address").(string); !strings.HasSuffix(addr, "/gateway/check") || dig(fa, "trustForwardHeader") != false {
+		t.Fatalf("traefik forwardAuth: %v", fa)
+	}
+	copied := headers(dig(fa, "authResponseHeaders"))
+	stripped := dig(traefik, "http", "middlewares", "strip-identity", "headers", "customRequestHeaders").(map[string]any)
+	for _, h := range identity {
+		if !strings.Contains(copied, h) {
+			t.Fatalf("traefik: %s not copied from Strongroom's answer", h)
+		}
+		if v, ok := stripped[http.CanonicalHeaderKey(h)]; !ok || v != "" {
+			t.Fatalf("traefik: %s not stripped from the client's request", h)
+		}
+	}
+	if mw := fmt.Sprint(dig(traefik, "http", "routers", "api", "middlewares")); mw != "[strip-identity strongroom]" {
+		t.Fatalf("traefik router middlewares %s: strip the identity headers first", mw)
+	}
+
+	routes, err := gateway.LoadRoutes(filepath.Join("..", "deploy", "gateway", "routes.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := routes.Match("POST", "/payments/1"); r == nil || r.Scopes[0] != "payments:write" {
+		t.Fatalf("routes.yaml: POST /payments/1 matched %v", r)
 	}
 }
