@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/gateway"
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -537,5 +541,48 @@ func TestGatewayDeployConfigsAreValid(t *testing.T) {
 	}
 	if r := routes.Match("POST", "/payments/1"); r == nil || r.Scopes[0] != "payments:write" {
 		t.Fatalf("routes.yaml: POST /payments/1 matched %v", r)
+	}
+}
+
+// TestGatewayCertificateBoundTokenNeedsItsCertificateFromTheGateway: a
+// certificate-bound token (RFC 8705 §3) passes the gateway only when the
+// gateway, a --trusted-proxy peer, forwards the certificate it is bound to
+// in the --client-cert-header (the same certificate source as the public
+// listener's: from any other peer the header is ignored,
+// authz/mtls.TestClientCertHeaderFromUntrustedPeerIgnored).
+func TestGatewayCertificateBoundTokenNeedsItsCertificateFromTheGateway(t *testing.T) {
+	ca := newTestCA(t, "partner CA")
+	mine, other := ca.issue(t, "client one", false), ca.issue(t, "client two", false)
+	e := startWith(t, func(c *server.Config) {
+		trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		src, err := mtls.NewCertificateSource("X-Client-Cert", trusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.TrustedProxies, c.ClientCertificates, c.ClientCAs = trusted, src, ca.pool()
+	})
+	gw := startGateway(t, e, gatewayTestTTL)
+	header := func(c tls.Certificate) string { return base64.StdEncoding.EncodeToString(c.Certificate[0]) }
+	c := webClient("client_credentials")
+	c.Scopes = []string{"accounts:read"}
+	c.Audience = []string{gatewayAudience}
+	c.Metadata.TLSClientCertificateBoundAccessTokens = true
+	secret := e.createClient(c)
+	token := clientToken(t, e, c.ID, secret, "accounts:read", map[string]string{"X-Client-Cert": header(mine)})
+	auth := func(cert string) map[string]string {
+		h := map[string]string{"Authorization": "Bearer " + token}
+		if cert != "" {
+			h["X-Client-Cert"] = cert
+		}
+		return h
+	}
+	if status, _ := gatewayCheck(t, gw, "GET", gatewayAudience, "/accounts/1", auth(header(mine))); status != http.StatusOK {
+		t.Fatalf("bound certificate forwarded: %d", status)
+	}
+	for what, cert := range map[string]string{"no certificate": "", "another certificate": header(other)} {
+		status, hdr := gatewayCheck(t, gw, "GET", gatewayAudience, "/accounts/1", auth(cert))
+		if status != http.StatusUnauthorized || !strings.Contains(hdr.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Fatalf("%s: %d %q", what, status, hdr.Get("WWW-Authenticate"))
+		}
 	}
 }
