@@ -33,6 +33,7 @@ import (
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
 	"github.com/strongroom/strongroom/web"
+	"github.com/strongroom/strongroom/web/devrp"
 )
 
 // Config is everything needed to run a server.
@@ -133,6 +134,8 @@ type Server struct {
 	draining *atomic.Bool
 	// redis is the DPoP replay cache's client when Config.RedisURL is set; Close closes it.
 	redis *redis.Client
+	// demoRP is the dev server's demo relying party (Config.Dev only), set up by SeedDemo.
+	demoRP *devrp.RP
 }
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
@@ -267,9 +270,16 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 		return nil, err
 	}
 	draining := new(atomic.Bool)
+	frontends := []api.Frontend{pages}
+	var demoRP *devrp.RP
+	if cfg.Dev {
+		// the demo relying party SeedDemo configures (dev server only)
+		demoRP = devrp.New(cfg.Authz.Issuer, log)
+		frontends = append(frontends, demoRP)
+	}
 	h, err := api.New(o.Tokens, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
-		Frontends: []api.Frontend{pages},
+		Frontends: frontends,
 	})
 	if err != nil {
 		return nil, err
@@ -282,7 +292,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
 		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
-		cfg: cfg, log: log, draining: draining, now: now, redis: rdb,
+		cfg: cfg, log: log, draining: draining, now: now, redis: rdb, demoRP: demoRP,
 	}, nil
 }
 

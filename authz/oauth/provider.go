@@ -171,11 +171,11 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 	fositeStore := fositestore.New(store, p.clients, p.now, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
-	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
+	hmacStrategy := grant.NewPrefixedHMAC(oauth2.NewHMACSHAStrategyUnPrefixed(&hmac.HMACStrategy{Config: fc}, fc))
 	strategy := &grant.TokenStrategy{
-		Issuer:          cfg.Issuer,
-		HMACSHAStrategy: hmacStrategy,
-		JWT:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
+		Issuer:       cfg.Issuer,
+		PrefixedHMAC: hmacStrategy,
+		JWT:          &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
 	}
 	idStrategy := &openid.DefaultStrategy{Signer: signer, Config: fc}
 	idHelper := &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}
