@@ -24,7 +24,7 @@ type GatewayOptions struct {
 // server's token service.
 func (s *Server) GatewayHandler(opts GatewayOptions) (*apigateway.Server, error) {
 	checker, err := gateway.New(gateway.Options{
-		Tokens: s.OAuth.Tokens, Routes: opts.Routes, CacheTTL: opts.CacheTTL, Now: s.now, Log: s.log,
+		Tokens: s.OAuth.Tokens, Routes: opts.Routes, CacheTTL: opts.CacheTTL, Now: s.now,
 	})
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -49,8 +48,6 @@ type Options struct {
 	CacheSize int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// Log receives the refusals at debug level (nil: discarded).
-	Log *slog.Logger
 }
 
 // Checker decides gateway forward-auth requests. It is safe for concurrent use.
@@ -59,7 +56,6 @@ type Checker struct {
 	routes *Routes
 	cache  *tokenCache
 	now    func() time.Time
-	log    *slog.Logger
 }
 
 // New validates opts and returns a Checker.
@@ -73,13 +69,10 @@ func New(opts Options) (*Checker, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 100_000
 	}
-	c := &Checker{tokens: opts.Tokens, routes: opts.Routes, now: opts.Now, log: opts.Log}
+	c := &Checker{tokens: opts.Tokens, routes: opts.Routes, now: opts.Now}
 	if opts.CacheTTL > 0 {
 		c.cache = newTokenCache(opts.CacheTTL, opts.CacheSize)
 	}
