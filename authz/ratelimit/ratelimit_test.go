@@ -154,7 +154,7 @@ func TestLocalLimiterAppliesAChangedRate(t *testing.T) {
 	big := Rate{Events: 100, Per: time.Second, Burst: 100}
 	c.Advance(time.Second)
 	l.Allow(context.Background(), ScopeClient, "c", big) // the new rate applies from here on
-	c.Advance(50 * time.Millisecond)                    // 5 events at 100/s
+	c.Advance(50 * time.Millisecond)                     // 5 events at 100/s
 	for i := range 5 {
 		if d := l.Allow(context.Background(), ScopeClient, "c", big); !d.Allowed || d.Rate != big {
 			t.Fatalf("raised limit, request %d: %+v", i+1, d)
