@@ -32,7 +32,8 @@ var units = map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": ti
 
 // ParseRate reads a rate as operators write it: "50/s", "600/m", "1000/h"
 // (events per second, minute or hour); "off" or "0" is Off. The burst is
-// set separately (WithBurst); ParseRate leaves it equal to the events.
+// set separately (WithBurst); ParseRate makes it twice the events (two
+// periods' worth at once).
 func ParseRate(s string) (Rate, error) {
 	s = strings.TrimSpace(s)
 	if s == "off" || s == "0" {
@@ -50,7 +51,7 @@ func ParseRate(s string) (Rate, error) {
 	if err != nil || events < 1 || events > maxEvents {
 		return Rate{}, fmt.Errorf("rate %q: the events must be a whole number from 1 to %d", s, maxEvents)
 	}
-	return Rate{Events: events, Per: per, Burst: events}, nil
+	return Rate{Events: events, Per: per, Burst: 2 * events}, nil
 }
 
 // WithBurst returns r with the given burst; a burst of 0 keeps r's.
@@ -117,3 +118,33 @@ func (r Rate) Interval() time.Duration {
 // Window is the time an empty bucket takes to refill its whole burst: the
 // window of the RateLimit-Policy header (its quota is the burst).
 func (r Rate) Window() time.Duration { return time.Duration(r.Burst) * r.Interval() }
+
+// The defaults of serve's flags: far above what a normal application sends
+// (a client caches its tokens; a browser sign-in is about ten requests),
+// far below a flood (thousands a second).
+var (
+	// DefaultAddress is the default limit of one source address (an IPv6
+	// /64) over every public endpoint.
+	DefaultAddress = Rate{Events: 200, Per: time.Second, Burst: 400}
+	// DefaultClient is the default limit of one client at the token, PAR,
+	// introspection and revocation endpoints.
+	DefaultClient = Rate{Events: 100, Per: time.Second, Burst: 200}
+)
+
+// ParseOverride reads a client's own limit as registered
+// (storage.ClientMetadata RateLimit and RateLimitBurst); ok is false when
+// the client has none (or it does not parse: registration validates it).
+func ParseOverride(limit string, burst int) (r Rate, ok bool) {
+	if limit == "" {
+		return Rate{}, false
+	}
+	r, err := ParseRate(limit)
+	if err != nil {
+		return Rate{}, false
+	}
+	r = r.WithBurst(burst)
+	if r.Validate() != nil {
+		return Rate{}, false
+	}
+	return r, true
+}

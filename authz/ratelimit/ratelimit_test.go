@@ -60,8 +60,8 @@ func (r *recorder) snapshot() ([]string, []bool) {
 
 func TestParseRate(t *testing.T) {
 	for in, want := range map[string]Rate{
-		"50/s": {Events: 50, Per: time.Second, Burst: 50}, " 600 / m ": {Events: 600, Per: time.Minute, Burst: 600},
-		"1/h": {Events: 1, Per: time.Hour, Burst: 1}, "off": Off, "0": Off,
+		"50/s": {Events: 50, Per: time.Second, Burst: 100}, " 600 / m ": {Events: 600, Per: time.Minute, Burst: 1200},
+		"1/h": {Events: 1, Per: time.Hour, Burst: 2}, "off": Off, "0": Off,
 	} {
 		got, err := ParseRate(in)
 		if err != nil || got != want {
