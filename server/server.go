@@ -125,6 +125,9 @@ type RateLimits struct {
 	// RedisPrefix is put before the limits' Redis keys; "":
 	// ratelimit.DefaultPrefix. Deployments sharing a Redis set their own.
 	RedisPrefix string
+	// RedisRetry is how long the limits stay per node after Redis failed
+	// before a request tries it again; 0: 5 s.
+	RedisRetry time.Duration
 	// Observer, when set, hears every rejection and every fallback to
 	// per-node limits (metrics); the server also records them in the audit
 	// trail, sampled (one rejection per key per minute).
@@ -336,7 +339,7 @@ func newRateLimits(cfg Config, store storage.Store, rdb *redis.Client, o *oauth.
 	if rl.Observer != nil {
 		observers = append(observers, rl.Observer)
 	}
-	opts := ratelimit.Options{Prefix: rl.RedisPrefix, Observer: observers, Log: log}
+	opts := ratelimit.Options{Prefix: rl.RedisPrefix, Observer: observers, Log: log, RetryAfter: rl.RedisRetry}
 	if rdb != nil { // never a typed nil in the interface
 		opts.Redis = rdb
 	}
