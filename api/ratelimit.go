@@ -176,7 +176,7 @@ func (s *Server) tooManyRequests(c echo.Context, d ratelimit.Decision, what stri
 	h := c.Response().Header()
 	h.Set("Retry-After", strconv.FormatInt(retry, 10))
 	h.Set("Cache-Control", "no-store")
-	desc := fmt.Sprintf("%s Retry after %d seconds.", what, retry)
+	desc := fmt.Sprintf("%s Retry after %ds.", what, retry)
 	if speaksOAuthJSON[c.Request().URL.Path] {
 		return c.JSON(http.StatusTooManyRequests, map[string]string{"error": "temporarily_unavailable", "error_description": desc})
 	}
