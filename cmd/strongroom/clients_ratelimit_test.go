@@ -31,4 +31,20 @@ func TestClientsRateLimitFlag(t *testing.T) {
 	}
 	wantFail(t, run(t, e, "", "clients", "update", id, "--rate-limit", "50/day"), exitUsage, "--rate-limit (rate_limit)")
 	wantFail(t, run(t, e, "", "clients", "update", id, "--burst", "10"), exitUsage, "--burst (rate_limit_burst) needs rate_limit")
+
+	// The same through the admin API (--endpoint), every exchange checked
+	// against api/openapi.yaml.
+	api := startAdminAPI(t, e, nil)
+	remote := func(args ...string) result { return runRemote(t, env{}, api.tr.Client(), api.args(args...)...) }
+	if r := remote("clients", "update", id, "--rate-limit", "20/s", "--burst", "5"); r.code != 0 {
+		t.Fatalf("remote update: %d %s", r.code, r.errOut)
+	}
+	got = decodeObject(t, remote("clients", "get", id, "-o", "json").out)
+	if got["rate_limit"] != "20/s" || got["rate_limit_burst"] != float64(5) {
+		t.Fatalf("remote update not stored: %v", got)
+	}
+	wantFail(t, remote("clients", "update", id, "--rate-limit", "fast"), exitUsage, "--rate-limit (rate_limit)")
+	if api.tr.Checked() < 3 {
+		t.Errorf("only %d exchanges checked against the OpenAPI document", api.tr.Checked())
+	}
 }
