@@ -235,9 +235,9 @@ type tcpProxy struct {
 	conns []net.Conn
 }
 
-func startTCPProxy(t *testing.T, target string) *tcpProxy {
+func startTCPProxy(t *testing.T, listen, target string) *tcpProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,13 +276,15 @@ func (p *tcpProxy) stop() {
 
 // TestRedisDownFallsBackToPerNodeLimits: when the Redis of the limits goes
 // away, the node keeps serving tokens, keeps limiting (per node, never
-// open), and /readyz stays 200 but says so.
+// open), and /readyz stays 200 but says so; when Redis answers again the
+// shared budget is back.
 func TestRedisDownFallsBackToPerNodeLimits(t *testing.T) {
-	proxy := startTCPProxy(t, testRedisAddr())
+	proxy := startTCPProxy(t, "127.0.0.1:0", testRedisAddr())
+	redisAddr := proxy.ln.Addr().String()
 	limit := perMinute(3)
 	e := startWith(t, func(c *server.Config) {
-		c.RedisURL = "redis://" + proxy.ln.Addr().String() + "/0"
-		c.RateLimits = server.RateLimits{Client: limit, RedisPrefix: "strongroom-test:" + randString() + ":", RedisRetry: time.Minute}
+		c.RedisURL = "redis://" + redisAddr + "/0"
+		c.RateLimits = server.RateLimits{Client: limit, RedisPrefix: "strongroom-test:" + randString() + ":", RedisRetry: 50 * time.Millisecond}
 	})
 	c := webClient("client_credentials")
 	secret := e.createClient(c)
@@ -305,13 +307,7 @@ func TestRedisDownFallsBackToPerNodeLimits(t *testing.T) {
 	if ready.status != http.StatusOK {
 		t.Fatalf("/readyz: %d", ready.status)
 	}
-	resp, err := http.Get(e.Addr + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "rate limits: per node, Redis unreachable") {
+	if body := readyzBody(t, e.Addr); !strings.Contains(body, "rate limits: per node, Redis unreachable") {
 		t.Fatalf("/readyz does not say so: %q", body)
 	}
 	if !strings.Contains(e.Logs(), "rate limits: Redis unreachable") {
@@ -321,4 +317,37 @@ func TestRedisDownFallsBackToPerNodeLimits(t *testing.T) {
 		ev, err := e.srv.Store.ListAudit(context.Background(), storage.AuditFilter{Action: ratelimit.ActionFallback})
 		return err == nil && len(ev) == 1 && ev[0].Outcome == storage.OutcomeFailure
 	})
+
+	// Redis is back on the same address: a limited request probes it and
+	// the limits are shared again, where the client's budget (one request
+	// counted in Redis before the outage) is as Redis kept it.
+	startTCPProxy(t, redisAddr, testRedisAddr())
+	prober := webClient("client_credentials")
+	prober.Metadata.RateLimit = "1000/m"
+	proberSecret := e.createClient(prober)
+	servertest.Eventually(t, 10*time.Second, "the limits shared again", func() bool {
+		ccToken(t, e.Addr, prober.ID, proberSecret)
+		shared, _ := e.srv.RateLimiter.Status()
+		return shared
+	})
+	for i := range 2 {
+		if got := ccToken(t, e.Addr, c.ID, secret); got.status != http.StatusOK {
+			t.Fatalf("request %d after Redis came back: %d %v", i+1, got.status, got.body)
+		}
+	}
+	wantRateLimited(t, "the shared budget spent", ccToken(t, e.Addr, c.ID, secret), "client", limit)
+	if body := readyzBody(t, e.Addr); strings.Contains(body, "per node") {
+		t.Fatalf("/readyz still says per node: %q", body)
+	}
+}
+
+func readyzBody(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get(addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
 }
