@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -145,13 +144,14 @@ func (l *Limiter) Allow(ctx context.Context, scope Scope, key string, r Rate) De
 		return Decision{Allowed: true, Rate: r}
 	}
 	var d Decision
-	if l.useShared() {
+	if use, probe := l.useShared(); use {
 		var err error
 		d, err = l.allowShared(ctx, scope, key, r)
-		if err != nil {
+		switch {
+		case err != nil:
 			l.fail(err)
 			d = l.local.allow(l.now(), string(scope)+"\x00"+key, r)
-		} else {
+		case probe: // only the probe ends a fallback, never a call begun before it
 			l.recovered()
 		}
 	} else {
@@ -165,18 +165,19 @@ func (l *Limiter) Allow(ctx context.Context, scope Scope, key string, r Rate) De
 
 // useShared says whether this request asks Redis: always when Redis is
 // healthy; while degraded, only the one request that probes once the pause
-// is over.
-func (l *Limiter) useShared() bool {
+// is over (probe).
+func (l *Limiter) useShared() (use, probe bool) {
 	if l.shared == nil {
-		return false
+		return false, false
 	}
 	if !l.degraded.Load() {
-		return true
+		return true, false
 	}
 	if l.now().UnixNano() < l.degradedUntil.Load() {
-		return false
+		return false, false
 	}
-	return l.probing.CompareAndSwap(false, true)
+	ok := l.probing.CompareAndSwap(false, true)
+	return ok, ok
 }
 
 func (l *Limiter) allowShared(ctx context.Context, scope Scope, key string, r Rate) (Decision, error) {
@@ -212,9 +213,6 @@ func (l *Limiter) fail(err error) {
 
 // recovered moves the limiter back to the shared counters.
 func (l *Limiter) recovered() {
-	if !l.degraded.Load() {
-		return
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.probing.Store(false)
@@ -230,17 +228,24 @@ func (l *Limiter) recovered() {
 
 // Status says where the limits are counted, for /readyz: shared is false
 // when the limiter has no Redis or has fallen back; detail is one line for
-// an operator (never a credential).
+// anyone who can reach /readyz, so it names no address or error (the log
+// has those: LastError).
 func (l *Limiter) Status() (shared bool, detail string) {
 	switch {
 	case l.shared == nil:
 		return false, "rate limits: per node (no Redis configured)"
 	case l.degraded.Load():
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		return false, fmt.Sprintf("rate limits: per node, Redis unreachable (%s)", l.lastErr)
+		return false, "rate limits: per node, Redis unreachable"
 	}
 	return true, "rate limits: shared through Redis"
+}
+
+// LastError is the Redis error that caused the current fallback ("" when
+// there is none), for operators' tools; it may name the Redis address.
+func (l *Limiter) LastError() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastErr
 }
 
 // Degraded reports whether the limiter has fallen back to per-node limits

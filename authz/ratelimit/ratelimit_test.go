@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -297,7 +298,8 @@ func closedPort(t *testing.T) string {
 func TestRedisDownFallsBackToPerNodeLimits(t *testing.T) {
 	c := newClock()
 	rec := &recorder{}
-	down := redis.NewClient(&redis.Options{Addr: closedPort(t), MaxRetries: -1})
+	downAddr := closedPort(t)
+	down := redis.NewClient(&redis.Options{Addr: downAddr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = down.Close() })
 	l := New(Options{Redis: down, Prefix: testPrefix(t), Observer: rec, Now: c.Now, RetryAfter: 5 * time.Second})
 	if shared, _ := l.Status(); !shared {
@@ -313,8 +315,11 @@ func TestRedisDownFallsBackToPerNodeLimits(t *testing.T) {
 		t.Fatalf("fell back open: %+v", d)
 	}
 	shared, detail := l.Status()
-	if shared || !l.Degraded() || detail == "" {
-		t.Fatalf("status %v %q", shared, detail)
+	if shared || !l.Degraded() || detail != "rate limits: per node, Redis unreachable" || l.LastError() == "" {
+		t.Fatalf("status %v %q (last error %q)", shared, detail, l.LastError())
+	}
+	if strings.Contains(detail, downAddr) {
+		t.Fatalf("the public status names the Redis address: %q", detail)
 	}
 	if _, fb := rec.snapshot(); len(fb) != 1 || !fb[0] {
 		t.Fatalf("fallback reports: %v", fb)
