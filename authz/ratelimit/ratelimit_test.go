@@ -342,3 +342,54 @@ func TestRedisDownFallsBackToPerNodeLimits(t *testing.T) {
 		t.Fatalf("fallback reports: %v", fb)
 	}
 }
+
+// TestSlowRedisCostsAtMostTheTimeout: a Redis that accepts connections but
+// never answers costs the request that meets it at most RedisTimeout; the
+// requests after it count per node without waiting for Redis.
+func TestSlowRedisCostsAtMostTheTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	})
+	silent := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = silent.Close() })
+	l := New(Options{Redis: silent, Prefix: testPrefix(t), RedisTimeout: 200 * time.Millisecond, RetryAfter: time.Hour})
+	r := Rate{Events: 100, Per: time.Second, Burst: 1000}
+	start := time.Now()
+	if d := l.Allow(context.Background(), ScopeClient, "c", r); !d.Allowed || d.Shared {
+		t.Fatalf("first request: %+v", d)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the first request waited %s for a silent Redis (timeout 200ms)", took)
+	}
+	start = time.Now()
+	for range 100 {
+		if d := l.Allow(context.Background(), ScopeClient, "c", r); !d.Allowed || d.Shared {
+			t.Fatalf("during the fallback: %+v", d)
+		}
+	}
+	if took := time.Since(start); took > 2*time.Second { // 100 × 200 ms if each asked Redis
+		t.Fatalf("100 requests during the fallback took %s: they waited for Redis", took)
+	}
+}
