@@ -348,8 +348,11 @@ func newRateLimits(cfg Config, store storage.Store, rdb *redis.Client, o *oauth.
 		Limiter: limiter, Address: rl.Address, Client: rl.Client, TrustedProxies: cfg.TrustedProxies,
 		ClientRate: func(ctx context.Context, id string) (ratelimit.Rate, bool, bool) {
 			c, err := o.Clients.Get(ctx, id)
-			if err != nil {
+			switch {
+			case errors.Is(err, storage.ErrNotFound): // unknown or disabled: the shared budget
 				return ratelimit.Rate{}, false, false
+			case err != nil: // the database is away: the client's own budget, at the default
+				return ratelimit.Rate{}, false, true
 			}
 			md := c.Registration().Metadata
 			r, ok := ratelimit.ParseOverride(md.RateLimit, md.RateLimitBurst)
