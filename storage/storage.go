@@ -187,6 +187,13 @@ type ClientMetadata struct {
 	// (RFC 7662) about its own tokens and access tokens whose audience
 	// names it.
 	Introspect bool `json:"introspect,omitempty"`
+	// RateLimit is the client's own request limit at the token, PAR,
+	// introspection and revocation endpoints, as "<events>/<s|m|h>" or
+	// "off" (authz/ratelimit.ParseRate); "": the server's default (serve
+	// --client-rate-limit).
+	RateLimit string `json:"rate_limit,omitempty"`
+	// RateLimitBurst is the burst of RateLimit; 0: twice its events.
+	RateLimitBurst int `json:"rate_limit_burst,omitempty"`
 
 	// Profile is ProfileNone or ProfileFAPI2 (the FAPI 2.0 Security
 	// Profile: registration rules checked together, runtime rules such as

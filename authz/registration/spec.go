@@ -15,6 +15,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -83,6 +84,13 @@ type ClientSpec struct {
 	// about its own tokens and the access tokens whose audience names it
 	// (a resource server). Without it the endpoint refuses the client.
 	Introspect bool `json:"introspect,omitempty"`
+	// RateLimit is the client's own request limit at the token, PAR,
+	// introspection and revocation endpoints: "<events>/<s|m|h>" (e.g.
+	// "50/s") or "off"; "": the server's default.
+	RateLimit string `json:"rate_limit,omitempty"`
+	// RateLimitBurst is its burst (requests at once); 0: twice the events.
+	// Needs rate_limit.
+	RateLimitBurst int `json:"rate_limit_burst,omitempty"`
 
 	// Profile is "" or "fapi2": the FAPI 2.0 Security Profile, whose
 	// registration rules (checkFAPI2) hold together.
@@ -322,6 +330,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		RequireMFA:                       s.RequireMFA,
 		SkipConsent:                      s.SkipConsent,
 		Introspect:                       s.Introspect,
+		RateLimitBurst:                   s.RateLimitBurst,
 
 		Profile:                               s.Profile,
 		DPoPBoundAccessTokens:                 s.DPoPBoundAccessTokens,
@@ -355,6 +364,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 			p.Add("%s %v", f.name, err)
 		}
 	}
+	md.RateLimit = checkRateLimit(&p, s.RateLimit, s.RateLimitBurst)
 	if md.BackchannelLogoutSessionRequired && md.BackchannelLogoutURI == "" {
 		p.Add("backchannel_logout_session_required needs backchannel_logout_uri")
 	}
@@ -365,6 +375,33 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkRateLimit validates a client's own rate limit and returns it as
+// stored ("50/s", "off" or "").
+func checkRateLimit(p *Problems, limit string, burst int) string {
+	if strings.TrimSpace(limit) == "" {
+		if burst != 0 {
+			p.Add("rate_limit_burst needs rate_limit")
+		}
+		return ""
+	}
+	r, err := ratelimit.ParseRate(limit)
+	if err != nil {
+		p.Add("rate_limit: %v", err)
+		return ""
+	}
+	switch {
+	case r.IsOff() && burst != 0:
+		p.Add("rate_limit_burst: rate_limit is off")
+	case burst < 0:
+		p.Add("rate_limit_burst must be positive")
+	default:
+		if err := r.WithBurst(burst).Validate(); err != nil {
+			p.Add("rate_limit_burst: %v", err)
+		}
+	}
+	return r.String()
 }
 
 // reservedScopes are the scopes the server gives a meaning to. fosite
@@ -428,6 +465,8 @@ func FromClient(c *storage.Client) ClientSpec {
 		RequireMFA:                            c.Metadata.RequireMFA,
 		SkipConsent:                           c.Metadata.SkipConsent,
 		Introspect:                            c.Metadata.Introspect,
+		RateLimit:                             c.Metadata.RateLimit,
+		RateLimitBurst:                        c.Metadata.RateLimitBurst,
 		Profile:                               c.Metadata.Profile,
 		DPoPBoundAccessTokens:                 c.Metadata.DPoPBoundAccessTokens,
 		TLSClientCertificateBoundAccessTokens: c.Metadata.TLSClientCertificateBoundAccessTokens,

@@ -15,6 +15,7 @@ import (
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -67,6 +68,8 @@ type specFlags struct {
 	backchannelLogoutURI   string
 	firstParty             bool
 	introspect             bool
+	rateLimit              string
+	rateLimitBurst         int
 
 	// Issue 9: sender-constrained tokens, mTLS client authentication and
 	// the FAPI 2.0 profile.
@@ -134,6 +137,16 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "https URL that receives OIDC back-channel logout tokens")
 	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
 	f.BoolVar(&s.introspect, "introspect", false, "allow the client to introspect (RFC 7662) its own tokens and access tokens issued with it as audience")
+	f.StringVar(&s.rateLimit, "rate-limit", "", `the client's own request limit at the token, PAR, introspection and revocation endpoints, e.g. 50/s, 3000/m, or off ("default" on update: back to serve's --rate-limit-client)`)
+	f.IntVar(&s.rateLimitBurst, "burst", 0, "requests the client may send at once under --rate-limit (0: twice the rate's number)")
+}
+
+// rateLimitValue maps --rate-limit's "default" to no override.
+func rateLimitValue(flag string) string {
+	if flag == "default" {
+		return ""
+	}
+	return flag
 }
 
 // readJWKSFlag reads --jwks-file; errors never quote the content.
@@ -164,7 +177,7 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) 
 		AccessTokenFormat: s.accessTokenFormat, RequirePAR: s.requirePAR, RequireMFA: s.requireMFA,
 		Contacts: s.contacts, ClientURI: s.clientURI, LogoURI: s.logoURI, PolicyURI: s.policyURI,
 		TosURI: s.tosURI, BackchannelLogoutURI: s.backchannelLogoutURI, SkipConsent: s.firstParty,
-		Introspect: s.introspect,
+		Introspect: s.introspect, RateLimit: rateLimitValue(s.rateLimit), RateLimitBurst: s.rateLimitBurst,
 
 		Profile: profileValue(s.profile), DPoPBoundAccessTokens: s.dpopBound,
 		TLSClientCertificateBoundAccessTokens: s.tlsBoundTokens, TokenEndpointAuthSigningAlg: s.authSigningAlg,
@@ -218,6 +231,11 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 	set("backchannel-logout-uri", "backchannel_logout_uri", s.backchannelLogoutURI)
 	set("first-party", "skip_consent", s.firstParty)
 	set("introspect", "introspect", s.introspect)
+	set("rate-limit", "rate_limit", rateLimitValue(s.rateLimit))
+	set("burst", "rate_limit_burst", s.rateLimitBurst)
+	if flags.Changed("rate-limit") && !flags.Changed("burst") {
+		p["rate_limit_burst"] = 0 // a new rate brings its default burst
+	}
 	set("profile", "profile", profileValue(s.profile))
 	set("dpop-bound", "dpop_bound_access_tokens", s.dpopBound)
 	set("tls-client-certificate-bound-access-tokens", "tls_client_certificate_bound_access_tokens", s.tlsBoundTokens)
@@ -265,6 +283,7 @@ var flagOfField = map[string]string{
 	"access_token_format": "--access-token-format", "audience": "--audience", "contacts": "--contact",
 	"client_uri": "--client-uri", "logo_uri": "--logo-uri", "policy_uri": "--policy-uri", "tos_uri": "--tos-uri",
 	"backchannel_logout_uri": "--backchannel-logout-uri", "introspect": "--introspect",
+	"rate_limit": "--rate-limit", "rate_limit_burst": "--burst",
 	"profile": "--profile", "dpop_bound_access_tokens": "--dpop-bound",
 	"tls_client_certificate_bound_access_tokens": "--tls-client-certificate-bound-access-tokens",
 	"token_endpoint_auth_signing_alg":            "--token-endpoint-auth-signing-alg",
@@ -276,6 +295,17 @@ var flagOfField = map[string]string{
 	"tls_client_auth_subject_dn":                 "--tls-subject-dn", "tls_client_auth_san_dns": "--tls-san-dns",
 	"tls_client_auth_san_uri": "--tls-san-uri", "tls_client_auth_san_ip": "--tls-san-ip",
 	"tls_client_auth_san_email": "--tls-san-email",
+}
+
+// rateLimitRow shows a client's rate limit ("server default" without one).
+func rateLimitRow(limit string, burst int) string {
+	if limit == "" {
+		return "server default"
+	}
+	if r, ok := ratelimit.ParseOverride(limit, burst); ok && !r.IsOff() {
+		return fmt.Sprintf("%s, burst %d", r, r.Burst)
+	}
+	return limit
 }
 
 // profileValue maps --profile's "none" to the empty profile.
@@ -338,7 +368,10 @@ The scope strongroom:admin (the admin API) is only for confidential clients
 whose sole grant type is client_credentials.
 --introspect lets a confidential client call the introspection endpoint
 (RFC 7662) about its own tokens and the access tokens issued with its
-client id as audience; other clients are refused there.`
+client id as audience; other clients are refused there.
+--rate-limit 50/s --burst 100 gives the client its own request limit at the
+token, PAR, introspection and revocation endpoints instead of the server's
+(serve --rate-limit-client); beyond it the client gets 429 with Retry-After.`
 
 func newClientsCreateCmd(a *app, rf *remoteFlags) *cobra.Command {
 	var s specFlags
@@ -543,6 +576,7 @@ func printClient(a *app, v *registration.ClientInfo) error {
 	row("Introspection JWT algorithm", v.IntrospectionSignedResponseAlg)
 	row("Require MFA", yesNo(v.RequireMFA))
 	row("Introspect", yesNo(v.Introspect))
+	row("Rate limit", rateLimitRow(v.RateLimit, v.RateLimitBurst))
 	row("JWKS URI", v.JWKSURI)
 	if len(v.JWKS) > 0 {
 		row("JWKS", "registered")

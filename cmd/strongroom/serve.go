@@ -44,6 +44,7 @@ type serveFlags struct {
 	hashConcurrency        int
 	senderConstraints      senderConstraintFlags
 	gateway                gatewayFlags
+	rateLimits             rateLimitFlags
 	logFormat              logFormat
 	logLevel               logLevel
 }
@@ -79,6 +80,10 @@ variable, which beats the file. strongroom config show prints the result.`,
   # mTLS clients (RFC 8705) on Strongroom's own TLS
   strongroom serve --issuer https://auth.example.com --tls-cert tls.crt --tls-key tls.key \
       --tls-client-ca /etc/strongroom/partner-ca.pem
+
+  # Several nodes sharing one rate-limit budget (and DPoP replay cache) in Redis
+  strongroom serve --issuer https://auth.example.com --insecure-http --trusted-proxy 10.0.0.0/8 \
+      --redis-url redis://redis.internal:6379/0 --rate-limit-client 100/s --rate-limit-client-burst 200
 
   # Behind a TLS-terminating proxy that forwards the client certificate
   strongroom serve --issuer https://auth.example.com --insecure-http \
@@ -122,6 +127,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
 	f.senderConstraints.register(fl)
 	f.gateway.register(fl)
+	f.rateLimits.register(fl)
 	addConfigFlag(fl)
 	fl.Var(&f.logFormat, "log-format", "log format: text (key=value) or json (one object a line)")
 	fl.Var(&f.logLevel, "log-level", "least severe log level written: debug, info, warn or error")
@@ -186,6 +192,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		return usageErrorf("refusing to serve plain HTTP: pass --tls-cert and --tls-key, or --insecure-http behind a TLS proxy")
 	}
 	if err := f.senderConstraints.apply(&cfg, tlsOn, a.getenv); err != nil {
+		return err
+	}
+	if err := f.rateLimits.apply(&cfg); err != nil {
 		return err
 	}
 	listen := f.listen
@@ -292,6 +301,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
 		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL)
+	a.log.Info("rate limits", rateLimitsLog(cfg)...)
 	return serveWithAdmin(ctx, a, srv, ln, adminLn, gatewayLn)
 }
 
