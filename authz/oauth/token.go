@@ -5,7 +5,10 @@ import (
 	"net/http"
 
 	"github.com/ory/fosite"
+
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/storage"
 )
 
 // Token answers a token request (RFC 6749 §3.2): fosite authenticates the
@@ -26,11 +29,28 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if err != nil {
 		return clientID, nil, err
 	}
-	bound, err := p.bindAccessRequest(ctx, r, ar)
-	if err != nil {
-		return clientID, nil, err
+	var (
+		bound binding
+		resp  fosite.AccessResponder
+	)
+	issue := func(ctx context.Context) (err error) {
+		if bound, err = p.bindAccessRequest(ctx, r, ar); err != nil {
+			return err
+		}
+		resp, err = p.provider.NewAccessResponse(ctx, ar)
+		return err
 	}
-	resp, err := p.provider.NewAccessResponse(ctx, ar)
+	if len(r.Header.Values(dpop.HeaderName)) > 0 {
+		// One commit: the proof's jti (dpop.StoreReplayCache, on this
+		// store) is recorded in the transaction that stores the tokens,
+		// instead of a commit of its own before it. A replay still fails
+		// exactly once across nodes (the jti's unique key; a concurrent
+		// second use waits for the first to commit, then finds it), and a
+		// request whose tokens are not stored does not burn its proof.
+		err = storage.InTx(ctx, p.store, issue)
+	} else {
+		err = issue(ctx)
+	}
 	if err != nil {
 		return clientID, nil, err
 	}
