@@ -26,15 +26,17 @@ type txDepthKey struct{}
 
 func txDepth(ctx context.Context) int { d, _ := ctx.Value(txDepthKey{}).(int); return d }
 
-// txWatchStore records, for the DPoP token tests, whether the proof's jti
-// and the access token were written inside a transaction, how many
-// top-level transactions committed, and can fail the access token's write.
+// txWatchStore records, for the DPoP token tests, how the proof's jti and
+// the access token were written (on their own, in a transaction, or
+// together by CreateRequestOnce), how many top-level transactions
+// committed, and can fail the access token's write.
 type txWatchStore struct {
 	storage.Store
 	mu         sync.Mutex
 	commits    int
 	jtiDepth   []int
 	tokenDepth []int
+	once       []storage.RequestKind // CreateRequestOnce calls
 	failToken  bool
 }
 
@@ -57,6 +59,17 @@ func (s *txWatchStore) UseJTI(ctx context.Context, jti string, exp time.Time) er
 	s.jtiDepth = append(s.jtiDepth, txDepth(ctx))
 	s.mu.Unlock()
 	return s.Store.UseJTI(ctx, jti, exp)
+}
+
+func (s *txWatchStore) CreateRequestOnce(ctx context.Context, r *storage.Request, jti string, exp time.Time) error {
+	s.mu.Lock()
+	s.once = append(s.once, r.Kind)
+	fail := s.failToken
+	s.mu.Unlock()
+	if fail {
+		return errors.New("injected: the access token could not be stored")
+	}
+	return s.Store.CreateRequestOnce(ctx, r, jti, exp)
 }
 
 func (s *txWatchStore) CreateRequest(ctx context.Context, r *storage.Request) error {
@@ -104,13 +117,14 @@ func es256DPoPProof(t *testing.T, key *ecdsa.PrivateKey) string {
 	return out
 }
 
-// TestDPoPProofJTIIsRecordedInTheTokenTransaction: at the token endpoint a
-// DPoP proof's jti and the tokens it binds are written in one transaction,
-// one commit (not a commit for the jti and another for the token, which
-// halved throughput); the proof still works once and only once, and a
-// request whose tokens could not be stored leaves its proof unused
-// (rolled back with them). A request without DPoP opens no transaction.
-func TestDPoPProofJTIIsRecordedInTheTokenTransaction(t *testing.T) {
+// TestDPoPProofJTIIsWrittenWithTheAccessToken: at the token endpoint a
+// DPoP proof's jti and the access token it binds are written together, in
+// one write (storage.JTIs.CreateRequestOnce: one statement, one commit on
+// PostgreSQL), not as a write and commit of their own before the token
+// (which halved throughput); the proof still works once and only once, and
+// a request whose token could not be stored leaves its proof unused. A
+// request without DPoP writes its token as before.
+func TestDPoPProofJTIIsWrittenWithTheAccessToken(t *testing.T) {
 	store := &txWatchStore{Store: newMemoryStore(t)}
 	tokens := newTestTokens(t, store)
 	secret, err := authz.GenerateSecret()
@@ -128,8 +142,9 @@ func TestDPoPProofJTIIsRecordedInTheTokenTransaction(t *testing.T) {
 	if body["token_type"] != "DPoP" {
 		t.Fatalf("token_type %v", body["token_type"])
 	}
-	if store.commits != 1 || len(store.jtiDepth) != 1 || store.jtiDepth[0] < 1 || len(store.tokenDepth) != 1 || store.tokenDepth[0] < 1 {
-		t.Fatalf("commits %d, jti written at depth %v, token at %v: want one commit holding both", store.commits, store.jtiDepth, store.tokenDepth)
+	if len(store.once) != 1 || store.once[0] != storage.KindAccessToken || len(store.jtiDepth) != 0 || len(store.tokenDepth) != 0 || store.commits != 0 {
+		t.Fatalf("written together: %v; jti alone at depths %v; token alone at depths %v; %d commits: want one CreateRequestOnce and nothing else",
+			store.once, store.jtiDepth, store.tokenDepth, store.commits)
 	}
 	_, _, err = tokens.Token(t.Context(), dpopTokenRequest(t, c.ID, secret, proof))
 	wantRFC(t, err, "invalid_dpop_proof", http.StatusBadRequest)
@@ -143,14 +158,14 @@ func TestDPoPProofJTIIsRecordedInTheTokenTransaction(t *testing.T) {
 	store.failToken = false
 	_, body, err = tokens.Token(t.Context(), dpopTokenRequest(t, c.ID, secret, proof))
 	must(t, err)
-	if body["token_type"] != "DPoP" || store.commits != 2 {
-		t.Fatalf("retry after the failure: %v, %d commits", body, store.commits)
+	if body["token_type"] != "DPoP" || len(store.once) != 4 || len(store.jtiDepth) != 0 {
+		t.Fatalf("retry after the failure: %v, %d joint writes, %d jti writes", body, len(store.once), len(store.jtiDepth))
 	}
 
-	// Without DPoP: no transaction of ours (the token is written on its own).
+	// Without DPoP: the token is written on its own, no jti.
 	_, body, err = tokens.Token(t.Context(), dpopTokenRequest(t, c.ID, secret, ""))
 	must(t, err)
-	if body["token_type"] != "bearer" || store.commits != 2 || store.tokenDepth[len(store.tokenDepth)-1] != 0 {
-		t.Fatalf("plain request: %v, %d commits, token at depth %d", body, store.commits, store.tokenDepth[len(store.tokenDepth)-1])
+	if body["token_type"] != "bearer" || len(store.once) != 4 || len(store.tokenDepth) != 1 || len(store.jtiDepth) != 0 {
+		t.Fatalf("plain request: %v, joint writes %v, tokens alone %v", body, store.once, store.tokenDepth)
 	}
 }
