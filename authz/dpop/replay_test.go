@@ -105,4 +105,6 @@ func TestDeferredReplayLeavesTheRecordToTheCaller(t *testing.T) {
 // replayFunc is a ReplayCache of one function.
 type replayFunc func(ctx context.Context, key string, until time.Time) error
 
-func (f replayFunc) Use(ctx context.Context, key string, until time.Time) error { return f(ctx, key, until) }
+func (f replayFunc) Use(ctx context.Context, key string, until time.Time) error {
+	return f(ctx, key, until)
+}
