@@ -152,10 +152,10 @@ func BenchmarkIntrospection(b *testing.B) {
 // BenchmarkFloorPgxDPoPInserts is the floor of a DPoP token request's
 // writes: a replay record (the jti table's INSERT … ON CONFLICT) and a
 // token-shaped INSERT per operation, either as two autocommitted statements
-// (two commits, two round trips: how the token endpoint wrote them before)
-// or in one transaction (one commit, four round trips with BEGIN and
-// COMMIT: how it writes them now), or as one statement (a CTE: one commit,
-// one round trip; the store has no such method yet), as parallel as the token benchmarks.
+// (two commits, two round trips), in one transaction (one commit, four
+// round trips with BEGIN and COMMIT), or as one statement (a CTE: one
+// commit, one round trip; how the token endpoint writes them,
+// storage.JTIs.CreateRequestOnce), as parallel as the token benchmarks.
 // Beside BenchmarkFloorPgxInsert (one INSERT, one commit) it shows what the
 // jti costs the database whatever the server does.
 func BenchmarkFloorPgxDPoPInserts(b *testing.B) {

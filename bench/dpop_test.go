@@ -22,16 +22,16 @@ import (
 )
 
 // BenchmarkClientCredentialsDPoP: client_credentials with a DPoP proof
-// (ES256, a fresh jti each: the proof check, the jti's replay record, in the
-// transaction that stores the token, and token_type DPoP) beside plain
+// (ES256, a fresh jti each: the proof check, the jti's replay record,
+// written in one statement with the token, and token_type DPoP) beside plain
 // client_credentials, on one server in the same run, so the cost of DPoP
 // reads directly. The proofs are signed before the timer starts (signing
 // costs about as much as checking, and on a small machine the client's
 // signing would otherwise take CPU from the server); the proof check alone
-// is BenchmarkVerifyProof in authz/dpop, the commit floor
-// BenchmarkFloorPgxInsert:
+// is BenchmarkVerifyProof in authz/dpop, the database floors
+// BenchmarkFloorPgxInsert and BenchmarkFloorPgxDPoPInserts:
 //
-//	go test -p 1 -run '^$' -bench 'BenchmarkClientCredentialsDPoP|BenchmarkFloorPgxInsert|BenchmarkVerifyProof' -benchtime 3s ./bench/ ./authz/dpop/
+//	go test -p 1 -run '^$' -bench 'BenchmarkClientCredentialsDPoP|BenchmarkFloorPgx|BenchmarkVerifyProof' -benchtime 3s ./bench/ ./authz/dpop/
 func BenchmarkClientCredentialsDPoP(b *testing.B) {
 	env := servertest.Start(b, bigPool)
 	c := &storage.Client{Name: "bench", GrantTypes: []string{"client_credentials"}, Scopes: []string{"payments"},
