@@ -184,7 +184,7 @@ func TestClientsRejectBadFAPI2AndMTLSFlags(t *testing.T) {
 		"fail/unknown-method":        {with(cc, "--auth-method", "mtls"), `unknown auth method "mtls"`},
 		"fail/self-signed-no-jwks":   {with(cc, "--auth-method", "self_signed_tls_client_auth"), "self_signed_tls_client_auth requires jwks"},
 		"fail/hs256-private-key-jwt": {with(cc, "--auth-method", "private_key_jwt", "--jwks-file", jwks, "--token-endpoint-auth-signing-alg", "HS256"), "--token-endpoint-auth-signing-alg (token_endpoint_auth_signing_alg): private_key_jwt needs an asymmetric algorithm"},
-		"fail/es256-secret-jwt":      {with(cc, "--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "ES256"), "client_secret_jwt is not supported"},
+		"fail/es256-secret-jwt":      {with(cc, "--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "ES256"), "--token-endpoint-auth-signing-alg (token_endpoint_auth_signing_alg): client_secret_jwt signs with an HMAC algorithm"},
 		"fail/unknown-alg":           {with(cc, "--auth-method", "private_key_jwt", "--jwks-file", jwks, "--token-endpoint-auth-signing-alg", "HS1"), `unsupported algorithm "HS1"`},
 		"fail/unknown-profile":       {with(tlsAuth, "--tls-san-dns", "a.example", "--profile", "fapi1"), `unknown profile "fapi1"`},
 		"fail/profile-secret-basic":  {with(cc, "--auth-method", "client_secret_basic", "--profile", "fapi2", "--require-par", "--dpop-bound"), `--profile fapi2: --auth-method (token_endpoint_auth_method) "client_secret_basic" is not allowed`},
