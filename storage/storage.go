@@ -21,6 +21,9 @@ var (
 	// ErrUnavailable: the backing database cannot be reached. Endpoints map it to
 	// 503 temporarily_unavailable, never to invalid_client.
 	ErrUnavailable = errors.New("storage: unavailable")
+	// ErrJTIUsed: CreateRequestOnce found its jti recorded and unexpired (a
+	// replay); nothing was written.
+	ErrJTIUsed = errors.New("storage: jti already used")
 )
 
 // Store is everything the server needs, grouped by concern. Each concern is a
@@ -397,6 +400,13 @@ type JTIs interface {
 	// time and reports how many (an expired record no longer prevents a
 	// replay: its assertion has expired too).
 	DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error)
+	// CreateRequestOnce records jti until exp (as UseJTI) and inserts r (as
+	// CreateRequest), both or neither, in one write: a DPoP proof's jti
+	// with the access token it binds, for the price of the token's INSERT.
+	// ErrJTIUsed when jti is recorded and unexpired (nothing written);
+	// ErrAlreadyExists when (kind, signature) is taken. Atomic under
+	// concurrency: of several calls with one jti exactly one succeeds.
+	CreateRequestOnce(ctx context.Context, r *Request, jti string, exp time.Time) error
 }
 
 // ---------------------------------------------------------------- browser login

@@ -108,14 +108,48 @@ type IssuedSecret struct {
 	PreviousExpiresAt *time.Time `json:"previous_expires_at,omitempty"`
 }
 
-// newSecret generates a secret and its stored form.
-func (a *ClientAdmin) newSecret(ctx context.Context, now time.Time, expires *time.Time) (string, storage.ClientSecret, error) {
+// newSecret generates a secret of client c and its stored form: random
+// (256 bits) for client_secret_basic and client_secret_post; for
+// client_secret_jwt derived from a random secret id under a server key
+// (authz.SecretHasher.DeriveSecret), so that the server can recompute it to
+// check HMAC assertions while the database keeps only its id and hash.
+func (a *ClientAdmin) newSecret(ctx context.Context, c *storage.Client, now time.Time, expires *time.Time) (string, storage.ClientSecret, error) {
+	if c.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT {
+		id, err := registration.NewSecretID()
+		if err != nil {
+			return "", storage.ClientSecret{}, err
+		}
+		plain := a.hasher.DeriveSecret(c.ID, id)
+		s, err := a.hashSecret(ctx, plain, now, expires)
+		s.ID = id
+		return plain, s, err
+	}
 	plain, err := authz.GenerateSecret()
 	if err != nil {
 		return "", storage.ClientSecret{}, fmt.Errorf("generate client secret: %w", err)
 	}
 	s, err := a.hashSecret(ctx, plain, now, expires)
 	return plain, s, err
+}
+
+// secretNotDerivedProblem refuses moving a client whose live secrets the
+// server did not derive to client_secret_jwt: the server could never check
+// an assertion made with them.
+const secretNotDerivedProblem = "token_endpoint_auth_method: client_secret_jwt needs a secret the server derives for it, and this client's live secret " +
+	"was generated for client_secret_basic/client_secret_post or imported; register a new client with client_secret_jwt, " +
+	"or revoke the client's secrets (revoke-secret), update it, then rotate-secret to get a derived one"
+
+// underivedSecrets counts the live secrets of c that the server did not
+// derive (DeriveSecret) and so cannot check client_secret_jwt assertions
+// made with: random ones of client_secret_basic/post, imported ones.
+func (a *ClientAdmin) underivedSecrets(ctx context.Context, c *storage.Client, now time.Time) int {
+	n := 0
+	for _, s := range c.Secrets {
+		if (s.ExpiresAt == nil || s.ExpiresAt.After(now)) && !a.hasher.DerivedSecretMatches(ctx, c.ID, s.ID, s.Hash) {
+			n++
+		}
+	}
+	return n
 }
 
 func (a *ClientAdmin) hashSecret(ctx context.Context, plain string, now time.Time, expires *time.Time) (storage.ClientSecret, error) {
@@ -169,7 +203,7 @@ func (a *ClientAdmin) Create(ctx context.Context, actor Actor, spec registration
 		if opts.SecretExpiresIn > 0 {
 			exp = ptrTime(now.Add(opts.SecretExpiresIn))
 		}
-		plain, sec, err := a.newSecret(ctx, now, exp)
+		plain, sec, err := a.newSecret(ctx, c, now, exp)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -292,6 +326,10 @@ func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch 
 			next.ID, next.Disabled, next.CreatedAt, next.UpdatedAt = c.ID, c.Disabled, c.CreatedAt, now
 			if registration.UsesSecret(next.TokenEndpointAuthMethod) {
 				next.Secrets = c.Secrets
+			}
+			if next.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT && c.TokenEndpointAuthMethod != storage.AuthMethodSecretJWT && a.underivedSecrets(ctx, next, now) > 0 {
+				fnErr = &registration.ValidationError{Problems: []string{secretNotDerivedProblem}}
+				return fnErr
 			}
 			*c = *next
 			updated = next
@@ -451,7 +489,7 @@ func (a *ClientAdmin) RotateSecret(ctx context.Context, actor Actor, id string, 
 		if opts.ExpiresIn > 0 {
 			exp = ptrTime(now.Add(opts.ExpiresIn))
 		}
-		plain, sec, err := a.newSecret(ctx, now, exp)
+		plain, sec, err := a.newSecret(ctx, c, now, exp)
 		if err != nil {
 			return nil, err
 		}
@@ -571,6 +609,9 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registrat
 		if spec.ClientSecret != "" && !registration.UsesSecret(c.TokenEndpointAuthMethod) {
 			p.Add("%s: client_secret is used only with client_secret_basic or client_secret_post", label)
 		}
+		if spec.ClientSecret != "" && c.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT {
+			p.Add("%s: client_secret cannot be imported for client_secret_jwt: the server derives the secrets of client_secret_jwt clients (it keeps no secret it could check HMAC assertions with); import without client_secret to get one, shown once", label)
+		}
 		if spec.ClientSecret != "" && len(spec.ClientSecret) < MinImportedSecretLength {
 			p.Add("%s: client_secret must be at least %d characters", label, MinImportedSecretLength)
 		}
@@ -588,7 +629,7 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registrat
 				sec, err = a.hashSecret(ctx, spec.ClientSecret, now, nil)
 			} else {
 				var plain string
-				plain, sec, err = a.newSecret(ctx, now, nil)
+				plain, sec, err = a.newSecret(ctx, c, now, nil)
 				results[i].Secret = &IssuedSecret{ClientID: c.ID, ClientSecret: plain}
 			}
 			if err != nil {

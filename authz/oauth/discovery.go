@@ -15,7 +15,7 @@ import (
 // the server really supports.
 func (p *core) discovery() map[string]any {
 	c := &p.cfg
-	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	authMethods := []string{"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"}
 	if p.mtlsConfigured() {
 		authMethods = append(authMethods, mtls.MethodTLSClientAuth, mtls.MethodSelfSignedTLSClientAuth)
 	}

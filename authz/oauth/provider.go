@@ -257,6 +257,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		ClientCAs:    func() *x509.CertPool { return p.clientCAs },
 		Log:          func() *slog.Logger { return p.log },
 		MTLSBaseURL:  func() string { return p.mtlsBaseURL },
+		Secrets:      hasher,
 	})
 	fc.ClientAuthenticationStrategy = p.clientAuth.Authenticate
 	return p, nil

@@ -2,11 +2,17 @@ package oauth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/ory/fosite"
+
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/authz/oauth/fositestore"
+	"github.com/strongroom/strongroom/storage"
 )
 
 // Token answers a token request (RFC 6749 §3.2): fosite authenticates the
@@ -31,9 +37,31 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if err != nil {
 		return clientID, nil, err
 	}
+	if bound.replay != nil {
+		// One write: the proof's jti goes in with the access token
+		// (fositestore.WithPendingJTI, storage.JTIs.CreateRequestOnce), not
+		// in a write and commit of its own. A replay stores nothing and
+		// fails exactly once across nodes (the jti's unique key); a request
+		// whose tokens are not stored leaves its proof unused.
+		ctx = fositestore.WithPendingJTI(ctx, bound.replay)
+	}
 	resp, err := p.provider.NewAccessResponse(ctx, ar)
+	if errors.Is(err, storage.ErrJTIUsed) {
+		return clientID, nil, proofError(dpop.Replayed())
+	}
 	if err != nil {
 		return clientID, nil, err
+	}
+	if bound.replay != nil && !bound.replay.Written() {
+		// no access token was stored (none of our grants does that): the
+		// proof is recorded on its own, and the tokens are not handed out
+		// if it was used before
+		if err := p.store.UseJTI(ctx, bound.replay.Key, bound.replay.Until); err != nil {
+			if errors.Is(err, storage.ErrAlreadyExists) {
+				return clientID, nil, proofError(dpop.Replayed())
+			}
+			return clientID, nil, proofError(fmt.Errorf("record the DPoP proof: %w", err))
+		}
 	}
 	if bound.dpop {
 		resp.SetTokenType("DPoP") // RFC 9449 §5

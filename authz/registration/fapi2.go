@@ -54,8 +54,6 @@ func checkProfile(p *Problems, c *storage.Client, jwks *jose.JSONWebKeySet) {
 	switch {
 	case c.Public:
 		p.Add("profile fapi2: a public client (token_endpoint_auth_method none) is not allowed; FAPI 2.0 clients are confidential")
-	case c.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT:
-		// refused for every client (SecretJWTRefusal)
 	case !slices.Contains(fapi2AuthMethods, c.TokenEndpointAuthMethod):
 		p.Add("profile fapi2: token_endpoint_auth_method %q is not allowed (allowed: %s)", c.TokenEndpointAuthMethod, strings.Join(fapi2AuthMethods, ", "))
 	}

@@ -19,18 +19,11 @@ import (
 	"github.com/strongroom/strongroom/storage"
 )
 
-// SecretJWTRefusal is the problem reported for token_endpoint_auth_method
-// client_secret_jwt: the token endpoint refuses it (authz/oauth), so a
-// client registered with it could never authenticate.
-const SecretJWTRefusal = "token_endpoint_auth_method: client_secret_jwt is not supported: Strongroom stores only a keyed hash of each client secret, " +
-	"so it cannot check HS256 assertions made with the secret; use private_key_jwt (the client signs with its own key, registered in jwks or jwks_uri), " +
-	"or tls_client_auth / client_secret_basic"
-
 // Registration limits and supported values.
 var (
 	supportedGrantTypes  = []string{authz.GrantAuthorizationCode, authz.GrantClientCredentials, authz.GrantRefreshToken}
 	supportedAuthMethods = []string{
-		storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodPrivateKeyJWT,
+		storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodSecretJWT, storage.AuthMethodPrivateKeyJWT,
 		storage.AuthMethodTLSClientAuth, storage.AuthMethodSelfSignedTLSClientAuth, storage.AuthMethodNone,
 	}
 	supportedResponseTypes = []string{"code", "code id_token"}
@@ -212,10 +205,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 	}
 
 	// Client authentication.
-	switch {
-	case s.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT:
-		p.Add("%s", SecretJWTRefusal)
-	case !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod):
+	if !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod) {
 		p.Add("token_endpoint_auth_method: unknown auth method %q (supported: %s)", s.TokenEndpointAuthMethod, strings.Join(supportedAuthMethods, ", "))
 	}
 	switch {

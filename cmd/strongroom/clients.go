@@ -105,7 +105,7 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringArrayVar(&s.postLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI, repeatable")
 	f.StringSliceVar(&s.responseTypes, "response-type", nil, `response type, repeatable: "code" (default) or "code id_token"`)
 	f.StringVar(&s.scope, "scope", "", `space-separated scopes the client may request, e.g. "openid profile"`)
-	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method: client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none (client_secret_jwt is refused: only a keyed hash of secrets is stored)")
+	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none")
 	if create {
 		f.BoolVar(&s.public, "public", false, "a public client (no secret); requires --auth-method none")
 	}
@@ -113,7 +113,7 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.BoolVar(&s.requireMFA, "require-mfa", false, "require a second factor (TOTP or passkey) at every login for this client")
 	f.StringVar(&s.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set (private_key_jwt)")
 	f.StringVar(&s.jwksFile, "jwks-file", "", "file holding the client's public JWK Set (private_key_jwt; self_signed_tls_client_auth: its certificates' keys)")
-	f.StringVar(&s.authSigningAlg, "token-endpoint-auth-signing-alg", "", "the one algorithm of the client's private_key_jwt assertions: PS256, ES256, EdDSA, RS256, ...")
+	f.StringVar(&s.authSigningAlg, "token-endpoint-auth-signing-alg", "", "the one algorithm of the client's assertions: PS256, ES256, EdDSA, RS256, ... (private_key_jwt); HS256 (default), HS384, HS512 (client_secret_jwt)")
 	f.StringVar(&s.tlsSubjectDN, "tls-subject-dn", "", `tls_client_auth: the certificate's subject DN (RFC 4514, most specific first), e.g. "CN=partner,O=Bank,C=GB"`)
 	f.StringVar(&s.tlsDNS, "tls-san-dns", "", "tls_client_auth: a DNS name SAN of the certificate")
 	f.StringVar(&s.tlsURI, "tls-san-uri", "", "tls_client_auth: a URI SAN of the certificate")
@@ -342,13 +342,14 @@ func asUsage(err error) error {
 
 const clientsLong = `Supported grant types: authorization_code, client_credentials, refresh_token.
 Supported auth methods: client_secret_basic, client_secret_post,
+client_secret_jwt (RFC 7523 assertions HMAC'd with the client secret: HS256,
+or HS384/HS512 with --token-endpoint-auth-signing-alg; the server derives
+that secret from its secret_id, which the assertion may name as its "kid"),
 private_key_jwt, tls_client_auth
 (a CA-issued certificate: give exactly one of --tls-subject-dn,
 --tls-san-dns, --tls-san-uri, --tls-san-ip, --tls-san-email),
 self_signed_tls_client_auth (the certificates' public keys in --jwks-file),
-none (public clients only). client_secret_jwt is refused: only a keyed
-hash of each secret is stored, so HS256 assertions cannot be checked; use
-private_key_jwt.
+none (public clients only).
 --dpop-bound and --tls-client-certificate-bound-access-tokens make the
 client's tokens sender-constrained (RFC 9449, RFC 8705).
 --profile fapi2 holds the client to the FAPI 2.0 Security Profile: it needs
@@ -381,8 +382,10 @@ func newClientsCreateCmd(a *app, rf *remoteFlags) *cobra.Command {
 		Short: "Register a client",
 		Long: `Register an OAuth 2.0 client. The client id is generated. A confidential
 client authenticating with client_secret_basic or client_secret_post also
-gets a generated secret (256 bits): it is printed once
-and only its keyed hash is stored, so STRONGROOM_SECRET must be the server's.
+gets a generated secret (256 bits), one with client_secret_jwt a secret the
+server derives from its secret_id under a key of STRONGROOM_SECRET: it is
+printed once and only its id and keyed hash are stored, so
+STRONGROOM_SECRET must be the server's.
 Public, private_key_jwt and mTLS clients get no secret.
 
 ` + clientsLong,
@@ -412,6 +415,10 @@ Public, private_key_jwt and mTLS clients get no secret.
       --auth-method tls_client_auth --tls-subject-dn "CN=partner.example,O=Partner Ltd,C=GB" \
       --tls-client-certificate-bound-access-tokens
 
+  # A partner server signing RFC 7523 assertions with its secret (HS256)
+  strongroom clients create --name "Partner" --grant-type client_credentials \
+      --auth-method client_secret_jwt --token-endpoint-auth-signing-alg HS256
+
   # A partner service whose secret expires in 90 days
   strongroom clients create --name "Partner" --grant-type client_credentials \
       --auth-method client_secret_basic --scope payments --secret-expires-in 2160h -o json`,
@@ -440,10 +447,15 @@ Public, private_key_jwt and mTLS clients get no secret.
 				secret = issued.ClientSecret
 			}
 			if *output == formatJSON {
+				secretID := ""
+				if issued != nil {
+					secretID = issued.SecretID
+				}
 				return writeJSON(a.out, struct {
 					ClientID     string `json:"client_id"`
 					ClientSecret string `json:"client_secret,omitempty"`
-				}{info.ClientID, secret})
+					SecretID     string `json:"secret_id,omitempty"`
+				}{info.ClientID, secret, secretID})
 			}
 			fmt.Fprintf(a.out, "Client %q created.\n\n", info.ClientName)
 			tw := newTable(a.out)
