@@ -30,6 +30,9 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if err != nil {
 		return clientID, nil, err
 	}
+	if err := p.tokenAuthorizationDetails(ctx, ar); err != nil {
+		return clientID, nil, err
+	}
 	resp, err := p.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
 		return clientID, nil, err
@@ -37,7 +40,9 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if bound.dpop {
 		resp.SetTokenType("DPoP") // RFC 9449 §5
 	}
-	return clientID, resp.ToMap(), nil
+	body = resp.ToMap()
+	addAuthorizationDetails(ar, body)
+	return clientID, body, nil
 }
 
 // PushAuthorize answers a pushed authorization request (RFC 9126 §2): the
