@@ -83,6 +83,10 @@ type ClientSpec struct {
 	// about its own tokens and the access tokens whose audience names it
 	// (a resource server). Without it the endpoint refuses the client.
 	Introspect bool `json:"introspect,omitempty"`
+	// AuthorizationDetailsTypes are the RFC 9396 authorization details
+	// types the client may request (§10 client metadata); none: the client
+	// may send no authorization_details.
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
 
 	// Profile is "" or "fapi2": the FAPI 2.0 Security Profile, whose
 	// registration rules (checkFAPI2) hold together.
@@ -310,6 +314,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		RequireMFA:                       s.RequireMFA,
 		SkipConsent:                      s.SkipConsent,
 		Introspect:                       s.Introspect,
+		AuthorizationDetailsTypes:        authz.Dedupe(s.AuthorizationDetailsTypes),
 
 		Profile:                               s.Profile,
 		DPoPBoundAccessTokens:                 s.DPoPBoundAccessTokens,
@@ -320,6 +325,11 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		TLSClientAuthSANURI:                   strings.TrimSpace(s.SANURI),
 		TLSClientAuthSANIP:                    strings.TrimSpace(s.SANIP),
 		TLSClientAuthSANEmail:                 strings.TrimSpace(s.SANEmail),
+	}
+	for _, t := range md.AuthorizationDetailsTypes {
+		if t == "" || len(t) > 64 || strings.IndexFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			p.Add("authorization_details_types: %q must be 1 to 64 bytes without whitespace", t)
+		}
 	}
 	for _, addr := range md.Contacts {
 		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
@@ -410,6 +420,7 @@ func FromClient(c *storage.Client) ClientSpec {
 		RequireMFA:                            c.Metadata.RequireMFA,
 		SkipConsent:                           c.Metadata.SkipConsent,
 		Introspect:                            c.Metadata.Introspect,
+		AuthorizationDetailsTypes:             slices.Clone(c.Metadata.AuthorizationDetailsTypes),
 		Profile:                               c.Metadata.Profile,
 		DPoPBoundAccessTokens:                 c.Metadata.DPoPBoundAccessTokens,
 		TLSClientCertificateBoundAccessTokens: c.Metadata.TLSClientCertificateBoundAccessTokens,

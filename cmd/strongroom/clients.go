@@ -67,6 +67,7 @@ type specFlags struct {
 	backchannelLogoutURI   string
 	firstParty             bool
 	introspect             bool
+	authzDetailsTypes      []string // RFC 9396 types the client may request
 
 	// Issue 9: sender-constrained tokens, mTLS client authentication and
 	// the FAPI 2.0 profile.
@@ -124,6 +125,7 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "https URL that receives OIDC back-channel logout tokens")
 	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
 	f.BoolVar(&s.introspect, "introspect", false, "allow the client to introspect (RFC 7662) its own tokens and access tokens issued with it as audience")
+	f.StringArrayVar(&s.authzDetailsTypes, "authorization-details-type", nil, "an authorization details type (RFC 9396) the client may request, repeatable, e.g. payment_initiation (see `authorization-types list`)")
 }
 
 // readJWKSFlag reads --jwks-file; errors never quote the content.
@@ -154,7 +156,7 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) 
 		AccessTokenFormat: s.accessTokenFormat, RequirePAR: s.requirePAR, RequireMFA: s.requireMFA,
 		Contacts: s.contacts, ClientURI: s.clientURI, LogoURI: s.logoURI, PolicyURI: s.policyURI,
 		TosURI: s.tosURI, BackchannelLogoutURI: s.backchannelLogoutURI, SkipConsent: s.firstParty,
-		Introspect: s.introspect,
+		Introspect: s.introspect, AuthorizationDetailsTypes: s.authzDetailsTypes,
 
 		Profile: profileValue(s.profile), DPoPBoundAccessTokens: s.dpopBound,
 		TLSClientCertificateBoundAccessTokens: s.tlsBoundTokens, TokenEndpointAuthSigningAlg: s.authSigningAlg,
@@ -205,6 +207,7 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 	set("backchannel-logout-uri", "backchannel_logout_uri", s.backchannelLogoutURI)
 	set("first-party", "skip_consent", s.firstParty)
 	set("introspect", "introspect", s.introspect)
+	set("authorization-details-type", "authorization_details_types", s.authzDetailsTypes)
 	set("profile", "profile", profileValue(s.profile))
 	set("dpop-bound", "dpop_bound_access_tokens", s.dpopBound)
 	set("tls-client-certificate-bound-access-tokens", "tls_client_certificate_bound_access_tokens", s.tlsBoundTokens)
@@ -512,6 +515,7 @@ func printClient(a *app, v *registration.ClientInfo) error {
 	row("Require PAR", yesNo(v.RequirePAR))
 	row("Require MFA", yesNo(v.RequireMFA))
 	row("Introspect", yesNo(v.Introspect))
+	row("Authorization details types", strings.Join(v.AuthorizationDetailsTypes, " "))
 	row("JWKS URI", v.JWKSURI)
 	if len(v.JWKS) > 0 {
 		row("JWKS", "registered")
