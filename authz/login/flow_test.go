@@ -93,6 +93,8 @@ func TestNextStep(t *testing.T) {
 		{"fail/prompt-none-no-session", "scope=openid&prompt=none", nil, 0, "login_required", "", nil},
 		{"fail/prompt-none-max-age-exceeded", "scope=openid&prompt=none&max_age=10", session(time.Minute), 0, "login_required", "", nil},
 		{"fail/prompt-none-consent-needed", "scope=openid+email&prompt=none", session(time.Minute), 0, "consent_required", "", nil},
+		{"fail/prompt-none-new-authorization-details", "scope=openid&prompt=none&authorization_details=" + url.QueryEscape(`[{"type":"payment_initiation"}]`), session(time.Minute), 0, "consent_required", "", nil},
+		{"ok/new-authorization-details-ask", "scope=openid&authorization_details=" + url.QueryEscape(`[{"type":"payment_initiation"}]`), session(time.Minute), StepConsent, "", "", nil},
 		{"fail/prompt-none-with-login", "scope=openid&prompt=none+login", session(time.Minute), 0, "invalid_request", "prompt=none", nil},
 		{"fail/max-age-negative", "scope=openid&max_age=-1", session(time.Minute), 0, "invalid_request", "max_age", nil},
 		{"fail/max-age-garbage", "scope=openid&max_age=soon", session(time.Minute), 0, "invalid_request", "max_age", nil},
