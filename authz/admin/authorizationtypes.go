@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/strongroom/strongroom/authz/rar"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -34,10 +36,10 @@ type AuthorizationTypeStore interface {
 
 // AuthorizationTypeInfo is an authorization details type as operators list it.
 type AuthorizationTypeInfo struct {
-	Type      string     `json:"type"`
-	Builtin   bool       `json:"builtin"`
-	Schema    []byte     `json:"-"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
+	Type      string          `json:"type"`
+	Builtin   bool            `json:"builtin"`
+	Schema    json.RawMessage `json:"schema"`
+	CreatedAt *time.Time      `json:"created_at,omitempty"`
 }
 
 // AuthorizationTypeAdmin manages the authorization details types
@@ -55,9 +57,22 @@ func NewAuthorizationTypeAdmin(store AuthorizationTypeStore, now func() time.Tim
 	return &AuthorizationTypeAdmin{store: store, now: now}
 }
 
+// Get returns one type, built-in or registered (ErrNotFound if neither).
+func (a *AuthorizationTypeAdmin) Get(ctx context.Context, typ string) (*AuthorizationTypeInfo, error) {
+	if rar.IsBuiltin(typ) {
+		return &AuthorizationTypeInfo{Type: typ, Builtin: true, Schema: rar.BuiltinSchema(typ)}, nil
+	}
+	t, err := a.store.GetAuthorizationType(ctx, typ)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	created := t.CreatedAt
+	return &AuthorizationTypeInfo{Type: t.Type, Schema: t.Schema, CreatedAt: &created}, nil
+}
+
 // Add registers typ with its JSON Schema, which must compile (self-contained:
-// no reference is loaded). A validation problem is a *ValidationError-like
-// error listing what is wrong; a taken name is ErrConflict; a built-in name
+// no reference is loaded). A validation problem is a
+// *registration.ValidationError listing what is wrong; a taken name is ErrConflict; a built-in name
 // ErrBuiltinAuthorizationType. The audit event commits with the type.
 func (a *AuthorizationTypeAdmin) Add(ctx context.Context, actor Actor, typ string, schema []byte) error {
 	var problems []string
@@ -70,7 +85,7 @@ func (a *AuthorizationTypeAdmin) Add(ctx context.Context, actor Actor, typ strin
 		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
-		return &InvalidAuthorizationTypeError{Problems: problems}
+		return &registration.ValidationError{Problems: problems}
 	}
 	if rar.IsBuiltin(typ) {
 		return fmt.Errorf("%q: %w", typ, ErrBuiltinAuthorizationType)
@@ -118,8 +133,3 @@ func (a *AuthorizationTypeAdmin) Remove(ctx context.Context, actor Actor, typ st
 	})
 	return domainError(err)
 }
-
-// InvalidAuthorizationTypeError lists what is wrong with a type to add.
-type InvalidAuthorizationTypeError struct{ Problems []string }
-
-func (e *InvalidAuthorizationTypeError) Error() string { return strings.Join(e.Problems, "\n") }
