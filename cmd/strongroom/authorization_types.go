@@ -2,39 +2,81 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/api/admin/client"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/server"
 )
 
 // newAuthorizationTypesCmd is `strongroom authorization-types`: the
 // authorization details types (RFC 9396) the deployment accepts, each with
-// the JSON Schema its objects must meet. It works on the database (local
-// mode); the admin API has no route for it yet.
+// the JSON Schema its objects must meet; on the database, or on the admin
+// API with --endpoint.
 func newAuthorizationTypesCmd(a *app) *cobra.Command {
-	return newGroupCmd("authorization-types",
+	rf := &remoteFlags{}
+	cmd := newGroupCmd("authorization-types",
 		"Manage the authorization details types (RFC 9396) clients may request",
 		`  strongroom authorization-types add --type account_information --schema account_information.json
   strongroom authorization-types list
-  strongroom authorization-types remove --type account_information`,
-		newAuthorizationTypesAddCmd(a), newAuthorizationTypesListCmd(a), newAuthorizationTypesRemoveCmd(a))
+  strongroom authorization-types remove --type account_information
+  strongroom authorization-types list --endpoint https://auth.internal:8081 --token-file admin.token`,
+		newAuthorizationTypesAddCmd(a, rf), newAuthorizationTypesListCmd(a, rf), newAuthorizationTypesRemoveCmd(a, rf))
+	addRemoteFlags(cmd, rf)
+	return cmd
 }
 
-// withAuthorizationTypes runs fn on the service over the database.
-func (a *app) withAuthorizationTypes(ctx context.Context, fn func(*authzadmin.AuthorizationTypeAdmin) error) error {
-	store, closeStore, err := a.openStore(ctx)
+// authorizationTypesBackend is what the commands act on: the database
+// (local mode, audited as the operator) or the admin API (--endpoint).
+type authorizationTypesBackend interface {
+	List(ctx context.Context) ([]authzadmin.AuthorizationTypeInfo, error)
+	Add(ctx context.Context, typ string, schema []byte) error
+	Remove(ctx context.Context, typ string) error
+}
+
+// localAuthorizationTypes runs the service over the database as the operator.
+type localAuthorizationTypes struct {
+	svc   *authzadmin.AuthorizationTypeAdmin
+	actor authzadmin.Actor
+}
+
+func (l localAuthorizationTypes) List(ctx context.Context) ([]authzadmin.AuthorizationTypeInfo, error) {
+	return l.svc.List(ctx)
+}
+
+func (l localAuthorizationTypes) Add(ctx context.Context, typ string, schema []byte) error {
+	return l.svc.Add(ctx, l.actor, typ, schema)
+}
+
+func (l localAuthorizationTypes) Remove(ctx context.Context, typ string) error {
+	return l.svc.Remove(ctx, l.actor, typ)
+}
+
+// withAuthorizationTypes runs fn on the backend --endpoint selects.
+func (a *app) withAuthorizationTypes(ctx context.Context, rf *remoteFlags, fn func(authorizationTypesBackend) error) error {
+	closeStore := func() {}
+	b, err := openMode(a, rf, func(c *client.Client) authorizationTypesBackend { return c.AuthorizationTypes },
+		func() (authorizationTypesBackend, error) {
+			store, closeFn, err := a.openStore(ctx)
+			if err != nil {
+				return nil, err
+			}
+			closeStore = closeFn
+			svc := server.NewAdminServices(store, server.AdminServicesOptions{}).AuthorizationTypes
+			return localAuthorizationTypes{svc: svc, actor: a.operator()}, nil
+		})
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	return fn(server.NewAdminServices(store, server.AdminServicesOptions{}).AuthorizationTypes)
+	return fn(b)
 }
 
-func newAuthorizationTypesAddCmd(a *app) *cobra.Command {
+func newAuthorizationTypesAddCmd(a *app, rf *remoteFlags) *cobra.Command {
 	var typ, schemaFile string
 	cmd := &cobra.Command{
 		Use:   "add",
@@ -44,7 +86,7 @@ type in an authorization_details parameter must meet the JSON Schema
 (draft 2020-12 unless the document says otherwise; self-contained: no $ref
 is loaded from files or the network). Clients may request it once they list
 it (clients update --authorization-details-type). payment_initiation is
-built in.`,
+built in. With --endpoint it goes through the admin API.`,
 		Example: `  strongroom authorization-types add --type account_information --schema account_information.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,8 +97,11 @@ built in.`,
 			if err != nil {
 				return usageErrorf("--schema: %v", err)
 			}
-			return a.withAuthorizationTypes(cmd.Context(), func(s *authzadmin.AuthorizationTypeAdmin) error {
-				if err := s.Add(cmd.Context(), a.operator(), typ, schema); err != nil {
+			if !json.Valid(schema) {
+				return usageErrorf("--schema %s is not JSON", schemaFile)
+			}
+			return a.withAuthorizationTypes(cmd.Context(), rf, func(s authorizationTypesBackend) error {
+				if err := s.Add(cmd.Context(), typ, schema); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.out, "Authorization details type %s added.\n", typ)
@@ -69,7 +114,7 @@ built in.`,
 	return cmd
 }
 
-func newAuthorizationTypesListCmd(a *app) *cobra.Command {
+func newAuthorizationTypesListCmd(a *app, rf *remoteFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the authorization details types: built in and registered",
@@ -78,7 +123,7 @@ func newAuthorizationTypesListCmd(a *app) *cobra.Command {
 	}
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		return a.withAuthorizationTypes(cmd.Context(), func(s *authzadmin.AuthorizationTypeAdmin) error {
+		return a.withAuthorizationTypes(cmd.Context(), rf, func(s authorizationTypesBackend) error {
 			types, err := s.List(cmd.Context())
 			if err != nil {
 				return err
@@ -104,7 +149,7 @@ func newAuthorizationTypesListCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func newAuthorizationTypesRemoveCmd(a *app) *cobra.Command {
+func newAuthorizationTypesRemoveCmd(a *app, rf *remoteFlags) *cobra.Command {
 	var typ string
 	cmd := &cobra.Command{
 		Use:     "remove",
@@ -115,8 +160,8 @@ func newAuthorizationTypesRemoveCmd(a *app) *cobra.Command {
 			if typ == "" {
 				return usageErrorf("--type is required")
 			}
-			return a.withAuthorizationTypes(cmd.Context(), func(s *authzadmin.AuthorizationTypeAdmin) error {
-				if err := s.Remove(cmd.Context(), a.operator(), typ); err != nil {
+			return a.withAuthorizationTypes(cmd.Context(), rf, func(s authorizationTypesBackend) error {
+				if err := s.Remove(cmd.Context(), typ); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.out, "Authorization details type %s removed.\n", typ)

@@ -75,3 +75,28 @@ func TestAuthorizationTypesCommands(t *testing.T) {
 		t.Error("the removed type is still stored")
 	}
 }
+
+// The same commands on the admin API (--endpoint): what one mode adds the
+// other lists; refusals read alike.
+func TestAuthorizationTypesCommandsRemote(t *testing.T) {
+	e := newEnv(t)
+	api := startAdminAPI(t, e, nil)
+	schema := filepath.Join(t.TempDir(), "acct.json")
+	if err := os.WriteFile(schema, []byte(`{"type":"object"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, e, "", api.args("authorization-types", "add", "--type", "account_information", "--schema", schema)...)
+	if r := mustRun(t, e, "", "authorization-types", "list"); !strings.Contains(r.out, "account_information") {
+		t.Fatalf("local list after a remote add: %q", r.out)
+	}
+	wantFail(t, run(t, e, "", api.args("authorization-types", "add", "--type", "account_information", "--schema", schema)...), 1, "already exists")
+	wantFail(t, run(t, e, "", api.args("authorization-types", "remove", "--type", "payment_initiation")...), 1, "built in")
+	r := mustRun(t, e, "", api.args("authorization-types", "list", "-o", "json")...)
+	if !strings.Contains(r.out, `"payment_initiation"`) || !strings.Contains(r.out, `"account_information"`) {
+		t.Fatalf("remote list %q", r.out)
+	}
+	mustRun(t, e, "", api.args("authorization-types", "remove", "--type", "account_information")...)
+	if r := mustRun(t, e, "", "authorization-types", "list"); strings.Contains(r.out, "account_information") {
+		t.Fatalf("still listed after a remote remove: %q", r.out)
+	}
+}
