@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/strongroom/strongroom/storage"
 )
 
 // The authorization details types (RFC 9396) an operator registers: a
@@ -98,5 +101,26 @@ func TestAuthorizationTypesCommandsRemote(t *testing.T) {
 	mustRun(t, e, "", api.args("authorization-types", "remove", "--type", "account_information")...)
 	if r := mustRun(t, e, "", "authorization-types", "list"); strings.Contains(r.out, "account_information") {
 		t.Fatalf("still listed after a remote remove: %q", r.out)
+	}
+}
+
+// users grants list shows the authorization details (RFC 9396) the user
+// approved last, in the table and in JSON.
+func TestUsersGrantsListShowsAuthorizationDetails(t *testing.T) {
+	e := newEnv(t)
+	s := seedUserActivity(t, e)
+	details := `[{"creditorName":"ACME Ltd","instructedAmount":{"amount":"250.00","currency":"EUR"},"type":"payment_initiation"}]`
+	if err := s.store.SaveConsent(t.Context(), &storage.Consent{UserID: s.userID, ClientID: s.clientID, Scopes: []string{"openid"},
+		AuthorizationDetails: []byte(details), GrantedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, e, "", "users", "grants", "list", "alice", "-o", "json")
+	var got []grantView
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || len(got) != 1 || string(got[0].AuthorizationDetails) != details {
+		t.Fatalf("grants list: %v %s", err, r.out)
+	}
+	r = mustRun(t, e, "", "users", "grants", "list", "alice")
+	if !strings.Contains(r.out, "AUTHORIZATION DETAILS") || !strings.Contains(r.out, `"amount":"250.00"`) {
+		t.Fatalf("table: %s", r.out)
 	}
 }
