@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,12 +28,14 @@ import (
 	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
 	"github.com/strongroom/strongroom/web"
+	"github.com/strongroom/strongroom/web/devrp"
 )
 
 // Config is everything needed to run a server.
@@ -103,6 +106,16 @@ type Config struct {
 	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
 	// oauth.WithMTLSEndpointAliases). "": no aliases.
 	MTLSBaseURL string
+	// JWKSURIAllowPrivate lets the fetches of clients' jwks_uri reach
+	// loopback, private and link-local addresses (serve
+	// --jwks-uri-allow-private). Otherwise only public addresses are
+	// fetched (clientauth.JWKSFetchPolicy); http only when the issuer is.
+	JWKSURIAllowPrivate bool
+	// Now is the clock of the services the server builds (token store,
+	// sessions, login flows, throttle, janitor); nil: time.Now. Tests set
+	// a settable one (servertest.Clock) to cross time limits such as the
+	// refresh reuse grace without waiting.
+	Now func() time.Time
 }
 
 // Server is a composed, runnable Strongroom.
@@ -133,6 +146,8 @@ type Server struct {
 	draining *atomic.Bool
 	// redis is the DPoP replay cache's client when Config.RedisURL is set; Close closes it.
 	redis *redis.Client
+	// demoRP is the dev server's demo relying party (Config.Dev only), set up by SeedDemo.
+	demoRP *devrp.RP
 }
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
@@ -240,13 +255,20 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
-	o, err := oauth.New(cfg.Authz, store, km, log,
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClock(now),
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
-		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL))
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL),
+		oauth.WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{
+			AllowHTTP:             strings.HasPrefix(cfg.Authz.Issuer, "http://"),
+			AllowPrivateAddresses: cfg.JWKSURIAllowPrivate,
+		}))
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
 	flows, err := newLogin(cfg.Authz, store, o, now, log)
 	if err != nil {
 		return nil, err
@@ -267,9 +289,16 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 		return nil, err
 	}
 	draining := new(atomic.Bool)
+	frontends := []api.Frontend{pages}
+	var demoRP *devrp.RP
+	if cfg.Dev {
+		// the demo relying party SeedDemo configures (dev server only)
+		demoRP = devrp.New(cfg.Authz.Issuer, log)
+		frontends = append(frontends, demoRP)
+	}
 	h, err := api.New(o.Tokens, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
-		Frontends: []api.Frontend{pages},
+		Frontends: frontends,
 	})
 	if err != nil {
 		return nil, err
@@ -282,7 +311,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
 		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
-		cfg: cfg, log: log, draining: draining, now: now, redis: rdb,
+		cfg: cfg, log: log, draining: draining, now: now, redis: rdb, demoRP: demoRP,
 	}, nil
 }
 
@@ -297,6 +326,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := httpListener{
 		name: "public listener", handler: s.Handler, tls: s.cfg.TLS,
 		drain: s.cfg.ShutdownDrain, draining: s.draining, log: s.log,
+		hsts: strings.HasPrefix(strings.ToLower(s.cfg.Authz.Issuer), "https://"),
 	}.serve(ctx, ln)
 	return errors.Join(err, stopWorkers())
 }
