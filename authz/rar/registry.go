@@ -106,7 +106,8 @@ func (r *Registry) Validate(ctx context.Context, allowed []string, raw string) (
 			}
 			return nil, err
 		}
-		if err := sch.Validate(jsonValue(d.value)); err != nil {
+		// the schema library takes json.Number values as they are
+		if err := sch.Validate(d.value); err != nil {
 			return nil, invalid("authorization_details[%d] does not meet the schema of %q: %s", i, d.Type, schemaError(err))
 		}
 		if d.Type == TypePaymentInitiation {
@@ -174,10 +175,6 @@ func CompileSchema(schema []byte) (*jsonschema.Schema, error) {
 	}
 	return s, nil
 }
-
-// jsonValue converts a value decoded with json.Number into what the schema
-// library validates (it takes json.Number as is).
-func jsonValue(v map[string]any) any { return v }
 
 // schemaError is a one-line, bounded description of a validation failure
 // (where in the object, and what): the error's leaf causes.
