@@ -154,7 +154,15 @@ func (s *Server) readyz(c echo.Context) error {
 
 func (s *Server) serveDiscovery(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
-	return c.Blob(http.StatusOK, "application/json", s.discovery)
+	// the registered authorization details types change at run time; the
+	// document built at startup (built-in types) answers when the database
+	// cannot
+	doc, err := s.p.Discovery(c.Request().Context())
+	if err != nil {
+		s.log.Warn("discovery: authorization details types unavailable", "err", err)
+		doc = s.discovery
+	}
+	return c.Blob(http.StatusOK, "application/json", doc)
 }
 
 func (s *Server) jwks(c echo.Context) error {

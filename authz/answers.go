@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -171,16 +172,18 @@ func AuthorizeRequestError(ar fosite.AuthorizeRequester, err error) error {
 // An inactive token is {"active":false} and nothing else. Fields are in
 // alphabetical order, as the JSON of a map would be.
 type Introspection struct {
-	Active    bool     `json:"active"`
-	Aud       []string `json:"aud,omitempty"`
-	ClientID  string   `json:"client_id,omitempty"`
-	Exp       int64    `json:"exp,omitempty"`
-	Iat       int64    `json:"iat,omitempty"`
-	Iss       string   `json:"iss,omitempty"`
-	Scope     *string  `json:"scope,omitempty"` // present (maybe empty) on every active token
-	Sub       string   `json:"sub,omitempty"`
-	TokenType string   `json:"token_type,omitempty"`
-	Username  string   `json:"username,omitempty"`
+	Active bool     `json:"active"`
+	Aud    []string `json:"aud,omitempty"`
+	// AuthorizationDetails are the token's granted RFC 9396 details (§9.2).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	ClientID             string          `json:"client_id,omitempty"`
+	Exp                  int64           `json:"exp,omitempty"`
+	Iat                  int64           `json:"iat,omitempty"`
+	Iss                  string          `json:"iss,omitempty"`
+	Scope                *string         `json:"scope,omitempty"` // present (maybe empty) on every active token
+	Sub                  string          `json:"sub,omitempty"`
+	TokenType            string          `json:"token_type,omitempty"`
+	Username             string          `json:"username,omitempty"`
 	// Cnf is the confirmation of a sender-constrained access token
 	// (RFC 9449 §6.2 jkt, RFC 8705 §3.2 x5t#S256).
 	Cnf map[string]any `json:"cnf,omitempty"`

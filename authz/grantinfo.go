@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -13,10 +14,12 @@ import (
 // users grants list`, GET /admin/v1/users/{ref}/grants): the client, its
 // name when it still exists, and the scopes the user agreed to.
 type GrantInfo struct {
-	ClientID   string    `json:"client_id"`
-	ClientName string    `json:"client_name,omitempty"`
-	Scopes     []string  `json:"scopes"`
-	GrantedAt  time.Time `json:"granted_at"`
+	ClientID   string   `json:"client_id"`
+	ClientName string   `json:"client_name,omitempty"`
+	Scopes     []string `json:"scopes"`
+	// AuthorizationDetails are the RFC 9396 details the user approved last.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	GrantedAt            time.Time       `json:"granted_at"`
 }
 
 // ListGrantInfo returns the user's remembered consents with each client's
@@ -29,6 +32,9 @@ func (m *SessionManager) ListGrantInfo(ctx context.Context, userID string) ([]Gr
 	out := make([]GrantInfo, len(grants))
 	for i, g := range grants {
 		out[i] = GrantInfo{ClientID: g.ClientID, Scopes: g.Scopes, GrantedAt: g.GrantedAt.UTC()}
+		if len(g.AuthorizationDetails) > 0 {
+			out[i].AuthorizationDetails = json.RawMessage(g.AuthorizationDetails)
+		}
 		if out[i].Scopes == nil {
 			out[i].Scopes = []string{}
 		}

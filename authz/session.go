@@ -31,6 +31,15 @@ type Session struct {
 	GrantScope    []string `json:"grant_scope,omitempty"`
 	GrantAudience []string `json:"grant_aud,omitempty"`
 
+	// AuthorizationDetails are the granted RFC 9396 authorization details
+	// of the access token (canonical JSON array; authz/rar), carried into
+	// its JWT claim, the token response and introspection.
+	// GrantAuthorizationDetails is the whole grant when a token request
+	// narrowed them (RFC 9396 §6.1): the refresh token keeps it. Nil: the
+	// access token has the whole grant.
+	AuthorizationDetails      json.RawMessage `json:"authorization_details,omitempty"`
+	GrantAuthorizationDetails json.RawMessage `json:"grant_authorization_details,omitempty"`
+
 	// Sender constraint (RFC 9449, RFC 8705). CodeJKT is the dpop_jkt of
 	// the authorization request: the code may only be redeemed with a proof
 	// of that key. JKT and X5TS256 bind the access token (its cnf claim):
@@ -137,6 +146,10 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	}
 	if cnf := s.Confirmation(); cnf != nil {
 		extra["cnf"] = cnf
+	}
+	if len(s.AuthorizationDetails) > 0 {
+		// RFC 9396 §9.1; raw JSON: go-jose encodes it as it is
+		extra["authorization_details"] = json.RawMessage(s.AuthorizationDetails)
 	}
 	return &jwt.JWTClaims{
 		Subject:   sub,

@@ -400,6 +400,21 @@ var expectations = []struct {
 			ExpiresAt: at("2999-01-01 00:00:00"),
 		})(s.GetAuthFlow(ctx, "flow-0010"))
 	}},
+	{"0012_authorization_details.sql", func(t *testing.T, ctx context.Context, s *postgres.Store) {
+		readBack(t, "authorization type", &storage.AuthorizationType{
+			Type:      "account_information",
+			Schema:    []byte(`{"type":"object","required":["type"]}`),
+			CreatedAt: at("2026-01-12 10:00:00"),
+			UpdatedAt: at("2026-01-12 11:00:00"),
+		})(s.GetAuthorizationType(ctx, "account_information"))
+		readBack(t, "consent with authorization details", &storage.Consent{
+			UserID:               "user-0004",
+			ClientID:             "client-0007",
+			Scopes:               []string{"openid"},
+			AuthorizationDetails: []byte(`[{"type":"payment_initiation","instructedAmount":{"amount":"1.00","currency":"EUR"}}]`),
+			GrantedAt:            at("2026-01-12 12:00:00"),
+		})(s.GetConsent(ctx, "user-0004", "client-0007"))
+	}},
 }
 
 // readBack returns a function that takes what a store read returned and

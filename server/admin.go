@@ -49,8 +49,10 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 		Keys:     s.Keys,
 		Sessions: svc.Sessions,
 		MTLS:     opts.ClientCAs != nil,
-		Now:      s.now,
-		Log:      s.log,
+
+		AuthorizationTypes: svc.AuthorizationTypes,
+		Now:                s.now,
+		Log:                s.log,
 	})
 }
 

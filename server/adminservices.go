@@ -19,6 +19,8 @@ type AdminServices struct {
 	Credentials *authzadmin.CredentialAdmin
 	Audit       *authzadmin.AuditLog
 	Sessions    *authzadmin.SessionAdmin
+	// AuthorizationTypes are the RFC 9396 authorization details types.
+	AuthorizationTypes *authzadmin.AuthorizationTypeAdmin
 }
 
 // AdminServicesOptions are the dependencies of the administration services
@@ -58,5 +60,7 @@ func NewAdminServices(store storage.Store, opts AdminServicesOptions) *AdminServ
 		Credentials: authzadmin.NewCredentialAdmin(store, opts.Now),
 		Audit:       authzadmin.NewAuditLog(store),
 		Sessions:    authzadmin.NewSessionAdmin(users, &authz.SessionManager{Store: store, Now: opts.Now}),
+
+		AuthorizationTypes: authzadmin.NewAuthorizationTypeAdmin(store, opts.Now),
 	}
 }

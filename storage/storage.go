@@ -37,6 +37,7 @@ type Store interface {
 	AuthFlows
 	BrowserSessions
 	Consents
+	AuthorizationTypes
 	MFA
 	Logout
 	Audit
@@ -186,6 +187,9 @@ type ClientMetadata struct {
 	RequireMFA bool `json:"require_mfa,omitempty"`
 	// SkipConsent marks a first-party client whose users are not asked to consent.
 	SkipConsent bool `json:"skip_consent,omitempty"`
+	// AuthorizationDetailsTypes are the authorization details types
+	// (RFC 9396 §2) the client may request; empty: none.
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
 	// Introspect allows the client to call the introspection endpoint
 	// (RFC 7662) about its own tokens and access tokens whose audience
 	// names it.
@@ -475,10 +479,14 @@ type BrowserSessions interface {
 
 // Consent records that a user granted a client a set of scopes.
 type Consent struct {
-	UserID    string
-	ClientID  string
-	Scopes    []string
-	GrantedAt time.Time
+	UserID   string
+	ClientID string
+	Scopes   []string
+	// AuthorizationDetails are the authorization details (RFC 9396, a JSON
+	// array in canonical form) the user approved last, nil when none: a
+	// request with other details (a new payment) asks again.
+	AuthorizationDetails []byte
+	GrantedAt            time.Time
 }
 
 // Consents stores remembered consent grants, one per user and client.

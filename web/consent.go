@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/rar"
 )
 
 // Consent serves GET and POST /consent.
@@ -36,6 +37,14 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 	for _, s := range f.Scopes() {
 		scopes = append(scopes, scopeText(s))
 	}
+	// RFC 9396: each authorization detail in plain words, money in the
+	// user's locale; nothing is shortened (the page wraps).
+	details, err := f.AuthorizationDetails()
+	if err != nil {
+		pg.internal(w, err)
+		return
+	}
+	described := rar.Describe(details, rar.Locale(r.Header.Get("Accept-Language")))
 	client := f.Client
 	// The client's logo, when registered on https, is shown (and allowed by
 	// the CSP); the answer redirects to the client, so its redirect origins
@@ -45,7 +54,7 @@ func (pg *Pages) Consent(w http.ResponseWriter, r *http.Request) {
 		logo = l
 	}
 	pg.render(w, http.StatusOK, "consent", map[string]any{
-		"Title": "Allow access", "ClientName": client.DisplayName(), "Scopes": scopes, "LogoURI": logo,
+		"Title": "Allow access", "ClientName": client.DisplayName(), "Scopes": scopes, "LogoURI": logo, "Details": described,
 		"Challenge": challenge, "CSRF": pg.csrf.Token(csrf, challenge),
 		"CSP": pageCSP(origins(logo), origins(client.GetRedirectURIs()...)),
 	})

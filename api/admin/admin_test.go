@@ -72,6 +72,8 @@ func newFixture(t *testing.T) *fixture {
 		Keys:     km,
 		Sessions: svc.Sessions,
 		Log:      slog.New(slog.DiscardHandler),
+
+		AuthorizationTypes: svc.AuthorizationTypes,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +134,8 @@ func (f *fixture) snapshot(t *testing.T) string {
 		}
 	}
 	keyRows, _ := f.store.ListKeys(t.Context())
-	b, _ := json.Marshal([]any{clients, users, changes, keyRows})
+	types, _ := f.store.ListAuthorizationTypes(t.Context())
+	b, _ := json.Marshal([]any{clients, users, changes, keyRows, types})
 	return string(b)
 }
 

@@ -84,7 +84,7 @@ func problemFor(err error) Problem {
 	case errors.Is(err, keys.ErrUnsupportedAlg):
 		return Problem{Type: TypeInvalidRequest, Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}
 	case errors.Is(err, authzadmin.ErrTooManySecrets), errors.Is(err, authzadmin.ErrNoSecretAuth),
-		errors.Is(err, authzadmin.ErrConflict):
+		errors.Is(err, authzadmin.ErrConflict), errors.Is(err, authzadmin.ErrBuiltinAuthorizationType):
 		return Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, password.ErrBusy):
 		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,

@@ -28,6 +28,9 @@ const (
 	RouteKeys          = "/keys"
 	RouteKeysRotate    = "/keys/rotate"
 	RouteKeyRevoke     = "/keys/:kid/revoke"
+	// RFC 9396 authorization details types
+	RouteAuthorizationTypes = "/authorization-types"
+	RouteAuthorizationType  = "/authorization-types/:type"
 )
 
 // Path is the request path of route (one of the Route constants) with its

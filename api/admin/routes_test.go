@@ -42,6 +42,8 @@ func TestServerMountsEveryRoute(t *testing.T) {
 	srv, err := admin.New(admin.Options{
 		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Sessions: svc.Sessions, Tokens: fakeTokens{},
 		Keys: struct{ admin.KeyAdmin }{}, // never called: only the routes are read
+
+		AuthorizationTypes: svc.AuthorizationTypes,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +58,7 @@ func TestServerMountsEveryRoute(t *testing.T) {
 		admin.RouteUsers, admin.RouteUser, admin.RouteUserGrants, admin.RouteUserGrant,
 		admin.RouteUserSessions, admin.RouteUserSession, admin.RouteAuditEvents,
 		admin.RouteKeys, admin.RouteKeysRotate, admin.RouteKeyRevoke,
+		admin.RouteAuthorizationTypes, admin.RouteAuthorizationType,
 	} {
 		if !mounted[admin.Prefix+route] {
 			t.Errorf("route %s is not mounted", route)

@@ -41,6 +41,9 @@ type Options struct {
 	// Sessions, when set, mounts a user's grants and browser sessions
 	// (/users/{ref}/grants, /users/{ref}/sessions).
 	Sessions *authzadmin.SessionAdmin
+	// AuthorizationTypes, when set, mounts the authorization details types
+	// (RFC 9396) routes (/authorization-types).
+	AuthorizationTypes *authzadmin.AuthorizationTypeAdmin
 	// MTLS accepts a verified TLS client certificate instead of a bearer
 	// token (the listener requires and verifies certificates).
 	MTLS bool
@@ -106,6 +109,13 @@ func New(opts Options) (*Server, error) {
 		add(http.MethodGet, RouteKeys, keyAPI.listKeys)
 		add(http.MethodPost, RouteKeysRotate, keyAPI.rotateKeys)
 		add(http.MethodPost, RouteKeyRevoke, keyAPI.revokeKey)
+	}
+	if opts.AuthorizationTypes != nil {
+		typeAPI := authorizationTypeRoutes{s}
+		add(http.MethodGet, RouteAuthorizationTypes, typeAPI.listTypes)
+		add(http.MethodPost, RouteAuthorizationTypes, typeAPI.addType)
+		add(http.MethodGet, RouteAuthorizationType, typeAPI.getType)
+		add(http.MethodDelete, RouteAuthorizationType, typeAPI.removeType)
 	}
 	if opts.Sessions != nil {
 		add(http.MethodGet, RouteUserGrants, userAPI.listGrants)

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/rar"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -63,7 +65,7 @@ func (s *Service) nextStep(ctx context.Context, ar fosite.AuthorizeRequester, bs
 		}
 		return StepLogin, nil
 	}
-	consent, err := s.needsConsent(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestedScopes(), slices.Contains(prompts, "consent"))
+	consent, err := s.needsConsent(ctx, bs.UserID, ar.GetClient().GetID(), ar.GetRequestedScopes(), []byte(form.Get(rar.Param)), slices.Contains(prompts, "consent"))
 	if err != nil {
 		return 0, err
 	}
@@ -77,13 +79,18 @@ func (s *Service) nextStep(ctx context.Context, ar fosite.AuthorizeRequester, bs
 }
 
 // needsConsent reports whether the user must be asked: no remembered consent,
-// the scopes grew beyond it, or the client asked (prompt=consent).
-func (s *Service) needsConsent(ctx context.Context, userID, clientID string, scopes []string, forced bool) (bool, error) {
+// the scopes grew beyond it, or the client asked (prompt=consent). A request
+// with authorization details (RFC 9396, canonical JSON) is asked unless the
+// user approved exactly those details last: a new payment always asks, even
+// at a first-party client and with every scope consented before.
+func (s *Service) needsConsent(ctx context.Context, userID, clientID string, scopes []string, details []byte, forced bool) (bool, error) {
 	if forced {
 		return true, nil
 	}
-	if firstParty, err := s.firstParty(ctx, clientID); err != nil || firstParty {
-		return false, err
+	if len(details) == 0 {
+		if firstParty, err := s.firstParty(ctx, clientID); err != nil || firstParty {
+			return false, err
+		}
 	}
 	c, err := s.store.GetConsent(ctx, userID, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -96,6 +103,9 @@ func (s *Service) needsConsent(ctx context.Context, userID, clientID string, sco
 		if !slices.Contains(c.Scopes, s) {
 			return true, nil
 		}
+	}
+	if len(details) > 0 && !bytes.Equal(c.AuthorizationDetails, details) {
+		return true, nil
 	}
 	return false, nil
 }
@@ -197,6 +207,12 @@ func (f *Flow) Scopes() []string {
 	return fosite.RemoveEmpty(strings.Split(f.form.Get("scope"), " "))
 }
 
+// AuthorizationDetails returns the flow's RFC 9396 authorization details
+// (validated at the authorization endpoint, canonical), nil when none.
+func (f *Flow) AuthorizationDetails() (rar.Details, error) {
+	return rar.ParseJSON([]byte(f.form.Get(rar.Param)))
+}
+
 // PromptConsent reports whether the client asked for consent (prompt=consent).
 func (f *Flow) PromptConsent() bool {
 	return slices.Contains(strings.Fields(f.form.Get("prompt")), "consent")
@@ -221,7 +237,7 @@ func (s *Service) OpenFlow(ctx context.Context, challenge, binding string) (*Flo
 // consent before the flow finishes (needsConsent for its user, client,
 // scopes and prompt).
 func (s *Service) needsFlowConsent(ctx context.Context, f *Flow) (bool, error) {
-	return s.needsConsent(ctx, f.rec.Subject, f.rec.ClientID, f.Scopes(), f.PromptConsent())
+	return s.needsConsent(ctx, f.rec.Subject, f.rec.ClientID, f.Scopes(), []byte(f.form.Get(rar.Param)), f.PromptConsent())
 }
 
 // flowBound reports, in constant time, whether binding is the flow-binding
@@ -281,7 +297,8 @@ func (s *Service) BrowserSession(ctx context.Context, cookie string) (*storage.B
 	return s.liveSession(ctx, bs)
 }
 
-// SaveConsent remembers that the flow's user granted the flow's scopes.
+// SaveConsent remembers that the flow's user granted the flow's scopes and
+// authorization details.
 func (s *Service) SaveConsent(ctx context.Context, fl *Flow) error {
 	f := fl.rec
 	scopes := fl.Scopes()
@@ -297,7 +314,13 @@ func (s *Service) SaveConsent(ctx context.Context, fl *Flow) error {
 		// Never overwrite a consent we could not read: scopes would be lost.
 		return fmt.Errorf("read consent: %w", err)
 	}
-	return s.store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, GrantedAt: s.now()})
+	// the details approved now replace any earlier ones: only these exact
+	// details are remembered (a new payment asks again)
+	var details []byte
+	if d := fl.form.Get(rar.Param); d != "" {
+		details = []byte(d)
+	}
+	return s.store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, AuthorizationDetails: details, GrantedAt: s.now()})
 }
 
 // finishFlow consumes the flow (single use) and answers the original

@@ -93,6 +93,8 @@ func TestNextStep(t *testing.T) {
 		{"fail/prompt-none-no-session", "scope=openid&prompt=none", nil, 0, "login_required", "", nil},
 		{"fail/prompt-none-max-age-exceeded", "scope=openid&prompt=none&max_age=10", session(time.Minute), 0, "login_required", "", nil},
 		{"fail/prompt-none-consent-needed", "scope=openid+email&prompt=none", session(time.Minute), 0, "consent_required", "", nil},
+		{"fail/prompt-none-new-authorization-details", "scope=openid&prompt=none&authorization_details=" + url.QueryEscape(`[{"type":"payment_initiation"}]`), session(time.Minute), 0, "consent_required", "", nil},
+		{"ok/new-authorization-details-ask", "scope=openid&authorization_details=" + url.QueryEscape(`[{"type":"payment_initiation"}]`), session(time.Minute), StepConsent, "", "", nil},
 		{"fail/prompt-none-with-login", "scope=openid&prompt=none+login", session(time.Minute), 0, "invalid_request", "prompt=none", nil},
 		{"fail/max-age-negative", "scope=openid&max_age=-1", session(time.Minute), 0, "invalid_request", "max_age", nil},
 		{"fail/max-age-garbage", "scope=openid&max_age=soon", session(time.Minute), 0, "invalid_request", "max_age", nil},
@@ -140,12 +142,71 @@ func TestSaveConsentMerges(t *testing.T) {
 		{[]string{"openid", "profile", "email"}, false}, // old and new scopes both remembered
 		{[]string{"openid", "offline_access"}, true},
 	} {
-		need, err := f.p.needsConsent(t.Context(), "u1", "c1", tc.scopes, false)
+		need, err := f.p.needsConsent(t.Context(), "u1", "c1", tc.scopes, nil, false)
 		must(t, err)
 		if need != tc.need {
 			t.Errorf("NeedsConsent(%v) = %v, want %v", tc.scopes, need, tc.need)
 		}
 	}
+}
+
+// A consent remembers the exact authorization details approved (RFC 9396):
+// the same details again need no consent, other details (a new payment)
+// always do, even though every scope was consented, and even at a
+// first-party client.
+func TestConsentRememberedPerExactAuthorizationDetails(t *testing.T) {
+	f := newFlowFixture(t)
+	ctx := t.Context()
+	pay := func(amount string) string {
+		return `[{"instructedAmount":{"amount":"` + amount + `","currency":"EUR"},"type":"payment_initiation"}]`
+	}
+	flow := &storage.AuthFlow{Subject: "u1", ClientID: "c1"}
+	must(t, f.p.SaveConsent(ctx, &Flow{rec: flow, form: url.Values{"scope": {"openid"}, "authorization_details": {pay("250.00")}}}))
+	got, err := f.p.store.GetConsent(ctx, "u1", "c1")
+	must(t, err)
+	if string(got.AuthorizationDetails) != pay("250.00") {
+		t.Fatalf("remembered details %s", got.AuthorizationDetails)
+	}
+	for _, tc := range []struct {
+		name    string
+		details string
+		need    bool
+	}{
+		{"ok/same-payment", pay("250.00"), false},
+		{"ok/no-details", "", false},
+		{"fail/other-amount", pay("250.01"), true},
+		{"fail/same-amount-written-differently", pay("250.0"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			need, err := f.p.needsConsent(ctx, "u1", "c1", []string{"openid"}, []byte(tc.details), false)
+			must(t, err)
+			if need != tc.need {
+				t.Fatalf("needsConsent = %v, want %v", need, tc.need)
+			}
+		})
+	}
+	t.Run("fail/first-party-still-asked-for-details", func(t *testing.T) {
+		must(t, f.p.store.UpdateClient(ctx, "c1", func(c *storage.Client) error { c.Metadata.SkipConsent = true; return nil }))
+		f.p.clients.Invalidate("c1")
+		need, err := f.p.needsConsent(ctx, "u1", "c1", []string{"openid"}, []byte(pay("9.99")), false)
+		must(t, err)
+		if !need {
+			t.Fatal("a first-party client's new payment was not asked")
+		}
+		need, err = f.p.needsConsent(ctx, "u1", "c1", []string{"openid", "email"}, nil, false)
+		must(t, err)
+		if need {
+			t.Fatal("a first-party client without details was asked")
+		}
+	})
+	t.Run("ok/consent-without-details-forgets-them", func(t *testing.T) {
+		must(t, f.p.SaveConsent(ctx, &Flow{rec: flow, form: url.Values{"scope": {"openid"}}}))
+		need, err := f.p.needsConsent(ctx, "u1", "c1", []string{"openid"}, []byte(pay("250.00")), false)
+		must(t, err)
+		if !need {
+			t.Fatal("details are remembered after a consent without them")
+		}
+	})
 }
 
 func TestStartFlow(t *testing.T) {

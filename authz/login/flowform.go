@@ -12,7 +12,8 @@ import (
 // Response Type Encoding Practices (response_mode), RFC 7636 (code_challenge,
 // code_challenge_method), OpenID Connect Core 1.0 §3.1.2.1 (nonce, prompt,
 // max_age, acr_values), RFC 8707 (resource), RFC 9449 §10 (dpop_jkt, the
-// key the code is bound to) and fosite's audience. Anything else (display,
+// key the code is bound to), RFC 9396 (authorization_details, validated and
+// canonical) and fosite's audience. Anything else (display,
 // ui_locales, login_hint, request objects, made-up names) is read by no one,
 // so it is dropped rather than kept for the flow's lifetime; a pushed
 // request's parameters were merged into the form before this filter.
@@ -22,6 +23,7 @@ var FlowParams = []string{
 	"nonce", "prompt", "max_age", "acr_values",
 	"audience", "resource",
 	"dpop_jkt",
+	"authorization_details",
 }
 
 // MaxFlowFormBytes caps the stored (URL-encoded) parameters of a pending

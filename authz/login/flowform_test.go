@@ -20,8 +20,9 @@ func TestFlowStoresOnlyUnderstoodParameters(t *testing.T) {
 		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"},
 		"prompt": {"login"}, "max_age": {"60"}, "response_mode": {"query"}, "acr_values": {"mfa"},
 		"client_id": {"c1"}, "redirect_uri": {"https://client.example.com/cb"}, "audience": {"api"}, "resource": {"https://api.example.com/pay"},
-		"dpop_jkt":  {"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"},
-		"x_padding": {strings.Repeat("A", 30<<10)}, "display": {"page"}, "login_hint": {"bob"},
+		"dpop_jkt":              {"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"},
+		"authorization_details": {`[{"type":"payment_initiation"}]`},
+		"x_padding":             {strings.Repeat("A", 30<<10)}, "display": {"page"}, "login_hint": {"bob"},
 		"request": {"eyJhbGciOiJub25lIn0.e30."}, "client_secret": {"SECRET"},
 	}
 	challenge, err := f.p.startFlow(ctx, authorizeRequest(f.client, form), nil, "browser-1")

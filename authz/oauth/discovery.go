@@ -1,12 +1,14 @@
 package oauth
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/rar"
 	"github.com/strongroom/strongroom/authz/registration"
 )
 
@@ -72,6 +74,8 @@ func (p *core) discovery() map[string]any {
 		// RFC 9449 §5.1 and RFC 8705 §3.3: sender-constrained tokens
 		"dpop_signing_alg_values_supported":          p.dpop.Algorithms(),
 		"tls_client_certificate_bound_access_tokens": true,
+		// RFC 9396 §10: the built-in types; Discovery adds the registered ones
+		"authorization_details_types_supported": rar.BuiltinTypes(),
 	}
 	if aliases := p.mtlsEndpointAliases(); aliases != nil {
 		d["mtls_endpoint_aliases"] = aliases // RFC 8705 §5
@@ -82,6 +86,23 @@ func (p *core) discovery() map[string]any {
 // DiscoveryJSON is Discovery encoded once, to be served from memory.
 func (p *Tokens) DiscoveryJSON() ([]byte, error) {
 	b, err := json.Marshal(p.discovery())
+	if err != nil {
+		return nil, fmt.Errorf("encode discovery: %w", err)
+	}
+	return b, nil
+}
+
+// Discovery is the metadata document as it stands now: DiscoveryJSON with
+// authorization_details_types_supported listing the types registered at
+// this moment (RFC 9396 §10), which change without a restart.
+func (p *Tokens) Discovery(ctx context.Context) ([]byte, error) {
+	d := p.discovery()
+	types, err := p.rar.Types(ctx)
+	if err != nil {
+		return nil, authz.MapError(err)
+	}
+	d["authorization_details_types_supported"] = types
+	b, err := json.Marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("encode discovery: %w", err)
 	}

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -105,6 +106,9 @@ func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID stri
 		if exp := sess.GetExpiresAt(fosite.RefreshToken); !exp.IsZero() {
 			res.Exp = exp.Unix()
 		}
+	}
+	if s, ok := sess.(*authz.Session); ok && len(s.AuthorizationDetails) > 0 {
+		res.AuthorizationDetails = json.RawMessage(s.AuthorizationDetails) // RFC 9396 §9.2
 	}
 	res.Sub = sess.GetSubject()
 	res.Username = sess.GetUsername()

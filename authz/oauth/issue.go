@@ -28,7 +28,7 @@ const parPrefix = "urn:ietf:params:oauth:request_uri:"
 //     (pushed is true at the PAR endpoint itself);
 //   - only public (native) clients get RFC 8252 loopback port flexibility:
 //     everyone else's redirect_uri must match a registered one exactly.
-func (p *core) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
+func (p *core) checkAuthorizePolicy(ctx context.Context, ar fosite.AuthorizeRequester, pushed bool) error {
 	c, ok := ar.GetClient().(*authz.Client)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected client type")
@@ -62,6 +62,10 @@ func (p *core) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeReques
 	}
 	// RFC 9449 §10 dpop_jkt: its form is checked before the login page
 	if err := checkDPoPJKT(form); err != nil {
+		return err
+	}
+	// RFC 9396 authorization_details: validated (and made canonical) before the login page
+	if _, err := p.checkAuthorizationDetails(ctx, ar); err != nil {
 		return err
 	}
 	// RFC 8707 resource and audience: refused before the login page too
@@ -98,6 +102,11 @@ func (p *Authorizer) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs
 	if err := p.authorizeAudience(ar); err != nil {
 		return p.AuthorizeError(ctx, ar, err)
 	}
+	// the client's types or the registry may have changed while the user logged in
+	details, err := p.checkAuthorizationDetails(ctx, ar)
+	if err != nil {
+		return p.AuthorizeError(ctx, ar, err)
+	}
 	grant.Requested(ar, ar.GetRequestedAudience())
 	client, _ := ar.GetClient().(*authz.Client)
 	if err := p.sessions.RecordClient(ctx, bs, client.GetID()); err != nil {
@@ -105,6 +114,7 @@ func (p *Authorizer) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs
 	}
 	sess := p.newUserSession(client, user, bs, requestedAt, ar.GetGrantedScopes())
 	sess.CodeJKT = ar.GetRequestForm().Get("dpop_jkt") // RFC 9449 §10: the code is bound to it
+	sess.AuthorizationDetails = details.JSON()         // RFC 9396: the grant's details
 	resp, err := p.provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
 		return p.AuthorizeError(ctx, ar, err)

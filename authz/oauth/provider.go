@@ -23,6 +23,7 @@ import (
 	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 	"github.com/strongroom/strongroom/authz/oauth/grant"
+	"github.com/strongroom/strongroom/authz/rar"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -37,6 +38,7 @@ type core struct {
 	hasher   *authz.SecretHasher
 	sessions *authz.SessionManager
 	log      *slog.Logger
+	rar      *rar.Registry // authorization details types (RFC 9396)
 
 	fositeConfig *fosite.Config
 	csrfKey      []byte
@@ -127,7 +129,12 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
 	origin := iss.Scheme + "://" + iss.Host
+	registry, err := rar.NewRegistry(store)
+	if err != nil {
+		return nil, err
+	}
 	p := &core{
+		rar:     registry,
 		cfg:     cfg,
 		store:   store,
 		clients: authz.NewClientCache(store, cfg.ClientCacheTTL, nil),

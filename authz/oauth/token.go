@@ -37,6 +37,9 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if err != nil {
 		return clientID, nil, err
 	}
+	if err := p.tokenAuthorizationDetails(ctx, ar); err != nil {
+		return clientID, nil, err
+	}
 	if bound.replay != nil {
 		// One write: the proof's jti goes in with the access token
 		// (fositestore.WithPendingJTI, storage.JTIs.CreateRequestOnce), not
@@ -66,7 +69,9 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if bound.dpop {
 		resp.SetTokenType("DPoP") // RFC 9449 §5
 	}
-	return clientID, resp.ToMap(), nil
+	body = resp.ToMap()
+	addAuthorizationDetails(ar, body)
+	return clientID, body, nil
 }
 
 // clientAuthParams are the parameters of client authentication, read

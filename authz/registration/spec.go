@@ -84,6 +84,10 @@ type ClientSpec struct {
 	// RateLimitBurst is its burst (requests at once); 0: twice the events.
 	// Needs rate_limit.
 	RateLimitBurst int `json:"rate_limit_burst,omitempty"`
+	// AuthorizationDetailsTypes are the RFC 9396 authorization details
+	// types the client may request (§10 client metadata); none: the client
+	// may send no authorization_details.
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
 
 	// Profile is "" or "fapi2": the FAPI 2.0 Security Profile, whose
 	// registration rules (checkFAPI2) hold together.
@@ -321,6 +325,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		SkipConsent:                      s.SkipConsent,
 		Introspect:                       s.Introspect,
 		RateLimitBurst:                   s.RateLimitBurst,
+		AuthorizationDetailsTypes:        authz.Dedupe(s.AuthorizationDetailsTypes),
 
 		Profile:                               s.Profile,
 		DPoPBoundAccessTokens:                 s.DPoPBoundAccessTokens,
@@ -336,6 +341,11 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		RequestObjectSigningAlg:        s.RequestObjectSigningAlg,
 		AuthorizationSignedResponseAlg: s.AuthorizationSignedResponseAlg,
 		IntrospectionSignedResponseAlg: s.IntrospectionSignedResponseAlg,
+	}
+	for _, t := range md.AuthorizationDetailsTypes {
+		if t == "" || len(t) > 64 || strings.IndexFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			p.Add("authorization_details_types: %q must be 1 to 64 bytes without whitespace", t)
+		}
 	}
 	checkSignedMessages(&p, s, idTokenAlgs, jwks)
 	for _, addr := range md.Contacts {
@@ -457,6 +467,7 @@ func FromClient(c *storage.Client) ClientSpec {
 		Introspect:                            c.Metadata.Introspect,
 		RateLimit:                             c.Metadata.RateLimit,
 		RateLimitBurst:                        c.Metadata.RateLimitBurst,
+		AuthorizationDetailsTypes:             slices.Clone(c.Metadata.AuthorizationDetailsTypes),
 		Profile:                               c.Metadata.Profile,
 		DPoPBoundAccessTokens:                 c.Metadata.DPoPBoundAccessTokens,
 		TLSClientCertificateBoundAccessTokens: c.Metadata.TLSClientCertificateBoundAccessTokens,

@@ -70,6 +70,7 @@ type specFlags struct {
 	introspect             bool
 	rateLimit              string
 	rateLimitBurst         int
+	authzDetailsTypes      []string // RFC 9396 types the client may request
 
 	// Issue 9: sender-constrained tokens, mTLS client authentication and
 	// the FAPI 2.0 profile.
@@ -137,6 +138,7 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "https URL that receives OIDC back-channel logout tokens")
 	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
 	f.BoolVar(&s.introspect, "introspect", false, "allow the client to introspect (RFC 7662) its own tokens and access tokens issued with it as audience")
+	f.StringArrayVar(&s.authzDetailsTypes, "authorization-details-type", nil, "an authorization details type (RFC 9396) the client may request, repeatable, e.g. payment_initiation (see `authorization-types list`)")
 	f.StringVar(&s.rateLimit, "rate-limit", "", `the client's own request limit at the token, PAR, introspection and revocation endpoints, e.g. 50/s, 3000/m, or off ("default" on update: back to serve's --rate-limit-client)`)
 	f.IntVar(&s.rateLimitBurst, "burst", 0, "requests the client may send at once under --rate-limit (0: twice the rate's number)")
 }
@@ -178,8 +180,8 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) 
 		Contacts: s.contacts, ClientURI: s.clientURI, LogoURI: s.logoURI, PolicyURI: s.policyURI,
 		TosURI: s.tosURI, BackchannelLogoutURI: s.backchannelLogoutURI, SkipConsent: s.firstParty,
 		Introspect: s.introspect, RateLimit: rateLimitValue(s.rateLimit), RateLimitBurst: s.rateLimitBurst,
-
-		Profile: profileValue(s.profile), DPoPBoundAccessTokens: s.dpopBound,
+		AuthorizationDetailsTypes: s.authzDetailsTypes,
+		Profile:                   profileValue(s.profile), DPoPBoundAccessTokens: s.dpopBound,
 		TLSClientCertificateBoundAccessTokens: s.tlsBoundTokens, TokenEndpointAuthSigningAlg: s.authSigningAlg,
 		Identity: mtls.Identity{SubjectDN: s.tlsSubjectDN, SANDNS: s.tlsDNS, SANURI: s.tlsURI, SANIP: s.tlsIP, SANEmail: s.tlsEmail},
 
@@ -236,6 +238,7 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 	if flags.Changed("rate-limit") && !flags.Changed("burst") {
 		p["rate_limit_burst"] = 0 // a new rate brings its default burst
 	}
+	set("authorization-details-type", "authorization_details_types", s.authzDetailsTypes)
 	set("profile", "profile", profileValue(s.profile))
 	set("dpop-bound", "dpop_bound_access_tokens", s.dpopBound)
 	set("tls-client-certificate-bound-access-tokens", "tls_client_certificate_bound_access_tokens", s.tlsBoundTokens)
@@ -589,6 +592,7 @@ func printClient(a *app, v *registration.ClientInfo) error {
 	row("Require MFA", yesNo(v.RequireMFA))
 	row("Introspect", yesNo(v.Introspect))
 	row("Rate limit", rateLimitRow(v.RateLimit, v.RateLimitBurst))
+	row("Authorization details types", strings.Join(v.AuthorizationDetailsTypes, " "))
 	row("JWKS URI", v.JWKSURI)
 	if len(v.JWKS) > 0 {
 		row("JWKS", "registered")

@@ -56,6 +56,7 @@ func startAdminAPI(t *testing.T, e env, km *keys.Manager) *adminAPI {
 	opts := admin.Options{
 		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{},
 		Sessions: svc.Sessions, Log: slog.New(slog.DiscardHandler),
+		AuthorizationTypes: svc.AuthorizationTypes,
 	}
 	if km != nil {
 		opts.Keys = km

@@ -81,6 +81,7 @@ Environment:
 		newClientsCmd(a),
 		newUsersCmd(a),
 		newKeysCmd(a),
+		newAuthorizationTypesCmd(a),
 		newAuditCmd(a),
 		newCompletionCmd(),
 		newVersionCmd(a),

@@ -21,14 +21,16 @@ func newUsersGrantsListCmd(a *app, rf *remoteFlags) *cobra.Command {
 	return newUserListCmd(a, rf, userListing[grantView]{
 		short: "List the clients a user consented to, with the scopes",
 		long: `List the user's remembered consents: for each client, the scopes the user
-agreed to. First-party clients (--first-party) skip consent and are not
+agreed to, and the RFC 9396 authorization details (a payment) approved
+last. First-party clients (--first-party) skip consent and are not
 listed, though they may hold tokens (revoke them with grants revoke).`,
 		example: `  strongroom users grants list alice
   strongroom users grants list alice -o json`,
 		list:   usersBackend.ListGrants,
-		header: []string{"CLIENT", "NAME", "SCOPES", "GRANTED"},
+		header: []string{"CLIENT", "NAME", "SCOPES", "AUTHORIZATION DETAILS", "GRANTED"},
 		cells: func(v grantView) []string {
-			return []string{v.ClientID, orDash(v.ClientName), orDash(strings.Join(v.Scopes, " ")), formatTime(v.GrantedAt)}
+			return []string{v.ClientID, orDash(v.ClientName), orDash(strings.Join(v.Scopes, " ")),
+				orDash(string(v.AuthorizationDetails)), formatTime(v.GrantedAt)}
 		},
 	})
 }

@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -32,8 +33,17 @@ func TestOauth4webapiMessageSigningPARWithJARMAndDPoPAndJWTIntrospection(t *test
 		c.Metadata.RequestObjectSigningAlg = "ES256"
 		c.Metadata.AuthorizationSignedResponseAlg = "ES256"
 		c.Metadata.IntrospectionSignedResponseAlg = "ES256"
+		c.Metadata.AuthorizationDetailsTypes = []string{"payment_initiation"}
 	})
 	in["private_jwk"] = private
+	payment := map[string]any{
+		"type":                              "payment_initiation",
+		"instructedAmount":                  map[string]any{"amount": "250.00", "currency": "EUR"},
+		"creditorName":                      "ACME Ltd",
+		"creditorAccount":                   map[string]any{"iban": "DE89370400440532013000"},
+		"remittanceInformationUnstructured": "Invoice 2026-042",
+	}
+	in["authorization_details"] = []any{payment}
 	var r struct {
 		TokenType              string         `json:"token_type"`
 		Scope                  string         `json:"scope"`
@@ -61,5 +71,10 @@ func TestOauth4webapiMessageSigningPARWithJARMAndDPoPAndJWTIntrospection(t *test
 	if r.IntrospectionSignature != "valid" || r.Introspection["active"] != true || r.Introspection["token_type"] != "DPoP" ||
 		r.DPoPJKT == "" || cnf["jkt"] != r.DPoPJKT || r.Introspection["client_id"] != clientID {
 		t.Errorf("JWT introspection (signature %q): %v, want an active DPoP token with cnf.jkt %s", r.IntrospectionSignature, r.Introspection, r.DPoPJKT)
+	}
+	got, _ := json.Marshal(r.Introspection["authorization_details"])
+	want, _ := json.Marshal([]any{payment})
+	if string(got) != string(want) {
+		t.Errorf("introspected authorization_details %s, want the approved payment %s", got, want)
 	}
 }

@@ -37,6 +37,7 @@ func cloneClient(c storage.Client) storage.Client {
 	c.Audience = clone(c.Audience)
 	c.JWKS = clone(c.JWKS)
 	c.Metadata.Contacts = clone(c.Metadata.Contacts)
+	c.Metadata.AuthorizationDetailsTypes = clone(c.Metadata.AuthorizationDetailsTypes)
 	c.CreatedAt = tm(c.CreatedAt)
 	c.UpdatedAt = tm(c.UpdatedAt)
 	if len(c.Secrets) == 0 {
@@ -102,6 +103,14 @@ func cloneSession(s storage.BrowserSession) storage.BrowserSession {
 
 func cloneConsent(c storage.Consent) storage.Consent {
 	c.Scopes = clone(c.Scopes)
+	c.AuthorizationDetails = clone(c.AuthorizationDetails)
 	c.GrantedAt = tm(c.GrantedAt)
 	return c
+}
+
+func cloneAuthorizationType(t storage.AuthorizationType) storage.AuthorizationType {
+	t.Schema = clone(t.Schema)
+	t.CreatedAt = tm(t.CreatedAt)
+	t.UpdatedAt = tm(t.UpdatedAt)
+	return t
 }

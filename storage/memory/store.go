@@ -30,8 +30,9 @@ type Store struct {
 	flows     map[string]storage.AuthFlow
 	sessions  map[string]storage.BrowserSession
 	consents  map[consentKey]storage.Consent
-	mfa       mfaState    // second factors, pending logins, login throttles (mfa.go)
-	logout    logoutState // session clients and the back-channel logout outbox (logout.go)
+	authTypes map[string]storage.AuthorizationType // authorization details types (RFC 9396)
+	mfa       mfaState                             // second factors, pending logins, login throttles (mfa.go)
+	logout    logoutState                          // session clients and the back-channel logout outbox (logout.go)
 	audit     map[int64]storage.AuditEvent
 	auditSeq  int64
 	subs      map[*subscription]struct{}
@@ -68,6 +69,7 @@ func New(opts ...Option) *Store {
 		flows:     map[string]storage.AuthFlow{},
 		sessions:  map[string]storage.BrowserSession{},
 		consents:  map[consentKey]storage.Consent{},
+		authTypes: map[string]storage.AuthorizationType{},
 		mfa:       newMFAState(),
 		logout:    newLogoutState(),
 		audit:     map[int64]storage.AuditEvent{},

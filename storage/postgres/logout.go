@@ -81,7 +81,7 @@ SELECT client_id FROM browser_session_clients WHERE session_id = $1 ORDER BY cli
 // ListConsents returns the user's consents ordered by client id.
 func (s *Store) ListConsents(ctx context.Context, userID string) ([]storage.Consent, error) {
 	rows, err := s.q(ctx).Query(ctx, `
-SELECT user_id, client_id, scopes, granted_at FROM consents WHERE user_id = $1 ORDER BY client_id`, userID)
+SELECT user_id, client_id, scopes, granted_at, authorization_details FROM consents WHERE user_id = $1 ORDER BY client_id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list consents of user %q: %w", userID, mapError(err))
 	}
@@ -89,7 +89,7 @@ SELECT user_id, client_id, scopes, granted_at FROM consents WHERE user_id = $1 O
 	var out []storage.Consent
 	for rows.Next() {
 		var c storage.Consent
-		if err := rows.Scan(&c.UserID, &c.ClientID, &c.Scopes, &c.GrantedAt); err != nil {
+		if err := rows.Scan(&c.UserID, &c.ClientID, &c.Scopes, &c.GrantedAt, (*nullText)(&c.AuthorizationDetails)); err != nil {
 			return nil, fmt.Errorf("postgres: list consents of user %q: %w", userID, mapError(err))
 		}
 		c.Scopes = nilIfEmpty(c.Scopes)

@@ -21,13 +21,17 @@ import (
 const maxAnswerBytes = 32 << 20
 
 // Client calls one admin API with one bearer token, one domain at a time:
-// Clients (with the audit trail), Users (with their grants and sessions)
-// and Keys.
+// Clients (with the audit trail), Users (with their grants and sessions),
+// Keys and AuthorizationTypes.
 type Client struct {
-	Clients *Clients
-	Users   *Users
-	Keys    *Keys
+	Clients            *Clients
+	Users              *Users
+	Keys               *Keys
+	AuthorizationTypes *AuthorizationTypes
 }
+
+// AuthorizationTypes are the RFC 9396 authorization details types routes.
+type AuthorizationTypes struct{ t *transport }
 
 // Clients are the client registration and audit routes.
 type Clients struct{ t *transport }
@@ -54,7 +58,7 @@ func New(endpoint, token string, httpClient *http.Client) *Client {
 		httpClient = &http.Client{Timeout: 60 * time.Second}
 	}
 	t := &transport{base: strings.TrimRight(endpoint, "/"), token: token, http: httpClient}
-	return &Client{Clients: &Clients{t}, Users: &Users{t}, Keys: &Keys{t}}
+	return &Client{Clients: &Clients{t}, Users: &Users{t}, Keys: &Keys{t}, AuthorizationTypes: &AuthorizationTypes{t}}
 }
 
 // ProblemError is a problem document from the admin API that no more

@@ -325,7 +325,7 @@ func (s *Store) DeleteAccessTokenSession(ctx context.Context, sig string) error 
 // access token issued with it was narrowed (Session.GrantScope,
 // GrantAudience), the refresh token keeps the whole grant (RFC 6749 §6).
 func (s *Store) CreateRefreshTokenSession(ctx context.Context, sig, _ string, r fosite.Requester) error {
-	if sess, ok := r.GetSession().(*authz.Session); ok && (sess.GrantScope != nil || sess.GrantAudience != nil) {
+	if sess, ok := r.GetSession().(*authz.Session); ok && (sess.GrantScope != nil || sess.GrantAudience != nil || sess.GrantAuthorizationDetails != nil) {
 		req, ok := r.(*fosite.Request)
 		if !ok {
 			return fmt.Errorf("refresh token of a narrowed grant: unexpected request type %T", r)
@@ -336,6 +336,15 @@ func (s *Store) CreateRefreshTokenSession(ctx context.Context, sig, _ string, r 
 		}
 		if sess.GrantAudience != nil {
 			whole.GrantedAudience = fosite.Arguments(sess.GrantAudience)
+		}
+		if sess.GrantAuthorizationDetails != nil {
+			// RFC 9396 §6.1: the access token was narrowed, the refresh token keeps every detail
+			wholeSess, ok := sess.Clone().(*authz.Session)
+			if !ok {
+				return fmt.Errorf("refresh token of a narrowed grant: unexpected session type %T", sess)
+			}
+			wholeSess.AuthorizationDetails, wholeSess.GrantAuthorizationDetails = wholeSess.GrantAuthorizationDetails, nil
+			whole.Session = wholeSess
 		}
 		r = &whole
 	}
