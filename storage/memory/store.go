@@ -32,8 +32,7 @@ type Store struct {
 	consents  map[consentKey]storage.Consent
 	mfa       mfaState    // second factors, pending logins, login throttles (mfa.go)
 	logout    logoutState // session clients and the back-channel logout outbox (logout.go)
-	audit     map[int64]storage.AuditEvent
-	auditSeq  int64
+	audit     auditState  // events, chain head, checkpoints (audit.go)
 	subs      map[*subscription]struct{}
 	closed    bool
 	subsDone  sync.WaitGroup
@@ -70,7 +69,7 @@ func New(opts ...Option) *Store {
 		consents:  map[consentKey]storage.Consent{},
 		mfa:       newMFAState(),
 		logout:    newLogoutState(),
-		audit:     map[int64]storage.AuditEvent{},
+		audit:     newAuditState(),
 		subs:      map[*subscription]struct{}{},
 	}
 	for _, opt := range opts {
