@@ -180,13 +180,19 @@ func (s userRoutes) deleteUser(c echo.Context) error {
 }
 
 func (s *Server) listAudit(c echo.Context) error {
-	f := authzadmin.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target")}
-	if v := c.QueryParam("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return &badRequest{msg: "since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z."}
+	f := authzadmin.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target"),
+		Outcome: c.QueryParam("outcome"), Client: c.QueryParam("client"), Subject: c.QueryParam("subject")}
+	if f.Outcome != "" && f.Outcome != authzadmin.OutcomeSuccess && f.Outcome != authzadmin.OutcomeFailure {
+		return &badRequest{msg: "outcome must be success or failure."}
+	}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if v := c.QueryParam(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return &badRequest{msg: name + " must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z."}
+			}
+			*dst = t
 		}
-		f.Since = t
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)

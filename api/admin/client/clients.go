@@ -102,13 +102,17 @@ func (c *Clients) ExportClients(ctx context.Context, ids []string) ([]registrati
 // ListAudit returns matching audit events, newest first.
 func (c *Clients) ListAudit(ctx context.Context, f authzadmin.AuditFilter) ([]authzadmin.AuditEvent, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"action": f.Action, "actor": f.Actor, "target": f.Target} {
+	for k, v := range map[string]string{"action": f.Action, "actor": f.Actor, "target": f.Target,
+		"outcome": f.Outcome, "client": f.Client, "subject": f.Subject} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
 	if !f.Since.IsZero() {
-		q.Set("since", f.Since.UTC().Format(time.RFC3339))
+		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
 	}
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
