@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongroom/strongroom/authz/audit"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/postgres"
 )
