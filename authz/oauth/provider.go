@@ -251,6 +251,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		ClientCAs:    func() *x509.CertPool { return p.clientCAs },
 		Log:          func() *slog.Logger { return p.log },
 		MTLSBaseURL:  func() string { return p.mtlsBaseURL },
+		Audit:        store.AppendAudit,
 	})
 	fc.ClientAuthenticationStrategy = p.clientAuth.Authenticate
 	return p, nil
