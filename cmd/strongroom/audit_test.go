@@ -184,3 +184,35 @@ func TestAuditListFilters(t *testing.T) {
 	wantFail(t, run(t, e, "", "audit", "list", "--outcome", "maybe"), exitUsage, "--outcome must be")
 	wantFail(t, run(t, e, "", "audit", "list", "--until", "tomorrow"), exitUsage, "--until must be")
 }
+
+// TestServeAuditsItsStartWithRedactedSettings: serve writes one
+// server.start event holding its effective settings, with the database
+// password and the secrets redacted, and the chain verifies after it.
+func TestServeAuditsItsStartWithRedactedSettings(t *testing.T) {
+	e := prodEnv(t)
+	e[envDatabaseURL] = strings.Replace(e[envDatabaseURL], "postgres@", "postgres:hunter2pw@", 1) // trust auth ignores it
+	addr := freeAddr(t)
+	s := startServe(t, e, "serve", "--insecure-http", "--issuer", "http://"+addr, "--listen", addr)
+	s.waitListening()
+	if code := s.stop(); code != exitOK {
+		t.Fatalf("serve exited %d\n%s", code, s.dump())
+	}
+	st := openTestStore(t, e)
+	events, err := st.ListAudit(t.Context(), storage.AuditFilter{Action: ActionServerStart})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("server.start events: %+v %v", events, err)
+	}
+	d := events[0].Details
+	if d["issuer"] != "http://"+addr || d["listen"] != addr || d["listen_addr"] != addr || d[envSecret] != "(redacted)" ||
+		d[envKEK] != "(redacted)" || d["version"] == "" || events[0].Actor != "system" {
+		t.Errorf("server.start details: %v", d)
+	}
+	for k, v := range d {
+		for _, secret := range []string{"hunter2pw", e[envSecret], e[envKEK]} {
+			if strings.Contains(v, secret) {
+				t.Errorf("server.start detail %s holds a secret: %q", k, v)
+			}
+		}
+	}
+	mustRun(t, e, "", "audit", "verify")
+}
