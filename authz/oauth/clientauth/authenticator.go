@@ -48,8 +48,9 @@ type Deps struct {
 	MTLSBaseURL func() string
 	// Audit appends an audit event on its own (nil: no auditing). Failed
 	// authentications of registered clients are audited (client.auth,
-	// failure); failures naming no registered client are not, so a flood of
-	// made-up client ids cannot flood the trail.
+	// failure), at most 10 a minute per client with the number suppressed
+	// beyond that; failures naming no registered client are not, so a flood
+	// of made-up client ids cannot flood the trail.
 	Audit func(ctx context.Context, e *storage.AuditEvent) error
 }
 
@@ -78,6 +79,7 @@ type Authenticator struct {
 	mtlsBaseURL func() string
 	refresh     *jwksRefreshLimiter
 	audit       func(ctx context.Context, e *storage.AuditEvent) error
+	sampler     failureSampler
 }
 
 // New returns an Authenticator over d; every field of d is required.
@@ -166,15 +168,23 @@ func (p *Authenticator) auditFailure(ctx context.Context, r *http.Request, form 
 	if _, gerr := p.clients.GetClient(ctx, id); gerr != nil {
 		return
 	}
+	now := p.now().UTC()
+	ok, suppressed := p.sampler.admit(id, now)
+	if !ok {
+		return
+	}
 	reason := fosite.ErrorToRFC6749Error(err).HintField
 	ip := r.RemoteAddr
 	if host, _, serr := net.SplitHostPort(ip); serr == nil {
 		ip = host
 	}
 	e := &storage.AuditEvent{
-		Time: p.now().UTC(), Actor: "client:" + id, Action: ActionClientAuth, Target: id, Outcome: storage.OutcomeFailure,
+		Time: now, Actor: "client:" + id, Action: ActionClientAuth, Target: id, Outcome: storage.OutcomeFailure,
 		SourceIP: ip, UserAgent: truncate(r.UserAgent(), 256),
 		Details: map[string]string{"client_id": id, "method": method, "endpoint": r.URL.Path, "reason": truncate(reason, 256)},
+	}
+	if suppressed != "" {
+		e.Details["suppressed"] = suppressed
 	}
 	if aerr := p.audit(ctx, e); aerr != nil {
 		p.log().Error("audit event lost", "action", ActionClientAuth, "err", aerr)
