@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/oauth2"
 
 	"github.com/strongroom/strongroom/authz"
@@ -136,5 +137,46 @@ func TestAuditTrailRecordsSecurityEventsWithoutSecrets(t *testing.T) {
 	rep, err := trail.Verify(ctx, audit.VerifyOptions{})
 	if err != nil || rep.Problem != nil || rep.Events != int64(len(events)) {
 		t.Fatalf("verify: %d events of %d, problem %v, error %v", rep.Events, len(events), rep.Problem, err)
+	}
+}
+
+// TestAdminAuditVerifyNamesTheRowChangedWithSQL: GET /admin/v1/audit/verify
+// answers intact on an untouched trail and names the event changed with
+// SQL afterwards.
+func TestAdminAuditVerifyNamesTheRowChangedWithSQL(t *testing.T) {
+	e := start(t)
+	adm := e.startAdmin()
+	adm.do("POST", "/admin/v1/clients", `{"client_name":"Partner","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic","scope":"payments"}`, 201, nil)
+	type verification struct {
+		Intact  bool   `json:"intact"`
+		Events  int64  `json:"events"`
+		Head    string `json:"head"`
+		Problem *struct {
+			Kind    string `json:"kind"`
+			EventID int64  `json:"event_id"`
+			Message string `json:"message"`
+		} `json:"problem"`
+	}
+	var v verification
+	adm.do("GET", "/admin/v1/audit/verify", "", 200, &v)
+	if !v.Intact || v.Events == 0 || v.Problem != nil || !strings.Contains(v.Head, ":") {
+		t.Fatalf("untouched trail: %+v", v)
+	}
+	created, err := e.srv.Store.ListAudit(context.Background(), storage.AuditFilter{Action: "client.create"})
+	if err != nil || len(created) != 1 {
+		t.Fatalf("client.create event: %v %v", created, err)
+	}
+	pool, err := pgxpool.New(context.Background(), e.DBURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `UPDATE audit_events SET actor = 'operator:someone-else' WHERE id = $1`, created[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	v = verification{}
+	adm.do("GET", "/admin/v1/audit/verify", "", 200, &v)
+	if v.Intact || v.Problem == nil || v.Problem.Kind != audit.ProblemChanged || v.Problem.EventID != created[0].ID {
+		t.Fatalf("after the change: %+v %+v", v, v.Problem)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/authz/registration"
 )
 
@@ -202,6 +203,22 @@ func (s *Server) listAudit(c echo.Context) error {
 		f.Limit = n
 	}
 	return answer(c, http.StatusOK)(s.opts.Audit.List(c.Request().Context(), f))
+}
+
+// auditVerification is the answer of GET /audit/verify: the report of
+// `strongroom audit verify`, with intact false and the problem when the
+// trail is broken (still 200: the check itself succeeded).
+type auditVerification struct {
+	Intact bool `json:"intact"`
+	audit.Report
+}
+
+func (s *Server) verifyAudit(c echo.Context) error {
+	rep, err := s.opts.AuditTrail.Verify(c.Request().Context(), audit.VerifyOptions{})
+	if err != nil {
+		return fmt.Errorf("verify the audit trail: %w", err)
+	}
+	return c.JSON(http.StatusOK, auditVerification{Intact: rep.Problem == nil, Report: rep})
 }
 
 func parseDuration(name, v string) (time.Duration, error) {
