@@ -379,7 +379,7 @@ func (s *Store) auditReuse(ctx context.Context, row *storage.Request, requestID,
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage. fosite
 // v0.49 calls it only when it detects reuse (an inactive refresh token
 // presented again), in the transaction that then revokes the grant's
-// tokens: the reuse is audited in that transaction too.
+// tokens: the family is revoked and the reuse audited in that transaction.
 func (s *Store) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
 	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
 	if err != nil && !errors.Is(err, storage.ErrInactive) && !errors.Is(err, storage.ErrNotFound) {
@@ -390,7 +390,17 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 	}
 	requestID := ""
 	if row != nil {
+		// Revoke the family here, before the audit event takes the chain
+		// head: every writer locks the rows it changes first and the head
+		// last, so two transactions never wait on each other in opposite
+		// orders. fosite's RevokeRefreshToken and RevokeAccessToken that
+		// follow find nothing left to do.
 		requestID = row.RequestID
+		for _, kind := range []storage.RequestKind{storage.KindRefreshToken, storage.KindAccessToken} {
+			if err := s.store.RevokeRequestID(ctx, kind, requestID); err != nil {
+				return s.mapErr(err)
+			}
+		}
 	}
 	if err := s.auditReuse(ctx, row, requestID, "presented_after_rotation"); err != nil {
 		return s.mapErr(err)
