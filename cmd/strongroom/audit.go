@@ -104,7 +104,8 @@ Record the printed head (id:hash) somewhere the database's administrators
 cannot write (a SIEM, a ticket) and pass it back with --anchor later: a
 rewrite of the trail up to that event is then detected even if the whole
 chain was recomputed. Needs DATABASE_URL and STRONGROOM_SECRET (checkpoints
-are authenticated with a key derived from it).`,
+are authenticated with a key derived from it), or --endpoint: the admin
+API then runs the check (GET /admin/v1/audit/verify).`,
 		Example: `  strongroom audit verify
   strongroom audit verify --anchor 18234:9f2c...e1 -o json`,
 		Args: cobra.NoArgs,
@@ -112,9 +113,6 @@ are authenticated with a key derived from it).`,
 	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "an event's hash recorded earlier, as <id>:<hex> (repeatable)")
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := localOnly(rf, "verify"); err != nil {
-			return err
-		}
 		var opts audit.VerifyOptions
 		for _, s := range anchors {
 			an, err := audit.ParseAnchor(s)
@@ -124,28 +122,44 @@ are authenticated with a key derived from it).`,
 			opts.Anchors = append(opts.Anchors, an)
 		}
 		ctx := cmd.Context()
-		return a.withTrail(ctx, func(_ storage.Store, trail *audit.Trail) error {
-			rep, err := trail.Verify(ctx, opts)
+		var rep audit.Report
+		if rf.endpoint != "" || rf.tokenFile != "" {
+			if len(anchors) > 0 {
+				return usageErrorf("--anchor works on the database only, not through --endpoint")
+			}
+			c, err := a.newRemote(rf)
 			if err != nil {
 				return err
 			}
-			if *output == formatJSON {
-				if err := writeJSON(a.out, rep); err != nil {
-					return err
-				}
-			} else if rep.Problem == nil {
-				from := "the start of the trail"
-				if rep.Start != nil {
-					from = fmt.Sprintf("checkpoint %d (pruned through event %d on %s)", rep.Start.ID, rep.Start.CutID, formatTime(rep.Start.CreatedAt))
-				}
-				fmt.Fprintf(a.out, "audit trail intact: %d events checked from %s, %d checkpoint(s) authenticated\nhead: %s\n",
-					rep.Events, from, rep.Checkpoints, rep.HeadText)
+			if rep, err = c.Clients.VerifyAudit(ctx); err != nil {
+				return err
 			}
-			if rep.Problem != nil {
-				return fmt.Errorf("audit trail broken: %s", rep.Problem.Message)
+		} else {
+			err := a.withTrail(ctx, func(_ storage.Store, trail *audit.Trail) error {
+				var err error
+				rep, err = trail.Verify(ctx, opts)
+				return err
+			})
+			if err != nil {
+				return err
 			}
-			return nil
-		})
+		}
+		if *output == formatJSON {
+			if err := writeJSON(a.out, rep); err != nil {
+				return err
+			}
+		} else if rep.Problem == nil {
+			from := "the start of the trail"
+			if rep.StartCut > 0 {
+				from = fmt.Sprintf("the prune checkpoint at event %d", rep.StartCut)
+			}
+			fmt.Fprintf(a.out, "audit trail intact: %d events checked from %s, %d checkpoint(s) authenticated\nhead: %s\n",
+				rep.Events, from, rep.Checkpoints, rep.HeadText)
+		}
+		if rep.Problem != nil {
+			return fmt.Errorf("audit trail broken: %s", rep.Problem.Message)
+		}
+		return nil
 	}
 	return cmd
 }

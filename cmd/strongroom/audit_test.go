@@ -72,7 +72,7 @@ func TestAuditVerifyNamesTheRowChangedWithSQL(t *testing.T) {
 	execSQL(t, st, `DELETE FROM audit_events WHERE id = 2`)
 	wantFail(t, run(t, e, "", "audit", "verify"), exitFailure, "event 3: does not follow event 1: event(s) 2 to 2 before it were deleted")
 	wantFail(t, run(t, e, "", "audit", "verify", "--anchor", "5:zz"), exitUsage, "--anchor")
-	wantFail(t, run(t, e, "", "audit", "verify", "--endpoint", "http://127.0.0.1:1"), exitUsage, "not through --endpoint")
+	wantFail(t, run(t, e, "", "audit", "export", "--endpoint", "http://127.0.0.1:1"), exitUsage, "not through --endpoint")
 }
 
 // TestAuditPruneThenVerifyPasses: prune --retention 400d deletes the older
@@ -91,7 +91,7 @@ func TestAuditPruneThenVerifyPasses(t *testing.T) {
 		t.Fatalf("prune output: %s", r.out)
 	}
 	r = mustRun(t, e, "", "audit", "verify")
-	if !strings.Contains(r.out, "audit trail intact: 3 events checked from checkpoint") { // 4, 5 and the prune event
+	if !strings.Contains(r.out, "audit trail intact: 3 events checked from the prune checkpoint at event 3") { // 4, 5 and the prune event
 		t.Fatalf("verify after prune: %s", r.out)
 	}
 	events, err := st.ListAudit(t.Context(), storage.AuditFilter{Action: audit.ActionPrune})
@@ -215,4 +215,23 @@ func TestServeAuditsItsStartWithRedactedSettings(t *testing.T) {
 		}
 	}
 	mustRun(t, e, "", "audit", "verify")
+}
+
+// TestAuditVerifyThroughTheAdminAPI: with --endpoint, verify asks the admin
+// API (GET /admin/v1/audit/verify) and answers like the local mode: intact,
+// then exit 1 naming the row changed with SQL.
+func TestAuditVerifyThroughTheAdminAPI(t *testing.T) {
+	e := newEnv(t)
+	st := openTestStore(t, e)
+	now := time.Now()
+	seedAudit(t, st, now.Add(-2*time.Hour), now.Add(-time.Hour), now)
+	api := startAdminAPI(t, e, nil)
+	noDB := env{}
+	r := mustRunRemote(t, noDB, api.tr.Client(), api.args("audit", "verify")...)
+	if !strings.Contains(r.out, "audit trail intact: 3 events") || !strings.Contains(r.out, "head: 3:") {
+		t.Fatalf("remote verify: %s", r.out)
+	}
+	execSQL(t, st, `UPDATE audit_events SET outcome = 'failure' WHERE id = 1`)
+	wantFail(t, runRemote(t, noDB, api.tr.Client(), api.args("audit", "verify")...), exitFailure, "audit trail broken: event 1: changed")
+	wantFail(t, run(t, noDB, "", api.args("audit", "verify", "--anchor", "1:"+strings.Repeat("ab", 32))...), exitUsage, "--anchor works on the database only")
 }

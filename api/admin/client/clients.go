@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/authz/registration"
 )
 
@@ -97,6 +98,13 @@ func (c *Clients) ExportClients(ctx context.Context, ids []string) ([]registrati
 		q = url.Values{"id": ids}
 	}
 	return out, c.t.call(ctx, http.MethodGet, admin.Path(admin.RouteClientExport), q, nil, &out)
+}
+
+// VerifyAudit checks the audit trail's hash chain on the server (GET
+// /audit/verify); a broken trail is a report with a Problem, not an error.
+func (c *Clients) VerifyAudit(ctx context.Context) (audit.Report, error) {
+	var out audit.Report
+	return out, c.t.call(ctx, http.MethodGet, admin.Path(admin.RouteAuditVerify), nil, nil, &out)
 }
 
 // ListAudit returns matching audit events, newest first.
