@@ -25,6 +25,7 @@
 //	authz/janitor      deletion of expired codes, tokens, flows, sessions
 //	authz/keys         signing keys (states, rotation, encryption at rest)
 //	authz/admin        administration: clients, users, sessions, audit views
+//	authz/audit        audit trail verification, pruning, export
 //	authz/registration client registration rules (profiles, FAPI 2.0)
 //	authz/dpop, authz/mtls  sender-constrained tokens (RFC 9449, RFC 8705)
 //

@@ -57,7 +57,11 @@ func BenchmarkFloorPgxInsert(b *testing.B) {
 // clients (group commit): pgx's default pool is max(4, cores) connections.
 func bigPool(c *server.Config) { c.DatabaseURL += "&pool_max_conns=32" }
 
-func tokenLoop(b *testing.B, format string) {
+func tokenLoop(b *testing.B, format string) { tokenLoopUnder(b, format, nil) }
+
+// tokenLoopUnder is tokenLoop while load (when not nil) runs beside it;
+// load returns the function that stops it and reports what it did.
+func tokenLoopUnder(b *testing.B, format string, load func(env *servertest.Env) (stop func())) {
 	env := servertest.Start(b, bigPool)
 	c := &storage.Client{Name: "bench", GrantTypes: []string{"client_credentials"}, Scopes: []string{"payments"},
 		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, AccessTokenFormat: format}
@@ -86,6 +90,10 @@ func tokenLoop(b *testing.B, format string) {
 	}
 	if err := post(); err != nil {
 		b.Fatal(err)
+	}
+	if load != nil {
+		stop := load(env)
+		defer stop()
 	}
 	b.SetParallelism(16)
 	b.ResetTimer()

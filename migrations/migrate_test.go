@@ -1,6 +1,7 @@
 package migrations_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/pgtest"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -260,7 +262,9 @@ var expectations = []struct {
 		})(s.GetConsent(ctx, "user-0001", "client-0001"))
 	}},
 	{"0002_audit.sql", func(t *testing.T, ctx context.Context, s *postgres.Store) {
-		readBack(t, "audit events", []storage.AuditEvent{{
+		// 0014 chained it from the genesis hash, in SQL: the hashes are the
+		// Go encoding's.
+		want := storage.AuditEvent{
 			ID:        1,
 			Time:      at("2026-01-02 09:00:00"),
 			Actor:     "user:user-0001",
@@ -270,7 +274,10 @@ var expectations = []struct {
 			SourceIP:  "192.0.2.1",
 			UserAgent: "Mozilla/5.0",
 			Details:   map[string]string{"reason": "bad password", "attempt": "2"},
-		}})(s.ListAudit(ctx, storage.AuditFilter{}))
+			PrevHash:  storage.AuditGenesisHash(),
+		}
+		want.Hash = storage.AuditHash(want.PrevHash, &want)
+		readBack(t, "audit events", []storage.AuditEvent{want})(s.ListAudit(ctx, storage.AuditFilter{Action: "login.password"}))
 	}},
 	{"0003_client_metadata.sql", func(t *testing.T, ctx context.Context, s *postgres.Store) {
 		h := hexBytes(t, "0303030303030303")
@@ -414,6 +421,39 @@ var expectations = []struct {
 			AuthorizationDetails: []byte(`[{"type":"payment_initiation","instructedAmount":{"amount":"1.00","currency":"EUR"}}]`),
 			GrantedAt:            at("2026-01-12 12:00:00"),
 		})(s.GetConsent(ctx, "user-0004", "client-0007"))
+	}},
+	{"0014_audit_chain.sql", func(t *testing.T, ctx context.Context, s *postgres.Store) {
+		first, err := s.ListAudit(ctx, storage.AuditFilter{Action: "login.password"})
+		if err != nil || len(first) != 1 {
+			t.Fatalf("event 1: %v %v", first, err)
+		}
+		want := storage.AuditEvent{
+			ID:        2,
+			Time:      at("2026-01-14 10:00:00").Add(123456 * time.Microsecond),
+			Actor:     "operator:root",
+			Action:    "client.update",
+			Target:    "client-0007",
+			Outcome:   storage.OutcomeSuccess,
+			UserAgent: "strongroom-cli",
+			Details:   map[string]string{"é": "ü", "Z": "a", "a": "b", "field": "name"},
+			PrevHash:  first[0].Hash,
+		}
+		want.Hash = storage.AuditHash(want.PrevHash, &want)
+		readBack(t, "audit event chained in SQL", []storage.AuditEvent{want})(s.ListAudit(ctx, storage.AuditFilter{Action: "client.update"}))
+		readBack(t, "chain head", storage.AuditHead{LastID: 2, LastHash: want.Hash})(s.AuditHead(ctx))
+		trail, err := audit.New(s, make([]byte, 32), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := trail.Verify(ctx, audit.VerifyOptions{})
+		if err != nil || rep.Problem != nil || rep.Events != 2 {
+			t.Errorf("verify after the migration: %d events, problem %v, error %v", rep.Events, rep.Problem, err)
+		}
+		// The next event continues the chain.
+		next := &storage.AuditEvent{Time: at("2026-01-15 00:00:00"), Actor: "system", Action: "server.start", Outcome: storage.OutcomeSuccess}
+		if err := s.AppendAudit(ctx, next); err != nil || next.ID != 3 || !bytes.Equal(next.PrevHash, want.Hash) {
+			t.Errorf("append after the migration: id %d prev %x: %v", next.ID, next.PrevHash, err)
+		}
 	}},
 }
 

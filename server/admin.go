@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/audit"
 )
 
 // AdminOptions configure the admin API listener.
@@ -41,18 +43,26 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 		Now: s.now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
 		ClientChanged: s.OAuth.Clients.Invalidate,
 	})
+	auditKey, err := authz.DeriveKey(s.cfg.Authz.SystemSecret, audit.KeyPurpose)
+	if err != nil {
+		return nil, err
+	}
+	trail, err := audit.New(s.Store, auditKey, s.now)
+	if err != nil {
+		return nil, err
+	}
 	return admin.New(admin.Options{
-		Clients:  svc.Clients,
-		Users:    svc.Users,
-		Audit:    svc.Audit,
-		Tokens:   s.OAuth.Tokens,
-		Keys:     s.Keys,
-		Sessions: svc.Sessions,
-		MTLS:     opts.ClientCAs != nil,
-
-		AuthorizationTypes: svc.AuthorizationTypes,
+		AuditTrail:         trail,
+		Clients:            svc.Clients,
+		Users:              svc.Users,
+		Audit:              svc.Audit,
+		Tokens:             s.OAuth.Tokens,
+		Keys:               s.Keys,
+		Sessions:           svc.Sessions,
+		MTLS:               opts.ClientCAs != nil,
 		Now:                s.now,
 		Log:                s.log,
+		AuthorizationTypes: svc.AuthorizationTypes,
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/authz/registration"
 )
 
@@ -178,13 +179,19 @@ func (s userRoutes) deleteUser(c echo.Context) error {
 }
 
 func (s *Server) listAudit(c echo.Context) error {
-	f := authzadmin.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target")}
-	if v := c.QueryParam("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return &badRequest{msg: "since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z."}
+	f := authzadmin.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Target: c.QueryParam("target"),
+		Outcome: c.QueryParam("outcome"), Client: c.QueryParam("client"), Subject: c.QueryParam("subject")}
+	if f.Outcome != "" && f.Outcome != authzadmin.OutcomeSuccess && f.Outcome != authzadmin.OutcomeFailure {
+		return &badRequest{msg: "outcome must be success or failure."}
+	}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if v := c.QueryParam(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return &badRequest{msg: name + " must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z."}
+			}
+			*dst = t
 		}
-		f.Since = t
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -194,6 +201,22 @@ func (s *Server) listAudit(c echo.Context) error {
 		f.Limit = n
 	}
 	return answer(c, http.StatusOK)(s.opts.Audit.List(c.Request().Context(), f))
+}
+
+// auditVerification is the answer of GET /audit/verify: the report of
+// `strongroom audit verify`, with intact false and the problem when the
+// trail is broken (still 200: the check itself succeeded).
+type auditVerification struct {
+	Intact bool `json:"intact"`
+	audit.Report
+}
+
+func (s *Server) verifyAudit(c echo.Context) error {
+	rep, err := s.opts.AuditTrail.Verify(c.Request().Context(), audit.VerifyOptions{})
+	if err != nil {
+		return fmt.Errorf("verify the audit trail: %w", err)
+	}
+	return c.JSON(http.StatusOK, auditVerification{Intact: rep.Problem == nil, Report: rep})
 }
 
 func parseDuration(name, v string) (time.Duration, error) {

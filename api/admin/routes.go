@@ -25,6 +25,7 @@ const (
 	RouteUserSessions  = "/users/:ref/sessions"
 	RouteUserSession   = "/users/:ref/sessions/:session_id"
 	RouteAuditEvents   = "/audit-events"
+	RouteAuditVerify   = "/audit/verify"
 	RouteKeys          = "/keys"
 	RouteKeysRotate    = "/keys/rotate"
 	RouteKeyRevoke     = "/keys/:kid/revoke"

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/strongroom/strongroom/api/admin"
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage/memory"
 )
@@ -38,11 +39,16 @@ func TestPathFillsAndEscapesParameters(t *testing.T) {
 // Every route the client names is one the server mounts: both sides take
 // their paths from the one route table.
 func TestServerMountsEveryRoute(t *testing.T) {
-	svc := server.NewAdminServices(memory.New(), server.AdminServicesOptions{})
+	store := memory.New()
+	svc := server.NewAdminServices(store, server.AdminServicesOptions{})
+	trail, err := audit.New(store, make([]byte, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := admin.New(admin.Options{
 		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Sessions: svc.Sessions, Tokens: fakeTokens{},
-		Keys: struct{ admin.KeyAdmin }{}, // never called: only the routes are read
-
+		Keys:               struct{ admin.KeyAdmin }{}, // never called: only the routes are read
+		AuditTrail:         trail,
 		AuthorizationTypes: svc.AuthorizationTypes,
 	})
 	if err != nil {
@@ -56,7 +62,7 @@ func TestServerMountsEveryRoute(t *testing.T) {
 		admin.RouteClients, admin.RouteClient, admin.RouteClientDisable, admin.RouteClientEnable,
 		admin.RouteClientSecrets, admin.RouteClientSecret, admin.RouteClientImport, admin.RouteClientExport,
 		admin.RouteUsers, admin.RouteUser, admin.RouteUserGrants, admin.RouteUserGrant,
-		admin.RouteUserSessions, admin.RouteUserSession, admin.RouteAuditEvents,
+		admin.RouteUserSessions, admin.RouteUserSession, admin.RouteAuditEvents, admin.RouteAuditVerify,
 		admin.RouteKeys, admin.RouteKeysRotate, admin.RouteKeyRevoke,
 		admin.RouteAuthorizationTypes, admin.RouteAuthorizationType,
 	} {

@@ -17,6 +17,7 @@ import (
 	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/audit"
 )
 
 // Prefix is the path prefix of every admin API route.
@@ -38,6 +39,9 @@ type Options struct {
 	Tokens TokenAuthenticator
 	// Keys, when set, mounts the signing-key routes (/keys).
 	Keys KeyAdmin
+	// AuditTrail, when set, mounts GET /audit/verify (the chain check of
+	// `strongroom audit verify`).
+	AuditTrail *audit.Trail
 	// Sessions, when set, mounts a user's grants and browser sessions
 	// (/users/{ref}/grants, /users/{ref}/sessions).
 	Sessions *authzadmin.SessionAdmin
@@ -105,6 +109,9 @@ func New(opts Options) (*Server, error) {
 	add(http.MethodGet, RouteUser, userAPI.getUser)
 	add(http.MethodDelete, RouteUser, userAPI.deleteUser)
 	add(http.MethodGet, RouteAuditEvents, s.listAudit)
+	if opts.AuditTrail != nil {
+		add(http.MethodGet, RouteAuditVerify, s.verifyAudit)
+	}
 	if opts.Keys != nil {
 		add(http.MethodGet, RouteKeys, keyAPI.listKeys)
 		add(http.MethodPost, RouteKeysRotate, keyAPI.rotateKeys)

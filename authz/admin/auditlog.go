@@ -64,10 +64,18 @@ type AuditEvent struct {
 
 // AuditFilter selects audit events; zero fields match everything.
 type AuditFilter struct {
-	Action string
-	Actor  string
-	Target string
-	Since  time.Time
+	Action  string
+	Actor   string
+	Target  string
+	Outcome string // OutcomeSuccess or OutcomeFailure
+	// Client: events by or about this client (actor client:<id>, target,
+	// or details client_id).
+	Client string
+	// Subject: events by or about this user (actor user:<id>, target, or
+	// details subject).
+	Subject string
+	Since   time.Time // at or after
+	Until   time.Time // before
 	// Limit caps the listing (default 100, at most MaxAuditLimit).
 	Limit int
 }
@@ -94,7 +102,8 @@ func (l *AuditLog) List(ctx context.Context, f AuditFilter) ([]AuditEvent, error
 		f.Limit = MaxAuditLimit
 	}
 	events, err := l.store.ListAudit(ctx, storage.AuditFilter{
-		Action: f.Action, Actor: f.Actor, Target: f.Target, Since: f.Since, Limit: f.Limit,
+		Action: f.Action, Actor: f.Actor, Target: f.Target, Outcome: f.Outcome, Client: f.Client, Subject: f.Subject,
+		Since: f.Since, Until: f.Until, Limit: f.Limit,
 	})
 	if err != nil {
 		return nil, domainError(fmt.Errorf("list audit events: %w", err))

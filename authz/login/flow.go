@@ -320,8 +320,22 @@ func (s *Service) SaveConsent(ctx context.Context, fl *Flow) error {
 	if d := fl.form.Get(rar.Param); d != "" {
 		details = []byte(d)
 	}
-	return s.store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, AuthorizationDetails: details, GrantedAt: s.now()})
+	// The consent and its audit event commit together.
+	return storage.InTx(ctx, s.store, func(ctx context.Context) error {
+		now := s.now()
+		if err := s.store.SaveConsent(ctx, &storage.Consent{UserID: f.Subject, ClientID: f.ClientID, Scopes: scopes, AuthorizationDetails: details, GrantedAt: now}); err != nil {
+			return err
+		}
+		return s.store.AppendAudit(ctx, &storage.AuditEvent{
+			Time: now, Actor: "user:" + f.Subject, Action: ActionConsentGrant, Target: f.Subject, Outcome: storage.OutcomeSuccess,
+			Details: map[string]string{"client_id": f.ClientID, "scopes": strings.Join(scopes, " ")},
+		})
+	})
 }
+
+// ActionConsentGrant is the audit action of consent given on the consent
+// page (revocation is grant.revoke, authz.SessionManager.RevokeGrant).
+const ActionConsentGrant = "consent.grant"
 
 // finishFlow consumes the flow (single use) and answers the original
 // authorization request: fosite re-validates the stored parameters and issues

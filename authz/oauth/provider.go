@@ -265,6 +265,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		Log:          func() *slog.Logger { return p.log },
 		MTLSBaseURL:  func() string { return p.mtlsBaseURL },
 		Secrets:      hasher,
+		Audit:        store.AppendAudit,
 	})
 	fc.ClientAuthenticationStrategy = p.clientAuth.Authenticate
 	return p, nil

@@ -3,10 +3,15 @@ package oauth
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/ory/fosite"
+
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
+	"github.com/strongroom/strongroom/storage"
 )
 
 // Revoke answers RFC 7009 token revocation. The client authenticates like at
@@ -23,7 +28,8 @@ func (p *Tokens) Revoke(ctx context.Context, r *http.Request) error {
 		}
 		return fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
-	err := authz.MapError(p.provider.NewRevocationRequest(ctx, r))
+	var clientID string
+	err := authz.MapError(p.provider.NewRevocationRequest(clientauth.RecordClient(ctx, &clientID), r))
 	// fosite answers a token no handler could revoke with a bare invalid_request.
 	unknownToken := err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField &&
 		!errors.Is(err, authz.ErrClientAuthRequest)
@@ -36,5 +42,34 @@ func (p *Tokens) Revoke(ctx context.Context, r *http.Request) error {
 	if err != nil && !unknownToken && !foreignToken {
 		return err
 	}
+	p.auditRevocation(ctx, r, clientID, !unknownToken)
 	return nil
+}
+
+// ActionTokenRevoke is the audit action of an RFC 7009 revocation.
+const ActionTokenRevoke = "token.revoke"
+
+// auditRevocation records a revocation by an authenticated client: which
+// client, the type hint and whether a token was found (never the token).
+// A lost event is logged: the revocation itself has happened.
+func (p *Tokens) auditRevocation(ctx context.Context, r *http.Request, clientID string, found bool) {
+	if clientID == "" {
+		return
+	}
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	hint := r.PostForm.Get("token_type_hint")
+	if len(hint) > 32 {
+		hint = hint[:32]
+	}
+	e := &storage.AuditEvent{
+		Time: p.now().UTC(), Actor: "client:" + clientID, Action: ActionTokenRevoke, Target: clientID,
+		Outcome: storage.OutcomeSuccess, SourceIP: ip,
+		Details: map[string]string{"client_id": clientID, "token_type_hint": hint, "token_found": strconv.FormatBool(found)},
+	}
+	if err := p.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		p.log.Error("audit event lost", "action", ActionTokenRevoke, "err", err)
+	}
 }

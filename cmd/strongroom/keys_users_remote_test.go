@@ -15,6 +15,8 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/api/admin/admintest"
+	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
@@ -53,9 +55,21 @@ func startAdminAPI(t *testing.T, e env, km *keys.Manager) *adminAPI {
 	t.Helper()
 	st := openTestStore(t, e)
 	svc := server.NewAdminServices(st, server.AdminServicesOptions{Hasher: hasherFor(t, e)})
+	secret, err := parseSecret(e[envSecret])
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditKey, err := authz.DeriveKey(secret, audit.KeyPurpose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err := audit.New(st, auditKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := admin.Options{
 		Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{},
-		Sessions: svc.Sessions, Log: slog.New(slog.DiscardHandler),
+		Sessions: svc.Sessions, Log: slog.New(slog.DiscardHandler), AuditTrail: trail,
 		AuthorizationTypes: svc.AuthorizationTypes,
 	}
 	if km != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -19,12 +20,15 @@ import (
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/buildinfo"
 	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/web"
 )
 
 const envKEK = "STRONGROOM_KEK"
 
 type serveFlags struct {
+	// startSettings are the effective, redacted settings, audited at start.
+	startSettings          map[string]string
 	dev                    bool
 	devSeed                string
 	listen, issuer         string
@@ -90,9 +94,11 @@ variable, which beats the file. strongroom config show prints the result.`,
       --trusted-proxy 10.0.0.0/8 --client-cert-header X-Client-Cert --tls-client-ca partner-ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := applyConfigSources(cmd, a); err != nil {
+			origins, err := applyConfigSources(cmd, a)
+			if err != nil {
 				return err
 			}
+			f.startSettings = startSettings(effectiveConfig(cmd.Flags(), origins, a.getenv))
 			f.shutdownDrainSet = cmd.Flags().Changed("shutdown-drain")
 			if a.logTo != nil {
 				a.log = newLogger(a.logTo, f.logFormat, slog.Level(f.logLevel))
@@ -298,6 +304,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		}
 		printDemo(a, cfg.Authz.Issuer, adminURL, demo)
 	}
+	if err := auditStart(ctx, srv.Store, f.startSettings, ln.Addr().String()); err != nil {
+		return err
+	}
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
 		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL)
@@ -393,4 +402,39 @@ func printDemo(a *app, issuer, adminURL string, d *server.Demo) {
 		fmt.Fprintf(&b, "  From the seed file: users %s; clients %s\n\n", strings.Join(d.SeededUsers, ", "), strings.Join(d.SeededClients, ", "))
 	}
 	fmt.Fprint(a.out, b.String())
+}
+
+// ActionServerStart is the audit action written when serve starts.
+const ActionServerStart = "server.start"
+
+// startSettings returns the settings of entries worth auditing: every value
+// that is set, as `config show` prints it (secrets redacted).
+func startSettings(entries []configEntry) map[string]string {
+	out := map[string]string{}
+	for _, e := range entries {
+		if e.Value != "" && e.Source != "unset" {
+			out[e.Key] = e.Value
+		}
+	}
+	return out
+}
+
+// auditStart records the start of this node and the configuration it runs
+// with (PCI DSS v4 10.2.1.6: initialisation of audit logs; 10.2.1.7 changes
+// in configuration show from one start to the next). Settings never hold
+// secrets: they are config show's redacted values.
+func auditStart(ctx context.Context, store storage.Audit, settings map[string]string, addr string) error {
+	d := maps.Clone(settings)
+	if d == nil {
+		d = map[string]string{}
+	}
+	info := buildinfo.Read()
+	d["version"], d["listen_addr"] = info.Version, addr
+	host, _ := os.Hostname()
+	e := &storage.AuditEvent{Time: time.Now().UTC(), Actor: "system", Action: ActionServerStart, Target: host,
+		Outcome: storage.OutcomeSuccess, Details: d}
+	if err := store.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit the start: %w", err)
+	}
+	return nil
 }

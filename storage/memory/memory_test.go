@@ -17,6 +17,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestAuditTamperEvidence: verification names a changed, deleted or
+// reordered event and a forged checkpoint in the memory store.
+func TestAuditTamperEvidence(t *testing.T) {
+	storagetest.RunAuditTamper(t, func(t *testing.T) (storage.Store, storagetest.AuditTamperer) {
+		s := memory.New()
+		t.Cleanup(s.Close)
+		return s, memory.AuditTamperer{S: s}
+	})
+}
+
 func TestWithClock(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := memory.New(memory.WithClock(func() time.Time { return now }))

@@ -33,8 +33,7 @@ type Store struct {
 	authTypes map[string]storage.AuthorizationType // authorization details types (RFC 9396)
 	mfa       mfaState                             // second factors, pending logins, login throttles (mfa.go)
 	logout    logoutState                          // session clients and the back-channel logout outbox (logout.go)
-	audit     map[int64]storage.AuditEvent
-	auditSeq  int64
+	audit     auditState                           // events, chain head, checkpoints (audit.go)
 	subs      map[*subscription]struct{}
 	closed    bool
 	subsDone  sync.WaitGroup
@@ -72,7 +71,7 @@ func New(opts ...Option) *Store {
 		authTypes: map[string]storage.AuthorizationType{},
 		mfa:       newMFAState(),
 		logout:    newLogoutState(),
-		audit:     map[int64]storage.AuditEvent{},
+		audit:     newAuditState(),
 		subs:      map[*subscription]struct{}{},
 	}
 	for _, opt := range opts {

@@ -194,7 +194,9 @@ func migrate(dbURL string) error {
 	return nil
 }
 
-// truncate empties every table of the database except schema_migrations.
+// truncate empties every table of the database except schema_migrations,
+// then puts back the rows a migrated database starts with (the audit chain
+// head at the genesis hash, 0014_audit_chain.sql).
 func truncate(dbURL string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -210,7 +212,10 @@ FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migr
 	if err != nil || tables == "" {
 		return err
 	}
-	_, err = conn.Exec(ctx, "TRUNCATE "+tables)
+	if _, err = conn.Exec(ctx, "TRUNCATE "+tables); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO audit_chain (last_id, last_hash) VALUES (0, decode(repeat('00', 32), 'hex'))`)
 	return err
 }
 

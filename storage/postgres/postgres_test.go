@@ -51,6 +51,50 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestAuditTamperEvidence: verification names an event changed, deleted or
+// reordered with SQL, and a checkpoint forged with SQL.
+func TestAuditTamperEvidence(t *testing.T) {
+	dbs := pgtest.NewRecycler(t)
+	storagetest.RunAuditTamper(t, func(t *testing.T) (storage.Store, storagetest.AuditTamperer) {
+		s := openStore(t, dbs.Database(t))
+		return s, sqlTamperer{s.Pool()}
+	})
+}
+
+// sqlTamperer tampers with the audit tables as an attacker with database
+// access would.
+type sqlTamperer struct{ pool *pgxpool.Pool }
+
+func (x sqlTamperer) exec(ctx context.Context, sql string, args ...any) error {
+	tag, err := x.pool.Exec(ctx, sql, args...)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = errors.New("no row changed")
+	}
+	return err
+}
+
+func (x sqlTamperer) SetAuditDetails(ctx context.Context, id int64, details map[string]string) error {
+	return x.exec(ctx, `UPDATE audit_events SET details = $2 WHERE id = $1`, id, details)
+}
+
+func (x sqlTamperer) DeleteAudit(ctx context.Context, id int64) error {
+	return x.exec(ctx, `DELETE FROM audit_events WHERE id = $1`, id)
+}
+
+func (x sqlTamperer) SwapAuditIDs(ctx context.Context, a, b int64) error {
+	// Through a negative id: the primary key is checked row by row.
+	for _, step := range [][2]int64{{a, -a}, {b, a}, {-a, b}} {
+		if err := x.exec(ctx, `UPDATE audit_events SET id = $2 WHERE id = $1`, step[0], step[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x sqlTamperer) SetCheckpointCutHash(ctx context.Context, id int64, hash []byte) error {
+	return x.exec(ctx, `UPDATE audit_checkpoints SET cut_hash = $2 WHERE id = $1`, id, hash)
+}
+
 func newPool(t *testing.T, url string) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), url)

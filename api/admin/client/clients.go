@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/api/admin"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/authz/registration"
 )
 
@@ -99,16 +100,27 @@ func (c *Clients) ExportClients(ctx context.Context, ids []string) ([]registrati
 	return out, c.t.call(ctx, http.MethodGet, admin.Path(admin.RouteClientExport), q, nil, &out)
 }
 
+// VerifyAudit checks the audit trail's hash chain on the server (GET
+// /audit/verify); a broken trail is a report with a Problem, not an error.
+func (c *Clients) VerifyAudit(ctx context.Context) (audit.Report, error) {
+	var out audit.Report
+	return out, c.t.call(ctx, http.MethodGet, admin.Path(admin.RouteAuditVerify), nil, nil, &out)
+}
+
 // ListAudit returns matching audit events, newest first.
 func (c *Clients) ListAudit(ctx context.Context, f authzadmin.AuditFilter) ([]authzadmin.AuditEvent, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"action": f.Action, "actor": f.Actor, "target": f.Target} {
+	for k, v := range map[string]string{"action": f.Action, "actor": f.Actor, "target": f.Target,
+		"outcome": f.Outcome, "client": f.Client, "subject": f.Subject} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
 	if !f.Since.IsZero() {
-		q.Set("since", f.Since.UTC().Format(time.RFC3339))
+		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
 	}
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -49,6 +50,24 @@ type Deps struct {
 	// mtls_endpoint_aliases), "" when none: its token and PAR URLs are
 	// accepted as assertion audiences too. nil means none.
 	MTLSBaseURL func() string
+	// Audit appends an audit event on its own (nil: no auditing). Failed
+	// authentications of registered clients are audited (client.auth,
+	// failure), at most 10 a minute per client with the number suppressed
+	// beyond that; failures naming no registered client are not, so a flood
+	// of made-up client ids cannot flood the trail.
+	Audit func(ctx context.Context, e *storage.AuditEvent) error
+}
+
+// ActionClientAuth is the audit action of a failed client authentication.
+const ActionClientAuth = "client.auth"
+
+type authenticatedKey struct{}
+
+// RecordClient returns a context in which a successful Authenticate stores
+// the authenticated client's id into *id (for endpoints whose fosite call
+// does not return the client, such as revocation).
+func RecordClient(ctx context.Context, id *string) context.Context {
+	return context.WithValue(ctx, authenticatedKey{}, id)
 }
 
 // Authenticator authenticates clients (Authenticate) for fosite.
@@ -64,6 +83,8 @@ type Authenticator struct {
 	mtlsBaseURL func() string
 	secrets     *authz.SecretHasher
 	refresh     *jwksRefreshLimiter
+	audit       func(ctx context.Context, e *storage.AuditEvent) error
+	sampler     failureSampler
 }
 
 // New returns an Authenticator over d; every field of d is required.
@@ -71,7 +92,7 @@ func New(d Deps) *Authenticator {
 	return &Authenticator{
 		clients: d.Clients, fallback: d.Fallback, jwks: d.JWKS, cfg: d.Config, now: d.Now,
 		certs: d.Certificates, clientCAs: d.ClientCAs, log: d.Log, mtlsBaseURL: d.MTLSBaseURL,
-		secrets: d.Secrets, refresh: newJWKSRefreshLimiter(jwksRefreshInterval),
+		secrets: d.Secrets, refresh: newJWKSRefreshLimiter(jwksRefreshInterval), audit: d.Audit,
 	}
 }
 
@@ -113,12 +134,67 @@ func (p *Authenticator) Authenticate(ctx context.Context, r *http.Request, form 
 			// Missing or malformed credentials are invalid_client (RFC 6749 §5.2), 401.
 			err = fosite.ErrInvalidClient.WithWrap(err).WithHint(rfc.HintField)
 		}
+		p.auditFailure(ctx, r, form, err)
 		return nil, err
 	}
 	if err := checkFAPI2ClientAuth(c); err != nil {
+		p.auditFailure(ctx, r, form, err)
 		return nil, err
 	}
+	if id, ok := ctx.Value(authenticatedKey{}).(*string); ok {
+		*id = c.GetID()
+	}
 	return c, nil
+}
+
+// auditFailure records a failed authentication of a registered client:
+// the method tried and the reason (the error's hint: never a credential).
+// Database outages are not authentication failures and are not audited.
+func (p *Authenticator) auditFailure(ctx context.Context, r *http.Request, form url.Values, err error) {
+	if p.audit == nil || errors.Is(err, storage.ErrUnavailable) {
+		return
+	}
+	id, method := form.Get("client_id"), "client_secret_post"
+	if u, _, ok := r.BasicAuth(); ok {
+		id, method = u, "client_secret_basic"
+		if dec, derr := url.QueryUnescape(u); derr == nil {
+			id = dec
+		}
+	}
+	switch {
+	case form.Has("client_assertion"):
+		method = "private_key_jwt"
+	case form.Get("client_secret") == "" && method == "client_secret_post":
+		method = "none_or_tls"
+	}
+	if id == "" || len(id) > 256 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx) // the failure is recorded even if the caller hangs up
+	if _, gerr := p.clients.GetClient(ctx, id); gerr != nil {
+		return
+	}
+	now := p.now().UTC()
+	ok, suppressed := p.sampler.admit(id, now)
+	if !ok {
+		return
+	}
+	reason := fosite.ErrorToRFC6749Error(err).HintField
+	ip := r.RemoteAddr
+	if host, _, serr := net.SplitHostPort(ip); serr == nil {
+		ip = host
+	}
+	e := &storage.AuditEvent{
+		Time: now, Actor: "client:" + id, Action: ActionClientAuth, Target: id, Outcome: storage.OutcomeFailure,
+		SourceIP: ip, UserAgent: truncate(r.UserAgent(), 256),
+		Details: map[string]string{"client_id": id, "method": method, "endpoint": r.URL.Path, "reason": truncate(reason, 256)},
+	}
+	if suppressed != "" {
+		e.Details["suppressed"] = suppressed
+	}
+	if aerr := p.audit(ctx, e); aerr != nil {
+		p.log().Error("audit event lost", "action", ActionClientAuth, "err", aerr)
+	}
 }
 
 // checkOneClientAuthMethod refuses a request that authenticates its client

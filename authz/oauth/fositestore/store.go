@@ -394,13 +394,57 @@ func (s *Store) RefreshRaceLost(ctx context.Context, requestID, sig string) erro
 		if err := s.store.RevokeRequestID(ctx, storage.KindAccessToken, requestID); err != nil {
 			return fmt.Errorf("revoke the access tokens of a reused grant: %w", err)
 		}
-		return nil
+		return s.auditReuse(ctx, row, requestID, "concurrent_rotation")
 	})
 }
 
-// DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
+// ActionRefreshReuse is the audit action of a detected refresh token reuse:
+// every token of the grant (the family) was revoked.
+const ActionRefreshReuse = "refresh.reuse"
+
+func (s *Store) auditReuse(ctx context.Context, row *storage.Request, requestID, how string) error {
+	e := &storage.AuditEvent{Time: s.now().UTC(), Actor: "anonymous", Action: ActionRefreshReuse, Outcome: storage.OutcomeFailure,
+		Details: map[string]string{"grant": requestID, "detected": how, "revoked": "grant_tokens"}}
+	if row != nil {
+		e.Actor, e.Target = "client:"+row.ClientID, row.Subject
+		e.Details["client_id"], e.Details["subject"] = row.ClientID, row.Subject
+	}
+	if err := s.store.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit refresh token reuse: %w", err)
+	}
+	return nil
+}
+
+// DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage. fosite
+// v0.49 calls it only when it detects reuse (an inactive refresh token
+// presented again), in the transaction that then revokes the grant's
+// tokens: the family is revoked and the reuse audited in that transaction.
 func (s *Store) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
-	return s.del(ctx, storage.KindRefreshToken, sig)
+	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
+	if err != nil && !errors.Is(err, storage.ErrInactive) && !errors.Is(err, storage.ErrNotFound) {
+		return s.mapErr(err)
+	}
+	if err := s.del(ctx, storage.KindRefreshToken, sig); err != nil {
+		return err
+	}
+	requestID := ""
+	if row != nil {
+		// Revoke the family here, before the audit event takes the chain
+		// head: every writer locks the rows it changes first and the head
+		// last, so two transactions never wait on each other in opposite
+		// orders. fosite's RevokeRefreshToken and RevokeAccessToken that
+		// follow find nothing left to do.
+		requestID = row.RequestID
+		for _, kind := range []storage.RequestKind{storage.KindRefreshToken, storage.KindAccessToken} {
+			if err := s.store.RevokeRequestID(ctx, kind, requestID); err != nil {
+				return s.mapErr(err)
+			}
+		}
+	}
+	if err := s.auditReuse(ctx, row, requestID, "presented_after_rotation"); err != nil {
+		return s.mapErr(err)
+	}
+	return nil
 }
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage. fosite calls it
