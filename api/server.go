@@ -32,6 +32,9 @@ type Options struct {
 	// Frontends mount their own routes beside the OAuth endpoints on the
 	// public listener, behind the same middleware (the end-user pages).
 	Frontends []Frontend
+	// Metrics, when set, records every request (route pattern, method,
+	// status, duration; metrics.HTTPRecorder).
+	Metrics httpmw.RequestObserver
 }
 
 // Frontend is a set of routes that mounts itself on the public listener
@@ -88,7 +91,7 @@ func New(p *oauth.Tokens, flows *login.Service, browser Browser, log *slog.Logge
 
 	httpmw.Use(e, httpmw.Options{
 		Log: log, WithRequestID: authz.WithRequestID, Caller: clientAttr,
-		AccessLogMessage: "request", PanicMessage: "panic in handler",
+		AccessLogMessage: "request", PanicMessage: "panic in handler", Metrics: opts.Metrics,
 	})
 
 	// Per-route middleware (an Echo group would register a catch-all route

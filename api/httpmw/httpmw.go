@@ -29,6 +29,16 @@ type Options struct {
 	// handler, so it may read what authentication recorded in the context.
 	// It must never return a credential.
 	Caller func(c echo.Context) slog.Attr
+	// Metrics, when set, records every request with its route pattern
+	// (Echo's c.Path(), never the raw path), method, final status and
+	// duration (metrics.HTTPRecorder).
+	Metrics RequestObserver
+}
+
+// RequestObserver records answered requests (metrics.HTTPRecorder). route
+// is the matched route pattern, "" when no route matched.
+type RequestObserver interface {
+	ObserveRequest(route, method string, status int, elapsed time.Duration)
 }
 
 // Use installs the common middleware on e, outermost first: request id,
@@ -65,12 +75,16 @@ func accessLog(opts Options) echo.MiddlewareFunc {
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
+			elapsed := time.Since(start)
+			if opts.Metrics != nil {
+				opts.Metrics.ObserveRequest(routeOf(c), c.Request().Method, c.Response().Status, elapsed)
+			}
 			attrs := []slog.Attr{
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("method", c.Request().Method),
 				slog.String("path", c.Request().URL.Path),
 				slog.Int("status", c.Response().Status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", elapsed),
 			}
 			if opts.Caller != nil {
 				attrs = append(attrs, opts.Caller(c))
@@ -80,6 +94,13 @@ func accessLog(opts Options) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// routeOf is the route pattern the router matched for c: a registered
+// route's, or for a 405 (or a 404 under a known prefix) the pattern of
+// the nearest registered node; "" when nothing matched. Metrics label
+// requests by it, never by the raw path, so that the paths of a scan
+// cannot create series.
+func routeOf(c echo.Context) string { return c.Path() }
 
 // recoverer turns a panic into a 500 (echo.HTTPError, rendered by the
 // listener's error handler) without a stack or the panic's text in the

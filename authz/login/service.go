@@ -28,10 +28,25 @@ type Service struct {
 	throttle   *throttle.Throttle
 	now        func() time.Time
 	log        *slog.Logger
+	metrics    Metrics
 }
 
+// Metrics receives the outcome of every login step the service audits
+// (metrics.Metrics implements it). Calls must be cheap and never block.
+type Metrics interface {
+	// LoginAttempt counts one step: the audit action (login.password,
+	// login.totp, login.recovery_code, login.webauthn, account.locked),
+	// its outcome (success, failure) and the reason of a failure.
+	LoginAttempt(step, outcome, reason string)
+}
+
+// noMetrics is the default Metrics: it keeps nothing.
+type noMetrics struct{}
+
+func (noMetrics) LoginAttempt(string, string, string) {}
+
 // Options are the dependencies of a Service; every field is required but
-// Now (time.Now) and Log (slog.Default).
+// Now (time.Now), Log (slog.Default) and Metrics (none).
 type Options struct {
 	// Config is the server's authorization configuration (lifespans, page
 	// paths, the system secret the CSRF key derives from).
@@ -50,6 +65,8 @@ type Options struct {
 	Throttle *throttle.Throttle
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Metrics counts login outcomes; nil keeps none.
+	Metrics Metrics
 }
 
 // New returns the browser-flow service.
@@ -64,8 +81,11 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
+	}
 	return &Service{
 		cfg: o.Config, store: o.Store, clients: o.Clients, authorizer: o.Authorizer, sessions: o.Sessions,
-		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, now: o.Now, log: o.Log,
+		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, now: o.Now, log: o.Log, metrics: o.Metrics,
 	}, nil
 }

@@ -417,9 +417,11 @@ func (s *Service) attemptFailed(ctx context.Context, att *throttle.Attempt, acti
 	return cause
 }
 
-// auditAttempt records a login or second-factor attempt. It never records
-// the password or code. An audit failure is logged, not shown to the user.
+// auditAttempt records a login or second-factor attempt, and counts it in
+// the metrics. It never records the password or code. An audit failure is
+// logged, not shown to the user.
 func (s *Service) auditAttempt(ctx context.Context, action string, user *storage.User, username, outcome, reason string, m LoginMeta) {
+	s.metrics.LoginAttempt(action, outcome, reason)
 	e := &storage.AuditEvent{
 		Time: s.now(), Actor: "anonymous", Action: action, Outcome: outcome,
 		SourceIP: m.IP, UserAgent: truncateString(m.UserAgent, 256), Details: map[string]string{},

@@ -53,6 +53,8 @@ type core struct {
 	mtlsBaseURL string
 	mtlsOrigin  string // its scheme and host: the DPoP htu origin of requests to it
 	mtlsHost    string // its host (and port), as a request's Host names it
+
+	metrics Metrics // WithMetrics; noMetrics by default
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -140,6 +142,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		nonceMode: dpop.NonceOptional,
 		certs:     &mtls.CertificateSource{},
 		origin:    origin,
+		metrics:   noMetrics{},
 	}
 
 	fc := &fosite.Config{
@@ -194,7 +197,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		}},
 		grant.Refresh{RefreshTokenGrantHandler: &oauth2.RefreshTokenGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: fositeStore, Config: fc,
-		}, Store: fositeStore, KeepRefreshToken: isFAPI2},
+		}, Store: fositeStore, KeepRefreshToken: isFAPI2, Reused: func(context.Context) { p.metrics.RefreshReuseDetected() }},
 		&openid.OpenIDConnectExplicitHandler{
 			OpenIDConnectRequestStorage: fositeStore, IDTokenHandleHelper: idHelper,
 			OpenIDConnectRequestValidator: validator, Config: fc,
@@ -251,6 +254,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		ClientCAs:    func() *x509.CertPool { return p.clientCAs },
 		Log:          func() *slog.Logger { return p.log },
 		MTLSBaseURL:  func() string { return p.mtlsBaseURL },
+		Failed:       func(reason string) { p.metrics.ClientAuthFailed(reason) },
 	})
 	fc.ClientAuthenticationStrategy = p.clientAuth.Authenticate
 	return p, nil

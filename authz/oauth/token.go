@@ -6,6 +6,7 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/storage"
 )
 
 // Token answers a token request (RFC 6749 §3.2): fosite authenticates the
@@ -37,7 +38,26 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if bound.dpop {
 		resp.SetTokenType("DPoP") // RFC 9449 §5
 	}
+	p.metrics.TokenIssued(issuedGrant(ar), accessTokenFormat(ar))
 	return clientID, resp.ToMap(), nil
+}
+
+// issuedGrant is the grant type a token request ran.
+func issuedGrant(ar fosite.AccessRequester) string {
+	if gts := ar.GetGrantTypes(); len(gts) > 0 {
+		return gts[0]
+	}
+	return ""
+}
+
+// accessTokenFormat is the format of the access token issued to ar's
+// client: "jwt" for clients registered for RFC 9068 JWTs, else "opaque"
+// (grant.TokenStrategy makes the same choice).
+func accessTokenFormat(ar fosite.AccessRequester) string {
+	if c, ok := ar.GetClient().(*authz.Client); ok && c.AccessTokenFormat() == storage.TokenFormatJWT {
+		return storage.TokenFormatJWT
+	}
+	return storage.TokenFormatOpaque
 }
 
 // PushAuthorize answers a pushed authorization request (RFC 9126 §2): the

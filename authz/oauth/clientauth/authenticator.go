@@ -45,7 +45,35 @@ type Deps struct {
 	// mtls_endpoint_aliases), "" when none: its token and PAR URLs are
 	// accepted as assertion audiences too. nil means none.
 	MTLSBaseURL func() string
+	// Failed, when set, is told the reason (one of the Reason constants) of
+	// every refused authentication; a database failure is not a refusal
+	// and is not reported. For metrics: it must not block.
+	Failed func(reason string)
 }
+
+// Why a client authentication was refused (Deps.Failed): a small fixed set,
+// so that a metric labelled by it stays bounded.
+const (
+	// ReasonMalformed: credentials in the URL, several methods at once, a
+	// malformed Basic header or no credentials at all.
+	ReasonMalformed = "malformed"
+	// ReasonUnknownClient: the client id names no client.
+	ReasonUnknownClient = "unknown_client"
+	// ReasonInvalidSecret: client_secret_basic or client_secret_post with a
+	// wrong secret, or a method the client did not register.
+	ReasonInvalidSecret = "invalid_secret"
+	// ReasonInvalidAssertion: a private_key_jwt assertion refused
+	// (signature, audience, lifetime, replay, algorithm).
+	ReasonInvalidAssertion = "invalid_assertion"
+	// ReasonInvalidCertificate: tls_client_auth or
+	// self_signed_tls_client_auth refused.
+	ReasonInvalidCertificate = "invalid_certificate"
+	// ReasonPolicy: a method the client's profile forbids (FAPI 2.0).
+	ReasonPolicy = "policy"
+)
+
+// Reasons lists every reason Deps.Failed may be given.
+var Reasons = []string{ReasonMalformed, ReasonUnknownClient, ReasonInvalidSecret, ReasonInvalidAssertion, ReasonInvalidCertificate, ReasonPolicy}
 
 // Authenticator authenticates clients (Authenticate) for fosite.
 type Authenticator struct {
@@ -58,6 +86,7 @@ type Authenticator struct {
 	clientCAs   func() *x509.CertPool
 	log         func() *slog.Logger
 	mtlsBaseURL func() string
+	failed      func(reason string)
 	refresh     *jwksRefreshLimiter
 }
 
@@ -65,7 +94,7 @@ type Authenticator struct {
 func New(d Deps) *Authenticator {
 	return &Authenticator{
 		clients: d.Clients, fallback: d.Fallback, jwks: d.JWKS, cfg: d.Config, now: d.Now,
-		certs: d.Certificates, clientCAs: d.ClientCAs, log: d.Log, mtlsBaseURL: d.MTLSBaseURL,
+		certs: d.Certificates, clientCAs: d.ClientCAs, log: d.Log, mtlsBaseURL: d.MTLSBaseURL, failed: d.Failed,
 		refresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}
 }
@@ -84,19 +113,30 @@ func New(d Deps) *Authenticator {
 //     failures are 503 instead of invalid_client.
 func (p *Authenticator) Authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	if err := checkOneClientAuthMethod(r, form); err != nil {
+		p.refused(err, ReasonMalformed)
 		return nil, err
 	}
 	var (
 		c   fosite.Client
 		err error
 	)
-	handled := false
+	handled, reason := false, ReasonInvalidAssertion
 	if form.Has("client_assertion") || form.Has("client_assertion_type") {
 		c, err = p.verifyClientAssertion(ctx, r, form)
 	} else if c, handled, err = p.authenticateTLSClient(ctx, r, form); !handled {
 		c, err = p.fallback(ctx, r, form)
+		reason = ReasonInvalidSecret
+	} else {
+		reason = ReasonInvalidCertificate
 	}
 	if err != nil {
+		switch {
+		case errors.Is(err, fosite.ErrNotFound):
+			reason = ReasonUnknownClient
+		case reason == ReasonInvalidSecret && errors.Is(err, fosite.ErrInvalidRequest):
+			reason = ReasonMalformed // no or unreadable credentials
+		}
+		p.refused(authz.MapError(err), reason)
 		err = authz.MapError(err)
 		var rfc *fosite.RFC6749Error
 		switch {
@@ -110,9 +150,20 @@ func (p *Authenticator) Authenticate(ctx context.Context, r *http.Request, form 
 		return nil, err
 	}
 	if err := checkFAPI2ClientAuth(c); err != nil {
+		p.refused(err, ReasonPolicy)
 		return nil, err
 	}
 	return c, nil
+}
+
+// refused reports a refused authentication to Deps.Failed; err is what
+// the client is answered: a server error or an unavailable database is no
+// refusal of the client's credentials and is not reported.
+func (p *Authenticator) refused(err error, reason string) {
+	if p.failed == nil || errors.Is(err, fosite.ErrServerError) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
+		return
+	}
+	p.failed(reason)
 }
 
 // checkOneClientAuthMethod refuses a request that authenticates its client
