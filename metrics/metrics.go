@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 )
 
 // Namespace prefixes every Strongroom metric name.
@@ -30,28 +32,9 @@ var grantTypes = []string{
 	"urn:ietf:params:oauth:grant-type:jwt-bearer",
 }
 
-// Client authentication failure reasons (ClientAuthFailed).
-const (
-	// ReasonMalformed: credentials in the URL, several methods at once, a
-	// malformed Basic header or missing credentials.
-	ReasonMalformed = "malformed"
-	// ReasonUnknownClient: no such client.
-	ReasonUnknownClient = "unknown_client"
-	// ReasonInvalidSecret: a client_secret_basic/post secret that does not match.
-	ReasonInvalidSecret = "invalid_secret"
-	// ReasonInvalidAssertion: a private_key_jwt assertion refused (signature,
-	// audience, lifetime, replay, algorithm).
-	ReasonInvalidAssertion = "invalid_assertion"
-	// ReasonInvalidCertificate: tls_client_auth / self_signed_tls_client_auth refused.
-	ReasonInvalidCertificate = "invalid_certificate"
-	// ReasonPolicy: a method the client's profile forbids (FAPI 2.0).
-	ReasonPolicy = "policy"
-)
-
-var clientAuthReasons = []string{
-	ReasonMalformed, ReasonUnknownClient, ReasonInvalidSecret, ReasonInvalidAssertion,
-	ReasonInvalidCertificate, ReasonPolicy, Other,
-}
+// clientAuthReasons bound the reason label of client_auth_failures_total
+// (clientauth.Reasons, and Other).
+var clientAuthReasons = append(clientauth.Reasons[:len(clientauth.Reasons):len(clientauth.Reasons)], Other)
 
 // HTTP methods counted under their own name; any other is Other.
 var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -203,7 +186,7 @@ func (m *Metrics) TokenIssued(grantType, format string) {
 }
 
 // ClientAuthFailed counts a refused client authentication (one of the
-// Reason constants). It implements oauth.Metrics.
+// clientauth.Reason constants). It implements oauth.Metrics.
 func (m *Metrics) ClientAuthFailed(reason string) {
 	c, ok := m.clientAuthCounters[reason]
 	if !ok {

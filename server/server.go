@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/strongroom/strongroom/api"
@@ -29,6 +30,7 @@ import (
 	"github.com/strongroom/strongroom/authz/oauth"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
+	"github.com/strongroom/strongroom/metrics"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
@@ -124,6 +126,10 @@ type Server struct {
 	Backchannel *backchannel.Sender
 	// Janitor deletes expired rows (Serve runs it on every node).
 	Janitor *janitor.Janitor
+	// Metrics is the server's Prometheus registry and recorders; the admin
+	// listener serves it at /metrics (ServeAdmin). Services built beside
+	// the server (the rate limiter's observer) record into it too.
+	Metrics *metrics.Metrics
 	Handler http.Handler
 	cfg     Config
 	log     *slog.Logger
@@ -240,14 +246,15 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now
+	mx := newMetrics(cfg, store, km, now, log)
 	o, err := oauth.New(cfg.Authz, store, km, log,
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
-		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL))
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL), oauth.WithMetrics(mx))
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
-	flows, err := newLogin(cfg.Authz, store, o, now, log)
+	flows, err := newLogin(cfg.Authz, store, o, now, mx, log)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +276,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	draining := new(atomic.Bool)
 	h, err := api.New(o.Tokens, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
-		Frontends: []api.Frontend{pages},
+		Frontends: []api.Frontend{pages}, Metrics: mx.HTTP("public"),
 	})
 	if err != nil {
 		return nil, err
@@ -278,10 +285,10 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 		Store: store, Keys: km, Issuer: cfg.Authz.Issuer, DefaultAlg: cfg.Authz.IDTokenAlgs[0],
 		SID: o.Authorizer.SessionSID, Now: now, Log: log,
 	}
-	jan := &janitor.Janitor{Store: store, Now: now, Log: log}
+	jan := &janitor.Janitor{Store: store, Now: now, Log: log, Metrics: mx}
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
-		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
+		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Metrics: mx, Handler: h,
 		cfg: cfg, log: log, draining: draining, now: now, redis: rdb,
 	}, nil
 }
@@ -329,7 +336,7 @@ type loginParts struct {
 // newLogin builds the browser flow over the token service o: password
 // checks under the configured hash limiter, second factors and the login
 // throttle.
-func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func() time.Time, log *slog.Logger) (*loginParts, error) {
+func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func() time.Time, mx login.Metrics, log *slog.Logger) (*loginParts, error) {
 	passwords, err := password.NewAuthenticator(store)
 	if err != nil {
 		return nil, err
@@ -353,10 +360,25 @@ func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func(
 	parts := &loginParts{Passwords: passwords, Throttle: throttle.New(store, cfg.LoginThrottle, now)}
 	parts.Service, err = login.New(login.Options{
 		Config: cfg, Store: store, Clients: o.Clients, Authorizer: o.Authorizer, Sessions: o.Sessions,
-		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log,
+		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log, Metrics: mx,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return parts, nil
+}
+
+// newMetrics builds the server's registry with the collectors that read
+// state at scrape time: the database (reachability, and the pool on
+// PostgreSQL), the signing keys and the back-channel logout queue.
+func newMetrics(cfg Config, store storage.Store, km *keys.Manager, now func() time.Time, log *slog.Logger) *metrics.Metrics {
+	mx := metrics.New()
+	var pool *pgxpool.Pool
+	if p, ok := store.(interface{ Pool() *pgxpool.Pool }); ok {
+		pool = p.Pool()
+	}
+	mx.RegisterDatabase(store.Ping, pool, log)
+	mx.RegisterSigningKeys(km.List, cfg.KeyRotationInterval, now, log)
+	mx.RegisterBackchannelQueue(store.CountLogoutDeliveries, log)
+	return mx
 }

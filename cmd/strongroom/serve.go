@@ -35,6 +35,7 @@ type serveFlags struct {
 	refreshGrace           time.Duration
 	keyRotation, jwksCache time.Duration
 	adminListen, adminCA   string
+	metricsTokenFile       string
 	session                sessionFlags
 	trustedProxies         []string
 	shutdownDrain          time.Duration
@@ -112,6 +113,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 	fl.DurationVar(&f.keyRotation, "key-rotation-interval", 0, "rotate the signing keys once the active key has signed this long, e.g. 720h (0: off, rotate with strongroom keys rotate)")
 	fl.StringVar(&f.adminListen, "admin-listen", defaultAdminListen, `address of the admin API listener, never the public one ("off" disables it)`)
 	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
+	fl.StringVar(&f.metricsTokenFile, "metrics-token-file", "", "file holding a bearer token (one line, at least 16 bytes) that scrapes of /metrics on the admin listener must present (default: /metrics needs no token)")
 	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
 	f.session.register(fl)
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
