@@ -13,8 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
@@ -34,6 +36,7 @@ import (
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
+	"github.com/strongroom/strongroom/tracing"
 	"github.com/strongroom/strongroom/web"
 )
 
@@ -105,6 +108,12 @@ type Config struct {
 	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
 	// oauth.WithMTLSEndpointAliases). "": no aliases.
 	MTLSBaseURL string
+	// Tracing, when it exports (serve --otlp-endpoint, OTEL_ env;
+	// tracing.Setup), records spans of every public request, of the
+	// token-side endpoints' work and of every SQL query beneath them, in
+	// one trace. nil or disabled: no spans. The caller shuts it down after
+	// the server has stopped.
+	Tracing *tracing.Provider
 }
 
 // Server is a composed, runnable Strongroom.
@@ -153,7 +162,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	case cfg.DatabaseURL == "":
 		return nil, errors.New("a database URL is required (DATABASE_URL or --database-url)")
 	default:
-		pg, err := postgres.Open(ctx, cfg.DatabaseURL, log)
+		var pgOpts []postgres.OpenOption
+		if cfg.Tracing.Enabled() {
+			// statements only, never their arguments (token signatures, hashes)
+			pgOpts = append(pgOpts, postgres.WithQueryTracer(otelpgx.NewTracer(
+				otelpgx.WithTracerProvider(cfg.Tracing), otelpgx.WithTrimSQLInSpanName())))
+		}
+		pg, err := postgres.Open(ctx, cfg.DatabaseURL, log, pgOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
@@ -221,6 +236,9 @@ func (cfg *Config) prepare() error {
 	if err := cfg.Authz.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
+	if cfg.Tracing == nil {
+		cfg.Tracing = tracing.Disabled()
+	}
 	return nil
 }
 
@@ -250,7 +268,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	mx := newMetrics(cfg, store, km, now, log)
 	o, err := oauth.New(cfg.Authz, store, km, log,
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
-		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL), oauth.WithMetrics(mx))
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL), oauth.WithMetrics(mx), oauth.WithTracerProvider(cfg.Tracing))
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +299,12 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
+	var handler http.Handler = h
+	if cfg.Tracing.Enabled() {
+		// the span of each request; httpmw names it by its route pattern
+		handler = otelhttp.NewHandler(h, "http.server",
+			otelhttp.WithTracerProvider(cfg.Tracing), otelhttp.WithPropagators(cfg.Tracing.Propagator))
+	}
 	bc := &backchannel.Sender{
 		Store: store, Keys: km, Issuer: cfg.Authz.Issuer, DefaultAlg: cfg.Authz.IDTokenAlgs[0],
 		SID: o.Authorizer.SessionSID, Now: now, Log: log,
@@ -288,7 +312,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	jan := &janitor.Janitor{Store: store, Now: now, Log: log, Metrics: mx}
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
-		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Metrics: mx, Handler: h,
+		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Metrics: mx, Handler: handler,
 		cfg: cfg, log: log, draining: draining, now: now, redis: rdb,
 	}, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configure the common middleware of one listener.
@@ -76,9 +78,11 @@ func accessLog(opts Options) echo.MiddlewareFunc {
 				c.Error(err)
 			}
 			elapsed := time.Since(start)
+			route := routeOf(c)
 			if opts.Metrics != nil {
-				opts.Metrics.ObserveRequest(routeOf(c), c.Request().Method, c.Response().Status, elapsed)
+				opts.Metrics.ObserveRequest(route, c.Request().Method, c.Response().Status, elapsed)
 			}
+			nameSpan(c, route)
 			attrs := []slog.Attr{
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("method", c.Request().Method),
@@ -101,6 +105,22 @@ func accessLog(opts Options) echo.MiddlewareFunc {
 // requests by it, never by the raw path, so that the paths of a scan
 // cannot create series.
 func routeOf(c echo.Context) string { return c.Path() }
+
+// nameSpan names the request's trace span, when one records (the server
+// wraps the listener in otelhttp with tracing on), by its method and route
+// pattern, and sets http.route (OpenTelemetry HTTP semantic conventions):
+// the raw path stays in url.path.
+func nameSpan(c echo.Context, route string) {
+	span := trace.SpanFromContext(c.Request().Context())
+	if !span.IsRecording() {
+		return
+	}
+	if route == "" {
+		route = "unmatched"
+	}
+	span.SetName(c.Request().Method + " " + route)
+	span.SetAttributes(attribute.String("http.route", route))
+}
 
 // recoverer turns a panic into a 500 (echo.HTTPError, rendered by the
 // listener's error handler) without a stack or the panic's text in the

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
@@ -54,7 +55,8 @@ type core struct {
 	mtlsOrigin  string // its scheme and host: the DPoP htu origin of requests to it
 	mtlsHost    string // its host (and port), as a request's Host names it
 
-	metrics Metrics // WithMetrics; noMetrics by default
+	metrics Metrics      // WithMetrics; noMetrics by default
+	tracer  trace.Tracer // WithTracerProvider; noTracer by default
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -143,6 +145,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		certs:     &mtls.CertificateSource{},
 		origin:    origin,
 		metrics:   noMetrics{},
+		tracer:    noTracer,
 	}
 
 	fc := &fosite.Config{

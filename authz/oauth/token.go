@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/ory/fosite"
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -17,6 +19,8 @@ import (
 // authenticated or claimed (for the access log), also with an error, which
 // is an OAuth error to answer as RFC 6749 §5.2 says.
 func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
+	ctx, span := p.startSpan(ctx, "oauth.Token", attribute.String("oauth.grant_type", truncate(r.PostForm.Get("grant_type"), 64)))
+	defer func() { endSpan(span, clientID, err) }()
 	if gt := r.PostForm.Get("grant_type"); gt != "" && !GrantTypeSupported(gt) {
 		return "", nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncate(gt, 64))
 	}
@@ -66,6 +70,8 @@ func accessTokenFormat(ar fosite.AccessRequester) string {
 // request_uri and expires_in. clientID is for the access log, also with an
 // error.
 func (p *Tokens) PushAuthorize(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
+	ctx, span := p.startSpan(ctx, "oauth.PushAuthorize")
+	defer func() { endSpan(span, clientID, err) }()
 	ar, err := p.provider.NewPushedAuthorizeRequest(ctx, r)
 	if ar != nil && ar.GetClient() != nil {
 		clientID = ar.GetClient().GetID()
