@@ -140,8 +140,8 @@ func Setup(ctx context.Context, opts Options) (*Provider, error) {
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithSpanProcessor(span),
 		sdktrace.WithResource(res),
-		// a caller's sampling decision is kept; the sampler reads OTEL_TRACES_SAMPLER otherwise
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+		// no sampler given: the SDK's default keeps the caller's decision
+		// (parent-based, always on otherwise) and honours OTEL_TRACES_SAMPLER
 	)
 	return &Provider{
 		TracerProvider: tp,
@@ -159,7 +159,7 @@ func ParseEndpoint(raw string) (string, error) {
 	switch {
 	case err != nil:
 		return "", errors.New("tracing: the OTLP endpoint is not a URL")
-	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+	case u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "":
 		return "", errors.New("tracing: the OTLP endpoint must be an http or https URL with a host, e.g. http://otel-collector:4318")
 	case u.RawQuery != "" || u.Fragment != "":
 		return "", errors.New("tracing: the OTLP endpoint must have no query or fragment")
