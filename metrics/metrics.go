@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -271,10 +272,23 @@ func (m *Metrics) HTTP(listener string) *HTTPRecorder {
 	}
 }
 
-// HTTPRecorder records one listener's requests.
+// HTTPRecorder records one listener's requests. The series of each route,
+// method and status are resolved once and kept (their number is bounded:
+// routes are the router's patterns), so a request costs a map read.
 type HTTPRecorder struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	series   sync.Map // requestKey → requestSeries
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // statusText holds the label value of every status code 100–599, built
@@ -296,10 +310,22 @@ func (m *HTTPRecorder) ObserveRequest(route, method string, status int, elapsed 
 		route = "unmatched"
 	}
 	method = oneOf(method, httpMethods)
-	code := Other
-	if status >= 100 && status < 600 {
-		code = statusText[status]
+	if status < 100 || status >= 600 {
+		status = 0
 	}
-	m.requests.WithLabelValues(route, method, code).Inc()
-	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+	key := requestKey{route, method, status}
+	v, ok := m.series.Load(key)
+	if !ok {
+		code := Other
+		if status != 0 {
+			code = statusText[status]
+		}
+		v, _ = m.series.LoadOrStore(key, requestSeries{
+			count:    m.requests.WithLabelValues(route, method, code),
+			duration: m.duration.WithLabelValues(route, method),
+		})
+	}
+	s := v.(requestSeries)
+	s.count.Inc()
+	s.duration.Observe(elapsed.Seconds())
 }
