@@ -69,8 +69,10 @@ func (c *otlpCollector) all() []collected {
 // request yields one trace, continued from the caller's traceparent: the
 // HTTP server span named by its route pattern, the token service's
 // oauth.Token span under it, and the SQL spans of the database driver
-// under that. No span attribute holds the client secret or the token
-// issued, and SQL spans carry statements without their arguments.
+// under that; a login likewise gives POST /login → login.Password → SQL.
+// No span attribute holds a client secret, the user's password, the token
+// issued or its signature, and SQL spans carry statements without their
+// arguments.
 func TestTracesSpanHTTPAuthzSQL(t *testing.T) {
 	col := &otlpCollector{}
 	collector := httptest.NewServer(col)
@@ -168,6 +170,39 @@ func TestTracesSpanHTTPAuthzSQL(t *testing.T) {
 		t.Fatal("no SQL span under oauth.Token")
 	}
 
+	// the login step: POST /login → login.Password → SQL, in a trace of its own
+	web := webClient("authorization_code")
+	webSecret := e.createClient(web)
+	e.codeFlowTokens(t, web, webSecret, true)
+	if err := tp.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans = col.all()
+	for _, s := range spans {
+		byID[hex.EncodeToString(s.span.GetSpanId())] = s
+	}
+	var loginSpan *tracepb.Span
+	for _, s := range spans {
+		if s.span.GetName() == "login.Password" {
+			loginSpan = s.span
+		}
+	}
+	if loginSpan == nil {
+		t.Fatal("no login.Password span")
+	}
+	if parent, ok := byID[hex.EncodeToString(loginSpan.GetParentSpanId())]; !ok || parent.span.GetName() != "POST /login" {
+		t.Fatalf("login.Password's parent is not the POST /login span")
+	}
+	loginSQL := 0
+	for _, s := range spans {
+		if s.scope == "github.com/exaring/otelpgx" && under(s.span, loginSpan.GetSpanId()) {
+			loginSQL++
+		}
+	}
+	if loginSQL == 0 {
+		t.Fatal("no SQL span under login.Password")
+	}
+
 	// nothing secret in any span
 	access := ""
 	if i := strings.Index(string(tokenBody), `"access_token":"`); i >= 0 {
@@ -180,7 +215,8 @@ func TestTracesSpanHTTPAuthzSQL(t *testing.T) {
 	for _, s := range spans {
 		for _, kv := range s.span.GetAttributes() {
 			v := anyValue(kv.GetValue())
-			for what, secretValue := range map[string]string{"client secret": secret, "access token": access, "token signature": sig} {
+			for what, secretValue := range map[string]string{"client secret": secret, "access token": access, "token signature": sig,
+				"user's password": testPassword, "second client's secret": webSecret} {
 				if strings.Contains(v, secretValue) {
 					t.Errorf("span %q attribute %s holds the %s", s.span.GetName(), kv.GetKey(), what)
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
@@ -272,7 +273,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
-	flows, err := newLogin(cfg.Authz, store, o, now, mx, log)
+	flows, err := newLogin(cfg.Authz, store, o, now, mx, cfg.Tracing, log)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +361,7 @@ type loginParts struct {
 // newLogin builds the browser flow over the token service o: password
 // checks under the configured hash limiter, second factors and the login
 // throttle.
-func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func() time.Time, mx login.Metrics, log *slog.Logger) (*loginParts, error) {
+func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func() time.Time, mx login.Metrics, tp trace.TracerProvider, log *slog.Logger) (*loginParts, error) {
 	passwords, err := password.NewAuthenticator(store)
 	if err != nil {
 		return nil, err
@@ -384,7 +385,7 @@ func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func(
 	parts := &loginParts{Passwords: passwords, Throttle: throttle.New(store, cfg.LoginThrottle, now)}
 	parts.Service, err = login.New(login.Options{
 		Config: cfg, Store: store, Clients: o.Clients, Authorizer: o.Authorizer, Sessions: o.Sessions,
-		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log, Metrics: mx,
+		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log, Metrics: mx, Tracer: tp,
 	})
 	if err != nil {
 		return nil, err

@@ -1,9 +1,15 @@
 package login
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mfa"
@@ -29,6 +35,7 @@ type Service struct {
 	now        func() time.Time
 	log        *slog.Logger
 	metrics    Metrics
+	tracer     trace.Tracer
 }
 
 // Metrics receives the outcome of every login step the service audits
@@ -67,6 +74,10 @@ type Options struct {
 	Log      *slog.Logger
 	// Metrics counts login outcomes; nil keeps none.
 	Metrics Metrics
+	// Tracer, when set, records a span for the authorization request and
+	// for each login step (a child of the HTTP span, parent of the SQL
+	// spans); never the username, password or code. nil: no spans.
+	Tracer trace.TracerProvider
 }
 
 // New returns the browser-flow service.
@@ -84,8 +95,26 @@ func New(o Options) (*Service, error) {
 	if o.Metrics == nil {
 		o.Metrics = noMetrics{}
 	}
+	if o.Tracer == nil {
+		o.Tracer = noop.NewTracerProvider()
+	}
 	return &Service{
 		cfg: o.Config, store: o.Store, clients: o.Clients, authorizer: o.Authorizer, sessions: o.Sessions,
 		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, now: o.Now, log: o.Log, metrics: o.Metrics,
+		tracer: o.Tracer.Tracer("github.com/strongroom/strongroom/authz/login"),
 	}, nil
+}
+
+// span starts the span of one step of the flow; end it with endSpan.
+func (s *Service) span(ctx context.Context, name string) (context.Context, trace.Span) {
+	return s.tracer.Start(ctx, name)
+}
+
+// endSpan ends span, marked failed with err's type when there is one (the
+// error's text may quote what the user typed).
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.SetStatus(codes.Error, fmt.Sprintf("%T", err))
+	}
+	span.End()
 }
