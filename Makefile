@@ -16,8 +16,10 @@ LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -
 
 .PHONY: run test build vet bench bench-load clean
 
+# Extra serve flags: make run ARGS="--listen 127.0.0.1:9090 --dev-seed dev-seed.yaml"
+ARGS ?=
 run:
-	$(GO) run ./cmd/strongroom serve --dev
+	$(GO) run ./cmd/strongroom serve --dev $(ARGS)
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/strongroom ./cmd/strongroom

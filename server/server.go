@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/metrics"
@@ -39,6 +41,7 @@ import (
 	"github.com/strongroom/strongroom/storage/postgres"
 	"github.com/strongroom/strongroom/tracing"
 	"github.com/strongroom/strongroom/web"
+	"github.com/strongroom/strongroom/web/devrp"
 )
 
 // Config is everything needed to run a server.
@@ -115,6 +118,16 @@ type Config struct {
 	// one trace. nil or disabled: no spans. The caller shuts it down after
 	// the server has stopped.
 	Tracing *tracing.Provider
+	// JWKSURIAllowPrivate lets the fetches of clients' jwks_uri reach
+	// loopback, private and link-local addresses (serve
+	// --jwks-uri-allow-private). Otherwise only public addresses are
+	// fetched (clientauth.JWKSFetchPolicy); http only when the issuer is.
+	JWKSURIAllowPrivate bool
+	// Now is the clock of the services the server builds (token store,
+	// sessions, login flows, throttle, janitor); nil: time.Now. Tests set
+	// a settable one (servertest.Clock) to cross time limits such as the
+	// refresh reuse grace without waiting.
+	Now func() time.Time
 }
 
 // Server is a composed, runnable Strongroom.
@@ -149,6 +162,8 @@ type Server struct {
 	draining *atomic.Bool
 	// redis is the DPoP replay cache's client when Config.RedisURL is set; Close closes it.
 	redis *redis.Client
+	// demoRP is the dev server's demo relying party (Config.Dev only), set up by SeedDemo.
+	demoRP *devrp.RP
 }
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
@@ -265,11 +280,19 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	mx := newMetrics(cfg, store, km, now, log)
-	o, err := oauth.New(cfg.Authz, store, km, log,
+	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClock(now),
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
-		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL), oauth.WithMetrics(mx), oauth.WithTracerProvider(cfg.Tracing))
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL),
+		oauth.WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{
+			AllowHTTP:             strings.HasPrefix(cfg.Authz.Issuer, "http://"),
+			AllowPrivateAddresses: cfg.JWKSURIAllowPrivate,
+		}),
+		oauth.WithMetrics(mx), oauth.WithTracerProvider(cfg.Tracing))
 	if err != nil {
 		return nil, err
 	}
@@ -293,9 +316,16 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 		return nil, err
 	}
 	draining := new(atomic.Bool)
+	frontends := []api.Frontend{pages}
+	var demoRP *devrp.RP
+	if cfg.Dev {
+		// the demo relying party SeedDemo configures (dev server only)
+		demoRP = devrp.New(cfg.Authz.Issuer, log)
+		frontends = append(frontends, demoRP)
+	}
 	h, err := api.New(o.Tokens, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
-		Frontends: []api.Frontend{pages}, Metrics: mx.HTTP("public"),
+		Frontends: frontends, Metrics: mx.HTTP("public"),
 	})
 	if err != nil {
 		return nil, err
@@ -314,7 +344,7 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
 		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Metrics: mx, Handler: handler,
-		cfg: cfg, log: log, draining: draining, now: now, redis: rdb,
+		cfg: cfg, log: log, draining: draining, now: now, redis: rdb, demoRP: demoRP,
 	}, nil
 }
 
@@ -329,6 +359,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := httpListener{
 		name: "public listener", handler: s.Handler, tls: s.cfg.TLS,
 		drain: s.cfg.ShutdownDrain, draining: s.draining, log: s.log,
+		hsts: strings.HasPrefix(strings.ToLower(s.cfg.Authz.Issuer), "https://"),
 	}.serve(ctx, ln)
 	return errors.Join(err, stopWorkers())
 }

@@ -118,6 +118,10 @@ const (
 	ProfileNone = ""
 	// ProfileFAPI2 is the FAPI 2.0 Security Profile.
 	ProfileFAPI2 = "fapi2"
+	// ProfileFAPI2MessageSigning is the FAPI 2.0 Security Profile with
+	// FAPI 2.0 Message Signing: signed request objects (RFC 9101) and
+	// signed authorization responses (JARM) on top of ProfileFAPI2.
+	ProfileFAPI2MessageSigning = "fapi2-message-signing"
 )
 
 // Access token formats.
@@ -208,10 +212,32 @@ type ClientMetadata struct {
 	TLSClientAuthSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
 	TLSClientAuthSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
 	TLSClientAuthSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
+
+	// RequireSignedRequestObject makes every authorization request of the
+	// client (at PAR or the authorization endpoint) a signed request
+	// object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
+	// RequestObjectSigningAlg is the one JWS algorithm the client's request
+	// objects may use (OIDC Dynamic Registration §2); empty: any the server
+	// accepts.
+	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+	// AuthorizationSignedResponseAlg signs the client's JARM authorization
+	// responses; empty: the server's default (ES256 or PS256).
+	AuthorizationSignedResponseAlg string `json:"authorization_signed_response_alg,omitempty"`
+	// IntrospectionSignedResponseAlg signs the JWT introspection responses
+	// the client receives (RFC 9701 §6); empty: the server's default.
+	IntrospectionSignedResponseAlg string `json:"introspection_signed_response_alg,omitempty"`
 }
 
-// IsFAPI2 reports whether the client registered the FAPI 2.0 profile.
-func (m ClientMetadata) IsFAPI2() bool { return m.Profile == ProfileFAPI2 }
+// IsFAPI2 reports whether the client registered the FAPI 2.0 profile
+// (with or without Message Signing).
+func (m ClientMetadata) IsFAPI2() bool {
+	return m.Profile == ProfileFAPI2 || m.Profile == ProfileFAPI2MessageSigning
+}
+
+// IsFAPI2MessageSigning reports whether the client registered FAPI 2.0
+// Message Signing: signed request objects and JARM responses.
+func (m ClientMetadata) IsFAPI2MessageSigning() bool { return m.Profile == ProfileFAPI2MessageSigning }
 
 // Clients stores client registrations.
 type Clients interface {

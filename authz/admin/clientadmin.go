@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +46,8 @@ type AdminStore interface {
 	storage.Users
 	storage.Audit
 	storage.Transactor
+	// GrantRevocation revokes a disabled client's tokens (SetDisabled).
+	storage.GrantRevocation
 }
 
 // ClientAdminOptions configure a ClientAdmin; zero values take defaults.
@@ -324,20 +328,44 @@ func (a *ClientAdmin) Delete(ctx context.Context, actor Actor, id string) error 
 // SetDisabled disables or enables a client. A disabled client cannot
 // authenticate, and its tokens stop introspecting as active (ClientCache
 // reports it as not found; every node drops it on the change notification).
+//
+// Disabling is a kill switch, not a pause: in the same transaction every
+// code, access token and refresh token issued to the client is revoked, so
+// enabling the client again does not bring them back. Enabling revokes
+// again whatever is still active (a token request that had authenticated
+// the client before the disable committed, and issued after it): only
+// tokens issued after the enable are valid. The audit event records how
+// many were revoked.
 func (a *ClientAdmin) SetDisabled(ctx context.Context, actor Actor, id string, disabled bool) (*registration.ClientInfo, error) {
 	action := ActionClientEnable
 	if disabled {
 		action = ActionClientDisable
 	}
-	return a.change(ctx, actor, id, action, func(c *storage.Client, _ time.Time) (map[string]string, error) {
+	return a.changeThen(ctx, actor, id, action, func(c *storage.Client, _ time.Time) (map[string]string, error) {
 		c.Disabled = disabled
 		return nil, nil
+	}, func(ctx context.Context) (map[string]string, error) {
+		n, err := a.store.RevokeClientRequests(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("revoke the tokens of client %q: %w", id, err)
+		}
+		return map[string]string{"tokens_revoked": strconv.FormatInt(n, 10)}, nil
 	})
 }
 
 // change runs one read-modify-write of a client with its audit event.
 func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string,
 	fn func(c *storage.Client, now time.Time) (map[string]string, error),
+) (*registration.ClientInfo, error) {
+	return a.changeThen(ctx, actor, id, action, fn, nil)
+}
+
+// changeThen is change with then, when not nil, run in the same
+// transaction after the client is written; the details of both go into the
+// audit event.
+func (a *ClientAdmin) changeThen(ctx context.Context, actor Actor, id, action string,
+	fn func(c *storage.Client, now time.Time) (map[string]string, error),
+	then func(ctx context.Context) (map[string]string, error),
 ) (*registration.ClientInfo, error) {
 	now := a.now()
 	var updated storage.Client
@@ -360,6 +388,16 @@ func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string
 		}
 		if err != nil {
 			return clientNotFound(id, err)
+		}
+		if then != nil {
+			more, err := then(ctx)
+			if err != nil {
+				return err
+			}
+			if details == nil && len(more) > 0 {
+				details = map[string]string{}
+			}
+			maps.Copy(details, more)
 		}
 		return a.audit(ctx, actor, now, action, id, details)
 	})

@@ -31,6 +31,14 @@
 // refresh tokens not rotated) are in fapi2.go; its client authentication
 // rule is clientauth's.
 //
+// Signed requests and responses (FAPI 2.0 Message Signing): jar.go verifies
+// request objects (RFC 9101, the request parameter at PAR and at the
+// authorization endpoint) with the client's keys through clientauth, and
+// replaces the request's parameters with the object's claims (fosite would
+// merge them); jarm.go signs authorization responses and their errors
+// (JARM response modes, accepted by fosite through its response mode
+// extension); introspectjwt.go signs introspection answers (RFC 9701).
+//
 // Operations take parsed requests (fosite's *http.Request passes through
 // to fosite) and return values (authz.AuthorizeResponse,
 // *authz.UnredirectableError, OAuth errors, authz.Introspection, claims,

@@ -172,16 +172,22 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		JWTScopeClaimKey:           jwt.JWTScopeFieldString,
 		AllowedPromptValues:        []string{"login", "none", "consent"},
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
+		// jwks_uri fetches: https and public addresses only, bounded in
+		// time and size (WithJWKSFetchPolicy widens it).
+		JWKSFetcherStrategy: clientauth.NewJWKSFetcher(clientauth.JWKSFetchPolicy{AllowHTTP: iss.Scheme == "http"}),
+		// JARM response modes (jarm.go): accepted by fosite, answered by us
+		ResponseModeHandlerExtension: jarmResponseModes{},
 	}
 	p.fositeConfig = fc
-	fositeStore := fositestore.New(store, p.clients, p.now, cfg.RefreshRotationGrace)
+	// the store reads the clock at each use (WithClock and tests replace it)
+	fositeStore := fositestore.New(store, p.clients, func() time.Time { return p.now() }, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
-	hmacStrategy := oauth2.NewHMACSHAStrategy(&hmac.HMACStrategy{Config: fc}, fc)
+	hmacStrategy := grant.NewPrefixedHMAC(oauth2.NewHMACSHAStrategyUnPrefixed(&hmac.HMACStrategy{Config: fc}, fc))
 	strategy := &grant.TokenStrategy{
-		Issuer:          cfg.Issuer,
-		HMACSHAStrategy: hmacStrategy,
-		JWT:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
+		Issuer:       cfg.Issuer,
+		PrefixedHMAC: hmacStrategy,
+		JWT:          &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: fc},
 	}
 	idStrategy := &openid.DefaultStrategy{Signer: signer, Config: fc}
 	idHelper := &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/ory/fosite"
 	"go.opentelemetry.io/otel/attribute"
@@ -64,17 +65,52 @@ func accessTokenFormat(ar fosite.AccessRequester) string {
 	return storage.TokenFormatOpaque
 }
 
+// clientAuthParams are the parameters of client authentication, read
+// beside a request object at the PAR endpoint (RFC 9126 §3).
+var clientAuthParams = []string{"client_id", "client_secret", "client_assertion", "client_assertion_type"}
+
 // PushAuthorize answers a pushed authorization request (RFC 9126 §2): the
 // request is validated like at the authorization endpoint (fosite and
 // checkAuthorizePolicy) and stored; body is the 201 response with its
-// request_uri and expires_in. clientID is for the access log, also with an
-// error.
+// request_uri and expires_in. A signed request object (request, RFC 9101
+// §6; RFC 9126 §3) is verified first and its claims alone are the request:
+// only client authentication is read beside it; the authenticated client
+// must be its issuer, and its jti is recorded once the client has
+// authenticated. A client registered with require_signed_request_object
+// must push one. clientID is for the access log, also with an error.
 func (p *Tokens) PushAuthorize(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
 	ctx, span := p.startSpan(ctx, "oauth.PushAuthorize")
 	defer func() { endSpan(span, clientID, err) }()
+	if err := r.ParseForm(); err != nil {
+		return "", nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed.").WithWrap(err)
+	}
+	// the client the request names outside the object: client_id, else
+	// the Basic header's (an assertion's iss is checked once it verified)
+	outer := r.Form.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok && outer == "" {
+		if id, err := url.QueryUnescape(id); err == nil {
+			outer = id
+		}
+	}
+	ro, err := p.requestObjectForm(ctx, r.Form, outer, clientAuthParams)
+	if err != nil {
+		return outer, nil, err
+	}
+	if ro != nil {
+		r = withForm(r, ro.params)
+	}
 	ar, err := p.provider.NewPushedAuthorizeRequest(ctx, r)
 	if ar != nil && ar.GetClient() != nil {
 		clientID = ar.GetClient().GetID()
+	}
+	if err == nil && ro == nil && requiresSignedRequestObject(ar.GetClient()) {
+		err = errSignedRequestObjectRequired()
+	}
+	if err == nil && ro != nil && ro.clientID != clientID {
+		err = errRequestObject("The request object was issued by another client than the one that authenticated.")
+	}
+	if err == nil && ro != nil {
+		err = p.useRequestObject(ctx, ro)
 	}
 	if err == nil {
 		err = p.checkAuthorizePolicy(ctx, ar, true)
@@ -90,6 +126,16 @@ func (p *Tokens) PushAuthorize(ctx context.Context, r *http.Request) (clientID s
 		return clientID, nil, err
 	}
 	return clientID, resp.ToMap(), nil
+}
+
+// withForm is r with its parsed form replaced by form (a pushed request's
+// parameters taken from its request object); the body was read.
+func withForm(r *http.Request, form url.Values) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Form, r2.PostForm = form, form
+	r2.Body = http.NoBody
+	r2.ContentLength = 0
+	return r2
 }
 
 // truncate cuts s, a client's value quoted in an error hint, to n bytes.

@@ -101,6 +101,18 @@ type ClientSpec struct {
 	// _san_ip, _san_email; exactly one).
 	mtls.Identity
 
+	// RequireSignedRequestObject makes every authorization request of the
+	// client a signed request object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
+	// RequestObjectSigningAlg is the one algorithm of the client's request
+	// objects (OIDC Dynamic Registration §2).
+	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+	// AuthorizationSignedResponseAlg signs the client's JARM responses.
+	AuthorizationSignedResponseAlg string `json:"authorization_signed_response_alg,omitempty"`
+	// IntrospectionSignedResponseAlg signs the JWT introspection responses
+	// the client receives (RFC 9701 §6).
+	IntrospectionSignedResponseAlg string `json:"introspection_signed_response_alg,omitempty"`
+
 	// Disabled is carried by import and export; update uses disable/enable.
 	Disabled bool `json:"disabled,omitempty"`
 }
@@ -212,8 +224,8 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		} else if len(s.JWKS) == 0 {
 			p.Add("token_endpoint_auth_method: self_signed_tls_client_auth requires jwks, the public keys of the client's self-signed certificates (RFC 8705 §2.2)")
 		}
-	case s.JWKSURI != "" || len(s.JWKS) > 0:
-		p.Add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt or self_signed_tls_client_auth")
+	case (s.JWKSURI != "" || len(s.JWKS) > 0) && !s.signsRequestObjects():
+		p.Add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt or self_signed_tls_client_auth, or to verify signed request objects (require_signed_request_object, request_object_signing_alg)")
 	}
 	if s.JWKSURI != "" {
 		if err := checkHTTPSURI(s.JWKSURI); err != nil {
@@ -320,7 +332,13 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		TLSClientAuthSANURI:                   strings.TrimSpace(s.SANURI),
 		TLSClientAuthSANIP:                    strings.TrimSpace(s.SANIP),
 		TLSClientAuthSANEmail:                 strings.TrimSpace(s.SANEmail),
+
+		RequireSignedRequestObject:     s.RequireSignedRequestObject,
+		RequestObjectSigningAlg:        s.RequestObjectSigningAlg,
+		AuthorizationSignedResponseAlg: s.AuthorizationSignedResponseAlg,
+		IntrospectionSignedResponseAlg: s.IntrospectionSignedResponseAlg,
 	}
+	checkSignedMessages(&p, s, idTokenAlgs, jwks)
 	for _, addr := range md.Contacts {
 		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
 			p.Add("contacts: %q is not an email address", addr)
@@ -415,6 +433,10 @@ func FromClient(c *storage.Client) ClientSpec {
 		TLSClientCertificateBoundAccessTokens: c.Metadata.TLSClientCertificateBoundAccessTokens,
 		TokenEndpointAuthSigningAlg:           c.Metadata.TokenEndpointAuthSigningAlg,
 		Identity:                              TLSClientAuthIdentity(c),
+		RequireSignedRequestObject:            c.Metadata.RequireSignedRequestObject,
+		RequestObjectSigningAlg:               c.Metadata.RequestObjectSigningAlg,
+		AuthorizationSignedResponseAlg:        c.Metadata.AuthorizationSignedResponseAlg,
+		IntrospectionSignedResponseAlg:        c.Metadata.IntrospectionSignedResponseAlg,
 		Disabled:                              c.Disabled,
 	}
 	if s.TokenEndpointAuthMethod == "" { // registered before the method was recorded

@@ -77,6 +77,12 @@ type specFlags struct {
 	tlsSubjectDN, tlsDNS string
 	tlsURI, tlsIP        string
 	tlsEmail             string
+
+	// Issue 10: signed requests and responses (RFC 9101, JARM, RFC 9701).
+	requireSignedRequestObject bool
+	requestObjectAlg           string
+	authorizationResponseAlg   string
+	introspectionResponseAlg   string
 }
 
 // tlsIdentityFlags are the flags of the tls_client_auth subject, exactly one
@@ -112,7 +118,11 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringVar(&s.tlsEmail, "tls-san-email", "", "tls_client_auth: an email address SAN of the certificate")
 	f.BoolVar(&s.dpopBound, "dpop-bound", false, "require DPoP (RFC 9449) on every token request: the client's tokens are bound to its DPoP key")
 	f.BoolVar(&s.tlsBoundTokens, "tls-client-certificate-bound-access-tokens", false, "bind the client's access tokens to its TLS client certificate (RFC 8705)")
-	f.StringVar(&s.profile, "profile", "", `"fapi2": hold the client to the FAPI 2.0 Security Profile ("none" removes it)`)
+	f.StringVar(&s.profile, "profile", "", `"fapi2": hold the client to the FAPI 2.0 Security Profile; "fapi2-message-signing": FAPI 2.0 with signed request objects and JARM responses ("none" removes it)`)
+	f.BoolVar(&s.requireSignedRequestObject, "require-signed-request-object", false, "accept this client's authorization requests only as signed request objects (RFC 9101; needs --jwks-file or --jwks-uri)")
+	f.StringVar(&s.requestObjectAlg, "request-object-signing-alg", "", "the one algorithm of the client's request objects: PS256, ES256, EdDSA or RS256")
+	f.StringVar(&s.authorizationResponseAlg, "authorization-signed-response-alg", "", "algorithm of the client's JARM responses (default ES256, else PS256)")
+	f.StringVar(&s.introspectionResponseAlg, "introspection-signed-response-alg", "", "algorithm of the JWT introspection responses (RFC 9701) this client receives (default ES256, else PS256)")
 	f.StringVar(&s.accessTokenFormat, "access-token-format", storage.TokenFormatOpaque, "access token format: opaque or jwt")
 	f.StringVar(&s.idTokenAlg, "id-token-alg", "", "ID token signing algorithm, e.g. RS256 or ES256 (default: the server's)")
 	f.StringArrayVar(&s.audience, "audience", nil, "audience the client may request, repeatable")
@@ -159,6 +169,9 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) 
 		Profile: profileValue(s.profile), DPoPBoundAccessTokens: s.dpopBound,
 		TLSClientCertificateBoundAccessTokens: s.tlsBoundTokens, TokenEndpointAuthSigningAlg: s.authSigningAlg,
 		Identity: mtls.Identity{SubjectDN: s.tlsSubjectDN, SANDNS: s.tlsDNS, SANURI: s.tlsURI, SANIP: s.tlsIP, SANEmail: s.tlsEmail},
+
+		RequireSignedRequestObject: s.requireSignedRequestObject, RequestObjectSigningAlg: s.requestObjectAlg,
+		AuthorizationSignedResponseAlg: s.authorizationResponseAlg, IntrospectionSignedResponseAlg: s.introspectionResponseAlg,
 	}
 	if flags.Changed("response-type") {
 		spec.ResponseTypes = s.responseTypes
@@ -209,6 +222,10 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 	set("dpop-bound", "dpop_bound_access_tokens", s.dpopBound)
 	set("tls-client-certificate-bound-access-tokens", "tls_client_certificate_bound_access_tokens", s.tlsBoundTokens)
 	set("token-endpoint-auth-signing-alg", "token_endpoint_auth_signing_alg", s.authSigningAlg)
+	set("require-signed-request-object", "require_signed_request_object", s.requireSignedRequestObject)
+	set("request-object-signing-alg", "request_object_signing_alg", s.requestObjectAlg)
+	set("authorization-signed-response-alg", "authorization_signed_response_alg", s.authorizationResponseAlg)
+	set("introspection-signed-response-alg", "introspection_signed_response_alg", s.introspectionResponseAlg)
 	// A new subject replaces the registered one, whichever kind it was:
 	// the identity flags not given are cleared.
 	values := map[string]string{
@@ -252,6 +269,10 @@ var flagOfField = map[string]string{
 	"tls_client_certificate_bound_access_tokens": "--tls-client-certificate-bound-access-tokens",
 	"token_endpoint_auth_signing_alg":            "--token-endpoint-auth-signing-alg",
 	"require_pushed_authorization_requests":      "--require-par",
+	"require_signed_request_object":              "--require-signed-request-object",
+	"request_object_signing_alg":                 "--request-object-signing-alg",
+	"authorization_signed_response_alg":          "--authorization-signed-response-alg",
+	"introspection_signed_response_alg":          "--introspection-signed-response-alg",
 	"tls_client_auth_subject_dn":                 "--tls-subject-dn", "tls_client_auth_san_dns": "--tls-san-dns",
 	"tls_client_auth_san_uri": "--tls-san-uri", "tls_client_auth_san_ip": "--tls-san-ip",
 	"tls_client_auth_san_email": "--tls-san-email",
@@ -305,6 +326,12 @@ client's tokens sender-constrained (RFC 9449, RFC 8705).
 private_key_jwt, tls_client_auth or self_signed_tls_client_auth, PS256, ES256
 or EdDSA (--token-endpoint-auth-signing-alg, required with private_key_jwt,
 and --id-token-alg with the openid scope), RSA keys of 2048 bits or more and EC keys on P-256 or stronger.
+--profile fapi2-message-signing adds FAPI 2.0 Message Signing: it also needs
+--require-signed-request-object and --request-object-signing-alg (PS256, ES256
+or EdDSA), and its authorization responses are signed (response_mode jwt).
+--require-signed-request-object accepts the client's authorization requests
+only as request objects (RFC 9101) signed with its keys (--jwks-file or
+--jwks-uri, which any auth method may then register).
 Redirect URIs must be exact absolute https URLs without fragment or wildcard;
 public clients may also use http on 127.0.0.1, [::1] or localhost.
 The scope strongroom:admin (the admin API) is only for confidential clients
@@ -510,6 +537,10 @@ func printClient(a *app, v *registration.ClientInfo) error {
 	row("DPoP-bound tokens", yesNo(v.DPoPBoundAccessTokens))
 	row("Certificate-bound tokens", yesNo(v.TLSClientCertificateBoundAccessTokens))
 	row("Require PAR", yesNo(v.RequirePAR))
+	row("Require signed request object", yesNo(v.RequireSignedRequestObject))
+	row("Request object algorithm", v.RequestObjectSigningAlg)
+	row("JARM response algorithm", v.AuthorizationSignedResponseAlg)
+	row("Introspection JWT algorithm", v.IntrospectionSignedResponseAlg)
 	row("Require MFA", yesNo(v.RequireMFA))
 	row("Introspect", yesNo(v.Introspect))
 	row("JWKS URI", v.JWKSURI)

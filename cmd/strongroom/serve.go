@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +27,7 @@ const envKEK = "STRONGROOM_KEK"
 
 type serveFlags struct {
 	dev                    bool
+	devSeed                string
 	listen, issuer         string
 	tlsCert, tlsKey        string
 	insecureHTTP           bool
@@ -100,6 +102,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.dev, "dev", false, "development mode: in-memory store, HTTP on loopback, demo user and clients")
+	fl.StringVar(&f.devSeed, "dev-seed", "", "with --dev: YAML file of fixed demo credentials and extra users and clients, so a front end's configuration survives restarts")
 	fl.StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:8080 in dev mode, :8443 with TLS, :8080 otherwise)")
 	fl.StringVar(&f.issuer, "issuer", "", "issuer URL (default derived from --listen in dev mode)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
@@ -178,6 +181,8 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	switch {
 	case tlsOn && (f.tlsCert == "" || f.tlsKey == ""):
 		return usageErrorf("--tls-cert and --tls-key go together")
+	case f.devSeed != "" && !f.dev:
+		return usageErrorf("--dev-seed needs --dev: it seeds the in-memory dev store")
 	case f.dev && tlsOn:
 		return usageErrorf("--dev serves plain HTTP on loopback; drop --tls-cert/--tls-key")
 	case !f.dev && !tlsOn && !f.insecureHTTP:
@@ -235,12 +240,14 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 			return usageErrorf("--issuer is required without --dev: pass it, set STRONGROOM_ISSUER or put issuer: in the --config file")
 		}
 	}
+	var certs *server.CertificateReloader
 	if tlsOn {
-		if cfg.TLS, err = server.TLSConfig(f.tlsCert, f.tlsKey); err != nil {
+		if cfg.TLS, certs, err = server.ReloadableTLSConfig(f.tlsCert, f.tlsKey); err != nil {
 			return err
 		}
 		requestClientCertificates(&cfg)
 	}
+	reloadOnHangup(ctx, a, certs)
 	if f.otlpEndpoint != "" {
 		if _, err := tracing.ParseEndpoint(f.otlpEndpoint); err != nil {
 			return usageErrorf("--otlp-endpoint: %v", err)
@@ -263,8 +270,17 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		return err
 	}
 	defer adminLn.close()
+	var seed *server.DevSeed
+	if f.devSeed != "" {
+		if seed, err = server.LoadDevSeed(f.devSeed); err != nil {
+			return usageErrorf("--dev-seed: %v", err)
+		}
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen: %s is already in use (another strongroom?): choose another address with --listen, e.g. --listen 127.0.0.1:9090 (make run ARGS=\"--listen 127.0.0.1:9090\")", listen)
+		}
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
@@ -277,17 +293,53 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	}
 	defer srv.Close()
 	if f.dev {
-		demo, err := srv.SeedDemo(ctx)
+		demo, err := srv.SeedDemo(ctx, seed)
 		if err != nil {
 			return err
 		}
-		printDemo(a, cfg.Authz.Issuer, demo)
+		adminURL := ""
+		if adminLn != nil {
+			adminURL = "http://" + adminLn.ln.Addr().String()
+		}
+		printDemo(a, cfg.Authz.Issuer, adminURL, demo)
 	}
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
 		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL,
 		"tracing", tp.Enabled(), "otlp_endpoint", tp.Endpoint)
 	return serveWithAdmin(ctx, a, srv, ln, adminLn)
+}
+
+// reloadOnHangup rereads the TLS certificate and key on every SIGHUP until
+// ctx ends (certificates renewed on disk, e.g. by certbot or cert-manager,
+// take effect without a restart or a dropped connection). A pair that does
+// not load is logged and the previous one kept. SIGHUP never stops the
+// server: without TLS it only says there is nothing to reload. The
+// configuration file is read at start only; changing it needs a restart.
+func reloadOnHangup(ctx context.Context, a *app, certs *server.CertificateReloader) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if certs == nil {
+				a.log.Info("SIGHUP: no TLS certificate to reload (no --tls-cert); configuration changes need a restart")
+				continue
+			}
+			leaf, err := certs.Reload()
+			if err != nil {
+				a.log.Error("SIGHUP: TLS certificate not reloaded; still serving the previous one", "err", err)
+				continue
+			}
+			a.log.Info("SIGHUP: TLS certificate reloaded", "subject", leaf.Subject.String(), "serial", leaf.SerialNumber.String(),
+				"not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+		}
+	}()
 }
 
 // dpopReplayCacheName is where DPoP proof ids are kept, for the start log.
@@ -322,9 +374,12 @@ func devSecret(a *app, env string) ([]byte, error) {
 	return keys.ParseKEK(gen)
 }
 
-func printDemo(a *app, issuer string, d *server.Demo) {
+func printDemo(a *app, issuer, adminURL string, d *server.Demo) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nStrongroom dev server — in-memory store, nothing is kept\n\n")
+	if d.DemoAppURL != "" {
+		fmt.Fprintf(&b, "  ▶ Try it: open %s and sign in as %s / %s\n\n", d.DemoAppURL, d.Username, d.Password)
+	}
 	fmt.Fprintf(&b, "  issuer      %s\n  discovery   %s/.well-known/openid-configuration\n\n", issuer, issuer)
 	fmt.Fprintf(&b, "  demo user            username %s  password %s\n", d.Username, d.Password)
 	fmt.Fprintf(&b, "  confidential client  client_id %s  client_secret %s\n", d.ConfidentialClientID, d.ConfidentialSecret)
@@ -333,5 +388,14 @@ func printDemo(a *app, issuer string, d *server.Demo) {
 	fmt.Fprintf(&b, "  Open in a browser to sign in (PKCE code_verifier %s):\n  %s\n\n", d.CodeVerifier, d.AuthorizeURL)
 	fmt.Fprintf(&b, "  Client credentials:\n  curl -s -u %s:%s -d grant_type=client_credentials -d scope=openid %s%s\n\n",
 		d.ConfidentialClientID, d.ConfidentialSecret, issuer, authz.PathToken)
+	if adminURL != "" {
+		fmt.Fprintf(&b, "  Admin API (%s), as client %s:\n", adminURL, d.AdminClientID)
+		fmt.Fprintf(&b, "  TOKEN=$(curl -s -u %s:%s -d grant_type=client_credentials -d scope=%s %s%s | jq -r .access_token)\n",
+			d.AdminClientID, d.AdminSecret, authz.AdminScope, issuer, authz.PathToken)
+		fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" %s/admin/v1/clients\n\n", adminURL)
+	}
+	if len(d.SeededUsers)+len(d.SeededClients) > 0 {
+		fmt.Fprintf(&b, "  From the seed file: users %s; clients %s\n\n", strings.Join(d.SeededUsers, ", "), strings.Join(d.SeededClients, ", "))
+	}
 	fmt.Fprint(a.out, b.String())
 }

@@ -269,18 +269,52 @@ func checkAssertionAudience(raw json.RawMessage, accepted []string) error {
 	return fosite.ErrInvalidClient.WithHint("The client_assertion 'aud' must be this server's issuer identifier.")
 }
 
-// verifyAssertionSignature verifies jws with the client's registered keys
-// (jwks, or jwks_uri fetched through fosite's cache, refetched once when no
-// key matches: the client may have rotated). A key is a candidate when its
-// kid matches the header's (if any), it is a signing key, and the header alg
-// is the one it is registered for: its "alg", else the one its type implies
-// (RSA: RS256, EC: ES256/384/512 by curve).
+// verifyAssertionSignature verifies a client assertion with the client's
+// registered keys for its token_endpoint_auth_signing_alg
+// (VerifyWithClientKeys); any failure is invalid_client.
 func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
-	h := jws.Signatures[0].Header
 	registered := c.GetTokenEndpointAuthSigningAlgorithm()
 	if sc, ok := c.(*authz.Client); ok {
 		registered = sc.Registration().Metadata.TokenEndpointAuthSigningAlg
 	}
+	err := p.VerifyWithClientKeys(ctx, c, jws, registered)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNoClientKeys):
+		return fosite.ErrInvalidClient.WithHint("The client has no keys registered.")
+	case errors.Is(err, ErrClientKeysUnavailable):
+		return fosite.ErrInvalidClient.WithHint("The client's JWK Set could not be fetched.").WithWrap(err)
+	default:
+		return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+	}
+}
+
+// Errors of VerifyWithClientKeys.
+var (
+	// ErrNoClientKeys: the client registered neither jwks nor jwks_uri.
+	ErrNoClientKeys = errors.New("the client has no keys registered")
+	// ErrClientKeysUnavailable: the client's jwks_uri could not be fetched.
+	ErrClientKeysUnavailable = errors.New("the client's JWK Set could not be fetched")
+	// ErrClientSignature: no key the client registered for the JWS's
+	// algorithm verifies it.
+	ErrClientSignature = errors.New("the signature does not verify with a key the client registered for its algorithm")
+)
+
+// VerifyWithClientKeys verifies a single-signature jws (a client assertion,
+// a request object) with the client's registered keys: jwks, or jwks_uri
+// fetched through fosite's cache, refetched once (rate limited) when no key
+// matches: the client may have rotated. A key is a candidate when its kid
+// matches the header's (if any), it is a signing key, and the header alg is
+// the one it is registered for: its "alg", else registered when the key
+// fits it, else the one its type implies (RSA: RS256, EC: ES256/384/512 by
+// curve). It returns nil or an error wrapping ErrNoClientKeys,
+// ErrClientKeysUnavailable or ErrClientSignature.
+func (p *Authenticator) VerifyWithClientKeys(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature, registered string) error {
+	if len(jws.Signatures) != 1 {
+		return ErrClientSignature
+	}
+	h := jws.Signatures[0].Header
 	verify := func(set *fositejose.JSONWebKeySet) (tried bool, ok bool) {
 		if set == nil {
 			return false, false
@@ -316,11 +350,11 @@ func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.O
 		if _, ok := verify(set); ok {
 			return nil
 		}
-		return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+		return ErrClientSignature
 	}
 	uri := c.GetJSONWebKeysURI()
 	if uri == "" {
-		return fosite.ErrInvalidClient.WithHint("The client has no keys registered.")
+		return ErrNoClientKeys
 	}
 	fetcher := p.jwks(ctx)
 	for _, force := range []bool{false, true} {
@@ -329,7 +363,7 @@ func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.O
 		}
 		set, err := fetcher.Resolve(ctx, uri, force)
 		if err != nil {
-			return fosite.ErrInvalidClient.WithHint("The client's JWK Set could not be fetched.").WithWrap(err)
+			return fmt.Errorf("%w: %w", ErrClientKeysUnavailable, err)
 		}
 		if tried, ok := verify(set); ok {
 			return nil
@@ -337,7 +371,7 @@ func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.O
 			break // a matching key did not verify: refetching would not help
 		}
 	}
-	return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+	return ErrClientSignature
 }
 
 // keyFitsAlg reports whether a public key can verify alg: RSA keys RS* and

@@ -375,6 +375,10 @@ func (h ClientCredentials) HandleTokenEndpointRequest(ctx context.Context, r fos
 		return err
 	}
 	r.SetRequestedAudience(targets)
+	if strings.TrimSpace(r.GetRequestForm().Get("scope")) == "" {
+		// RFC 6749 §3.3: without scope, the predefined default applies.
+		r.SetRequestedScopes(DefaultClientCredentialsScopes(r.GetClient()))
+	}
 	if err := h.ClientCredentialsGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
 		return err
 	}
@@ -386,6 +390,24 @@ func (h ClientCredentials) HandleTokenEndpointRequest(ctx context.Context, r fos
 		sess.ClientID = r.GetClient().GetID()
 	}
 	return nil
+}
+
+// DefaultClientCredentialsScopes is what a client_credentials request
+// without scope is granted (RFC 6749 §3.3 "a pre-defined default value"):
+// every scope registered for the client except those that only mean
+// something for a user (openid, offline_access) and the admin API's scope,
+// which must always be asked for by name. The token response then names the
+// granted scope (RFC 6749 §5.1), so the client sees what it got.
+func DefaultClientCredentialsScopes(c fosite.Client) fosite.Arguments {
+	var out fosite.Arguments
+	for _, s := range c.GetScopes() {
+		switch s {
+		case "openid", "offline_access", "offline", authz.AdminScope:
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // codeLifetimeKey carries a cap on the authorization code lifetime through

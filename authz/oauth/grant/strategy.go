@@ -13,7 +13,7 @@ import (
 // for clients that ask for them, RFC 9068 JWT access tokens. Refresh tokens and
 // authorization codes are always opaque.
 type TokenStrategy struct {
-	*oauth2.HMACSHAStrategy
+	*PrefixedHMAC
 	// JWT signs the access tokens of clients registered for JWTs.
 	JWT *oauth2.DefaultJWTStrategy
 	// Issuer is the aud of a JWT whose grant has no audience (RFC 9068 §3 default).
@@ -34,7 +34,7 @@ func (s *TokenStrategy) AccessTokenSignature(ctx context.Context, token string) 
 	if isJWT(token) {
 		return s.JWT.AccessTokenSignature(ctx, token)
 	}
-	return s.HMACSHAStrategy.AccessTokenSignature(ctx, token)
+	return s.PrefixedHMAC.AccessTokenSignature(ctx, token)
 }
 
 // GenerateAccessToken implements oauth2.AccessTokenStrategy.
@@ -45,7 +45,7 @@ func (s *TokenStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reques
 		}
 		return s.JWT.GenerateAccessToken(ctx, r)
 	}
-	return s.HMACSHAStrategy.GenerateAccessToken(ctx, r)
+	return s.PrefixedHMAC.GenerateAccessToken(ctx, r)
 }
 
 // ValidateAccessToken implements oauth2.AccessTokenStrategy.
@@ -53,7 +53,7 @@ func (s *TokenStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reques
 	if isJWT(token) {
 		return s.JWT.ValidateAccessToken(ctx, r, token)
 	}
-	return s.HMACSHAStrategy.ValidateAccessToken(ctx, r, token)
+	return s.PrefixedHMAC.ValidateAccessToken(ctx, r, token)
 }
 
 // withAudience is a request whose granted audience reads as aud.
