@@ -67,6 +67,9 @@ type BearerError struct {
 	DPoP        bool
 	Algs        []string
 	Nonce       string
+	// Scope, when set, names the scopes the resource requires
+	// (insufficient_scope: RFC 6750 §3 scope attribute).
+	Scope string
 }
 
 // Error implements error.
@@ -76,6 +79,9 @@ func (e *BearerError) Error() string { return "bearer token refused: " + e.Code 
 func (e *BearerError) Challenge() string {
 	if e.DPoP {
 		c := `DPoP error="` + e.Code + `", error_description="` + e.Description + `"`
+		if e.Scope != "" {
+			c += `, scope="` + e.Scope + `"`
+		}
 		if len(e.Algs) > 0 {
 			c += `, algs="` + strings.Join(e.Algs, " ") + `"`
 		}
@@ -84,7 +90,11 @@ func (e *BearerError) Challenge() string {
 	if e.NoToken {
 		return `Bearer realm="strongroom"`
 	}
-	return `Bearer error="` + e.Code + `", error_description="` + e.Description + `"`
+	c := `Bearer error="` + e.Code + `", error_description="` + e.Description + `"`
+	if e.Scope != "" {
+		c += `, scope="` + e.Scope + `"`
+	}
+	return c
 }
 
 // ErrorResponse is an OAuth error as it is answered (RFC 6749 §5.2): err

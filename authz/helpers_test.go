@@ -13,7 +13,6 @@ var (
 	newMemoryStore   = authztest.NewMemoryStore
 	openPostgres     = authztest.OpenPostgres
 	testClient       = authztest.Client
-	race             = authztest.Race
 	eventually       = authztest.Eventually
 	jwks             = authztest.JWKS
 )

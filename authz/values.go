@@ -23,6 +23,3 @@ func Dedupe(values []string) []string {
 	}
 	return out
 }
-
-// dedupe is Dedupe, for this package's own callers.
-func dedupe(values []string) []string { return Dedupe(values) }

@@ -70,11 +70,11 @@ func (e *env) mfaFixtureEnrolledAt(t *testing.T, offset time.Duration) (b *brows
 			"scope": {"openid"}, "state": {randString()}, "prompt": {"login"}}
 		return e.issuer + "/oauth2/authorize?" + v.Encode()
 	}
-	resp, body := b.get(authURL())
+	_, body := b.get(authURL())
 	f := formFields(t, body)
 	f.Set("username", "alice")
 	f.Set("password", testPassword)
-	resp, body = b.post(e.issuer+"/login", f)
+	resp, body := b.post(e.issuer+"/login", f)
 	if resp.Request.URL.Path != "/login/enroll" {
 		t.Fatalf("expected the enrolment page, got %d at %s", resp.StatusCode, resp.Request.URL)
 	}

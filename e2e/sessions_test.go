@@ -151,11 +151,11 @@ func TestConsentRememberedGrownAndRevoked(t *testing.T) {
 	t.Run("ok/asked-again-when-scopes-grow", func(t *testing.T) {
 		b := newBrowser(t)
 		q := authQuery(c, "openid email")
-		resp, body := b.get(e.issuer + "/oauth2/authorize?" + q.Encode())
+		_, body := b.get(e.issuer + "/oauth2/authorize?" + q.Encode())
 		f := formFields(t, body)
 		f.Set("username", "alice")
 		f.Set("password", testPassword)
-		resp, body = b.post(e.issuer+"/login", f)
+		resp, body := b.post(e.issuer+"/login", f)
 		if resp.Request.URL.Path != "/consent" || !strings.Contains(body, "See your email address") {
 			t.Fatalf("grown scopes: want the consent page naming the email scope, got %d at %s", resp.StatusCode, resp.Request.URL)
 		}

@@ -50,16 +50,15 @@ func (e *env) cliInput(t *testing.T, stdin string, args ...string) string {
 // second sign-in in progress in another browser, past the login and
 // waiting at the consent page.
 type signedIn struct {
-	rp                 *relyingParty
-	c, other           *storage.Client
-	secret, otherSec   string
-	b                  *browser
-	tok, otherTok      *oauth2.Token
-	sessionID          string
-	consentB           *browser
-	consentForm        url.Values
-	consentClient      *storage.Client
-	consentClientToken string
+	rp               *relyingParty
+	c, other         *storage.Client
+	secret, otherSec string
+	b                *browser
+	tok, otherTok    *oauth2.Token
+	sessionID        string
+	consentB         *browser
+	consentForm      url.Values
+	consentClient    *storage.Client
 }
 
 func (e *env) signIn(t *testing.T, rp *relyingParty) *signedIn {
@@ -89,11 +88,11 @@ func (e *env) signIn(t *testing.T, rp *relyingParty) *signedIn {
 	// another browser signs in and stops at the consent page
 	s.consentClient = webClient("authorization_code")
 	e.createClient(s.consentClient)
-	resp, body := s.consentB.get(e.issuer + "/oauth2/authorize?" + authQuery(s.consentClient, "openid").Encode())
+	_, body := s.consentB.get(e.issuer + "/oauth2/authorize?" + authQuery(s.consentClient, "openid").Encode())
 	f := formFields(t, body)
 	f.Set("username", "alice")
 	f.Set("password", testPassword)
-	resp, body = s.consentB.post(e.issuer+"/login", f)
+	resp, body := s.consentB.post(e.issuer+"/login", f)
 	if resp.Request.URL.Path != "/consent" {
 		t.Fatalf("want the consent page, got %d at %s", resp.StatusCode, resp.Request.URL)
 	}

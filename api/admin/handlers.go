@@ -12,8 +12,6 @@ import (
 	"github.com/strongroom/strongroom/authz/registration"
 )
 
-func typeName(v any) string { return fmt.Sprintf("%T", v) }
-
 // answer returns what renders a service's result with status, or hands its
 // error to the error handler: return answer(c, http.StatusOK)(svc.Get(ctx, id)).
 func answer(c echo.Context, status int) func(v any, err error) error {

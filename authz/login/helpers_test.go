@@ -26,7 +26,6 @@ var (
 	wantRFC          = authztest.WantRFC
 	newMemoryStore   = authztest.NewMemoryStore
 	openPostgres     = authztest.OpenPostgres
-	testClient       = authztest.Client
 	newFakeKeys      = authztest.NewKeys
 	authorizeRequest = authztest.AuthorizeRequest
 	race             = authztest.Race

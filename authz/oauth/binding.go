@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/ory/fosite"
 
@@ -102,20 +101,25 @@ func storageClient(c fosite.Client) (*authz.Client, error) {
 	return sc, nil
 }
 
-// proofRequest is the dpop.Request of r for client c: nonce required by
-// the server's mode and the client's policy (DPoP-bound and FAPI 2.0
-// clients need nonces when the mode is optional), FAPI 2.0 algorithms.
+// proofRequest is the dpop.Request of r for client c (clientProofPolicy).
 func (p *core) proofRequest(r *http.Request, c *authz.Client) (dpop.Request, error) {
 	req, err := dpop.NewRequest(r, p.requestOrigin(r.Host))
 	if err != nil {
 		return req, err
 	}
+	return p.clientProofPolicy(req, c), nil
+}
+
+// clientProofPolicy applies client c's proof policy to req: nonce required
+// by the server's mode and the client's policy (DPoP-bound and FAPI 2.0
+// clients need nonces when the mode is optional), FAPI 2.0 algorithms.
+func (p *core) clientProofPolicy(req dpop.Request, c *authz.Client) dpop.Request {
 	md := c.Registration().Metadata
 	req.RequireNonce = p.nonceMode.Require(md.DPoPBoundAccessTokens || md.IsFAPI2())
 	if md.IsFAPI2() {
 		req.Algorithms = fapi2ProofAlgs
 	}
-	return req, nil
+	return req
 }
 
 // proofError is a refused proof as the token endpoint answers it (RFC 9449
@@ -254,61 +258,5 @@ func (p *Tokens) bindPushedRequest(ctx context.Context, r *http.Request, ar fosi
 		return &fosite.RFC6749Error{ErrorField: dpop.CodeInvalidProof, DescriptionField: "The dpop_jkt parameter does not name the key of the DPoP proof.", CodeField: http.StatusBadRequest}
 	}
 	form.Set("dpop_jkt", proof.JKT)
-	return nil
-}
-
-// checkResourceBinding enforces a token's sender constraint at a protected
-// resource of this server (userinfo): a DPoP-bound token must come with the
-// DPoP scheme and a proof of its key over this request and token (RFC 9449
-// §7), a certificate-bound one with its certificate (RFC 8705 §3); the DPoP
-// scheme with a token that is not DPoP-bound is refused too.
-func (p *Tokens) checkResourceBinding(ctx context.Context, r *http.Request, scheme, token string, ar fosite.Requester) error {
-	sess, ok := ar.GetSession().(*authz.Session)
-	if !ok {
-		return fosite.ErrServerError.WithDebug("unexpected session type")
-	}
-	isDPoP := strings.EqualFold(scheme, "DPoP")
-	refuse := func(desc string) error {
-		return &authz.BearerError{Status: http.StatusUnauthorized, Code: dpop.CodeInvalidToken, Description: desc, DPoP: sess.JKT != "" || isDPoP, Algs: p.dpop.Algorithms()}
-	}
-	switch {
-	case sess.JKT == "" && isDPoP:
-		return refuse("The access token is not DPoP-bound: use the Bearer scheme.")
-	case sess.JKT != "" && !isDPoP:
-		return refuse("The access token is DPoP-bound: use the DPoP scheme with a proof.")
-	case sess.JKT != "":
-		c, err := storageClient(ar.GetClient())
-		if err != nil {
-			return err
-		}
-		req, err := p.proofRequest(r, c)
-		if err == nil {
-			req.AccessToken = token
-			req.BoundJKT = sess.JKT
-			_, err = p.dpop.Verify(ctx, req)
-		}
-		if err != nil {
-			var de *dpop.Error
-			if !errors.As(err, &de) {
-				return fosite.ErrServerError.WithWrap(err)
-			}
-			if de.ServerFault() {
-				return fosite.ErrServerError.WithWrap(err)
-			}
-			be := refuse(de.Description).(*authz.BearerError)
-			be.Code = de.ResourceCode()
-			be.Nonce = de.Nonce
-			return be
-		}
-	}
-	if sess.X5TS256 != "" {
-		cert, err := p.clientCertificate(ctx, r)
-		if err != nil || cert == nil {
-			return refuse("The access token is bound to a TLS client certificate: present it.")
-		}
-		if mtls.VerifyBoundCertificate(cert, sess.X5TS256) != nil {
-			return refuse("The access token is bound to another TLS client certificate.")
-		}
-	}
 	return nil
 }

@@ -116,44 +116,35 @@ func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID stri
 
 // Userinfo answers OIDC Core §5.3 for a bearer access token sent in the
 // Authorization header (RFC 6750 §2.1 only: never the query string or body),
-// or a DPoP-bound one with the DPoP scheme and a proof (RFC 9449 §7); a
-// sender-constrained token is checked against its binding
-// (checkResourceBinding).
+// or a DPoP-bound one with the DPoP scheme and a proof (RFC 9449 §7); the
+// token is looked up through storage (LookupAccessToken) and its sender
+// constraint checked against this request (CheckSenderConstraint).
 // It returns the user's claims released by the token's scopes; a refused
 // token is a *BearerError, a storage outage or server error an OAuth error.
 func (p *Tokens) Userinfo(ctx context.Context, r *http.Request) (map[string]any, error) {
-	if r.URL.Query().Has("access_token") || r.PostForm.Has("access_token") {
-		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Send the access token in the Authorization header only."}
-	}
-	auth := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(auth, " ")
-	if auth == "" {
-		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "Missing bearer token.", NoToken: true}
-	}
-	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP")) || token == "" {
-		return nil, &authz.BearerError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "The Authorization header must use the Bearer or DPoP scheme."}
-	}
-	tu, ar, err := p.provider.IntrospectToken(ctx, token, fosite.AccessToken, authz.NewSession())
-	if err != nil || tu != fosite.AccessToken {
-		if errors.Is(err, storage.ErrUnavailable) {
-			return nil, err
-		}
-		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The access token is invalid, expired or revoked."}
-	}
-	if err := p.checkResourceBinding(ctx, r, scheme, token, ar); err != nil {
+	scheme, token, err := BearerToken(r)
+	if err != nil {
 		return nil, err
 	}
-	if !ar.GetGrantedScopes().Has("openid") || ar.GetSession().GetSubject() == "" {
+	g, err := p.LookupAccessToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	target := ResourceTarget{Method: r.Method, URI: p.requestOrigin(r.Host) + r.URL.EscapedPath()}
+	if err := p.CheckSenderConstraint(ctx, r, target, scheme, token, g); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(g.Scopes, "openid") || g.Subject == "" {
 		return nil, &authz.BearerError{Status: http.StatusForbidden, Code: "insufficient_scope", Description: "The access token was not granted the openid scope."}
 	}
-	user, err := p.store.GetUser(ctx, ar.GetSession().GetSubject())
+	user, err := p.store.GetUser(ctx, g.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, &authz.BearerError{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "The user no longer exists."}
 	}
 	if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err)
 	}
-	claims := UserClaims(user, ar.GetGrantedScopes())
+	claims := UserClaims(user, fosite.Arguments(g.Scopes))
 	claims["sub"] = user.ID
 	return claims, nil
 }

@@ -180,17 +180,6 @@ func TestWriteAuthorizeErrorDoesNotRedirectUnregistered(t *testing.T) {
 	}
 }
 
-// recorder is a minimal http.ResponseWriter.
-type recorder struct {
-	header http.Header
-	status int
-	body   strings.Builder
-}
-
-func (r *recorder) Header() http.Header         { return r.header }
-func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
-func (r *recorder) WriteHeader(s int)           { r.status = s }
-
 // A login completed in the same second as its authorization request must not
 // look older than the request: fosite refuses prompt=login when auth_time is
 // before requested_at, and auth_time has whole seconds.

@@ -791,14 +791,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// nonNil renders a nil list as an empty JSON array.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 // confirmClient loads the client named id (so an unknown id fails before any
 // prompt), asks the operator the question built from it and returns it once
 // confirmed.

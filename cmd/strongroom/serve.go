@@ -46,6 +46,7 @@ type serveFlags struct {
 	shutdownDrainSet       bool // --shutdown-drain given (else 0 with --dev)
 	hashConcurrency        int
 	senderConstraints      senderConstraintFlags
+	gateway                gatewayFlags
 	logFormat              logFormat
 	logLevel               logLevel
 }
@@ -125,6 +126,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
 	f.senderConstraints.register(fl)
+	f.gateway.register(fl)
 	addConfigFlag(fl)
 	fl.Var(&f.logFormat, "log-format", "log format: text (key=value) or json (one object a line)")
 	fl.Var(&f.logLevel, "log-level", "least severe log level written: debug, info, warn or error")
@@ -270,6 +272,11 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		return err
 	}
 	defer adminLn.close()
+	gatewayLn, err := listenGateway(&f.gateway)
+	if err != nil {
+		return err
+	}
+	defer gatewayLn.close()
 	var seed *server.DevSeed
 	if f.devSeed != "" {
 		if seed, err = server.LoadDevSeed(f.devSeed); err != nil {
@@ -307,7 +314,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
 		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL,
 		"tracing", tp.Enabled(), "otlp_endpoint", tp.Endpoint)
-	return serveWithAdmin(ctx, a, srv, ln, adminLn)
+	return serveWithAdmin(ctx, a, srv, ln, adminLn, gatewayLn)
 }
 
 // reloadOnHangup rereads the TLS certificate and key on every SIGHUP until

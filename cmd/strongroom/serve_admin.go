@@ -73,24 +73,41 @@ func listenAdmin(a *app, f *serveFlags, tlsOn bool) (*adminListener, error) {
 }
 
 // serveWithAdmin runs the public server and, when configured, the admin API
-// on its own listener; when either stops with an error, both stop.
-func serveWithAdmin(ctx context.Context, a *app, srv *server.Server, ln net.Listener, admin *adminListener) error {
-	if admin == nil {
-		return srv.Serve(ctx, ln)
-	}
+// and the gateway forward-auth endpoint on listeners of their own; when
+// any stops with an error, all stop.
+func serveWithAdmin(ctx context.Context, a *app, srv *server.Server, ln net.Listener, admin *adminListener, gw *gatewayListener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	adminErr := make(chan error, 1)
-	go func() {
-		err := srv.ServeAdmin(ctx, admin.ln, admin.opts)
-		if err != nil {
-			cancel() // the public server stops too
-		}
-		adminErr <- err
-	}()
-	a.log.Info("strongroom admin API listening", "addr", admin.ln.Addr().String(), "mtls", admin.opts.ClientCAs != nil,
-		"metrics", "/metrics", "metrics_token", len(admin.opts.MetricsToken) > 0)
+	var side []chan error
+	if admin != nil {
+		adminErr := make(chan error, 1)
+		side = append(side, adminErr)
+		go func() {
+			err := srv.ServeAdmin(ctx, admin.ln, admin.opts)
+			if err != nil {
+				cancel() // the public server stops too
+			}
+			adminErr <- err
+		}()
+		a.log.Info("strongroom admin API listening", "addr", admin.ln.Addr().String(), "mtls", admin.opts.ClientCAs != nil,
+			"metrics", "/metrics", "metrics_token", len(admin.opts.MetricsToken) > 0)
+	}
+	if gw != nil {
+		gwErr := make(chan error, 1)
+		side = append(side, gwErr)
+		go func() {
+			err := srv.ServeGateway(ctx, gw.ln, gw.opts)
+			if err != nil {
+				cancel()
+			}
+			gwErr <- err
+		}()
+		a.log.Info("strongroom gateway check listening", "addr", gw.ln.Addr().String(), "routes", len(gw.opts.Routes.Routes), "cache_ttl", gw.opts.CacheTTL)
+	}
 	err := srv.Serve(ctx, ln)
 	cancel()
-	return errors.Join(err, <-adminErr)
+	for _, c := range side {
+		err = errors.Join(err, <-c)
+	}
+	return err
 }

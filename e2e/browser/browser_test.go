@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -110,7 +109,6 @@ type rp struct {
 	client   *storage.Client
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
-	mu       sync.Mutex
 	codes    chan string
 }
 

@@ -6,7 +6,6 @@ import (
 
 // Helpers shared by the tests of the authz packages (authztest).
 var (
-	testNow        = authztest.Now
 	must           = authztest.Must
 	wantErr        = authztest.WantErr
 	wantRFC        = authztest.WantRFC
