@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		if cfg.Tracing.Enabled() {
 			// statements only, never their arguments (token signatures, hashes)
 			pgOpts = append(pgOpts, postgres.WithQueryTracer(otelpgx.NewTracer(
-				otelpgx.WithTracerProvider(cfg.Tracing), otelpgx.WithTrimSQLInSpanName())))
+				otelpgx.WithTracerProvider(cfg.Tracing))))
 		}
 		pg, err := postgres.Open(ctx, cfg.DatabaseURL, log, pgOpts...)
 		if err != nil {
