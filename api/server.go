@@ -35,6 +35,9 @@ type Options struct {
 	// RateLimits, when set, limits requests per source address and per
 	// client (429 with Retry-After and RateLimit headers); nil: no limits.
 	RateLimits *RateLimits
+	// Metrics, when set, records every request (route pattern, method,
+	// status, duration; metrics.HTTPRecorder).
+	Metrics httpmw.RequestObserver
 }
 
 // Frontend is a set of routes that mounts itself on the public listener
@@ -91,7 +94,7 @@ func New(p *oauth.Tokens, flows *login.Service, browser Browser, log *slog.Logge
 
 	httpmw.Use(e, httpmw.Options{
 		Log: log, WithRequestID: authz.WithRequestID, Caller: clientAttr,
-		AccessLogMessage: "request", PanicMessage: "panic in handler",
+		AccessLogMessage: "request", PanicMessage: "panic in handler", Metrics: opts.Metrics,
 	})
 	limitClient := func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	if opts.RateLimits != nil {

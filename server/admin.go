@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/audit"
+	"github.com/strongroom/strongroom/metrics"
 )
 
 // AdminOptions configure the admin API listener.
@@ -21,6 +23,11 @@ type AdminOptions struct {
 	// authenticates the operator without a bearer token. It needs the
 	// server's TLS certificate (Config.TLS).
 	ClientCAs *x509.CertPool
+	// MetricsToken, when set (serve --metrics-token-file), is the bearer
+	// token every scrape of /metrics must present; empty: the metrics are
+	// readable by whoever reaches the listener, as scrapers expect of an
+	// internal listener.
+	MetricsToken []byte
 }
 
 // AdminClientCAs loads a PEM bundle of CA certificates for AdminOptions.ClientCAs.
@@ -63,17 +70,33 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 		Now:                s.now,
 		Log:                s.log,
 		AuthorizationTypes: svc.AuthorizationTypes,
+		Metrics:            s.Metrics.HTTP("admin"),
 	})
 }
 
-// ServeAdmin runs the admin API on its own listener ln until ctx ends, then
+// adminListenerHandler is what the admin listener serves: the metrics at
+// metrics.Path (GET; behind MetricsToken when set), the admin API at every
+// other path.
+func (s *Server) adminListenerHandler(opts AdminOptions) (http.Handler, error) {
+	api, err := s.AdminHandler(opts)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+metrics.Path, s.Metrics.Handler(opts.MetricsToken, s.log))
+	mux.Handle("/", api)
+	return mux, nil
+}
+
+// ServeAdmin runs the admin API and the Prometheus metrics (/metrics) on
+// their own listener ln until ctx ends, then
 // shuts it down gracefully as Serve does the public one (it drains for
 // Config.ShutdownDrain, keep-alives off, then closes and lets in-flight
 // requests finish). It is never mounted on the public listener. With
 // the server's TLS configuration it serves HTTPS (and mTLS with ClientCAs);
 // without, plain HTTP, meant for a loopback address.
 func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, opts AdminOptions) error {
-	h, err := s.AdminHandler(opts)
+	h, err := s.adminListenerHandler(opts)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
@@ -32,9 +36,11 @@ import (
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/authz/throttle"
+	"github.com/strongroom/strongroom/metrics"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
 	"github.com/strongroom/strongroom/storage/postgres"
+	"github.com/strongroom/strongroom/tracing"
 	"github.com/strongroom/strongroom/web"
 	"github.com/strongroom/strongroom/web/devrp"
 )
@@ -107,6 +113,12 @@ type Config struct {
 	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
 	// oauth.WithMTLSEndpointAliases). "": no aliases.
 	MTLSBaseURL string
+	// Tracing, when it exports (serve --otlp-endpoint, OTEL_ env;
+	// tracing.Setup), records spans of every public request, of the
+	// token-side endpoints' work and of every SQL query beneath them, in
+	// one trace. nil or disabled: no spans. The caller shuts it down after
+	// the server has stopped.
+	Tracing *tracing.Provider
 	// JWKSURIAllowPrivate lets the fetches of clients' jwks_uri reach
 	// loopback, private and link-local addresses (serve
 	// --jwks-uri-allow-private). Otherwise only public addresses are
@@ -170,6 +182,10 @@ type Server struct {
 	Backchannel *backchannel.Sender
 	// Janitor deletes expired rows (Serve runs it on every node).
 	Janitor *janitor.Janitor
+	// Metrics is the server's Prometheus registry and recorders; the admin
+	// listener serves it at /metrics (ServeAdmin). Services built beside
+	// the server (the rate limiter's observer) record into it too.
+	Metrics *metrics.Metrics
 	Handler http.Handler
 	cfg     Config
 	log     *slog.Logger
@@ -198,7 +214,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	case cfg.DatabaseURL == "":
 		return nil, errors.New("a database URL is required (DATABASE_URL or --database-url)")
 	default:
-		pg, err := postgres.Open(ctx, cfg.DatabaseURL, log)
+		var pgOpts []postgres.OpenOption
+		if cfg.Tracing.Enabled() {
+			// statements only, never their arguments (token signatures, hashes)
+			pgOpts = append(pgOpts, postgres.WithQueryTracer(otelpgx.NewTracer(
+				otelpgx.WithTracerProvider(cfg.Tracing))))
+		}
+		pg, err := postgres.Open(ctx, cfg.DatabaseURL, log, pgOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
@@ -269,6 +291,9 @@ func (cfg *Config) prepare() error {
 	if err := cfg.Authz.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
+	if cfg.Tracing == nil {
+		cfg.Tracing = tracing.Disabled()
+	}
 	return nil
 }
 
@@ -298,17 +323,19 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if now == nil {
 		now = time.Now
 	}
+	mx := newMetrics(cfg, store, km, now, log)
 	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClock(now),
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
 		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL),
 		oauth.WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{
 			AllowHTTP:             strings.HasPrefix(cfg.Authz.Issuer, "http://"),
 			AllowPrivateAddresses: cfg.JWKSURIAllowPrivate,
-		}))
+		}),
+		oauth.WithMetrics(mx), oauth.WithTracerProvider(cfg.Tracing))
 	if err != nil {
 		return nil, err
 	}
-	flows, err := newLogin(cfg.Authz, store, o, now, log)
+	flows, err := newLogin(cfg.Authz, store, o, now, mx, cfg.Tracing, log)
 	if err != nil {
 		return nil, err
 	}
@@ -335,36 +362,53 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 		demoRP = devrp.New(cfg.Authz.Issuer, log)
 		frontends = append(frontends, demoRP)
 	}
-	limiter, limits := newRateLimits(cfg, store, rdb, o, log)
+	limiter, limits := newRateLimits(cfg, store, rdb, o, mx, log)
 	h, err := api.New(o.Tokens, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
-		Frontends: frontends, RateLimits: limits,
+		Frontends: frontends, RateLimits: limits, Metrics: mx.HTTP("public"),
 	})
 	if err != nil {
 		return nil, err
+	}
+	var handler http.Handler = h
+	if cfg.Tracing.Enabled() {
+		// the span of each request; httpmw names it by its route pattern
+		handler = otelhttp.NewHandler(h, "http.server",
+			otelhttp.WithTracerProvider(cfg.Tracing), otelhttp.WithPropagators(cfg.Tracing.Propagator))
 	}
 	bc := &backchannel.Sender{
 		Store: store, Keys: km, Issuer: cfg.Authz.Issuer, DefaultAlg: cfg.Authz.IDTokenAlgs[0],
 		SID: o.Authorizer.SessionSID, Now: now, Log: log,
 	}
-	jan := &janitor.Janitor{Store: store, Now: now, Log: log}
+	jan := &janitor.Janitor{Store: store, Now: now, Log: log, Metrics: mx}
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
-		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
+		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Metrics: mx, Handler: handler,
 		cfg: cfg, log: log, draining: draining, now: now, redis: rdb, demoRP: demoRP, RateLimiter: limiter,
 	}, nil
 }
+
+// rateLimitMetrics counts every rate-limit rejection and fallback (not the
+// audit trail's sample) in the server's metrics.
+type rateLimitMetrics struct{ m *metrics.Metrics }
+
+// OnReject implements ratelimit.Observer.
+func (r rateLimitMetrics) OnReject(scope ratelimit.Scope, _ string) { r.m.RateLimitRejected(string(scope)) }
+
+// OnFallback implements ratelimit.Observer.
+func (r rateLimitMetrics) OnFallback(active bool) { r.m.RateLimitFallback(active) }
 
 // newRateLimits builds the limiter of cfg.RateLimits (in Redis when rdb is
 // set) and the public listener's limits; nil, nil when nothing is limited.
 // Rejections and fallbacks go to cfg.RateLimits.Observer and, sampled, to
 // the audit trail.
-func newRateLimits(cfg Config, store storage.Store, rdb *redis.Client, o *oauth.Service, log *slog.Logger) (*ratelimit.Limiter, *api.RateLimits) {
+func newRateLimits(cfg Config, store storage.Store, rdb *redis.Client, o *oauth.Service, mx *metrics.Metrics, log *slog.Logger) (*ratelimit.Limiter, *api.RateLimits) {
 	rl := cfg.RateLimits
 	if !rl.enabled() {
 		return nil, nil
 	}
-	observers := ratelimit.Observers{ratelimit.Sample(&ratelimit.AuditTrail{Audit: store, Log: log}, ratelimit.SampleOptions{})}
+	// metrics count every rejection; the audit trail gets a sample
+	observers := ratelimit.Observers{rateLimitMetrics{mx}, ratelimit.Sample(&ratelimit.AuditTrail{Audit: store, Log: log}, ratelimit.SampleOptions{})}
 	if rl.Observer != nil {
 		observers = append(observers, rl.Observer)
 	}
@@ -434,7 +478,7 @@ type loginParts struct {
 // newLogin builds the browser flow over the token service o: password
 // checks under the configured hash limiter, second factors and the login
 // throttle.
-func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func() time.Time, log *slog.Logger) (*loginParts, error) {
+func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func() time.Time, mx login.Metrics, tp trace.TracerProvider, log *slog.Logger) (*loginParts, error) {
 	passwords, err := password.NewAuthenticator(store)
 	if err != nil {
 		return nil, err
@@ -458,10 +502,25 @@ func newLogin(cfg authz.Config, store storage.Store, o *oauth.Service, now func(
 	parts := &loginParts{Passwords: passwords, Throttle: throttle.New(store, cfg.LoginThrottle, now)}
 	parts.Service, err = login.New(login.Options{
 		Config: cfg, Store: store, Clients: o.Clients, Authorizer: o.Authorizer, Sessions: o.Sessions,
-		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log,
+		Passwords: passwords, Factors: factors, Throttle: parts.Throttle, Now: now, Log: log, Metrics: mx, Tracer: tp,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return parts, nil
+}
+
+// newMetrics builds the server's registry with the collectors that read
+// state at scrape time: the database (reachability, and the pool on
+// PostgreSQL), the signing keys and the back-channel logout queue.
+func newMetrics(cfg Config, store storage.Store, km *keys.Manager, now func() time.Time, log *slog.Logger) *metrics.Metrics {
+	mx := metrics.New()
+	var pool *pgxpool.Pool
+	if p, ok := store.(interface{ Pool() *pgxpool.Pool }); ok {
+		pool = p.Pool()
+	}
+	mx.RegisterDatabase(store.Ping, pool, log)
+	mx.RegisterSigningKeys(km.List, cfg.KeyRotationInterval, now, log)
+	mx.RegisterBackchannelQueue(store.CountLogoutDeliveries, log)
+	return mx
 }

@@ -94,4 +94,8 @@ type LogoutOutbox interface {
 	RetryLogoutDelivery(ctx context.Context, id int64, next time.Time, lastErr string) error
 	// ListLogoutDeliveries returns every pending delivery ordered by id (operators, tests).
 	ListLogoutDeliveries(ctx context.Context) ([]LogoutDelivery, error)
+	// CountLogoutDeliveries reports how many deliveries are pending (due or
+	// scheduled for a retry): the queue depth the metrics show. It reads
+	// no row's content.
+	CountLogoutDeliveries(ctx context.Context) (int64, error)
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// Now is the clock of the audit events the API records (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
+	// Metrics, when set, records every admin request (route pattern,
+	// method, status, duration; metrics.HTTPRecorder).
+	Metrics httpmw.RequestObserver
 }
 
 // Server is the admin API.
@@ -84,7 +87,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, e: e}
 	httpmw.Use(e, httpmw.Options{
 		Log: opts.Log, WithRequestID: authz.WithRequestID, Caller: actorAttr,
-		AccessLogMessage: "admin request", PanicMessage: "panic in admin handler",
+		AccessLogMessage: "admin request", PanicMessage: "panic in admin handler", Metrics: opts.Metrics,
 	})
 
 	// Per-route middleware (an Echo group would answer unknown paths under

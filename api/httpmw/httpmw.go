@@ -11,6 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configure the common middleware of one listener.
@@ -31,6 +33,16 @@ type Options struct {
 	// handler, so it may read what authentication recorded in the context.
 	// It must never return a credential.
 	Caller func(c echo.Context) slog.Attr
+	// Metrics, when set, records every request with its route pattern
+	// (Echo's c.Path(), never the raw path), method, final status and
+	// duration (metrics.HTTPRecorder).
+	Metrics RequestObserver
+}
+
+// RequestObserver records answered requests (metrics.HTTPRecorder). route
+// is the matched route pattern, "" when no route matched.
+type RequestObserver interface {
+	ObserveRequest(route, method string, status int, elapsed time.Duration)
 }
 
 // Use installs the common middleware on e, outermost first: request id,
@@ -102,13 +114,19 @@ func accessLog(opts Options) echo.MiddlewareFunc {
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
+			elapsed := time.Since(start)
+			route := routeOf(c)
+			if opts.Metrics != nil {
+				opts.Metrics.ObserveRequest(route, c.Request().Method, c.Response().Status, elapsed)
+			}
+			nameSpan(c, route)
 			attrs := []slog.Attr{
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("method", c.Request().Method),
-				slog.String("route", c.Path()),
+				slog.String("route", route),
 				slog.String("path", c.Request().URL.Path),
 				slog.Int("status", c.Response().Status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", elapsed),
 				slog.String("remote_addr", remoteHost(c.Request().RemoteAddr)),
 			}
 			if opts.Caller != nil {
@@ -121,6 +139,29 @@ func accessLog(opts Options) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// routeOf is the route pattern the router matched for c: a registered
+// route's, or for a 405 (or a 404 under a known prefix) the pattern of
+// the nearest registered node; "" when nothing matched. Metrics label
+// requests by it, never by the raw path, so that the paths of a scan
+// cannot create series.
+func routeOf(c echo.Context) string { return c.Path() }
+
+// nameSpan names the request's trace span, when one records (the server
+// wraps the listener in otelhttp with tracing on), by its method and route
+// pattern, and sets http.route (OpenTelemetry HTTP semantic conventions):
+// the raw path stays in url.path.
+func nameSpan(c echo.Context, route string) {
+	span := trace.SpanFromContext(c.Request().Context())
+	if !span.IsRecording() {
+		return
+	}
+	if route == "" {
+		route = "unmatched"
+	}
+	span.SetName(c.Request().Method + " " + route)
+	span.SetAttributes(attribute.String("http.route", route))
 }
 
 // recoverer turns a panic into a 500 (echo.HTTPError, rendered by the

@@ -25,6 +25,14 @@ type Janitor struct {
 	Store storage.Store
 	Now   func() time.Time
 	Log   *slog.Logger
+	// Metrics, when set, counts every sweep Run makes (metrics.Metrics).
+	Metrics Metrics
+}
+
+// Metrics receives the result of each sweep: the rows deleted per kind
+// (Sweep's map) and its error, if any.
+type Metrics interface {
+	JanitorSwept(removed map[string]int64, err error)
 }
 
 // SweepTokens deletes the fosite request rows (authorization codes,
@@ -83,6 +91,9 @@ func (j *Janitor) Run(ctx context.Context, interval time.Duration) {
 	defer tick.Stop()
 	for {
 		removed, err := j.Sweep(ctx)
+		if j.Metrics != nil && (err == nil || ctx.Err() == nil) {
+			j.Metrics.JanitorSwept(removed, err)
+		}
 		if err != nil && ctx.Err() == nil {
 			j.Log.Warn("expired row cleanup failed", "err", err)
 		}

@@ -19,6 +19,8 @@ import (
 // a flow starts (it may set a cookie). clientID is for the access log. An
 // error is an *UnredirectableError, to be shown as a page.
 func (s *Service) Authorize(ctx context.Context, r *http.Request, sessionCookie string, binding func() (string, error)) (clientID string, resp *authz.AuthorizeResponse, err error) {
+	ctx, span := s.span(ctx, "login.Authorize")
+	defer func() { endSpan(span, err) }()
 	ar, err := s.authorizer.NewAuthorizeRequest(ctx, r)
 	if ar != nil && ar.GetClient() != nil {
 		clientID = ar.GetClient().GetID()

@@ -1,9 +1,15 @@
 package login
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mfa"
@@ -28,10 +34,26 @@ type Service struct {
 	throttle   *throttle.Throttle
 	now        func() time.Time
 	log        *slog.Logger
+	metrics    Metrics
+	tracer     trace.Tracer
 }
 
+// Metrics receives the outcome of every login step the service audits
+// (metrics.Metrics implements it). Calls must be cheap and never block.
+type Metrics interface {
+	// LoginAttempt counts one step: the audit action (login.password,
+	// login.totp, login.recovery_code, login.webauthn, account.locked),
+	// its outcome (success, failure) and the reason of a failure.
+	LoginAttempt(step, outcome, reason string)
+}
+
+// noMetrics is the default Metrics: it keeps nothing.
+type noMetrics struct{}
+
+func (noMetrics) LoginAttempt(string, string, string) {}
+
 // Options are the dependencies of a Service; every field is required but
-// Now (time.Now) and Log (slog.Default).
+// Now (time.Now), Log (slog.Default) and Metrics (none).
 type Options struct {
 	// Config is the server's authorization configuration (lifespans, page
 	// paths, the system secret the CSRF key derives from).
@@ -50,6 +72,12 @@ type Options struct {
 	Throttle *throttle.Throttle
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Metrics counts login outcomes; nil keeps none.
+	Metrics Metrics
+	// Tracer, when set, records a span for the authorization request and
+	// for each login step (a child of the HTTP span, parent of the SQL
+	// spans); never the username, password or code. nil: no spans.
+	Tracer trace.TracerProvider
 }
 
 // New returns the browser-flow service.
@@ -64,8 +92,29 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
+	}
+	if o.Tracer == nil {
+		o.Tracer = noop.NewTracerProvider()
+	}
 	return &Service{
 		cfg: o.Config, store: o.Store, clients: o.Clients, authorizer: o.Authorizer, sessions: o.Sessions,
-		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, now: o.Now, log: o.Log,
+		auth: o.Passwords, factors: o.Factors, throttle: o.Throttle, now: o.Now, log: o.Log, metrics: o.Metrics,
+		tracer: o.Tracer.Tracer("github.com/strongroom/strongroom/authz/login"),
 	}, nil
+}
+
+// span starts the span of one step of the flow; end it with endSpan.
+func (s *Service) span(ctx context.Context, name string) (context.Context, trace.Span) {
+	return s.tracer.Start(ctx, name)
+}
+
+// endSpan ends span, marked failed with err's type when there is one (the
+// error's text may quote what the user typed).
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.SetStatus(codes.Error, fmt.Sprintf("%T", err))
+	}
+	span.End()
 }

@@ -142,7 +142,9 @@ func (s *Service) mustLogin(ctx context.Context, ar fosite.AuthorizeRequester, b
 // and an unknown user give password.ErrInvalidCredentials alike (same work, same
 // answer); a throttled or locked account or address gives *throttle.Error
 // without checking the password. Every attempt is audited.
-func (s *Service) LoginPassword(ctx context.Context, fl *Flow, username, pw string, m LoginMeta) (*LoginResult, error) {
+func (s *Service) LoginPassword(ctx context.Context, fl *Flow, username, pw string, m LoginMeta) (_ *LoginResult, err error) {
+	ctx, span := s.span(ctx, "login.Password")
+	defer func() { endSpan(span, err) }()
 	f := fl.rec
 	const action = "login.password"
 	att, err := s.throttle.Admit(ctx, username, m.IP)
@@ -270,7 +272,9 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, pl *PendingLogin) ([]by
 // MethodTOTP, MethodRecovery or MethodWebAuthn, value the code or the
 // WebAuthn response JSON) and completes the login. Failures count against
 // the account and address like wrong passwords; every attempt is audited.
-func (s *Service) VerifySecondFactor(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (*LoginResult, error) {
+func (s *Service) VerifySecondFactor(ctx context.Context, fl *Flow, method, value string, m LoginMeta) (_ *LoginResult, err error) {
+	ctx, span := s.span(ctx, "login.SecondFactor")
+	defer func() { endSpan(span, err) }()
 	f := fl.rec
 	pl, err := s.Pending(ctx, fl)
 	if err != nil {
@@ -417,9 +421,11 @@ func (s *Service) attemptFailed(ctx context.Context, att *throttle.Attempt, acti
 	return cause
 }
 
-// auditAttempt records a login or second-factor attempt. It never records
-// the password or code. An audit failure is logged, not shown to the user.
+// auditAttempt records a login or second-factor attempt, and counts it in
+// the metrics. It never records the password or code. An audit failure is
+// logged, not shown to the user.
 func (s *Service) auditAttempt(ctx context.Context, action string, user *storage.User, username, outcome, reason string, m LoginMeta) {
+	s.metrics.LoginAttempt(action, outcome, reason)
 	e := &storage.AuditEvent{
 		Time: s.now(), Actor: "anonymous", Action: action, Outcome: outcome,
 		SourceIP: m.IP, UserAgent: truncateString(m.UserAgent, 256), Details: map[string]string{},

@@ -60,6 +60,8 @@ func introspectAllowed(c fosite.Client) bool {
 // database outage is 503, never active:false. clientID is the
 // authenticated caller (for the access log), also with an error.
 func (p *Tokens) Introspect(ctx context.Context, r *http.Request) (clientID string, res *authz.Introspection, err error) {
+	ctx, span := p.startSpan(ctx, "oauth.Introspect")
+	defer func() { endSpan(span, clientID, err) }()
 	client, err := p.provider.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil {
 		return "", nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
@@ -55,6 +56,9 @@ type core struct {
 	mtlsBaseURL string
 	mtlsOrigin  string // its scheme and host: the DPoP htu origin of requests to it
 	mtlsHost    string // its host (and port), as a request's Host names it
+
+	metrics Metrics      // WithMetrics; noMetrics by default
+	tracer  trace.Tracer // WithTracerProvider; noTracer by default
 }
 
 // Tokens answers the token-side endpoints: token, PAR, introspection,
@@ -147,6 +151,8 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		nonceMode: dpop.NonceOptional,
 		certs:     &mtls.CertificateSource{},
 		origin:    origin,
+		metrics:   noMetrics{},
+		tracer:    noTracer,
 	}
 
 	fc := &fosite.Config{
@@ -207,7 +213,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		}},
 		grant.Refresh{RefreshTokenGrantHandler: &oauth2.RefreshTokenGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: fositeStore, Config: fc,
-		}, Store: fositeStore, KeepRefreshToken: isFAPI2},
+		}, Store: fositeStore, KeepRefreshToken: isFAPI2, Reused: func(context.Context) { p.metrics.RefreshReuseDetected() }},
 		&openid.OpenIDConnectExplicitHandler{
 			OpenIDConnectRequestStorage: fositeStore, IDTokenHandleHelper: idHelper,
 			OpenIDConnectRequestValidator: validator, Config: fc,
@@ -266,6 +272,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		MTLSBaseURL:  func() string { return p.mtlsBaseURL },
 		Secrets:      hasher,
 		Audit:        store.AppendAudit,
+		Failed:       func(reason string) { p.metrics.ClientAuthFailed(reason) },
 	})
 	fc.ClientAuthenticationStrategy = p.clientAuth.Authenticate
 	return p, nil

@@ -20,7 +20,9 @@ import (
 // authentication (including two methods at once) is never answered 200.
 // Another client's token is answered like an unknown one and not revoked.
 // nil means 200 with an empty body.
-func (p *Tokens) Revoke(ctx context.Context, r *http.Request) error {
+func (p *Tokens) Revoke(ctx context.Context, r *http.Request) (err error) {
+	ctx, span := p.startSpan(ctx, "oauth.Revoke")
+	defer func() { endSpan(span, "", err) }()
 	if r.PostForm.Get("token") == "" {
 		// Authenticate first, so a caller without credentials learns nothing more.
 		if _, err := p.provider.AuthenticateClient(ctx, r, r.PostForm); err != nil {
@@ -29,7 +31,7 @@ func (p *Tokens) Revoke(ctx context.Context, r *http.Request) error {
 		return fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
 	var clientID string
-	err := authz.MapError(p.provider.NewRevocationRequest(clientauth.RecordClient(ctx, &clientID), r))
+	err = authz.MapError(p.provider.NewRevocationRequest(clientauth.RecordClient(ctx, &clientID), r))
 	// fosite answers a token no handler could revoke with a bare invalid_request.
 	unknownToken := err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField &&
 		!errors.Is(err, authz.ErrClientAuthRequest)

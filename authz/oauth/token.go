@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/ory/fosite"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
@@ -23,6 +24,8 @@ import (
 // authenticated or claimed (for the access log), also with an error, which
 // is an OAuth error to answer as RFC 6749 §5.2 says.
 func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
+	ctx, span := p.startSpan(ctx, "oauth.Token", attribute.String("oauth.grant_type", truncate(r.PostForm.Get("grant_type"), 64)))
+	defer func() { endSpan(span, clientID, err) }()
 	if gt := r.PostForm.Get("grant_type"); gt != "" && !GrantTypeSupported(gt) {
 		return "", nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", truncate(gt, 64))
 	}
@@ -69,9 +72,28 @@ func (p *Tokens) Token(ctx context.Context, r *http.Request) (clientID string, b
 	if bound.dpop {
 		resp.SetTokenType("DPoP") // RFC 9449 §5
 	}
+	p.metrics.TokenIssued(issuedGrant(ar), accessTokenFormat(ar))
 	body = resp.ToMap()
 	addAuthorizationDetails(ar, body)
 	return clientID, body, nil
+}
+
+// issuedGrant is the grant type a token request ran.
+func issuedGrant(ar fosite.AccessRequester) string {
+	if gts := ar.GetGrantTypes(); len(gts) > 0 {
+		return gts[0]
+	}
+	return ""
+}
+
+// accessTokenFormat is the format of the access token issued to ar's
+// client: "jwt" for clients registered for RFC 9068 JWTs, else "opaque"
+// (grant.TokenStrategy makes the same choice).
+func accessTokenFormat(ar fosite.AccessRequester) string {
+	if c, ok := ar.GetClient().(*authz.Client); ok && c.AccessTokenFormat() == storage.TokenFormatJWT {
+		return storage.TokenFormatJWT
+	}
+	return storage.TokenFormatOpaque
 }
 
 // clientAuthParams are the parameters of client authentication, read
@@ -88,6 +110,8 @@ var clientAuthParams = []string{"client_id", "client_secret", "client_assertion"
 // authenticated. A client registered with require_signed_request_object
 // must push one. clientID is for the access log, also with an error.
 func (p *Tokens) PushAuthorize(ctx context.Context, r *http.Request) (clientID string, body map[string]any, err error) {
+	ctx, span := p.startSpan(ctx, "oauth.PushAuthorize")
+	defer func() { endSpan(span, clientID, err) }()
 	if err := r.ParseForm(); err != nil {
 		return "", nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed.").WithWrap(err)
 	}

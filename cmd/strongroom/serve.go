@@ -21,6 +21,7 @@ import (
 	"github.com/strongroom/strongroom/buildinfo"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
+	"github.com/strongroom/strongroom/tracing"
 	"github.com/strongroom/strongroom/web"
 )
 
@@ -41,6 +42,8 @@ type serveFlags struct {
 	refreshGrace           time.Duration
 	keyRotation, jwksCache time.Duration
 	adminListen, adminCA   string
+	metricsTokenFile       string
+	otlpEndpoint           string
 	session                sessionFlags
 	trustedProxies         []string
 	shutdownDrain          time.Duration
@@ -127,6 +130,8 @@ variable, which beats the file. strongroom config show prints the result.`,
 	fl.DurationVar(&f.keyRotation, "key-rotation-interval", 0, "rotate the signing keys once the active key has signed this long, e.g. 720h (0: off, rotate with strongroom keys rotate)")
 	fl.StringVar(&f.adminListen, "admin-listen", defaultAdminListen, `address of the admin API listener, never the public one ("off" disables it)`)
 	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
+	fl.StringVar(&f.otlpEndpoint, "otlp-endpoint", "", "OpenTelemetry collector base URL (OTLP/HTTP, e.g. http://otel-collector:4318): export traces of requests, token-endpoint work and SQL queries (default off; OTEL_EXPORTER_OTLP_ENDPOINT is honoured too)")
+	fl.StringVar(&f.metricsTokenFile, "metrics-token-file", "", "file holding a bearer token (one line, at least 16 bytes) that scrapes of /metrics on the admin listener must present (default: /metrics needs no token)")
 	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
 	f.session.register(fl)
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
@@ -260,6 +265,22 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		requestClientCertificates(&cfg)
 	}
 	reloadOnHangup(ctx, a, certs)
+	if f.otlpEndpoint != "" {
+		if _, err := tracing.ParseEndpoint(f.otlpEndpoint); err != nil {
+			return usageErrorf("--otlp-endpoint: %v", err)
+		}
+	}
+	tp, err := tracing.Setup(ctx, tracing.Options{Endpoint: f.otlpEndpoint, ServiceVersion: buildinfo.Read().Version, Getenv: a.getenv})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// after the listeners stopped: the last spans are sent
+		if err := tp.Shutdown(context.WithoutCancel(ctx)); err != nil {
+			a.log.Warn("tracing: flushing spans at shutdown failed", "err", err)
+		}
+	}()
+	cfg.Tracing = tp
 
 	adminLn, err := listenAdmin(a, f, tlsOn)
 	if err != nil {
@@ -309,7 +330,8 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	}
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
-		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL)
+		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL,
+		"tracing", tp.Enabled(), "otlp_endpoint", tp.Endpoint)
 	a.log.Info("rate limits", rateLimitsLog(cfg)...)
 	return serveWithAdmin(ctx, a, srv, ln, adminLn, gatewayLn)
 }

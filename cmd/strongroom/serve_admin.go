@@ -7,6 +7,7 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/strongroom/strongroom/metrics"
 	"github.com/strongroom/strongroom/server"
 )
 
@@ -34,6 +35,9 @@ func listenAdmin(a *app, f *serveFlags, tlsOn bool) (*adminListener, error) {
 		if f.adminCA != "" {
 			return nil, usageErrorf("--admin-client-ca needs the admin listener (--admin-listen)")
 		}
+		if f.metricsTokenFile != "" {
+			return nil, usageErrorf("--metrics-token-file needs the admin listener (--admin-listen): /metrics is served there")
+		}
 		return nil, nil
 	}
 	if _, _, err := net.SplitHostPort(f.adminListen); err != nil {
@@ -49,6 +53,13 @@ func listenAdmin(a *app, f *serveFlags, tlsOn bool) (*adminListener, error) {
 			return nil, usageErrorf("--admin-client-ca: %v", err)
 		}
 		opts.ClientCAs = pool
+	}
+	if f.metricsTokenFile != "" {
+		tok, err := metrics.ReadTokenFile(f.metricsTokenFile)
+		if err != nil {
+			return nil, usageErrorf("--metrics-token-file: %v", err)
+		}
+		opts.MetricsToken = tok
 	}
 	ln, err := net.Listen("tcp", f.adminListen)
 	if err != nil {
@@ -78,7 +89,8 @@ func serveWithAdmin(ctx context.Context, a *app, srv *server.Server, ln net.List
 			}
 			adminErr <- err
 		}()
-		a.log.Info("strongroom admin API listening", "addr", admin.ln.Addr().String(), "mtls", admin.opts.ClientCAs != nil)
+		a.log.Info("strongroom admin API listening", "addr", admin.ln.Addr().String(), "mtls", admin.opts.ClientCAs != nil,
+			"metrics", "/metrics", "metrics_token", len(admin.opts.MetricsToken) > 0)
 	}
 	if gw != nil {
 		gwErr := make(chan error, 1)

@@ -181,3 +181,29 @@ func (e *Env) CreateUser(tb testing.TB, username, pw string) string {
 	}
 	return u.ID
 }
+
+// StartAdmin runs the server's admin listener (the admin API and
+// /metrics) with opts on a loopback port of its own until tb ends, and
+// returns its base URL (http://127.0.0.1:PORT; https:// when the server
+// has TLS).
+func (e *Env) StartAdmin(tb testing.TB, opts server.AdminOptions) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Server.ServeAdmin(ctx, ln, opts) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("admin listener: %v", err)
+		}
+	})
+	scheme := "http://"
+	if e.cfg.TLS != nil {
+		scheme = "https://"
+	}
+	return scheme + ln.Addr().String()
+}

@@ -275,3 +275,20 @@ func (s *Store) ListLogoutDeliveries(ctx context.Context) ([]storage.LogoutDeliv
 	slices.SortFunc(out, func(a, b storage.LogoutDelivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
+
+// CountLogoutDeliveries implements storage.LogoutOutbox.
+func (s *Store) CountLogoutDeliveries(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read(ctx, func() error {
+		for _, d := range s.logout.deliveries {
+			if _, ok := s.clients[d.ClientID]; ok {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("memory: count logout deliveries: %w", err)
+	}
+	return n, nil
+}

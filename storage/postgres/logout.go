@@ -244,6 +244,15 @@ func (s *Store) ListLogoutDeliveries(ctx context.Context) ([]storage.LogoutDeliv
 	return out, nil
 }
 
+// CountLogoutDeliveries implements storage.LogoutOutbox.
+func (s *Store) CountLogoutDeliveries(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*) FROM logout_deliveries`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count logout deliveries: %w", mapError(err))
+	}
+	return n, nil
+}
+
 func collectDeliveries(rows pgx.Rows) ([]storage.LogoutDelivery, error) {
 	defer rows.Close()
 	var out []storage.LogoutDelivery

@@ -49,11 +49,14 @@ const DefaultMaxConns = 32
 // keyword/value string, see pgxpool.ParseConfig) and returns a Store on it.
 // It does not connect: call Ping to check the database is reachable and
 // CheckSchema to check it is migrated.
-func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, logger *slog.Logger, opts ...OpenOption) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// The parse error may quote the URL, password included: don't wrap it.
 		return nil, errors.New("postgres: invalid database URL")
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	if !strings.Contains(databaseURL, "pool_max_conns") {
 		// pgx's default (max(4, cores)) starves group commit: token issuance
@@ -65,6 +68,16 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 		return nil, fmt.Errorf("postgres: create pool: %w", mapError(err))
 	}
 	return New(pool, logger), nil
+}
+
+// OpenOption adjusts the pool configuration Open builds.
+type OpenOption func(*pgxpool.Config)
+
+// WithQueryTracer traces every query, batch and connection of the pool
+// with t (OpenTelemetry spans: otelpgx). The tracer must never record
+// query arguments: they hold token signatures and secret hashes.
+func WithQueryTracer(t pgx.QueryTracer) OpenOption {
+	return func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = t }
 }
 
 // Pool returns the connection pool, for Migrate, MigrationStatus and

@@ -211,6 +211,14 @@ func logoutTests() []test {
 			all, err := s.ListLogoutDeliveries(t.Context())
 			must(t, err)
 			equal(t, len(all), 3)
+			// claimed ones still count: they are pending until completed
+			n, err := s.CountLogoutDeliveries(t.Context())
+			must(t, err)
+			equal(t, n, int64(3))
+			must(t, s.CompleteLogoutDelivery(t.Context(), got[0].ID))
+			n, err = s.CountLogoutDeliveries(t.Context())
+			must(t, err)
+			equal(t, n, int64(2))
 		}},
 		{"fail/logout/outbox-unknown-client", func(t *testing.T, s storage.Store) {
 			wantErr(t, s.EnqueueLogoutDelivery(t.Context(), newDelivery("ghost", "u", past)), storage.ErrNotFound)
@@ -228,6 +236,9 @@ func logoutTests() []test {
 			all, err := s.ListLogoutDeliveries(t.Context())
 			must(t, err)
 			equal(t, len(all), 0)
+			n, err := s.CountLogoutDeliveries(t.Context())
+			must(t, err)
+			equal(t, n, int64(0))
 		}},
 		{"ok/logout/outbox-concurrent-claims-never-share", func(t *testing.T, s storage.Store) {
 			createClient(t, s, "c1")

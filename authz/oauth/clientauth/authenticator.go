@@ -50,6 +50,10 @@ type Deps struct {
 	// mtls_endpoint_aliases), "" when none: its token and PAR URLs are
 	// accepted as assertion audiences too. nil means none.
 	MTLSBaseURL func() string
+	// Failed, when set, is told the reason (one of the Reason constants) of
+	// every refused authentication; a database failure is not a refusal
+	// and is not reported. For metrics: it must not block.
+	Failed func(reason string)
 	// Audit appends an audit event on its own (nil: no auditing). Failed
 	// authentications of registered clients are audited (client.auth,
 	// failure), at most 10 a minute per client with the number suppressed
@@ -70,6 +74,30 @@ func RecordClient(ctx context.Context, id *string) context.Context {
 	return context.WithValue(ctx, authenticatedKey{}, id)
 }
 
+// Why a client authentication was refused (Deps.Failed): a small fixed set,
+// so that a metric labelled by it stays bounded.
+const (
+	// ReasonMalformed: credentials in the URL, several methods at once, a
+	// malformed Basic header or no credentials at all.
+	ReasonMalformed = "malformed"
+	// ReasonUnknownClient: the client id names no client.
+	ReasonUnknownClient = "unknown_client"
+	// ReasonInvalidSecret: client_secret_basic or client_secret_post with a
+	// wrong secret, or a method the client did not register.
+	ReasonInvalidSecret = "invalid_secret"
+	// ReasonInvalidAssertion: a private_key_jwt assertion refused
+	// (signature, audience, lifetime, replay, algorithm).
+	ReasonInvalidAssertion = "invalid_assertion"
+	// ReasonInvalidCertificate: tls_client_auth or
+	// self_signed_tls_client_auth refused.
+	ReasonInvalidCertificate = "invalid_certificate"
+	// ReasonPolicy: a method the client's profile forbids (FAPI 2.0).
+	ReasonPolicy = "policy"
+)
+
+// Reasons lists every reason Deps.Failed may be given.
+var Reasons = []string{ReasonMalformed, ReasonUnknownClient, ReasonInvalidSecret, ReasonInvalidAssertion, ReasonInvalidCertificate, ReasonPolicy}
+
 // Authenticator authenticates clients (Authenticate) for fosite.
 type Authenticator struct {
 	clients     fosite.ClientManager
@@ -82,6 +110,7 @@ type Authenticator struct {
 	log         func() *slog.Logger
 	mtlsBaseURL func() string
 	secrets     *authz.SecretHasher
+	failed      func(reason string)
 	refresh     *jwksRefreshLimiter
 	audit       func(ctx context.Context, e *storage.AuditEvent) error
 	sampler     failureSampler
@@ -91,7 +120,7 @@ type Authenticator struct {
 func New(d Deps) *Authenticator {
 	return &Authenticator{
 		clients: d.Clients, fallback: d.Fallback, jwks: d.JWKS, cfg: d.Config, now: d.Now,
-		certs: d.Certificates, clientCAs: d.ClientCAs, log: d.Log, mtlsBaseURL: d.MTLSBaseURL,
+		certs: d.Certificates, clientCAs: d.ClientCAs, log: d.Log, mtlsBaseURL: d.MTLSBaseURL, failed: d.Failed,
 		secrets: d.Secrets, refresh: newJWKSRefreshLimiter(jwksRefreshInterval), audit: d.Audit,
 	}
 }
@@ -111,19 +140,30 @@ func New(d Deps) *Authenticator {
 //     failures are 503 instead of invalid_client.
 func (p *Authenticator) Authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	if err := checkOneClientAuthMethod(r, form); err != nil {
+		p.refused(err, ReasonMalformed)
 		return nil, err
 	}
 	var (
 		c   fosite.Client
 		err error
 	)
-	handled := false
+	handled, reason := false, ReasonInvalidAssertion
 	if form.Has("client_assertion") || form.Has("client_assertion_type") {
 		c, err = p.verifyClientAssertion(ctx, r, form)
 	} else if c, handled, err = p.authenticateTLSClient(ctx, r, form); !handled {
 		c, err = p.fallback(ctx, r, form)
+		reason = ReasonInvalidSecret
+	} else {
+		reason = ReasonInvalidCertificate
 	}
 	if err != nil {
+		switch {
+		case errors.Is(err, fosite.ErrNotFound):
+			reason = ReasonUnknownClient
+		case reason == ReasonInvalidSecret && errors.Is(err, fosite.ErrInvalidRequest):
+			reason = ReasonMalformed // no or unreadable credentials
+		}
+		p.refused(authz.MapError(err), reason)
 		err = authz.MapError(err)
 		var rfc *fosite.RFC6749Error
 		switch {
@@ -139,6 +179,7 @@ func (p *Authenticator) Authenticate(ctx context.Context, r *http.Request, form 
 	}
 	if err := checkFAPI2ClientAuth(c); err != nil {
 		p.auditFailure(ctx, r, form, err)
+		p.refused(err, ReasonPolicy)
 		return nil, err
 	}
 	if id, ok := ctx.Value(authenticatedKey{}).(*string); ok {
@@ -195,6 +236,16 @@ func (p *Authenticator) auditFailure(ctx context.Context, r *http.Request, form 
 	if aerr := p.audit(ctx, e); aerr != nil {
 		p.log().Error("audit event lost", "action", ActionClientAuth, "err", aerr)
 	}
+}
+
+// refused reports a refused authentication to Deps.Failed; err is what
+// the client is answered: a server error or an unavailable database is no
+// refusal of the client's credentials and is not reported.
+func (p *Authenticator) refused(err error, reason string) {
+	if p.failed == nil || errors.Is(err, fosite.ErrServerError) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
+		return
+	}
+	p.failed(reason)
 }
 
 // checkOneClientAuthMethod refuses a request that authenticates its client

@@ -379,15 +379,16 @@ func (s *Store) inGrace(row *storage.Request) bool {
 // committed: the loser waited on its row lock). Both presented the same
 // token, so outside the reuse grace this is reuse: every token of the
 // grant is revoked, the winner's new ones included (RFC 9700 §4.14.2).
-func (s *Store) RefreshRaceLost(ctx context.Context, requestID, sig string) error {
+// revoked reports whether it did so (false within the grace).
+func (s *Store) RefreshRaceLost(ctx context.Context, requestID, sig string) (revoked bool, err error) {
 	row, err := s.store.GetRequest(ctx, storage.KindRefreshToken, sig)
 	switch {
 	case errors.Is(err, storage.ErrInactive) && s.inGrace(row):
-		return nil
+		return false, nil
 	case err != nil && !errors.Is(err, storage.ErrInactive) && !errors.Is(err, storage.ErrNotFound):
-		return fmt.Errorf("read the refresh token after a lost rotation: %w", err)
+		return false, fmt.Errorf("read the refresh token after a lost rotation: %w", err)
 	}
-	return storage.InTx(ctx, s.store, func(ctx context.Context) error {
+	err = storage.InTx(ctx, s.store, func(ctx context.Context) error {
 		if err := s.store.RevokeRequestID(ctx, storage.KindRefreshToken, requestID); err != nil {
 			return fmt.Errorf("revoke the refresh tokens of a reused grant: %w", err)
 		}
@@ -396,6 +397,7 @@ func (s *Store) RefreshRaceLost(ctx context.Context, requestID, sig string) erro
 		}
 		return s.auditReuse(ctx, row, requestID, "concurrent_rotation")
 	})
+	return err == nil, err
 }
 
 // ActionRefreshReuse is the audit action of a detected refresh token reuse:

@@ -238,11 +238,25 @@ type Refresh struct {
 	// KeepRefreshToken reports whether a client's refresh token is kept
 	// rather than rotated; nil rotates every client's.
 	KeepRefreshToken func(fosite.Client) bool
+	// Reused, when set, is told of every refresh token reuse detected
+	// (fosite found the token rotated already, or a concurrent rotation
+	// was lost outside the grace): the family was revoked. For metrics.
+	Reused func(ctx context.Context)
+}
+
+// reused reports a detected refresh token reuse to h.Reused.
+func (h Refresh) reused(ctx context.Context) {
+	if h.Reused != nil {
+		h.Reused(ctx)
+	}
 }
 
 // HandleTokenEndpointRequest implements fosite.TokenEndpointHandler.
 func (h Refresh) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if err := h.RefreshTokenGrantHandler.HandleTokenEndpointRequest(ctx, r); err != nil {
+		if errors.Is(err, fosite.ErrInactiveToken) {
+			h.reused(ctx) // fosite revoked the family (handleRefreshTokenReuse)
+		}
 		return refreshTokenGone(err)
 	}
 	// fosite granted the whole original grant; narrow it to the request.
@@ -294,8 +308,12 @@ func (h Refresh) PopulateTokenEndpointResponse(ctx context.Context, r fosite.Acc
 	}
 	// fosite rolled its transaction back; the winner has committed.
 	sig := h.RefreshTokenStrategy.RefreshTokenSignature(ctx, r.GetRequestForm().Get("refresh_token"))
-	if rerr := h.Store.RefreshRaceLost(ctx, r.GetID(), sig); rerr != nil {
+	revoked, rerr := h.Store.RefreshRaceLost(ctx, r.GetID(), sig)
+	if rerr != nil {
 		return fosite.ErrServerError.WithWrap(rerr)
+	}
+	if revoked {
+		h.reused(ctx)
 	}
 	return fosite.ErrInvalidGrant.WithWrap(err).WithHint("The refresh token was used by a concurrent request.")
 }
