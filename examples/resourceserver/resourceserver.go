@@ -57,7 +57,7 @@ func NewJWTChecker(ctx context.Context, issuer, audience string) (*JWTChecker, e
 // refuses sender-constrained tokens (cnf), which need DPoP or mTLS checks
 // this simple API does not make.
 func (c *JWTChecker) Check(ctx context.Context, raw string) (*Token, error) {
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, errors.New("not a signed JWT")
 	}
