@@ -9,6 +9,7 @@ import (
 	"github.com/strongroom/strongroom/api/render"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
+	"github.com/strongroom/strongroom/authz/oauth"
 )
 
 // authorize serves /oauth2/authorize: the domain validates the request and
@@ -56,10 +57,21 @@ func (s *Server) freshDPoPNonce(c echo.Context, err error) {
 	}
 }
 
-// introspect serves /oauth2/introspect (RFC 7662).
+// introspect serves /oauth2/introspect (RFC 7662); with Accept:
+// application/token-introspection+jwt the answer is a signed JWT (RFC 9701).
 func (s *Server) introspect(c echo.Context) error {
-	client, res, err := s.p.Introspect(c.Request().Context(), c.Request())
-	return s.reply(c, client, http.StatusOK, res, err)
+	r := c.Request()
+	client, res, err := s.p.Introspect(r.Context(), r)
+	if err != nil || !oauth.WantsIntrospectionJWT(r.Header.Get("Accept")) {
+		return s.reply(c, client, http.StatusOK, res, err)
+	}
+	token, err := s.p.IntrospectionJWT(r.Context(), client, res)
+	if err != nil {
+		return s.reply(c, client, http.StatusOK, nil, err)
+	}
+	setClient(c, client)
+	render.JWT(c.Response(), http.StatusOK, oauth.IntrospectionJWTType, token)
+	return nil
 }
 
 // revoke serves /oauth2/revoke (RFC 7009): 200 with no body, whether or not

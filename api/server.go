@@ -32,6 +32,9 @@ type Options struct {
 	// Frontends mount their own routes beside the OAuth endpoints on the
 	// public listener, behind the same middleware (the end-user pages).
 	Frontends []Frontend
+	// RateLimits, when set, limits requests per source address and per
+	// client (429 with Retry-After and RateLimit headers); nil: no limits.
+	RateLimits *RateLimits
 }
 
 // Frontend is a set of routes that mounts itself on the public listener
@@ -90,16 +93,25 @@ func New(p *oauth.Tokens, flows *login.Service, browser Browser, log *slog.Logge
 		Log: log, WithRequestID: authz.WithRequestID, Caller: clientAttr,
 		AccessLogMessage: "request", PanicMessage: "panic in handler",
 	})
+	limitClient := func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	if opts.RateLimits != nil {
+		e.Use(s.limitAddress)
+		limitClient = s.limitClient
+	}
 
 	// Per-route middleware (an Echo group would register a catch-all route
 	// and turn every 405 into a 404).
 	oauth := func(method, path string, h echo.HandlerFunc) { e.Add(method, path, h, s.limitBody, s.rejectDuplicates) }
 	oauth(http.MethodGet, authz.PathAuthorize, s.authorize)
 	oauth(http.MethodPost, authz.PathAuthorize, s.authorize)
-	oauth(http.MethodPost, authz.PathToken, s.token)
-	oauth(http.MethodPost, authz.PathIntrospect, s.introspect)
-	oauth(http.MethodPost, authz.PathRevoke, s.revoke)
-	oauth(http.MethodPost, authz.PathPAR, s.par)
+	// The per-client limit at the endpoints where clients authenticate.
+	client := func(method, path string, h echo.HandlerFunc) {
+		e.Add(method, path, h, s.limitBody, s.rejectDuplicates, limitClient)
+	}
+	client(http.MethodPost, authz.PathToken, s.token)
+	client(http.MethodPost, authz.PathIntrospect, s.introspect)
+	client(http.MethodPost, authz.PathRevoke, s.revoke)
+	client(http.MethodPost, authz.PathPAR, s.par)
 	oauth(http.MethodGet, authz.PathUserinfo, s.userinfo)
 	oauth(http.MethodPost, authz.PathUserinfo, s.userinfo)
 
@@ -129,6 +141,13 @@ func (s *Server) readyz(c echo.Context) error {
 			s.log.Warn("not ready", "err", err)
 			return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 		}
+	}
+	// A node whose rate limits fell back to per-node counting stays ready
+	// (taking every node out because Redis is away would be an outage),
+	// and says so.
+	if rl := s.opts.RateLimits; rl != nil && rl.Limiter != nil && rl.Limiter.Degraded() {
+		_, detail := rl.Limiter.Status()
+		return c.String(http.StatusOK, "ready\n"+detail+"\n")
 	}
 	return c.String(http.StatusOK, "ready\n")
 }

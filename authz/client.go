@@ -133,8 +133,11 @@ func (c *Client) GetJSONWebKeys() *fositejose.JSONWebKeySet { return c.jwks }
 // GetJSONWebKeysURI implements fosite.OpenIDConnectClient.
 func (c *Client) GetJSONWebKeysURI() string { return c.c.JWKSURI }
 
-// GetRequestObjectSigningAlgorithm implements fosite.OpenIDConnectClient.
-func (c *Client) GetRequestObjectSigningAlgorithm() string { return "" }
+// GetRequestObjectSigningAlgorithm implements fosite.OpenIDConnectClient:
+// the registered request_object_signing_alg ("" = any the server accepts).
+func (c *Client) GetRequestObjectSigningAlgorithm() string {
+	return c.c.Metadata.RequestObjectSigningAlg
+}
 
 // GetTokenEndpointAuthMethod implements fosite.OpenIDConnectClient.
 func (c *Client) GetTokenEndpointAuthMethod() string {
@@ -171,8 +174,20 @@ func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string {
 
 // GetResponseModes implements fosite.ResponseModeClient.
 func (c *Client) GetResponseModes() []fosite.ResponseModeType {
-	return []fosite.ResponseModeType{fosite.ResponseModeDefault, fosite.ResponseModeQuery, fosite.ResponseModeFragment, fosite.ResponseModeFormPost}
+	return []fosite.ResponseModeType{
+		fosite.ResponseModeDefault, fosite.ResponseModeQuery, fosite.ResponseModeFragment, fosite.ResponseModeFormPost,
+		ResponseModeJWT, ResponseModeQueryJWT, ResponseModeFragmentJWT, ResponseModeFormPostJWT,
+	}
 }
+
+// The JARM response modes (JWT Secured Authorization Response Mode §2.3):
+// the authorization response as one signed JWT in the "response" parameter.
+const (
+	ResponseModeJWT         fosite.ResponseModeType = "jwt" // query.jwt for code, fragment.jwt otherwise
+	ResponseModeQueryJWT    fosite.ResponseModeType = "query.jwt"
+	ResponseModeFragmentJWT fosite.ResponseModeType = "fragment.jwt"
+	ResponseModeFormPostJWT fosite.ResponseModeType = "form_post.jwt"
+)
 
 // AccessTokenFormat is opaque unless the client asked for JWT access tokens.
 func (c *Client) AccessTokenFormat() string {

@@ -112,3 +112,51 @@ func TestHashID(t *testing.T) {
 		t.Fatal("HashID leaks its input")
 	}
 }
+
+// TestDerivedClientSecretIsKeyedAndBoundToClientAndSecretID: the secret of
+// a client_secret_jwt client is a function of the system secret, the
+// client id and the secret id (each changes it; the NUL separator keeps
+// (id, secret id) pairs apart), 64 bytes base64url (an HS512 key), under a
+// key independent of the secret-hash key; DerivedSecretMatches tells a
+// derived secret's hash from any other.
+func TestDerivedClientSecretIsKeyedAndBoundToClientAndSecretID(t *testing.T) {
+	ctx := t.Context()
+	h := newHasher(t, testSystemSecret)
+	s := h.DeriveSecret("client-a", "0123456789ab")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	must(t, err)
+	if len(raw) != 64 || len(s) != 86 {
+		t.Fatalf("derived secret of %d bytes (%d characters), want 64 (86)", len(raw), len(s))
+	}
+	if newHasher(t, bytes.Clone(testSystemSecret)).DeriveSecret("client-a", "0123456789ab") != s {
+		t.Fatal("not deterministic: the server could not recompute it after a restart")
+	}
+	for name, other := range map[string]string{
+		"other system secret": newHasher(t, append(bytes.Clone(testSystemSecret), 'x')).DeriveSecret("client-a", "0123456789ab"),
+		"other client":        h.DeriveSecret("client-b", "0123456789ab"),
+		"other secret id":     h.DeriveSecret("client-a", "0123456789ac"),
+		"shifted boundary":    h.DeriveSecret("client-a0", "123456789ab"),
+	} {
+		if other == s {
+			t.Errorf("%s derives the same secret", name)
+		}
+	}
+	if bytes.Equal(h.deriveKey, h.key) {
+		t.Fatal("the derivation key is the secret-hash key")
+	}
+	hash, err := h.Hash(ctx, []byte(s))
+	must(t, err)
+	if !h.DerivedSecretMatches(ctx, "client-a", "0123456789ab", hash) {
+		t.Fatal("the derived secret's hash does not match")
+	}
+	random, err := h.Hash(ctx, []byte("a-random-secret-for-client_secret_basic"))
+	must(t, err)
+	for _, bad := range []struct {
+		client, id string
+		hash       []byte
+	}{{"client-a", "0123456789ab", random}, {"client-b", "0123456789ab", hash}, {"client-a", "", hash}, {"client-a", "0123456789ab", nil}} {
+		if h.DerivedSecretMatches(ctx, bad.client, bad.id, bad.hash) {
+			t.Errorf("DerivedSecretMatches(%q, %q) holds for a hash that is not of its derived secret", bad.client, bad.id)
+		}
+	}
+}

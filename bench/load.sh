@@ -38,7 +38,9 @@ mkclient() { # format -> "id secret"
 read -r OPAQUE_ID OPAQUE_SECRET < <(mkclient opaque)
 read -r JWT_ID JWT_SECRET < <(mkclient jwt)
 
-"$BIN" serve --insecure-http --listen 127.0.0.1:$PORT --issuer http://127.0.0.1:$PORT 2>"$LOG" &
+# rate limits off: the benchmark measures throughput, not the limits
+"$BIN" serve --insecure-http --listen 127.0.0.1:$PORT --issuer http://127.0.0.1:$PORT \
+  --rate-limit-address off --rate-limit-client off 2>"$LOG" &
 SRV=$!
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.2; done
 

@@ -198,7 +198,69 @@ func TestDisabledClientTokensInactive(t *testing.T) {
 		t.Fatalf("disabled client got a token: %d", got)
 	}
 	adm.do("POST", "/admin/v1/clients/"+id+"/enable", "", 200, nil)
-	if !introspect() {
-		t.Fatal("token inactive after enable")
+	if introspect() {
+		t.Fatal("a token issued before the client was disabled came back to life when it was enabled again")
+	}
+	if got := e.tokenStatus(id, secret, "payments"); got != http.StatusOK {
+		t.Fatalf("the enabled client gets no new token: %d", got)
+	}
+}
+
+// TestDisablingAClientRevokesItsTokensForGood: disabling a client (admin
+// API) revokes every token issued to it, its users' access and refresh
+// tokens and its own client-credentials tokens, in the disabling
+// transaction; enabling it again brings none of them back (introspection
+// stays inactive, the refresh token is invalid_grant), while the client
+// gets new tokens at once. Other clients' tokens are untouched. The audit
+// event counts the revoked tokens.
+func TestDisablingAClientRevokesItsTokensForGood(t *testing.T) {
+	e := start(t)
+	adm := e.startAdmin()
+	app := webClient("authorization_code", "refresh_token", "client_credentials")
+	appSecret := e.createClient(app)
+	bystander := webClient("authorization_code", "refresh_token")
+	bystanderSecret := e.createClient(bystander)
+	_, user := e.codeFlowTokens(t, app, appSecret, true)
+	machine := e.token(app.ID, appSecret, "payments")
+	_, kept := e.codeFlowTokens(t, bystander, bystanderSecret, true)
+	active := func(id, secret, token string) bool {
+		t.Helper()
+		status, body := postForm(t, e.issuer+authz.PathIntrospect, url.Values{"token": {token}}, id, secret)
+		if status != http.StatusOK {
+			t.Fatalf("introspect: %d %v", status, body)
+		}
+		return body["active"] == true
+	}
+	for _, tok := range []string{user.AccessToken, user.RefreshToken, machine} {
+		if !active(app.ID, appSecret, tok) {
+			t.Fatal("a fresh token is inactive")
+		}
+	}
+
+	adm.do("POST", "/admin/v1/clients/"+app.ID+"/disable", "", 200, nil)
+	adm.do("POST", "/admin/v1/clients/"+app.ID+"/enable", "", 200, nil)
+
+	for name, tok := range map[string]string{"user access token": user.AccessToken, "user refresh token": user.RefreshToken, "client_credentials token": machine} {
+		if active(app.ID, appSecret, tok) {
+			t.Errorf("the %s issued before the disable is active again after the enable", name)
+		}
+	}
+	if status, body := postForm(t, e.issuer+authz.PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {user.RefreshToken}}, app.ID, appSecret); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("refresh with a token from before the disable: %d %v", status, body)
+	}
+	if fresh := e.token(app.ID, appSecret, "payments"); !active(app.ID, appSecret, fresh) {
+		t.Fatal("a token issued after the enable is inactive")
+	}
+	if !active(bystander.ID, bystanderSecret, kept.AccessToken) || !active(bystander.ID, bystanderSecret, kept.RefreshToken) {
+		t.Fatal("disabling one client revoked another client's tokens")
+	}
+	evs, err := e.srv.Store.ListAudit(t.Context(), storage.AuditFilter{Action: authzadmin.ActionClientDisable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the user's access and refresh token, the machine token, and the
+	// authorization code (already used, inactive, so not counted)
+	if len(evs) != 1 || evs[0].Details["tokens_revoked"] != "3" {
+		t.Fatalf("disable audit: %+v", evs)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/strongroom/strongroom/authz/login"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
+	"github.com/strongroom/strongroom/storage"
 )
 
 const otherBrowserText = "started in another browser"
@@ -158,4 +159,98 @@ func toInt(m map[string]int64) map[string]int {
 		out[k] = int(v)
 	}
 	return out
+}
+
+// userAgentTransport sends every request with a fixed User-Agent.
+type userAgentTransport string
+
+func (ua userAgentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", string(ua))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestFlowBindingRefusalsAreAudited: every refusal of a leaked login or
+// consent link in another browser is an audit event (flow.other_browser,
+// failure) naming the client, the flow's user once logged in, the other
+// browser's address and user agent, and whether it had no flow-binding
+// cookie or another one; never the challenge. The browser the flow belongs
+// to leaves no such event.
+func TestFlowBindingRefusalsAreAudited(t *testing.T) {
+	e := start(t)
+	c := webClient("authorization_code")
+	secret := e.createClient(c)
+	conf := oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: redirectURI, Scopes: []string{"openid"},
+		Endpoint: oauth2.Endpoint{AuthURL: e.issuer + "/oauth2/authorize", TokenURL: e.issuer + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader}}
+	authURL := conf.AuthCodeURL(randString(), oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	events := func() []storage.AuditEvent {
+		t.Helper()
+		evs, err := e.srv.Store.ListAudit(t.Context(), storage.AuditFilter{Action: login.ActionFlowOtherBrowser})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+
+	victim := newBrowser(t)
+	resp, loginPage := victim.get(authURL)
+	loginURL := resp.Request.URL.String()
+	challenge := resp.Request.URL.Query().Get("login_challenge")
+	if resp.Request.URL.Path != "/login" || challenge == "" {
+		t.Fatalf("expected the login page: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	if n := len(events()); n != 0 {
+		t.Fatalf("the flow's own browser left %d other-browser events", n)
+	}
+
+	// a browser with no flow-binding cookie, then one with its own (from
+	// its own /authorize)
+	const thiefUA = "ThiefBrowser/1.0"
+	thief := newBrowser(t)
+	thief.c.Transport = userAgentTransport(thiefUA)
+	resp, body := thief.get(loginURL)
+	refused(t, "login page", resp, body)
+	thief.get(authURL)
+	resp, body = thief.get(loginURL)
+	refused(t, "login page", resp, body)
+
+	// the victim logs in; the consent link leaks too
+	form := formFields(t, loginPage)
+	form.Set("username", "alice")
+	form.Set("password", testPassword)
+	resp, _ = victim.post(e.issuer+"/login", form)
+	if resp.Request.URL.Path != "/consent" {
+		t.Fatalf("expected the consent page: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	resp, body = thief.get(resp.Request.URL.String())
+	refused(t, "consent page", resp, body)
+
+	evs := events()
+	if len(evs) != 3 {
+		t.Fatalf("%d other-browser events for 3 refusals: %+v", len(evs), evs)
+	}
+	reasons := map[string]int{}
+	for _, ev := range evs {
+		reasons[ev.Details["reason"]]++
+		if ev.Outcome != storage.OutcomeFailure || ev.Details["client_id"] != c.ID || ev.SourceIP != "127.0.0.1" || ev.UserAgent != thiefUA || ev.Details["flow"] == "" {
+			t.Errorf("event %+v: want a failure for client %s from 127.0.0.1 with the thief's user agent and the flow", ev, c.ID)
+		}
+		for k, v := range ev.Details {
+			if strings.Contains(v, challenge) {
+				t.Errorf("event detail %s carries the challenge", k)
+			}
+		}
+	}
+	if reasons["no_binding"] != 1 || reasons["other_binding"] != 2 {
+		t.Errorf("reasons %v, want 1 no_binding and 2 other_binding", reasons)
+	}
+	var onConsent int
+	for _, ev := range evs {
+		if ev.Target == e.userID {
+			onConsent++
+		}
+	}
+	if onConsent != 1 {
+		t.Errorf("%d events name the user; want 1 (the consent step, after the login)", onConsent)
+	}
 }

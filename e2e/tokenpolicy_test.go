@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -476,45 +477,61 @@ func TestRefreshReuseRevokesTheFamilyByDefault(t *testing.T) {
 	}
 }
 
+// TestRefreshRetryWithinGraceIsNotReuse: with --refresh-token-reuse-grace,
+// a refresh token presented again within the grace after its rotation is
+// invalid_grant without revoking anything (a client retrying a refresh
+// whose answer it lost), up to the last moment of the grace; presented
+// after the grace it is reuse and revokes the whole family, the newest
+// refresh token included. The server's clock is settable and stands still
+// (servertest.Clock): the rotation happened at the database's clock between
+// two readings of the real one, so setting the server's clock relative to
+// those readings is inside or outside the grace whatever the machine's
+// speed. Nothing here can skip.
 func TestRefreshRetryWithinGraceIsNotReuse(t *testing.T) {
-	const grace = 2 * time.Second
-	e := startWith(t, func(c *server.Config) { c.Authz.RefreshRotationGrace = grace })
+	const grace = time.Minute
+	clock := servertest.NewClock(time.Now())
+	e := startWith(t, func(c *server.Config) {
+		c.Authz.RefreshRotationGrace = grace
+		c.Now = clock.Now
+	})
 	c := webClient("authorization_code", "refresh_token")
 	secret := e.createClient(c)
 	_, tok := e.codeFlowTokens(t, c, secret, true)
 	refresh := func(rt string) (int, map[string]any) {
 		return postForm(t, e.issuer+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, c.ID, secret)
 	}
-	sent := time.Now() // the rotation (and so its grace) starts after this
+	familyActive := func(rt string) bool {
+		_, m := postForm(t, e.issuer+"/oauth2/introspect", url.Values{"token": {rt}}, c.ID, secret)
+		return m["active"] == true
+	}
+	before := time.Now() // the rotation is stamped after this...
 	code, next := refresh(tok.RefreshToken)
+	after := time.Now() // ...and before this
 	if code != 200 {
 		t.Fatalf("refresh: %d %v", code, next)
 	}
-	rotated := time.Now()
-	// a retry inside the grace fails without revoking anything
-	if code, m := refresh(tok.RefreshToken); code != 400 || m["error"] != "invalid_grant" {
-		t.Fatalf("retry within the grace: %d %v", code, m)
-	}
-	if time.Since(rotated) >= grace {
-		t.Skip("the machine is too slow to test inside a 2 s grace")
-	}
-	if _, m := postForm(t, e.issuer+"/oauth2/introspect", url.Values{"token": {next["refresh_token"].(string)}}, c.ID, secret); m["active"] != true {
-		t.Fatalf("a retry within the grace revoked the family: %v", m)
-	}
-	// outside it, it is reuse: retry until the family is revoked, which
-	// must not happen before the grace can have ended, and must by 200 ms
-	// after it.
-	poll(time.Until(rotated.Add(grace+200*time.Millisecond)), func() bool {
+	newest := next["refresh_token"].(string)
+	// retries at the start of the grace and one second before its end
+	// (the rotation was no earlier than before): no reuse
+	for _, at := range []time.Time{after, before.Add(grace - time.Second)} {
+		clock.Set(at)
 		if code, m := refresh(tok.RefreshToken); code != 400 || m["error"] != "invalid_grant" {
-			t.Fatalf("reuse after the grace: %d %v", code, m)
+			t.Fatalf("retry %v after the rotation began: %d %v", at.Sub(before), code, m)
 		}
-		_, m := postForm(t, e.issuer+"/oauth2/introspect", url.Values{"token": {next["refresh_token"].(string)}}, c.ID, secret)
-		if m["active"] == false && time.Now().Before(sent.Add(grace)) {
-			t.Fatalf("a retry within the grace revoked the family (%v after the rotation)", time.Since(rotated))
+		if !familyActive(newest) {
+			t.Fatalf("a retry %v after the rotation began, within the %v grace, revoked the family", at.Sub(before), grace)
 		}
-		return m["active"] == false
-	})
-	if code, m := refresh(next["refresh_token"].(string)); code != 400 {
+	}
+	// one second after the grace (the rotation was no later than after):
+	// reuse, the whole family is revoked
+	clock.Set(after.Add(grace + time.Second))
+	if code, m := refresh(tok.RefreshToken); code != 400 || m["error"] != "invalid_grant" {
+		t.Fatalf("reuse after the grace: %d %v", code, m)
+	}
+	if familyActive(newest) {
+		t.Fatal("reuse after the grace left the newest refresh token active")
+	}
+	if code, m := refresh(newest); code != 400 {
 		t.Fatalf("the family survived reuse after the grace: %d %v", code, m)
 	}
 }

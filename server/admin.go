@@ -72,7 +72,7 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, opts AdminOpti
 	case s.cfg.TLS != nil:
 		// A config of its own, never a Clone of the public one: the public
 		// http.Server writes to that one (HTTP/2 setup) while it starts.
-		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: s.cfg.TLS.Certificates}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: s.cfg.TLS.Certificates, GetCertificate: s.cfg.TLS.GetCertificate}
 		if opts.ClientCAs != nil {
 			tlsCfg.ClientAuth = tls.RequireAndVerifyClientCert
 			tlsCfg.ClientCAs = opts.ClientCAs

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/strongroom/strongroom/api/httpmw"
 )
 
 // Request size limits of both listeners (the public one and the admin API).
@@ -50,7 +52,11 @@ type httpListener struct {
 	// draining, when set, is raised when shutdown begins, so that readiness
 	// (/readyz) answers 503 through the drain.
 	draining *atomic.Bool
-	log      *slog.Logger
+	// hsts sends Strict-Transport-Security on every response, the
+	// listener's own refusals (414, 431) included: the public listener of
+	// an https issuer.
+	hsts bool
+	log  *slog.Logger
 }
 
 // serve runs the listener on ln until ctx ends, then shuts it down
@@ -59,7 +65,11 @@ type httpListener struct {
 // shutdownTimeout for the requests in flight. It returns when the listener
 // has stopped; an error if it stopped on its own or could not finish them.
 func (l httpListener) serve(ctx context.Context, ln net.Listener) error {
-	srv := newHTTPServer(l.handler, l.tls, l.log)
+	h := limitRequest(l.handler)
+	if l.hsts {
+		h = httpmw.StrictTransportSecurity(h)
+	}
+	srv := newHTTPServer(h, l.tls, l.log)
 	errc := make(chan error, 1)
 	go func() {
 		if l.tls != nil {
@@ -101,11 +111,12 @@ func (l httpListener) drainBeforeClose(srv *http.Server) {
 	time.Sleep(l.drain)
 }
 
-// newHTTPServer is the http.Server of both listeners: timeouts, size limits
-// (limitRequest), Retry-After on every 503 and the error log.
+// newHTTPServer is the http.Server of both listeners: timeouts and the
+// error log. h comes wrapped in limitRequest (size limits, Retry-After on
+// every 503).
 func newHTTPServer(h http.Handler, tlsCfg *tls.Config, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           limitRequest(h),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +28,9 @@ import (
 	"github.com/strongroom/strongroom/authz/mfa"
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/oauth"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/authz/throttle"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
@@ -104,7 +107,49 @@ type Config struct {
 	// discovery lists them under it as mtls_endpoint_aliases (RFC 8705 §5;
 	// oauth.WithMTLSEndpointAliases). "": no aliases.
 	MTLSBaseURL string
+	// JWKSURIAllowPrivate lets the fetches of clients' jwks_uri reach
+	// loopback, private and link-local addresses (serve
+	// --jwks-uri-allow-private). Otherwise only public addresses are
+	// fetched (clientauth.JWKSFetchPolicy); http only when the issuer is.
+	JWKSURIAllowPrivate bool
+	// Now is the clock of the services the server builds (token store,
+	// sessions, login flows, throttle, janitor); nil: time.Now. Tests set
+	// a settable one (servertest.Clock) to cross time limits such as the
+	// refresh reuse grace without waiting.
+	Now func() time.Time
+	// RateLimits are the request limits of the public listener (serve
+	// --rate-limit-*); the zero value limits nothing.
+	RateLimits RateLimits
 }
+
+// RateLimits configure the per-address and per-client request limits
+// (authz/ratelimit). They are counted in Redis, shared by every node, when
+// Config.RedisURL is set, else by each node alone; a client's registered
+// rate_limit overrides Client for it.
+type RateLimits struct {
+	// Address limits each source address (an IPv6 /64; the address behind
+	// a trusted proxy) over every public endpoint but the health probes;
+	// ratelimit.Off (zero): none.
+	Address ratelimit.Rate
+	// Client limits each client at the token, PAR, introspection and
+	// revocation endpoints; ratelimit.Off (zero): none, unless the client
+	// registered its own.
+	Client ratelimit.Rate
+	// RedisPrefix is put before the limits' Redis keys; "":
+	// ratelimit.DefaultPrefix. Deployments sharing a Redis set their own.
+	RedisPrefix string
+	// RedisRetry is how long the limits stay per node after Redis failed
+	// before a request tries it again; 0: 5 s.
+	RedisRetry time.Duration
+	// Observer, when set, hears every rejection and every fallback to
+	// per-node limits (metrics); the server also records them in the audit
+	// trail, sampled (one rejection per key per minute).
+	Observer ratelimit.Observer
+}
+
+// enabled reports whether any limit applies; when neither does, client
+// overrides are not applied either (no limiter is built).
+func (r RateLimits) enabled() bool { return !r.Address.IsOff() || !r.Client.IsOff() }
 
 // Server is a composed, runnable Strongroom.
 type Server struct {
@@ -136,6 +181,9 @@ type Server struct {
 	redis *redis.Client
 	// demoRP is the dev server's demo relying party (Config.Dev only), set up by SeedDemo.
 	demoRP *devrp.RP
+	// RateLimiter counts the request limits (nil when Config.RateLimits
+	// limit nothing); its Status says whether they are shared through Redis.
+	RateLimiter *ratelimit.Limiter
 }
 
 // New composes a server. It refuses a PostgreSQL schema that is behind.
@@ -176,8 +224,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// openRedis connects to the Redis of the DPoP replay cache and checks that
-// it answers; nil without a URL. Its errors never quote the URL (it may
+// openRedis connects to the Redis of the DPoP replay cache and the rate
+// limits and checks that it answers; nil without a URL. Calls respect their
+// context's deadline (the rate limits give Redis a fraction of a second
+// before they count per node). Its errors never quote the URL (it may
 // hold a password).
 func openRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 	if rawURL == "" {
@@ -187,6 +237,7 @@ func openRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 	if err != nil {
 		return nil, errors.New("DPoP replay cache: the Redis URL is not valid (redis://[user:password@]host:port[/db] or rediss://…)")
 	}
+	opts.ContextTimeoutEnabled = true
 	client := redis.NewClient(opts)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -243,13 +294,20 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	if err != nil {
 		return nil, err
 	}
-	o, err := oauth.New(cfg.Authz, store, km, log,
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	o, err := oauth.New(cfg.Authz, store, km, log, oauth.WithClock(now),
 		oauth.WithDPoP(verifier, cfg.DPoPNonce), oauth.WithClientCertificates(cfg.ClientCertificates), oauth.WithClientCAs(cfg.ClientCAs),
-		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL))
+		oauth.WithMTLSEndpointAliases(cfg.MTLSBaseURL),
+		oauth.WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{
+			AllowHTTP:             strings.HasPrefix(cfg.Authz.Issuer, "http://"),
+			AllowPrivateAddresses: cfg.JWKSURIAllowPrivate,
+		}))
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
 	flows, err := newLogin(cfg.Authz, store, o, now, log)
 	if err != nil {
 		return nil, err
@@ -277,9 +335,10 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 		demoRP = devrp.New(cfg.Authz.Issuer, log)
 		frontends = append(frontends, demoRP)
 	}
+	limiter, limits := newRateLimits(cfg, store, rdb, o, log)
 	h, err := api.New(o.Tokens, flows.Service, pages, log, api.Options{
 		Ready: store.Ping, Draining: draining.Load, JWKSMaxAge: km.Policy().JWKSCacheLifetime,
-		Frontends: frontends,
+		Frontends: frontends, RateLimits: limits,
 	})
 	if err != nil {
 		return nil, err
@@ -292,8 +351,43 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 	return &Server{
 		OAuth: o, Login: flows.Service, Passwords: flows.Passwords, Throttle: flows.Throttle,
 		Store: store, Keys: km, Backchannel: bc, Janitor: jan, Handler: h,
-		cfg: cfg, log: log, draining: draining, now: now, redis: rdb, demoRP: demoRP,
+		cfg: cfg, log: log, draining: draining, now: now, redis: rdb, demoRP: demoRP, RateLimiter: limiter,
 	}, nil
+}
+
+// newRateLimits builds the limiter of cfg.RateLimits (in Redis when rdb is
+// set) and the public listener's limits; nil, nil when nothing is limited.
+// Rejections and fallbacks go to cfg.RateLimits.Observer and, sampled, to
+// the audit trail.
+func newRateLimits(cfg Config, store storage.Store, rdb *redis.Client, o *oauth.Service, log *slog.Logger) (*ratelimit.Limiter, *api.RateLimits) {
+	rl := cfg.RateLimits
+	if !rl.enabled() {
+		return nil, nil
+	}
+	observers := ratelimit.Observers{ratelimit.Sample(&ratelimit.AuditTrail{Audit: store, Log: log}, ratelimit.SampleOptions{})}
+	if rl.Observer != nil {
+		observers = append(observers, rl.Observer)
+	}
+	opts := ratelimit.Options{Prefix: rl.RedisPrefix, Observer: observers, Log: log, RetryAfter: rl.RedisRetry}
+	if rdb != nil { // never a typed nil in the interface
+		opts.Redis = rdb
+	}
+	limiter := ratelimit.New(opts)
+	return limiter, &api.RateLimits{
+		Limiter: limiter, Address: rl.Address, Client: rl.Client, TrustedProxies: cfg.TrustedProxies,
+		ClientRate: func(ctx context.Context, id string) (ratelimit.Rate, bool, bool) {
+			c, err := o.Clients.Get(ctx, id)
+			switch {
+			case errors.Is(err, storage.ErrNotFound): // unknown or disabled: the shared budget
+				return ratelimit.Rate{}, false, false
+			case err != nil: // the database is away: the client's own budget, at the default
+				return ratelimit.Rate{}, false, true
+			}
+			md := c.Registration().Metadata
+			r, ok := ratelimit.ParseOverride(md.RateLimit, md.RateLimitBurst)
+			return r, ok, true
+		},
+	}
 }
 
 // Serve runs the public listener on ln until ctx ends, with the background
@@ -307,6 +401,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := httpListener{
 		name: "public listener", handler: s.Handler, tls: s.cfg.TLS,
 		drain: s.cfg.ShutdownDrain, draining: s.draining, log: s.log,
+		hsts: strings.HasPrefix(strings.ToLower(s.cfg.Authz.Issuer), "https://"),
 	}.serve(ctx, ln)
 	return errors.Join(err, stopWorkers())
 }

@@ -48,6 +48,14 @@ type GrantRevocation interface {
 	// deactivated (zero is not an error). An empty subject (the client
 	// credentials grant's) is refused with ErrNotFound.
 	RevokeUserRequests(ctx context.Context, subject string) (int64, error)
+	// RevokeClientRequests deactivates every active authorization code,
+	// access token and refresh token issued to clientID, for every subject
+	// and for the client itself (client credentials), including those a
+	// code exchange or refresh running concurrently commits meanwhile. It
+	// reports how many rows it deactivated (zero is not an error). Disabling
+	// and re-enabling a client call it, so a disabled client's tokens never
+	// come back to life.
+	RevokeClientRequests(ctx context.Context, clientID string) (int64, error)
 }
 
 // LogoutDelivery is one pending back-channel logout token delivery: a row of

@@ -21,6 +21,9 @@ var (
 	// ErrUnavailable: the backing database cannot be reached. Endpoints map it to
 	// 503 temporarily_unavailable, never to invalid_client.
 	ErrUnavailable = errors.New("storage: unavailable")
+	// ErrJTIUsed: CreateRequestOnce found its jti recorded and unexpired (a
+	// replay); nothing was written.
+	ErrJTIUsed = errors.New("storage: jti already used")
 )
 
 // Store is everything the server needs, grouped by concern. Each concern is a
@@ -118,6 +121,10 @@ const (
 	ProfileNone = ""
 	// ProfileFAPI2 is the FAPI 2.0 Security Profile.
 	ProfileFAPI2 = "fapi2"
+	// ProfileFAPI2MessageSigning is the FAPI 2.0 Security Profile with
+	// FAPI 2.0 Message Signing: signed request objects (RFC 9101) and
+	// signed authorization responses (JARM) on top of ProfileFAPI2.
+	ProfileFAPI2MessageSigning = "fapi2-message-signing"
 )
 
 // Access token formats.
@@ -183,6 +190,13 @@ type ClientMetadata struct {
 	// (RFC 7662) about its own tokens and access tokens whose audience
 	// names it.
 	Introspect bool `json:"introspect,omitempty"`
+	// RateLimit is the client's own request limit at the token, PAR,
+	// introspection and revocation endpoints, as "<events>/<s|m|h>" or
+	// "off" (authz/ratelimit.ParseRate); "": the server's default (serve
+	// --client-rate-limit).
+	RateLimit string `json:"rate_limit,omitempty"`
+	// RateLimitBurst is the burst of RateLimit; 0: twice its events.
+	RateLimitBurst int `json:"rate_limit_burst,omitempty"`
 
 	// Profile is ProfileNone or ProfileFAPI2 (the FAPI 2.0 Security
 	// Profile: registration rules checked together, runtime rules such as
@@ -208,10 +222,32 @@ type ClientMetadata struct {
 	TLSClientAuthSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
 	TLSClientAuthSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
 	TLSClientAuthSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
+
+	// RequireSignedRequestObject makes every authorization request of the
+	// client (at PAR or the authorization endpoint) a signed request
+	// object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
+	// RequestObjectSigningAlg is the one JWS algorithm the client's request
+	// objects may use (OIDC Dynamic Registration §2); empty: any the server
+	// accepts.
+	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+	// AuthorizationSignedResponseAlg signs the client's JARM authorization
+	// responses; empty: the server's default (ES256 or PS256).
+	AuthorizationSignedResponseAlg string `json:"authorization_signed_response_alg,omitempty"`
+	// IntrospectionSignedResponseAlg signs the JWT introspection responses
+	// the client receives (RFC 9701 §6); empty: the server's default.
+	IntrospectionSignedResponseAlg string `json:"introspection_signed_response_alg,omitempty"`
 }
 
-// IsFAPI2 reports whether the client registered the FAPI 2.0 profile.
-func (m ClientMetadata) IsFAPI2() bool { return m.Profile == ProfileFAPI2 }
+// IsFAPI2 reports whether the client registered the FAPI 2.0 profile
+// (with or without Message Signing).
+func (m ClientMetadata) IsFAPI2() bool {
+	return m.Profile == ProfileFAPI2 || m.Profile == ProfileFAPI2MessageSigning
+}
+
+// IsFAPI2MessageSigning reports whether the client registered FAPI 2.0
+// Message Signing: signed request objects and JARM responses.
+func (m ClientMetadata) IsFAPI2MessageSigning() bool { return m.Profile == ProfileFAPI2MessageSigning }
 
 // Clients stores client registrations.
 type Clients interface {
@@ -364,6 +400,13 @@ type JTIs interface {
 	// time and reports how many (an expired record no longer prevents a
 	// replay: its assertion has expired too).
 	DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64, error)
+	// CreateRequestOnce records jti until exp (as UseJTI) and inserts r (as
+	// CreateRequest), both or neither, in one write: a DPoP proof's jti
+	// with the access token it binds, for the price of the token's INSERT.
+	// ErrJTIUsed when jti is recorded and unexpired (nothing written);
+	// ErrAlreadyExists when (kind, signature) is taken. Atomic under
+	// concurrency: of several calls with one jti exactly one succeeds.
+	CreateRequestOnce(ctx context.Context, r *Request, jti string, exp time.Time) error
 }
 
 // ---------------------------------------------------------------- browser login

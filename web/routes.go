@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/login"
 )
 
 // Page paths. The authorization endpoint learns the login and consent paths
@@ -27,7 +28,12 @@ const (
 // plain net/http handlers: they cap and parse their own forms and answer bad
 // input with an error page (never JSON, never a redirect).
 func (pg *Pages) Mount(e *echo.Echo) {
-	page := func(h http.HandlerFunc) echo.HandlerFunc { return echo.WrapHandler(h) }
+	// every page request carries its source for authz/login's audit events
+	page := func(h http.HandlerFunc) echo.HandlerFunc {
+		return echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h(w, r.WithContext(login.WithRequestMeta(r.Context(), pg.loginMeta(r))))
+		}))
+	}
 	e.GET(PathLogin, page(pg.Login))
 	e.POST(PathLogin, page(pg.Login))
 	e.GET(PathConsent, page(pg.Consent))

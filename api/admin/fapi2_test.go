@@ -108,16 +108,39 @@ func TestFAPI2ProfileProblemsListEveryRule(t *testing.T) {
 	}
 }
 
-// TestClientSecretJWTRefusedByTheAdminAPI: a client_secret_jwt client could
-// never authenticate (only a keyed hash of its secret is stored), so create
-// answers 400 saying why and what to use instead, and stores nothing.
-func TestClientSecretJWTRefusedByTheAdminAPI(t *testing.T) {
+// TestClientSecretJWTClientsThroughTheAdminAPI: create registers a
+// client_secret_jwt client with its algorithm and answers its derived
+// secret and secret_id once; a FAPI 2.0 client_secret_jwt client or an
+// asymmetric algorithm is refused with 400 and stores nothing.
+func TestClientSecretJWTClientsThroughTheAdminAPI(t *testing.T) {
 	f := newFixture(t)
+	var created struct {
+		Client registration.ClientInfo `json:"client"`
+		Secret struct {
+			ClientID     string `json:"client_id"`
+			SecretID     string `json:"secret_id"`
+			ClientSecret string `json:"client_secret"`
+		} `json:"secret"`
+	}
+	f.do(t, "POST", "/admin/v1/clients", `{"client_name":"HMAC","grant_types":["client_credentials"],
+		"token_endpoint_auth_method":"client_secret_jwt","token_endpoint_auth_signing_alg":"HS384"}`, 201, &created)
+	if c, s := created.Client, created.Secret; c.TokenEndpointAuthMethod != storage.AuthMethodSecretJWT || c.TokenEndpointAuthSigningAlg != "HS384" ||
+		len(c.Secrets) != 1 || s.SecretID != c.Secrets[0].ID || len(s.ClientSecret) != 86 || s.ClientID != c.ClientID {
+		t.Fatalf("created %+v", created)
+	}
+
 	before := f.snapshot(t)
 	var p admin.Problem
-	f.do(t, "POST", "/admin/v1/clients", `{"client_name":"HMAC","grant_types":["client_credentials"],
+	f.do(t, "POST", "/admin/v1/clients", `{"client_name":"HMAC","grant_types":["client_credentials"],"profile":"fapi2",
+		"require_pushed_authorization_requests":true,"dpop_bound_access_tokens":true,
 		"token_endpoint_auth_method":"client_secret_jwt","token_endpoint_auth_signing_alg":"HS256"}`, 400, &p)
-	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], "client_secret_jwt is not supported") || !strings.Contains(p.Errors[0], "use private_key_jwt") {
+	if len(p.Errors) != 2 || !strings.Contains(p.Errors[0], `token_endpoint_auth_method "client_secret_jwt" is not allowed`) ||
+		!strings.Contains(p.Errors[1], `token_endpoint_auth_signing_alg "HS256" is not allowed`) {
+		t.Fatalf("problem %+v", p)
+	}
+	f.do(t, "POST", "/admin/v1/clients", `{"client_name":"HMAC","grant_types":["client_credentials"],
+		"token_endpoint_auth_method":"client_secret_jwt","token_endpoint_auth_signing_alg":"ES256"}`, 400, &p)
+	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], "client_secret_jwt signs with an HMAC algorithm") {
 		t.Fatalf("problem %+v", p)
 	}
 	if f.snapshot(t) != before {

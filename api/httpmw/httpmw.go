@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -54,27 +56,67 @@ func requestID(withID func(context.Context, string) context.Context) echo.Middle
 // requestIDOf is the id requestID assigned to c's request.
 func requestIDOf(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
 
+// logAttrsKey carries a request's *logAttrs in its context.
+type logAttrsKey struct{}
+
+// logAttrs are attributes added below the handler for the access-log line.
+type logAttrs struct {
+	mu    sync.Mutex
+	attrs []slog.Attr
+}
+
+// AddLogAttrs adds attributes to the access-log line of the request whose
+// context ctx is (e.g. the OAuth error code an error response carried). It
+// does nothing outside a request the access log wraps. Never pass a
+// credential, a token or a whole request value.
+func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) {
+	if la, ok := ctx.Value(logAttrsKey{}).(*logAttrs); ok {
+		la.mu.Lock()
+		la.attrs = append(la.attrs, attrs...)
+		la.mu.Unlock()
+	}
+}
+
+// remoteHost is the peer's address without its port (the TCP peer: behind a
+// proxy, the proxy; the login throttle applies --trusted-proxy rules itself).
+func remoteHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
 // accessLog writes one structured line per request: request id, method,
-// path (never the query string, which may carry codes), status, duration
-// and the caller attribute. No header, body or token is logged. A handler's
+// route (the pattern the router matched: bounded, unlike paths), path
+// (never the query string, which may carry codes), status, duration, the
+// peer's address, the caller attribute and what the handlers added with
+// AddLogAttrs (the OAuth error code of an error response). No header, body
+// or token is logged. A handler's
 // error is rendered here (c.Error) so that the line has the final status.
 func accessLog(opts Options) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
+			extra := &logAttrs{}
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), logAttrsKey{}, extra)))
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
 			attrs := []slog.Attr{
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("method", c.Request().Method),
+				slog.String("route", c.Path()),
 				slog.String("path", c.Request().URL.Path),
 				slog.Int("status", c.Response().Status),
 				slog.Duration("duration", time.Since(start)),
+				slog.String("remote_addr", remoteHost(c.Request().RemoteAddr)),
 			}
 			if opts.Caller != nil {
 				attrs = append(attrs, opts.Caller(c))
 			}
+			extra.mu.Lock()
+			attrs = append(attrs, extra.attrs...)
+			extra.mu.Unlock()
 			opts.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, opts.AccessLogMessage, attrs...)
 			return nil
 		}

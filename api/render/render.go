@@ -14,6 +14,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
 )
@@ -33,6 +34,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 			w.Header().Set(dpop.NonceHeaderName, be.Nonce)
 		}
 		w.Header().Set("WWW-Authenticate", be.Challenge())
+		httpmw.AddLogAttrs(r.Context(), slog.String("oauth_error", be.Code))
 		JSON(w, be.Status, oauthError{Error: be.Code, Description: be.Description})
 		return
 	}
@@ -45,6 +47,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	if rfc.CodeField == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", authz.BasicChallenge)
 	}
+	httpmw.AddLogAttrs(r.Context(), slog.String("oauth_error", rfc.ErrorField))
 	JSON(w, rfc.CodeField, oauthError{Error: rfc.ErrorField, Description: rfc.GetDescription()})
 }
 
@@ -64,9 +67,20 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// JWT writes a signed JWT as the whole response body with its media type
+// (e.g. application/token-introspection+jwt, RFC 9701 §4), uncached.
+func JWT(w http.ResponseWriter, status int, contentType, token string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(token))
+}
+
 // AuthorizeResponse writes an authorization response as authz built it: its
 // headers, then a 303 See Other to its redirect URL or, for
-// response_mode=form_post, fosite's auto-submitting form.
+// response_mode=form_post (and form_post.jwt, whose one parameter is the
+// JARM "response"), fosite's auto-submitting form.
 func AuthorizeResponse(w http.ResponseWriter, resp *authz.AuthorizeResponse) {
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +46,8 @@ type AdminStore interface {
 	storage.Users
 	storage.Audit
 	storage.Transactor
+	// GrantRevocation revokes a disabled client's tokens (SetDisabled).
+	storage.GrantRevocation
 }
 
 // ClientAdminOptions configure a ClientAdmin; zero values take defaults.
@@ -104,14 +108,48 @@ type IssuedSecret struct {
 	PreviousExpiresAt *time.Time `json:"previous_expires_at,omitempty"`
 }
 
-// newSecret generates a secret and its stored form.
-func (a *ClientAdmin) newSecret(ctx context.Context, now time.Time, expires *time.Time) (string, storage.ClientSecret, error) {
+// newSecret generates a secret of client c and its stored form: random
+// (256 bits) for client_secret_basic and client_secret_post; for
+// client_secret_jwt derived from a random secret id under a server key
+// (authz.SecretHasher.DeriveSecret), so that the server can recompute it to
+// check HMAC assertions while the database keeps only its id and hash.
+func (a *ClientAdmin) newSecret(ctx context.Context, c *storage.Client, now time.Time, expires *time.Time) (string, storage.ClientSecret, error) {
+	if c.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT {
+		id, err := registration.NewSecretID()
+		if err != nil {
+			return "", storage.ClientSecret{}, err
+		}
+		plain := a.hasher.DeriveSecret(c.ID, id)
+		s, err := a.hashSecret(ctx, plain, now, expires)
+		s.ID = id
+		return plain, s, err
+	}
 	plain, err := authz.GenerateSecret()
 	if err != nil {
 		return "", storage.ClientSecret{}, fmt.Errorf("generate client secret: %w", err)
 	}
 	s, err := a.hashSecret(ctx, plain, now, expires)
 	return plain, s, err
+}
+
+// secretNotDerivedProblem refuses moving a client whose live secrets the
+// server did not derive to client_secret_jwt: the server could never check
+// an assertion made with them.
+const secretNotDerivedProblem = "token_endpoint_auth_method: client_secret_jwt needs a secret the server derives for it, and this client's live secret " +
+	"was generated for client_secret_basic/client_secret_post or imported; register a new client with client_secret_jwt, " +
+	"or revoke the client's secrets (revoke-secret), update it, then rotate-secret to get a derived one"
+
+// underivedSecrets counts the live secrets of c that the server did not
+// derive (DeriveSecret) and so cannot check client_secret_jwt assertions
+// made with: random ones of client_secret_basic/post, imported ones.
+func (a *ClientAdmin) underivedSecrets(ctx context.Context, c *storage.Client, now time.Time) int {
+	n := 0
+	for _, s := range c.Secrets {
+		if (s.ExpiresAt == nil || s.ExpiresAt.After(now)) && !a.hasher.DerivedSecretMatches(ctx, c.ID, s.ID, s.Hash) {
+			n++
+		}
+	}
+	return n
 }
 
 func (a *ClientAdmin) hashSecret(ctx context.Context, plain string, now time.Time, expires *time.Time) (storage.ClientSecret, error) {
@@ -165,7 +203,7 @@ func (a *ClientAdmin) Create(ctx context.Context, actor Actor, spec registration
 		if opts.SecretExpiresIn > 0 {
 			exp = ptrTime(now.Add(opts.SecretExpiresIn))
 		}
-		plain, sec, err := a.newSecret(ctx, now, exp)
+		plain, sec, err := a.newSecret(ctx, c, now, exp)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -289,6 +327,10 @@ func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch 
 			if registration.UsesSecret(next.TokenEndpointAuthMethod) {
 				next.Secrets = c.Secrets
 			}
+			if next.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT && c.TokenEndpointAuthMethod != storage.AuthMethodSecretJWT && a.underivedSecrets(ctx, next, now) > 0 {
+				fnErr = &registration.ValidationError{Problems: []string{secretNotDerivedProblem}}
+				return fnErr
+			}
 			*c = *next
 			updated = next
 			return nil
@@ -324,20 +366,44 @@ func (a *ClientAdmin) Delete(ctx context.Context, actor Actor, id string) error 
 // SetDisabled disables or enables a client. A disabled client cannot
 // authenticate, and its tokens stop introspecting as active (ClientCache
 // reports it as not found; every node drops it on the change notification).
+//
+// Disabling is a kill switch, not a pause: in the same transaction every
+// code, access token and refresh token issued to the client is revoked, so
+// enabling the client again does not bring them back. Enabling revokes
+// again whatever is still active (a token request that had authenticated
+// the client before the disable committed, and issued after it): only
+// tokens issued after the enable are valid. The audit event records how
+// many were revoked.
 func (a *ClientAdmin) SetDisabled(ctx context.Context, actor Actor, id string, disabled bool) (*registration.ClientInfo, error) {
 	action := ActionClientEnable
 	if disabled {
 		action = ActionClientDisable
 	}
-	return a.change(ctx, actor, id, action, func(c *storage.Client, _ time.Time) (map[string]string, error) {
+	return a.changeThen(ctx, actor, id, action, func(c *storage.Client, _ time.Time) (map[string]string, error) {
 		c.Disabled = disabled
 		return nil, nil
+	}, func(ctx context.Context) (map[string]string, error) {
+		n, err := a.store.RevokeClientRequests(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("revoke the tokens of client %q: %w", id, err)
+		}
+		return map[string]string{"tokens_revoked": strconv.FormatInt(n, 10)}, nil
 	})
 }
 
 // change runs one read-modify-write of a client with its audit event.
 func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string,
 	fn func(c *storage.Client, now time.Time) (map[string]string, error),
+) (*registration.ClientInfo, error) {
+	return a.changeThen(ctx, actor, id, action, fn, nil)
+}
+
+// changeThen is change with then, when not nil, run in the same
+// transaction after the client is written; the details of both go into the
+// audit event.
+func (a *ClientAdmin) changeThen(ctx context.Context, actor Actor, id, action string,
+	fn func(c *storage.Client, now time.Time) (map[string]string, error),
+	then func(ctx context.Context) (map[string]string, error),
 ) (*registration.ClientInfo, error) {
 	now := a.now()
 	var updated storage.Client
@@ -360,6 +426,16 @@ func (a *ClientAdmin) change(ctx context.Context, actor Actor, id, action string
 		}
 		if err != nil {
 			return clientNotFound(id, err)
+		}
+		if then != nil {
+			more, err := then(ctx)
+			if err != nil {
+				return err
+			}
+			if details == nil && len(more) > 0 {
+				details = map[string]string{}
+			}
+			maps.Copy(details, more)
 		}
 		return a.audit(ctx, actor, now, action, id, details)
 	})
@@ -413,7 +489,7 @@ func (a *ClientAdmin) RotateSecret(ctx context.Context, actor Actor, id string, 
 		if opts.ExpiresIn > 0 {
 			exp = ptrTime(now.Add(opts.ExpiresIn))
 		}
-		plain, sec, err := a.newSecret(ctx, now, exp)
+		plain, sec, err := a.newSecret(ctx, c, now, exp)
 		if err != nil {
 			return nil, err
 		}
@@ -533,6 +609,9 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registrat
 		if spec.ClientSecret != "" && !registration.UsesSecret(c.TokenEndpointAuthMethod) {
 			p.Add("%s: client_secret is used only with client_secret_basic or client_secret_post", label)
 		}
+		if spec.ClientSecret != "" && c.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT {
+			p.Add("%s: client_secret cannot be imported for client_secret_jwt: the server derives the secrets of client_secret_jwt clients (it keeps no secret it could check HMAC assertions with); import without client_secret to get one, shown once", label)
+		}
 		if spec.ClientSecret != "" && len(spec.ClientSecret) < MinImportedSecretLength {
 			p.Add("%s: client_secret must be at least %d characters", label, MinImportedSecretLength)
 		}
@@ -550,7 +629,7 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registrat
 				sec, err = a.hashSecret(ctx, spec.ClientSecret, now, nil)
 			} else {
 				var plain string
-				plain, sec, err = a.newSecret(ctx, now, nil)
+				plain, sec, err = a.newSecret(ctx, c, now, nil)
 				results[i].Secret = &IssuedSecret{ClientID: c.ID, ClientSecret: plain}
 			}
 			if err != nil {

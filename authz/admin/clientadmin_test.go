@@ -750,3 +750,56 @@ func TestCommittedClientChangesDropTheServersCachedCopy(t *testing.T) {
 		t.Fatalf("a deleted client is still served from the cache: %v", err)
 	}
 }
+
+// TestReEnablingAClientRevokesTokensIssuedWhileItWasDisabled: disabling a
+// client revokes its tokens in the same transaction; a token that a request
+// which had authenticated the client before the disable still committed
+// afterwards (modelled by writing the row while the client is disabled) is
+// revoked by the enable, so no token issued before a re-enable is ever
+// valid again. Tokens of other clients and tokens issued after the enable
+// are untouched; both audit events count what they revoked.
+func TestReEnablingAClientRevokesTokensIssuedWhileItWasDisabled(t *testing.T) {
+	f := newAdminFixture(t)
+	ctx := t.Context()
+	info, _ := f.create(t, partner())
+	other, _ := f.create(t, partner())
+	token := func(sig, clientID string) *storage.Request {
+		r := &storage.Request{Kind: storage.KindAccessToken, Signature: sig, RequestID: "grant-" + sig, ClientID: clientID,
+			Active: true, RequestedAt: f.clock.Now(), ExpiresAt: f.clock.Now().Add(time.Hour), Data: []byte(`{}`)}
+		if err := f.store.CreateRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	isActive := func(sig string) bool {
+		_, err := f.store.GetRequest(ctx, storage.KindAccessToken, sig)
+		if err != nil && !errors.Is(err, storage.ErrInactive) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	token("before", info.ClientID)
+	token("bystander", other.ClientID)
+	if _, err := f.admin.SetDisabled(ctx, operator, info.ClientID, true); err != nil {
+		t.Fatal(err)
+	}
+	if isActive("before") {
+		t.Fatal("disabling left the client's token active")
+	}
+	token("in-flight", info.ClientID) // issued by a request that authenticated before the disable
+	if _, err := f.admin.SetDisabled(ctx, operator, info.ClientID, false); err != nil {
+		t.Fatal(err)
+	}
+	if isActive("before") || isActive("in-flight") {
+		t.Fatal("a token issued before the enable is active after it")
+	}
+	token("after", info.ClientID)
+	if !isActive("after") || !isActive("bystander") {
+		t.Fatal("a token issued after the enable, or another client's, was revoked")
+	}
+	events := f.audit(t)
+	if events[0].Action != admin.ActionClientEnable || events[0].Details["tokens_revoked"] != "1" ||
+		events[1].Action != admin.ActionClientDisable || events[1].Details["tokens_revoked"] != "1" {
+		t.Fatalf("audit %+v", events[:2])
+	}
+}

@@ -186,6 +186,13 @@ type Request struct {
 	// Algorithms, when set, narrows the Verifier's allow-list for this
 	// request (e.g. FAPI 2.0 clients: PS256, ES256, EdDSA; no RS256).
 	Algorithms []string
+	// DeferReplay leaves the proof's single use to the caller: Verify does
+	// not record it, and the caller must record Proof.ReplayKey until
+	// Proof.ReplayUntil (storage.JTIs.CreateRequestOnce, with the token the
+	// proof binds) and refuse the request if it was recorded already
+	// (Replayed). Only for a Verifier whose cache is the store's
+	// (RecordsInStore).
+	DeferReplay bool
 }
 
 // Proof is an accepted proof.
@@ -204,6 +211,10 @@ type Proof struct {
 	Method   string
 	URI      string
 	Nonce    string
+	// ReplayKey and ReplayUntil are the proof's replay record (ReplayKey of
+	// its jkt and jti) and how long it must be kept.
+	ReplayKey   string
+	ReplayUntil time.Time
 }
 
 // proofHeader is the protected header of a proof.
@@ -251,15 +262,30 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (*Proof, error) {
 	// No node accepts the proof after iat+maxAge, and iat <= now+futureSkew:
 	// recording it until now+maxAge+futureSkew outlives it, with maxAge to
 	// spare for a backend whose clock runs ahead of ours.
-	until := now.Add(v.maxAge + v.futureSkew)
-	if err := v.replay.Use(ctx, ReplayKey(p.JKT, p.JTI), until); err != nil {
+	p.ReplayKey, p.ReplayUntil = ReplayKey(p.JKT, p.JTI), now.Add(v.maxAge+v.futureSkew)
+	if req.DeferReplay {
+		return p, nil
+	}
+	if err := v.replay.Use(ctx, p.ReplayKey, p.ReplayUntil); err != nil {
 		if errors.Is(err, ErrReplay) {
-			return nil, invalid(ErrReplay, "The DPoP proof has already been used.")
+			return nil, Replayed()
 		}
 		return nil, &Error{Code: CodeInvalidProof, Description: "The DPoP proof could not be checked for replay.",
 			reason: ErrReplayCache, cause: err}
 	}
 	return p, nil
+}
+
+// Replayed is the error of a proof used before (a caller that recorded
+// it, DeferReplay, found it recorded).
+func Replayed() *Error { return invalid(ErrReplay, "The DPoP proof has already been used.") }
+
+// RecordsInStore reports whether v's replay cache is a StoreReplayCache:
+// a caller may then record proofs itself with the tokens they bind
+// (Request.DeferReplay) in the same store.
+func (v *Verifier) RecordsInStore() bool {
+	_, ok := v.replay.(*StoreReplayCache)
+	return ok
 }
 
 // parse bounds the proof, reads its protected header, checks typ, alg and

@@ -65,3 +65,46 @@ func TestStoreReplayCacheKeysAreNamespaced(t *testing.T) {
 		t.Error("ReplayKey collides across keys")
 	}
 }
+
+// TestDeferredReplayLeavesTheRecordToTheCaller: with Request.DeferReplay
+// Verify checks everything but records nothing, and hands back the record
+// (ReplayKey of the proof's jkt and jti, kept past the proof's lifetime)
+// for the caller to write with the token the proof binds; without it the
+// proof is recorded and a second use is refused. RecordsInStore tells a
+// store-backed cache from any other.
+func TestDeferredReplayLeavesTheRecordToTheCaller(t *testing.T) {
+	keys(t)
+	v, _ := newVerifier(t, dpop.Config{})
+	if !v.RecordsInStore() {
+		t.Fatal("a StoreReplayCache verifier does not report it")
+	}
+	req := request(es256Proof(t, claims("deferred")))
+	req.DeferReplay = true
+	p, err := v.Verify(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ReplayKey != dpop.ReplayKey(p.JKT, "deferred") || !p.ReplayUntil.After(testNow.Add(dpop.DefaultMaxAge)) {
+		t.Fatalf("replay record %q until %v", p.ReplayKey, p.ReplayUntil)
+	}
+	// Nothing was recorded: the same proof verifies again, and then records.
+	req.DeferReplay = false
+	if _, err := v.Verify(t.Context(), req); err != nil {
+		t.Fatalf("the deferred proof was recorded: %v", err)
+	}
+	_, err = v.Verify(t.Context(), req)
+	wantRefused(t, err, dpop.CodeInvalidProof, dpop.ErrReplay)
+	wantRefused(t, dpop.Replayed(), dpop.CodeInvalidProof, dpop.ErrReplay)
+
+	other, _ := newVerifier(t, dpop.Config{ReplayCache: replayFunc(func(context.Context, string, time.Time) error { return nil })})
+	if other.RecordsInStore() {
+		t.Fatal("a cache outside the store reports RecordsInStore")
+	}
+}
+
+// replayFunc is a ReplayCache of one function.
+type replayFunc func(ctx context.Context, key string, until time.Time) error
+
+func (f replayFunc) Use(ctx context.Context, key string, until time.Time) error {
+	return f(ctx, key, until)
+}

@@ -165,6 +165,7 @@ func (s *Service) loadFlow(ctx context.Context, challenge, binding string) (*sto
 		return nil, nil, fmt.Errorf("get flow: %w", err)
 	}
 	if !flowBound(f, binding) {
+		s.auditOtherBrowser(ctx, f, binding)
 		return nil, nil, ErrFlowOtherBrowser
 	}
 	c, err := s.clients.Get(ctx, f.ClientID)
@@ -391,4 +392,45 @@ func (s *Service) Deny(ctx context.Context, r *http.Request, f *Flow) (*authz.Au
 		return s.authorizer.AuthorizeError(ctx, ar, err)
 	}
 	return s.authorizer.AuthorizeError(ctx, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+}
+
+// ActionFlowOtherBrowser is the audit action of a live login, second-factor
+// or consent challenge presented by a browser that did not start its flow
+// (a leaked or stolen link).
+const ActionFlowOtherBrowser = "flow.other_browser"
+
+// auditOtherBrowser records a refused flow step of another browser: the
+// flow's client and user (once logged in), the address and user agent of
+// the request (WithRequestMeta), and whether the browser had no
+// flow-binding cookie or another one. Never the challenge or the cookie.
+// An audit failure is logged; the refusal stands either way.
+func (s *Service) auditOtherBrowser(ctx context.Context, f *storage.AuthFlow, binding string) {
+	m := requestMeta(ctx)
+	reason := "other_binding"
+	if binding == "" {
+		reason = "no_binding"
+	}
+	e := &storage.AuditEvent{
+		Time: s.now(), Actor: "anonymous", Action: ActionFlowOtherBrowser, Outcome: storage.OutcomeFailure,
+		Target: f.Subject, SourceIP: m.IP, UserAgent: truncateString(m.UserAgent, 256),
+		Details: map[string]string{"client_id": f.ClientID, "flow": f.ID, "reason": reason},
+	}
+	if err := s.store.AppendAudit(ctx, e); err != nil {
+		s.log.Error("audit event lost", "action", e.Action, "err", err)
+	}
+}
+
+type requestMetaKey struct{}
+
+// WithRequestMeta returns ctx carrying the address and user agent of the
+// browser's request, for the audit events of steps that take no LoginMeta
+// (OpenFlow's refusal of another browser). The pages set it on every request.
+func WithRequestMeta(ctx context.Context, m LoginMeta) context.Context {
+	return context.WithValue(ctx, requestMetaKey{}, m)
+}
+
+// requestMeta is the LoginMeta of ctx (WithRequestMeta), zero when none.
+func requestMeta(ctx context.Context) LoginMeta {
+	m, _ := ctx.Value(requestMetaKey{}).(LoginMeta)
+	return m
 }

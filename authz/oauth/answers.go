@@ -31,6 +31,9 @@ func (p *Authorizer) AuthorizeError(ctx context.Context, ar fosite.AuthorizeRequ
 		values.Set("state", s)
 	}
 	values.Set("iss", p.cfg.Issuer)
+	if isJARM(ar.GetResponseMode()) {
+		return p.jarmAnswer(ctx, ar, values, header) // JARM §4.1: errors are signed too
+	}
 	switch ar.GetResponseMode() {
 	case fosite.ResponseModeFormPost:
 		header.Set("Content-Type", "text/html;charset=UTF-8")

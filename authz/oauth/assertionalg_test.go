@@ -78,37 +78,6 @@ func TestClientAssertionRegisteredSigningAlg(t *testing.T) {
 	wantRFC(t, err, "invalid_client", http.StatusUnauthorized)
 }
 
-// TestClientSecretJWTRefused: client_secret_jwt cannot be verified (only a
-// keyed hash of the secret is stored), so it is refused with a clear
-// invalid_client, and discovery does not advertise it or HMAC algorithms.
-func TestClientSecretJWTRefused(t *testing.T) {
-	store := newMemoryStore(t)
-	p := newTestProvider(t, store)
-	p.now = time.Now
-	c := testClient("secret-jwt")
-	c.TokenEndpointAuthMethod = storage.AuthMethodSecretJWT
-	c.Metadata.TokenEndpointAuthSigningAlg = "HS256"
-	must(t, store.CreateClient(t.Context(), c))
-
-	err := assertionAuth(t, p, (&assertionSigner{t: t, client: "secret-jwt", alg: jose.HS256, key: []byte(strings.Repeat("s", 32))}).sign(nil))
-	wantRFC(t, err, "invalid_client", http.StatusUnauthorized)
-	wantHint(t, err, "client_secret_jwt is not supported")
-
-	d := newTestTokens(t, store).discovery()
-	for _, key := range []string{"token_endpoint_auth_methods_supported", "introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"} {
-		for _, m := range d[key].([]string) {
-			if m == storage.AuthMethodSecretJWT {
-				t.Errorf("%s lists client_secret_jwt", key)
-			}
-		}
-	}
-	for _, alg := range d["token_endpoint_auth_signing_alg_values_supported"].([]string) {
-		if strings.HasPrefix(alg, "HS") {
-			t.Errorf("token_endpoint_auth_signing_alg_values_supported lists %s", alg)
-		}
-	}
-}
-
 // TestFAPI2EnsureClientAssertionWithRS256Fails mirrors the conformance
 // module fapi2-security-profile-final-ensure-client-assertion-with-RS256-fails:
 // a FAPI 2.0 client's RS256 assertion is invalid_client, even when its key

@@ -12,6 +12,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/dpop"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 )
 
 // Sender-constrained tokens (RFC 9449 DPoP, RFC 8705 §3 certificate-bound
@@ -78,6 +79,10 @@ var fapi2ProofAlgs = []string{"PS256", "ES256", "EdDSA", "Ed25519"}
 // binding is what the token endpoint bound a request's tokens to.
 type binding struct {
 	dpop bool // token_type DPoP
+	// replay is the proof's replay record, when the token endpoint writes
+	// it with the access token (dpop.Request.DeferReplay); nil otherwise
+	// (no proof, or a replay cache outside the store that recorded it).
+	replay *fositestore.PendingJTI
 }
 
 // DPoPNonce is the server nonce to send in a DPoP-Nonce header now, ""
@@ -165,7 +170,10 @@ func (p *Tokens) bindAccessRequest(ctx context.Context, r *http.Request, ar fosi
 	boundCode := code && sess.CodeJKT != ""
 	boundRefresh := refresh && sess.RefreshJKT != ""
 
-	var jkt string
+	var (
+		jkt    string
+		replay *fositestore.PendingJTI
+	)
 	// A FAPI 2.0 client's tokens are always sender-constrained (FAPI 2.0
 	// SP §5.3.2.2): by DPoP unless it registered certificate binding.
 	fapiDPoP := md.IsFAPI2() && !md.TLSClientCertificateBoundAccessTokens
@@ -174,11 +182,17 @@ func (p *Tokens) bindAccessRequest(ctx context.Context, r *http.Request, ar fosi
 		if err != nil {
 			return binding{}, proofError(err)
 		}
+		// The proof's jti is written with the access token, in one write
+		// (Token), when the replay cache is the store's.
+		req.DeferReplay = p.dpop.RecordsInStore()
 		proof, err := p.dpop.Verify(ctx, req)
 		if err != nil {
 			return binding{}, proofError(err)
 		}
 		jkt = proof.JKT
+		if req.DeferReplay {
+			replay = &fositestore.PendingJTI{Key: proof.ReplayKey, Until: proof.ReplayUntil}
+		}
 	}
 	if boundCode && dpop.CheckBinding(sess.CodeJKT, jkt) != nil {
 		return binding{}, fosite.ErrInvalidGrant.WithHint("The authorization code is bound to another DPoP key (dpop_jkt).")
@@ -202,7 +216,7 @@ func (p *Tokens) bindAccessRequest(ctx context.Context, r *http.Request, ar fosi
 		}
 		sess.X5TS256 = mtls.Thumbprint(cert.Leaf)
 	}
-	return binding{dpop: jkt != ""}, nil
+	return binding{dpop: jkt != "", replay: replay}, nil
 }
 
 // clientCertificate is the certificate the request came with, nil when

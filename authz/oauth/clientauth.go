@@ -9,9 +9,12 @@ import (
 // Client authentication lives in authz/oauth/clientauth; these two answer
 // discovery from it.
 
-// clientAssertionAlgs are the JWS algorithms private_key_jwt assertions may
-// use (clientauth.AssertionAlgs).
-func clientAssertionAlgs() []jose.SignatureAlgorithm { return clientauth.AssertionAlgs() }
+// clientAssertionAlgs are the JWS algorithms client assertions may use:
+// private_key_jwt's (clientauth.AssertionAlgs), then client_secret_jwt's
+// (clientauth.HMACAssertionAlgs).
+func clientAssertionAlgs() []jose.SignatureAlgorithm {
+	return append(clientauth.AssertionAlgs(), clientauth.HMACAssertionAlgs()...)
+}
 
 // mtlsConfigured reports whether client certificates can reach the server
 // (clientauth.Authenticator.MTLSConfigured).

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -518,6 +519,8 @@ func TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest(t *testing.T) {
 	store := newMemoryStore(t)
 	p := newTestProvider(t, store)
 	p.now = time.Now
+	// the test's JWK Set is on loopback http
+	WithJWKSFetchPolicy(clientauth.JWKSFetchPolicy{AllowHTTP: true, AllowPrivateAddresses: true})(p.core)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(t, err)
 	var mu sync.Mutex
@@ -540,9 +543,6 @@ func TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest(t *testing.T) {
 		return err
 	}
 	must(t, auth("k1")) // first fetch, cached
-	if f, ok := p.fositeConfig.GetJWKSFetcherStrategy(t.Context()).(*fosite.DefaultJWKSFetcherStrategy); ok {
-		f.WaitForCache() // fosite's cache stores asynchronously
-	}
 	for range 10 {
 		wantRFC(t, auth(fmt.Sprintf("unknown-%d", time.Now().UnixNano())), "invalid_client", http.StatusUnauthorized)
 	}
@@ -551,5 +551,37 @@ func TestUnknownKIDDoesNotRefetchJWKSOnEveryRequest(t *testing.T) {
 	defer mu.Unlock()
 	if fetches > 2 {
 		t.Fatalf("the JWK Set was fetched %d times for 12 assertions; want at most 2 (one cached fetch, one refresh)", fetches)
+	}
+}
+
+// TestJWKSURIOnALoopbackAddressIsNeverFetched: by default the server does
+// not fetch a jwks_uri that reaches a non-public address (a client
+// registered, or edited in the database, to point at an internal service):
+// the assertion is invalid_client and the internal service gets no request.
+func TestJWKSURIOnALoopbackAddressIsNeverFetched(t *testing.T) {
+	store := newMemoryStore(t)
+	p := newTestProvider(t, store)
+	p.now = time.Now
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write(jwks(t, jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}))
+	}))
+	t.Cleanup(srv.Close)
+	for i, uri := range []string{srv.URL + "/jwks.json", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/jwks.json"} {
+		id := fmt.Sprintf("internal-%d", i)
+		c := testClient(id)
+		c.TokenEndpointAuthMethod = storage.AuthMethodPrivateKeyJWT
+		c.JWKSURI = uri
+		must(t, store.CreateClient(t.Context(), c))
+		s := &assertionSigner{t: t, client: id, alg: jose.ES256, key: key, kid: "k1"}
+		form := assertionForm(s.sign(nil))
+		_, err = p.provider.AuthenticateClient(t.Context(), authRequest(t, authz.PathToken, form, "", ""), form)
+		wantRFC(t, err, "invalid_client", http.StatusUnauthorized)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the loopback jwks_uri was fetched %d times", n)
 	}
 }

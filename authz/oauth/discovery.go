@@ -7,6 +7,7 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 // discovery returns the OpenID Provider metadata (OIDC Discovery 1.0) which
@@ -14,7 +15,7 @@ import (
 // the server really supports.
 func (p *core) discovery() map[string]any {
 	c := &p.cfg
-	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	authMethods := []string{"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"}
 	if p.mtlsConfigured() {
 		authMethods = append(authMethods, mtls.MethodTLSClientAuth, mtls.MethodSelfSignedTLSClientAuth)
 	}
@@ -34,7 +35,7 @@ func (p *core) discovery() map[string]any {
 		"require_pushed_authorization_requests":                    false,
 		"scopes_supported":                                         []string{"openid", "profile", "email", "offline_access"},
 		"response_types_supported":                                 authz.ResponseTypesSupported(),
-		"response_modes_supported":                                 []string{"query", "fragment", "form_post"},
+		"response_modes_supported":                                 []string{"query", "fragment", "form_post", "jwt", "query.jwt", "fragment.jwt", "form_post.jwt"},
 		"grant_types_supported":                                    []string{"authorization_code", "client_credentials", "refresh_token"},
 		"subject_types_supported":                                  []string{"public"},
 		"id_token_signing_alg_values_supported":                    c.IDTokenAlgs,
@@ -50,9 +51,16 @@ func (p *core) discovery() map[string]any {
 			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "c_hash",
 			"name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified",
 		},
-		"claims_parameter_supported":                     false,
-		"request_parameter_supported":                    false,
-		"request_uri_parameter_supported":                false,
+		"claims_parameter_supported": false,
+		// RFC 9101: request objects by value (request); by reference only
+		// the server's own PAR URNs
+		"request_parameter_supported":                 true,
+		"request_uri_parameter_supported":             false,
+		"request_object_signing_alg_values_supported": registration.RequestObjectAlgs,
+		"require_signed_request_object":               false, // per client (require_signed_request_object)
+		// JARM and RFC 9701: the server's signing algorithms
+		"authorization_signing_alg_values_supported":     p.signingAlgs(),
+		"introspection_signing_alg_values_supported":     p.signingAlgs(),
 		"authorization_response_iss_parameter_supported": true,
 		"acr_values_supported":                           authz.ACRValuesSupported(),
 		// OIDC RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (authz/logout.go, authz/backchannel.go)

@@ -21,15 +21,22 @@
 //
 // Client authentication (the one strategy every endpoint that
 // authenticates clients uses: client secrets through fosite,
-// private_key_jwt, tls_client_auth and self_signed_tls_client_auth) is
+// private_key_jwt, client_secret_jwt, tls_client_auth and self_signed_tls_client_auth) is
 // authz/oauth/clientauth's Authenticator, built in provider.go over this
 // package's store, clock and New's options WithClientCertificates and
 // WithClientCAs (options.go), with a separate mTLS host's
-// mtls_endpoint_aliases (WithMTLSEndpointAliases). client_secret_jwt is
-// refused: only a keyed hash of a secret is stored. The FAPI 2.0 profile's run-time rules for
+// mtls_endpoint_aliases (WithMTLSEndpointAliases). The FAPI 2.0 profile's run-time rules for
 // profile fapi2 clients (PAR, PKCE S256, response_type code, code lifetime,
 // refresh tokens not rotated) are in fapi2.go; its client authentication
 // rule is clientauth's.
+//
+// Signed requests and responses (FAPI 2.0 Message Signing): jar.go verifies
+// request objects (RFC 9101, the request parameter at PAR and at the
+// authorization endpoint) with the client's keys through clientauth, and
+// replaces the request's parameters with the object's claims (fosite would
+// merge them); jarm.go signs authorization responses and their errors
+// (JARM response modes, accepted by fosite through its response mode
+// extension); introspectjwt.go signs introspection answers (RFC 9701).
 //
 // Operations take parsed requests (fosite's *http.Request passes through
 // to fosite) and return values (authz.AuthorizeResponse,

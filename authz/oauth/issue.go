@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +55,10 @@ func (p *core) checkAuthorizePolicy(_ context.Context, ar fosite.AuthorizeReques
 	}
 	if form.Get("code_challenge") != "" && form.Get("code_challenge_method") == "" {
 		return fosite.ErrInvalidRequest.WithHint("code_challenge_method S256 is required with code_challenge.")
+	}
+	// FAPI 2.0 Message Signing: signed responses (JARM)
+	if err := checkJARMRequired(ar); err != nil {
+		return err
 	}
 	// RFC 9449 §10 dpop_jkt: its form is checked before the login page
 	if err := checkDPoPJKT(form); err != nil {
@@ -105,6 +110,15 @@ func (p *Authorizer) Issue(ctx context.Context, ar fosite.AuthorizeRequester, bs
 		return p.AuthorizeError(ctx, ar, err)
 	}
 	resp.AddParameter("iss", p.cfg.Issuer)
+	if isJARM(ar.GetResponseMode()) {
+		header := http.Header{}
+		for k := range resp.GetHeader() {
+			header.Set(k, resp.GetHeader().Get(k))
+		}
+		header.Set("Cache-Control", "no-store")
+		header.Set("Pragma", "no-cache")
+		return p.jarmAnswer(ctx, ar, resp.GetParameters(), header)
+	}
 	return authorizeSuccess(ar, resp)
 }
 

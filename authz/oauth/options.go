@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/oauth/clientauth"
 )
 
 // WithClientCAs sets the trust anchors of tls_client_auth client
@@ -80,4 +82,23 @@ func (p *core) requestOrigin(host string) string {
 		return p.mtlsOrigin
 	}
 	return p.origin
+}
+
+// WithJWKSFetchPolicy sets how clients' jwks_uri are fetched (serve
+// --jwks-uri-allow-private). Without it: https only (http too when the
+// issuer is http), public addresses only, clientauth's default timeout and
+// size cap.
+func WithJWKSFetchPolicy(policy clientauth.JWKSFetchPolicy) Option {
+	return func(c *core) { c.fositeConfig.JWKSFetcherStrategy = clientauth.NewJWKSFetcher(policy) }
+}
+
+// WithClock sets the token service's clock (default time.Now): the refresh
+// reuse grace, sessions, client assertion times. fosite's own expiry checks
+// keep the system clock.
+func WithClock(now func() time.Time) Option {
+	return func(c *core) {
+		if now != nil {
+			c.now = now
+		}
+	}
 }

@@ -166,9 +166,15 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		JWTScopeClaimKey:           jwt.JWTScopeFieldString,
 		AllowedPromptValues:        []string{"login", "none", "consent"},
 		RedirectSecureChecker:      fosite.IsRedirectURISecureStrict,
+		// jwks_uri fetches: https and public addresses only, bounded in
+		// time and size (WithJWKSFetchPolicy widens it).
+		JWKSFetcherStrategy: clientauth.NewJWKSFetcher(clientauth.JWKSFetchPolicy{AllowHTTP: iss.Scheme == "http"}),
+		// JARM response modes (jarm.go): accepted by fosite, answered by us
+		ResponseModeHandlerExtension: jarmResponseModes{},
 	}
 	p.fositeConfig = fc
-	fositeStore := fositestore.New(store, p.clients, p.now, cfg.RefreshRotationGrace)
+	// the store reads the clock at each use (WithClock and tests replace it)
+	fositeStore := fositestore.New(store, p.clients, func() time.Time { return p.now() }, cfg.RefreshRotationGrace)
 
 	signer := &algSigner{Signer: keys.Signer(cfg.IDTokenAlgs[0]), keys: keys}
 	hmacStrategy := grant.NewPrefixedHMAC(oauth2.NewHMACSHAStrategyUnPrefixed(&hmac.HMACStrategy{Config: fc}, fc))
@@ -251,6 +257,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		ClientCAs:    func() *x509.CertPool { return p.clientCAs },
 		Log:          func() *slog.Logger { return p.log },
 		MTLSBaseURL:  func() string { return p.mtlsBaseURL },
+		Secrets:      hasher,
 	})
 	fc.ClientAuthenticationStrategy = p.clientAuth.Authenticate
 	return p, nil

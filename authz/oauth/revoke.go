@@ -13,6 +13,7 @@ import (
 // the token endpoint; a token that is unknown, expired or already revoked is
 // not an error (§2.2: 200 either way), but a request refused for its client
 // authentication (including two methods at once) is never answered 200.
+// Another client's token is answered like an unknown one and not revoked.
 // nil means 200 with an empty body.
 func (p *Tokens) Revoke(ctx context.Context, r *http.Request) error {
 	if r.PostForm.Get("token") == "" {
@@ -26,7 +27,13 @@ func (p *Tokens) Revoke(ctx context.Context, r *http.Request) error {
 	// fosite answers a token no handler could revoke with a bare invalid_request.
 	unknownToken := err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidRequest.ErrorField &&
 		!errors.Is(err, authz.ErrClientAuthRequest)
-	if err != nil && !unknownToken {
+	// fosite's revocation handler answers another client's token with
+	// unauthorized_client, after the caller authenticated and before
+	// anything is revoked. Answered so, it would tell any client which
+	// strings are live tokens of other clients: a foreign token is answered
+	// exactly as an unknown one (RFC 7009 §2.2: 200), and stays valid.
+	foreignToken := errors.Is(err, fosite.ErrUnauthorizedClient)
+	if err != nil && !unknownToken && !foreignToken {
 		return err
 	}
 	return nil

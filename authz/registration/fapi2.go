@@ -14,7 +14,7 @@ import (
 // The FAPI 2.0 Security Profile's registration rules.
 var (
 	// supportedProfiles are the values of profile.
-	supportedProfiles = []string{storage.ProfileNone, storage.ProfileFAPI2}
+	supportedProfiles = []string{storage.ProfileNone, storage.ProfileFAPI2, storage.ProfileFAPI2MessageSigning}
 	// fapi2AuthMethods are the client authentication methods FAPI 2.0
 	// allows (SP §5.3.2.1): private_key_jwt and mutual TLS.
 	fapi2AuthMethods = []string{storage.AuthMethodPrivateKeyJWT, storage.AuthMethodTLSClientAuth, storage.AuthMethodSelfSignedTLSClientAuth}
@@ -36,7 +36,7 @@ const (
 func checkProfile(p *Problems, c *storage.Client, jwks *jose.JSONWebKeySet) {
 	md := c.Metadata
 	if !slices.Contains(supportedProfiles, md.Profile) {
-		p.Add("profile: unknown profile %q (supported: fapi2, or none)", md.Profile)
+		p.Add("profile: unknown profile %q (supported: fapi2, fapi2-message-signing, or none)", md.Profile)
 		return
 	}
 	if !md.IsFAPI2() {
@@ -54,8 +54,6 @@ func checkProfile(p *Problems, c *storage.Client, jwks *jose.JSONWebKeySet) {
 	switch {
 	case c.Public:
 		p.Add("profile fapi2: a public client (token_endpoint_auth_method none) is not allowed; FAPI 2.0 clients are confidential")
-	case c.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT:
-		// refused for every client (SecretJWTRefusal)
 	case !slices.Contains(fapi2AuthMethods, c.TokenEndpointAuthMethod):
 		p.Add("profile fapi2: token_endpoint_auth_method %q is not allowed (allowed: %s)", c.TokenEndpointAuthMethod, strings.Join(fapi2AuthMethods, ", "))
 	}
@@ -71,6 +69,23 @@ func checkProfile(p *Problems, c *storage.Client, jwks *jose.JSONWebKeySet) {
 	}
 	if c.IDTokenSignedResponseAlg == "" && slices.Contains(c.Scopes, "openid") {
 		p.Add("profile fapi2: id_token_signed_response_alg must be set to one of %s (the server default, RS256, is not allowed)", strings.Join(fapi2SigningAlgs, ", "))
+	}
+	for _, f := range []struct{ name, alg string }{
+		{"request_object_signing_alg", md.RequestObjectSigningAlg},
+		{"authorization_signed_response_alg", md.AuthorizationSignedResponseAlg},
+		{"introspection_signed_response_alg", md.IntrospectionSignedResponseAlg},
+	} {
+		if f.alg != "" && !slices.Contains(fapi2SigningAlgs, f.alg) {
+			p.Add("profile fapi2: %s %q is not allowed (allowed: %s)", f.name, f.alg, strings.Join(fapi2SigningAlgs, ", "))
+		}
+	}
+	if md.IsFAPI2MessageSigning() {
+		if !md.RequireSignedRequestObject {
+			p.Add("profile fapi2: require_signed_request_object must be true (FAPI 2.0 Message Signing sends every authorization request as a signed request object, RFC 9101)")
+		}
+		if md.RequestObjectSigningAlg == "" {
+			p.Add("profile fapi2: request_object_signing_alg must be set to one of %s", strings.Join(fapi2SigningAlgs, ", "))
+		}
 	}
 	if jwks != nil {
 		checkFAPI2Keys(p, jwks)

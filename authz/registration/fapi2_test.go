@@ -172,8 +172,8 @@ func TestFAPI2ProfileRefusesClientSecretBasic(t *testing.T) {
 func TestFAPI2ProfileRefusesClientSecretJWT(t *testing.T) {
 	s := fapi2Spec(t)
 	s.TokenEndpointAuthMethod, s.JWKS, s.TokenEndpointAuthSigningAlg = storage.AuthMethodSecretJWT, nil, ""
-	// refused for every client, FAPI 2.0 or not (one problem, saying why)
-	wantOnlyProblem(t, s, "client_secret_jwt is not supported", "keyed hash", "use private_key_jwt")
+	// a method FAPI 2.0 does not allow (SP §5.3.2.1), though others may use it
+	wantOnlyProblem(t, s, "profile fapi2", `token_endpoint_auth_method "client_secret_jwt" is not allowed`, "private_key_jwt, tls_client_auth, self_signed_tls_client_auth")
 }
 
 func TestFAPI2ProfileRefusesPublicClients(t *testing.T) {
@@ -217,7 +217,7 @@ func TestFAPI2ProfileRefusesHS256(t *testing.T) {
 	s := fapi2Spec(t)
 	s.TokenEndpointAuthMethod, s.JWKS, s.TokenEndpointAuthSigningAlg = storage.AuthMethodSecretJWT, nil, "HS256"
 	problems := buildProblems(t, s)
-	if len(problems) != 2 || !strings.Contains(problems[0], "client_secret_jwt is not supported") || !strings.Contains(problems[1], `token_endpoint_auth_signing_alg "HS256" is not allowed`) {
+	if len(problems) != 2 || !strings.Contains(problems[0], `profile fapi2: token_endpoint_auth_method "client_secret_jwt" is not allowed`) || !strings.Contains(problems[1], `token_endpoint_auth_signing_alg "HS256" is not allowed`) {
 		t.Fatalf("problems = %q", problems)
 	}
 }
@@ -372,20 +372,39 @@ func TestPrivateKeyJWTRequiresJWKS(t *testing.T) {
 	wantOnlyProblem(t, s, "private_key_jwt requires jwks_uri or jwks")
 }
 
-// TestClientSecretJWTRefused: the token endpoint cannot check
-// client_secret_jwt (only a keyed hash of the secret is stored), so
-// registration refuses it whatever the algorithm, with one problem that
-// says why and names private_key_jwt instead.
-func TestClientSecretJWTRefused(t *testing.T) {
+// TestClientSecretJWTRegistration: a client may register client_secret_jwt
+// (RFC 7523 HMAC assertions over its secret) with HS256, HS384 or HS512 as
+// its one algorithm (none registered: HS256 at the token endpoint); an
+// asymmetric algorithm, "none", or keys are refused, each with a problem
+// that names the rule.
+func TestClientSecretJWTRegistration(t *testing.T) {
 	s := mtlsPartnerSpec()
 	s.TokenEndpointAuthMethod, s.Identity, s.TLSClientCertificateBoundAccessTokens = storage.AuthMethodSecretJWT, mtls.Identity{}, false
-	for _, alg := range []string{"", "HS256", "ES256"} {
+	for _, alg := range []string{"", "HS256", "HS384", "HS512"} {
 		s.TokenEndpointAuthSigningAlg = alg
-		wantOnlyProblem(t, s, "client_secret_jwt is not supported", "cannot check HS256 assertions", "use private_key_jwt")
+		c := wantValid(t, s)
+		if c.TokenEndpointAuthMethod != storage.AuthMethodSecretJWT || c.Metadata.TokenEndpointAuthSigningAlg != alg || c.Public {
+			t.Fatalf("alg %q: built %+v", alg, c)
+		}
+		if !registration.UsesSecret(c.TokenEndpointAuthMethod) || registration.UsesJWKS(c.TokenEndpointAuthMethod) {
+			t.Fatal("client_secret_jwt must use a secret and no keys")
+		}
 	}
-	if problems := buildProblems(t, s); strings.Contains(problems[0], "unknown auth method") {
-		t.Fatalf("refused as unknown: %q", problems)
+	for _, alg := range []string{"ES256", "PS256", "EdDSA"} {
+		s.TokenEndpointAuthSigningAlg = alg
+		wantOnlyProblem(t, s, "client_secret_jwt signs with an HMAC algorithm", "HS256, HS384, HS512", alg)
 	}
+	s.TokenEndpointAuthSigningAlg = "none"
+	wantOnlyProblem(t, s, `unsupported algorithm "none"`)
+	s.TokenEndpointAuthSigningAlg = "HS256"
+	s.JWKS = jwksOf(t, "", ecKey(t, elliptic.P256()))
+	wantOnlyProblem(t, s, "jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt")
+
+	// HMAC algorithms belong to client_secret_jwt only.
+	basic := mtlsPartnerSpec()
+	basic.TokenEndpointAuthMethod, basic.Identity, basic.TLSClientCertificateBoundAccessTokens = storage.AuthMethodSecretBasic, mtls.Identity{}, false
+	basic.TokenEndpointAuthSigningAlg = "HS256"
+	wantOnlyProblem(t, basic, "token_endpoint_auth_signing_alg is used only with token_endpoint_auth_method private_key_jwt or client_secret_jwt")
 }
 
 func TestPrivateKeyJWTSigningAlgMustBeAsymmetricAndFitTheKeys(t *testing.T) {

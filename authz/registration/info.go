@@ -76,6 +76,18 @@ func SecretID(hash []byte) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
+// NewSecretID returns a random secret id in SecretID's form (12 hex
+// digits), for a secret the server derives from its id
+// (authz.SecretHasher.DeriveSecret): such a secret's id must exist before
+// the secret, so it cannot be a fingerprint of its hash.
+func NewSecretID() (string, error) {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate secret id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
 // NewClientID returns a random client id: 128 bits, lowercase hex. Hex (not
 // base64url) so an id never starts with "-" and reads as a flag on a command
 // line, and survives copy and paste, URLs and case-insensitive tools.

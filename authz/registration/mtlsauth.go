@@ -15,11 +15,12 @@ import (
 )
 
 // Algorithms token_endpoint_auth_signing_alg may name: the asymmetric ones
-// for private_key_jwt; HS256 is known only so that naming it gets a precise
-// answer (client_secret_jwt, its method, is refused: SecretJWTRefusal).
+// for private_key_jwt, the HMAC ones for client_secret_jwt (RFC 7523 over
+// the client secret, which the server derives long enough for each:
+// authz.SecretHasher.DeriveSecret).
 var (
 	asymmetricAuthSigningAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-	symmetricAuthSigningAlgs  = []string{"HS256"}
+	symmetricAuthSigningAlgs  = []string{"HS256", "HS384", "HS512"}
 )
 
 // TLSClientAuthIdentity is the RFC 8705 §2.1.2 subject c registered, in the
@@ -61,19 +62,21 @@ func checkTLSClientAuthIdentity(p *Problems, authMethod string, id mtls.Identity
 
 // checkAuthSigningAlg keeps token_endpoint_auth_signing_alg to the methods
 // that sign assertions and to algorithms that fit the method: asymmetric
-// for private_key_jwt, and one a registered key can make (client_secret_jwt
-// is refused whatever its algorithm).
+// for private_key_jwt, and one a registered key can make; HMAC for
+// client_secret_jwt (HS256 when none is registered).
 func checkAuthSigningAlg(p *Problems, authMethod, alg string, jwks *jose.JSONWebKeySet) {
 	if alg == "" {
 		return
 	}
 	known := slices.Contains(asymmetricAuthSigningAlgs, alg) || slices.Contains(symmetricAuthSigningAlgs, alg)
 	switch {
-	case authMethod == storage.AuthMethodSecretJWT:
-		// the method itself is refused (SecretJWTRefusal)
 	case alg == "none" || !known:
-		p.Add("token_endpoint_auth_signing_alg: unsupported algorithm %q (supported with private_key_jwt: %s)",
-			alg, strings.Join(asymmetricAuthSigningAlgs, ", "))
+		p.Add("token_endpoint_auth_signing_alg: unsupported algorithm %q (supported with private_key_jwt: %s; with client_secret_jwt: %s)",
+			alg, strings.Join(asymmetricAuthSigningAlgs, ", "), strings.Join(symmetricAuthSigningAlgs, ", "))
+	case authMethod == storage.AuthMethodSecretJWT:
+		if !slices.Contains(symmetricAuthSigningAlgs, alg) {
+			p.Add("token_endpoint_auth_signing_alg: client_secret_jwt signs with an HMAC algorithm (%s), not %q", strings.Join(symmetricAuthSigningAlgs, ", "), alg)
+		}
 	case authMethod == storage.AuthMethodPrivateKeyJWT:
 		if !slices.Contains(asymmetricAuthSigningAlgs, alg) {
 			p.Add("token_endpoint_auth_signing_alg: private_key_jwt needs an asymmetric algorithm (%s), not %q", strings.Join(asymmetricAuthSigningAlgs, ", "), alg)
@@ -81,7 +84,7 @@ func checkAuthSigningAlg(p *Problems, authMethod, alg string, jwks *jose.JSONWeb
 			p.Add("token_endpoint_auth_signing_alg: no key in jwks can sign %s", alg)
 		}
 	default:
-		p.Add("token_endpoint_auth_signing_alg is used only with token_endpoint_auth_method private_key_jwt")
+		p.Add("token_endpoint_auth_signing_alg is used only with token_endpoint_auth_method private_key_jwt or client_secret_jwt")
 	}
 }
 

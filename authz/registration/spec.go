@@ -15,21 +15,15 @@ import (
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/storage"
 )
-
-// SecretJWTRefusal is the problem reported for token_endpoint_auth_method
-// client_secret_jwt: the token endpoint refuses it (authz/oauth), so a
-// client registered with it could never authenticate.
-const SecretJWTRefusal = "token_endpoint_auth_method: client_secret_jwt is not supported: Strongroom stores only a keyed hash of each client secret, " +
-	"so it cannot check HS256 assertions made with the secret; use private_key_jwt (the client signs with its own key, registered in jwks or jwks_uri), " +
-	"or tls_client_auth / client_secret_basic"
 
 // Registration limits and supported values.
 var (
 	supportedGrantTypes  = []string{authz.GrantAuthorizationCode, authz.GrantClientCredentials, authz.GrantRefreshToken}
 	supportedAuthMethods = []string{
-		storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodPrivateKeyJWT,
+		storage.AuthMethodSecretBasic, storage.AuthMethodSecretPost, storage.AuthMethodSecretJWT, storage.AuthMethodPrivateKeyJWT,
 		storage.AuthMethodTLSClientAuth, storage.AuthMethodSelfSignedTLSClientAuth, storage.AuthMethodNone,
 	}
 	supportedResponseTypes = []string{"code", "code id_token"}
@@ -83,6 +77,13 @@ type ClientSpec struct {
 	// about its own tokens and the access tokens whose audience names it
 	// (a resource server). Without it the endpoint refuses the client.
 	Introspect bool `json:"introspect,omitempty"`
+	// RateLimit is the client's own request limit at the token, PAR,
+	// introspection and revocation endpoints: "<events>/<s|m|h>" (e.g.
+	// "50/s") or "off"; "": the server's default.
+	RateLimit string `json:"rate_limit,omitempty"`
+	// RateLimitBurst is its burst (requests at once); 0: twice the events.
+	// Needs rate_limit.
+	RateLimitBurst int `json:"rate_limit_burst,omitempty"`
 
 	// Profile is "" or "fapi2": the FAPI 2.0 Security Profile, whose
 	// registration rules (checkFAPI2) hold together.
@@ -100,6 +101,18 @@ type ClientSpec struct {
 	// (RFC 8705 §2.1.2: tls_client_auth_subject_dn, _san_dns, _san_uri,
 	// _san_ip, _san_email; exactly one).
 	mtls.Identity
+
+	// RequireSignedRequestObject makes every authorization request of the
+	// client a signed request object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
+	// RequestObjectSigningAlg is the one algorithm of the client's request
+	// objects (OIDC Dynamic Registration §2).
+	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+	// AuthorizationSignedResponseAlg signs the client's JARM responses.
+	AuthorizationSignedResponseAlg string `json:"authorization_signed_response_alg,omitempty"`
+	// IntrospectionSignedResponseAlg signs the JWT introspection responses
+	// the client receives (RFC 9701 §6).
+	IntrospectionSignedResponseAlg string `json:"introspection_signed_response_alg,omitempty"`
 
 	// Disabled is carried by import and export; update uses disable/enable.
 	Disabled bool `json:"disabled,omitempty"`
@@ -192,10 +205,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 	}
 
 	// Client authentication.
-	switch {
-	case s.TokenEndpointAuthMethod == storage.AuthMethodSecretJWT:
-		p.Add("%s", SecretJWTRefusal)
-	case !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod):
+	if !slices.Contains(supportedAuthMethods, s.TokenEndpointAuthMethod) {
 		p.Add("token_endpoint_auth_method: unknown auth method %q (supported: %s)", s.TokenEndpointAuthMethod, strings.Join(supportedAuthMethods, ", "))
 	}
 	switch {
@@ -212,8 +222,8 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		} else if len(s.JWKS) == 0 {
 			p.Add("token_endpoint_auth_method: self_signed_tls_client_auth requires jwks, the public keys of the client's self-signed certificates (RFC 8705 §2.2)")
 		}
-	case s.JWKSURI != "" || len(s.JWKS) > 0:
-		p.Add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt or self_signed_tls_client_auth")
+	case (s.JWKSURI != "" || len(s.JWKS) > 0) && !s.signsRequestObjects():
+		p.Add("jwks_uri and jwks are used only with token_endpoint_auth_method private_key_jwt or self_signed_tls_client_auth, or to verify signed request objects (require_signed_request_object, request_object_signing_alg)")
 	}
 	if s.JWKSURI != "" {
 		if err := checkHTTPSURI(s.JWKSURI); err != nil {
@@ -310,6 +320,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		RequireMFA:                       s.RequireMFA,
 		SkipConsent:                      s.SkipConsent,
 		Introspect:                       s.Introspect,
+		RateLimitBurst:                   s.RateLimitBurst,
 
 		Profile:                               s.Profile,
 		DPoPBoundAccessTokens:                 s.DPoPBoundAccessTokens,
@@ -320,7 +331,13 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		TLSClientAuthSANURI:                   strings.TrimSpace(s.SANURI),
 		TLSClientAuthSANIP:                    strings.TrimSpace(s.SANIP),
 		TLSClientAuthSANEmail:                 strings.TrimSpace(s.SANEmail),
+
+		RequireSignedRequestObject:     s.RequireSignedRequestObject,
+		RequestObjectSigningAlg:        s.RequestObjectSigningAlg,
+		AuthorizationSignedResponseAlg: s.AuthorizationSignedResponseAlg,
+		IntrospectionSignedResponseAlg: s.IntrospectionSignedResponseAlg,
 	}
+	checkSignedMessages(&p, s, idTokenAlgs, jwks)
 	for _, addr := range md.Contacts {
 		if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || a.Name != "" {
 			p.Add("contacts: %q is not an email address", addr)
@@ -337,6 +354,7 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 			p.Add("%s %v", f.name, err)
 		}
 	}
+	md.RateLimit = checkRateLimit(&p, s.RateLimit, s.RateLimitBurst)
 	if md.BackchannelLogoutSessionRequired && md.BackchannelLogoutURI == "" {
 		p.Add("backchannel_logout_session_required needs backchannel_logout_uri")
 	}
@@ -347,6 +365,33 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkRateLimit validates a client's own rate limit and returns it as
+// stored ("50/s", "off" or "").
+func checkRateLimit(p *Problems, limit string, burst int) string {
+	if strings.TrimSpace(limit) == "" {
+		if burst != 0 {
+			p.Add("rate_limit_burst needs rate_limit")
+		}
+		return ""
+	}
+	r, err := ratelimit.ParseRate(limit)
+	if err != nil {
+		p.Add("rate_limit: %v", err)
+		return ""
+	}
+	switch {
+	case r.IsOff() && burst != 0:
+		p.Add("rate_limit_burst: rate_limit is off")
+	case burst < 0:
+		p.Add("rate_limit_burst must be positive")
+	default:
+		if err := r.WithBurst(burst).Validate(); err != nil {
+			p.Add("rate_limit_burst: %v", err)
+		}
+	}
+	return r.String()
 }
 
 // reservedScopes are the scopes the server gives a meaning to. fosite
@@ -410,11 +455,17 @@ func FromClient(c *storage.Client) ClientSpec {
 		RequireMFA:                            c.Metadata.RequireMFA,
 		SkipConsent:                           c.Metadata.SkipConsent,
 		Introspect:                            c.Metadata.Introspect,
+		RateLimit:                             c.Metadata.RateLimit,
+		RateLimitBurst:                        c.Metadata.RateLimitBurst,
 		Profile:                               c.Metadata.Profile,
 		DPoPBoundAccessTokens:                 c.Metadata.DPoPBoundAccessTokens,
 		TLSClientCertificateBoundAccessTokens: c.Metadata.TLSClientCertificateBoundAccessTokens,
 		TokenEndpointAuthSigningAlg:           c.Metadata.TokenEndpointAuthSigningAlg,
 		Identity:                              TLSClientAuthIdentity(c),
+		RequireSignedRequestObject:            c.Metadata.RequireSignedRequestObject,
+		RequestObjectSigningAlg:               c.Metadata.RequestObjectSigningAlg,
+		AuthorizationSignedResponseAlg:        c.Metadata.AuthorizationSignedResponseAlg,
+		IntrospectionSignedResponseAlg:        c.Metadata.IntrospectionSignedResponseAlg,
 		Disabled:                              c.Disabled,
 	}
 	if s.TokenEndpointAuthMethod == "" { // registered before the method was recorded

@@ -15,6 +15,7 @@ import (
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/mtls"
+	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
@@ -67,6 +68,8 @@ type specFlags struct {
 	backchannelLogoutURI   string
 	firstParty             bool
 	introspect             bool
+	rateLimit              string
+	rateLimitBurst         int
 
 	// Issue 9: sender-constrained tokens, mTLS client authentication and
 	// the FAPI 2.0 profile.
@@ -77,6 +80,12 @@ type specFlags struct {
 	tlsSubjectDN, tlsDNS string
 	tlsURI, tlsIP        string
 	tlsEmail             string
+
+	// Issue 10: signed requests and responses (RFC 9101, JARM, RFC 9701).
+	requireSignedRequestObject bool
+	requestObjectAlg           string
+	authorizationResponseAlg   string
+	introspectionResponseAlg   string
 }
 
 // tlsIdentityFlags are the flags of the tls_client_auth subject, exactly one
@@ -96,7 +105,7 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringArrayVar(&s.postLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI, repeatable")
 	f.StringSliceVar(&s.responseTypes, "response-type", nil, `response type, repeatable: "code" (default) or "code id_token"`)
 	f.StringVar(&s.scope, "scope", "", `space-separated scopes the client may request, e.g. "openid profile"`)
-	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method: client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none (client_secret_jwt is refused: only a keyed hash of secrets is stored)")
+	f.StringVar(&s.authMethod, "auth-method", "", "token endpoint auth method: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none")
 	if create {
 		f.BoolVar(&s.public, "public", false, "a public client (no secret); requires --auth-method none")
 	}
@@ -104,7 +113,7 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.BoolVar(&s.requireMFA, "require-mfa", false, "require a second factor (TOTP or passkey) at every login for this client")
 	f.StringVar(&s.jwksURI, "jwks-uri", "", "https URL of the client's JWK Set (private_key_jwt)")
 	f.StringVar(&s.jwksFile, "jwks-file", "", "file holding the client's public JWK Set (private_key_jwt; self_signed_tls_client_auth: its certificates' keys)")
-	f.StringVar(&s.authSigningAlg, "token-endpoint-auth-signing-alg", "", "the one algorithm of the client's private_key_jwt assertions: PS256, ES256, EdDSA, RS256, ...")
+	f.StringVar(&s.authSigningAlg, "token-endpoint-auth-signing-alg", "", "the one algorithm of the client's assertions: PS256, ES256, EdDSA, RS256, ... (private_key_jwt); HS256 (default), HS384, HS512 (client_secret_jwt)")
 	f.StringVar(&s.tlsSubjectDN, "tls-subject-dn", "", `tls_client_auth: the certificate's subject DN (RFC 4514, most specific first), e.g. "CN=partner,O=Bank,C=GB"`)
 	f.StringVar(&s.tlsDNS, "tls-san-dns", "", "tls_client_auth: a DNS name SAN of the certificate")
 	f.StringVar(&s.tlsURI, "tls-san-uri", "", "tls_client_auth: a URI SAN of the certificate")
@@ -112,7 +121,11 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringVar(&s.tlsEmail, "tls-san-email", "", "tls_client_auth: an email address SAN of the certificate")
 	f.BoolVar(&s.dpopBound, "dpop-bound", false, "require DPoP (RFC 9449) on every token request: the client's tokens are bound to its DPoP key")
 	f.BoolVar(&s.tlsBoundTokens, "tls-client-certificate-bound-access-tokens", false, "bind the client's access tokens to its TLS client certificate (RFC 8705)")
-	f.StringVar(&s.profile, "profile", "", `"fapi2": hold the client to the FAPI 2.0 Security Profile ("none" removes it)`)
+	f.StringVar(&s.profile, "profile", "", `"fapi2": hold the client to the FAPI 2.0 Security Profile; "fapi2-message-signing": FAPI 2.0 with signed request objects and JARM responses ("none" removes it)`)
+	f.BoolVar(&s.requireSignedRequestObject, "require-signed-request-object", false, "accept this client's authorization requests only as signed request objects (RFC 9101; needs --jwks-file or --jwks-uri)")
+	f.StringVar(&s.requestObjectAlg, "request-object-signing-alg", "", "the one algorithm of the client's request objects: PS256, ES256, EdDSA or RS256")
+	f.StringVar(&s.authorizationResponseAlg, "authorization-signed-response-alg", "", "algorithm of the client's JARM responses (default ES256, else PS256)")
+	f.StringVar(&s.introspectionResponseAlg, "introspection-signed-response-alg", "", "algorithm of the JWT introspection responses (RFC 9701) this client receives (default ES256, else PS256)")
 	f.StringVar(&s.accessTokenFormat, "access-token-format", storage.TokenFormatOpaque, "access token format: opaque or jwt")
 	f.StringVar(&s.idTokenAlg, "id-token-alg", "", "ID token signing algorithm, e.g. RS256 or ES256 (default: the server's)")
 	f.StringArrayVar(&s.audience, "audience", nil, "audience the client may request, repeatable")
@@ -124,6 +137,16 @@ func (s *specFlags) add(f *pflag.FlagSet, create bool) {
 	f.StringVar(&s.backchannelLogoutURI, "backchannel-logout-uri", "", "https URL that receives OIDC back-channel logout tokens")
 	f.BoolVar(&s.firstParty, "first-party", false, "a first-party client: its users are not asked to consent")
 	f.BoolVar(&s.introspect, "introspect", false, "allow the client to introspect (RFC 7662) its own tokens and access tokens issued with it as audience")
+	f.StringVar(&s.rateLimit, "rate-limit", "", `the client's own request limit at the token, PAR, introspection and revocation endpoints, e.g. 50/s, 3000/m, or off ("default" on update: back to serve's --rate-limit-client)`)
+	f.IntVar(&s.rateLimitBurst, "burst", 0, "requests the client may send at once under --rate-limit (0: twice the rate's number)")
+}
+
+// rateLimitValue maps --rate-limit's "default" to no override.
+func rateLimitValue(flag string) string {
+	if flag == "default" {
+		return ""
+	}
+	return flag
 }
 
 // readJWKSFlag reads --jwks-file; errors never quote the content.
@@ -154,11 +177,14 @@ func (s *specFlags) spec(flags *pflag.FlagSet) (registration.ClientSpec, error) 
 		AccessTokenFormat: s.accessTokenFormat, RequirePAR: s.requirePAR, RequireMFA: s.requireMFA,
 		Contacts: s.contacts, ClientURI: s.clientURI, LogoURI: s.logoURI, PolicyURI: s.policyURI,
 		TosURI: s.tosURI, BackchannelLogoutURI: s.backchannelLogoutURI, SkipConsent: s.firstParty,
-		Introspect: s.introspect,
+		Introspect: s.introspect, RateLimit: rateLimitValue(s.rateLimit), RateLimitBurst: s.rateLimitBurst,
 
 		Profile: profileValue(s.profile), DPoPBoundAccessTokens: s.dpopBound,
 		TLSClientCertificateBoundAccessTokens: s.tlsBoundTokens, TokenEndpointAuthSigningAlg: s.authSigningAlg,
 		Identity: mtls.Identity{SubjectDN: s.tlsSubjectDN, SANDNS: s.tlsDNS, SANURI: s.tlsURI, SANIP: s.tlsIP, SANEmail: s.tlsEmail},
+
+		RequireSignedRequestObject: s.requireSignedRequestObject, RequestObjectSigningAlg: s.requestObjectAlg,
+		AuthorizationSignedResponseAlg: s.authorizationResponseAlg, IntrospectionSignedResponseAlg: s.introspectionResponseAlg,
 	}
 	if flags.Changed("response-type") {
 		spec.ResponseTypes = s.responseTypes
@@ -205,10 +231,19 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 	set("backchannel-logout-uri", "backchannel_logout_uri", s.backchannelLogoutURI)
 	set("first-party", "skip_consent", s.firstParty)
 	set("introspect", "introspect", s.introspect)
+	set("rate-limit", "rate_limit", rateLimitValue(s.rateLimit))
+	set("burst", "rate_limit_burst", s.rateLimitBurst)
+	if flags.Changed("rate-limit") && !flags.Changed("burst") {
+		p["rate_limit_burst"] = 0 // a new rate brings its default burst
+	}
 	set("profile", "profile", profileValue(s.profile))
 	set("dpop-bound", "dpop_bound_access_tokens", s.dpopBound)
 	set("tls-client-certificate-bound-access-tokens", "tls_client_certificate_bound_access_tokens", s.tlsBoundTokens)
 	set("token-endpoint-auth-signing-alg", "token_endpoint_auth_signing_alg", s.authSigningAlg)
+	set("require-signed-request-object", "require_signed_request_object", s.requireSignedRequestObject)
+	set("request-object-signing-alg", "request_object_signing_alg", s.requestObjectAlg)
+	set("authorization-signed-response-alg", "authorization_signed_response_alg", s.authorizationResponseAlg)
+	set("introspection-signed-response-alg", "introspection_signed_response_alg", s.introspectionResponseAlg)
 	// A new subject replaces the registered one, whichever kind it was:
 	// the identity flags not given are cleared.
 	values := map[string]string{
@@ -248,13 +283,29 @@ var flagOfField = map[string]string{
 	"access_token_format": "--access-token-format", "audience": "--audience", "contacts": "--contact",
 	"client_uri": "--client-uri", "logo_uri": "--logo-uri", "policy_uri": "--policy-uri", "tos_uri": "--tos-uri",
 	"backchannel_logout_uri": "--backchannel-logout-uri", "introspect": "--introspect",
+	"rate_limit": "--rate-limit", "rate_limit_burst": "--burst",
 	"profile": "--profile", "dpop_bound_access_tokens": "--dpop-bound",
 	"tls_client_certificate_bound_access_tokens": "--tls-client-certificate-bound-access-tokens",
 	"token_endpoint_auth_signing_alg":            "--token-endpoint-auth-signing-alg",
 	"require_pushed_authorization_requests":      "--require-par",
+	"require_signed_request_object":              "--require-signed-request-object",
+	"request_object_signing_alg":                 "--request-object-signing-alg",
+	"authorization_signed_response_alg":          "--authorization-signed-response-alg",
+	"introspection_signed_response_alg":          "--introspection-signed-response-alg",
 	"tls_client_auth_subject_dn":                 "--tls-subject-dn", "tls_client_auth_san_dns": "--tls-san-dns",
 	"tls_client_auth_san_uri": "--tls-san-uri", "tls_client_auth_san_ip": "--tls-san-ip",
 	"tls_client_auth_san_email": "--tls-san-email",
+}
+
+// rateLimitRow shows a client's rate limit ("server default" without one).
+func rateLimitRow(limit string, burst int) string {
+	if limit == "" {
+		return "server default"
+	}
+	if r, ok := ratelimit.ParseOverride(limit, burst); ok && !r.IsOff() {
+		return fmt.Sprintf("%s, burst %d", r, r.Burst)
+	}
+	return limit
 }
 
 // profileValue maps --profile's "none" to the empty profile.
@@ -291,13 +342,14 @@ func asUsage(err error) error {
 
 const clientsLong = `Supported grant types: authorization_code, client_credentials, refresh_token.
 Supported auth methods: client_secret_basic, client_secret_post,
+client_secret_jwt (RFC 7523 assertions HMAC'd with the client secret: HS256,
+or HS384/HS512 with --token-endpoint-auth-signing-alg; the server derives
+that secret from its secret_id, which the assertion may name as its "kid"),
 private_key_jwt, tls_client_auth
 (a CA-issued certificate: give exactly one of --tls-subject-dn,
 --tls-san-dns, --tls-san-uri, --tls-san-ip, --tls-san-email),
 self_signed_tls_client_auth (the certificates' public keys in --jwks-file),
-none (public clients only). client_secret_jwt is refused: only a keyed
-hash of each secret is stored, so HS256 assertions cannot be checked; use
-private_key_jwt.
+none (public clients only).
 --dpop-bound and --tls-client-certificate-bound-access-tokens make the
 client's tokens sender-constrained (RFC 9449, RFC 8705).
 --profile fapi2 holds the client to the FAPI 2.0 Security Profile: it needs
@@ -305,13 +357,22 @@ client's tokens sender-constrained (RFC 9449, RFC 8705).
 private_key_jwt, tls_client_auth or self_signed_tls_client_auth, PS256, ES256
 or EdDSA (--token-endpoint-auth-signing-alg, required with private_key_jwt,
 and --id-token-alg with the openid scope), RSA keys of 2048 bits or more and EC keys on P-256 or stronger.
+--profile fapi2-message-signing adds FAPI 2.0 Message Signing: it also needs
+--require-signed-request-object and --request-object-signing-alg (PS256, ES256
+or EdDSA), and its authorization responses are signed (response_mode jwt).
+--require-signed-request-object accepts the client's authorization requests
+only as request objects (RFC 9101) signed with its keys (--jwks-file or
+--jwks-uri, which any auth method may then register).
 Redirect URIs must be exact absolute https URLs without fragment or wildcard;
 public clients may also use http on 127.0.0.1, [::1] or localhost.
 The scope strongroom:admin (the admin API) is only for confidential clients
 whose sole grant type is client_credentials.
 --introspect lets a confidential client call the introspection endpoint
 (RFC 7662) about its own tokens and the access tokens issued with its
-client id as audience; other clients are refused there.`
+client id as audience; other clients are refused there.
+--rate-limit 50/s --burst 100 gives the client its own request limit at the
+token, PAR, introspection and revocation endpoints instead of the server's
+(serve --rate-limit-client); beyond it the client gets 429 with Retry-After.`
 
 func newClientsCreateCmd(a *app, rf *remoteFlags) *cobra.Command {
 	var s specFlags
@@ -321,8 +382,10 @@ func newClientsCreateCmd(a *app, rf *remoteFlags) *cobra.Command {
 		Short: "Register a client",
 		Long: `Register an OAuth 2.0 client. The client id is generated. A confidential
 client authenticating with client_secret_basic or client_secret_post also
-gets a generated secret (256 bits): it is printed once
-and only its keyed hash is stored, so STRONGROOM_SECRET must be the server's.
+gets a generated secret (256 bits), one with client_secret_jwt a secret the
+server derives from its secret_id under a key of STRONGROOM_SECRET: it is
+printed once and only its id and keyed hash are stored, so
+STRONGROOM_SECRET must be the server's.
 Public, private_key_jwt and mTLS clients get no secret.
 
 ` + clientsLong,
@@ -352,6 +415,10 @@ Public, private_key_jwt and mTLS clients get no secret.
       --auth-method tls_client_auth --tls-subject-dn "CN=partner.example,O=Partner Ltd,C=GB" \
       --tls-client-certificate-bound-access-tokens
 
+  # A partner server signing RFC 7523 assertions with its secret (HS256)
+  strongroom clients create --name "Partner" --grant-type client_credentials \
+      --auth-method client_secret_jwt --token-endpoint-auth-signing-alg HS256
+
   # A partner service whose secret expires in 90 days
   strongroom clients create --name "Partner" --grant-type client_credentials \
       --auth-method client_secret_basic --scope payments --secret-expires-in 2160h -o json`,
@@ -380,10 +447,15 @@ Public, private_key_jwt and mTLS clients get no secret.
 				secret = issued.ClientSecret
 			}
 			if *output == formatJSON {
+				secretID := ""
+				if issued != nil {
+					secretID = issued.SecretID
+				}
 				return writeJSON(a.out, struct {
 					ClientID     string `json:"client_id"`
 					ClientSecret string `json:"client_secret,omitempty"`
-				}{info.ClientID, secret})
+					SecretID     string `json:"secret_id,omitempty"`
+				}{info.ClientID, secret, secretID})
 			}
 			fmt.Fprintf(a.out, "Client %q created.\n\n", info.ClientName)
 			tw := newTable(a.out)
@@ -510,8 +582,13 @@ func printClient(a *app, v *registration.ClientInfo) error {
 	row("DPoP-bound tokens", yesNo(v.DPoPBoundAccessTokens))
 	row("Certificate-bound tokens", yesNo(v.TLSClientCertificateBoundAccessTokens))
 	row("Require PAR", yesNo(v.RequirePAR))
+	row("Require signed request object", yesNo(v.RequireSignedRequestObject))
+	row("Request object algorithm", v.RequestObjectSigningAlg)
+	row("JARM response algorithm", v.AuthorizationSignedResponseAlg)
+	row("Introspection JWT algorithm", v.IntrospectionSignedResponseAlg)
 	row("Require MFA", yesNo(v.RequireMFA))
 	row("Introspect", yesNo(v.Introspect))
+	row("Rate limit", rateLimitRow(v.RateLimit, v.RateLimitBurst))
 	row("JWKS URI", v.JWKSURI)
 	if len(v.JWKS) > 0 {
 		row("JWKS", "registered")

@@ -83,13 +83,29 @@ func TestClientsCreateFAPI2AndMTLSClients(t *testing.T) {
 		t.Fatalf("self-signed %+v", info)
 	}
 
-	// client_secret_jwt could never authenticate (only a keyed hash of the
-	// secret is stored): refused, saying why and what to use instead.
+	// client_secret_jwt: a secret the server derives from its secret_id
+	// (shown once, with the id an assertion names as its kid); the store
+	// keeps the id and the keyed hash only.
+	r = mustRun(t, e, "", "clients", "create", "--name", "HMAC", "--grant-type", "client_credentials",
+		"--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "HS512", "-o", "json")
+	m := decodeObject(t, r.out)
+	hmacID, secret, secretID := m["client_id"].(string), m["client_secret"].(string), m["secret_id"].(string)
+	if len(secret) != 86 || secretID == "" || hasherFor(t, e).DeriveSecret(hmacID, secretID) != secret {
+		t.Fatalf("client_secret_jwt client: %s", r.out)
+	}
+	if info := getClientJSON(t, e, hmacID); info.TokenEndpointAuthMethod != storage.AuthMethodSecretJWT || info.TokenEndpointAuthSigningAlg != "HS512" ||
+		len(info.Secrets) != 1 || info.Secrets[0].ID != secretID {
+		t.Fatalf("client_secret_jwt client %+v", info)
+	}
+	// ... but not for a FAPI 2.0 client (SP §5.3.2.1), nor with an asymmetric algorithm.
+	r = run(t, e, "", "clients", "create", "--name", "HMAC", "--grant-type", "client_credentials", "--profile", "fapi2", "--dpop-bound",
+		"--require-par", "--auth-method", "client_secret_jwt", "-o", "json")
+	wantFail(t, r, exitUsage, `--profile fapi2: --auth-method (token_endpoint_auth_method) "client_secret_jwt" is not allowed`)
 	r = run(t, e, "", "clients", "create", "--name", "HMAC", "--grant-type", "client_credentials",
-		"--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "HS256", "-o", "json")
-	wantFail(t, r, exitUsage, "--auth-method (token_endpoint_auth_method): client_secret_jwt is not supported")
-	if !strings.Contains(r.errOut, "use private_key_jwt") || strings.Contains(r.out, "client_secret") {
-		t.Fatalf("client_secret_jwt: %s%s", r.out, r.errOut)
+		"--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "ES256", "-o", "json")
+	wantFail(t, r, exitUsage, "client_secret_jwt signs with an HMAC algorithm")
+	if strings.Contains(r.out, "client_secret") {
+		t.Fatalf("a refused client got a secret: %s", r.out)
 	}
 
 	// Update: a SAN replaces the subject DN; the profile comes and goes.
@@ -168,7 +184,7 @@ func TestClientsRejectBadFAPI2AndMTLSFlags(t *testing.T) {
 		"fail/unknown-method":        {with(cc, "--auth-method", "mtls"), `unknown auth method "mtls"`},
 		"fail/self-signed-no-jwks":   {with(cc, "--auth-method", "self_signed_tls_client_auth"), "self_signed_tls_client_auth requires jwks"},
 		"fail/hs256-private-key-jwt": {with(cc, "--auth-method", "private_key_jwt", "--jwks-file", jwks, "--token-endpoint-auth-signing-alg", "HS256"), "--token-endpoint-auth-signing-alg (token_endpoint_auth_signing_alg): private_key_jwt needs an asymmetric algorithm"},
-		"fail/es256-secret-jwt":      {with(cc, "--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "ES256"), "client_secret_jwt is not supported"},
+		"fail/es256-secret-jwt":      {with(cc, "--auth-method", "client_secret_jwt", "--token-endpoint-auth-signing-alg", "ES256"), "--token-endpoint-auth-signing-alg (token_endpoint_auth_signing_alg): client_secret_jwt signs with an HMAC algorithm"},
 		"fail/unknown-alg":           {with(cc, "--auth-method", "private_key_jwt", "--jwks-file", jwks, "--token-endpoint-auth-signing-alg", "HS1"), `unsupported algorithm "HS1"`},
 		"fail/unknown-profile":       {with(tlsAuth, "--tls-san-dns", "a.example", "--profile", "fapi1"), `unknown profile "fapi1"`},
 		"fail/profile-secret-basic":  {with(cc, "--auth-method", "client_secret_basic", "--profile", "fapi2", "--require-par", "--dpop-bound"), `--profile fapi2: --auth-method (token_endpoint_auth_method) "client_secret_basic" is not allowed`},

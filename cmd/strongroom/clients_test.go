@@ -76,8 +76,8 @@ func TestClientsCreateConfidentialJSON(t *testing.T) {
 	e := newEnv(t)
 	r := mustRun(t, e, "", append(webApp, "-o", "json")...)
 	m := decodeObject(t, r.out)
-	if len(m) != 2 {
-		t.Fatalf("want exactly client_id and client_secret, got %s", r.out)
+	if sid, _ := m["secret_id"].(string); len(m) != 3 || sid == "" {
+		t.Fatalf("want exactly client_id, client_secret and secret_id, got %s", r.out)
 	}
 	id, _ := m["client_id"].(string)
 	secret, _ := m["client_secret"].(string)
@@ -254,7 +254,7 @@ func TestClientsCreateRejectsBadFlags(t *testing.T) {
 	}{
 		"fail/unknown-grant-type":     {with(basic, []string{"--grant-type", "password"}), 2, `unknown grant type "password" (supported: authorization_code, client_credentials, refresh_token)`},
 		"fail/implicit-grant-type":    {with(basic, []string{"--grant-type", "implicit"}), 2, `unknown grant type "implicit"`},
-		"fail/unknown-auth-method":    {with(cc, []string{"--auth-method", "attestation_client_auth"}), 2, `unknown auth method "attestation_client_auth" (supported: client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none)`},
+		"fail/unknown-auth-method":    {with(cc, []string{"--auth-method", "attestation_client_auth"}), 2, `unknown auth method "attestation_client_auth" (supported: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none)`},
 		"fail/public-with-secret":     {with(ac, basic, []string{"--public"}), 2, "--public requires --auth-method none"},
 		"fail/none-without-public":    {with(ac, []string{"--auth-method", "none"}), 2, "--auth-method none requires --public"},
 		"fail/public-client-creds":    {with(cc, []string{"--public", "--auth-method", "none"}), 2, "client_credentials requires a confidential client"},

@@ -44,6 +44,7 @@ type serveFlags struct {
 	hashConcurrency        int
 	senderConstraints      senderConstraintFlags
 	gateway                gatewayFlags
+	rateLimits             rateLimitFlags
 	logFormat              logFormat
 	logLevel               logLevel
 }
@@ -79,6 +80,10 @@ variable, which beats the file. strongroom config show prints the result.`,
   # mTLS clients (RFC 8705) on Strongroom's own TLS
   strongroom serve --issuer https://auth.example.com --tls-cert tls.crt --tls-key tls.key \
       --tls-client-ca /etc/strongroom/partner-ca.pem
+
+  # Several nodes sharing one rate-limit budget (and DPoP replay cache) in Redis
+  strongroom serve --issuer https://auth.example.com --insecure-http --trusted-proxy 10.0.0.0/8 \
+      --redis-url redis://redis.internal:6379/0 --rate-limit-client 100/s --rate-limit-client-burst 200
 
   # Behind a TLS-terminating proxy that forwards the client certificate
   strongroom serve --issuer https://auth.example.com --insecure-http \
@@ -122,6 +127,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")
 	f.senderConstraints.register(fl)
 	f.gateway.register(fl)
+	f.rateLimits.register(fl)
 	addConfigFlag(fl)
 	fl.Var(&f.logFormat, "log-format", "log format: text (key=value) or json (one object a line)")
 	fl.Var(&f.logLevel, "log-level", "least severe log level written: debug, info, warn or error")
@@ -188,6 +194,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	if err := f.senderConstraints.apply(&cfg, tlsOn, a.getenv); err != nil {
 		return err
 	}
+	if err := f.rateLimits.apply(&cfg); err != nil {
+		return err
+	}
 	listen := f.listen
 	if listen == "" {
 		switch {
@@ -237,12 +246,14 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 			return usageErrorf("--issuer is required without --dev: pass it, set STRONGROOM_ISSUER or put issuer: in the --config file")
 		}
 	}
+	var certs *server.CertificateReloader
 	if tlsOn {
-		if cfg.TLS, err = server.TLSConfig(f.tlsCert, f.tlsKey); err != nil {
+		if cfg.TLS, certs, err = server.ReloadableTLSConfig(f.tlsCert, f.tlsKey); err != nil {
 			return err
 		}
 		requestClientCertificates(&cfg)
 	}
+	reloadOnHangup(ctx, a, certs)
 
 	adminLn, err := listenAdmin(a, f, tlsOn)
 	if err != nil {
@@ -290,7 +301,40 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	a.log.Info("strongroom listening", "addr", ln.Addr().String(), "issuer", cfg.Authz.Issuer, "dev", f.dev, "tls", tlsOn,
 		"client_certificates", cfg.ClientCAs != nil, "client_cert_header", cfg.ClientCertificates.Header(), "dpop_nonce", string(cfg.DPoPNonce),
 		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL)
+	a.log.Info("rate limits", rateLimitsLog(cfg)...)
 	return serveWithAdmin(ctx, a, srv, ln, adminLn, gatewayLn)
+}
+
+// reloadOnHangup rereads the TLS certificate and key on every SIGHUP until
+// ctx ends (certificates renewed on disk, e.g. by certbot or cert-manager,
+// take effect without a restart or a dropped connection). A pair that does
+// not load is logged and the previous one kept. SIGHUP never stops the
+// server: without TLS it only says there is nothing to reload. The
+// configuration file is read at start only; changing it needs a restart.
+func reloadOnHangup(ctx context.Context, a *app, certs *server.CertificateReloader) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if certs == nil {
+				a.log.Info("SIGHUP: no TLS certificate to reload (no --tls-cert); configuration changes need a restart")
+				continue
+			}
+			leaf, err := certs.Reload()
+			if err != nil {
+				a.log.Error("SIGHUP: TLS certificate not reloaded; still serving the previous one", "err", err)
+				continue
+			}
+			a.log.Info("SIGHUP: TLS certificate reloaded", "subject", leaf.Subject.String(), "serial", leaf.SerialNumber.String(),
+				"not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+		}
+	}()
 }
 
 // dpopReplayCacheName is where DPoP proof ids are kept, for the start log.

@@ -23,6 +23,8 @@ type senderConstraintFlags struct {
 	dpopNonce        string
 	redisURL         string
 	mtlsBaseURL      string
+	// jwksURIAllowPrivate lets jwks_uri fetches reach non-public addresses.
+	jwksURIAllowPrivate bool
 }
 
 // envRedisURL is read for --redis-url when neither the flag, its
@@ -33,8 +35,9 @@ const envRedisURL = "REDIS_URL"
 func (f *senderConstraintFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA bundle that issues tls_client_auth client certificates; with --tls-cert the public listener then requests (never requires) client certificates")
 	fl.StringVar(&f.clientCertHeader, "client-cert-header", "", "header in which a TLS-terminating proxy forwards the client certificate (PEM, URL-encoded PEM, base64 DER or Envoy's X-Forwarded-Client-Cert); believed only from --trusted-proxy addresses")
-	fl.StringVar(&f.redisURL, "redis-url", "", "Redis URL (redis://[user:password@]host:port[/db] or rediss://…) that keeps every node's DPoP proof ids instead of the database (default $REDIS_URL, except with --dev); must be reachable at start")
+	fl.StringVar(&f.redisURL, "redis-url", "", "Redis URL (redis://[user:password@]host:port[/db] or rediss://…) that keeps every node's DPoP proof ids instead of the database and counts the rate limits of every node together (default $REDIS_URL, except with --dev); must be reachable at start")
 	fl.StringVar(&f.mtlsBaseURL, "mtls-base-url", "", "https base URL of a separate host name that serves the endpoints with mutual TLS (e.g. https://mtls.auth.example.com): discovery lists the token, PAR, introspection, revocation and userinfo endpoints under it as mtls_endpoint_aliases (RFC 8705 §5)")
+	fl.BoolVar(&f.jwksURIAllowPrivate, "jwks-uri-allow-private", false, "let private_key_jwt clients' jwks_uri reach loopback, private and link-local addresses (by default only public addresses are fetched, so a registered jwks_uri cannot make the server call an internal service)")
 	fl.StringVar(&f.dpopNonce, "dpop-nonce", string(dpop.NonceOptional), "DPoP server nonces: required (every proof), optional (FAPI 2.0 clients must use them, others may) or off")
 }
 
@@ -68,6 +71,8 @@ func (f *senderConstraintFlags) apply(cfg *server.Config, tlsOn bool, getenv fun
 		}
 		cfg.MTLSBaseURL = base
 	}
+
+	cfg.JWKSURIAllowPrivate = f.jwksURIAllowPrivate
 
 	if f.clientCertHeader != "" && len(cfg.TrustedProxies) == 0 {
 		return usageErrorf("--client-cert-header %s needs --trusted-proxy: the header is believed only from the proxies that set it", f.clientCertHeader)

@@ -25,8 +25,13 @@ func TestServeSenderConstraintFlagsApply(t *testing.T) {
 	if err := f.apply(&cfg, false, noEnv); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DPoPNonce != dpop.NonceOptional || cfg.ClientCAs != nil || cfg.ClientCertificates == nil || cfg.ClientCertificates.Header() != "" {
+	if cfg.DPoPNonce != dpop.NonceOptional || cfg.ClientCAs != nil || cfg.ClientCertificates == nil || cfg.ClientCertificates.Header() != "" || cfg.JWKSURIAllowPrivate {
 		t.Fatalf("defaults: %+v", cfg)
+	}
+	cfg = server.Config{}
+	f = senderConstraintFlags{dpopNonce: "optional", jwksURIAllowPrivate: true}
+	if err := f.apply(&cfg, false, noEnv); err != nil || !cfg.JWKSURIAllowPrivate {
+		t.Fatalf("--jwks-uri-allow-private: %v %+v", err, cfg)
 	}
 
 	cfg = server.Config{TrustedProxies: proxies}

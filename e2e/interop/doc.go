@@ -21,8 +21,10 @@
 // server configuration, e.g. request client certificates), register a
 // client, runRP(t, "FLOW.mjs", input) and assert on the result.
 // node/dpop-par-pkce.mjs (dpop_test.go) and node/tls-client-auth-par-pkce.mjs
-// (tlsclientauth_test.go) run the DPoP and tls_client_auth flows; their
-// header comments name their input and result.
+// (tlsclientauth_test.go) run the DPoP and tls_client_auth flows, and
+// node/jar-jarm-dpop-par.mjs (jar_test.go) FAPI 2.0 Message Signing (a
+// signed request object at PAR, JARM, JWT introspection); their header
+// comments name their input and result.
 //
 // This package holds tests only.
 package interop

@@ -42,3 +42,26 @@ func (s *Store) DeleteExpiredJTIs(ctx context.Context, before time.Time) (int64,
 	}
 	return n, nil
 }
+
+// CreateRequestOnce records jti and inserts r, both or neither.
+func (s *Store) CreateRequestOnce(ctx context.Context, r *storage.Request, jti string, exp time.Time) error {
+	err := s.write(ctx, func(t *txn) error {
+		if old, ok := s.jtis[jti]; ok && s.live(old) {
+			return fmt.Errorf("jti %q: %w", jti, storage.ErrJTIUsed)
+		}
+		key := requestKey{r.Kind, r.Signature}
+		if _, ok := s.requests[key]; ok {
+			return storage.ErrAlreadyExists
+		}
+		if _, ok := s.clients[r.ClientID]; !ok {
+			return fmt.Errorf("client %q: %w", r.ClientID, storage.ErrNotFound)
+		}
+		put(t, s.jtis, jti, tm(exp))
+		put(t, s.requests, key, cloneRequest(*r))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("memory: create %s request once: %w", r.Kind, err)
+	}
+	return nil
+}

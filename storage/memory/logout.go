@@ -129,6 +129,21 @@ func (s *Store) RevokeRequestsBySubjectClient(ctx context.Context, subject, clie
 	return n, nil
 }
 
+// RevokeClientRequests deactivates the active codes, access tokens and
+// refresh tokens of clientID, whoever they were issued for, and reports how
+// many.
+func (s *Store) RevokeClientRequests(ctx context.Context, clientID string) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(t *txn) error {
+		n = s.deactivateGrants(t, func(r storage.Request) bool { return r.ClientID == clientID })
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("memory: revoke tokens of client %q: %w", clientID, err)
+	}
+	return n, nil
+}
+
 // RevokeUserRequests deactivates the subject's active codes, access tokens
 // and refresh tokens at every client and deletes their pending flows.
 func (s *Store) RevokeUserRequests(ctx context.Context, subject string) (int64, error) {

@@ -121,6 +121,25 @@ WHERE subject = $1 AND client_id = $2 AND active AND kind = ANY($3)`,
 	return n, nil
 }
 
+// RevokeClientRequests deactivates the active codes, access tokens and
+// refresh tokens of clientID, whoever they were issued for, and reports how
+// many, including those a concurrent code exchange or refresh commits
+// meanwhile (sweepUser's passes).
+func (s *Store) RevokeClientRequests(ctx context.Context, clientID string) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		n, err = sweepUser(ctx, tx, `
+UPDATE oauth2_requests SET active = false, deactivated_at = now()
+WHERE client_id = $1 AND active AND kind = ANY($2)`, clientID, tokenKinds())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: revoke tokens of client %q: %w", clientID, err)
+	}
+	return n, nil
+}
+
 // RevokeUserRequests deactivates the subject's active codes, access tokens
 // and refresh tokens at every client and deletes their pending flows.
 func (s *Store) RevokeUserRequests(ctx context.Context, subject string) (int64, error) {

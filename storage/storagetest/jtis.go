@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -47,6 +48,43 @@ func jtiTests() []test {
 			}
 			// The live record still refuses a replay.
 			wantErr(t, s.UseJTI(ctx, "live", future), storage.ErrAlreadyExists)
+		}},
+		{"ok/jtis/create-request-once", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			createClient(t, s, "c1")
+			at := newRequest(storage.KindAccessToken, "sig-1", "grant-1", "c1")
+			must(t, s.CreateRequestOnce(ctx, at, "dpop:1", future))
+			got, err := s.GetRequest(ctx, storage.KindAccessToken, "sig-1")
+			must(t, err)
+			equal(t, got, at)
+			// the jti is recorded: a replay writes nothing, by either method
+			wantErr(t, s.UseJTI(ctx, "dpop:1", future), storage.ErrAlreadyExists)
+			again := newRequest(storage.KindAccessToken, "sig-2", "grant-2", "c1")
+			wantErr(t, s.CreateRequestOnce(ctx, again, "dpop:1", future), storage.ErrJTIUsed)
+			_, err = s.GetRequest(ctx, storage.KindAccessToken, "sig-2")
+			wantErr(t, err, storage.ErrNotFound)
+			must(t, s.UseJTI(ctx, "dpop:2", future))
+			wantErr(t, s.CreateRequestOnce(ctx, again, "dpop:2", future), storage.ErrJTIUsed)
+			// an expired record is taken over, as by UseJTI
+			must(t, s.UseJTI(ctx, "dpop:3", past))
+			must(t, s.CreateRequestOnce(ctx, again, "dpop:3", future))
+		}},
+		{"fail/jtis/create-request-once-taken-signature-writes-nothing-in-a-tx", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			createClient(t, s, "c1")
+			createRequest(t, s, newRequest(storage.KindAccessToken, "sig-1", "grant-1", "c1"))
+			err := storage.InTx(ctx, s, func(ctx context.Context) error {
+				return s.CreateRequestOnce(ctx, newRequest(storage.KindAccessToken, "sig-1", "grant-2", "c1"), "dpop:1", future)
+			})
+			wantErr(t, err, storage.ErrAlreadyExists)
+			must(t, s.UseJTI(ctx, "dpop:1", future)) // rolled back with the failed insert
+		}},
+		{"ok/jtis/create-request-once-concurrent", func(t *testing.T, s storage.Store) {
+			createClient(t, s, "c1")
+			errs := Race(8, func(i int) error {
+				return s.CreateRequestOnce(t.Context(), newRequest(storage.KindAccessToken, fmt.Sprintf("sig-%d", i), "grant", "c1"), "dpop:race", future)
+			})
+			exactlyOneWins(t, errs, storage.ErrJTIUsed)
 		}},
 		{"ok/jtis/concurrent", func(t *testing.T, s storage.Store) {
 			for round := range 5 {

@@ -126,6 +126,43 @@ func logoutTests() []test {
 				t.Fatalf("second revocation deactivated %d rows", n)
 			}
 		}},
+		{"ok/clients/revoke-client-requests", func(t *testing.T, s storage.Store) {
+			createClient(t, s, "c1")
+			createClient(t, s, "c2")
+			machine := newRequest(storage.KindAccessToken, "cc1", "g9", "c1")
+			machine.Subject = "" // client credentials
+			otherSubject := newRequest(storage.KindRefreshToken, "rt4", "g4", "c1")
+			otherSubject.Subject = "subject-2"
+			mine := []*storage.Request{
+				newRequest(storage.KindAuthorizeCode, "code1", "g1", "c1"),
+				newRequest(storage.KindAccessToken, "at1", "g1", "c1"),
+				newRequest(storage.KindRefreshToken, "rt1", "g1", "c1"),
+				otherSubject, machine,
+			}
+			otherClient := newRequest(storage.KindAccessToken, "at3", "g3", "c2")
+			pkce := newRequest(storage.KindPKCE, "pkce1", "g1", "c1")
+			already := newRequest(storage.KindAccessToken, "at5", "g5", "c1")
+			already.Active = false
+			for _, r := range append(mine, otherClient, pkce, already) {
+				createRequest(t, s, r)
+			}
+			n, err := s.RevokeClientRequests(t.Context(), "c1")
+			must(t, err)
+			if n != int64(len(mine)) {
+				t.Fatalf("revoked %d rows, want %d", n, len(mine))
+			}
+			for _, r := range mine {
+				_, err := s.GetRequest(t.Context(), r.Kind, r.Signature)
+				wantErr(t, err, storage.ErrInactive)
+			}
+			for _, r := range []*storage.Request{otherClient, pkce} {
+				_, err := s.GetRequest(t.Context(), r.Kind, r.Signature)
+				must(t, err)
+			}
+			if n, err = s.RevokeClientRequests(t.Context(), "c1"); err != nil || n != 0 {
+				t.Fatalf("second revocation: %d rows, %v", n, err)
+			}
+		}},
 		{"ok/logout/outbox-claim-retry-complete", func(t *testing.T, s storage.Store) {
 			createClient(t, s, "c1")
 			d1, d2, later := newDelivery("c1", "u1", past), newDelivery("c1", "u2", past), newDelivery("c1", "u3", future)

@@ -139,6 +139,7 @@ func newClient(id string) *storage.Client {
 			LogoURI: "https://" + id + ".example/logo.png", PolicyURI: "https://" + id + ".example/privacy",
 			TosURI: "https://" + id + ".example/tos", BackchannelLogoutURI: "https://" + id + ".example/bcl",
 			BackchannelLogoutSessionRequired: true, RequireMFA: true, SkipConsent: true, Introspect: true,
+			RateLimit: "50/s", RateLimitBurst: 100,
 		},
 		CreatedAt: base.Add(-time.Hour),
 		UpdatedAt: base,

@@ -224,6 +224,15 @@ func userSignOutTests() []test {
 			_, err := s.GetRequest(t.Context(), next.Kind, next.Signature)
 			wantErr(t, err, storage.ErrNotFound)
 		}},
+		{"ok/clients/revoke-client-requests-catches-a-concurrent-refresh", func(t *testing.T, s storage.Store) {
+			newUserFixture(t, s)
+			next := issueDuringSweep(t, s, func(ctx context.Context) error {
+				_, err := s.RevokeClientRequests(ctx, "c1")
+				return err
+			})
+			_, err := s.GetRequest(t.Context(), next.Kind, next.Signature)
+			wantErr(t, err, storage.ErrInactive)
+		}},
 		{"ok/logout/revoke-by-subject-client-catches-a-concurrent-refresh", func(t *testing.T, s storage.Store) {
 			newUserFixture(t, s)
 			next := issueDuringSweep(t, s, func(ctx context.Context) error {

@@ -38,34 +38,17 @@ const assertionClockSkew = 10 * time.Second
 const MaxJTILen = 256
 
 // AssertionAlgs are the JWS algorithms private_key_jwt assertions may
-// use (advertised in discovery). HMAC algorithms (client_secret_jwt) and
-// "none" are not among them.
+// use (advertised in discovery beside HMACAssertionAlgs). "none" is never
+// among them.
 func AssertionAlgs() []jose.SignatureAlgorithm {
 	return []jose.SignatureAlgorithm{
 		jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
 	}
 }
 
-// hmacAssertionAlgs are parsed only to refuse them with a clear error:
-// client_secret_jwt cannot be verified (errSecretJWTUnsupported).
-func hmacAssertionAlgs() []jose.SignatureAlgorithm {
-	return []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512}
-}
-
 // fapi2AssertionAlgs are the assertion algorithms a FAPI 2.0 client may use
 // (FAPI 2.0 SP §5.4.1: PS256, ES256 or EdDSA; never RS256).
 var fapi2AssertionAlgs = []string{string(jose.PS256), string(jose.ES256), string(jose.EdDSA)}
-
-// errSecretJWTUnsupported refuses client_secret_jwt (RFC 7523 with an HMAC
-// over the client secret). Strongroom stores only a keyed hash of each
-// client secret (authz.SecretHasher), never the secret, so it cannot compute
-// the HMAC an assertion would have to match; storing secrets in a
-// recoverable form to allow it would make a database leak a leak of every
-// such client's credentials. Such clients use private_key_jwt, mutual TLS
-// or client_secret_basic instead.
-func errSecretJWTUnsupported() *fosite.RFC6749Error {
-	return fosite.ErrInvalidClient.WithHint("client_secret_jwt is not supported: this server keeps only a hash of client secrets and cannot verify HMAC assertions; use private_key_jwt, tls_client_auth or client_secret_basic.")
-}
 
 // assertionClaims are the claims of a client assertion (RFC 7523 §3); a claim
 // of the wrong JSON type fails decoding.
@@ -79,13 +62,16 @@ type assertionClaims struct {
 	Nbf *json.Number    `json:"nbf"`
 }
 
-// verifyClientAssertion authenticates a private_key_jwt client (RFC 7523
-// §2.2 and §3, OIDC Core §9) in place of fosite's verifier, which accepts an
+// verifyClientAssertion authenticates a private_key_jwt or client_secret_jwt
+// client (RFC 7523 §2.2 and §3, OIDC Core §9) in place of fosite's verifier, which accepts an
 // aud array with foreign values next to ours, has no clock skew for iat/nbf,
 // and records the jti before it checks the audience.
 //
 // The assertion must be a compact JWS with one of AssertionAlgs, signed
-// by a key the client registered for that algorithm; iss and sub are the
+// by a key the client registered for that algorithm (private_key_jwt), or
+// one of HMACAssertionAlgs over one of the client's live secrets
+// (client_secret_jwt, verifySecretJWT); either way only with the client's
+// registered algorithm; iss and sub are the
 // client; aud is exactly one acceptable value (AssertionAudiences); exp is
 // required, in the future and at most ClientAssertionMaxLifetime ahead;
 // iat and nbf, when present, at most assertionClockSkew ahead; the jti is
@@ -99,15 +85,12 @@ func (p *Authenticator) verifyClientAssertion(ctx context.Context, r *http.Reque
 	if raw == "" {
 		return nil, invalid("The client_assertion parameter is missing.")
 	}
-	jws, err := jose.ParseSignedCompact(raw, append(AssertionAlgs(), hmacAssertionAlgs()...))
+	jws, err := jose.ParseSignedCompact(raw, append(AssertionAlgs(), HMACAssertionAlgs()...))
 	if err != nil {
-		return nil, invalid("The client_assertion is not a JWS signed with a supported algorithm (RS, PS, ES or EdDSA; HMAC is not accepted).").WithWrap(err)
+		return nil, invalid("The client_assertion is not a JWS signed with a supported algorithm (RS, PS, ES, EdDSA, or HS for client_secret_jwt).").WithWrap(err)
 	}
 	if len(jws.Signatures) != 1 {
 		return nil, invalid("The client_assertion must carry exactly one signature.")
-	}
-	if slices.Contains(hmacAssertionAlgs(), jose.SignatureAlgorithm(jws.Signatures[0].Header.Algorithm)) {
-		return nil, errSecretJWTUnsupported()
 	}
 	var claims assertionClaims
 	dec := json.NewDecoder(bytes.NewReader(jws.UnsafePayloadWithoutVerification()))
@@ -144,17 +127,32 @@ func (p *Authenticator) verifyClientAssertion(ctx context.Context, r *http.Reque
 		return nil, invalid("The client could not be authenticated.").WithWrap(err)
 	}
 	oc, ok := client.(fosite.OpenIDConnectClient)
-	switch {
-	case ok && oc.GetTokenEndpointAuthMethod() == storage.AuthMethodSecretJWT:
-		return nil, errSecretJWTUnsupported()
-	case !ok || oc.GetTokenEndpointAuthMethod() != storage.AuthMethodPrivateKeyJWT:
-		return nil, invalid("The client is not registered for private_key_jwt authentication.")
+	if !ok {
+		return nil, invalid("The client is not registered for private_key_jwt or client_secret_jwt authentication.")
 	}
-	if err := checkAssertionAlg(oc, jws.Signatures[0].Header.Algorithm); err != nil {
-		return nil, err
-	}
-	if err := p.verifyAssertionSignature(ctx, oc, jws); err != nil {
-		return nil, err
+	alg := jws.Signatures[0].Header.Algorithm
+	hmacAlg := slices.Contains(HMACAssertionAlgs(), jose.SignatureAlgorithm(alg))
+	switch method := oc.GetTokenEndpointAuthMethod(); {
+	case method == storage.AuthMethodPrivateKeyJWT && !hmacAlg:
+		if err := checkAssertionAlg(oc, alg); err != nil {
+			return nil, err
+		}
+		if err := p.verifyAssertionSignature(ctx, oc, jws); err != nil {
+			return nil, err
+		}
+	case method == storage.AuthMethodSecretJWT && hmacAlg:
+		if err := checkAssertionAlg(oc, alg); err != nil {
+			return nil, err
+		}
+		if err := p.verifySecretJWT(ctx, oc, jws); err != nil {
+			return nil, err
+		}
+	case method == storage.AuthMethodPrivateKeyJWT:
+		return nil, invalid("The client is registered for private_key_jwt: its assertions are signed with its own key, not with an HMAC.")
+	case method == storage.AuthMethodSecretJWT:
+		return nil, invalid("The client is registered for client_secret_jwt: its assertions are HMACs over its client secret (HS256, HS384 or HS512).")
+	default:
+		return nil, invalid("The client is not registered for private_key_jwt or client_secret_jwt authentication.")
 	}
 	// Recorded only now: an assertion refused above does not burn its jti.
 	// A jti is unique per issuer (RFC 7519 §4.1.7), so it is recorded under
@@ -166,7 +164,8 @@ func (p *Authenticator) verifyClientAssertion(ctx context.Context, r *http.Reque
 }
 
 // checkAssertionAlg allows only the algorithm the client registered
-// (token_endpoint_auth_signing_alg), and for a FAPI 2.0 client only PS256,
+// (token_endpoint_auth_signing_alg; HS256 for a client_secret_jwt client
+// that registered none), and for a FAPI 2.0 client only PS256,
 // ES256 or EdDSA, whatever it registered.
 func checkAssertionAlg(c fosite.OpenIDConnectClient, alg string) error {
 	sc, ok := c.(*authz.Client)
@@ -177,7 +176,11 @@ func checkAssertionAlg(c fosite.OpenIDConnectClient, alg string) error {
 	if md.IsFAPI2() && !slices.Contains(fapi2AssertionAlgs, alg) {
 		return fosite.ErrInvalidClient.WithHintf("FAPI 2.0 clients must sign client assertions with PS256, ES256 or EdDSA, not %s.", truncate(alg, 128))
 	}
-	if want := md.TokenEndpointAuthSigningAlg; want != "" && alg != want {
+	want := md.TokenEndpointAuthSigningAlg
+	if want == "" && sc.GetTokenEndpointAuthMethod() == storage.AuthMethodSecretJWT {
+		want = string(jose.HS256) // client_secret_jwt without a registered algorithm
+	}
+	if want != "" && alg != want {
 		return fosite.ErrInvalidClient.WithHintf("The client_assertion must be signed with the client's registered token_endpoint_auth_signing_alg %s, not %s.", want, truncate(alg, 128))
 	}
 	return nil
@@ -269,18 +272,52 @@ func checkAssertionAudience(raw json.RawMessage, accepted []string) error {
 	return fosite.ErrInvalidClient.WithHint("The client_assertion 'aud' must be this server's issuer identifier.")
 }
 
-// verifyAssertionSignature verifies jws with the client's registered keys
-// (jwks, or jwks_uri fetched through fosite's cache, refetched once when no
-// key matches: the client may have rotated). A key is a candidate when its
-// kid matches the header's (if any), it is a signing key, and the header alg
-// is the one it is registered for: its "alg", else the one its type implies
-// (RSA: RS256, EC: ES256/384/512 by curve).
+// verifyAssertionSignature verifies a client assertion with the client's
+// registered keys for its token_endpoint_auth_signing_alg
+// (VerifyWithClientKeys); any failure is invalid_client.
 func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature) error {
-	h := jws.Signatures[0].Header
 	registered := c.GetTokenEndpointAuthSigningAlgorithm()
 	if sc, ok := c.(*authz.Client); ok {
 		registered = sc.Registration().Metadata.TokenEndpointAuthSigningAlg
 	}
+	err := p.VerifyWithClientKeys(ctx, c, jws, registered)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNoClientKeys):
+		return fosite.ErrInvalidClient.WithHint("The client has no keys registered.")
+	case errors.Is(err, ErrClientKeysUnavailable):
+		return fosite.ErrInvalidClient.WithHint("The client's JWK Set could not be fetched.").WithWrap(err)
+	default:
+		return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+	}
+}
+
+// Errors of VerifyWithClientKeys.
+var (
+	// ErrNoClientKeys: the client registered neither jwks nor jwks_uri.
+	ErrNoClientKeys = errors.New("the client has no keys registered")
+	// ErrClientKeysUnavailable: the client's jwks_uri could not be fetched.
+	ErrClientKeysUnavailable = errors.New("the client's JWK Set could not be fetched")
+	// ErrClientSignature: no key the client registered for the JWS's
+	// algorithm verifies it.
+	ErrClientSignature = errors.New("the signature does not verify with a key the client registered for its algorithm")
+)
+
+// VerifyWithClientKeys verifies a single-signature jws (a client assertion,
+// a request object) with the client's registered keys: jwks, or jwks_uri
+// fetched through fosite's cache, refetched once (rate limited) when no key
+// matches: the client may have rotated. A key is a candidate when its kid
+// matches the header's (if any), it is a signing key, and the header alg is
+// the one it is registered for: its "alg", else registered when the key
+// fits it, else the one its type implies (RSA: RS256, EC: ES256/384/512 by
+// curve). It returns nil or an error wrapping ErrNoClientKeys,
+// ErrClientKeysUnavailable or ErrClientSignature.
+func (p *Authenticator) VerifyWithClientKeys(ctx context.Context, c fosite.OpenIDConnectClient, jws *jose.JSONWebSignature, registered string) error {
+	if len(jws.Signatures) != 1 {
+		return ErrClientSignature
+	}
+	h := jws.Signatures[0].Header
 	verify := func(set *fositejose.JSONWebKeySet) (tried bool, ok bool) {
 		if set == nil {
 			return false, false
@@ -316,11 +353,11 @@ func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.O
 		if _, ok := verify(set); ok {
 			return nil
 		}
-		return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+		return ErrClientSignature
 	}
 	uri := c.GetJSONWebKeysURI()
 	if uri == "" {
-		return fosite.ErrInvalidClient.WithHint("The client has no keys registered.")
+		return ErrNoClientKeys
 	}
 	fetcher := p.jwks(ctx)
 	for _, force := range []bool{false, true} {
@@ -329,7 +366,7 @@ func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.O
 		}
 		set, err := fetcher.Resolve(ctx, uri, force)
 		if err != nil {
-			return fosite.ErrInvalidClient.WithHint("The client's JWK Set could not be fetched.").WithWrap(err)
+			return fmt.Errorf("%w: %w", ErrClientKeysUnavailable, err)
 		}
 		if tried, ok := verify(set); ok {
 			return nil
@@ -337,7 +374,7 @@ func (p *Authenticator) verifyAssertionSignature(ctx context.Context, c fosite.O
 			break // a matching key did not verify: refetching would not help
 		}
 	}
-	return fosite.ErrInvalidClient.WithHint("The client_assertion signature does not verify with a key the client registered for its algorithm.")
+	return ErrClientSignature
 }
 
 // keyFitsAlg reports whether a public key can verify alg: RSA keys RS* and

@@ -41,6 +41,10 @@ type Deps struct {
 	ClientCAs func() *x509.CertPool
 	// Log receives warnings (a certificate header from an untrusted peer).
 	Log func() *slog.Logger
+	// Secrets recomputes the secrets of client_secret_jwt clients to check
+	// their HMAC assertions (keyed like the stored hashes); nil refuses
+	// client_secret_jwt.
+	Secrets *authz.SecretHasher
 	// MTLSBaseURL is the separate mTLS host's base URL (RFC 8705 §5
 	// mtls_endpoint_aliases), "" when none: its token and PAR URLs are
 	// accepted as assertion audiences too. nil means none.
@@ -58,6 +62,7 @@ type Authenticator struct {
 	clientCAs   func() *x509.CertPool
 	log         func() *slog.Logger
 	mtlsBaseURL func() string
+	secrets     *authz.SecretHasher
 	refresh     *jwksRefreshLimiter
 }
 
@@ -66,7 +71,7 @@ func New(d Deps) *Authenticator {
 	return &Authenticator{
 		clients: d.Clients, fallback: d.Fallback, jwks: d.JWKS, cfg: d.Config, now: d.Now,
 		certs: d.Certificates, clientCAs: d.ClientCAs, log: d.Log, mtlsBaseURL: d.MTLSBaseURL,
-		refresh: newJWKSRefreshLimiter(jwksRefreshInterval),
+		secrets: d.Secrets, refresh: newJWKSRefreshLimiter(jwksRefreshInterval),
 	}
 }
 
@@ -76,8 +81,9 @@ func New(d Deps) *Authenticator {
 //   - one authentication method per request (RFC 6749 §2.3): a Basic header
 //     next to body credentials, or a secret next to an assertion, is
 //     invalid_request, as is a body client_id that differs from Basic's;
-//   - private_key_jwt assertions are verified here, not by fosite
-//     (verifyClientAssertion: audience, clock skew, lifetime cap, algorithm);
+//   - private_key_jwt and client_secret_jwt assertions are verified here,
+//     not by fosite (verifyClientAssertion: audience, clock skew, lifetime
+//     cap, algorithm, replay);
 //   - tls_client_auth and self_signed_tls_client_auth (RFC 8705 §2) by the
 //     client certificate (authenticateTLSClient);
 //   - replay is 401 invalid_client (not fosite's 400 jti_known), and database

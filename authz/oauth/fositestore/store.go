@@ -196,7 +196,37 @@ func (s *Store) create(ctx context.Context, kind storage.RequestKind, sig string
 	if err != nil {
 		return err
 	}
+	if j, _ := ctx.Value(pendingJTIKey{}).(*PendingJTI); j != nil && kind == storage.KindAccessToken && !j.written {
+		if err := s.store.CreateRequestOnce(ctx, row, j.Key, j.Until); err != nil {
+			return s.mapErr(err) // storage.ErrJTIUsed stays in the chain
+		}
+		j.written = true
+		return nil
+	}
 	return s.mapErr(s.store.CreateRequest(ctx, row))
+}
+
+// PendingJTI is a replay record (a DPoP proof's) to be written with the
+// access token it binds, in one write (storage.JTIs.CreateRequestOnce):
+// the token endpoint's DPoP proof costs no write of its own.
+type PendingJTI struct {
+	Key   string
+	Until time.Time
+
+	written bool
+}
+
+// Written reports whether an access token was stored with the record.
+func (j *PendingJTI) Written() bool { return j.written }
+
+type pendingJTIKey struct{}
+
+// WithPendingJTI returns ctx carrying j: the first access token stored
+// with the returned context records j with it, or fails with
+// storage.ErrJTIUsed (and stores nothing) when j is already recorded. One
+// request's context; j is not safe for concurrent use.
+func WithPendingJTI(ctx context.Context, j *PendingJTI) context.Context {
+	return context.WithValue(ctx, pendingJTIKey{}, j)
 }
 
 // get loads a row; inactive rows come back with inactiveErr (fosite needs the

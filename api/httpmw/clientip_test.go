@@ -1,4 +1,4 @@
-package web
+package httpmw
 
 import (
 	"net/http/httptest"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestClientAddr(t *testing.T) {
+func TestClientAddrOnlyThroughTrustedProxies(t *testing.T) {
 	trusted, err := ParseTrustedProxies([]string{"10.0.0.0/8", "2001:db8:ffff::/48"})
 	if err != nil {
 		t.Fatal(err)
@@ -49,8 +49,8 @@ func TestClientAddr(t *testing.T) {
 			if !tc.trusted {
 				tr = nil
 			}
-			if got := clientAddr(r, tr); got != tc.want {
-				t.Fatalf("clientAddr = %q, want %q", got, tc.want)
+			if got := ClientAddr(r, tr); got != tc.want {
+				t.Fatalf("ClientAddr = %q, want %q", got, tc.want)
 			}
 		})
 	}
