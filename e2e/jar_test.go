@@ -112,7 +112,7 @@ func verifyWithJWKS(t *testing.T, e *env, token string) (jose.Header, map[string
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.PS256, jose.EdDSA, jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256, jose.PS256, jose.EdDSA, jose.RS256})
 	if err != nil {
 		t.Fatalf("not a JWS: %v", err)
 	}

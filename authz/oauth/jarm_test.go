@@ -62,7 +62,7 @@ func newJARMFixture(t *testing.T) *jarmFixture {
 // verifyJWT verifies token with the fixture's key and returns its claims.
 func (f *jarmFixture) verifyJWT(t *testing.T, token string) map[string]any {
 	t.Helper()
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatalf("not a JWS: %v", err)
 	}
@@ -210,7 +210,7 @@ func TestIntrospectionResponseAsSignedJWT(t *testing.T) {
 	scope := "openid"
 	token, err := f.p.IntrospectionJWT(t.Context(), "c1", &authz.Introspection{Active: true, ClientID: "c1", Scope: &scope, Sub: "u1", TokenType: "DPoP", Cnf: map[string]any{"jkt": "thumb"}})
 	must(t, err)
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
 	must(t, err)
 	if typ := jws.Signatures[0].Header.ExtraHeaders["typ"]; typ != "token-introspection+jwt" {
 		t.Fatalf("typ = %v", typ)
