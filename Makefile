@@ -14,7 +14,7 @@ BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 BUILDINFO := github.com/strongroom/strongroom/buildinfo
 LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(BUILD_DATE)
 
-.PHONY: run test build vet fuzz lint bench bench-load clean
+.PHONY: run test build vet fuzz lint staticcheck gosec govulncheck bench bench-load clean
 
 # Extra serve flags: make run ARGS="--listen 127.0.0.1:9090 --dev-seed dev-seed.yaml"
 ARGS ?=
@@ -61,9 +61,15 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOSEC ?= $(GO) run github.com/securego/gosec/v2/cmd/gosec@v2.30.0
 GOVULNCHECK ?= $(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0
 
-lint:
+lint: staticcheck gosec govulncheck
+
+staticcheck:
 	$(STATICCHECK) ./...
+
+gosec:
 	$(GOSEC) -quiet ./...
+
+govulncheck:
 	@if curl -fsS -m 10 -o /dev/null https://vuln.go.dev/index/db.json 2>/dev/null; then \
 		$(GOVULNCHECK) ./...; \
 	else \
