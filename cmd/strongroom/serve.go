@@ -301,7 +301,7 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("listen: %s is already in use (another strongroom?): choose another address with --listen, e.g. --listen 127.0.0.1:9090 (make run ARGS=\"--listen 127.0.0.1:9090\")", listen)
+			return fmt.Errorf("listen: %s: address already in use (another strongroom?): choose another address with --listen, e.g. --listen 127.0.0.1:9090 (make run ARGS=\"--listen 127.0.0.1:9090\")", listen)
 		}
 		return fmt.Errorf("listen: %w", err)
 	}

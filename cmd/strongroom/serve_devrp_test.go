@@ -214,7 +214,7 @@ func TestServeListenAddressInUseNamesTheFlag(t *testing.T) {
 	}
 	defer ln.Close()
 	r, _ := runServeOnce(t, env{}, "serve", "--dev", "--listen", ln.Addr().String(), "--admin-listen", "off")
-	if r.code == exitOK || !strings.Contains(r.errOut, "already in use") || !strings.Contains(r.errOut, "--listen") ||
+	if r.code == exitOK || !strings.Contains(r.errOut, "address already in use") || !strings.Contains(r.errOut, "--listen") ||
 		!strings.Contains(r.errOut, `make run ARGS=`) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.errOut)
 	}

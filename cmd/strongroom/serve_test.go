@@ -664,7 +664,7 @@ func TestServeRejects(t *testing.T) {
 		"fail/tls-cert-missing-file":     {prod(nil), []string{"serve", "--tls-cert", filepath.Join(t.TempDir(), "nope.crt"), "--tls-key", keyFile, "--issuer", "https://a.example", "--listen", "127.0.0.1:0"}, exitFailure, "load TLS certificate: open "},
 		"fail/tls-cert-garbage":          {prod(nil), []string{"serve", "--tls-cert", garbagePEM, "--tls-key", keyFile, "--issuer", "https://a.example", "--listen", "127.0.0.1:0"}, exitFailure, "load TLS certificate"},
 		"fail/tls-key-not-matching":      {prod(nil), []string{"serve", "--tls-cert", certFile, "--tls-key", certFile, "--issuer", "https://a.example", "--listen", "127.0.0.1:0"}, exitFailure, "load TLS certificate"},
-		"fail/dev-listen-in-use":         {env{}, []string{"serve", "--dev", "--listen", busyAddr}, exitFailure, "listen: listen tcp " + busyAddr + ": bind: address already in use"},
+		"fail/dev-listen-in-use":         {env{}, []string{"serve", "--dev", "--listen", busyAddr}, exitFailure, "listen: " + busyAddr + ": address already in use (another strongroom?): choose another address with --listen"},
 		"fail/listen-in-use":             {prod(nil), []string{"serve", "--insecure-http", "--issuer", "http://" + busyAddr, "--listen", busyAddr}, exitFailure, "address already in use"},
 		"fail/extra-argument":            {env{}, []string{"serve", "--dev", "now"}, exitUsage, `unknown command "now" for "strongroom serve"`},
 		"fail/unknown-flag":              {env{}, []string{"serve", "--dev", "--port", "80"}, exitUsage, "unknown flag: --port"},
