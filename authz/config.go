@@ -14,7 +14,7 @@ import (
 // Endpoint paths. Discovery advertises them; the HTTP layer mounts them.
 const (
 	PathAuthorize     = "/oauth2/authorize"
-	PathToken         = "/oauth2/token"
+	PathToken         = "/oauth2/token" // #nosec G101 -- an endpoint path, not a credential
 	PathIntrospect    = "/oauth2/introspect"
 	PathRevoke        = "/oauth2/revoke"
 	PathPAR           = "/oauth2/par"

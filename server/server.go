@@ -393,7 +393,9 @@ func assemble(ctx context.Context, cfg Config, store storage.Store, rdb *redis.C
 type rateLimitMetrics struct{ m *metrics.Metrics }
 
 // OnReject implements ratelimit.Observer.
-func (r rateLimitMetrics) OnReject(scope ratelimit.Scope, _ string) { r.m.RateLimitRejected(string(scope)) }
+func (r rateLimitMetrics) OnReject(scope ratelimit.Scope, _ string) {
+	r.m.RateLimitRejected(string(scope))
+}
 
 // OnFallback implements ratelimit.Observer.
 func (r rateLimitMetrics) OnFallback(active bool) { r.m.RateLimitFallback(active) }

@@ -66,7 +66,7 @@ func (pg *Pages) LogoutConfirm(w http.ResponseWriter, r *http.Request) {
 	if decision == "stay" {
 		if u := plan.RedirectURL(); u != "" {
 			headers(w)
-			http.Redirect(w, r, u, http.StatusSeeOther)
+			http.Redirect(w, r, u, http.StatusSeeOther) // #nosec G710 -- a post_logout_redirect_uri exactly as the client registered it (logout.Plan)
 			return
 		}
 		pg.render(w, http.StatusOK, "logged_out", map[string]any{
@@ -107,7 +107,7 @@ func (pg *Pages) finishLogout(w http.ResponseWriter, r *http.Request, plan *logo
 	pg.setCookie(w, "strongroom-session", "", -time.Second) // Max-Age=0: the browser drops it
 	if u := plan.RedirectURL(); u != "" {
 		headers(w)
-		http.Redirect(w, r, u, http.StatusSeeOther)
+		http.Redirect(w, r, u, http.StatusSeeOther) // #nosec G710 -- a post_logout_redirect_uri exactly as the client registered it (logout.Plan)
 		return
 	}
 	pg.render(w, http.StatusOK, "logged_out", map[string]any{

@@ -114,7 +114,7 @@ func (pg *Pages) showEnrol(w http.ResponseWriter, r *http.Request, challenge, er
 	}
 	pg.render(w, status, "enroll", map[string]any{
 		"Title": "Set up two-step verification", "ClientName": client.DisplayName(), "Challenge": challenge, "CSRF": csrf,
-		"QR": template.URL(offer.QRDataURL), "Secret": groupSecret(offer.Secret), "PasskeyOptions": string(options),
+		"QR": template.URL(offer.QRDataURL), "Secret": groupSecret(offer.Secret), "PasskeyOptions": string(options), // #nosec G203 -- a data: URL of a PNG the server rendered itself
 		"ErrorField": errField, "Error": msg, "CSP": flowCSP(client.GetRedirectURIs(), options != nil),
 	})
 }

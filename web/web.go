@@ -99,7 +99,7 @@ func (pg *Pages) cookieName(base string) string {
 func (pg *Pages) SessionCookieName() string { return pg.cookieName("strongroom-session") }
 
 func (pg *Pages) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- Secure follows the issuer's scheme (SecureCookies; off only for an http dev issuer), HttpOnly and SameSite=Lax always
 		Name: pg.cookieName(name), Value: value, Path: "/",
 		MaxAge: int(maxAge.Seconds()), HttpOnly: true, Secure: pg.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})

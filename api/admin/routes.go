@@ -14,8 +14,8 @@ const (
 	RouteClient        = "/clients/:id"
 	RouteClientDisable = "/clients/:id/disable"
 	RouteClientEnable  = "/clients/:id/enable"
-	RouteClientSecrets = "/clients/:id/secrets"
-	RouteClientSecret  = "/clients/:id/secrets/:secret_id"
+	RouteClientSecrets = "/clients/:id/secrets"            // #nosec G101 -- a route pattern, not a credential
+	RouteClientSecret  = "/clients/:id/secrets/:secret_id" // #nosec G101 -- a route pattern, not a credential
 	RouteClientImport  = "/client-import"
 	RouteClientExport  = "/client-export"
 	RouteUsers         = "/users"

@@ -28,7 +28,7 @@ const LogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 const logoutTokenLifespan = 2 * time.Minute
 
 // TokenType is the typ header of logout tokens (§2.4, RFC 8725 §3.11).
-const TokenType = "logout+jwt"
+const TokenType = "logout+jwt" // #nosec G101 -- a JWT typ value, not a credential
 
 // Config tunes the worker that delivers back-channel logout
 // tokens from the durable outbox (storage.LogoutOutbox). Zero fields take

@@ -19,7 +19,7 @@ import (
 // Environment variables read by the commands.
 const (
 	envDatabaseURL = "DATABASE_URL"
-	envSecret      = "STRONGROOM_SECRET"
+	envSecret      = "STRONGROOM_SECRET" // #nosec G101 -- the name of the environment variable, not its value
 )
 
 // minSecretLen is the shortest system secret accepted, in bytes after

@@ -278,7 +278,7 @@ func (s *specFlags) patch(flags *pflag.FlagSet) ([]byte, error) {
 }
 
 // flagOfField names the flag that sets each RFC 7591 field.
-var flagOfField = map[string]string{
+var flagOfField = map[string]string{ // #nosec G101 -- flag names per field, no credential
 	"client_name": "--name", "grant_types": "--grant-type", "redirect_uris": "--redirect-uri",
 	"post_logout_redirect_uris": "--post-logout-redirect-uri", "response_types": "--response-type",
 	"scope": "--scope", "token_endpoint_auth_method": "--auth-method", "jwks_uri": "--jwks-uri",

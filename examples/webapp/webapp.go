@@ -107,7 +107,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	a.pending[state] = pendingLogin{codeVerifier: codeVerifier, nonce: nonce, expires: time.Now().Add(10 * time.Minute)}
 	a.mu.Unlock()
 	// The state also goes into a cookie so the callback is bound to this browser.
-	http.SetCookie(w, &http.Cookie{Name: "login_state", Value: state, Path: "/callback", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: "login_state", Value: state, Path: "/callback", HttpOnly: true, // #nosec G124 -- Secure whenever the app is served over TLS; HttpOnly and SameSite=Lax always
 		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: 600})
 	q := url.Values{"client_id": {a.oauth.ClientID}, "request_uri": {requestURI}}
 	http.Redirect(w, r, a.oauth.Endpoint.AuthURL+"?"+q.Encode(), http.StatusFound)

@@ -204,7 +204,7 @@ WHERE user_id = $1 ORDER BY created_at, id`, userID)
 			&c.Transports, &c.BackupEligible, &c.BackupState, &c.UserVerified, &c.CreatedAt, &c.LastUsedAt); err != nil {
 			return nil, fmt.Errorf("postgres: scan WebAuthn credential: %w", mapError(err))
 		}
-		c.SignCount = uint32(count)
+		c.SignCount = uint32(count) // #nosec G115 -- the column only ever holds a WebAuthn uint32 sign count
 		c.AAGUID = nilIfEmpty(c.AAGUID)
 		c.Transports = nilIfEmpty(c.Transports)
 		c.CreatedAt = utc(c.CreatedAt)

@@ -147,7 +147,7 @@ func newClient(id string) *storage.Client {
 }
 
 func newUser(id, username string) *storage.User {
-	return &storage.User{
+	return &storage.User{ // #nosec G101 -- a test fixture user, not a credential
 		ID:            id,
 		Username:      username,
 		Email:         username + "@example.com",

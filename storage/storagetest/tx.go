@@ -239,7 +239,7 @@ func txTests() []test {
 		{"ok/tx/concurrent-transactions", func(t *testing.T, s storage.Store) {
 			errs := Race(4, func(i int) error {
 				return storage.InTx(t.Context(), s, func(ctx context.Context) error {
-					return s.CreateClient(ctx, newClient(string(rune('a'+i))))
+					return s.CreateClient(ctx, newClient(string(rune('a'+i)))) // #nosec G115 -- i counts a few goroutines (test)
 				})
 			})
 			for _, err := range errs {

@@ -152,7 +152,7 @@ func (rp *RP) login(w http.ResponseWriter, r *http.Request) {
 	rp.sweep()
 	rp.sessions[id] = s
 	rp.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: "demo_rp", Value: id, Path: PathHome, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: "demo_rp", Value: id, Path: PathHome, HttpOnly: true, SameSite: http.SameSiteLaxMode}) // #nosec G124 -- the demo app exists only on the plain-HTTP loopback dev server
 	http.Redirect(w, r, cfg.AuthCodeURL(s.state, oauth2.S256ChallengeOption(s.codeVerifier), oidc.Nonce(s.nonce)), http.StatusFound)
 }
 
