@@ -91,6 +91,9 @@ func TestPaymentInitiationThroughPARConsentTokenIntrospectionAndRefresh(t *testi
 
 	b := newBrowser(t)
 	resp, body := b.get(authURL)
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("expected the login page, got %d at %s", resp.StatusCode, resp.Request.URL)
+	}
 	f := formFields(t, body)
 	f.Set("username", "alice")
 	f.Set("password", testPassword)
