@@ -354,7 +354,10 @@ func fositeStoreTests() []fositeStoreTest {
 			tests = append(tests,
 				fositeStoreTest{"ok/" + k.name + "/delete", func(t *testing.T, h *fositeHarness) {
 					must(t, k.create(t.Context(), h.fs, h.id("sig-1"), h.live(h.id("grant-1"))))
-					must(t, k.create(t.Context(), h.fs, h.id("sig-2"), h.live(h.id("grant-1"))))
+					// another grant's row: deleting a refresh token is fosite's
+					// reuse path, which revokes its own grant's other tokens
+					// (DeleteRefreshTokenSession), never another grant's
+					must(t, k.create(t.Context(), h.fs, h.id("sig-2"), h.live(h.id("grant-2"))))
 					must(t, k.del(h.fs, t.Context(), h.id("sig-1")))
 					_, err := k.get(t.Context(), h.fs, h.id("sig-1"))
 					wantErr(t, err, fosite.ErrNotFound)
