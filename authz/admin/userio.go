@@ -102,6 +102,7 @@ func (a *UserAdmin) Import(ctx context.Context, actor Actor, recs []UserRecord, 
 		seen[r.Username] = true
 	}
 	if failed {
+		notImported(res)
 		return res, ErrUserImportFailed
 	}
 	now := a.now().UTC()
@@ -153,14 +154,20 @@ func (a *UserAdmin) Import(ctx context.Context, actor Actor, recs []UserRecord, 
 		return nil
 	})
 	if err != nil {
-		for i := range res {
-			if res[i].Status == "created" {
-				res[i].Status, res[i].ID = "not imported", ""
-			}
-		}
+		notImported(res)
 		return res, err
 	}
 	return res, nil
+}
+
+// notImported marks the records an all-or-nothing import did not write
+// although they were valid.
+func notImported(res []UserImportResult) {
+	for i := range res {
+		if res[i].Status == "created" {
+			res[i].Status, res[i].ID = "not imported", ""
+		}
+	}
 }
 
 // exists reports whether a user has id or username.
