@@ -32,6 +32,7 @@ func newUsersCmd(a *app) *cobra.Command {
 		newUsersCreateCmd(a),
 		newUsersListCmd(a),
 		newUsersGetCmd(a),
+		newUsersUpdateCmd(a),
 		newUsersDeleteCmd(a),
 		newUsersImportCmd(a),
 		newUsersExportCmd(a),
