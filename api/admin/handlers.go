@@ -171,6 +171,14 @@ func (s userRoutes) getUser(c echo.Context) error {
 	return answer(c, http.StatusOK)(s.opts.Users.Get(c.Request().Context(), c.Param("ref")))
 }
 
+func (s userRoutes) updateUser(c echo.Context) error {
+	var upd authzadmin.UserUpdate
+	if err := decodeBody(c, &upd); err != nil {
+		return err
+	}
+	return answer(c, http.StatusOK)(s.opts.Users.Update(c.Request().Context(), actor(c), c.Param("ref"), upd))
+}
+
 func (s userRoutes) deleteUser(c echo.Context) error {
 	if err := s.opts.Users.Delete(c.Request().Context(), actor(c), c.Param("ref")); err != nil {
 		return err

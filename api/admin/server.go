@@ -111,6 +111,7 @@ func New(opts Options) (*Server, error) {
 	add(http.MethodPost, RouteUsers, userAPI.createUser)
 	add(http.MethodGet, RouteUser, userAPI.getUser)
 	add(http.MethodDelete, RouteUser, userAPI.deleteUser)
+	add(http.MethodPatch, RouteUser, userAPI.updateUser)
 	add(http.MethodGet, RouteAuditEvents, s.listAudit)
 	if opts.AuditTrail != nil {
 		add(http.MethodGet, RouteAuditVerify, s.verifyAudit)

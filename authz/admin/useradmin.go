@@ -37,6 +37,8 @@ type UserInfo struct {
 	Email         string    `json:"email,omitempty"`
 	EmailVerified bool      `json:"email_verified"`
 	Name          string    `json:"name,omitempty"`
+	GivenName     string    `json:"given_name,omitempty"`
+	FamilyName    string    `json:"family_name,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
@@ -44,7 +46,7 @@ type UserInfo struct {
 func userInfo(u *storage.User) UserInfo {
 	return UserInfo{
 		ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
-		Name: u.Name, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 }
 

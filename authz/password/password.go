@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/strongroom/strongroom/storage"
 )
@@ -47,34 +48,97 @@ func Hash(password string, p Argon2Params) (string, error) {
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// Verify checks password against a PHC argon2id hash in constant time.
+// MaxBcryptCost bounds the cost of an imported bcrypt hash, so that a stored
+// hash cannot make a login compute without limit (2^14 rounds is well above
+// what other systems use).
+const MaxBcryptCost = 14
+
+// IsBcrypt reports whether hash looks like a bcrypt hash ($2a$, $2b$, $2y$).
+// Such hashes are accepted only from `users import`; the first successful
+// login replaces them with argon2id.
+func IsBcrypt(hash string) bool {
+	return strings.HasPrefix(hash, "$2a$") || strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$")
+}
+
+// CheckImportedHash accepts a hash users may be imported with: argon2id in
+// PHC format with parameters in range, or bcrypt with a cost of at most
+// MaxBcryptCost. The error never quotes the hash.
+func CheckImportedHash(hash string) error {
+	if IsBcrypt(hash) {
+		cost, err := bcrypt.Cost([]byte(hash))
+		if err != nil {
+			return errors.New("bcrypt hash is malformed")
+		}
+		if cost > MaxBcryptCost {
+			return fmt.Errorf("bcrypt cost %d is above %d", cost, MaxBcryptCost)
+		}
+		return nil
+	}
+	if _, _, _, err := parseArgon2(hash); err != nil {
+		return errors.New("password hash is neither argon2id (PHC) nor bcrypt ($2a$, $2b$, $2y$) with valid parameters")
+	}
+	return nil
+}
+
+// Verify checks password against a PHC argon2id hash in constant time, or
+// against a bcrypt hash (imported users, until their first login rehashes it).
 func Verify(hash, password string) (bool, error) {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, errors.New("password hash is not argon2id PHC")
+	if IsBcrypt(hash) {
+		return verifyBcrypt(hash, password)
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, errors.New("unsupported argon2 version")
-	}
-	p, err := hashParams(hash)
+	p, salt, want, err := parseArgon2(hash)
 	if err != nil {
 		return false, err
 	}
-	b64 := base64.RawStdEncoding
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil {
-		return false, fmt.Errorf("decode salt: %w", err)
-	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil {
-		return false, fmt.Errorf("decode hash: %w", err)
-	}
-	if len(want) == 0 || len(want) > 1024 {
-		return false, errors.New("argon2 hash out of range")
-	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want))) // #nosec G115 -- the stored hash length is argon2id's (32 bytes), checked when the PHC string is parsed
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// parseArgon2 parses a PHC argon2id hash with parameters in range, without
+// computing anything.
+func parseArgon2(hash string) (p Argon2Params, salt, want []byte, err error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return p, nil, nil, errors.New("password hash is not argon2id PHC")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, nil, nil, errors.New("unsupported argon2 version")
+	}
+	if p, err = hashParams(hash); err != nil {
+		return p, nil, nil, err
+	}
+	b64 := base64.RawStdEncoding
+	if salt, err = b64.DecodeString(parts[4]); err != nil {
+		return p, nil, nil, fmt.Errorf("decode salt: %w", err)
+	}
+	if want, err = b64.DecodeString(parts[5]); err != nil {
+		return p, nil, nil, fmt.Errorf("decode hash: %w", err)
+	}
+	if len(want) == 0 || len(want) > 1024 {
+		return p, nil, nil, errors.New("argon2 hash out of range")
+	}
+	return p, salt, want, nil
+}
+
+// verifyBcrypt checks password against a bcrypt hash of bounded cost.
+func verifyBcrypt(hash, password string) (bool, error) {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		return false, errors.New("bcrypt hash is malformed")
+	}
+	if cost > MaxBcryptCost {
+		return false, errors.New("bcrypt cost out of range")
+	}
+	err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword), errors.Is(err, bcrypt.ErrPasswordTooLong):
+		return false, nil
+	default:
+		return false, errors.New("bcrypt hash is malformed")
+	}
 }
 
 // Validate applies the password policy.
@@ -169,7 +233,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 	return u, nil
 }
 
-// rehash replaces u's hash when its parameters differ from a.Params. It is
+// rehash replaces u's hash when its parameters differ from a.Params, or
+// when it is not argon2id at all (an imported bcrypt hash). It is
 // best effort: a failure leaves the old hash, and the next login tries again.
 func (a *Authenticator) rehash(ctx context.Context, u *storage.User, password string) {
 	p, err := hashParams(u.PasswordHash)

@@ -23,12 +23,19 @@ func newUsersCmd(a *app) *cobra.Command {
 	return newGroupCmd("users", "Manage end users",
 		`  printf '%s\n' "$PASSWORD" | strongroom users create --username alice --password-stdin
   strongroom users list
+  strongroom users get alice
+  strongroom users import users.jsonl
+  strongroom users export > users.jsonl
   strongroom users delete alice --yes
   strongroom users unlock alice
   strongroom users list --endpoint https://auth.internal:8081 --token-file admin.token`,
 		newUsersCreateCmd(a),
 		newUsersListCmd(a),
+		newUsersGetCmd(a),
+		newUsersUpdateCmd(a),
 		newUsersDeleteCmd(a),
+		newUsersImportCmd(a),
+		newUsersExportCmd(a),
 		newUsersGrantsCmd(a), newUsersSessionsCmd(a),
 		newUsersSetPasswordCmd(a),
 		newUsersUnlockCmd(a),

@@ -20,6 +20,7 @@ type usersBackend interface {
 	CreateUser(ctx context.Context, spec authzadmin.UserSpec) (*authzadmin.UserInfo, error)
 	GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error)
 	DeleteUser(ctx context.Context, ref string) error
+	UpdateUser(ctx context.Context, ref string, upd authzadmin.UserUpdate) (*authzadmin.UserInfo, error)
 	ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error)
 	// RevokeGrant returns how many tokens it revoked; authz.ErrGrantNotFound
 	// when the user has neither a consent to nor a token from the client.
@@ -68,6 +69,9 @@ func (l *localUsers) CreateUser(ctx context.Context, spec authzadmin.UserSpec) (
 }
 func (l *localUsers) GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, error) {
 	return l.users.Get(ctx, ref)
+}
+func (l *localUsers) UpdateUser(ctx context.Context, ref string, upd authzadmin.UserUpdate) (*authzadmin.UserInfo, error) {
+	return l.users.Update(ctx, l.actor, ref, upd)
 }
 func (l *localUsers) DeleteUser(ctx context.Context, ref string) error {
 	return l.users.Delete(ctx, l.actor, ref)

@@ -84,6 +84,24 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string, at 
 	return nil
 }
 
+// UpdateUserProfile replaces the user's profile fields.
+func (s *Store) UpdateUserProfile(ctx context.Context, p *storage.User) error {
+	err := s.write(ctx, func(t *txn) error {
+		u, ok := s.users[p.ID]
+		if !ok {
+			return storage.ErrNotFound
+		}
+		u.Email, u.EmailVerified, u.Name, u.GivenName, u.FamilyName = p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName
+		u.UpdatedAt = tm(p.UpdatedAt)
+		put(t, s.users, p.ID, u)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("memory: update profile of user %q: %w", p.ID, err)
+	}
+	return nil
+}
+
 // ---------------------------------------------------------------- TOTP
 
 func cloneTOTP(e storage.TOTPEnrolment) storage.TOTPEnrolment {

@@ -56,6 +56,20 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string, at 
 	return nil
 }
 
+// UpdateUserProfile replaces the user's profile fields.
+func (s *Store) UpdateUserProfile(ctx context.Context, u *storage.User) error {
+	tag, err := s.q(ctx).Exec(ctx, `
+UPDATE users SET email = $2, email_verified = $3, name = $4, given_name = $5, family_name = $6, updated_at = $7
+WHERE id = $1`, u.ID, u.Email, u.EmailVerified, u.Name, u.GivenName, u.FamilyName, u.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("postgres: update profile of user %q: %w", u.ID, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: update profile of user %q: %w", u.ID, storage.ErrNotFound)
+	}
+	return nil
+}
+
 // ---------------------------------------------------------------- TOTP
 
 // SaveTOTP inserts or replaces the user's enrolment.

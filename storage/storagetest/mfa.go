@@ -42,6 +42,19 @@ func mfaTests() []test {
 			equal(t, got, want)
 			wantErr(t, s.UpdatePasswordHash(t.Context(), "nobody", "x", base), storage.ErrNotFound)
 		}},
+		{"ok/mfa/update-user-profile", func(t *testing.T, s storage.Store) {
+			want := createUser(t, s, "u1", "alice")
+			p := *want
+			p.Username, p.PasswordHash = "ignored", "ignored"
+			p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName, p.UpdatedAt = "a@example.org", true, "Alice L", "Alice", "L", base.Add(time.Hour)
+			must(t, s.UpdateUserProfile(t.Context(), &p))
+			got, err := s.GetUser(t.Context(), "u1")
+			must(t, err)
+			want.Email, want.EmailVerified, want.Name, want.GivenName, want.FamilyName = "a@example.org", true, "Alice L", "Alice", "L"
+			want.UpdatedAt = base.Add(time.Hour)
+			equal(t, got, want)
+			wantErr(t, s.UpdateUserProfile(t.Context(), &storage.User{ID: "nobody", UpdatedAt: base}), storage.ErrNotFound)
+		}},
 		{"ok/mfa/totp-save-get-use-once", func(t *testing.T, s storage.Store) {
 			createUser(t, s, "u1", "alice")
 			e := &storage.TOTPEnrolment{UserID: "u1", SecretEnc: []byte("sealed"), CreatedAt: base}

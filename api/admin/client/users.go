@@ -33,6 +33,15 @@ func (c *Users) GetUser(ctx context.Context, ref string) (*authzadmin.UserInfo, 
 	return &out, nil
 }
 
+// UpdateUser changes the fields of upd given (not nil).
+func (c *Users) UpdateUser(ctx context.Context, ref string, upd authzadmin.UserUpdate) (*authzadmin.UserInfo, error) {
+	var out authzadmin.UserInfo
+	if err := c.t.call(ctx, http.MethodPatch, admin.Path(admin.RouteUser, ref), nil, upd, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // DeleteUser removes a user and signs them out everywhere.
 func (c *Users) DeleteUser(ctx context.Context, ref string) error {
 	return c.t.call(ctx, http.MethodDelete, admin.Path(admin.RouteUser, ref), nil, nil, nil)
