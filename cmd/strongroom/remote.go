@@ -34,6 +34,9 @@ func addRemoteFlags(cmd *cobra.Command, rf *remoteFlags) {
 // a usage error).
 func openMode[B any](a *app, rf *remoteFlags, remote func(*client.Client) B, local func() (B, error)) (B, error) {
 	var none B
+	if err := a.checkActorMode(rf); err != nil {
+		return none, err
+	}
 	if rf.endpoint != "" {
 		c, err := a.newRemote(rf)
 		if err != nil {
