@@ -201,6 +201,6 @@ func TestRemoteModeClientCertificateReachesMTLSOnlyAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = run(t, env{}, "", "clients", "list", "--endpoint", adminURL, "--ca-file", caFile, "--token-file", tokenFile)
-	wantFail(t, r, exitFailure, "certificate required")
+	wantFail(t, r, exitFailure, "cannot reach the admin API") // the TLS alert or an HTTP/2 connection failure, by timing
 	t.Logf("without --cert: %s", r.errOut)
 }
