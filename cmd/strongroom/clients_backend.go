@@ -52,12 +52,6 @@ func (a *app) openBackend(ctx context.Context, rf *remoteFlags, needSecret bool)
 	})
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
 
 // localBackend runs the administration services over the database.
 type localBackend struct {
