@@ -52,7 +52,6 @@ func (a *app) openBackend(ctx context.Context, rf *remoteFlags, needSecret bool)
 	})
 }
 
-
 // localBackend runs the administration services over the database.
 type localBackend struct {
 	closeStore func()
