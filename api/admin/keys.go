@@ -80,7 +80,7 @@ func NewKeyRevocation(r *keys.RevokeResult) KeyRevocation {
 // origin is the audit origin of a key operation by the authenticated caller.
 func origin(c echo.Context) keys.Origin {
 	a := actor(c)
-	return keys.Origin{Actor: a.Name, SourceIP: a.IP, UserAgent: a.UserAgent}
+	return keys.Origin{Actor: a.Name, Source: a.Source, SourceIP: a.IP, UserAgent: a.UserAgent}
 }
 
 func (s keyRoutes) listKeys(c echo.Context) error {

@@ -32,6 +32,9 @@ const (
 	// RFC 9396 authorization details types
 	RouteAuthorizationTypes = "/authorization-types"
 	RouteAuthorizationType  = "/authorization-types/:type"
+	// RouteOpenAPI serves this API's description (api/openapi.yaml)
+	// without authentication: it holds no data, only the routes.
+	RouteOpenAPI = "/openapi.yaml"
 )
 
 // Path is the request path of route (one of the Route constants) with its

@@ -1,8 +1,13 @@
 package admin_test
 
 import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz/audit"
 	"github.com/strongroom/strongroom/server"
@@ -64,10 +69,37 @@ func TestServerMountsEveryRoute(t *testing.T) {
 		admin.RouteUsers, admin.RouteUser, admin.RouteUserGrants, admin.RouteUserGrant,
 		admin.RouteUserSessions, admin.RouteUserSession, admin.RouteAuditEvents, admin.RouteAuditVerify,
 		admin.RouteKeys, admin.RouteKeysRotate, admin.RouteKeyRevoke,
-		admin.RouteAuthorizationTypes, admin.RouteAuthorizationType,
+		admin.RouteAuthorizationTypes, admin.RouteAuthorizationType, admin.RouteOpenAPI,
 	} {
 		if !mounted[admin.Prefix+route] {
 			t.Errorf("route %s is not mounted", route)
 		}
+	}
+}
+
+// TestServerServesOpenAPIWithoutToken: GET /admin/v1/openapi.yaml answers
+// the embedded description without a bearer token, and nothing else under
+// the prefix does.
+func TestServerServesOpenAPIWithoutToken(t *testing.T) {
+	store := memory.New()
+	svc := server.NewAdminServices(store, server.AdminServicesOptions{})
+	srv, err := admin.New(admin.Options{Clients: svc.Clients, Users: svc.Users, Audit: svc.Audit, Tokens: fakeTokens{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+	rec := get(admin.Path(admin.RouteOpenAPI))
+	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), api.OpenAPI) {
+		t.Fatalf("openapi.yaml: %d, %d bytes (want %d)", rec.Code, rec.Body.Len(), len(api.OpenAPI))
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/yaml") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if rec := get(admin.Path(admin.RouteClients)); rec.Code != http.StatusUnauthorized {
+		t.Errorf("clients without a token: %d, want 401", rec.Code)
 	}
 }

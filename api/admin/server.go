@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/api/httpmw"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
@@ -95,6 +96,10 @@ func New(opts Options) (*Server, error) {
 	add := func(method, path string, h echo.HandlerFunc) {
 		e.Add(method, Prefix+path, h, s.limitBody, s.authenticate, s.auditReads)
 	}
+	// The description is public on the listener (no token: it holds no
+	// data, and an operator fetches it before having one); an mTLS-only
+	// listener still requires the certificate at the handshake.
+	e.GET(Prefix+RouteOpenAPI, serveOpenAPI)
 	clientAPI, userAPI, keyAPI := clientRoutes{s}, userRoutes{s}, keyRoutes{s}
 	add(http.MethodGet, RouteClients, clientAPI.listClients)
 	add(http.MethodPost, RouteClients, clientAPI.createClient)
@@ -136,6 +141,12 @@ func New(opts Options) (*Server, error) {
 		add(http.MethodDelete, RouteUserSession, userAPI.endSession)
 	}
 	return s, nil
+}
+
+// serveOpenAPI answers the embedded api/openapi.yaml.
+func serveOpenAPI(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI)
 }
 
 // Echo exposes the router so that other admin domains (signing keys) can

@@ -14,12 +14,19 @@ const (
 	OutcomeFailure = storage.OutcomeFailure
 )
 
+// Sources of audit events (the "source" detail): one word per way in.
+const (
+	SourceCLI      = "cli"       // the strongroom command line, on the database
+	SourceAdminAPI = "admin-api" // the admin API (the CLI's remote mode too)
+	SourceServer   = "server"    // the server itself (start, automatic key rotation)
+)
+
 // Actor is who performs an administrative change, as recorded in the audit
 // trail: a name ("operator:alice", "client:ops-bot", "mtls:CN=ops") and where
 // the change came from.
 type Actor struct {
 	Name      string
-	Source    string // "cli" or "admin-api"
+	Source    string // SourceCLI, SourceAdminAPI or SourceServer
 	IP        string
 	UserAgent string
 }

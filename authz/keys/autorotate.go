@@ -45,7 +45,7 @@ func (m *Manager) autoRotateOnce(ctx context.Context, interval time.Duration, al
 	if err != nil {
 		return nil, err
 	}
-	origin := Origin{Actor: ActorAutoRotation}
+	origin := Origin{Actor: ActorAutoRotation, Source: "server"}
 	now := m.now()
 	var done []*RotateResult
 	var errs []error

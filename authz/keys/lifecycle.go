@@ -157,7 +157,10 @@ func (m *Manager) Policy() Policy { return m.policy }
 
 // Origin says who asked for a lifecycle change, for the audit trail.
 type Origin struct {
-	Actor     string // "operator:alice", "client:<id>", ActorAutoRotation
+	Actor string // "operator:alice", "client:<id>", ActorAutoRotation
+	// Source is the audit event's "source" detail: "cli", "admin-api" or
+	// "server" (authz/admin's SourceCLI, SourceAdminAPI, SourceServer).
+	Source    string
 	SourceIP  string
 	UserAgent string
 }
@@ -702,6 +705,12 @@ func (m *Manager) inAuditedTx(ctx context.Context, fn func(ctx context.Context) 
 func (m *Manager) appendAudit(ctx context.Context, origin Origin, ev *storage.AuditEvent) error {
 	ev.Time = m.now().UTC()
 	ev.Actor, ev.SourceIP, ev.UserAgent = origin.Actor, origin.SourceIP, origin.UserAgent
+	if origin.Source != "" {
+		if ev.Details == nil {
+			ev.Details = map[string]string{}
+		}
+		ev.Details["source"] = origin.Source
+	}
 	if ev.Outcome == "" {
 		ev.Outcome = storage.OutcomeSuccess
 	}

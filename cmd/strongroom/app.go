@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os/user"
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
@@ -37,6 +38,10 @@ type app struct {
 	databaseURL string    // the persistent --database-url flag; DATABASE_URL when empty
 	getenv      func(string) string
 	httpClient  *http.Client // the admin API client in remote mode (--endpoint); nil: a default one
+	actor       string       // the persistent --actor flag (operator)
+	// currentUser looks up the OS account for the default actor; nil:
+	// os/user.Current (tests replace it).
+	currentUser func() (*user.User, error)
 }
 
 // dbURL returns the database URL from --database-url or DATABASE_URL.

@@ -282,12 +282,17 @@ as logins. Filters combine; without --limit at most 100 events are shown.`,
   strongroom audit list --target 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --since 2026-01-01T00:00:00Z -o json
   strongroom audit list --client billing --outcome failure --since 24h
   strongroom audit list --subject 5b1d... --since 2026-01-01T00:00:00Z --until 2026-02-01T00:00:00Z
-  strongroom audit list --actor operator:alice --limit 1000`,
+  strongroom audit list --by operator:alice --limit 1000`,
 		Args: cobra.NoArgs,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.Action, "action", "", "only this action, e.g. client.update, key.rotate")
-	fl.StringVar(&f.Actor, "actor", "", "only this actor, e.g. operator:alice, client:ops-bot")
+	fl.StringVar(&f.Actor, "by", "", "only this actor, e.g. operator:alice, client:ops-bot")
+	// --actor was this filter's name before the root --actor named the
+	// operator; kept, hidden, so that scripts keep working (it shadows the
+	// root flag here, which a read does not use).
+	fl.StringVar(&f.Actor, "actor", "", "only this actor (old name of --by)")
+	_ = fl.MarkHidden("actor")
 	fl.StringVar(&f.Target, "target", "", "only this target: a client id, user id or kid")
 	fl.StringVar(&f.Outcome, "outcome", "", `only this outcome: "success" or "failure"`)
 	fl.StringVar(&f.Client, "client", "", "only events by or about this client id (actor, target or details)")

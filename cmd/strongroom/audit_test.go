@@ -204,7 +204,7 @@ func TestServeAuditsItsStartWithRedactedSettings(t *testing.T) {
 	}
 	d := events[0].Details
 	if d["issuer"] != "http://"+addr || d["listen"] != addr || d["listen_addr"] != addr || d[envSecret] != "(redacted)" ||
-		d[envKEK] != "(redacted)" || d["version"] == "" || events[0].Actor != "system" {
+		d[envKEK] != "(redacted)" || d["version"] == "" || events[0].Actor != "system" || d["source"] != "server" {
 		t.Errorf("server.start details: %v", d)
 	}
 	for k, v := range d {

@@ -52,19 +52,6 @@ func (a *app) openBackend(ctx context.Context, rf *remoteFlags, needSecret bool)
 	})
 }
 
-// operator names the operator in audit events of the local mode: $USER,
-// the account running the command.
-func (a *app) operator() authzadmin.Actor {
-	return authzadmin.Actor{Name: "operator:" + orDefault(a.getenv("USER"), "unknown"), Source: "cli"}
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // localBackend runs the administration services over the database.
 type localBackend struct {
 	closeStore func()

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"os/user"
 	"strings"
 	"time"
 
@@ -18,7 +16,6 @@ const keysUserAgent = "strongroom-cli"
 
 // keysFlags are the persistent flags of `strongroom keys`.
 type keysFlags struct {
-	actor         string
 	jwksCache     time.Duration
 	tokenLifetime time.Duration
 }
@@ -68,7 +65,6 @@ lifecycle settings, and the audit trail names the token's client (--actor and
 the lifetime flags are for local mode). rewrap is local only: it needs the old
 and the new KEK, which never travel over the admin API.`
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&kf.actor, "actor", "", "who to record in the audit trail as operator:<actor> (default: the OS user)")
 	pf.DurationVar(&kf.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "the servers' JWKS cache lifetime")
 	pf.DurationVar(&kf.tokenLifetime, "max-token-lifetime", keys.DefaultTokenLifetime, "the servers' longest ID token / access token lifetime")
 	addConfigFlag(pf)
@@ -87,21 +83,11 @@ func (kf *keysFlags) policy() (keys.Policy, error) {
 	return keys.Policy{JWKSCacheLifetime: kf.jwksCache, TokenLifetime: kf.tokenLifetime}, nil
 }
 
-// origin names the operator for the audit trail: --actor, or the OS user.
-func (a *app) keysOrigin(kf *keysFlags) (keys.Origin, error) {
-	name := strings.TrimSpace(kf.actor)
-	if kf.actor != "" && name == "" {
-		return keys.Origin{}, usageErrorf("--actor must not be blank")
-	}
-	if name == "" {
-		name = cmp.Or(a.getenv("USER"), a.getenv("LOGNAME"))
-	}
-	if name == "" {
-		if u, err := user.Current(); err == nil {
-			name = u.Username
-		}
-	}
-	return keys.Origin{Actor: "operator:" + cmp.Or(name, "unknown"), UserAgent: keysUserAgent}, nil
+// keysOrigin names the operator for the audit trail (the root --actor
+// rule: app.operator).
+func (a *app) keysOrigin(_ *keysFlags) (keys.Origin, error) {
+	op := a.operator()
+	return keys.Origin{Actor: op.Name, Source: op.Source, UserAgent: keysUserAgent}, nil
 }
 
 // kek returns the decoded STRONGROOM_KEK: a missing or malformed one is a

@@ -29,9 +29,6 @@ var _ keysBackend = (*localKeys)(nil)
 // one. needKEK says whether the command changes keys (local mode then needs
 // STRONGROOM_KEK, and --actor names the operator).
 func (a *app) openKeys(ctx context.Context, rf *remoteFlags, kf *keysFlags, needKEK bool) (keysBackend, error) {
-	if rf.endpoint != "" && kf.actor != "" {
-		return nil, usageErrorf("--actor is for local mode: the admin API records the client its token was issued to")
-	}
 	remote := func(c *client.Client) keysBackend { return remoteKeys{c.Keys} }
 	return openMode(a, rf, remote, func() (keysBackend, error) { return a.openLocalKeys(ctx, kf, needKEK) })
 }

@@ -75,6 +75,8 @@ Environment:
 	root.PersistentFlags().StringVar(&a.databaseURL, "database-url", "",
 		"PostgreSQL URL (default $DATABASE_URL; prefer the variable, flags show in the process list)")
 
+	addActorFlag(root, a)
+
 	root.AddCommand(
 		newServeCmd(a),
 		newMigrateCmd(a),

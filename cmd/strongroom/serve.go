@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/authz"
+	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/buildinfo"
@@ -451,7 +452,7 @@ func auditStart(ctx context.Context, store storage.Audit, settings map[string]st
 		d = map[string]string{}
 	}
 	info := buildinfo.Read()
-	d["version"], d["listen_addr"] = info.Version, addr
+	d["version"], d["listen_addr"], d["source"] = info.Version, addr, authzadmin.SourceServer
 	host, _ := os.Hostname()
 	e := &storage.AuditEvent{Time: time.Now().UTC(), Actor: "system", Action: ActionServerStart, Target: host,
 		Outcome: storage.OutcomeSuccess, Details: d}

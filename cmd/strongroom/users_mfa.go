@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os/user"
 
 	"github.com/spf13/cobra"
 
@@ -12,16 +11,6 @@ import (
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 )
-
-// cliActor names the operator in audit events: the local account running
-// the command.
-func cliActor() authzadmin.Actor {
-	name := "unknown"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	return authzadmin.Actor{Name: "operator:" + name, Source: "cli"}
-}
 
 func newUsersSetPasswordCmd(a *app) *cobra.Command {
 	var passwordStdin bool
@@ -48,7 +37,7 @@ for them is revoked.`, password.MinLength),
 			if err != nil {
 				return err
 			}
-			if err := creds.SetPassword(ctx, cliActor(), u, password); err != nil {
+			if err := creds.SetPassword(ctx, a.operator(), u, password); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Password of %s (%s) changed.\n", u.Username, u.ID)
@@ -69,7 +58,7 @@ clear its failure count. Locks also expire by themselves (15 minutes).`,
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.withUser(cmd, args[0], func(ctx context.Context, creds *authzadmin.CredentialAdmin, u *storage.User) error {
-			had, err := creds.Unlock(ctx, cliActor(), u)
+			had, err := creds.Unlock(ctx, a.operator(), u)
 			if err != nil {
 				return err
 			}
@@ -100,7 +89,7 @@ request requires it, or when the user has one).`,
 	cmd.Flags().BoolVar(&off, "off", false, "stop requiring a second factor")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.withUser(cmd, args[0], func(ctx context.Context, creds *authzadmin.CredentialAdmin, u *storage.User) error {
-			if err := creds.SetRequireMFA(ctx, cliActor(), u, !off); err != nil {
+			if err := creds.SetRequireMFA(ctx, a.operator(), u, !off); err != nil {
 				return err
 			}
 			state := "now requires"
@@ -136,7 +125,7 @@ code, access token and refresh token issued for them is revoked.`,
 			if err := a.confirm(yes, fmt.Sprintf("Remove every second factor of %s (%s)?", u.Username, u.ID)); err != nil {
 				return err
 			}
-			if err := creds.ResetMFA(ctx, cliActor(), u); err != nil {
+			if err := creds.ResetMFA(ctx, a.operator(), u); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Removed the second factors of %s (%s).\n", u.Username, u.ID)

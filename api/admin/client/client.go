@@ -51,7 +51,8 @@ type transport struct {
 
 // New returns a client of the admin API at endpoint (scheme and host, e.g.
 // https://auth.internal:8081) authenticating with token, an access token
-// with the strongroom:admin scope. httpClient may be nil (a default with a
+// with the strongroom:admin scope, or "" when httpClient presents a client
+// certificate to an mTLS admin listener. httpClient may be nil (a default with a
 // 60 s timeout).
 func New(endpoint, token string, httpClient *http.Client) *Client {
 	if httpClient == nil {
@@ -122,7 +123,9 @@ func (c *transport) call(ctx context.Context, method, path string, query url.Val
 	if err != nil {
 		return fmt.Errorf("admin API request: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" { // else the TLS client certificate authenticates
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
