@@ -670,10 +670,11 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 		Use:   "delete CLIENT_ID",
 		Short: "Delete a client and every token issued to it",
 		Example: `  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f
-  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes`,
+  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes -o json`,
 		Args: cobra.ExactArgs(1),
 	}
 	yes := addYesFlag(cmd)
+	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		return a.changeClient(ctx, rf, *yes, args[0], func(c *registration.ClientInfo) string {
@@ -682,8 +683,13 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 			if err := b.DeleteClient(ctx, args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "Deleted client %s.\n", args[0])
-			return nil
+			return printResult(a.out, *output, struct {
+				ClientID string `json:"client_id"`
+				Deleted  bool   `json:"deleted"`
+			}{args[0], true}, func() error {
+				fmt.Fprintf(a.out, "Deleted client %s.\n", args[0])
+				return nil
+			})
 		})
 	}
 	return cmd
