@@ -17,6 +17,7 @@ import (
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/cmd/strongroom/internal/flagsource"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -756,19 +757,21 @@ new one; after that only the new secret authenticates. A client holds at
 most two live secrets: while one is in its grace period, revoke it first
 with revoke-secret. --grace 0 ends the old secret at once (asks to confirm).`,
 		Example: `  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 24h
-  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 72h --expires-in 2160h -o json
+  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 72h --secret-expires-in 2160h -o json
   strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 0 --yes   # compromised secret`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().DurationVar(&opts.Grace, "grace", 0, "how long the current secret keeps working, e.g. 24h (required)")
-	cmd.Flags().DurationVar(&opts.ExpiresIn, "expires-in", 0, "give the new secret an expiry, e.g. 2160h (default: none)")
+	cmd.Flags().DurationVar(&opts.ExpiresIn, "secret-expires-in", 0, "give the new secret an expiry, e.g. 2160h (default: none)")
+	// One name for the secret expiry, as on create; the old one stays hidden.
+	flagsource.Alias(cmd.Flags(), "expires-in", "secret-expires-in")
 	yes := addYesFlag(cmd)
 	output := addOutputFlag(cmd)
 	_ = cmd.MarkFlagRequired("grace")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if opts.Grace < 0 || opts.ExpiresIn < 0 {
-			return usageErrorf("--grace and --expires-in must not be negative")
+			return usageErrorf("--grace and --secret-expires-in must not be negative")
 		}
 		if opts.Grace == 0 {
 			if err := a.checkConfirmable(*yes); err != nil {
