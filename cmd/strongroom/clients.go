@@ -431,9 +431,7 @@ Public, private_key_jwt and mTLS clients get no secret.
 	s.add(cmd.Flags(), true)
 	cmd.Flags().DurationVar(&secretExpiresIn, "secret-expires-in", 0, "give the generated secret an expiry, e.g. 2160h (default: none)")
 	output := addOutputFlag(cmd)
-	for _, name := range []string{"name", "grant-type", "auth-method"} {
-		_ = cmd.MarkFlagRequired(name)
-	}
+	markRequired(cmd, "name", "grant-type", "auth-method")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		spec, err := s.spec(cmd.Flags())
@@ -660,6 +658,17 @@ rotate-secret and revoke-secret.
 	return cmd
 }
 
+// markRequired marks flags of cmd required: cobra then refuses the command
+// without them, and their help says "(required)".
+func markRequired(cmd *cobra.Command, names ...string) {
+	for _, name := range names {
+		_ = cmd.MarkFlagRequired(name)
+		if f := cmd.Flags().Lookup(name); f != nil && !strings.Contains(f.Usage, "(required)") {
+			f.Usage += " (required)"
+		}
+	}
+}
+
 func addYesFlag(cmd *cobra.Command) *bool {
 	var yes bool
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
@@ -767,7 +776,7 @@ with revoke-secret. --grace 0 ends the old secret at once (asks to confirm).`,
 	flagsource.Alias(cmd.Flags(), "expires-in", "secret-expires-in")
 	yes := addYesFlag(cmd)
 	output := addOutputFlag(cmd)
-	_ = cmd.MarkFlagRequired("grace")
+	markRequired(cmd, "grace")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if opts.Grace < 0 || opts.ExpiresIn < 0 {

@@ -30,6 +30,37 @@ func TestFlagsNamedOneWay(t *testing.T) {
 			}
 		}
 	}
+	// Required flags say so in help.
+	help := mustRun(t, env{}, "", "clients", "create", "--help").out
+	for _, flag := range []string{"--name", "--grant-type", "--auth-method"} {
+		line := ""
+		_, flags, _ := strings.Cut(help, "\nFlags:\n")
+		for _, l := range strings.Split(flags, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), flag+" ") || strings.Contains(l, ", "+flag+" ") {
+				line = l
+				break
+			}
+		}
+		if !strings.Contains(line, "(required)") {
+			t.Errorf("help of %s does not say required: %q", flag, line)
+		}
+	}
+	for _, tc := range []struct {
+		args      []string
+		want, not []string
+	}{} {
+		r := mustRun(t, env{}, "", tc.args...)
+		for _, w := range tc.want {
+			if !strings.Contains(r.out, w) {
+				t.Errorf("%v lacks %q", tc.args, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(r.out, n) {
+				t.Errorf("%v shows the old name %q", tc.args, n)
+			}
+		}
+	}
 }
 
 // TestClientsRotateSecretNewAndOldExpiryFlag: rotate-secret takes
