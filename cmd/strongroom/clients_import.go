@@ -63,7 +63,11 @@ func importEach(ctx context.Context, b adminBackend, specs []registration.Client
 		case exists && !upsert:
 			row.Result, row.Reason = importSkipped, "client_id already exists"
 		case exists:
-			patch, err := specPatch(spec)
+			var patch []byte
+			current, err := b.ExportClients(ctx, []string{spec.ClientID})
+			if err == nil {
+				patch, err = specPatch(spec, current)
+			}
 			if err == nil {
 				_, err = b.UpdateClient(ctx, spec.ClientID, patch)
 			}
@@ -89,12 +93,36 @@ func importEach(ctx context.Context, b adminBackend, specs []registration.Client
 }
 
 // specPatch is the update patch that makes an existing client's
-// registration spec's: every field of spec except its id, secret and
-// disabled state (update leaves secrets to rotate-secret and the state to
-// disable/enable).
-func specPatch(spec registration.ClientSpec) ([]byte, error) {
+// registration (current, its export) spec's: every field of spec except
+// its id, secret and disabled state (update leaves secrets to
+// rotate-secret and the state to disable/enable), and every field the
+// current registration sets but spec leaves out reset to its zero value.
+func specPatch(spec registration.ClientSpec, current []registration.ClientSpec) ([]byte, error) {
 	spec.ClientID, spec.ClientSecret, spec.Disabled = "", "", false
-	raw, err := json.Marshal(spec) // #nosec G117 -- the client_secret was just cleared
+	m, err := specFields(spec)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range current {
+		old, err := specFields(c)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range old {
+			if _, ok := m[k]; !ok {
+				m[k] = zeroJSON(v)
+			}
+		}
+	}
+	for _, k := range []string{"client_id", "client_secret", "disabled"} {
+		delete(m, k)
+	}
+	return json.Marshal(m)
+}
+
+// specFields is spec's JSON object, field by field.
+func specFields(spec registration.ClientSpec) (map[string]json.RawMessage, error) {
+	raw, err := json.Marshal(spec) // #nosec G117 -- callers clear the client_secret or pass an export, which has none
 	if err != nil {
 		return nil, fmt.Errorf("patch: %w", err)
 	}
@@ -102,8 +130,24 @@ func specPatch(spec registration.ClientSpec) ([]byte, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("patch: %w", err)
 	}
-	delete(m, "disabled")
-	return json.Marshal(m)
+	return m, nil
+}
+
+// zeroJSON is the zero value of v's JSON type: false, 0, "", [] or null.
+func zeroJSON(v json.RawMessage) json.RawMessage {
+	switch t := bytes.TrimSpace(v); {
+	case len(t) == 0:
+		return json.RawMessage("null")
+	case t[0] == 't' || t[0] == 'f':
+		return json.RawMessage("false")
+	case t[0] == '"':
+		return json.RawMessage(`""`)
+	case t[0] == '[':
+		return json.RawMessage("[]")
+	case t[0] == '-' || (t[0] >= '0' && t[0] <= '9'):
+		return json.RawMessage("0")
+	}
+	return json.RawMessage("null")
 }
 
 // oneLine joins a multi-line error (a validation error lists every

@@ -85,9 +85,14 @@ func decodeReport(t *testing.T, out string) []importReportRow {
 func TestClientsImportUpsertAndSkipExisting(t *testing.T) {
 	e := newEnv(t)
 	id, secret := createPartner(t, e)
+	mustRun(t, e, "", "clients", "update", id, "--introspect")
+	r0 := mustRun(t, e, "", "clients", "get", id, "-o", "json").out
+	if decodeObject(t, r0)["introspect"] != true {
+		t.Fatalf("setup: %s", r0)
+	}
 	existing := registration.ClientSpec{ClientID: id, ClientName: "Partner renamed", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic", Scope: "payments"}
 	fresh := registration.ClientSpec{ClientID: "new-batch-client", ClientName: "Batch", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"}
-	bad := registration.ClientSpec{ClientID: "bad-client", ClientName: "Bad", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "client_secret_basic", RedirectURIs: []string{"https://a.example/cb#frag"}}
+	bad := registration.ClientSpec{ClientID: "bad-client", ClientName: "Bad", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "client_secret_basic", RedirectURIs: []string{"https://a.example/cb#frag"}, ClientSecret: "tiny-secret"}
 
 	// Default: the existing id refuses the whole file.
 	file := writeTemp(t, "all.json", []registration.ClientSpec{existing, fresh})
@@ -118,11 +123,18 @@ func TestClientsImportUpsertAndSkipExisting(t *testing.T) {
 		}
 	}
 	got := decodeObject(t, mustRun(t, e, "", "clients", "get", id, "-o", "json").out)
-	if got["client_name"] != "Partner renamed" {
-		t.Fatalf("upsert did not update: %v", got["client_name"])
+	if got["client_name"] != "Partner renamed" || got["scope"] != "payments" {
+		t.Fatalf("upsert did not update: %v %v", got["client_name"], got["scope"])
+	}
+	// Fields the file leaves out are reset, not kept: the registration is the file's.
+	if before := decodeObject(t, r0); before["introspect"] == true && got["introspect"] == true {
+		t.Fatal("upsert kept a field the file leaves out")
 	}
 	if !authenticates(t, e, id, secret) {
 		t.Fatal("upsert lost the existing client's secret")
+	}
+	if strings.Contains(r.out+r.errOut, "tiny-secret") {
+		t.Fatal("the report quotes a secret")
 	}
 	if run(t, e, "", "clients", "get", "bad-client").code == 0 {
 		t.Fatal("the failed client was written")
