@@ -111,6 +111,16 @@ func specPatch(spec registration.ClientSpec, current []registration.ClientSpec) 
 		for k, v := range old {
 			if _, ok := m[k]; !ok {
 				m[k] = zeroJSON(v)
+				if d, ok := specDefaults[k]; ok {
+					m[k] = d
+				}
+			}
+		}
+		// Send only what changes: update refuses some fields (the auth
+		// method) even when unchanged values would be harmless.
+		for k, v := range m {
+			if cur, ok := old[k]; ok && bytes.Equal(bytes.TrimSpace(cur), bytes.TrimSpace(v)) {
+				delete(m, k)
 			}
 		}
 	}
@@ -119,6 +129,10 @@ func specPatch(spec registration.ClientSpec, current []registration.ClientSpec) 
 	}
 	return json.Marshal(m)
 }
+
+// specDefaults are the values of fields whose zero value is not valid in
+// an update: a field the file leaves out gets its default instead.
+var specDefaults = map[string]json.RawMessage{"access_token_format": json.RawMessage(`"opaque"`)}
 
 // specFields is spec's JSON object, field by field.
 func specFields(spec registration.ClientSpec) (map[string]json.RawMessage, error) {

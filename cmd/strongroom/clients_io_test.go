@@ -187,3 +187,28 @@ func TestClientsImportFromHydra(t *testing.T) {
 	}
 	wantFail(t, run(t, e2, "", "clients", "import", "--from", "keycloak", "testdata/hydra-clients.json"), exitUsage, "--from")
 }
+
+// TestClientsImportUpsertRemote: --upsert and --from hydra work the same
+// through the admin API.
+func TestClientsImportUpsertRemote(t *testing.T) {
+	e := newEnv(t)
+	api := startAdminAPI(t, e, nil)
+	tr, remote := api.tr, api.args
+	noDB := env{}
+	id, _ := createPartner(t, e)
+	file := writeTemp(t, "upsert.json", []registration.ClientSpec{
+		{ClientID: id, ClientName: "Partner remote", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"},
+		{ClientID: "remote-new", ClientName: "New", GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: "client_secret_basic"},
+	})
+	rows := decodeReport(t, mustRunRemote(t, noDB, tr.Client(), remote("clients", "import", file, "--upsert", "-o", "json")...).out)
+	if len(rows) != 2 || rows[0].Result != importUpdated || rows[1].Result != importCreated || rows[1].Secret == nil {
+		t.Fatalf("remote upsert: %+v", rows)
+	}
+	if !authenticates(t, e, "remote-new", rows[1].Secret.ClientSecret) {
+		t.Fatal("remote-created secret does not authenticate")
+	}
+	rows = decodeReport(t, mustRunRemote(t, noDB, tr.Client(), remote("clients", "import", "--from", "hydra", "testdata/hydra-clients.json", "-o", "json")...).out)
+	if len(rows) != 3 || rows[0].Result != importCreated || len(rows[0].Unsupported) == 0 {
+		t.Fatalf("remote hydra import: %+v", rows)
+	}
+}
