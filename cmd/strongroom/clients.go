@@ -17,6 +17,7 @@ import (
 	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/authz/ratelimit"
 	"github.com/strongroom/strongroom/authz/registration"
+	"github.com/strongroom/strongroom/cmd/strongroom/internal/flagsource"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -430,9 +431,7 @@ Public, private_key_jwt and mTLS clients get no secret.
 	s.add(cmd.Flags(), true)
 	cmd.Flags().DurationVar(&secretExpiresIn, "secret-expires-in", 0, "give the generated secret an expiry, e.g. 2160h (default: none)")
 	output := addOutputFlag(cmd)
-	for _, name := range []string{"name", "grant-type", "auth-method"} {
-		_ = cmd.MarkFlagRequired(name)
-	}
+	markRequired(cmd, "name", "grant-type", "auth-method")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		spec, err := s.spec(cmd.Flags())
@@ -659,6 +658,17 @@ rotate-secret and revoke-secret.
 	return cmd
 }
 
+// markRequired marks flags of cmd required: cobra then refuses the command
+// without them, and their help says "(required)".
+func markRequired(cmd *cobra.Command, names ...string) {
+	for _, name := range names {
+		_ = cmd.MarkFlagRequired(name)
+		if f := cmd.Flags().Lookup(name); f != nil && !strings.Contains(f.Usage, "(required)") {
+			f.Usage += " (required)"
+		}
+	}
+}
+
 func addYesFlag(cmd *cobra.Command) *bool {
 	var yes bool
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when standard input is not a terminal)")
@@ -670,10 +680,11 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 		Use:   "delete CLIENT_ID",
 		Short: "Delete a client and every token issued to it",
 		Example: `  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f
-  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes`,
+  strongroom clients delete 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --yes -o json`,
 		Args: cobra.ExactArgs(1),
 	}
 	yes := addYesFlag(cmd)
+	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		return a.changeClient(ctx, rf, *yes, args[0], func(c *registration.ClientInfo) string {
@@ -682,8 +693,13 @@ func newClientsDeleteCmd(a *app, rf *remoteFlags) *cobra.Command {
 			if err := b.DeleteClient(ctx, args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "Deleted client %s.\n", args[0])
-			return nil
+			return printResult(a.out, *output, struct {
+				ClientID string `json:"client_id"`
+				Deleted  bool   `json:"deleted"`
+			}{args[0], true}, func() error {
+				fmt.Fprintf(a.out, "Deleted client %s.\n", args[0])
+				return nil
+			})
 		})
 	}
 	return cmd
@@ -750,19 +766,21 @@ new one; after that only the new secret authenticates. A client holds at
 most two live secrets: while one is in its grace period, revoke it first
 with revoke-secret. --grace 0 ends the old secret at once (asks to confirm).`,
 		Example: `  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 24h
-  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 72h --expires-in 2160h -o json
+  strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 72h --secret-expires-in 2160h -o json
   strongroom clients rotate-secret 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f --grace 0 --yes   # compromised secret`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().DurationVar(&opts.Grace, "grace", 0, "how long the current secret keeps working, e.g. 24h (required)")
-	cmd.Flags().DurationVar(&opts.ExpiresIn, "expires-in", 0, "give the new secret an expiry, e.g. 2160h (default: none)")
+	cmd.Flags().DurationVar(&opts.ExpiresIn, "secret-expires-in", 0, "give the new secret an expiry, e.g. 2160h (default: none)")
+	// One name for the secret expiry, as on create; the old one stays hidden.
+	flagsource.Alias(cmd.Flags(), "expires-in", "secret-expires-in")
 	yes := addYesFlag(cmd)
 	output := addOutputFlag(cmd)
-	_ = cmd.MarkFlagRequired("grace")
+	markRequired(cmd, "grace")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if opts.Grace < 0 || opts.ExpiresIn < 0 {
-			return usageErrorf("--grace and --expires-in must not be negative")
+			return usageErrorf("--grace and --secret-expires-in must not be negative")
 		}
 		if opts.Grace == 0 {
 			if err := a.checkConfirmable(*yes); err != nil {

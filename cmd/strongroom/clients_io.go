@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,26 +77,50 @@ func yamlErrorLine(err error) string {
 }
 
 func newClientsImportCmd(a *app, rf *remoteFlags) *cobra.Command {
-	var format string
+	var format, from string
+	var upsert, skipExisting bool
 	cmd := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Register clients from a JSON or YAML file, all or nothing",
+		Short: "Register clients from a JSON or YAML file (all or nothing, or client by client)",
 		Long: `Register the clients of FILE (one client or a list, with RFC 7591 field
 names as written by export; "-" reads standard input), in one transaction:
 when any client is invalid or its id is taken, nothing is imported and
 every problem is reported. Clients keep their client_id. An existing plain
 client_secret (at least 32 characters) may be given and is stored hashed;
-a secret-based client without one gets a generated secret, printed once.`,
+a secret-based client without one gets a generated secret, printed once.
+
+--upsert or --skip-existing import client by client instead: a client whose
+client_id exists is updated to the file's registration (its secrets are
+kept) or left alone, the others are created, and a client that fails does
+not stop the rest. Each client's result is reported (created, updated,
+skipped, failed with the reason); the command fails when any client failed.
+
+--from hydra reads the output of "hydra list clients --format json" (Ory
+Hydra). Fields with a Strongroom equivalent are imported; the others
+(owner, metadata, allowed_cors_origins, per-grant token lifespans, ...) are
+named per client and not imported. Hydra never exports client secrets, so
+every secret-based client gets a NEW generated secret, printed once:
+deliver it to the client's operators.`,
 		Example: `  strongroom clients export -f staging.yaml --endpoint https://staging:8081 --token-file staging.token
   strongroom clients import staging.yaml
-  strongroom clients import clients.json -o json > issued-secrets.json`,
+  strongroom clients import clients.json -o json > issued-secrets.json
+  strongroom clients import clients.yaml --upsert
+  hydra list clients --format json > hydra-clients.json
+  strongroom clients import --from hydra hydra-clients.json -o json > issued-secrets.json`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().StringVar(&format, "format", "", `file format: "json" or "yaml" (default: by extension, else json)`)
+	cmd.Flags().StringVar(&from, "from", "strongroom", `what wrote FILE: "strongroom" (export) or "hydra" (hydra list clients --format json)`)
+	cmd.Flags().BoolVar(&upsert, "upsert", false, "client by client: update clients whose client_id exists, create the others")
+	cmd.Flags().BoolVar(&skipExisting, "skip-existing", false, "client by client: leave clients whose client_id exists alone, create the others")
+	cmd.MarkFlagsMutuallyExclusive("upsert", "skip-existing")
 	output := addOutputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		path := args[0]
+		if from != "strongroom" && from != "hydra" {
+			return usageErrorf(`--from must be "strongroom" or "hydra"`)
+		}
 		f, err := fileFormat(format, path)
 		if err != nil {
 			return err
@@ -109,11 +134,20 @@ a secret-based client without one gets a generated secret, printed once.`,
 			defer file.Close()
 			in = file
 		}
-		specs, err := readSpecs(in, f)
+		var specs []registration.ClientSpec
+		var unsupported [][]string
+		if from == "hydra" {
+			specs, unsupported, err = readHydra(in, f)
+		} else {
+			specs, err = readSpecs(in, f)
+		}
 		if err != nil {
 			return fmt.Errorf("import %s: %w; nothing was imported", path, err)
 		}
 		return a.withClients(ctx, rf, true, func(b adminBackend) error {
+			if upsert || skipExisting || from == "hydra" {
+				return a.importReported(ctx, b, path, specs, unsupported, upsert, skipExisting, *output)
+			}
 			progress := a.importProgress(len(specs), b.Remote())
 			res, err := b.ImportClients(ctx, specs, progress)
 			if err != nil {
@@ -149,6 +183,88 @@ a secret-based client without one gets a generated secret, printed once.`,
 	return cmd
 }
 
+// readHydra reads a Hydra client export (JSON, or YAML through JSON).
+func readHydra(r io.Reader, format string) ([]registration.ClientSpec, [][]string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read: %w", err)
+	}
+	if len(data) > maxImportBytes {
+		return nil, nil, fmt.Errorf("larger than %d MiB", maxImportBytes>>20)
+	}
+	if format == "yaml" {
+		var v any
+		if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&v); err != nil {
+			return nil, nil, fmt.Errorf("invalid YAML: %s", yamlErrorLine(err))
+		}
+		if data, err = json.Marshal(v); err != nil {
+			return nil, nil, fmt.Errorf("YAML that JSON cannot represent (use string keys): %w", err)
+		}
+	}
+	return readHydraClients(data)
+}
+
+// importReported imports client by client (upsert or skipExisting), or a
+// Hydra export all or nothing, and prints one row per client.
+func (a *app) importReported(ctx context.Context, b adminBackend, path string, specs []registration.ClientSpec, unsupported [][]string, upsert, skipExisting bool, output outputFormat) error {
+	var rows []importReportRow
+	if upsert || skipExisting {
+		rows = importEach(ctx, b, specs, upsert)
+	} else {
+		res, err := b.ImportClients(ctx, specs, a.importProgress(len(specs), b.Remote()))
+		if err != nil {
+			return fmt.Errorf("import %s: nothing was imported:\n%w", path, err)
+		}
+		for i, r := range res {
+			rows = append(rows, importReportRow{Index: i + 1, ClientID: r.ClientID, ClientName: r.ClientName, Result: importCreated, Secret: r.Secret})
+		}
+	}
+	failed, generated := 0, false
+	for i := range rows {
+		if i < len(unsupported) {
+			rows[i].Unsupported = unsupported[i]
+		}
+		if rows[i].Result == importFailed {
+			failed++
+		}
+		if rows[i].Secret != nil {
+			generated = true
+		}
+	}
+	if output == formatJSON {
+		if err := writeJSON(a.out, rows); err != nil {
+			return err
+		}
+	} else {
+		tw := newTable(a.out)
+		fmt.Fprintln(tw, "#\tCLIENT ID\tNAME\tRESULT\tNEW SECRET\tNOTE")
+		for _, r := range rows {
+			secret := "-"
+			if r.Secret != nil {
+				secret = r.Secret.ClientSecret
+			}
+			var notes []string
+			if r.Reason != "" {
+				notes = append(notes, r.Reason)
+			}
+			if len(r.Unsupported) > 0 {
+				notes = append(notes, "not imported: "+strings.Join(r.Unsupported, ", "))
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Index, orDash(r.ClientID), orDash(r.ClientName), r.Result, secret, orDash(strings.Join(notes, "; ")))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if generated {
+			fmt.Fprintln(a.out, "\nStore the new secrets now: they are shown only this once and cannot be recovered.")
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("import %s: %d of %d client(s) failed; the others were imported as reported", path, failed, len(rows))
+	}
+	return nil
+}
+
 // importProgress reports progress on standard error for imports of many
 // clients (every tenth, and the last); a remote import is one request.
 func (a *app) importProgress(total int, remote bool) func(done, total int) {
@@ -178,13 +294,22 @@ keyed by this environment's STRONGROOM_SECRET and would not verify
 elsewhere; import generates new ones (or takes the plain secrets you add).`,
 		Example: `  strongroom clients export > clients.json
   strongroom clients export 0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f -f partner.yaml
-  strongroom clients export --format yaml`,
+  strongroom clients export --format yaml
+  strongroom clients export -o yaml`,
 		Args: cobra.ArbitraryArgs,
 	}
 	cmd.Flags().StringVar(&format, "format", "", `output format: "json" or "yaml" (default: by --file extension, else json)`)
+	var alias string
+	cmd.Flags().StringVarP(&alias, "output", "o", "", `the same as --format (-o as on the other clients commands)`)
 	cmd.Flags().StringVarP(&file, "file", "f", "", "write to this file instead of standard output (created, mode 0600)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		if alias != "" {
+			if format != "" && format != alias {
+				return usageErrorf("--format %q and -o %q disagree: give one", format, alias)
+			}
+			format = alias
+		}
 		f, err := fileFormat(format, file)
 		if err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/cmd/strongroom/internal/flagsource"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -51,11 +52,11 @@ Environment:
                    while the KEK changes: keys still under the previous KEK
                    are decrypted with it (see keys rewrap --help)
 
---jwks-cache-lifetime and --max-token-lifetime must match what the servers run
-with (serve --jwks-cache-lifetime; the longer of --id-token-lifespan and
+--jwks-cache-lifespan and --max-token-lifespan must match what the servers run
+with (serve --jwks-cache-lifespan; the longer of --id-token-lifespan and
 --access-token-lifespan): they decide when a next key may sign and when a
 retired key may go. Unless given, they are read where serve reads them: the
-STRONGROOM_JWKS_CACHE_LIFETIME, STRONGROOM_ID_TOKEN_LIFESPAN and
+STRONGROOM_JWKS_CACHE_LIFESPAN, STRONGROOM_ID_TOKEN_LIFESPAN and
 STRONGROOM_ACCESS_TOKEN_LIFESPAN variables, then the --config file (default
 $STRONGROOM_CONFIG), else their defaults.
 
@@ -65,8 +66,13 @@ lifecycle settings, and the audit trail names the token's client (--actor and
 the lifetime flags are for local mode). rewrap is local only: it needs the old
 and the new KEK, which never travel over the admin API.`
 	pf := cmd.PersistentFlags()
-	pf.DurationVar(&kf.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "the servers' JWKS cache lifetime")
-	pf.DurationVar(&kf.tokenLifetime, "max-token-lifetime", keys.DefaultTokenLifetime, "the servers' longest ID token / access token lifetime")
+	pf.DurationVar(&kf.jwksCache, "jwks-cache-lifespan", keys.DefaultJWKSCacheLifetime, "the servers' JWKS cache lifespan")
+	pf.DurationVar(&kf.tokenLifetime, "max-token-lifespan", keys.DefaultTokenLifetime, "the servers' longest ID token / access token lifespan")
+	// Durations are named --*-lifespan, as serve's; the old names stay as
+	// hidden aliases, on the subcommands too.
+	flagsource.Alias(pf, "jwks-cache-lifetime", "jwks-cache-lifespan")
+	flagsource.Alias(pf, "max-token-lifetime", "max-token-lifespan")
+	cmd.SetGlobalNormalizationFunc(pf.GetNormalizeFunc())
 	addConfigFlag(pf)
 	cmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return kf.applyServerConfig(c, a, rf) }
 	return cmd
@@ -75,10 +81,10 @@ and the new KEK, which never travel over the admin API.`
 // policy is the key lifecycle policy the flags describe.
 func (kf *keysFlags) policy() (keys.Policy, error) {
 	if kf.jwksCache <= 0 {
-		return keys.Policy{}, usageErrorf("--jwks-cache-lifetime must be positive")
+		return keys.Policy{}, usageErrorf("--jwks-cache-lifespan must be positive")
 	}
 	if kf.tokenLifetime <= 0 {
-		return keys.Policy{}, usageErrorf("--max-token-lifetime must be positive")
+		return keys.Policy{}, usageErrorf("--max-token-lifespan must be positive")
 	}
 	return keys.Policy{JWKSCacheLifetime: kf.jwksCache, TokenLifetime: kf.tokenLifetime}, nil
 }
@@ -152,7 +158,7 @@ func (a *app) keyManager(ctx context.Context, kf *keysFlags) (*keys.Manager, sto
 // checkKeyFlags validates serve's key flags.
 func checkKeyFlags(f *serveFlags) error {
 	if f.jwksCache <= 0 {
-		return usageErrorf("--jwks-cache-lifetime must be positive")
+		return usageErrorf("--jwks-cache-lifespan must be positive")
 	}
 	if lead := (keys.Policy{JWKSCacheLifetime: f.jwksCache}).PublishLead(); f.keyRotation != 0 && f.keyRotation < lead {
 		return usageErrorf("--key-rotation-interval must be 0 (off) or at least %s (the JWKS cache lifetime + %s)", lead, keys.PropagationDelay)

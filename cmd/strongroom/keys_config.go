@@ -11,7 +11,7 @@ import (
 // serverKeyLifetimes are the key lifecycle settings of the servers'
 // configuration; nil where the configuration leaves the default.
 type serverKeyLifetimes struct {
-	jwksCache     *time.Duration // serve --jwks-cache-lifetime
+	jwksCache     *time.Duration // serve --jwks-cache-lifespan
 	tokenLifetime *time.Duration // the longer of serve's --id-token-lifespan and --access-token-lifespan
 }
 
@@ -27,8 +27,8 @@ func readServerKeyLifetimes(cmd *cobra.Command, a *app, path string) (serverKeyL
 		return serverKeyLifetimes{}, usageErrorf("configuration: %v", err)
 	}
 	var out serverKeyLifetimes
-	if origins["jwks-cache-lifetime"].Kind != flagsource.FromDefault {
-		d, _ := serve.GetDuration("jwks-cache-lifetime")
+	if origins["jwks-cache-lifespan"].Kind != flagsource.FromDefault {
+		d, _ := serve.GetDuration("jwks-cache-lifespan")
 		out.jwksCache = &d
 	}
 	if origins["id-token-lifespan"].Kind != flagsource.FromDefault || origins["access-token-lifespan"].Kind != flagsource.FromDefault {
@@ -40,7 +40,7 @@ func readServerKeyLifetimes(cmd *cobra.Command, a *app, path string) (serverKeyL
 	return out, nil
 }
 
-// applyServerConfig fills --jwks-cache-lifetime and --max-token-lifetime,
+// applyServerConfig fills --jwks-cache-lifespan and --max-token-lifespan,
 // when not given, from the servers' configuration (local mode only: in
 // remote mode the server applies its own).
 func (kf *keysFlags) applyServerConfig(cmd *cobra.Command, a *app, rf *remoteFlags) error {
@@ -51,10 +51,10 @@ func (kf *keysFlags) applyServerConfig(cmd *cobra.Command, a *app, rf *remoteFla
 	if err != nil {
 		return err
 	}
-	if lt.jwksCache != nil && !cmd.Flags().Changed("jwks-cache-lifetime") {
+	if lt.jwksCache != nil && !cmd.Flags().Changed("jwks-cache-lifespan") {
 		kf.jwksCache = *lt.jwksCache
 	}
-	if lt.tokenLifetime != nil && !cmd.Flags().Changed("max-token-lifetime") {
+	if lt.tokenLifetime != nil && !cmd.Flags().Changed("max-token-lifespan") {
 		kf.tokenLifetime = *lt.tokenLifetime
 	}
 	return nil

@@ -33,6 +33,8 @@ func TestReadServerKeyLifetimes(t *testing.T) {
 		{"token lifetime is the longer of ID and access token", nil, file, nil, d("1h")},
 		{"access token from the environment", env{"STRONGROOM_ACCESS_TOKEN_LIFESPAN": "2h"}, file, nil, d("2h")},
 		{"only one lifespan set", env{"STRONGROOM_ID_TOKEN_LIFESPAN": "30m"}, "", nil, d("30m")},
+		{"jwks from the new variable", env{"STRONGROOM_JWKS_CACHE_LIFESPAN": "20s"}, "", d("20s"), nil},
+		{"jwks from the new file key", nil, configFile(t, "jwks-cache-lifespan: 40s\n"), d("40s"), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &app{in: strings.NewReader(""), out: &strings.Builder{}, errOut: &strings.Builder{}, log: slog.New(slog.DiscardHandler),

@@ -23,7 +23,7 @@ func newKeysRotateCmd(a *app, kf *keysFlags, rf *remoteFlags) *cobra.Command {
 an active key one step, in one transaction:
 
   - the next key becomes active and signs new tokens; it must have been
-    published for --jwks-cache-lifetime + 5s so that every relying party has
+    published for --jwks-cache-lifespan + 5s so that every relying party has
     it cached (--force skips the wait in an emergency);
   - the active key is retired: it stays published until every token it signed
     has expired;

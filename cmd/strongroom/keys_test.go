@@ -448,7 +448,7 @@ func TestKeysBadInput(t *testing.T) {
 		"fail/revoke-active-wrong-kek":   {env: with(envKEK, otherKEK), args: []string{"keys", "revoke", "--yes", "--", active.KID}, code: exitFailure, msg: "cannot decrypt"},
 		"fail/rotate-next-too-young":     {args: []string{"keys", "rotate", "--alg", "ES256"}, code: exitFailure, msg: "may sign from"},
 		"fail/rotate-unknown-alg":        {args: []string{"keys", "rotate", "--alg", "HS256"}, code: exitUsage, msg: `"HS256" is not one of`},
-		"fail/rotate-bad-cache-lifetime": {args: []string{"keys", "rotate", "--jwks-cache-lifetime", "0s"}, code: exitUsage, msg: "--jwks-cache-lifetime must be positive"},
+		"fail/rotate-bad-cache-lifetime": {args: []string{"keys", "rotate", "--jwks-cache-lifetime", "0s"}, code: exitUsage, msg: "--jwks-cache-lifespan must be positive"},
 		"fail/rotate-blank-actor":        {args: []string{"keys", "rotate", "--actor", " "}, code: exitUsage, msg: "--actor"},
 		"fail/rewrap-kek-file-malformed": {args: []string{"keys", "rewrap", "--yes", "--new-kek-file", file("malformed", "this is not a key!\n")}, code: exitUsage, msg: "not hex or base64"},
 		"fail/rewrap-kek-file-short":     {args: []string{"keys", "rewrap", "--yes", "--new-kek-file", file("short", short)}, code: exitUsage, msg: "got 16"},
@@ -465,7 +465,7 @@ func TestKeysBadInput(t *testing.T) {
 		"fail/unknown-subcommand":        {args: []string{"keys", "destroy"}, code: exitUsage, msg: `unknown command "destroy"`},
 		"fail/no-database":               {env: with(envDatabaseURL, ""), args: []string{"keys", "list"}, code: exitUsage, msg: "no database configured"},
 		"fail/list-bad-output-format":    {args: []string{"keys", "list", "-o", "yaml"}, code: exitUsage, msg: `must be "text" or "json"`},
-		"fail/rotate-bad-token-lifetime": {args: []string{"keys", "rotate", "--max-token-lifetime", "-1m"}, code: exitUsage, msg: "--max-token-lifetime must be positive"},
+		"fail/rotate-bad-token-lifetime": {args: []string{"keys", "rotate", "--max-token-lifetime", "-1m"}, code: exitUsage, msg: "--max-token-lifespan must be positive"},
 		"fail/revoke-unknown-flag":       {args: []string{"keys", "revoke", "--new-kek-file", "x", "--", active.KID}, code: exitUsage, msg: "unknown flag"},
 	}
 	for name, tc := range tests {
@@ -493,7 +493,7 @@ func TestServeKeyFlags(t *testing.T) {
 		msg  string
 	}{
 		"fail/rotation-interval-shorter-than-publish-lead": {[]string{"--key-rotation-interval", "30s"}, "at least 1m5s"},
-		"fail/zero-jwks-cache-lifetime":                    {[]string{"--jwks-cache-lifetime", "0s"}, "--jwks-cache-lifetime must be positive"},
+		"fail/zero-jwks-cache-lifetime":                    {[]string{"--jwks-cache-lifetime", "0s"}, "--jwks-cache-lifespan must be positive"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := run(t, env{}, "", append([]string{"serve", "--dev", "--listen", "127.0.0.1:0"}, tc.args...)...)

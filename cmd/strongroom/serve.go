@@ -20,6 +20,7 @@ import (
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/password"
 	"github.com/strongroom/strongroom/buildinfo"
+	"github.com/strongroom/strongroom/cmd/strongroom/internal/flagsource"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/tracing"
@@ -133,7 +134,9 @@ variable, which beats the file. strongroom config show prints the result.`,
 	fl.StringVar(&f.adminCA, "admin-client-ca", "", "PEM CA bundle: the admin listener then requires and verifies client certificates (mTLS; needs --tls-cert)")
 	fl.StringVar(&f.otlpEndpoint, "otlp-endpoint", "", "OpenTelemetry collector base URL (OTLP/HTTP, e.g. http://otel-collector:4318): export traces of requests, token-endpoint work and SQL queries (default off; OTEL_EXPORTER_OTLP_ENDPOINT is honoured too)")
 	fl.StringVar(&f.metricsTokenFile, "metrics-token-file", "", "file holding a bearer token (one line, at least 16 bytes) that scrapes of /metrics on the admin listener must present (default: /metrics needs no token)")
-	fl.DurationVar(&f.jwksCache, "jwks-cache-lifetime", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
+	fl.DurationVar(&f.jwksCache, "jwks-cache-lifespan", keys.DefaultJWKSCacheLifetime, "JWKS Cache-Control max-age; a next signing key is published this long (+5s) before it signs")
+	// Durations are named --*-lifespan; the old names stay as hidden aliases.
+	flagsource.Alias(fl, "jwks-cache-lifetime", "jwks-cache-lifespan")
 	f.session.register(fl)
 	fl.DurationVar(&f.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, answer /readyz with 503 this long while still serving, before the listener closes (default 0 with --dev)")
 	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For names the client of a login attempt (repeatable); other peers' headers are ignored")

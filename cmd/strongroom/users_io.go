@@ -167,7 +167,7 @@ as skipped and left unchanged. Each user is reported; hashes never are.`,
 		}
 		defer closeStore()
 		svc := server.NewAdminServices(store, server.AdminServicesOptions{})
-		res, ierr := svc.Users.Import(ctx, cliActor(), recs, skipExisting)
+		res, ierr := svc.Users.Import(ctx, a.operator(), recs, skipExisting)
 		if ierr != nil && !errors.Is(ierr, authzadmin.ErrUserImportFailed) {
 			return ierr
 		}

@@ -77,8 +77,16 @@ func Apply(fs *pflag.FlagSet, path string, opts Options) (map[string]Origin, err
 		return nil, err
 	}
 	for _, key := range sortedKeys(file) {
-		if f := fs.Lookup(key); f == nil || skip[key] {
+		f := fs.Lookup(key)
+		if f == nil || skip[f.Name] {
 			return nil, fmt.Errorf("%s: unknown key %q (keys are the flag names, e.g. issuer, listen)", path, key)
+		}
+		if key != f.Name { // an old name (Alias)
+			if _, both := file[f.Name]; both {
+				return nil, fmt.Errorf("%s: both %q and its old name %q are given: keep %q", path, f.Name, key, f.Name)
+			}
+			file[f.Name] = file[key]
+			delete(file, key)
 		}
 	}
 
@@ -93,7 +101,15 @@ func Apply(fs *pflag.FlagSet, path string, opts Options) (map[string]Origin, err
 			return
 		}
 		env := EnvName(opts.EnvPrefix, f.Name)
-		if v, ok := lookup(getenv, env); ok {
+		v, ok := lookup(getenv, env)
+		for _, old := range aliases(f) {
+			if ok {
+				break
+			}
+			env = EnvName(opts.EnvPrefix, old)
+			v, ok = lookup(getenv, env)
+		}
+		if ok {
 			var values []string
 			if isSlice(f) {
 				values = splitList(v)
@@ -246,3 +262,43 @@ func sortedKeys(m map[string]*yaml.Node) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// aliasAnnotation is the flag annotation that lists a flag's old names.
+const aliasAnnotation = "flagsource.aliases"
+
+// Alias makes old a hidden alias of the flag canonical of fs (which must be
+// defined first): --old on the command line sets it (through fs's
+// normalisation function, which Alias extends), and Apply reads the old
+// name's environment variable (after the canonical one's) and config file
+// key (in place of the canonical one). So scripts and config files written
+// for the old name keep working, while help shows only the canonical name.
+func Alias(fs *pflag.FlagSet, old, canonical string) {
+	f := fs.Lookup(canonical)
+	if f == nil {
+		panic("flagsource: alias of undefined flag " + canonical)
+	}
+	if f.Annotations == nil {
+		f.Annotations = map[string][]string{}
+	}
+	f.Annotations[aliasAnnotation] = append(f.Annotations[aliasAnnotation], old)
+	fs.SetNormalizeFunc(AliasNormalizer(fs.GetNormalizeFunc(), map[string]string{old: canonical}))
+}
+
+// AliasNormalizer extends next (a pflag normalisation function) with
+// aliases, old name to canonical name. Give it to cobra's
+// SetGlobalNormalizationFunc when subcommands inherit aliased persistent
+// flags.
+func AliasNormalizer(next func(*pflag.FlagSet, string) pflag.NormalizedName, aliases map[string]string) func(*pflag.FlagSet, string) pflag.NormalizedName {
+	return func(fs *pflag.FlagSet, name string) pflag.NormalizedName {
+		if c, ok := aliases[name]; ok {
+			name = c
+		}
+		if next != nil {
+			return next(fs, name)
+		}
+		return pflag.NormalizedName(name)
+	}
+}
+
+// aliases are the old names of f.
+func aliases(f *pflag.Flag) []string { return f.Annotations[aliasAnnotation] }
