@@ -156,12 +156,26 @@ func (rp *RP) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, cfg.AuthCodeURL(s.state, oauth2.S256ChallengeOption(s.codeVerifier), oidc.Nonce(s.nonce)), http.StatusFound)
 }
 
-// sweep drops sessions older than a day (caller holds mu).
+// maxSessions bounds the demo app's sessions: every GET /demo/login makes
+// one, so a loop of them must not grow the dev server's memory without end.
+const maxSessions = 1000
+
+// sweep drops sessions older than a day and, when maxSessions are held,
+// the oldest, so that a new one fits (caller holds mu).
 func (rp *RP) sweep() {
+	var oldestID string
+	var oldest time.Time
 	for id, s := range rp.sessions {
 		if time.Since(s.created) > 24*time.Hour {
 			delete(rp.sessions, id)
+			continue
 		}
+		if oldestID == "" || s.created.Before(oldest) {
+			oldestID, oldest = id, s.created
+		}
+	}
+	if len(rp.sessions) >= maxSessions {
+		delete(rp.sessions, oldestID)
 	}
 }
 
