@@ -223,7 +223,7 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 				AccessTokenStrategy: &grant.StatelessStrategy{AccessTokenStrategy: strategy, Signer: signer, Issuer: cfg.Issuer},
 				AccessTokenStorage:  grant.StatelessStorage{AccessTokenStorage: fositeStore}, Config: fc,
 			},
-			Config:       fc,
+			Config: fc,
 		}},
 		grant.Refresh{RefreshTokenGrantHandler: &oauth2.RefreshTokenGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: fositeStore, Config: fc,
