@@ -409,12 +409,11 @@ func TestGatewayDPoPBoundTokenNeedsAProofOfTheOriginalRequest(t *testing.T) {
 	}
 }
 
-// TestGatewayJWTAccessTokenVerifiedLocallyUntilItExpires: a JWT access
-// token is verified with the published keys without storage; as
-// documented, revoking it does not stop it at the gateway (opaque tokens
-// are the choice where revocation must bite within seconds), while a
-// tampered one is refused.
-func TestGatewayJWTAccessTokenVerifiedLocallyUntilItExpires(t *testing.T) {
+// TestGatewayJWTAccessTokenVerifiedLocally: a JWT access token is
+// verified with the published keys without storage; a tampered one is
+// refused, and a revoked (stateless, client_credentials) one too, through
+// the grant revocation list every node holds in memory.
+func TestGatewayJWTAccessTokenVerifiedLocally(t *testing.T) {
 	e := start(t)
 	gw := startGateway(t, e, 0)
 	c := webClient("client_credentials")
@@ -434,16 +433,16 @@ func TestGatewayJWTAccessTokenVerifiedLocallyUntilItExpires(t *testing.T) {
 	if status, _ := gatewayCheck(t, gw, "GET", gatewayAudience, "/accounts/1", map[string]string{"Authorization": "Bearer " + tampered}); status != http.StatusUnauthorized {
 		t.Fatalf("tampered JWT: %d", status)
 	}
-	// revoked: introspection (storage) says inactive, the gateway's local
-	// verification still admits it until it expires, as documented
+	// revoked: a client_credentials JWT is stateless, and its revocation
+	// reaches the gateway's local verification through the revocation list
 	if a := send(t, nil, "POST", e.issuer+authz.PathRevoke, url.Values{"token": {token}}, c.ID, secret, nil); a.status != http.StatusOK {
 		t.Fatalf("revoke: %d %v", a.status, a.body)
 	}
 	if a := send(t, nil, "POST", e.issuer+authz.PathIntrospect, url.Values{"token": {token}}, c.ID, secret, nil); a.body["active"] != false {
 		t.Fatalf("introspection of the revoked JWT: %v", a.body)
 	}
-	if status, _ := gatewayCheck(t, gw, "GET", gatewayAudience, "/accounts/1", auth); status != http.StatusOK {
-		t.Fatalf("revoked JWT at the gateway: %d (verified locally, it stays valid until it expires)", status)
+	if status, _ := gatewayCheck(t, gw, "GET", gatewayAudience, "/accounts/1", auth); status != http.StatusUnauthorized {
+		t.Fatalf("revoked JWT at the gateway: %d, want 401 (the revocation list)", status)
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -9,6 +10,10 @@ import (
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/throttle"
 )
+
+// revocationListInterval is how often the revocation list drops expired
+// entries and, when not current, retries its subscription or reload.
+const revocationListInterval = 30 * time.Second
 
 // runWorkers starts the server's background work under one errgroup: the
 // client cache's change subscription, the signing-key reload (Watch) and,
@@ -27,6 +32,12 @@ func (s *Server) runWorkers(ctx context.Context) (stop func() error) {
 	if err := s.OAuth.Tokens.WatchClients(ctx); err != nil {
 		s.log.Warn("client change notifications unavailable; relying on cache TTL", "err", err)
 	}
+	// Likewise the grant revocation list of stateless JWT access tokens:
+	// loaded and subscribed before serving; not current, it reads the
+	// database for every check until RunRevocations makes it current.
+	if err := s.OAuth.Tokens.WatchRevocations(ctx); err != nil {
+		s.log.Warn("revocation list not current; JWT checks read the database", "err", err)
+	}
 	interval := s.cfg.KeyReloadInterval
 	if interval == 0 {
 		interval = keys.DefaultReloadInterval
@@ -39,6 +50,7 @@ func (s *Server) runWorkers(ctx context.Context) (stop func() error) {
 	g.Go(func() error { s.Backchannel.Run(ctx, s.cfg.Backchannel); return nil })
 	g.Go(func() error { s.Throttle.RunCleanup(ctx, throttle.CleanupInterval, s.log); return nil })
 	g.Go(func() error { s.Janitor.Run(ctx, janitor.Interval); return nil })
+	g.Go(func() error { s.OAuth.Tokens.RunRevocations(ctx, revocationListInterval); return nil })
 	return func() error {
 		cancel()
 		return g.Wait()

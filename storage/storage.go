@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,6 +43,7 @@ type Store interface {
 	MFA
 	Logout
 	Audit
+	RevokedGrants
 	Transactor
 	Notifier
 	// Ping reports whether the backing database is reachable (readiness).
@@ -53,6 +56,8 @@ type Store interface {
 const (
 	TopicClients = "clients" // payload: the client id
 	TopicKeys    = "keys"    // payload: the kid (or empty)
+	// TopicRevokedGrants: payload RevokedGrant.Payload (expiry and grant id).
+	TopicRevokedGrants = "revoked_grants"
 )
 
 // Notifier tells caches on every node about changes made by any node
@@ -497,4 +502,50 @@ type Consents interface {
 	GetConsent(ctx context.Context, userID, clientID string) (*Consent, error)
 	// DeleteConsent removes it; ErrNotFound if missing.
 	DeleteConsent(ctx context.Context, userID, clientID string) error
+}
+
+// ---------------------------------------------------------------- revoked grants
+
+// RevokedGrant is an entry of the grant revocation list: a stateless JWT
+// access token (no row in Requests) revoked before it expires. GrantID is
+// the token's grant id (its "gid" and "jti" claims); the entry is needed
+// only until ExpiresAt, the token's exp.
+type RevokedGrant struct {
+	GrantID   string
+	ClientID  string
+	ExpiresAt time.Time
+}
+
+// Payload is the TopicRevokedGrants notification of g: its expiry in Unix
+// seconds, a space, its grant id. Receivers apply it without a read.
+func (g RevokedGrant) Payload() string {
+	return strconv.FormatInt(g.ExpiresAt.Unix(), 10) + " " + g.GrantID
+}
+
+// ParseRevokedGrantPayload reads a TopicRevokedGrants payload (Payload);
+// ok is false for anything else (the empty "reload all" payload included).
+func ParseRevokedGrantPayload(payload string) (grantID string, expiresAt time.Time, ok bool) {
+	exp, id, found := strings.Cut(payload, " ")
+	if !found || id == "" {
+		return "", time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return id, time.Unix(sec, 0), true
+}
+
+// RevokedGrants stores the grant revocation list (migration 0015).
+type RevokedGrants interface {
+	// RevokeGrant records g (idempotent: an entry already there is kept,
+	// with the later expiry) and publishes TopicRevokedGrants on commit.
+	RevokeGrant(ctx context.Context, g RevokedGrant) error
+	// ListRevokedGrants returns the entries that have not expired.
+	ListRevokedGrants(ctx context.Context) ([]RevokedGrant, error)
+	// IsGrantRevoked reports whether grantID has an unexpired entry.
+	IsGrantRevoked(ctx context.Context, grantID string) (bool, error)
+	// DeleteExpiredRevokedGrants removes the entries that expired before
+	// the given time and reports how many.
+	DeleteExpiredRevokedGrants(ctx context.Context, before time.Time) (int64, error)
 }

@@ -52,7 +52,9 @@ func (j *Janitor) SweepTokens(ctx context.Context) (int64, error) {
 //   - client-assertion JWT ids (one per private_key_jwt authentication);
 //   - browser sessions past their absolute lifetime, with the clients
 //     recorded on them (sessions that are logged out or replaced are
-//     deleted at once; an idle session ends when next used, or here).
+//     deleted at once; an idle session ends when next used, or here);
+//   - grant revocation list entries of stateless JWT access tokens that
+//     have expired (the tokens they revoked have expired too).
 //
 // Login-throttle counters have their own cleanup (RunThrottleCleanup);
 // back-channel logout deliveries are deleted once sent or given up (a
@@ -71,6 +73,7 @@ func (j *Janitor) Sweep(ctx context.Context) (map[string]int64, error) {
 		{"auth_flows", j.Store.DeleteExpiredAuthFlows},
 		{"client_assertion_jtis", j.Store.DeleteExpiredJTIs},
 		{"browser_sessions", j.Store.DeleteExpiredBrowserSessions},
+		{"revoked_grants", j.Store.DeleteExpiredRevokedGrants},
 	}
 	removed := make(map[string]int64, len(sweeps))
 	var errs []error

@@ -25,6 +25,7 @@ import (
 	"github.com/strongroom/strongroom/authz/oauth/fositestore"
 	"github.com/strongroom/strongroom/authz/oauth/grant"
 	"github.com/strongroom/strongroom/authz/rar"
+	"github.com/strongroom/strongroom/authz/revocation"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -40,6 +41,11 @@ type core struct {
 	sessions *authz.SessionManager
 	log      *slog.Logger
 	rar      *rar.Registry // authorization details types (RFC 9396)
+	// revoked is the grant revocation list of stateless JWT access tokens;
+	// jwtKeys verifies JWT access tokens with the published keys
+	// (statelessjwt.go).
+	revoked *revocation.List
+	jwtKeys *publishedKeys
 
 	fositeConfig *fosite.Config
 	csrfKey      []byte
@@ -153,7 +159,10 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 		origin:    origin,
 		metrics:   noMetrics{},
 		tracer:    noTracer,
+		jwtKeys:   &publishedKeys{src: keys},
 	}
+	// the list reads the clock at each use (WithClock and tests replace it)
+	p.revoked = revocation.New(store, func() time.Time { return p.now() }, log)
 
 	fc := &fosite.Config{
 		IDTokenIssuer:                   cfg.Issuer,
@@ -207,9 +216,14 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, AuthorizeCodeStrategy: strategy,
 			CoreStorage: fositeStore, TokenRevocationStorage: fositeStore, Config: grant.CodeLifetimeConfig{Config: fc},
 		}, MaxLifetime: fapi2CodeLifetime},
+		// A JWT client's client_credentials token is stateless: signed, not
+		// stored (grant.StatelessStrategy; statelessjwt.go verifies it).
 		grant.ClientCredentials{ClientCredentialsGrantHandler: &oauth2.ClientCredentialsGrantHandler{
-			HandleHelper: &oauth2.HandleHelper{AccessTokenStrategy: strategy, AccessTokenStorage: fositeStore, Config: fc},
-			Config:       fc,
+			HandleHelper: &oauth2.HandleHelper{
+				AccessTokenStrategy: &grant.StatelessStrategy{AccessTokenStrategy: strategy, Signer: signer, Issuer: cfg.Issuer},
+				AccessTokenStorage:  grant.StatelessStorage{AccessTokenStorage: fositeStore}, Config: fc,
+			},
+			Config: fc,
 		}},
 		grant.Refresh{RefreshTokenGrantHandler: &oauth2.RefreshTokenGrantHandler{
 			AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy, TokenRevocationStorage: fositeStore, Config: fc,
@@ -232,8 +246,8 @@ func newCore(cfg authz.Config, store storage.Store, keys authz.KeySource, log *s
 			OpenIDConnectRequestValidator: validator, Config: fc,
 		}},
 		&openid.OpenIDConnectRefreshHandler{IDTokenHandleHelper: idHelper, Config: fc},
-		&oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: fositeStore, Config: fc},
-		&oauth2.TokenRevocationHandler{TokenRevocationStorage: fositeStore, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy},
+		statelessIntrospector{p: p, inner: &oauth2.CoreValidator{CoreStrategy: strategy, CoreStorage: fositeStore, Config: fc}},
+		statelessRevoker{p: p, inner: &oauth2.TokenRevocationHandler{TokenRevocationStorage: fositeStore, AccessTokenStrategy: strategy, RefreshTokenStrategy: strategy}},
 		&grant.PKCE{Handler: &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: fositeStore, Config: fc}, Codes: fositeStore, Strategy: strategy},
 		&par.PushedAuthorizeHandler{Storage: fositeStore, Config: fc},
 	}

@@ -149,64 +149,45 @@ func grantIssuerAudience(ar fosite.Requester, issuer string) []string {
 }
 
 // VerifyJWTAccessToken verifies an RFC 9068 JWT access token locally,
-// without storage: the signature with the published key its kid names
-// (a revoked key is no longer published), typ at+jwt, iss this issuer,
-// exp in the future, nbf and iat not ahead, and a client_id whose client
-// exists and is enabled (the client cache). A revoked JWT access token
-// stays valid here until it expires: only LookupAccessToken sees
-// revocation. A refused token is a *authz.BearerError invalid_token.
+// without a database read: the signature with the published key its kid
+// names (a revoked key is no longer published), typ at+jwt, iss this
+// issuer, exp in the future, nbf and iat not ahead, and a client_id whose
+// client exists and is enabled (the client cache). A stateless token (a
+// client_credentials JWT, grant.ClaimGrantID) is also checked against the
+// grant revocation list, so its revocation is seen at once on this node
+// and within a notification on the others; a user grant's JWT revoked in
+// storage stays valid here until it expires (only LookupAccessToken sees
+// that). A refused token is a *authz.BearerError invalid_token; an outage
+// an error matching storage.ErrUnavailable.
 func (p *Tokens) VerifyJWTAccessToken(ctx context.Context, token string) (*AccessGrant, error) {
-	if !IsJWT(token) || len(token) > maxResourceTokenLen {
+	claims, err := p.verifyAccessJWT(token)
+	if err != nil {
 		return nil, errInvalidToken()
 	}
-	t, err := p.keys.Signer(p.cfg.IDTokenAlgs[0]).Decode(ctx, token)
-	if err != nil || t == nil || !t.Valid() {
-		return nil, errInvalidToken()
+	var c *authz.Client
+	if claims.GrantID != "" {
+		c, err = p.checkStateless(ctx, claims)
+	} else {
+		c, err = p.clients.Get(ctx, claims.ClientID)
+		if err != nil && !errors.Is(err, storage.ErrUnavailable) {
+			err = errJWTRefused
+		}
 	}
-	if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
-		return nil, errInvalidToken()
-	}
-	claims := t.Claims
-	now := p.now()
-	iss, _ := claims["iss"].(string)
-	clientID, _ := claims["client_id"].(string)
-	sub, _ := claims["sub"].(string)
-	exp, expOK := numericClaim(claims["exp"])
-	if iss != p.cfg.Issuer || clientID == "" || !expOK || !now.Before(exp) {
-		return nil, errInvalidToken()
-	}
-	for _, name := range []string{"nbf", "iat"} {
-		if v, ok := numericClaim(claims[name]); ok && v.After(now.Add(jwtClockSkew)) {
+	if err != nil {
+		if errors.Is(err, errJWTRefused) {
 			return nil, errInvalidToken()
 		}
+		return nil, err
 	}
-	c, err := p.clients.Get(ctx, clientID)
-	if err != nil {
-		if errors.Is(err, storage.ErrUnavailable) {
-			return nil, err
-		}
-		return nil, errInvalidToken()
+	g := &AccessGrant{ClientID: claims.ClientID, ExpiresAt: claims.exp, JWT: true, client: c, Audience: []string(claims.Aud)}
+	if claims.Sub != claims.ClientID {
+		g.Subject = claims.Sub
 	}
-	g := &AccessGrant{ClientID: clientID, ExpiresAt: exp, JWT: true, client: c}
-	if sub != clientID {
-		g.Subject = sub
+	if claims.Scope != nil { // fosite's JWTScopeFieldString
+		g.Scopes = strings.Fields(*claims.Scope)
 	}
-	if s, ok := claims["scope"].(string); ok { // fosite's JWTScopeFieldString
-		g.Scopes = strings.Fields(s)
-	}
-	switch aud := claims["aud"].(type) {
-	case string:
-		g.Audience = []string{aud}
-	case []any:
-		for _, a := range aud {
-			if s, ok := a.(string); ok {
-				g.Audience = append(g.Audience, s)
-			}
-		}
-	}
-	if cnf, ok := claims["cnf"].(map[string]any); ok {
-		g.JKT, _ = cnf["jkt"].(string)
-		g.X5TS256, _ = cnf["x5t#S256"].(string)
+	if claims.Cnf != nil {
+		g.JKT, g.X5TS256 = claims.Cnf.JKT, claims.Cnf.X5TS256
 	}
 	return g, nil
 }

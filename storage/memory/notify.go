@@ -20,10 +20,10 @@ type subscription struct {
 }
 
 // Subscribe calls fn with the payload of every committed change on topic
-// (storage.TopicClients or storage.TopicKeys) until ctx ends or the store
+// (storage.TopicClients, TopicKeys or TopicRevokedGrants) until ctx ends or the store
 // is closed.
 func (s *Store) Subscribe(ctx context.Context, topic string, fn func(payload string)) error {
-	if topic != storage.TopicClients && topic != storage.TopicKeys {
+	if topic != storage.TopicClients && topic != storage.TopicKeys && topic != storage.TopicRevokedGrants {
 		return fmt.Errorf("memory: subscribe: unknown topic %q", topic)
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -34,6 +34,7 @@ type Store struct {
 	mfa       mfaState                             // second factors, pending logins, login throttles (mfa.go)
 	logout    logoutState                          // session clients and the back-channel logout outbox (logout.go)
 	audit     auditState                           // events, chain head, checkpoints (audit.go)
+	revoked   map[string]storage.RevokedGrant      // grant revocation list (revocations.go)
 	subs      map[*subscription]struct{}
 	closed    bool
 	subsDone  sync.WaitGroup
@@ -72,6 +73,7 @@ func New(opts ...Option) *Store {
 		mfa:       newMFAState(),
 		logout:    newLogoutState(),
 		audit:     newAuditState(),
+		revoked:   map[string]storage.RevokedGrant{},
 		subs:      map[*subscription]struct{}{},
 	}
 	for _, opt := range opts {

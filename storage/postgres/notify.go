@@ -27,6 +27,8 @@ func channel(topic string) (string, error) {
 		return "strongroom_clients", nil
 	case storage.TopicKeys:
 		return "strongroom_keys", nil
+	case storage.TopicRevokedGrants:
+		return "strongroom_revoked_grants", nil
 	}
 	return "", fmt.Errorf("unknown topic %q", topic)
 }
@@ -45,7 +47,7 @@ func notify(ctx context.Context, q querier, topic, payload string) error {
 }
 
 // Subscribe calls fn with the payload of every change published on topic
-// (storage.TopicClients or storage.TopicKeys) until ctx ends or the store is
+// (storage.TopicClients, TopicKeys or TopicRevokedGrants) until ctx ends or the store is
 // closed. It listens on a dedicated connection and returns once LISTEN is
 // established, or with an error (matching storage.ErrUnavailable when the
 // database cannot be reached). When the connection is lost it reconnects

@@ -18,7 +18,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	var all []test
 	for _, group := range [][]test{
 		clientTests(), userTests(), keyTests(), requestTests(), jtiTests(),
-		authFlowTests(), sessionTests(), consentTests(), authorizationTypeTests(), logoutTests(), userSignOutTests(), auditTests(), mfaTests(), txTests(), notifyTests(), miscTests(),
+		authFlowTests(), sessionTests(), consentTests(), authorizationTypeTests(), logoutTests(), userSignOutTests(), auditTests(), mfaTests(), txTests(), notifyTests(), revokedGrantTests(), miscTests(),
 	} {
 		all = append(all, group...)
 	}
