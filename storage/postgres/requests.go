@@ -12,8 +12,17 @@ import (
 // make up a token.
 
 // CreateRequest inserts r; ErrAlreadyExists if (kind, signature) is taken,
-// ErrNotFound if the client does not exist.
+// ErrNotFound if the client does not exist. Outside a transaction, rows
+// created at the same moment share one statement and one commit (batch.go).
 func (s *Store) CreateRequest(ctx context.Context, r *storage.Request) error {
+	if s.tx(ctx) == nil && s.inserts != nil {
+		return s.inserts.create(ctx, r)
+	}
+	return s.insertRequest(ctx, r)
+}
+
+// insertRequest is CreateRequest's single-row statement.
+func (s *Store) insertRequest(ctx context.Context, r *storage.Request) error {
 	tag, err := s.q(ctx).Exec(ctx, `
 INSERT INTO oauth2_requests (kind, signature, request_id, client_id, subject, active,
                              requested_at, expires_at, data)

@@ -30,6 +30,9 @@ type Store struct {
 	subs    sync.WaitGroup
 	mu      sync.Mutex
 	closed  bool
+
+	// inserts coalesces request rows created outside a transaction.
+	inserts *insertBatcher
 }
 
 // New returns a Store using pool. The store takes ownership of the pool:
@@ -39,7 +42,9 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Store {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	closing, cancel := context.WithCancel(context.Background())
-	return &Store{pool: pool, logger: logger, closing: closing, close: cancel}
+	s := &Store{pool: pool, logger: logger, closing: closing, close: cancel}
+	s.inserts = newInsertBatcher(s, insertFlushers(pool.Config().MaxConns))
+	return s
 }
 
 // DefaultMaxConns sizes the pool when the URL does not (pool_max_conns=N).
