@@ -12,13 +12,14 @@ import (
 // short body: driving it measures the driver's own ceiling on this machine
 // (driver and server sharing the CPUs, as in every scenario).
 type TrivialServer struct {
-	URL string
-	srv *http.Server
+	URL  string
+	srv  *http.Server
+	done chan struct{}
 }
 
-// StartTrivialServer listens on a free loopback port.
-func StartTrivialServer() (*TrivialServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// StartTrivialServer listens on addr ("127.0.0.1:0": a free loopback port).
+func StartTrivialServer(addr string) (*TrivialServer, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("trivial server: %w", err)
 	}
@@ -30,8 +31,9 @@ func StartTrivialServer() (*TrivialServer, error) {
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
-	go func() { _ = srv.Serve(ln) }()
-	return &TrivialServer{URL: "http://" + ln.Addr().String() + "/", srv: srv}, nil
+	t := &TrivialServer{URL: "http://" + ln.Addr().String() + "/", srv: srv, done: make(chan struct{})}
+	go func() { _ = srv.Serve(ln); close(t.done) }()
+	return t, nil
 }
 
 // Close stops the server.
@@ -41,10 +43,14 @@ func (s *TrivialServer) Close() error {
 	return s.srv.Shutdown(ctx)
 }
 
+// Done is closed when the server has stopped serving.
+func (s *TrivialServer) Done() <-chan struct{} { return s.done }
+
 // Ceiling runs a GET against a trivial in-process server at conns for dur:
-// the most requests per second this driver can issue here.
+// the most requests per second this driver can issue here. (srbench runs
+// the trivial server as a process of its own, like the servers it measures.)
 func Ceiling(ctx context.Context, conns int, warmup, dur time.Duration) (Result, error) {
-	s, err := StartTrivialServer()
+	s, err := StartTrivialServer("127.0.0.1:0")
 	if err != nil {
 		return Result{}, err
 	}

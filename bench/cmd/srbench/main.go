@@ -47,6 +47,9 @@ type config struct {
 	target      *load.Target
 	rateLimit   bool
 	ceilingOnly bool
+	// trivialListen: run as the driver-ceiling server (srbench starts
+	// itself so), not as the driver.
+	trivialListen string
 }
 
 func main() {
@@ -87,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.repo, "repo", ".", "repository root (builds ./cmd/strongroom, runs bench/node)")
 	fs.StringVar(&c.dbURL, "database-url", os.Getenv("STRONGROOM_TEST_DATABASE_URL"), "PostgreSQL server URL: a fresh database is created on it (default $STRONGROOM_TEST_DATABASE_URL)")
 	fs.BoolVar(&c.ceilingOnly, "ceiling-only", false, "measure only the driver ceiling")
+	fs.StringVar(&c.trivialListen, "trivial-listen", "", "internal: serve the driver-ceiling server on this address until interrupted")
 	tIss := fs.String("target-issuer", "", "benchmark this server instead of starting Strongroom and node (endpoints from its discovery)")
 	tName := fs.String("target-name", "target", "label of -target-issuer's results")
 	tID := fs.String("target-client-id", "", "client_credentials client of -target-issuer (client_secret_basic; opaque tokens, may introspect them)")
@@ -139,6 +143,9 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.trivialListen != "" {
+		return serveTrivial(c.trivialListen)
+	}
 	if c.plotOnly != "" {
 		rep, err := readReport(c.plotOnly)
 		if err != nil {
@@ -160,13 +167,11 @@ func run(args []string, stdout io.Writer) error {
 	defer func() { _ = os.RemoveAll(dir) }()
 
 	// The driver's own ceiling at each concurrency.
-	for _, n := range c.conns {
-		r, err := load.Ceiling(ctx, n, c.warmup/2, c.floorDur)
-		if err != nil {
-			return err
-		}
+	if rep.Ceiling, err = ceiling(ctx, dir, c.conns, c.warmup/2, c.floorDur); err != nil {
+		return err
+	}
+	for _, r := range rep.Ceiling {
 		logf("%s", r)
-		rep.Ceiling = append(rep.Ceiling, r)
 	}
 	if c.ceilingOnly {
 		printTable(stdout, rep)

@@ -55,16 +55,14 @@ func drawGrid(path, label string, names []string, rep *Report, value func(Row) f
 	logX := len(rep.Conns) > 2
 	for i, name := range names {
 		p := plot.New()
-		p.Title.Text = name
+		p.Title.Text = name + " (" + rep.Commit + ")"
 		p.X.Label.Text = "connections"
 		p.Y.Label.Text = label
 		p.Y.Min = 0
 		if logX {
 			p.X.Scale = plot.LogScale{}
-			p.X.Tick.Marker = plot.ConstantTicks(connTicks(rep.Conns))
-		} else {
-			p.X.Tick.Marker = plot.ConstantTicks(connTicks(rep.Conns))
 		}
+		p.X.Tick.Marker = plot.ConstantTicks(connTicks(rep.Conns))
 		var args []any
 		for _, s := range rep.Servers {
 			var xys plotter.XYs
@@ -81,6 +79,7 @@ func drawGrid(path, label string, names []string, rep *Report, value func(Row) f
 			return fmt.Errorf("plot %s: %w", name, err)
 		}
 		p.Legend.Top = true
+		p.Legend.Left = true
 		grid[i/cols][i%cols] = p
 	}
 	w, h := 6*vg.Inch*cols, 3.5*vg.Inch*vg.Length(rows)

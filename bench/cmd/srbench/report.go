@@ -95,7 +95,7 @@ func printTable(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "node-oidc-provider NOT measured: %s\n", rep.NodeSkipped)
 	}
 	for _, r := range rep.Ceiling {
-		fmt.Fprintf(w, "driver ceiling (GET of a trivial in-process Go server, same CPUs) at %d conns: %.0f req/s, p99 %s ms\n",
+		fmt.Fprintf(w, "driver ceiling (GET of a trivial Go server process, same CPUs) at %d conns: %.0f req/s, p99 %s ms\n",
 			r.Conns, r.RPS, ms(r.P99))
 	}
 	for _, f := range rep.Floors {
@@ -108,6 +108,9 @@ func printTable(w io.Writer, rep *Report) {
 			note = " (" + f.Note + ")"
 		}
 		fmt.Fprintf(w, "floor %s%s: %.0f/s%s\n", f.Name, c, f.Rate, note)
+	}
+	if len(rep.Rows) == 0 {
+		return
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
