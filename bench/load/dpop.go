@@ -82,16 +82,16 @@ func DPoPClientCredentials(t *Target, c Client) (Op, error) {
 			}
 			b := buf.Bytes()
 			if status == http.StatusOK && bytes.Contains(b, accessTokenKey) && bytes.Contains(b, []byte(`"DPoP"`)) {
-				putBuf(buf)
+				p.putBuf(buf)
 				return nil
 			}
 			if respNonce != "" && attempt == 0 && bytes.Contains(b, []byte("use_dpop_nonce")) {
 				nonce.Store(&respNonce)
-				putBuf(buf)
+				p.putBuf(buf)
 				continue
 			}
 			err = fmt.Errorf("dpop token: status %d: %s", status, snippet(b))
-			putBuf(buf)
+			p.putBuf(buf)
 			return err
 		}
 	}, nil

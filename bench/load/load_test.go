@@ -69,7 +69,7 @@ func TestRunCountsRequestsErrorsAndLatency(t *testing.T) {
 
 // fakeAS is a minimal authorization server: discovery, a token endpoint
 // (opaque tokens t-N, DPoP-aware) and introspection of the tokens it issued.
-func fakeAS(t *testing.T) (*httptest.Server, *atomic.Int64) {
+func fakeAS(t testing.TB) (*httptest.Server, *atomic.Int64) {
 	var n, introspected atomic.Int64
 	var srv *httptest.Server
 	mux := http.NewServeMux()
@@ -157,5 +157,38 @@ func TestCeilingMeasuresTheDriver(t *testing.T) {
 	}
 	if r.Requests < 50 || r.Errors != 0 {
 		t.Fatalf("%+v", r)
+	}
+}
+
+// BenchmarkOps reports the driver's own cost per op (allocations, time)
+// against an in-process fake server: the driver shares the CPUs with the
+// server it measures. The figures include the fake server's allocations.
+func BenchmarkOps(b *testing.B) {
+	srv, _ := fakeAS(b)
+	ctx := context.Background()
+	tg := &Target{Issuer: srv.URL, Opaque: Client{ID: "c1", Secret: "s1", Params: "scope=x"}}
+	if err := tg.Discover(ctx, NewClient(5*time.Second)); err != nil {
+		b.Fatal(err)
+	}
+	cc, _ := ClientCredentials(tg, tg.Opaque)
+	dp, _ := DPoPClientCredentials(tg, tg.Opaque)
+	in, err := Introspection(ctx, tg, tg.Opaque, 100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jw, _ := Get(tg.JWKSURL)
+	for _, c := range []struct {
+		name string
+		op   Op
+	}{{"client_credentials", cc}, {"dpop", dp}, {"introspect", in}, {"get", jw}} {
+		b.Run(c.name, func(b *testing.B) {
+			hc := NewClient(5 * time.Second)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.op(ctx, hc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -35,7 +35,7 @@ func ClientCredentials(t *Target, c Client) (Op, error) {
 		if err != nil {
 			return err
 		}
-		defer putBuf(buf)
+		defer p.putBuf(buf)
 		if status != http.StatusOK || !bytes.Contains(buf.Bytes(), accessTokenKey) {
 			return fmt.Errorf("token: status %d: %s", status, snippet(buf.Bytes()))
 		}
@@ -92,7 +92,7 @@ func mintOne(ctx context.Context, hc *http.Client, p *post, body []byte) (string
 	if err != nil {
 		return "", err
 	}
-	defer putBuf(buf)
+	defer p.putBuf(buf)
 	if status != http.StatusOK {
 		return "", fmt.Errorf("token: status %d: %s", status, snippet(buf.Bytes()))
 	}
@@ -131,7 +131,7 @@ func Introspection(ctx context.Context, t *Target, c Client, pool int) (Op, erro
 		if err != nil {
 			return err
 		}
-		defer putBuf(buf)
+		defer p.putBuf(buf)
 		if status != http.StatusOK || !jsonBoolTrue(buf.Bytes(), activeKey) {
 			return fmt.Errorf("introspect: status %d: %s", status, snippet(buf.Bytes()))
 		}

@@ -109,14 +109,13 @@ func basicAuth(c Client) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ID)+":"+url.QueryEscape(c.Secret)))
 }
 
-// bufPool holds response buffers, so an op allocates no body buffer.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // post is a prepared POST: URL parsed and headers built once; each call
-// allocates only the request and its body reader.
+// allocates only the request and its body reader. Response bodies are read
+// into pooled buffers.
 type post struct {
 	u      *url.URL
 	header http.Header
+	bufs   *sync.Pool
 }
 
 func newPost(rawURL string, auth string) (*post, error) {
@@ -128,12 +127,12 @@ func newPost(rawURL string, auth string) (*post, error) {
 	if auth != "" {
 		h.Set("Authorization", auth)
 	}
-	return &post{u: u, header: h}, nil
+	return &post{u: u, header: h, bufs: &sync.Pool{New: func() any { return new(bytes.Buffer) }}}, nil
 }
 
 // do sends body (with header h, or the prepared one when nil) and returns
 // the status and the response body in a pooled buffer the caller returns
-// with putBuf.
+// with p.putBuf.
 func (p *post) do(ctx context.Context, hc *http.Client, h http.Header, body []byte) (int, *bytes.Buffer, error) {
 	status, buf, _, err := p.doNonce(ctx, hc, h, body)
 	return status, buf, err
@@ -159,20 +158,20 @@ func (p *post) doNonce(ctx context.Context, hc *http.Client, h http.Header, body
 	if err != nil {
 		return 0, nil, "", err
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
+	buf := p.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	_, err = buf.ReadFrom(io.LimitReader(resp.Body, 1<<20))
 	drain(resp)
 	if err != nil {
-		putBuf(buf)
+		p.putBuf(buf)
 		return 0, nil, "", fmt.Errorf("read response: %w", err)
 	}
 	return resp.StatusCode, buf, resp.Header.Get("DPoP-Nonce"), nil
 }
 
-func putBuf(b *bytes.Buffer) {
+func (p *post) putBuf(b *bytes.Buffer) {
 	if b.Cap() <= 64<<10 {
-		bufPool.Put(b)
+		p.bufs.Put(b)
 	}
 }
 
