@@ -111,7 +111,7 @@ VALUES ('access_token', $1, $2, 'bench-client', '', now(), now() + interval '10 
 		pc := min(c, poolMax)
 		note := ""
 		if pc != c {
-			note = fmt.Sprintf("%d connections (the server's pool is capped alike)", pc)
+			note = fmt.Sprintf("%d PostgreSQL connections, as the server's pool is capped", pc)
 		}
 		r := load.Run(ctx, "pg insert", insertOp, pc, warmup, dur)
 		if r.Errors > 0 {

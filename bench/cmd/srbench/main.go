@@ -243,7 +243,11 @@ func run(args []string, stdout io.Writer) error {
 	}
 	rep.Floors = append(rep.Floors, es...)
 	for _, f := range rep.Floors {
-		logf("floor %-22s c=%-4d %9.0f /s %s", f.Name, f.Conns, f.Rate, f.Note)
+		c := ""
+		if f.Conns > 0 {
+			c = fmt.Sprintf("c=%d", f.Conns)
+		}
+		logf("floor %-22s %-6s %9.0f /s %s", f.Name, c, f.Rate, f.Note)
 	}
 
 	if err := runMatrix(ctx, c, servers, rep, logf); err != nil {
