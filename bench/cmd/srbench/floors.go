@@ -155,7 +155,7 @@ func es256Floors(d time.Duration) ([]Floor, error) {
 	sign := float64(n) / time.Since(start).Seconds()
 	n, start = 0, time.Now()
 	for time.Since(start) < d {
-		jws, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{jose.ES256})
+		jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jose.ES256})
 		if err != nil {
 			return nil, fmt.Errorf("es256 parse: %w", err)
 		}
