@@ -69,6 +69,8 @@ func isScenario(name string) bool {
 // result, or why it was not measured.
 type Row struct {
 	load.Result
+	// Rep numbers the measurements of one point (-reps).
+	Rep     int    `json:"rep"`
 	Skipped string `json:"skipped,omitempty"`
 }
 
@@ -88,17 +90,25 @@ func runMatrix(ctx context.Context, c *config, servers []*server, rep *Report, l
 			}
 		}
 		for _, n := range c.conns {
-			for _, s := range servers {
-				if ctx.Err() != nil {
-					return ctx.Err()
+			skipped := map[string]bool{}
+			for i := 0; i < c.reps; i++ {
+				for _, s := range servers {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					if skipped[s.target.Name] {
+						continue
+					}
+					row := runOne(ctx, c, sc, s, n)
+					row.Rep = i
+					if row.Skipped != "" {
+						skipped[s.target.Name] = true
+						logf("%-18s %-12s c=%-4d skipped: %s", sc.name, s.target.Name, n, row.Skipped)
+					} else {
+						logf("%s", row.Result)
+					}
+					rep.Rows = append(rep.Rows, row)
 				}
-				row := runOne(ctx, c, sc, s, n)
-				if row.Skipped != "" {
-					logf("%-18s %-12s c=%-4d skipped: %s", sc.name, s.target.Name, n, row.Skipped)
-				} else {
-					logf("%s", row.Result)
-				}
-				rep.Rows = append(rep.Rows, row)
 			}
 		}
 	}
@@ -182,10 +192,8 @@ func floorFor(rep *Report, sc string, conns int, server string) (string, float64
 			}
 		}
 	case "plain_cc_opaque":
-		for _, r := range rep.Rows {
-			if r.Scenario == "cc_opaque" && r.Conns == conns && r.Server == server && r.Skipped == "" {
-				return name, r.RPS
-			}
+		if r := rep.row("cc_opaque", server, conns); r != nil && r.Skipped == "" {
+			return name, r.RPS
 		}
 	}
 	return name, 0

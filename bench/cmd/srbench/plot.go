@@ -66,9 +66,9 @@ func drawGrid(path, label string, names []string, rep *Report, value func(Row) f
 		var args []any
 		for _, s := range rep.Servers {
 			var xys plotter.XYs
-			for _, r := range rep.Rows {
-				if r.Scenario == name && r.Server == s && r.Skipped == "" {
-					xys = append(xys, plotter.XY{X: float64(r.Conns), Y: value(r)})
+			for _, n := range rep.Conns {
+				if r := rep.row(name, s, n); r != nil && r.Skipped == "" {
+					xys = append(xys, plotter.XY{X: float64(n), Y: value(*r)})
 				}
 			}
 			if len(xys) > 0 {

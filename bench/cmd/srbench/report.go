@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,6 +29,7 @@ type Report struct {
 	Duration    time.Duration `json:"duration_ns"`
 	Warmup      time.Duration `json:"warmup_ns"`
 	Pool        int           `json:"introspection_pool"`
+	Reps        int           `json:"reps"`
 	Servers     []string      `json:"servers"`
 	NodeSkipped string        `json:"node_skipped,omitempty"`
 	Ceiling     []load.Result `json:"driver_ceiling"`
@@ -43,7 +45,7 @@ func newReport(c *config) *Report {
 		commit = strings.TrimSpace(string(out))
 	}
 	return &Report{Started: time.Now().UTC(), Commit: commit, Machine: machine(), CPUs: runtime.NumCPU(),
-		GoVersion: runtime.Version(), Conns: c.conns, Duration: c.duration, Warmup: c.warmup, Pool: c.pool}
+		GoVersion: runtime.Version(), Conns: c.conns, Duration: c.duration, Warmup: c.warmup, Pool: c.pool, Reps: c.reps}
 }
 
 func writeReport(path string, rep *Report) error {
@@ -72,14 +74,24 @@ func readReport(path string) (*Report, error) {
 	return &rep, nil
 }
 
+// row is the median (by rate) of the -reps measurements of a scenario at a
+// concurrency against a server, or a skipped row, or nil.
 func (rep *Report) row(sc, server string, conns int) *Row {
+	var got []*Row
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		if r.Scenario == sc && r.Server == server && r.Conns == conns {
-			return r
+			if r.Skipped != "" {
+				return r
+			}
+			got = append(got, r)
 		}
 	}
-	return nil
+	if len(got) == 0 {
+		return nil
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].RPS < got[j].RPS })
+	return got[len(got)/2]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
@@ -91,6 +103,9 @@ func printTable(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "\nsrbench %s · commit %s · %s · %s\n", rep.Started.Format(time.RFC3339), rep.Commit, rep.Machine, rep.GoVersion)
 	fmt.Fprintf(w, "%v measured per point after %v warm-up; introspection cycles through %d pre-minted tokens\n",
 		rep.Duration, rep.Warmup, rep.Pool)
+	if rep.Reps > 1 {
+		fmt.Fprintf(w, "each point measured %d times, the servers taking turns; the table and plots show the median run\n", rep.Reps)
+	}
 	if rep.NodeSkipped != "" {
 		fmt.Fprintf(w, "node-oidc-provider NOT measured: %s\n", rep.NodeSkipped)
 	}

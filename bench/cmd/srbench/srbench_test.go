@@ -113,3 +113,18 @@ func TestSmokeAgainstStrongroom(t *testing.T) {
 		t.Errorf("the table does not say node was left out:\n%s", stdout.String())
 	}
 }
+
+func TestRepsReportTheMedianRun(t *testing.T) {
+	rep := &Report{Servers: []string{"a"}, Conns: []int{8}, Reps: 3}
+	for i, rps := range []float64{900, 100, 500} {
+		rep.Rows = append(rep.Rows, Row{Result: load.Result{Scenario: "cc_opaque", Server: "a", Conns: 8, RPS: rps, Requests: 1}, Rep: i})
+	}
+	if r := rep.row("cc_opaque", "a", 8); r == nil || r.RPS != 500 {
+		t.Fatalf("median row %+v, want the 500/s run", r)
+	}
+	var buf bytes.Buffer
+	printTable(&buf, rep)
+	if !strings.Contains(buf.String(), "measured 3 times") || strings.Count(buf.String(), "cc_opaque") != 1 {
+		t.Errorf("table:\n%s", buf.String())
+	}
+}
