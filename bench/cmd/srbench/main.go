@@ -80,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of each scenario at each concurrency and server")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured time before each measurement")
 	fs.DurationVar(&c.floorDur, "floor-duration", 0, "measured time of each floor (default: duration, at most 5s)")
-	fs.IntVar(&c.reps, "reps", 1, "measure each point this many times, the servers taking turns (A, B, A, B); the median run is reported")
+	fs.IntVar(&c.reps, "reps", 1, "measure each point this many times, the servers taking turns (A, B, A, B); the median run is reported (of an even count, the upper one)")
 	fs.IntVar(&c.pool, "pool", 1000, "pre-minted tokens each introspection scenario cycles through")
 	fs.IntVar(&c.poolMax, "pool-max", 60, "PostgreSQL connections at most (Strongroom's pool_max_conns and the floors'); max_connections is shared")
 	only := fs.String("scenarios", "", "comma-separated subset of: "+strings.Join(scenarioNames(), ","))

@@ -181,8 +181,13 @@ func printTable(w io.Writer, rep *Report) {
 			if rates[0] > 0 {
 				pct = fmt.Sprintf("%.0f%%", 100*rates[0]/frate)
 				if fname == "plain_cc_opaque" {
-					notes = append(notes, fmt.Sprintf("%s c=%d costs %.1f µs per request more than plain cc_opaque (1/rate difference, %s)",
-						r.Scenario, r.Conns, 1e6*(1/rates[0]-1/frate), rep.Servers[0]))
+					cost := 1e6 * (1/rates[0] - 1/frate)
+					sign := ""
+					if cost < 0 {
+						sign = "; negative: within the noise"
+					}
+					notes = append(notes, fmt.Sprintf("%s c=%d costs %.1f µs per request more than plain cc_opaque (1/rate difference, %s%s)",
+						r.Scenario, r.Conns, cost, rep.Servers[0], sign))
 				}
 			}
 			line += fmt.Sprintf("%s\t%.0f\t%s\t", fname, frate, pct)
