@@ -32,7 +32,7 @@ func histIndex(v int64) int {
 		return int(u)
 	}
 	shift := b - (histSubBits + 1)
-	return shift*histSub + int(u>>uint(shift))
+	return shift*histSub + int(u>>uint(shift)) // #nosec G115 -- u>>shift < 2^(histSubBits+1)
 }
 
 // histValue is the midpoint of bucket i.
