@@ -28,6 +28,7 @@ import (
 	"github.com/ory/fosite/token/hmac"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/memory"
@@ -139,7 +140,9 @@ type hotEnv struct {
 }
 
 func newHotEnv(b *testing.B) *hotEnv {
-	env := servertest.Start(b, bigPool)
+	// 16 connections: enough commits in flight for group commit, and
+	// room on a PostgreSQL server that other benchmarks share
+	env := servertest.Start(b, func(c *server.Config) { c.DatabaseURL += "&pool_max_conns=16" })
 	c := &storage.Client{Name: "bench", GrantTypes: []string{"client_credentials"}, Scopes: []string{"payments"},
 		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, Metadata: storage.ClientMetadata{Introspect: true}}
 	secret := env.CreateClient(b, c)
