@@ -20,10 +20,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/hmac"
 
@@ -139,10 +141,15 @@ type hotEnv struct {
 	row   *storage.Request
 }
 
-func newHotEnv(b *testing.B) *hotEnv {
+func newHotEnv(b testing.TB, mutate ...func(*server.Config)) *hotEnv {
 	// 16 connections: enough commits in flight for group commit, and
 	// room on a PostgreSQL server that other benchmarks share
-	env := servertest.Start(b, func(c *server.Config) { c.DatabaseURL += "&pool_max_conns=16" })
+	env := servertest.Start(b, func(c *server.Config) {
+		c.DatabaseURL += "&pool_max_conns=16"
+		for _, m := range mutate {
+			m(c)
+		}
+	})
 	c := &storage.Client{Name: "bench", GrantTypes: []string{"client_credentials"}, Scopes: []string{"payments"},
 		TokenEndpointAuthMethod: storage.AuthMethodSecretBasic, Metadata: storage.ClientMetadata{Introspect: true}}
 	secret := env.CreateClient(b, c)
@@ -166,8 +173,13 @@ func newHotEnv(b *testing.B) *hotEnv {
 }
 
 // post runs one request through the server's handler in-process.
-func (h *hotEnv) post(b *testing.B, path, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+func (h *hotEnv) post(b testing.TB, path, body string) *httptest.ResponseRecorder {
+	return h.postCtx(context.Background(), path, body)
+}
+
+// postCtx is post with the request's context derived from ctx.
+func (h *hotEnv) postCtx(ctx context.Context, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", h.basic)
 	rec := httptest.NewRecorder()
@@ -237,6 +249,57 @@ func BenchmarkHotHandler(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+		})
+	}
+}
+
+// roundTrips records the SQL statements run under a context marked by
+// mark (a request's): the database round trips that request made. It
+// never records their arguments.
+type roundTrips struct {
+	mu   sync.Mutex
+	stmt []string
+}
+
+type roundTripsKey struct{}
+
+func (rt *roundTrips) mark(ctx context.Context) context.Context {
+	return context.WithValue(ctx, roundTripsKey{}, rt)
+}
+
+// TraceQueryStart implements pgx.QueryTracer.
+func (*roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if rt, ok := ctx.Value(roundTripsKey{}).(*roundTrips); ok {
+		rt.mu.Lock()
+		rt.stmt = append(rt.stmt, strings.Join(strings.Fields(d.SQL), " "))
+		rt.mu.Unlock()
+	}
+	return ctx
+}
+
+// TraceQueryEnd implements pgx.QueryTracer.
+func (*roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TestHotPathRoundTrips: a client_credentials request for an opaque token
+// makes one database round trip, its INSERT (autocommitted: one commit),
+// and an introspection one, the SELECT of the token's row; the client
+// comes from the in-memory cache. A new query on either path fails here.
+func TestHotPathRoundTrips(t *testing.T) {
+	tracer := &roundTrips{}
+	h := newHotEnv(t, func(c *server.Config) { c.QueryTracer = tracer })
+	for _, tt := range []struct{ name, path, body, want string }{
+		{"token", "/oauth2/token", "grant_type=client_credentials&scope=payments", "INSERT INTO oauth2_requests "},
+		{"introspect", "/oauth2/introspect", "token=" + url.QueryEscape(h.token), "SELECT "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &roundTrips{}
+			rec := h.postCtx(rt.mark(context.Background()), tt.path, tt.body)
+			if rec.Code != 200 {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+			if len(rt.stmt) != 1 || !strings.HasPrefix(rt.stmt[0], tt.want) || !strings.Contains(rt.stmt[0], "oauth2_requests") {
+				t.Fatalf("statements %q, want one: %s… on oauth2_requests", rt.stmt, tt.want)
+			}
 		})
 	}
 }
