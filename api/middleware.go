@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,10 +66,13 @@ func (s *Server) rejectDuplicates(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := r.ParseForm(); err != nil {
 			return s.badRequest(c, "The request body could not be parsed as a form (or is too large).")
 		}
-		if err := r.ParseMultipartForm(64 << 10); err != nil && err != http.ErrNotMultipart {
-			return s.badRequest(c, "The request body could not be parsed as a form (or is too large).")
+		if mayBeMultipart(r) {
+			if err := r.ParseMultipartForm(64 << 10); err != nil && err != http.ErrNotMultipart {
+				return s.badRequest(c, "The request body could not be parsed as a form (or is too large).")
+			}
 		}
-		for _, vals := range []url.Values{r.URL.Query(), r.PostForm} {
+		q := r.URL.Query()
+		for _, vals := range []url.Values{q, r.PostForm} {
 			for k, v := range vals {
 				if len(v) > 1 && !repeatable[k] {
 					return s.badRequest(c, fmt.Sprintf("The parameter %q was sent more than once.", truncate(k, 64)))
@@ -76,7 +80,6 @@ func (s *Server) rejectDuplicates(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if r.Method == http.MethodPost {
-			q := r.URL.Query()
 			for k := range r.PostForm {
 				if q.Has(k) {
 					return s.badRequest(c, fmt.Sprintf("The parameter %q was sent more than once.", truncate(k, 64)))
@@ -85,6 +88,21 @@ func (s *Server) rejectDuplicates(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// mayBeMultipart reports whether r's Content-Type could name a multipart
+// body: ParseMultipartForm answers http.ErrNotMultipart for every other
+// (it parses the media type, lower-cased, and wants multipart/form-data),
+// so the form requests of the token and introspection endpoints skip a
+// second parse of their media type.
+func mayBeMultipart(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	for i := 0; i+len("multipart") <= len(ct); i++ {
+		if strings.EqualFold(ct[i:i+len("multipart")], "multipart") {
+			return true
+		}
+	}
+	return false
 }
 
 func truncate(s string, n int) string {

@@ -126,6 +126,19 @@ func TestRejectDuplicates(t *testing.T) {
 			},
 			wantDesc: `The parameter "code" was sent more than once.`,
 		},
+		"fail/twice in a multipart form whose media type is in capitals": {
+			req: func() *http.Request {
+				var body bytes.Buffer
+				mw := multipart.NewWriter(&body)
+				_ = mw.WriteField("code", "a")
+				_ = mw.WriteField("code", "b")
+				_ = mw.Close()
+				r := httptest.NewRequest(http.MethodPost, tokenPath, &body)
+				r.Header.Set("Content-Type", "MULTIPART/Form-Data; boundary="+mw.Boundary())
+				return r
+			},
+			wantDesc: `The parameter "code" was sent more than once.`,
+		},
 		"fail/a body that is no form": {
 			req: func() *http.Request {
 				r := httptest.NewRequest(http.MethodPost, tokenPath, strings.NewReader("--x\r\nbroken"))

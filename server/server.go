@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -119,6 +121,10 @@ type Config struct {
 	// one trace. nil or disabled: no spans. The caller shuts it down after
 	// the server has stopped.
 	Tracing *tracing.Provider
+	// QueryTracer, when set, also sees every query of the PostgreSQL pool
+	// (tests and benchmarks count a request's round trips with it). It
+	// must never record query arguments.
+	QueryTracer pgx.QueryTracer
 	// JWKSURIAllowPrivate lets the fetches of clients' jwks_uri reach
 	// loopback, private and link-local addresses (serve
 	// --jwks-uri-allow-private). Otherwise only public addresses are
@@ -215,10 +221,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, errors.New("a database URL is required (DATABASE_URL or --database-url)")
 	default:
 		var pgOpts []postgres.OpenOption
+		var tracers []pgx.QueryTracer
 		if cfg.Tracing.Enabled() {
 			// statements only, never their arguments (token signatures, hashes)
-			pgOpts = append(pgOpts, postgres.WithQueryTracer(otelpgx.NewTracer(
-				otelpgx.WithTracerProvider(cfg.Tracing))))
+			tracers = append(tracers, otelpgx.NewTracer(otelpgx.WithTracerProvider(cfg.Tracing)))
+		}
+		if cfg.QueryTracer != nil {
+			tracers = append(tracers, cfg.QueryTracer)
+		}
+		switch len(tracers) {
+		case 0:
+		case 1:
+			pgOpts = append(pgOpts, postgres.WithQueryTracer(tracers[0]))
+		default:
+			pgOpts = append(pgOpts, postgres.WithQueryTracer(multitracer.New(tracers...)))
 		}
 		pg, err := postgres.Open(ctx, cfg.DatabaseURL, log, pgOpts...)
 		if err != nil {

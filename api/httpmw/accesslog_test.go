@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -43,4 +44,32 @@ func TestAccessLogCarriesRouteRemoteAddrAndOAuthError(t *testing.T) {
 	}
 	// Outside a request the access log wraps, AddLogAttrs does nothing.
 	AddLogAttrs(t.Context(), slog.String("x", "y"))
+}
+
+type countingObserver struct{ n int }
+
+func (o *countingObserver) ObserveRequest(string, string, int, time.Duration) { o.n++ }
+
+// TestAccessLogOffBuildsNoLine: with the log level above info the access
+// log writes nothing and does not build its line (the caller attribute is
+// not asked for), while the request is answered and still counted.
+func TestAccessLogOffBuildsNoLine(t *testing.T) {
+	var buf bytes.Buffer
+	callerAsked := false
+	obs := &countingObserver{}
+	e := echo.New()
+	Use(e, Options{
+		Log:              slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		AccessLogMessage: "request", PanicMessage: "panic", Metrics: obs,
+		Caller: func(echo.Context) slog.Attr { callerAsked = true; return slog.String("client_id", "c") },
+	})
+	e.GET("/x", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	if rec.Code != http.StatusNoContent || obs.n != 1 {
+		t.Fatalf("status %d, observed %d requests", rec.Code, obs.n)
+	}
+	if buf.Len() != 0 || callerAsked {
+		t.Fatalf("access log off, yet a line %q (caller asked: %v)", buf.String(), callerAsked)
+	}
 }

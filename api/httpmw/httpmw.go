@@ -120,6 +120,9 @@ func accessLog(opts Options) echo.MiddlewareFunc {
 				opts.Metrics.ObserveRequest(route, c.Request().Method, c.Response().Status, elapsed)
 			}
 			nameSpan(c, route)
+			if !opts.Log.Enabled(c.Request().Context(), slog.LevelInfo) {
+				return nil // access log off (log level above info): no line to build
+			}
 			attrs := []slog.Attr{
 				slog.String("request_id", requestIDOf(c)),
 				slog.String("method", c.Request().Method),

@@ -42,19 +42,19 @@ ON CONFLICT (kind, signature) DO NOTHING`,
 // GetRequest returns the unexpired row, together with ErrInactive when it
 // has been deactivated.
 func (s *Store) GetRequest(ctx context.Context, kind storage.RequestKind, signature string) (*storage.Request, error) {
-	var r storage.Request
-	var k string
+	// kind and signature are the key looked up: not read back (fewer
+	// columns to send and decode on introspection's one query)
+	r := storage.Request{Kind: kind, Signature: signature}
 	var deactivated *time.Time
 	err := s.q(ctx).QueryRow(ctx, `
-SELECT kind, signature, request_id, client_id, subject, active, requested_at, expires_at, data, deactivated_at
+SELECT request_id, client_id, subject, active, requested_at, expires_at, data, deactivated_at
 FROM oauth2_requests
 WHERE kind = $1 AND signature = $2 AND expires_at > now()`,
-		string(kind), signature).Scan(&k, &r.Signature, &r.RequestID, &r.ClientID, &r.Subject,
+		string(kind), signature).Scan(&r.RequestID, &r.ClientID, &r.Subject,
 		&r.Active, &r.RequestedAt, &r.ExpiresAt, &r.Data, &deactivated)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get %s request: %w", kind, mapError(err))
 	}
-	r.Kind = storage.RequestKind(k)
 	r.RequestedAt = utc(r.RequestedAt)
 	r.ExpiresAt = utc(r.ExpiresAt)
 	r.Data = nilIfEmpty(r.Data)
