@@ -69,7 +69,13 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return nil
 	case "sweep":
 		leeway := fs.Duration("leeway", time.Minute, "delete rows that expired this long ago (the janitor's leeway)")
+		timeout := fs.Duration("timeout", 0, "stop the sweep after this long (0: none) and report what it did")
 		_ = fs.Parse(args)
+		if *timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *timeout)
+			defer cancel()
+		}
 		r, err := Sweep(ctx, *db, time.Now().Add(-*leeway))
 		fmt.Print(r)
 		return err

@@ -7,6 +7,7 @@
 #
 #   bench/scale/sweep.sh LABEL BASE_URL CLIENT_ID CLIENT_SECRET DB_URL
 set -euo pipefail
+set -m # background jobs keep SIGINT (wrk prints its figures on SIGINT)
 cd "$(dirname "$0")/../.."
 LABEL=$1 BASE=$2 ID=$3 SECRET=$4 DB=$5
 CONNS=${CONNS:-16}
@@ -21,7 +22,7 @@ AUTH=$(printf '%s:%s' "$ID" "$SECRET" | base64 -w0) BODY="grant_type=client_cred
 WRK=$!
 sleep 2
 echo "== $LABEL sweep (token load running)"
-$SCALE sweep -db "$DB"
+$SCALE sweep -db "$DB" ${SWEEP_TIMEOUT:+-timeout $SWEEP_TIMEOUT} || true
 kill -INT "$WRK"; wait "$WRK" || true
 echo "== $LABEL token during the sweep"
 grep -E 'Latency|50%|90%|99%|Requests/sec|non-200' "$OUT"
