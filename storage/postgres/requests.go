@@ -132,39 +132,24 @@ func (s *Store) DeleteExpiredRequests(ctx context.Context, before time.Time) (in
 
 // deleteExpired deletes the rows of table whose expires_at is before the
 // given time, deleteExpiredBatch rows per statement, until a statement
-// deletes fewer. Each batch takes the oldest rows through the expires_at
-// index and starts where the previous one ended (keyset), so a backlog of
-// millions costs one pass over the index: a scan from the start each time
-// would walk again every entry the earlier batches deleted (dead until
-// VACUUM), or scan the heap from its start. Rows locked by a request in
-// flight are skipped (SKIP LOCKED), never waited for: the next sweep takes
-// them. table is one of our constant table names, never input.
+// deletes fewer. Rows locked by a request in flight are skipped (SKIP
+// LOCKED), never waited for: the next sweep takes them. table is one of our
+// constant table names, never input.
 func (s *Store) deleteExpired(ctx context.Context, table, what string, before time.Time) (int64, error) {
 	q := s.q(ctx)
 	var total int64
-	from := time.Time{} // 0001-01-01: before every row
 	for {
-		var n int64
-		var last *time.Time
-		err := q.QueryRow(ctx, `
-WITH gone AS (
-    DELETE FROM `+table+`
-    WHERE ctid = ANY(ARRAY(
-        SELECT ctid FROM `+table+`
-        WHERE expires_at >= $1 AND expires_at < $2
-        ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED))
-    RETURNING expires_at)
-SELECT count(*), max(expires_at) FROM gone`,
-			from, before, deleteExpiredBatch).Scan(&n, &last)
+		tag, err := q.Exec(ctx, `
+DELETE FROM `+table+`
+WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM `+table+` WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+			before, deleteExpiredBatch)
 		if err != nil {
 			return total, fmt.Errorf("postgres: delete expired %s: %w", what, mapError(err))
 		}
-		total += n
-		if n < deleteExpiredBatch || last == nil {
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < deleteExpiredBatch {
 			return total, nil
 		}
-		// Rows expiring at the same instant as the last one deleted may
-		// remain: >= takes them in the next batch.
-		from = *last
 	}
 }

@@ -8,12 +8,12 @@ import (
 	"github.com/strongroom/strongroom/storage/pgtest"
 )
 
-// TestSweepWalksExpiriesInOrderAcrossBatches: the token sweep goes through
-// the expires_at index batch after batch, each starting where the previous
-// ended. Expiries spread over an hour, three rows sharing each instant so
-// the 5,000-row batch boundary falls inside a tie: every expired row goes,
-// while the live rows and the one expiring exactly at the cut-off stay.
-func TestSweepWalksExpiriesInOrderAcrossBatches(t *testing.T) {
+// TestSweepDeletesSpreadExpiriesAcrossBatches: the token sweep removes a
+// backlog of more than two batches whose expiries spread over an hour,
+// three rows sharing each instant so the 5,000-row batch boundary falls
+// inside a tie: every expired row goes, while the live rows and the one
+// expiring exactly at the cut-off stay.
+func TestSweepDeletesSpreadExpiriesAcrossBatches(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	s := openStore(t, url)
