@@ -65,7 +65,7 @@ func plotFile(in, out string) error {
 	}
 	p := plot.New()
 	p.Title.Text = "Latency against token-table size (16 connections, wrk)"
-	p.X.Label.Text = "rows in oauth2_requests (millions; half live, half expired)"
+	p.X.Label.Text = "rows loaded into oauth2_requests (millions: live + expired, see bench/results/scale-10m.txt)"
 	p.Y.Label.Text = "latency (ms)"
 	p.Legend.Top = true
 	p.Legend.Left = true
