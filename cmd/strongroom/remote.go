@@ -38,6 +38,9 @@ type remoteFlags struct {
 	caFile           string
 	certFile         string
 	keyFile          string
+	// allowInsecureRedirects is the clients commands' local-mode policy
+	// (--allow-insecure-redirects; a remote server applies its own).
+	allowInsecureRedirects bool
 }
 
 func addRemoteFlags(cmd *cobra.Command, rf *remoteFlags) {
@@ -74,6 +77,9 @@ func openMode[B any](a *app, rf *remoteFlags, remote func(*client.Client) B, loc
 		return none, err
 	}
 	if rf.endpoint != "" {
+		if rf.allowInsecureRedirects {
+			return none, usageErrorf("--allow-insecure-redirects applies to the database (local mode); a remote server decides with serve --allow-insecure-redirects or --dev")
+		}
 		c, err := a.newRemote(rf)
 		if err != nil {
 			return none, err
