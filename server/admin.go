@@ -13,6 +13,7 @@ import (
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/audit"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/metrics"
 )
 
@@ -48,7 +49,8 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 	svc := NewAdminServices(s.Store, AdminServicesOptions{
 		Hasher: s.OAuth.Hasher, HashLimiter: s.Passwords.Limiter,
 		Now: s.now, IDTokenAlgs: s.cfg.Authz.IDTokenAlgs,
-		ClientChanged: s.OAuth.Clients.Invalidate,
+		ClientChanged:  s.OAuth.Clients.Invalidate,
+		RedirectPolicy: registration.Policy{AllowInsecureRedirects: s.cfg.Dev || s.cfg.AllowInsecureRedirects},
 	})
 	auditKey, err := authz.DeriveKey(s.cfg.Authz.SystemSecret, audit.KeyPurpose)
 	if err != nil {
@@ -65,6 +67,7 @@ func (s *Server) AdminHandler(opts AdminOptions) (*admin.Server, error) {
 		Audit:              svc.Audit,
 		Tokens:             s.OAuth.Tokens,
 		Keys:               s.Keys,
+		Ping:               s.Store.Ping,
 		Sessions:           svc.Sessions,
 		MTLS:               opts.ClientCAs != nil,
 		Now:                s.now,

@@ -6,6 +6,7 @@ import (
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/password"
+	"github.com/strongroom/strongroom/authz/registration"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -37,6 +38,9 @@ type AdminServicesOptions struct {
 	Now func() time.Time
 	// IDTokenAlgs are the ID token algorithms clients may ask for.
 	IDTokenAlgs []string
+	// RedirectPolicy relaxes redirect URI validation (dev mode, serve
+	// --allow-insecure-redirects, clients --allow-insecure-redirects).
+	RedirectPolicy registration.Policy
 	// ClientChanged is called after a client change commits (the serving
 	// node's client cache Invalidate); nil in the CLI, whose changes reach
 	// every node through the store's notifications.
@@ -54,7 +58,7 @@ func NewAdminServices(store storage.Store, opts AdminServicesOptions) *AdminServ
 	}
 	return &AdminServices{
 		Clients: authzadmin.NewClientAdmin(store, opts.Hasher, authzadmin.ClientAdminOptions{
-			Now: opts.Now, IDTokenAlgs: opts.IDTokenAlgs, Changed: opts.ClientChanged,
+			Now: opts.Now, IDTokenAlgs: opts.IDTokenAlgs, Changed: opts.ClientChanged, Policy: opts.RedirectPolicy,
 		}),
 		Users:       users,
 		Credentials: authzadmin.NewCredentialAdmin(store, opts.Now),

@@ -55,6 +55,10 @@ type Config struct {
 	DatabaseURL string
 	// Dev runs on the in-memory store.
 	Dev bool
+	// AllowInsecureRedirects lets the admin API register confidential
+	// clients with http redirect URIs on a loopback host (always so with
+	// Dev); serve --allow-insecure-redirects.
+	AllowInsecureRedirects bool
 	// KEK encrypts signing keys at rest (32 bytes).
 	KEK []byte
 	// PreviousKEK, while the KEK changes, decrypts the signing keys still

@@ -112,8 +112,13 @@ func TestKeysAPI(t *testing.T) {
 		// No body: every active algorithm; their fresh next keys may not sign yet.
 		var p admin.Problem
 		f.do(t, "POST", "/admin/v1/keys/rotate", "", 409, &p)
-		if p.Type != admin.TypeKeyNotReady || !strings.Contains(p.Detail, "rotate RS256, ES256") {
+		if p.Type != admin.TypeKeyNotReady || !strings.Contains(p.Detail, "may sign from") {
 			t.Fatalf("problem %+v", p)
+		}
+		// Errors speak to the user: a sentence and a hint, no chain of
+		// package prefixes ("keys: rotate RS256, ES256: postgres: …").
+		if strings.Contains(p.Detail, "keys:") || strings.Contains(p.Detail, "postgres:") {
+			t.Errorf("detail shows the error chain: %q", p.Detail)
 		}
 	})
 	t.Run("ok/revoke", func(t *testing.T) {
@@ -153,8 +158,8 @@ func TestKeysAPI(t *testing.T) {
 		status             int
 		typ, detail        string
 	}{
-		"fail/unknown-kid":        {method: "POST", path: "/admin/v1/keys/nope/revoke", status: 404, typ: admin.TypeNotFound, detail: "no such key"},
-		"fail/unsupported-alg":    {method: "POST", path: "/admin/v1/keys/rotate", body: `{"alg":"HS256"}`, skipRequestCheck: true, status: 400, detail: "unsupported signing algorithm"},
+		"fail/unknown-kid":        {method: "POST", path: "/admin/v1/keys/nope/revoke", status: 404, typ: admin.TypeNotFound, detail: "No signing key has that kid."},
+		"fail/unsupported-alg":    {method: "POST", path: "/admin/v1/keys/rotate", body: `{"alg":"HS256"}`, skipRequestCheck: true, status: 400, detail: "signing algorithm is not supported"},
 		"fail/unknown-field":      {method: "POST", path: "/admin/v1/keys/rotate", body: `{"algorithm":"RS256"}`, skipRequestCheck: true, status: 400, detail: "unknown field"},
 		"fail/list-wrong-method":  {method: "DELETE", path: "/admin/v1/keys", status: 405},
 		"fail/revoke-wrong-verb":  {method: "DELETE", path: "/admin/v1/keys/nope", status: 404},
@@ -224,7 +229,7 @@ func TestKeysAPIConcurrentRotate(t *testing.T) {
 	if got[200] != 1 || got[409] != 1 {
 		t.Fatalf("statuses %v", got)
 	}
-	if conflict.Type != admin.TypeConcurrentChange || !strings.Contains(conflict.Detail, "already rotated") {
+	if conflict.Type != admin.TypeConcurrentChange || !strings.Contains(conflict.Detail, "changed the signing keys at the same time") {
 		t.Fatalf("problem %+v", conflict)
 	}
 	var list []keys.KeyInfo

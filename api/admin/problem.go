@@ -51,11 +51,23 @@ func (e *badRequest) Error() string { return e.msg }
 
 // problemFor maps an error to its problem document: the one place where
 // domain errors become HTTP statuses (the store's errors arrive classified
-// by authzadmin.ErrorKind). Details of 4xx answers
-// are the domain's messages (which never carry secrets); 5xx answers say
-// nothing about internals.
+// by authzadmin.ErrorKind). Details of 4xx answers are the domain's
+// messages (which never carry secrets), or, for errors authzadmin.Explain
+// knows (signing keys, the store), what happened and what to do without
+// the chain of wrapped errors; 5xx answers say nothing about internals.
 func problemFor(err error) Problem {
 	err = authzadmin.ErrorKind(err)
+	p := problemOf(err)
+	if p.Detail != "" && p.Status < 500 {
+		if ue := authzadmin.Explain(err); ue != nil {
+			p.Detail = ue.Error() // a sentence and a hint, never the chain
+		}
+	}
+	return p
+}
+
+// problemOf classifies err (already through ErrorKind).
+func problemOf(err error) Problem {
 	var ve *registration.ValidationError
 	var br *badRequest
 	var he *echo.HTTPError

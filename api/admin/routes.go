@@ -32,6 +32,9 @@ const (
 	// RFC 9396 authorization details types
 	RouteAuthorizationTypes = "/authorization-types"
 	RouteAuthorizationType  = "/authorization-types/:type"
+	// RouteHealth is the operator's health detail (build, store, keys);
+	// the public /healthz stays a plain liveness answer.
+	RouteHealth = "/health"
 	// RouteOpenAPI serves this API's description (api/openapi.yaml)
 	// without authentication: it holds no data, only the routes.
 	RouteOpenAPI = "/openapi.yaml"

@@ -69,7 +69,7 @@ func TestServerMountsEveryRoute(t *testing.T) {
 		admin.RouteUsers, admin.RouteUser, admin.RouteUserGrants, admin.RouteUserGrant,
 		admin.RouteUserSessions, admin.RouteUserSession, admin.RouteAuditEvents, admin.RouteAuditVerify,
 		admin.RouteKeys, admin.RouteKeysRotate, admin.RouteKeyRevoke,
-		admin.RouteAuthorizationTypes, admin.RouteAuthorizationType, admin.RouteOpenAPI,
+		admin.RouteAuthorizationTypes, admin.RouteAuthorizationType, admin.RouteOpenAPI, admin.RouteHealth,
 	} {
 		if !mounted[admin.Prefix+route] {
 			t.Errorf("route %s is not mounted", route)

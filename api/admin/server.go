@@ -49,6 +49,9 @@ type Options struct {
 	// AuthorizationTypes, when set, mounts the authorization details types
 	// (RFC 9396) routes (/authorization-types).
 	AuthorizationTypes *authzadmin.AuthorizationTypeAdmin
+	// Ping, when set, reports whether the store is reachable
+	// (storage.Store.Ping), for GET /health.
+	Ping func(ctx context.Context) error
 	// MTLS accepts a verified TLS client certificate instead of a bearer
 	// token (the listener requires and verifies certificates).
 	MTLS bool
@@ -117,6 +120,7 @@ func New(opts Options) (*Server, error) {
 	add(http.MethodGet, RouteUser, userAPI.getUser)
 	add(http.MethodDelete, RouteUser, userAPI.deleteUser)
 	add(http.MethodPatch, RouteUser, userAPI.updateUser)
+	add(http.MethodGet, RouteHealth, s.health)
 	add(http.MethodGet, RouteAuditEvents, s.listAudit)
 	if opts.AuditTrail != nil {
 		add(http.MethodGet, RouteAuditVerify, s.verifyAudit)

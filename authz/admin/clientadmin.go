@@ -60,6 +60,9 @@ type ClientAdminOptions struct {
 	MaxGrace time.Duration
 	// IDTokenAlgs are the ID token algorithms clients may ask for (default RS256, ES256).
 	IDTokenAlgs []string
+	// Policy relaxes validation for local development (loopback http
+	// redirect URIs for confidential clients); zero: production's.
+	Policy registration.Policy
 	// Changed, when set, is called with a client's id once a change to it
 	// (update, disable or enable, secret rotation or revocation, deletion)
 	// has committed: the server drops its cached copy at once instead of
@@ -183,7 +186,7 @@ func (a *ClientAdmin) Create(ctx context.Context, actor Actor, spec registration
 	if opts.SecretExpiresIn < 0 {
 		p.Add("secret expiry must be positive")
 	}
-	c, err := spec.Build(a.opts.IDTokenAlgs)
+	c, err := spec.BuildWith(a.opts.IDTokenAlgs, a.opts.Policy)
 	if err != nil {
 		var ve *registration.ValidationError
 		errors.As(err, &ve)
@@ -318,7 +321,7 @@ func (a *ClientAdmin) Update(ctx context.Context, actor Actor, id string, patch 
 				fnErr = &registration.ValidationError{Problems: []string{err.Error()}}
 				return fnErr
 			}
-			next, err := spec.Build(a.opts.IDTokenAlgs)
+			next, err := spec.BuildWith(a.opts.IDTokenAlgs, a.opts.Policy)
 			if err != nil {
 				fnErr = err
 				return err
@@ -595,7 +598,7 @@ func (a *ClientAdmin) Import(ctx context.Context, actor Actor, specs []registrat
 			}
 			seen[spec.ClientID] = i
 		}
-		c, err := spec.Build(a.opts.IDTokenAlgs)
+		c, err := spec.BuildWith(a.opts.IDTokenAlgs, a.opts.Policy)
 		if err != nil {
 			var ve *registration.ValidationError
 			if errors.As(err, &ve) {

@@ -153,7 +153,7 @@ func TestClientSpecValidation(t *testing.T) {
 		"fail/redirect-fragment":                   {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://app.example.com/cb#x"} }), "must not contain a fragment"},
 		"fail/redirect-wildcard":                   {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"https://*.example.com/cb"} }), "must not contain a wildcard"},
 		"fail/redirect-http":                       {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"http://app.example.com/cb"} }), "must use https"},
-		"fail/redirect-http-loopback-confidential": {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"http://127.0.0.1/cb"} }), "http is allowed only for public clients"},
+		"fail/redirect-http-loopback-confidential": {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"http://127.0.0.1/cb"} }), "--allow-insecure-redirects"},
 		"fail/redirect-http-public-remote": {registration.ClientSpec{ClientName: "CLI", GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: "none",
 			RedirectURIs: []string{"http://app.example.com/cb"}}, "http is allowed only on 127.0.0.1"},
 		"fail/redirect-relative":    {mod(webApp(), func(s *registration.ClientSpec) { s.RedirectURIs = []string{"/cb"} }), "must be an absolute URL"},

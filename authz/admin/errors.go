@@ -3,6 +3,8 @@ package admin
 import (
 	"errors"
 
+	"github.com/strongroom/strongroom/authz/keys"
+	"github.com/strongroom/strongroom/authz/usererr"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -65,4 +67,29 @@ func domainError(err error) error {
 		return err
 	}
 	return &kindError{kind: kind, err: err}
+}
+
+// Explain returns err as a user-facing error (what happened, what to do),
+// wrapping it: the one already in its chain, a signing-key refusal
+// (keys.Explain), or the store's kinds (unavailable, conflict); nil for
+// other errors, whose messages are already meant for people (validation
+// problems, "user not found") or are internal.
+func Explain(err error) *usererr.Error {
+	if err == nil {
+		return nil
+	}
+	if ue := keys.Explain(err); ue != nil {
+		return ue
+	}
+	switch {
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, ErrUnavailable):
+		return usererr.New(err, "The database is unavailable; nothing was changed.",
+			"Check that it runs and that the database URL points at it, then retry.")
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return usererr.New(err, "Something with that id or name already exists; nothing was changed.", "Choose another, or change the existing one.")
+	case errors.Is(err, storage.ErrConflict):
+		return usererr.New(err, "Another change to the same data happened at the same time; nothing was changed.",
+			"Read the current state and retry.")
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strongroom/strongroom/authz/usererr"
 	"github.com/strongroom/strongroom/storage"
 )
 
@@ -367,9 +368,13 @@ func (m *Manager) rotateAlg(out []storage.SigningKey, alg string, fresh storage.
 	switch {
 	case next != nil:
 		if readyAt := m.policy.ReadyAt(next); now.Before(readyAt) && !force {
-			return res, fmt.Errorf("%w: %s next key %s was published %s ago and may sign from %s (JWKS cache lifetime %s + propagation %s)",
+			cause := fmt.Errorf("%w: %s next key %s was published %s ago and may sign from %s (JWKS cache lifetime %s + propagation %s)",
 				ErrNextNotReady, alg, next.KID, now.Sub(publishedAt(next)).Round(time.Second),
 				readyAt.Format(time.RFC3339), m.policy.JWKSCacheLifetime, PropagationDelay)
+			return res, usererr.New(cause,
+				fmt.Sprintf("The next %s key %s was published %s ago and may sign from %s (JWKS cache lifetime %s + propagation %s); nothing was changed.",
+					alg, next.KID, now.Sub(publishedAt(next)).Round(time.Second), readyAt.Format(time.RFC3339), m.policy.JWKSCacheLifetime, PropagationDelay),
+				"Rotate again then, or force the rotation in an emergency.")
 		}
 		if err := m.canSign(next); err != nil {
 			return res, err
@@ -725,6 +730,21 @@ func (m *Manager) appendAudit(ctx context.Context, origin Origin, ev *storage.Au
 	return nil
 }
 
+// auditMessage is what an audit event says of a failure: the user-facing
+// sentence, never the chain of wrapped errors (which goes to the caller's
+// log).
+func auditMessage(cause error) string {
+	switch ue := Explain(cause); {
+	case ue != nil:
+		return ue.Message
+	case errors.Is(cause, storage.ErrUnavailable):
+		return "The database was unavailable; nothing was changed."
+	case errors.Is(cause, storage.ErrConflict):
+		return "A concurrent change collided with this one; nothing was changed."
+	}
+	return "The operation failed unexpectedly; nothing was changed (the cause is in the log of the process that ran it)."
+}
+
 // auditFailure records a refused operator action (best effort: the refusal
 // itself is what the caller reports). Automatic rotation's routine refusals
 // are not recorded.
@@ -732,7 +752,7 @@ func (m *Manager) auditFailure(ctx context.Context, origin Origin, action, targe
 	if m.audit == nil || origin.Actor == "" || origin.Actor == ActorAutoRotation || errors.Is(cause, ErrNoAuditTrail) {
 		return
 	}
-	d := map[string]string{"error": cause.Error()}
+	d := map[string]string{"error": auditMessage(cause)}
 	for k, v := range details {
 		d[k] = v
 	}

@@ -158,10 +158,30 @@ func UsesJWKS(authMethod string) bool {
 	return authMethod == storage.AuthMethodPrivateKeyJWT || authMethod == storage.AuthMethodSelfSignedTLSClientAuth
 }
 
-// Build validates s and returns the registration it describes, without id,
-// secrets, state or timestamps. idTokenAlgs are the algorithms the server
-// signs ID tokens with.
+// Policy is what a deployment relaxes in validation; the zero value is
+// production's.
+type Policy struct {
+	// AllowInsecureRedirects lets confidential clients register plain http
+	// redirect URIs on a loopback host (http://localhost:3000/callback),
+	// for local development: set in dev mode or by serve
+	// --allow-insecure-redirects, never by default. Public clients may use
+	// loopback http anyway (RFC 8252 §7.3); other hosts always need https.
+	AllowInsecureRedirects bool
+}
+
+// FlagAllowInsecureRedirects is the flag (serve, clients) that sets
+// Policy.AllowInsecureRedirects; refusals name it.
+const FlagAllowInsecureRedirects = "--allow-insecure-redirects"
+
+// Build validates s under the production policy and returns the
+// registration it describes, without id, secrets, state or timestamps.
+// idTokenAlgs are the algorithms the server signs ID tokens with.
 func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
+	return s.BuildWith(idTokenAlgs, Policy{})
+}
+
+// BuildWith is Build under policy.
+func (s *ClientSpec) BuildWith(idTokenAlgs []string, policy Policy) (*storage.Client, error) {
 	var p Problems
 	public := s.TokenEndpointAuthMethod == storage.AuthMethodNone
 	c := &storage.Client{
@@ -259,13 +279,13 @@ func (s *ClientSpec) Build(idTokenAlgs []string) (*storage.Client, error) {
 		p.Add("redirect_uris are used only with grant type authorization_code")
 	}
 	for _, u := range c.RedirectURIs {
-		if err := CheckRedirectURI(u, public); err != nil {
+		if err := checkRedirectURI(u, public, policy.AllowInsecureRedirects); err != nil {
 			p.Add("redirect_uris: %v", err)
 		}
 	}
 	c.PostLogoutRedirectURIs = authz.Dedupe(s.PostLogoutRedirectURIs)
 	for _, u := range c.PostLogoutRedirectURIs {
-		if err := CheckRedirectURI(u, public); err != nil {
+		if err := checkRedirectURI(u, public, policy.AllowInsecureRedirects); err != nil {
 			p.Add("post_logout_redirect_uris: %v", err)
 		}
 	}
@@ -494,7 +514,11 @@ func FromClient(c *storage.Client) ClientSpec {
 // CheckRedirectURI enforces exact, safe redirection endpoints: an absolute
 // URL without fragment (RFC 6749 §3.1.2), wildcard or user info, on https;
 // http only for public (native) clients on a loopback host (RFC 8252 §7.3).
-func CheckRedirectURI(raw string, public bool) error {
+func CheckRedirectURI(raw string, public bool) error { return checkRedirectURI(raw, public, false) }
+
+// checkRedirectURI is CheckRedirectURI where allowInsecure also lets
+// confidential clients use http on a loopback host (Policy).
+func checkRedirectURI(raw string, public, allowInsecure bool) error {
 	if strings.Contains(raw, "*") {
 		return fmt.Errorf("%q must not contain a wildcard", raw)
 	}
@@ -512,11 +536,16 @@ func CheckRedirectURI(raw string, public bool) error {
 	case "https":
 		return nil
 	case "http":
-		if !public {
+		loopback := isLoopback(u.Hostname())
+		if !public && !loopback {
 			return fmt.Errorf("%q must use https (http is allowed only for public clients on a loopback host)", raw)
 		}
-		if !isLoopback(u.Hostname()) {
+		if !loopback {
 			return fmt.Errorf("%q must use https (http is allowed only on 127.0.0.1, [::1] or localhost)", raw)
+		}
+		if !public && !allowInsecure {
+			return fmt.Errorf("%q must use https: a confidential client may use http on a loopback host only for local development, "+
+				"with serve --dev or %s (public clients may use it anyway)", raw, FlagAllowInsecureRedirects)
 		}
 		return nil
 	}

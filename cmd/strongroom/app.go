@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/authz"
+	"github.com/strongroom/strongroom/authz/usererr"
 	"github.com/strongroom/strongroom/storage"
 	"github.com/strongroom/strongroom/storage/postgres"
 )
@@ -68,7 +69,8 @@ func (a *app) openPostgres(ctx context.Context) (*postgres.Store, error) {
 	}
 	if err := st.Ping(ctx); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("cannot reach the database: %w", err)
+		return nil, usererr.New(err, "Cannot reach the database ("+innermost(err)+").",
+			"Check that it runs and that "+envDatabaseURL+" (or --database-url) points at it.")
 	}
 	return st, nil
 }

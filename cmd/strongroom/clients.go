@@ -22,7 +22,8 @@ import (
 )
 
 func newClientsCmd(a *app) *cobra.Command {
-	return newRemoteGroupCmd(a, "clients", "Manage OAuth 2.0 clients and their secrets",
+	rf := &remoteFlags{}
+	cmd := newRemoteGroupCmdWith(a, rf, "clients", "Manage OAuth 2.0 clients and their secrets",
 		`  strongroom clients create --name "Billing" --grant-type client_credentials \
       --auth-method client_secret_basic --scope "billing:read"
   strongroom clients list
@@ -43,6 +44,9 @@ func newClientsCmd(a *app) *cobra.Command {
 		newClientsImportCmd,
 		newClientsExportCmd,
 	)
+	cmd.PersistentFlags().BoolVar(&rf.allowInsecureRedirects, "allow-insecure-redirects", false,
+		"let confidential clients register http redirect URIs on 127.0.0.1, [::1] or localhost (local development; on the database only)")
+	return cmd
 }
 
 // specFlags are the registration flags shared by create and update; each

@@ -47,7 +47,9 @@ func (a *app) openBackend(ctx context.Context, rf *remoteFlags, needSecret bool)
 		if err != nil {
 			return nil, err
 		}
-		svc := server.NewAdminServices(store, server.AdminServicesOptions{Hasher: hasher})
+		svc := server.NewAdminServices(store, server.AdminServicesOptions{
+			Hasher: hasher, RedirectPolicy: registration.Policy{AllowInsecureRedirects: rf.allowInsecureRedirects},
+		})
 		return &localBackend{closeStore: closeStore, actor: a.operator(), clients: svc.Clients, audit: svc.Audit}, nil
 	})
 }

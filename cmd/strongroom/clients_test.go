@@ -271,7 +271,7 @@ func TestClientsCreateRejectsBadFlags(t *testing.T) {
 		"fail/redirect-fragment":      {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "https://a.example.com/cb#x"}), 2, "must not contain a fragment"},
 		"fail/redirect-wildcard":      {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "https://*.example.com/cb"}), 2, "must not contain a wildcard"},
 		"fail/redirect-http":          {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "http://app.example.com/cb"}), 2, "must use https (http is allowed only for public clients on a loopback host)"},
-		"fail/redirect-http-loopback": {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "http://127.0.0.1/cb"}), 2, "must use https"},
+		"fail/redirect-http-loopback": {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "http://127.0.0.1/cb"}), 2, "must use https: a confidential client may use http on a loopback host only for local development, with serve --dev or --allow-insecure-redirects"},
 		"fail/public-http-remote":     {with([]string{"--public", "--auth-method", "none", "--grant-type", "authorization_code", "--redirect-uri", "http://app.example.com/cb"}), 2, "http is allowed only on 127.0.0.1, [::1] or localhost"},
 		"fail/redirect-custom-scheme": {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "com.example.app:/cb"}), 2, "must be an absolute URL"},
 		"fail/redirect-userinfo":      {with(basic, []string{"--grant-type", "authorization_code", "--redirect-uri", "https://u:p@app.example.com/cb"}), 2, "must not contain user information"},

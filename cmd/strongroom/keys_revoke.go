@@ -63,7 +63,7 @@ lifetime. The key stays listed as revoked until it would have been removed.`,
 			case errors.Is(err, keys.ErrKeyNotFound):
 				return fmt.Errorf("no signing key with kid %q (see `strongroom keys list`)", kid)
 			case errors.Is(err, keys.ErrDecrypt):
-				return fmt.Errorf("%w\nis %s the key-encryption key the servers run with? nothing was changed", err, envKEK)
+				return explain(err, "Is "+envKEK+" the key-encryption key the servers run with?")
 			case err != nil:
 				return err
 			}

@@ -94,7 +94,7 @@ one.`,
 		})
 		switch {
 		case errors.Is(err, keys.ErrDecrypt):
-			return fmt.Errorf("%w\nis %s the key-encryption key the keys are encrypted under? nothing was changed", err, envKEK)
+			return explain(err, "Is "+envKEK+" the key-encryption key the keys are encrypted under?")
 		case errors.Is(err, keys.ErrSameKEK):
 			return usageErrorf("%v", err)
 		case err != nil:

@@ -52,11 +52,11 @@ seconds. A rotation running at the same time (another operator, or a server's
 			results, err := b.RotateKeys(ctx, alg, force)
 			switch {
 			case errors.Is(err, keys.ErrNextNotReady):
-				return fmt.Errorf("%w\nnothing was changed: run it again then, or pass --force in an emergency", err)
+				return explain(err, "Run it again then, or pass --force in an emergency.")
 			case errors.Is(err, keys.ErrAlreadyRotated):
-				return fmt.Errorf("%w\nanother rotation changed the keys at the same time; nothing was changed by this one: check `strongroom keys list`", err)
+				return explain(err, "Check `strongroom keys list` before rotating again.")
 			case errors.Is(err, keys.ErrDecrypt):
-				return fmt.Errorf("%w\nis %s the key-encryption key the servers run with? nothing was changed", err, envKEK)
+				return explain(err, "Is "+envKEK+" the key-encryption key the servers run with?")
 			case errors.Is(err, keys.ErrNoActiveKey):
 				return errors.New("no active signing key to rotate: `strongroom serve` creates the first keys")
 			case err != nil:

@@ -306,7 +306,7 @@ func TestKeysConcurrentRotate(t *testing.T) {
 	if len(won) != 1 || len(lost) != 1 {
 		t.Fatalf("want one winner and one loser: %+v", results)
 	}
-	wantFail(t, lost[0], exitFailure, "already rotated")
+	wantFail(t, lost[0], exitFailure, "changed the signing keys at the same time")
 	if !strings.Contains(lost[0].errOut, "nothing was changed") {
 		t.Errorf("loser does not say nothing changed: %s", lost[0].errOut)
 	}
@@ -444,8 +444,8 @@ func TestKeysBadInput(t *testing.T) {
 		"fail/revoke-no-kid":             {args: []string{"keys", "revoke", "--yes"}, code: exitUsage, msg: "accepts 1 arg"},
 		"fail/kek-wrong-length":          {env: with(envKEK, short), args: []string{"keys", "rotate", "--force"}, code: exitUsage, msg: "must decode to 32 bytes, got 16"},
 		"fail/kek-missing":               {env: with(envKEK, ""), args: []string{"keys", "revoke", "--yes", "--", active.KID}, code: exitUsage, msg: envKEK},
-		"fail/kek-wrong":                 {env: with(envKEK, otherKEK), args: []string{"keys", "rotate", "--force"}, code: exitFailure, msg: "cannot decrypt"},
-		"fail/revoke-active-wrong-kek":   {env: with(envKEK, otherKEK), args: []string{"keys", "revoke", "--yes", "--", active.KID}, code: exitFailure, msg: "cannot decrypt"},
+		"fail/kek-wrong":                 {env: with(envKEK, otherKEK), args: []string{"keys", "rotate", "--force"}, code: exitFailure, msg: "could not be decrypted"},
+		"fail/revoke-active-wrong-kek":   {env: with(envKEK, otherKEK), args: []string{"keys", "revoke", "--yes", "--", active.KID}, code: exitFailure, msg: "could not be decrypted"},
 		"fail/rotate-next-too-young":     {args: []string{"keys", "rotate", "--alg", "ES256"}, code: exitFailure, msg: "may sign from"},
 		"fail/rotate-unknown-alg":        {args: []string{"keys", "rotate", "--alg", "HS256"}, code: exitUsage, msg: `"HS256" is not one of`},
 		"fail/rotate-bad-cache-lifetime": {args: []string{"keys", "rotate", "--jwks-cache-lifetime", "0s"}, code: exitUsage, msg: "--jwks-cache-lifespan must be positive"},
@@ -457,7 +457,7 @@ func TestKeysBadInput(t *testing.T) {
 		"fail/rewrap-kek-file-missing":   {args: []string{"keys", "rewrap", "--yes", "--new-kek-file", filepath.Join(dir, "nope")}, code: exitUsage, msg: "no such file"},
 		"fail/rewrap-no-kek-file-flag":   {args: []string{"keys", "rewrap", "--yes"}, code: exitUsage, msg: `required flag(s) "new-kek-file"`},
 		"fail/rewrap-same-kek":           {args: []string{"keys", "rewrap", "--yes", "--new-kek-file", file("same", e[envKEK])}, code: exitUsage, msg: "is the old one"},
-		"fail/rewrap-wrong-old-kek":      {env: with(envKEK, otherKEK), args: []string{"keys", "rewrap", "--yes", "--new-kek-file", goodFile}, code: exitFailure, msg: "cannot decrypt"},
+		"fail/rewrap-wrong-old-kek":      {env: with(envKEK, otherKEK), args: []string{"keys", "rewrap", "--yes", "--new-kek-file", goodFile}, code: exitFailure, msg: "could not be decrypted"},
 		"fail/rewrap-old-kek-wrong-len":  {env: with(envKEK, short), args: []string{"keys", "rewrap", "--yes", "--new-kek-file", goodFile}, code: exitUsage, msg: "got 16"},
 		"fail/rewrap-stdin-without-yes":  {stdin: goodNew, args: []string{"keys", "rewrap", "--new-kek-file", "-"}, code: exitUsage, msg: "pass --yes"},
 		"fail/rewrap-without-yes-no-tty": {args: []string{"keys", "rewrap", "--new-kek-file", goodFile}, code: exitUsage, msg: "pass --yes"},

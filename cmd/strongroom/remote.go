@@ -38,13 +38,16 @@ type remoteFlags struct {
 	caFile           string
 	certFile         string
 	keyFile          string
+	// allowInsecureRedirects is the clients commands' local-mode policy
+	// (--allow-insecure-redirects; a remote server applies its own).
+	allowInsecureRedirects bool
 }
 
 func addRemoteFlags(cmd *cobra.Command, rf *remoteFlags) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&rf.endpoint, "endpoint", "", "act on the admin API at this URL (e.g. https://auth.internal:8081) instead of the database")
 	pf.StringVar(&rf.tokenFile, "token-file", "", "file holding a bearer access token with the strongroom:admin scope (with --endpoint)")
-	pf.StringVar(&rf.clientID, "client-id", "", "fetch the admin token with the client credentials grant as this client (with --endpoint, --client-secret-file, --issuer)")
+	pf.StringVar(&rf.clientID, "client-id", "", "fetch the admin token with the client credentials grant as this client (with --endpoint, --issuer, and --client-secret-file or, for a tls_client_auth client, --cert/--key)")
 	pf.StringVar(&rf.clientSecretFile, "client-secret-file", "", "file holding the --client-id's secret")
 	pf.StringVar(&rf.issuer, "issuer", "", "the server's issuer URL, whose discovery document names the token endpoint (with --client-id)")
 	pf.StringVar(&rf.caFile, "ca-file", "", "PEM file of CA certificates to trust for the admin API and the token endpoint (besides the system's)")
@@ -74,6 +77,9 @@ func openMode[B any](a *app, rf *remoteFlags, remote func(*client.Client) B, loc
 		return none, err
 	}
 	if rf.endpoint != "" {
+		if rf.allowInsecureRedirects {
+			return none, usageErrorf("--allow-insecure-redirects applies to the database (local mode); a remote server decides with serve --allow-insecure-redirects or --dev")
+		}
 		c, err := a.newRemote(rf)
 		if err != nil {
 			return none, err
@@ -120,8 +126,9 @@ func (a *app) newRemote(rf *remoteFlags) (*client.Client, error) {
 	if rf.tokenFile != "" && rf.clientID != "" {
 		return nil, usageErrorf("--token-file and --client-id are two ways to authenticate: pass one")
 	}
-	if rf.clientID != "" && (rf.clientSecretFile == "" || rf.issuer == "") {
-		return nil, usageErrorf("--client-id needs --client-secret-file and --issuer (the server's issuer URL)")
+	if rf.clientID != "" && ((rf.clientSecretFile == "" && rf.certFile == "") || rf.issuer == "") {
+		return nil, usageErrorf("--client-id needs --issuer (the server's issuer URL) and --client-secret-file, " +
+			"or --cert/--key for a tls_client_auth client")
 	}
 	if rf.clientID == "" && (rf.clientSecretFile != "" || rf.issuer != "") {
 		return nil, usageErrorf("--client-secret-file and --issuer are used only with --client-id")
@@ -200,25 +207,37 @@ func (a *app) remoteHTTPClients(rf *remoteFlags) (tokenHTTP, adminHTTP *http.Cli
 			return nil, nil, fmt.Errorf("--cert/--key: %w", err)
 		}
 		adminTLS.Certificates = []tls.Certificate{cert}
+		if rf.clientID != "" && rf.clientSecretFile == "" {
+			// tls_client_auth: the certificate is the client's credential
+			// at the token endpoint too.
+			base = adminTLS
+		}
 	}
 	return newClient(base), newClient(adminTLS), nil
 }
 
 // fetchAdminToken finds the token endpoint in the issuer's discovery
 // document and asks it for a token with the strongroom:admin scope through
-// the client credentials grant (client_secret_basic). Its errors say what
+// the client credentials grant (client_secret_basic, or tls_client_auth
+// with the --cert certificate when no secret file is given). Its errors say what
 // to check, in one sentence, never the secret.
 func fetchAdminToken(rf *remoteFlags, httpClient *http.Client) (string, error) {
 	if err := checkRemoteURL("--issuer", rf.issuer, "https://auth.example.com", "the client secret"); err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(rf.clientSecretFile)
-	if err != nil {
-		return "", fmt.Errorf("--client-secret-file: %w", err)
-	}
-	secret := strings.TrimSpace(string(data))
-	if secret == "" {
-		return "", fmt.Errorf("--client-secret-file %s is empty", rf.clientSecretFile)
+	// Without a secret the client authenticates with its certificate
+	// (tls_client_auth, RFC 8705): client_id in the form, the certificate
+	// presented by httpClient.
+	secret, style := "", oauth2.AuthStyleInParams
+	if rf.clientSecretFile != "" {
+		data, err := os.ReadFile(rf.clientSecretFile)
+		if err != nil {
+			return "", fmt.Errorf("--client-secret-file: %w", err)
+		}
+		if secret = strings.TrimSpace(string(data)); secret == "" {
+			return "", fmt.Errorf("--client-secret-file %s is empty", rf.clientSecretFile)
+		}
+		style = oauth2.AuthStyleInHeader
 	}
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 60 * time.Second}
@@ -231,12 +250,15 @@ func fetchAdminToken(rf *remoteFlags, httpClient *http.Client) (string, error) {
 	}
 	cc := clientcredentials.Config{
 		ClientID: rf.clientID, ClientSecret: secret, TokenURL: tokenURL,
-		Scopes: []string{authz.AdminScope}, AuthStyle: oauth2.AuthStyleInHeader,
+		Scopes: []string{authz.AdminScope}, AuthStyle: style,
 	}
 	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, httpClient))
 	var re *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
+		if secret == "" {
+			return "", fmt.Errorf("the token endpoint refused client %q: is it registered with tls_client_auth for the certificate of --cert? (check --client-id and --cert)", rf.clientID)
+		}
 		return "", fmt.Errorf("the token endpoint refused client %q: wrong client id or secret (check --client-id and --client-secret-file)", rf.clientID)
 	case errors.As(err, &re) && (re.ErrorCode == "invalid_scope" || re.ErrorCode == "unauthorized_client"):
 		return "", fmt.Errorf("client %q may not get an admin token (%s): register it with the %s scope and the client_credentials grant only",

@@ -23,6 +23,7 @@ import (
 	"github.com/strongroom/strongroom/api"
 	"github.com/strongroom/strongroom/authz"
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
+	"github.com/strongroom/strongroom/authz/mtls"
 	"github.com/strongroom/strongroom/server"
 	"github.com/strongroom/strongroom/server/servertest"
 	"github.com/strongroom/strongroom/storage"
@@ -203,4 +204,38 @@ func TestRemoteModeClientCertificateReachesMTLSOnlyAdmin(t *testing.T) {
 	r = run(t, env{}, "", "clients", "list", "--endpoint", adminURL, "--ca-file", caFile, "--token-file", tokenFile)
 	wantFail(t, r, exitFailure, "cannot reach the admin API") // the TLS alert or an HTTP/2 connection failure, by timing
 	t.Logf("without --cert: %s", r.errOut)
+}
+
+// TestRemoteModeFetchesAdminTokenWithClientCertificate: a tls_client_auth
+// admin client needs no secret file: --client-id with --cert/--key and
+// --issuer fetch the admin token by presenting the certificate at the
+// token endpoint (RFC 8705); a certificate the client is not registered
+// for is refused in one sentence naming --cert.
+func TestRemoteModeFetchesAdminTokenWithClientCertificate(t *testing.T) {
+	ca, opsCA := newBootCA(t, "Strongroom test CA"), newBootCA(t, "Ops CA")
+	serverCert, _, _ := ca.issue(t, "127.0.0.1", true)
+	_, certFile, keyFile := opsCA.issue(t, "ops-robot", false)
+	_, otherCert, otherKey := opsCA.issue(t, "someone-else", false)
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.TLS = mtls.RequestClientCertificates(&tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{serverCert}}, nil)
+		c.ClientCAs = opsCA.pool()
+	})
+	adminURL := srv.StartAdmin(t, server.AdminOptions{})
+	ops := &storage.Client{ID: "ops-mtls", Name: "ops", GrantTypes: []string{"client_credentials"}, Scopes: []string{authz.AdminScope},
+		TokenEndpointAuthMethod: storage.AuthMethodTLSClientAuth, AccessTokenFormat: storage.TokenFormatOpaque,
+		Metadata: storage.ClientMetadata{TLSClientAuthSubjectDN: "CN=ops-robot"}}
+	srv.CreateClient(t, ops)
+	caFile := ca.file(t)
+	args := func(cert, key string) []string {
+		return []string{"clients", "list", "-o", "json", "--endpoint", adminURL, "--client-id", ops.ID,
+			"--cert", cert, "--key", key, "--issuer", srv.Issuer, "--ca-file", caFile}
+	}
+	r := mustRun(t, env{}, "", args(certFile, keyFile)...)
+	if !strings.Contains(r.out, `"ops-mtls"`) {
+		t.Fatalf("clients list with a certificate-fetched token: %s", r.out)
+	}
+	r = run(t, env{}, "", args(otherCert, otherKey)...)
+	wantFail(t, r, exitFailure, "--cert")
+	wantFail(t, run(t, env{}, "", "clients", "list", "--endpoint", adminURL, "--client-id", ops.ID, "--issuer", srv.Issuer),
+		exitUsage, "--cert/--key for a tls_client_auth client")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -164,9 +163,11 @@ func exitCode(err error) int {
 	return exitUsage
 }
 
-// printError writes every line of err's message prefixed with "strongroom: ".
+// printError writes what err tells the user (userLines), every line
+// prefixed with "strongroom: ": a sentence and a hint, never a chain of
+// wrapped errors where the error is one the CLI can explain.
 func printError(w io.Writer, err error) {
-	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+	for _, line := range userLines(err) {
 		fmt.Fprintf(w, "strongroom: %s\n", line)
 	}
 }

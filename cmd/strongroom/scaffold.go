@@ -85,7 +85,12 @@ func (a *app) changeClient(ctx context.Context, rf *remoteFlags, yes bool, id st
 // with --endpoint, on an admin API: the group declares the remote flags
 // and each subcommand is built over them.
 func newRemoteGroupCmd(a *app, use, short, example string, subs ...func(*app, *remoteFlags) *cobra.Command) *cobra.Command {
-	rf := &remoteFlags{}
+	return newRemoteGroupCmdWith(a, &remoteFlags{}, use, short, example, subs...)
+}
+
+// newRemoteGroupCmdWith is newRemoteGroupCmd over the caller's rf (which
+// then adds flags of its own to the group).
+func newRemoteGroupCmdWith(a *app, rf *remoteFlags, use, short, example string, subs ...func(*app, *remoteFlags) *cobra.Command) *cobra.Command {
 	cmds := make([]*cobra.Command, len(subs))
 	for i, sub := range subs {
 		cmds[i] = sub(a, rf)

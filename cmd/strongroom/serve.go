@@ -33,6 +33,7 @@ type serveFlags struct {
 	// startSettings are the effective, redacted settings, audited at start.
 	startSettings          map[string]string
 	dev                    bool
+	allowInsecureRedirects bool
 	devSeed                string
 	listen, issuer         string
 	tlsCert, tlsKey        string
@@ -116,6 +117,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.dev, "dev", false, "development mode: in-memory store, HTTP on loopback, demo user and clients")
+	fl.BoolVar(&f.allowInsecureRedirects, "allow-insecure-redirects", false, "let the admin API register confidential clients with http redirect URIs on 127.0.0.1, [::1] or localhost (local development; always so with --dev, never by default)")
 	fl.StringVar(&f.devSeed, "dev-seed", "", "with --dev: YAML file of fixed demo credentials and extra users and clients, so a front end's configuration survives restarts")
 	fl.StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:8080 in dev mode, :8443 with TLS, :8080 otherwise)")
 	fl.StringVar(&f.issuer, "issuer", "", "issuer URL (default derived from --listen in dev mode)")
@@ -151,7 +153,7 @@ variable, which beats the file. strongroom config show prints the result.`,
 }
 
 func runServe(ctx context.Context, a *app, f *serveFlags) error {
-	cfg := server.Config{Dev: f.dev, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache, ShutdownDrain: f.shutdownDrain}
+	cfg := server.Config{Dev: f.dev, AllowInsecureRedirects: f.allowInsecureRedirects, Product: f.product, KeyRotationInterval: f.keyRotation, JWKSCacheLifetime: f.jwksCache, ShutdownDrain: f.shutdownDrain}
 	switch {
 	case f.shutdownDrain < 0:
 		return usageErrorf("--shutdown-drain must not be negative")
@@ -337,6 +339,9 @@ func runServe(ctx context.Context, a *app, f *serveFlags) error {
 		"dpop_replay_cache", dpopReplayCacheName(cfg.RedisURL), "mtls_base_url", cfg.MTLSBaseURL,
 		"tracing", tp.Enabled(), "otlp_endpoint", tp.Endpoint)
 	a.log.Info("rate limits", rateLimitsLog(cfg)...)
+	if f.allowInsecureRedirects && !f.dev {
+		a.log.Warn("--allow-insecure-redirects: the admin API registers confidential clients with http redirect URIs on loopback hosts; meant for local development only")
+	}
 	return serveWithAdmin(ctx, a, srv, ln, adminLn, gatewayLn)
 }
 
