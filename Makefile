@@ -14,7 +14,7 @@ BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 BUILDINFO := github.com/strongroom/strongroom/buildinfo
 LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(BUILD_DATE)
 
-.PHONY: run test build vet fuzz lint staticcheck gosec govulncheck bench bench-load clean
+.PHONY: run test build vet fuzz lint staticcheck gosec govulncheck bench bench-go bench-smoke bench-load clean
 
 # Extra serve flags: make run ARGS="--listen 127.0.0.1:9090 --dev-seed dev-seed.yaml"
 ARGS ?=
@@ -76,9 +76,24 @@ govulncheck:
 		echo "govulncheck NOT RUN: the vulnerability database (vuln.go.dev) is unreachable from this machine"; \
 	fi
 
-# Go benchmarks: token endpoint throughput beside a bare pgx INSERT floor.
+# Load benchmark (bench/cmd/srbench, < 10 min): Strongroom on a fresh
+# database beside node-oidc-provider 9 (bench/node, needs node + npm; skipped
+# and said so without them), floors measured in the same run, one table of
+# rates, p99, ratios and % of floor; results in bench/results/latest.json,
+# plots in docs/bench/. More points or another server:
+#   make bench BENCH_ARGS="-conns 1,4,16,64,128 -duration 10s"
+#   make bench BENCH_ARGS="-target-issuer https://as.example -target-client-id ID -target-client-secret S"
+BENCH_ARGS ?=
 bench:
+	$(GO) run ./bench/cmd/srbench $(BENCH_ARGS)
+
+# Go benchmarks: token endpoint throughput beside a bare pgx INSERT floor.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./bench/
+
+# srbench end to end in seconds (1 s per point, 2 connections, no node).
+bench-smoke:
+	STRONGROOM_BENCH_SMOKE=1 $(GO) test -count=1 -run TestSmoke ./bench/cmd/srbench/
 
 clean:
 	rm -rf bin

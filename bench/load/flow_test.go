@@ -134,7 +134,7 @@ func TestSoakShortRunSamplesAndJudges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc := NewClientCredentials(e.Addr, e.ccID, e.ccSecret, "payments")
+	cc := NewSoakClient(e.Addr, e.ccID, e.ccSecret, "payments")
 	probe := func(context.Context) (Resources, error) {
 		var rss int64
 		if b, err := os.ReadFile("/proc/self/statm"); err == nil {

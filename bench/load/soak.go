@@ -119,11 +119,6 @@ func Soak(ctx context.Context, cfg SoakConfig) (SoakResult, error) {
 		}
 		return cfg.Mix[len(cfg.Mix)-1]
 	}
-	hc := &http.Client{
-		Transport: &http.Transport{MaxIdleConns: cfg.Conns * 2, MaxIdleConnsPerHost: cfg.Conns * 2, IdleConnTimeout: time.Minute},
-		Timeout:   30 * time.Second,
-	}
-	defer hc.CloseIdleConnections()
 	var cur atomic.Pointer[window]
 	cur.Store(&window{perOp: map[string]int64{}})
 	var errMu sync.Mutex
@@ -136,6 +131,8 @@ func Soak(ctx context.Context, cfg SoakConfig) (SoakResult, error) {
 		wg.Add(1)
 		go func(seed uint64) {
 			defer wg.Done()
+			hc := NewClient(30 * time.Second) // one keep-alive connection per worker, as Run
+			defer hc.CloseIdleConnections()
 			r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) // #nosec G404 -- choosing an operation, not a secret
 			for runCtx.Err() == nil {
 				m := pick(r)
@@ -314,21 +311,21 @@ func WriteCSV(w io.Writer, samples []Sample, ops []string) error {
 	return nil
 }
 
-// ClientCredentials returns an Op that asks for a client_credentials token
+// SoakClient is a client_credentials client of the soak: its Op asks for a client_credentials token
 // and keeps the newest access token for Introspect.
-type ClientCredentials struct {
+type SoakClient struct {
 	base, id, secret, scope string
 	latest                  atomic.Pointer[string]
 }
 
-// NewClientCredentials returns the client_credentials operation of the
+// NewSoakClient returns the client_credentials operation of the
 // client id/secret at the server base.
-func NewClientCredentials(base, id, secret, scope string) *ClientCredentials {
-	return &ClientCredentials{base: strings.TrimRight(base, "/"), id: id, secret: secret, scope: scope}
+func NewSoakClient(base, id, secret, scope string) *SoakClient {
+	return &SoakClient{base: strings.TrimRight(base, "/"), id: id, secret: secret, scope: scope}
 }
 
 // Op is one token request.
-func (c *ClientCredentials) Op() Op {
+func (c *SoakClient) Op() Op {
 	return func(ctx context.Context, hc *http.Client) error {
 		form := url.Values{"grant_type": {"client_credentials"}}
 		if c.scope != "" {
@@ -348,7 +345,7 @@ func (c *ClientCredentials) Op() Op {
 
 // Introspect returns an Op that introspects the newest token c obtained
 // (one is fetched first if there is none yet) and requires it active.
-func (c *ClientCredentials) Introspect() Op {
+func (c *SoakClient) Introspect() Op {
 	return func(ctx context.Context, hc *http.Client) error {
 		t := c.latest.Load()
 		if t == nil {

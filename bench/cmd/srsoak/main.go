@@ -547,16 +547,24 @@ func runNodes(ctx context.Context, d *deployment, o *options) error {
 	if err != nil {
 		return err
 	}
-	ccA := load.NewClientCredentials(a.base, d.ccID, d.ccSecret, "payments")
-	ccB := load.NewClientCredentials(b.base, d.ccID, d.ccSecret, "payments")
+	// the driver's own client_credentials scenario (the one make bench runs)
+	cl := load.Client{ID: d.ccID, Secret: d.ccSecret, Params: "scope=payments"}
+	opA, err := load.ClientCredentials(&load.Target{TokenURL: a.base + "/oauth2/token"}, cl)
+	if err != nil {
+		return err
+	}
+	opB, err := load.ClientCredentials(&load.Target{TokenURL: b.base + "/oauth2/token"}, cl)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("%-6s %14s %14s %14s %7s  %s\n", "conns", "one node r/s", "two nodes r/s", "(A + B)", "ratio", "load avg")
 	for _, c := range o.conns {
-		one := load.Run(ctx, "client_credentials opaque, one node", ccA.Op(), c, o.warmup, o.duration)
+		one := load.Run(ctx, "client_credentials opaque, one node", opA, c, o.warmup, o.duration)
 		var ra, rb load.Result
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); ra = load.Run(ctx, "node A", ccA.Op(), c/2, o.warmup, o.duration) }()
-		go func() { defer wg.Done(); rb = load.Run(ctx, "node B", ccB.Op(), c-c/2, o.warmup, o.duration) }()
+		go func() { defer wg.Done(); ra = load.Run(ctx, "node A", opA, c/2, o.warmup, o.duration) }()
+		go func() { defer wg.Done(); rb = load.Run(ctx, "node B", opB, c-c/2, o.warmup, o.duration) }()
 		wg.Wait()
 		two := ra.RPS + rb.RPS
 		fmt.Printf("%-6d %14.0f %14.0f %6.0f+%-7.0f %6.2fx  %s\n", c, one.RPS, two, ra.RPS, rb.RPS, two/one.RPS, loadavg())
@@ -590,7 +598,7 @@ func runSoak(ctx context.Context, d *deployment, o *options) error {
 	if err != nil {
 		return err
 	}
-	cc := load.NewClientCredentials(n.base, d.ccID, d.ccSecret, "payments")
+	cc := load.NewSoakClient(n.base, d.ccID, d.ccSecret, "payments")
 	mix := []load.Weighted{
 		{Name: "client_credentials", Weight: 50, Op: cc.Op()},
 		{Name: "refresh", Weight: 30, Op: pool.Op()},
