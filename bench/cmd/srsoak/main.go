@@ -191,7 +191,6 @@ type deployment struct {
 	nodes      []*node
 	logs       io.Writer
 	closeLogs  func()
-	maxDBConns int
 }
 
 type node struct {
@@ -238,13 +237,8 @@ func setup(ctx context.Context, o *options) (*deployment, error) {
 		return nil, errors.New("-db is not a URL")
 	}
 	u.Path = "/" + d.dbName
-	d.maxDBConns = 32
-	for _, c := range o.conns {
-		d.maxDBConns = max(d.maxDBConns, c)
-	}
-	q := u.Query()
-	q.Set("pool_max_conns", strconv.Itoa(d.maxDBConns))
-	u.RawQuery = q.Encode()
+	// each node keeps the server's default pool (postgres.DefaultMaxConns,
+	// 32): two nodes then hold 64 of PostgreSQL's default 100 connections
 	d.dbURL = u.String()
 	d.env = append(os.Environ(), "DATABASE_URL="+d.dbURL, "STRONGROOM_SECRET="+randB64(), "STRONGROOM_KEK="+randB64())
 	if _, err := d.cli(ctx, nil, "migrate", "up"); err != nil {
