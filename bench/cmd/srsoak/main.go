@@ -175,22 +175,22 @@ func loadavg() string {
 
 // deployment is the run's database, clients, users and server processes.
 type deployment struct {
-	o          *options
-	bin        string
-	tmp        string
-	dbName     string
-	dbURL      string
-	admin      *pgxpool.Pool // on the base database: create, drop, probe
-	env        []string
-	webID      string
-	webSecret  string
-	ccID       string
-	ccSecret   string
-	usernames  []string
-	hash       string
-	nodes      []*node
-	logs       io.Writer
-	closeLogs  func()
+	o         *options
+	bin       string
+	tmp       string
+	dbName    string
+	dbURL     string
+	admin     *pgxpool.Pool // on the base database: create, drop, probe
+	env       []string
+	webID     string
+	webSecret string
+	ccID      string
+	ccSecret  string
+	usernames []string
+	hash      string
+	nodes     []*node
+	logs      io.Writer
+	closeLogs func()
 }
 
 type node struct {
