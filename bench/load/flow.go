@@ -216,7 +216,7 @@ func (f *Flow) browser(hc *http.Client, idx int) (*browser, error) {
 	}
 	b := &browser{c: c}
 	if f.cfg.ForwardedFor {
-		b.forwarded = fmt.Sprintf("10.%d.%d.%d", (idx>>16)&0xff, (idx>>8)&0xff, idx&0xff+1)
+		b.forwarded = fmt.Sprintf("10.%d.%d.%d", (idx/(250*256))%256, (idx/250)%256, idx%250+1)
 	}
 	return b, nil
 }

@@ -168,3 +168,21 @@ func TestSoakShortRunSamplesAndJudges(t *testing.T) {
 		t.Fatalf("verdict lines %q, want one per resource", v.Lines)
 	}
 }
+
+func TestFlowForwardedAddressesAreValidAndDistinct(t *testing.T) {
+	f, err := NewFlow(FlowConfig{BaseURL: "http://x", ClientID: "c", RedirectURI: testRedirect, Usernames: []string{"u"}, ForwardedFor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, i := range []int{0, 1, 249, 250, 255, 256, 70000} {
+		b, err := f.browser(&http.Client{}, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := netip.ParseAddr(b.forwarded); err != nil || seen[b.forwarded] {
+			t.Fatalf("user %d: address %q invalid or repeated", i, b.forwarded)
+		}
+		seen[b.forwarded] = true
+	}
+}
