@@ -56,9 +56,20 @@ func startFlowEnv(t *testing.T, users int) *flowEnv {
 	}}
 }
 
-func TestAuthCodeFlowConsentIsRemembered(t *testing.T) {
-	e := startFlowEnv(t, 1)
-	f, err := NewFlow(e.flowCfg)
+// TestAuthCodeFlow runs the flow, refresh and soak operations against one
+// real server (one start: the package's tests run in make test).
+func TestAuthCodeFlow(t *testing.T) {
+	e := startFlowEnv(t, 2)
+	t.Run("ConsentIsRemembered", func(t *testing.T) { testConsentIsRemembered(t, e) })
+	t.Run("WrongPasswordFails", func(t *testing.T) { testWrongPasswordFails(t, e) })
+	t.Run("RefreshPoolRotates", func(t *testing.T) { testRefreshPoolRotates(t, e) })
+	t.Run("SoakShortRun", func(t *testing.T) { testSoakShortRun(t, e) })
+}
+
+func testConsentIsRemembered(t *testing.T, e *flowEnv) {
+	cfg := e.flowCfg
+	cfg.Usernames = cfg.Usernames[:1]
+	f, err := NewFlow(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +94,9 @@ func TestAuthCodeFlowConsentIsRemembered(t *testing.T) {
 	}
 }
 
-func TestAuthCodeFlowWrongPasswordFails(t *testing.T) {
-	e := startFlowEnv(t, 1)
+func testWrongPasswordFails(t *testing.T, e *flowEnv) {
 	cfg := e.flowCfg
+	cfg.Usernames = []string{"nobody"} // no real account gets a failure counted
 	cfg.Password = "not the password at all"
 	f, err := NewFlow(cfg)
 	if err != nil {
@@ -96,8 +107,7 @@ func TestAuthCodeFlowWrongPasswordFails(t *testing.T) {
 	}
 }
 
-func TestRefreshPoolRotates(t *testing.T) {
-	e := startFlowEnv(t, 1)
+func testRefreshPoolRotates(t *testing.T, e *flowEnv) {
 	f, err := NewFlow(e.flowCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -128,8 +138,7 @@ func TestRefreshPoolRotates(t *testing.T) {
 	}
 }
 
-func TestSoakShortRunSamplesAndJudges(t *testing.T) {
-	e := startFlowEnv(t, 2)
+func testSoakShortRun(t *testing.T, e *flowEnv) {
 	f, err := NewFlow(e.flowCfg)
 	if err != nil {
 		t.Fatal(err)

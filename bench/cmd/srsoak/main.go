@@ -16,7 +16,8 @@
 // address of its own (X-Forwarded-For) as it would in production: no
 // server check is weakened. The server's janitor runs on its own schedule;
 // the soak also runs the same janitor (authz/janitor) every
-// -janitor-interval against the database, as one more node would.
+// -janitor-interval against the database, as one more node would, followed
+// by a plain VACUUM when the PostgreSQL server has autovacuum off (-vacuum).
 package main
 
 import (
@@ -74,6 +75,7 @@ type options struct {
 	refreshTTL   time.Duration
 	sessionTTL   time.Duration
 	csvPath      string
+	vacuum       string
 	pngPath      string
 	keepLog      string
 }
@@ -105,6 +107,7 @@ func run() error {
 	fs.DurationVar(&o.accessTTL, "access-token-lifespan", 2*time.Minute, "the server's --access-token-lifespan")
 	fs.DurationVar(&o.refreshTTL, "refresh-token-lifespan", 5*time.Minute, "the server's --refresh-token-lifespan (a rotated token's row stays until it expires)")
 	fs.DurationVar(&o.sessionTTL, "session-lifetime", 2*time.Minute, "the server's --session-lifetime (each flow's fresh cookie jar leaves a session behind)")
+	fs.StringVar(&o.vacuum, "vacuum", "auto", "soak: run VACUUM on the database after each driver sweep: auto (when the server has autovacuum off), on, off")
 	fs.StringVar(&o.csvPath, "csv", "", "soak: write the samples here")
 	fs.StringVar(&o.pngPath, "png", "", "soak: plot the samples here")
 	fs.StringVar(&o.keepLog, "server-log", "", "write the servers' logs here (default: discarded)")
@@ -121,6 +124,9 @@ func run() error {
 	}
 	if conns == "" {
 		conns = d.conns
+	}
+	if o.vacuum != "auto" && o.vacuum != "on" && o.vacuum != "off" {
+		return fmt.Errorf("-vacuum: %q is not auto, on or off", o.vacuum)
 	}
 	if o.duration == 0 {
 		o.duration = d.dur
@@ -603,11 +609,17 @@ func runSoak(ctx context.Context, d *deployment, o *options) error {
 
 	jctx, jstop := context.WithCancel(ctx)
 	defer jstop()
+	avOff, err := d.autovacuumOff(ctx)
+	if err != nil {
+		return err
+	}
+	vacuum := o.vacuum == "on" || (o.vacuum == "auto" && avOff)
 	if o.janitorEvery > 0 {
-		if err := d.startJanitor(jctx, o.janitorEvery); err != nil {
+		if err := d.startJanitor(jctx, o.janitorEvery, vacuum); err != nil {
 			return err
 		}
 	}
+	fmt.Printf("PostgreSQL autovacuum: %s; the driver runs VACUUM after each of its sweeps: %v\n", map[bool]string{true: "off", false: "on"}[avOff], vacuum && o.janitorEvery > 0)
 	probe := d.probe(n)
 	fmt.Printf("soak: %d connections for %s, window %s; mix 50 %% client_credentials, 30 %% refresh (pool of %d), 15 %% authorization code, 5 %% introspection\n",
 		conns, o.duration, o.interval, pool.Len())
@@ -687,8 +699,11 @@ func writeFile(path string, write func(io.Writer) error) error {
 }
 
 // startJanitor runs the server's janitor against the database every
-// interval until ctx ends, as one more node would.
-func (d *deployment) startJanitor(ctx context.Context, every time.Duration) error {
+// interval until ctx ends, as one more node would. With vacuum, each sweep
+// is followed by a plain VACUUM of the run's database: what autovacuum does,
+// for a PostgreSQL that has it off (the deleted rows' space is otherwise
+// never reused, and the database grows whatever the janitor deletes).
+func (d *deployment) startJanitor(ctx context.Context, every time.Duration, vacuum bool) error {
 	u, _ := url.Parse(d.dbURL)
 	q := u.Query()
 	q.Set("pool_max_conns", "1")
@@ -698,9 +713,19 @@ func (d *deployment) startJanitor(ctx context.Context, every time.Duration) erro
 	if err != nil {
 		return fmt.Errorf("janitor store: %w", err)
 	}
+	var vac *pgxpool.Pool
+	if vacuum {
+		if vac, err = pgxpool.New(ctx, u.String()); err != nil {
+			store.Close()
+			return fmt.Errorf("vacuum connection: %w", err)
+		}
+	}
 	j := &janitor.Janitor{Store: store, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	go func() {
 		defer store.Close()
+		if vac != nil {
+			defer vac.Close()
+		}
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -712,9 +737,23 @@ func (d *deployment) startJanitor(ctx context.Context, every time.Duration) erro
 			if _, err := j.Sweep(ctx); err != nil && ctx.Err() == nil {
 				fmt.Fprintln(os.Stderr, "srsoak: janitor:", err)
 			}
+			if vac != nil {
+				if _, err := vac.Exec(ctx, "VACUUM"); err != nil && ctx.Err() == nil {
+					fmt.Fprintln(os.Stderr, "srsoak: vacuum:", err)
+				}
+			}
 		}
 	}()
 	return nil
+}
+
+// autovacuumOff reports whether the PostgreSQL server has autovacuum off.
+func (d *deployment) autovacuumOff(ctx context.Context) (bool, error) {
+	var v string
+	if err := d.admin.QueryRow(ctx, "SHOW autovacuum").Scan(&v); err != nil {
+		return false, fmt.Errorf("show autovacuum: %w", err)
+	}
+	return v == "off", nil
 }
 
 // probe reads the node's RSS (/proc/PID/status VmRSS), its goroutines
