@@ -221,7 +221,7 @@ func setup(ctx context.Context, o *options) (*deployment, error) {
 	}
 	if d.bin == "" {
 		d.bin = filepath.Join(tmp, "strongroom")
-		b := exec.CommandContext(ctx, "go", "build", "-o", d.bin, "./cmd/strongroom")
+		b := exec.CommandContext(ctx, "go", "build", "-o", d.bin, "./cmd/strongroom") // #nosec G204 -- a fixed build of this repository into our temporary directory
 		b.Stdout, b.Stderr = os.Stderr, os.Stderr
 		if err := b.Run(); err != nil {
 			d.close()
@@ -384,7 +384,7 @@ func (d *deployment) startNode(ctx context.Context, issuer string) (*node, error
 		}
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return n, nil
 			}
