@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -160,7 +159,7 @@ func grantIssuerAudience(ar fosite.Requester, issuer string) []string {
 // that). A refused token is a *authz.BearerError invalid_token; an outage
 // an error matching storage.ErrUnavailable.
 func (p *Tokens) VerifyJWTAccessToken(ctx context.Context, token string) (*AccessGrant, error) {
-	claims, err := p.verifyAccessJWT(token)
+	claims, err := p.verifyAccessJWT(token, true)
 	if err != nil {
 		return nil, errInvalidToken()
 	}
@@ -198,22 +197,6 @@ const jwtClockSkew = 10 * time.Second
 
 // maxResourceTokenLen bounds a token verified locally.
 const maxResourceTokenLen = 16 << 10
-
-// numericClaim reads a NumericDate claim (RFC 7519 §2).
-func numericClaim(v any) (time.Time, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		f, err := n.Float64()
-		return time.Unix(int64(f), 0), err == nil
-	case float64:
-		return time.Unix(int64(n), 0), true
-	case int64:
-		return time.Unix(n, 0), true
-	case int:
-		return time.Unix(int64(n), 0), true
-	}
-	return time.Time{}, false
-}
 
 // CheckSenderConstraint enforces an access token's binding at a protected
 // resource: a DPoP-bound token must come with the DPoP scheme and a proof of

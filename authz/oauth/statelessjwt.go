@@ -103,9 +103,12 @@ func (k *publishedKeys) key(kid string) (jose.JSONWebKey, bool) {
 }
 
 // verifyAccessJWT verifies a JWT access token: its signature with the
-// published key its kid names (of the header's alg), typ at+jwt, iss this
-// issuer, a client_id, exp in the future, nbf and iat not ahead.
-func (p *core) verifyAccessJWT(token string) (*accessJWTClaims, error) {
+// published key its kid names (of the header's alg), typ at+jwt, a
+// client_id, exp in the future, nbf and iat not ahead, and, when checkIss,
+// iss this node's issuer. Introspection does not compare iss (as the
+// stored path never did): our signature and typ at+jwt already say the
+// token is one of ours, whichever node's issuer URL signed it.
+func (p *core) verifyAccessJWT(token string, checkIss bool) (*accessJWTClaims, error) {
 	if !IsJWT(token) || len(token) > maxResourceTokenLen {
 		return nil, errJWTRefused
 	}
@@ -132,7 +135,7 @@ func (p *core) verifyAccessJWT(token string) (*accessJWTClaims, error) {
 	}
 	now := p.now()
 	exp, ok := numberClaim(c.Exp)
-	if !ok || c.Iss != p.cfg.Issuer || c.ClientID == "" || !now.Before(exp) {
+	if !ok || (checkIss && c.Iss != p.cfg.Issuer) || c.ClientID == "" || !now.Before(exp) {
 		return nil, errJWTRefused
 	}
 	c.exp = exp
@@ -198,7 +201,7 @@ func (v statelessIntrospector) IntrospectToken(ctx context.Context, token string
 	if !IsJWT(token) {
 		return v.inner.IntrospectToken(ctx, token, tu, ar, scopes)
 	}
-	c, err := v.p.verifyAccessJWT(token)
+	c, err := v.p.verifyAccessJWT(token, false)
 	if err != nil {
 		return "", fosite.ErrRequestUnauthorized.WithWrap(err)
 	}
@@ -261,7 +264,7 @@ type statelessRevoker struct {
 // RevokeToken implements fosite.RevocationHandler.
 func (r statelessRevoker) RevokeToken(ctx context.Context, token string, tt fosite.TokenType, client fosite.Client) error {
 	if IsJWT(token) {
-		if c, err := r.p.verifyAccessJWT(token); err == nil && c.GrantID != "" {
+		if c, err := r.p.verifyAccessJWT(token, false); err == nil && c.GrantID != "" {
 			if c.ClientID != client.GetID() {
 				return fosite.ErrUnauthorizedClient
 			}
