@@ -330,3 +330,31 @@ func TestHotPathRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryIsServedFromMemory: the public, unauthenticated discovery
+// document reads the database (its authorization details types) at most
+// once per short window, not once per request, so a flood of discovery
+// requests costs the database nothing.
+func TestDiscoveryIsServedFromMemory(t *testing.T) {
+	tracer := &roundTrips{}
+	h := newHotEnv(t, func(c *server.Config) { c.QueryTracer = tracer })
+	rt := &roundTrips{}
+	ctx := rt.mark(context.Background())
+	var first string
+	for i := range 50 {
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/.well-known/openid-configuration", nil)
+		rec := httptest.NewRecorder()
+		h.env.Server.Handler.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"authorization_details_types_supported"`) {
+			t.Fatalf("discovery %d: %d %s", i, rec.Code, rec.Body)
+		}
+		if i == 0 {
+			first = rec.Body.String()
+		} else if rec.Body.String() != first {
+			t.Fatalf("discovery %d differs from the first", i)
+		}
+	}
+	if len(rt.stmt) > 1 {
+		t.Fatalf("50 discovery requests made %d statements, want at most 1: %q", len(rt.stmt), rt.stmt)
+	}
+}

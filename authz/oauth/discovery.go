@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/strongroom/strongroom/authz"
 	"github.com/strongroom/strongroom/authz/mtls"
@@ -95,7 +96,35 @@ func (p *Tokens) DiscoveryJSON() ([]byte, error) {
 // Discovery is the metadata document as it stands now: DiscoveryJSON with
 // authorization_details_types_supported listing the types registered at
 // this moment (RFC 9396 §10), which change without a restart.
+//
+// The document is rebuilt at most every discoveryTTL (the database is read
+// once per rebuild, not once per request: the endpoint is public and
+// unauthenticated); clients are told to cache it far longer (max-age).
 func (p *Tokens) Discovery(ctx context.Context) ([]byte, error) {
+	// A wall clock, not p.now: this is a cache, not protocol time.
+	if c := p.discoveryCache.Load(); c != nil && time.Since(c.at) < discoveryTTL {
+		return c.doc, nil
+	}
+	b, err := p.buildDiscovery(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.discoveryCache.Store(&cachedDoc{doc: b, at: time.Now()})
+	return b, nil
+}
+
+// discoveryTTL bounds how long a newly registered authorization details
+// type may be missing from the discovery document of a node.
+const discoveryTTL = 2 * time.Second
+
+// cachedDoc is an encoded document and when it was built.
+type cachedDoc struct {
+	doc []byte
+	at  time.Time
+}
+
+// buildDiscovery encodes the document with the types registered now.
+func (p *Tokens) buildDiscovery(ctx context.Context) ([]byte, error) {
 	d := p.discovery()
 	types, err := p.rar.Types(ctx)
 	if err != nil {

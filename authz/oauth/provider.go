@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/ory/fosite"
@@ -45,7 +46,9 @@ type core struct {
 	// jwtKeys verifies JWT access tokens with the published keys
 	// (statelessjwt.go).
 	revoked *revocation.List
-	jwtKeys *publishedKeys
+	// discoveryCache is the last discovery document built (Discovery).
+	discoveryCache atomic.Pointer[cachedDoc]
+	jwtKeys        *publishedKeys
 
 	fositeConfig *fosite.Config
 	csrfKey      []byte

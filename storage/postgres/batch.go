@@ -33,6 +33,7 @@ const (
 
 // pendingInsert is one caller's row and where its answer goes.
 type pendingInsert struct {
+	ctx  context.Context
 	r    *storage.Request
 	done chan error
 }
@@ -55,7 +56,7 @@ func newInsertBatcher(s *Store, flushers int) *insertBatcher {
 // create queues r and waits for its batch to commit, or for ctx to end (the
 // row may then still be written, as with a cancelled single statement).
 func (b *insertBatcher) create(ctx context.Context, r *storage.Request) error {
-	p := &pendingInsert{r: r, done: make(chan error, 1)}
+	p := &pendingInsert{ctx: ctx, r: r, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.pending = append(b.pending, p)
 	if b.running < b.flushers {
@@ -95,7 +96,10 @@ func (b *insertBatcher) flushLoop() {
 
 // flush writes one batch and answers each of its callers.
 func (b *insertBatcher) flush(batch []*pendingInsert) {
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	// The first caller's context carries the batch's trace (and any other
+	// request-scoped values), but not its cancellation: the statement
+	// writes every caller's row.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), batchTimeout)
 	defer cancel()
 	if len(batch) == 1 {
 		batch[0].done <- b.store.insertRequest(ctx, batch[0].r)
