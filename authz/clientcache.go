@@ -22,6 +22,9 @@ type ClientCache struct {
 	mu      sync.RWMutex
 	entries map[string]clientEntry
 	gen     uint64 // bumped on every invalidation, so a load racing one is not cached
+	// lost: the change notifications are not arriving (storage.SubscriptionLost
+	// until the next ""): every Get reads the store, nothing is cached.
+	lost bool
 }
 
 type clientEntry struct {
@@ -43,7 +46,7 @@ func (cc *ClientCache) Get(ctx context.Context, id string) (*Client, error) {
 	now := cc.now()
 	cc.mu.RLock()
 	e, ok := cc.entries[id]
-	gen := cc.gen
+	gen, lost := cc.gen, cc.lost
 	cc.mu.RUnlock()
 	if ok && now.Before(e.expires) {
 		return e.client, nil
@@ -61,19 +64,28 @@ func (cc *ClientCache) Get(ctx context.Context, id string) (*Client, error) {
 	}
 	c.now = cc.now
 	cc.mu.Lock()
-	if cc.gen == gen {
+	if cc.gen == gen && !lost {
 		cc.entries[id] = clientEntry{client: c, expires: now.Add(cc.ttl)}
 	}
 	cc.mu.Unlock()
 	return c, nil
 }
 
-// Invalidate drops one client, or every client when id is empty.
+// Invalidate drops one client, or every client when id is empty (and then
+// caches again). storage.SubscriptionLost drops every client and caches
+// nothing until the next "": while changes cannot be heard of, every lookup
+// reads the store.
 func (cc *ClientCache) Invalidate(id string) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	cc.gen++
-	if id == "" {
+	switch id {
+	case storage.SubscriptionLost:
+		cc.lost = true
+		cc.entries = map[string]clientEntry{}
+		return
+	case "":
+		cc.lost = false
 		cc.entries = map[string]clientEntry{}
 		return
 	}

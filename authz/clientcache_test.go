@@ -301,3 +301,25 @@ func TestClientCacheWatch(t *testing.T) {
 		})
 	}
 }
+
+// TestClientCacheReadsThroughWhileNotificationsAreLost: while the change
+// notifications are not arriving (storage.SubscriptionLost until ""), a
+// client changed by another node is never served from memory: every lookup
+// reads the store, and caching resumes once the subscription is back.
+func TestClientCacheReadsThroughWhileNotificationsAreLost(t *testing.T) {
+	f := newCacheFixture(t)
+	f.get(t, "c1")
+	f.wantCalls(t, 1)
+	f.cache.Invalidate(storage.SubscriptionLost)
+	rename(t, f.store, "c1", "renamed elsewhere") // its notification is lost
+	for range 3 {
+		if c := f.get(t, "c1"); c.Registration().Name != "renamed elsewhere" {
+			t.Fatalf("served %q from memory while notifications were lost", c.Registration().Name)
+		}
+	}
+	f.wantCalls(t, 4)
+	f.cache.Invalidate("") // back: changes may have been missed, caching resumes
+	f.get(t, "c1")
+	f.get(t, "c1")
+	f.wantCalls(t, 5)
+}

@@ -60,11 +60,18 @@ const (
 	TopicRevokedGrants = "revoked_grants"
 )
 
+// SubscriptionLost is the payload a Notifier subscriber gets when its
+// connection is lost; no topic's payload can take this value.
+const SubscriptionLost = "\x00subscription-lost"
+
 // Notifier tells caches on every node about changes made by any node
 // (Postgres LISTEN/NOTIFY; in-process callbacks for the memory store).
 // Writers of clients and keys publish on commit; Subscribe delivers each
-// change to fn until ctx ends. A subscriber that may have missed changes (a
-// lost connection) is called with the empty payload, meaning "reload all".
+// change to fn until ctx ends. When the subscription's connection is lost,
+// fn is called at once with SubscriptionLost (changes made from then on are
+// not delivered: a cache must stop trusting itself); once it is back, fn is
+// called with the empty payload, meaning "changes may have been missed:
+// reload all".
 type Notifier interface {
 	Subscribe(ctx context.Context, topic string, fn func(payload string)) error
 }

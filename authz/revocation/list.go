@@ -49,7 +49,10 @@ type List struct {
 	mu         sync.RWMutex
 	entries    map[string]time.Time // grant id → expiry of its token
 	subscribed bool
-	current    bool // subscribed, and loaded since the last "changes may have been missed"
+	// listening is false from a storage.SubscriptionLost until the
+	// subscription is back (""): notifications are not arriving.
+	listening bool
+	current   bool // subscribed, listening, and loaded since the last "changes may have been missed"
 }
 
 // New returns a list over store that is not yet current: until Start
@@ -72,7 +75,7 @@ func (l *List) Start(ctx context.Context) error {
 		return fmt.Errorf("revocation list: subscribe: %w", err)
 	}
 	l.mu.Lock()
-	l.subscribed = true
+	l.subscribed, l.listening = true, true
 	l.mu.Unlock()
 	return l.reload(ctx)
 }
@@ -108,9 +111,19 @@ func (l *List) Run(ctx context.Context, interval time.Duration) {
 
 // apply is the subscription callback: one revocation, or "" (reload all).
 func (l *List) apply(payload string) {
+	if payload == storage.SubscriptionLost {
+		// Revocations by other nodes are not arriving: fail closed (a
+		// grant not held in memory is looked up) until the subscription is
+		// back and the list reloaded.
+		l.mu.Lock()
+		l.listening, l.current = false, false
+		l.mu.Unlock()
+		l.log.Warn("revocation list: notifications lost; checks read the database until they are back")
+		return
+	}
 	if payload == "" {
 		l.mu.Lock()
-		l.current = false
+		l.listening, l.current = true, false
 		l.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
 		defer cancel()
@@ -142,7 +155,7 @@ func (l *List) reload(ctx context.Context) error {
 			l.entries[g.GrantID] = g.ExpiresAt
 		}
 	}
-	l.current = l.subscribed
+	l.current = l.subscribed && l.listening
 	return nil
 }
 

@@ -172,3 +172,48 @@ func TestRevocationListFailsClosedWhenNotCurrent(t *testing.T) {
 		t.Fatal("an entry held in memory is revoked whatever the store says")
 	}
 }
+
+// deafStore is a store whose subscription the test drives by hand: the
+// store's own notifications never reach the list.
+type deafStore struct {
+	*memory.Store
+	fn func(string)
+}
+
+func (d *deafStore) Subscribe(_ context.Context, _ string, fn func(string)) error {
+	d.fn = fn
+	return nil
+}
+
+// TestRevocationListFailsClosedWhileNotificationsAreLost: from the moment
+// the notification connection is lost until it is back and the list
+// reloaded, a revocation made by another node (whose notification this
+// node never hears) is still seen, through the database; a periodic reload
+// during the outage does not make the list trust itself again.
+func TestRevocationListFailsClosedWhileNotificationsAreLost(t *testing.T) {
+	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	store := &deafStore{Store: memory.New(memory.WithClock(c.now))}
+	l := New(store, c.now, quiet())
+	ctx := t.Context()
+	if err := l.Start(ctx); err != nil || !l.Current() {
+		t.Fatalf("start: %v, current %v", err, l.Current())
+	}
+	store.fn(storage.SubscriptionLost)
+	if l.Current() {
+		t.Fatal("the list still trusts itself after its notifications were lost")
+	}
+	// Another node revokes: the row is written, its notification is lost.
+	if err := store.RevokeGrant(ctx, storage.RevokedGrant{GrantID: "g1", ClientID: "c1", ExpiresAt: c.now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(t, l, "g1") {
+		t.Fatal("a revocation made while notifications were lost is not seen")
+	}
+	if err := l.reload(ctx); err != nil || l.Current() {
+		t.Fatalf("a reload during the outage: %v, current %v (want not current)", err, l.Current())
+	}
+	store.fn("") // back: reload
+	if !l.Current() || !revoked(t, l, "g1") || l.Len() != 1 {
+		t.Fatalf("after the subscription is back: current %v, %d entries", l.Current(), l.Len())
+	}
+}

@@ -114,6 +114,7 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn, ch string, fn func(
 			return
 		}
 		s.logger.Warn("postgres: notification connection lost, reconnecting", "channel", ch, "error", err)
+		fn(storage.SubscriptionLost) // until fn(""), changes go unseen
 		if conn = s.relisten(ctx, ch); conn == nil {
 			return
 		}

@@ -250,6 +250,9 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	}
 }
 
+// TestSubscribeReconnects: a lost notification connection is reported at
+// once (storage.SubscriptionLost), re-established, reported as "reload
+// all", and delivers again.
 func TestSubscribeReconnects(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
@@ -265,13 +268,17 @@ WHERE application_name = 'strongroom-listen' AND datname = current_database()`)
 	if err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("terminate listener: %v (%d rows)", err, tag.RowsAffected())
 	}
-	select {
-	case p := <-got:
-		if p != "" {
-			t.Fatalf("first payload after reconnect = %q, want \"\" (reload all)", p)
+	// The loss is reported at once (caches stop trusting themselves), then
+	// the reconnect as "reload all".
+	for _, want := range []string{storage.SubscriptionLost, ""} {
+		select {
+		case p := <-got:
+			if p != want {
+				t.Fatalf("payload after the connection was lost = %q, want %q", p, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %q notification after the connection was lost", want)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no reload notification after the connection was lost")
 	}
 	if err := s.CreateClient(ctx, &storage.Client{ID: "c1"}); err != nil {
 		t.Fatal(err)
