@@ -122,7 +122,7 @@ func New() *Metrics {
 		"Times the rate limiter fell back from the shared (Redis) limiter to per-node limits.")
 
 	m.janitorDeleted = f.counterVec("janitor_deleted_rows_total",
-		"Expired rows the janitor deleted, by table (tokens, auth_flows, client_assertion_jtis, browser_sessions).",
+		"Expired rows the janitor deleted, by table (tokens, auth_flows, client_assertion_jtis, browser_sessions, revoked_grants).",
 		"table")
 	m.janitorRuns = f.counterVec("janitor_runs_total",
 		"Janitor sweeps, by result (ok, error).",
@@ -251,7 +251,7 @@ func (m *Metrics) JanitorSwept(removed map[string]int64, err error) {
 }
 
 // janitorTables bounds the table label of janitor_deleted_rows_total.
-var janitorTables = []string{"tokens", "auth_flows", "client_assertion_jtis", "browser_sessions"}
+var janitorTables = []string{"tokens", "auth_flows", "client_assertion_jtis", "browser_sessions", "revoked_grants"}
 
 // oneOf is v when it is one of known, else Other.
 func oneOf(v string, known []string) string {
