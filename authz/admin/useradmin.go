@@ -109,7 +109,7 @@ func (s *UserSpec) check() error {
 	if len([]rune(s.Name)) > 200 || strings.ContainsFunc(s.Name, unicode.IsControl) {
 		p.Add("name must be at most 200 characters without control characters")
 	}
-	if err := checkPhoneNumber(s.PhoneNumber); err != nil {
+	if err := CheckPhoneNumber(s.PhoneNumber); err != nil {
 		p.Add("%v", err)
 	}
 	if err := password.Validate(s.Password); err != nil {

@@ -2,10 +2,10 @@ package admin
 
 import "fmt"
 
-// checkPhoneNumber validates an OpenID Connect phone_number (Core §5.1) as
+// CheckPhoneNumber validates an OpenID Connect phone_number (Core §5.1) as
 // Strongroom stores it: E.164, a '+' then 8 to 15 digits, no spaces or
 // other separators. Empty means no phone number and is accepted.
-func checkPhoneNumber(v string) error {
+func CheckPhoneNumber(v string) error {
 	if v == "" {
 		return nil
 	}

@@ -47,7 +47,7 @@ func (u *UserUpdate) check() error {
 		p.Add("email_verified cannot be true without an email")
 	}
 	if u.PhoneNumber != nil {
-		if err := checkPhoneNumber(*u.PhoneNumber); err != nil {
+		if err := CheckPhoneNumber(*u.PhoneNumber); err != nil {
 			p.Add("%v", err)
 		}
 	}
