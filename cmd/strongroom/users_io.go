@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
-	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 func newUsersGetCmd(a *app) *cobra.Command {
@@ -126,6 +126,7 @@ func strictJSON(data []byte, v any) error {
 
 func newUsersImportCmd(a *app) *cobra.Command {
 	var skipExisting bool
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Import end users with their password hashes",
@@ -139,13 +140,17 @@ argon2id at the user's first successful login. Other formats are refused.
 
 The import is all-or-nothing: any invalid record or existing username fails
 it and nothing is written. With --skip-existing, existing users are reported
-as skipped and left unchanged. Each user is reported; hashes never are.`,
+as skipped and left unchanged. Each user is reported; hashes never are.
+With --endpoint the file goes to the admin API (POST /admin/v1/user-import,
+at most the API's request body limit, 4 MiB by default).`,
 		Example: `  strongroom users import users.jsonl
-  strongroom users import --skip-existing -o json users.json`,
+  strongroom users import --skip-existing -o json users.json
+  strongroom users import users.jsonl --endpoint https://auth.internal:8081 --token-file admin.token`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave users whose username or id exists unchanged instead of failing")
 	output := addOutputFlag(cmd)
+	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		var in io.Reader = a.in
@@ -164,13 +169,16 @@ as skipped and left unchanged. Each user is reported; hashes never are.`,
 		if len(recs) == 0 {
 			return fmt.Errorf("%s: no users in the file", args[0])
 		}
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		svc := server.NewAdminServices(store, server.AdminServicesOptions{})
-		res, ierr := svc.Users.Import(ctx, a.operator(), recs, skipExisting)
+		defer b.Close()
+		res, ierr := b.ImportUsers(ctx, recs, skipExisting)
+		var ve *registration.ValidationError
+		if errors.As(ierr, &ve) {
+			return fmt.Errorf("import failed: nothing was imported; fix these records (or use --skip-existing for existing users) and run it again:\n%w", ierr)
+		}
 		if ierr != nil && !errors.Is(ierr, authzadmin.ErrUserImportFailed) {
 			return ierr
 		}
@@ -198,25 +206,29 @@ as skipped and left unchanged. Each user is reported; hashes never are.`,
 
 func newUsersExportCmd(a *app) *cobra.Command {
 	var withHashes bool
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Export end users as JSON lines",
 		Long: `Write every end user as one JSON object a line, in the format users import
 reads. Password hashes are left out unless --with-password-hashes is given;
-treat such an export as a secret.`,
+treat such an export as a secret. With --endpoint the users come from the
+admin API (GET /admin/v1/user-export).`,
 		Example: `  strongroom users export > users.jsonl
-  strongroom users export --with-password-hashes > users-with-hashes.jsonl`,
+  strongroom users export --with-password-hashes > users-with-hashes.jsonl
+  strongroom users export --endpoint https://auth.internal:8081 --token-file admin.token > users.jsonl`,
 		Args: cobra.NoArgs,
 	}
 	cmd.Flags().BoolVar(&withHashes, "with-password-hashes", false, "include each user's password hash (argon2id or bcrypt)")
+	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		recs, err := server.NewAdminServices(store, server.AdminServicesOptions{}).Users.Export(ctx, withHashes)
+		defer b.Close()
+		recs, err := b.ExportUsers(ctx, withHashes)
 		if err != nil {
 			return err
 		}

@@ -81,3 +81,50 @@ func TestUsersImportExportPhoneNumber(t *testing.T) {
 		t.Fatalf("export: %+v", recs)
 	}
 }
+
+// TestUsersImportExportRemote: users import and export with --endpoint go
+// through POST /admin/v1/user-import and GET /admin/v1/user-export and give
+// what the local mode gives; a failed remote import names the record and
+// writes nothing; exchanges are validated against api/openapi.yaml.
+func TestUsersImportExportRemote(t *testing.T) {
+	e := newEnv(t)
+	api := startAdminAPI(t, e, nil)
+	noDB := env{}
+	ah := cheapArgon2Hash(t, "argon password 1")
+	file := writeFile(t, "users.jsonl", `{"username": "ann", "phone_number": "+14155550100", "phone_number_verified": true, "password_hash": "`+ah+`"}
+{"id": "5b1f7c52-7a1e-4c59-9d1c-0b7e1c2d3e4f", "username": "bea", "email": "bea@example.com", "password_hash": "`+ah+`"}
+`)
+	r := mustRunRemote(t, noDB, api.tr.Client(), api.args("users", "import", file)...)
+	if strings.Count(r.out, "created") != 2 || strings.Contains(r.output(), ah) {
+		t.Fatalf("remote import report:\n%s", r.output())
+	}
+	st := openTestStore(t, e)
+	ann, err := st.GetUserByUsername(t.Context(), "ann")
+	if err != nil || ann.PasswordHash != ah || ann.PhoneNumber != "+14155550100" || !ann.PhoneNumberVerified {
+		t.Fatalf("ann stored as %v %+v", err, ann)
+	}
+	r = mustRunRemote(t, noDB, api.tr.Client(), api.args("users", "import", "--skip-existing", file)...)
+	if strings.Count(r.out, "skipped") != 2 {
+		t.Fatalf("remote import --skip-existing:\n%s", r.out)
+	}
+	for _, args := range [][]string{{"users", "export"}, {"users", "export", "--with-password-hashes"}} {
+		if l, rm := mustRun(t, e, "", args...).out, mustRunRemote(t, noDB, api.tr.Client(), api.args(args...)...).out; l != rm {
+			t.Errorf("local and remote %v differ:\n%s\n%s", args, l, rm)
+		}
+	}
+	if out := mustRunRemote(t, noDB, api.tr.Client(), api.args("users", "export")...).out; strings.Contains(out, ah) || !strings.Contains(out, "+14155550100") {
+		t.Errorf("remote export:\n%s", out)
+	}
+
+	bad := writeFile(t, "bad.jsonl", `{"username": "cat", "password_hash": "`+ah+`"}
+{"username": "dan", "phone_number": "+44 20 7183 8750", "password_hash": "`+ah+`"}
+`)
+	r = runRemote(t, noDB, api.tr.Client(), api.args("users", "import", bad)...)
+	wantFail(t, r, 1, "E.164")
+	if strings.Contains(r.output(), ah) || !strings.Contains(r.output(), "dan") {
+		t.Errorf("failed remote import output:\n%s", r.output())
+	}
+	if users, err := st.ListUsers(t.Context()); err != nil || len(users) != 2 {
+		t.Fatalf("a failed remote import left %d users (%v)", len(users), err)
+	}
+}
