@@ -455,6 +455,13 @@ var expectations = []struct {
 			t.Errorf("append after the migration: id %d prev %x: %v", next.ID, next.PrevHash, err)
 		}
 	}},
+	{"0017_user_phone.sql", func(t *testing.T, ctx context.Context, s *postgres.Store) {
+		readBack(t, "user-0017", &storage.User{
+			ID: "user-0017", Username: "phoebe", PhoneNumber: "+14155550100", PhoneNumberVerified: true,
+			PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+			CreatedAt:    at("2026-01-17 10:00:00"), UpdatedAt: at("2026-01-17 10:00:00"),
+		})(s.GetUser(ctx, "user-0017"))
+	}},
 }
 
 // readBack returns a function that takes what a store read returned and

@@ -31,7 +31,7 @@ type UserMFA interface {
 	// rehash with new parameters) and sets UpdatedAt; ErrNotFound if missing.
 	UpdatePasswordHash(ctx context.Context, userID, hash string, at time.Time) error
 	// UpdateUserProfile replaces the user's email, email_verified, name,
-	// given and family names with u's (u.ID names the user) and sets
+	// given and family names, phone_number and phone_number_verified with u's (u.ID names the user) and sets
 	// UpdatedAt; ErrNotFound if missing. The username and password hash stay.
 	UpdateUserProfile(ctx context.Context, u *User) error
 }

@@ -291,9 +291,12 @@ type User struct {
 	Name          string
 	GivenName     string
 	FamilyName    string
-	PasswordHash  string // argon2id in PHC string format
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// PhoneNumber is E.164 ('+' then 8 to 15 digits) or empty.
+	PhoneNumber         string
+	PhoneNumberVerified bool
+	PasswordHash        string // argon2id in PHC string format
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Users stores end users.

@@ -249,6 +249,26 @@ func TestUsersHappyPath(t *testing.T) {
 	f.do(t, "GET", "/admin/v1/users/alice", "", 404, nil)
 }
 
+// TestUsersPhoneNumberRoundTrip: the admin API creates, shows and updates a
+// user's E.164 phone_number; a new number is no longer verified.
+func TestUsersPhoneNumberRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	var u authzadmin.UserInfo
+	f.do(t, "POST", "/admin/v1/users", `{"username":"alice","phone_number":"+14155550100","password":"correct horse battery staple"}`, 201, &u)
+	if u.PhoneNumber != "+14155550100" || u.PhoneNumberVerified {
+		t.Fatalf("created %+v", u)
+	}
+	f.do(t, "PATCH", "/admin/v1/users/alice", `{"phone_number_verified":true}`, 200, &u)
+	f.do(t, "GET", "/admin/v1/users/alice", "", 200, &u)
+	if u.PhoneNumber != "+14155550100" || !u.PhoneNumberVerified {
+		t.Fatalf("after verifying %+v", u)
+	}
+	f.do(t, "PATCH", "/admin/v1/users/alice", `{"phone_number":"+442071838750"}`, 200, &u)
+	if u.PhoneNumber != "+442071838750" || u.PhoneNumberVerified {
+		t.Fatalf("a new number kept verified: %+v", u)
+	}
+}
+
 func TestFailures(t *testing.T) {
 	f := newFixture(t)
 	var created struct {
@@ -280,6 +300,8 @@ func TestFailures(t *testing.T) {
 		"fail/import-invalid":        {method: "POST", path: "/admin/v1/client-import", body: `[{"client_name":"x","grant_types":["password"],"token_endpoint_auth_method":"client_secret_basic"}]`, skipRequestCheck: true, status: 400, detail: "client 1: grant_types"},
 		"fail/import-existing":       {method: "POST", path: "/admin/v1/client-import", body: `[{"client_id":"` + id + `","client_name":"x","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic"}]`, status: 409, detail: "already exists"},
 		"fail/weak-password":         {method: "POST", path: "/admin/v1/users", body: `{"username":"bob","password":"short"}`, status: 400, detail: "password"},
+		"fail/bad-phone-create":      {method: "POST", path: "/admin/v1/users", body: `{"username":"bob","phone_number":"555-0100","password":"correct horse battery staple"}`, skipRequestCheck: true, status: 400, detail: "E.164"},
+		"fail/bad-phone-update":      {method: "PATCH", path: "/admin/v1/users/bob", body: `{"phone_number":"+1 415 555 0100"}`, status: 400, detail: "E.164"},
 		"fail/audit-since":           {method: "GET", path: "/admin/v1/audit-events?since=yesterday", skipRequestCheck: true, status: 400, detail: "RFC 3339"},
 		"fail/unknown-path":          {method: "GET", path: "/admin/v1/nothing", status: 404},
 		"fail/wrong-method":          {method: "PUT", path: "/admin/v1/clients/" + id, body: `{}`, status: 405},

@@ -120,6 +120,8 @@ func New(opts Options) (*Server, error) {
 	add(http.MethodGet, RouteUser, userAPI.getUser)
 	add(http.MethodDelete, RouteUser, userAPI.deleteUser)
 	add(http.MethodPatch, RouteUser, userAPI.updateUser)
+	add(http.MethodPost, RouteUserImport, userAPI.importUsers)
+	add(http.MethodGet, RouteUserExport, userAPI.exportUsers)
 	add(http.MethodGet, RouteHealth, s.health)
 	add(http.MethodGet, RouteAuditEvents, s.listAudit)
 	if opts.AuditTrail != nil {

@@ -27,26 +27,33 @@ type UserSpec struct {
 	Username string `json:"username"`
 	Email    string `json:"email,omitempty"`
 	Name     string `json:"name,omitempty"`
-	Password string `json:"password"`
+	// PhoneNumber is E.164 ('+' then 8 to 15 digits), unverified.
+	PhoneNumber string `json:"phone_number,omitempty"`
+	Password    string `json:"password"`
 }
 
 // UserInfo is a user as listed: never the password hash.
 type UserInfo struct {
-	ID            string    `json:"id"`
-	Username      string    `json:"username"`
-	Email         string    `json:"email,omitempty"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name,omitempty"`
-	GivenName     string    `json:"given_name,omitempty"`
-	FamilyName    string    `json:"family_name,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string `json:"id"`
+	Username      string `json:"username"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified bool   `json:"email_verified"`
+	Name          string `json:"name,omitempty"`
+	GivenName     string `json:"given_name,omitempty"`
+	FamilyName    string `json:"family_name,omitempty"`
+	PhoneNumber   string `json:"phone_number,omitempty"`
+	// PhoneNumberVerified is always present, like EmailVerified.
+	PhoneNumberVerified bool      `json:"phone_number_verified"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }
 
 func userInfo(u *storage.User) UserInfo {
 	return UserInfo{
 		ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
-		Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		PhoneNumber: u.PhoneNumber, PhoneNumberVerified: u.PhoneNumberVerified,
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 }
 
@@ -102,6 +109,9 @@ func (s *UserSpec) check() error {
 	if len([]rune(s.Name)) > 200 || strings.ContainsFunc(s.Name, unicode.IsControl) {
 		p.Add("name must be at most 200 characters without control characters")
 	}
+	if err := CheckPhoneNumber(s.PhoneNumber); err != nil {
+		p.Add("%v", err)
+	}
 	if err := password.Validate(s.Password); err != nil {
 		p.Add("password: %v", err)
 	}
@@ -130,7 +140,7 @@ func (a *UserAdmin) Create(ctx context.Context, actor Actor, s UserSpec) (*UserI
 	}
 	now := a.now().UTC()
 	u := &storage.User{
-		ID: id.String(), Username: s.Username, Email: s.Email, Name: s.Name,
+		ID: id.String(), Username: s.Username, Email: s.Email, Name: s.Name, PhoneNumber: s.PhoneNumber,
 		PasswordHash: hash, CreatedAt: now, UpdatedAt: now,
 	}
 	err = storage.InTx(ctx, a.store, func(ctx context.Context) error {

@@ -27,13 +27,16 @@ type UserRecord struct {
 	Name          string `json:"name,omitempty"`
 	GivenName     string `json:"given_name,omitempty"`
 	FamilyName    string `json:"family_name,omitempty"`
-	PasswordHash  string `json:"password_hash,omitempty"`
+	// PhoneNumber is E.164 ('+' then 8 to 15 digits).
+	PhoneNumber         string `json:"phone_number,omitempty"`
+	PhoneNumberVerified bool   `json:"phone_number_verified,omitempty"`
+	PasswordHash        string `json:"password_hash,omitempty"`
 }
 
 // Check validates r for import, reporting every problem at once. Errors
 // never quote the password hash.
 func (r *UserRecord) Check() error {
-	s := UserSpec{Username: r.Username, Email: r.Email, Name: r.Name}
+	s := UserSpec{Username: r.Username, Email: r.Email, Name: r.Name, PhoneNumber: r.PhoneNumber}
 	var errs []string
 	if err := s.checkProfile(); err != nil {
 		errs = append(errs, err.Error())
@@ -47,6 +50,9 @@ func (r *UserRecord) Check() error {
 		if len([]rune(n.v)) > 200 || strings.ContainsFunc(n.v, unicode.IsControl) {
 			errs = append(errs, n.field+" must be at most 200 characters without control characters")
 		}
+	}
+	if r.PhoneNumberVerified && r.PhoneNumber == "" {
+		errs = append(errs, "phone_number_verified cannot be true without a phone_number")
 	}
 	if r.PasswordHash == "" {
 		errs = append(errs, "password_hash is required (argon2id PHC or bcrypt)")
@@ -132,6 +138,7 @@ func (a *UserAdmin) Import(ctx context.Context, actor Actor, recs []UserRecord, 
 			u := &storage.User{
 				ID: id, Username: r.Username, Email: r.Email, EmailVerified: r.EmailVerified,
 				Name: r.Name, GivenName: r.GivenName, FamilyName: r.FamilyName,
+				PhoneNumber: r.PhoneNumber, PhoneNumberVerified: r.PhoneNumberVerified,
 				PasswordHash: r.PasswordHash, CreatedAt: now, UpdatedAt: now,
 			}
 			if err := a.store.CreateUser(ctx, u); err != nil {
@@ -199,6 +206,7 @@ func (a *UserAdmin) Export(ctx context.Context, withHashes bool) ([]UserRecord, 
 		out[i] = UserRecord{
 			ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
 			Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+			PhoneNumber: u.PhoneNumber, PhoneNumberVerified: u.PhoneNumberVerified,
 		}
 		if withHashes {
 			out[i].PasswordHash = u.PasswordHash

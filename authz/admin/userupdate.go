@@ -19,20 +19,24 @@ const ActionUserUpdate = "user.update"
 
 // UserUpdate is a change to a user's profile: only the fields given (not
 // nil) change. A new email without EmailVerified makes email_verified
-// false: the new address has not been verified.
+// false: the new address has not been verified; the same holds for a new
+// phone number and phone_number_verified.
 type UserUpdate struct {
 	Email         *string `json:"email,omitempty"`
 	EmailVerified *bool   `json:"email_verified,omitempty"`
 	Name          *string `json:"name,omitempty"`
 	GivenName     *string `json:"given_name,omitempty"`
 	FamilyName    *string `json:"family_name,omitempty"`
+	// PhoneNumber is E.164 ('+' then 8 to 15 digits); empty clears it.
+	PhoneNumber         *string `json:"phone_number,omitempty"`
+	PhoneNumberVerified *bool   `json:"phone_number_verified,omitempty"`
 }
 
 // check validates the fields given, reporting every problem at once.
 func (u *UserUpdate) check() error {
 	var p registration.Problems
-	if u.Email == nil && u.EmailVerified == nil && u.Name == nil && u.GivenName == nil && u.FamilyName == nil {
-		p.Add("nothing to change: give email, email_verified, name, given_name or family_name")
+	if *u == (UserUpdate{}) {
+		p.Add("nothing to change: give email, email_verified, name, given_name, family_name, phone_number or phone_number_verified")
 	}
 	if u.Email != nil && *u.Email != "" {
 		if addr, err := mail.ParseAddress(*u.Email); err != nil || addr.Address != *u.Email || addr.Name != "" {
@@ -41,6 +45,14 @@ func (u *UserUpdate) check() error {
 	}
 	if u.EmailVerified != nil && *u.EmailVerified && u.Email != nil && *u.Email == "" {
 		p.Add("email_verified cannot be true without an email")
+	}
+	if u.PhoneNumber != nil {
+		if err := CheckPhoneNumber(*u.PhoneNumber); err != nil {
+			p.Add("%v", err)
+		}
+	}
+	if u.PhoneNumberVerified != nil && *u.PhoneNumberVerified && u.PhoneNumber != nil && *u.PhoneNumber == "" {
+		p.Add("phone_number_verified cannot be true without a phone_number")
 	}
 	for _, f := range []struct {
 		name string
@@ -85,6 +97,19 @@ func (a *UserAdmin) Update(ctx context.Context, actor Actor, ref string, upd Use
 			}
 			u.EmailVerified = *verified
 			changed = append(changed, "email_verified")
+		}
+		set("phone_number", &u.PhoneNumber, upd.PhoneNumber)
+		phoneVerified := upd.PhoneNumberVerified
+		if phoneVerified == nil && slices.Contains(changed, "phone_number") && u.PhoneNumberVerified {
+			f := false
+			phoneVerified = &f
+		}
+		if phoneVerified != nil && *phoneVerified != u.PhoneNumberVerified {
+			if *phoneVerified && u.PhoneNumber == "" {
+				return &kindError{kind: ErrConflict, err: errors.New("phone_number_verified cannot be true: the user has no phone_number")}
+			}
+			u.PhoneNumberVerified = *phoneVerified
+			changed = append(changed, "phone_number_verified")
 		}
 		set("name", &u.Name, upd.Name)
 		set("given_name", &u.GivenName, upd.GivenName)

@@ -36,7 +36,7 @@ func (p *core) discovery() map[string]any {
 		"revocation_endpoint":                                      c.URL(authz.PathRevoke),
 		"pushed_authorization_request_endpoint":                    c.URL(authz.PathPAR),
 		"require_pushed_authorization_requests":                    false,
-		"scopes_supported":                                         []string{"openid", "profile", "email", "offline_access"},
+		"scopes_supported":                                         []string{"openid", "profile", "email", "phone", "offline_access"},
 		"response_types_supported":                                 authz.ResponseTypesSupported(),
 		"response_modes_supported":                                 []string{"query", "fragment", "form_post", "jwt", "query.jwt", "fragment.jwt", "form_post.jwt"},
 		"grant_types_supported":                                    []string{"authorization_code", "client_credentials", "refresh_token"},
@@ -53,6 +53,7 @@ func (p *core) discovery() map[string]any {
 		"claims_supported": []string{
 			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "c_hash",
 			"name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified",
+			"phone_number", "phone_number_verified",
 		},
 		"claims_parameter_supported": false,
 		// RFC 9101: request objects by value (request); by reference only

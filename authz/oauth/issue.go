@@ -195,6 +195,10 @@ func UserClaims(u *storage.User, scopes fosite.Arguments) map[string]any {
 		c["email"] = u.Email
 		c["email_verified"] = u.EmailVerified
 	}
+	if scopes.Has("phone") && u.PhoneNumber != "" {
+		c["phone_number"] = u.PhoneNumber
+		c["phone_number_verified"] = u.PhoneNumberVerified
+	}
 	return c
 }
 

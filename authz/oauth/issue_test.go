@@ -98,7 +98,8 @@ func TestCheckAuthorizePolicy(t *testing.T) {
 }
 
 func TestUserClaims(t *testing.T) {
-	u := &storage.User{ID: "u1", Username: "alice", Email: "alice@example.com", EmailVerified: true, Name: "Alice A", GivenName: "Alice", UpdatedAt: testNow}
+	u := &storage.User{ID: "u1", Username: "alice", Email: "alice@example.com", EmailVerified: true, Name: "Alice A", GivenName: "Alice",
+		PhoneNumber: "+14155550100", PhoneNumberVerified: true, UpdatedAt: testNow}
 	tests := []struct {
 		name   string
 		scopes fosite.Arguments
@@ -108,6 +109,8 @@ func TestUserClaims(t *testing.T) {
 		{"ok/profile", fosite.Arguments{"openid", "profile"}, []string{"given_name", "name", "preferred_username", "updated_at"}},
 		{"ok/email", fosite.Arguments{"openid", "email"}, []string{"email", "email_verified"}},
 		{"ok/both", fosite.Arguments{"profile", "email"}, []string{"email", "email_verified", "given_name", "name", "preferred_username", "updated_at"}},
+		{"ok/phone", fosite.Arguments{"openid", "phone"}, []string{"phone_number", "phone_number_verified"}},
+		{"ok/profile-email-without-phone", fosite.Arguments{"openid", "profile", "email"}, []string{"email", "email_verified", "given_name", "name", "preferred_username", "updated_at"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -89,8 +89,8 @@ func checkUsername(u string) error {
 }
 
 type userSpec struct {
-	username, email, name string
-	passwordStdin         bool
+	username, email, name, phone string
+	passwordStdin                bool
 }
 
 // check validates the flags, reporting every problem at once.
@@ -106,6 +106,9 @@ func (s *userSpec) check() error {
 	}
 	if len([]rune(s.name)) > 200 || strings.ContainsFunc(s.name, unicode.IsControl) {
 		errs = append(errs, errors.New("--name must be at most 200 characters without control characters"))
+	}
+	if err := authzadmin.CheckPhoneNumber(s.phone); err != nil {
+		errs = append(errs, fmt.Errorf("--phone-number: %w", err))
 	}
 	if !s.passwordStdin {
 		errs = append(errs, errors.New("--password-stdin is required: the password is read from standard input, never from an argument"))
@@ -135,6 +138,7 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, pass
 	f.StringVar(&s.username, "username", "", "login name: 1-64 characters, no whitespace (required)")
 	f.StringVar(&s.email, "email", "", "email address")
 	f.StringVar(&s.name, "name", "", "full name")
+	f.StringVar(&s.phone, "phone-number", "", "phone number in E.164 form, e.g. +14155550100 (unverified)")
 	f.BoolVar(&s.passwordStdin, "password-stdin", false, "read the password from standard input (required)")
 	output := addOutputFlag(cmd)
 	addRemoteFlags(cmd, rf)
@@ -159,7 +163,7 @@ twice. The new user's id (a UUID, the OpenID Connect subject) is printed.`, pass
 		if err := password.Validate(pw); err != nil {
 			return err
 		}
-		u, err := b.CreateUser(ctx, authzadmin.UserSpec{Username: s.username, Email: s.email, Name: s.name, Password: pw})
+		u, err := b.CreateUser(ctx, authzadmin.UserSpec{Username: s.username, Email: s.email, Name: s.name, PhoneNumber: s.phone, Password: pw})
 		if errors.Is(err, authzadmin.ErrConflict) {
 			return fmt.Errorf("username %q is already taken", s.username)
 		}

@@ -10,7 +10,8 @@ import (
 	"github.com/strongroom/strongroom/server"
 )
 
-// usersBackend is what `users list|create|delete` and `users grants|sessions`
+// usersBackend is what `users list|create|get|update|delete|import|export`
+// and `users grants|sessions`
 // act on: the database (DATABASE_URL) or a remote admin API (--endpoint).
 // Users are named by id or username. Both return the admin API's values, so
 // the commands print the same output. The other users commands (passwords,
@@ -29,6 +30,12 @@ type usersBackend interface {
 	// EndSession returns authz.ErrSessionNotFound for no such live session.
 	EndSession(ctx context.Context, userRef, sessionID string) error
 	EndSessions(ctx context.Context, userRef string) (int, error)
+	// ImportUsers adds users with their hashes, all or nothing; a failed
+	// import is authzadmin.ErrUserImportFailed locally (the results say
+	// why) and a *registration.ValidationError remotely.
+	ImportUsers(ctx context.Context, recs []authzadmin.UserRecord, skipExisting bool) ([]authzadmin.UserImportResult, error)
+	// ExportUsers returns every user, hashes only when withHashes is set.
+	ExportUsers(ctx context.Context, withHashes bool) ([]authzadmin.UserRecord, error)
 	Close()
 }
 
@@ -75,6 +82,13 @@ func (l *localUsers) UpdateUser(ctx context.Context, ref string, upd authzadmin.
 }
 func (l *localUsers) DeleteUser(ctx context.Context, ref string) error {
 	return l.users.Delete(ctx, l.actor, ref)
+}
+
+func (l *localUsers) ImportUsers(ctx context.Context, recs []authzadmin.UserRecord, skipExisting bool) ([]authzadmin.UserImportResult, error) {
+	return l.users.Import(ctx, l.actor, recs, skipExisting)
+}
+func (l *localUsers) ExportUsers(ctx context.Context, withHashes bool) ([]authzadmin.UserRecord, error) {
+	return l.users.Export(ctx, withHashes)
 }
 
 func (l *localUsers) ListGrants(ctx context.Context, userRef string) ([]authz.GrantInfo, error) {

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
-	"github.com/strongroom/strongroom/server"
+	"github.com/strongroom/strongroom/authz/registration"
 )
 
 func newUsersGetCmd(a *app) *cobra.Command {
@@ -53,6 +53,8 @@ func newUsersGetCmd(a *app) *cobra.Command {
 		fmt.Fprintf(w, "NAME\t%s\n", orDash(u.Name))
 		fmt.Fprintf(w, "GIVEN NAME\t%s\n", orDash(u.GivenName))
 		fmt.Fprintf(w, "FAMILY NAME\t%s\n", orDash(u.FamilyName))
+		fmt.Fprintf(w, "PHONE NUMBER\t%s\n", orDash(u.PhoneNumber))
+		fmt.Fprintf(w, "PHONE VERIFIED\t%t\n", u.PhoneNumberVerified)
 		fmt.Fprintf(w, "CREATED\t%s\n", formatTime(u.CreatedAt))
 		fmt.Fprintf(w, "UPDATED\t%s\n", formatTime(u.UpdatedAt))
 		return w.Flush()
@@ -124,25 +126,31 @@ func strictJSON(data []byte, v any) error {
 
 func newUsersImportCmd(a *app) *cobra.Command {
 	var skipExisting bool
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Import end users with their password hashes",
 		Long: `Import end users from FILE ("-" for standard input): JSON lines, or one JSON
 array, of objects with username, email, email_verified, name, given_name,
-family_name, optionally id (a UUID, kept as the OpenID Connect subject) and
+family_name, phone_number (E.164: '+' then 8 to 15 digits),
+phone_number_verified, optionally id (a UUID, kept as the OpenID Connect subject) and
 password_hash. The hash is argon2id in PHC format or bcrypt ($2a$, $2b$, $2y$,
 cost at most 14), so users keep their passwords; a bcrypt hash is replaced with
 argon2id at the user's first successful login. Other formats are refused.
 
 The import is all-or-nothing: any invalid record or existing username fails
 it and nothing is written. With --skip-existing, existing users are reported
-as skipped and left unchanged. Each user is reported; hashes never are.`,
+as skipped and left unchanged. Each user is reported; hashes never are.
+With --endpoint the file goes to the admin API (POST /admin/v1/user-import,
+at most the API's request body limit, 4 MiB by default).`,
 		Example: `  strongroom users import users.jsonl
-  strongroom users import --skip-existing -o json users.json`,
+  strongroom users import --skip-existing -o json users.json
+  strongroom users import users.jsonl --endpoint https://auth.internal:8081 --token-file admin.token`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave users whose username or id exists unchanged instead of failing")
 	output := addOutputFlag(cmd)
+	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		var in io.Reader = a.in
@@ -161,13 +169,16 @@ as skipped and left unchanged. Each user is reported; hashes never are.`,
 		if len(recs) == 0 {
 			return fmt.Errorf("%s: no users in the file", args[0])
 		}
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		svc := server.NewAdminServices(store, server.AdminServicesOptions{})
-		res, ierr := svc.Users.Import(ctx, a.operator(), recs, skipExisting)
+		defer b.Close()
+		res, ierr := b.ImportUsers(ctx, recs, skipExisting)
+		var ve *registration.ValidationError
+		if errors.As(ierr, &ve) {
+			return fmt.Errorf("import failed: nothing was imported; fix these records (or use --skip-existing for existing users) and run it again:\n%w", ierr)
+		}
 		if ierr != nil && !errors.Is(ierr, authzadmin.ErrUserImportFailed) {
 			return ierr
 		}
@@ -195,25 +206,29 @@ as skipped and left unchanged. Each user is reported; hashes never are.`,
 
 func newUsersExportCmd(a *app) *cobra.Command {
 	var withHashes bool
+	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Export end users as JSON lines",
 		Long: `Write every end user as one JSON object a line, in the format users import
 reads. Password hashes are left out unless --with-password-hashes is given;
-treat such an export as a secret.`,
+treat such an export as a secret. With --endpoint the users come from the
+admin API (GET /admin/v1/user-export).`,
 		Example: `  strongroom users export > users.jsonl
-  strongroom users export --with-password-hashes > users-with-hashes.jsonl`,
+  strongroom users export --with-password-hashes > users-with-hashes.jsonl
+  strongroom users export --endpoint https://auth.internal:8081 --token-file admin.token > users.jsonl`,
 		Args: cobra.NoArgs,
 	}
 	cmd.Flags().BoolVar(&withHashes, "with-password-hashes", false, "include each user's password hash (argon2id or bcrypt)")
+	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
-		store, closeStore, err := a.openStore(ctx)
+		b, err := a.openUsers(ctx, rf)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		recs, err := server.NewAdminServices(store, server.AdminServicesOptions{}).Users.Export(ctx, withHashes)
+		defer b.Close()
+		recs, err := b.ExportUsers(ctx, withHashes)
 		if err != nil {
 			return err
 		}
@@ -228,16 +243,19 @@ treat such an export as a secret.`,
 }
 
 func newUsersUpdateCmd(a *app) *cobra.Command {
-	var email, name, givenName, familyName string
-	var emailVerified bool
+	var email, name, givenName, familyName, phone string
+	var emailVerified, phoneVerified bool
 	rf := &remoteFlags{}
 	cmd := &cobra.Command{
 		Use:   "update ID|USERNAME",
-		Short: "Change an end user's email and names",
+		Short: "Change an end user's email, names and phone number",
 		Long: `Change an end user's profile: only the flags given change, and the change is
 audited (the fields' names, not their values). A new --email without
---email-verified makes email_verified false. An empty value clears a field.`,
+--email-verified makes email_verified false, and a new --phone-number
+(E.164: '+' then 8 to 15 digits) without --phone-number-verified makes
+phone_number_verified false. An empty value clears a field.`,
 		Example: `  strongroom users update alice --email alice@example.com --email-verified
+  strongroom users update alice --phone-number +14155550100 --phone-number-verified
   strongroom users update alice --given-name Alice --family-name Liddell --name "Alice Liddell"
   strongroom users update alice --email-verified=false --endpoint https://auth.internal:8081 --token-file admin.token`,
 		Args: cobra.ExactArgs(1),
@@ -248,12 +266,14 @@ audited (the fields' names, not their values). A new --email without
 	f.StringVar(&name, "name", "", "full name")
 	f.StringVar(&givenName, "given-name", "", "given name")
 	f.StringVar(&familyName, "family-name", "", "family name")
+	f.StringVar(&phone, "phone-number", "", "phone number in E.164 form, e.g. +14155550100")
+	f.BoolVar(&phoneVerified, "phone-number-verified", false, "whether the phone number is verified")
 	output := addOutputFlag(cmd)
 	addRemoteFlags(cmd, rf)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		var upd authzadmin.UserUpdate
-		for flag, dst := range map[string]**string{"email": &upd.Email, "name": &upd.Name, "given-name": &upd.GivenName, "family-name": &upd.FamilyName} {
+		for flag, dst := range map[string]**string{"email": &upd.Email, "name": &upd.Name, "given-name": &upd.GivenName, "family-name": &upd.FamilyName, "phone-number": &upd.PhoneNumber} {
 			if f.Changed(flag) {
 				v, _ := f.GetString(flag)
 				*dst = &v
@@ -262,8 +282,11 @@ audited (the fields' names, not their values). A new --email without
 		if f.Changed("email-verified") {
 			upd.EmailVerified = &emailVerified
 		}
+		if f.Changed("phone-number-verified") {
+			upd.PhoneNumberVerified = &phoneVerified
+		}
 		if upd == (authzadmin.UserUpdate{}) {
-			return usageErrorf("nothing to change: give --email, --email-verified, --name, --given-name or --family-name")
+			return usageErrorf("nothing to change: give --email, --email-verified, --name, --given-name, --family-name, --phone-number or --phone-number-verified")
 		}
 		b, err := a.openUsers(ctx, rf)
 		if err != nil {

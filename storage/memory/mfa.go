@@ -92,6 +92,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, p *storage.User) error {
 			return storage.ErrNotFound
 		}
 		u.Email, u.EmailVerified, u.Name, u.GivenName, u.FamilyName = p.Email, p.EmailVerified, p.Name, p.GivenName, p.FamilyName
+		u.PhoneNumber, u.PhoneNumberVerified = p.PhoneNumber, p.PhoneNumberVerified
 		u.UpdatedAt = tm(p.UpdatedAt)
 		put(t, s.users, p.ID, u)
 		return nil

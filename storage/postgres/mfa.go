@@ -59,8 +59,10 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string, at 
 // UpdateUserProfile replaces the user's profile fields.
 func (s *Store) UpdateUserProfile(ctx context.Context, u *storage.User) error {
 	tag, err := s.q(ctx).Exec(ctx, `
-UPDATE users SET email = $2, email_verified = $3, name = $4, given_name = $5, family_name = $6, updated_at = $7
-WHERE id = $1`, u.ID, u.Email, u.EmailVerified, u.Name, u.GivenName, u.FamilyName, u.UpdatedAt)
+UPDATE users SET email = $2, email_verified = $3, name = $4, given_name = $5, family_name = $6,
+                 phone_number = $7, phone_number_verified = $8, updated_at = $9
+WHERE id = $1`, u.ID, u.Email, u.EmailVerified, u.Name, u.GivenName, u.FamilyName,
+		u.PhoneNumber, u.PhoneNumberVerified, u.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("postgres: update profile of user %q: %w", u.ID, mapError(err))
 	}

@@ -11,18 +11,18 @@ import (
 
 const selectUsers = `
 SELECT id, username, email, email_verified, name, given_name, family_name,
-       password_hash, created_at, updated_at
+       phone_number, phone_number_verified, password_hash, created_at, updated_at
 FROM users`
 
 // CreateUser inserts u; ErrAlreadyExists if the id or the username is taken.
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 	tag, err := s.q(ctx).Exec(ctx, `
 INSERT INTO users (id, username, email, email_verified, name, given_name, family_name,
-                   password_hash, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                   phone_number, phone_number_verified, password_hash, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT DO NOTHING`,
 		u.ID, u.Username, u.Email, u.EmailVerified, u.Name, u.GivenName, u.FamilyName,
-		u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+		u.PhoneNumber, u.PhoneNumberVerified, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("postgres: create user %q: %w", u.ID, mapError(err))
 	}
@@ -74,7 +74,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 func scanUser(row pgx.Row) (*storage.User, error) {
 	var u storage.User
 	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.GivenName,
-		&u.FamilyName, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt)
+		&u.FamilyName, &u.PhoneNumber, &u.PhoneNumberVerified, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/strongroom/strongroom/storage"
 )
@@ -16,6 +17,29 @@ func userTests() []test {
 			got, err = s.GetUserByUsername(t.Context(), "alice")
 			must(t, err)
 			equal(t, got, want)
+		}},
+		{"ok/users/phone-number-round-trip", func(t *testing.T, s storage.Store) {
+			want := newUser("u1", "alice")
+			want.PhoneNumber, want.PhoneNumberVerified = "+14155550100", true
+			must(t, s.CreateUser(t.Context(), want))
+			got, err := s.GetUser(t.Context(), "u1")
+			must(t, err)
+			equal(t, got, want)
+			list, err := s.ListUsers(t.Context())
+			must(t, err)
+			equal(t, list, []storage.User{*want})
+			// a profile update changes and clears the phone claims
+			p := *want
+			p.PhoneNumber, p.PhoneNumberVerified, p.UpdatedAt = "+442071838750", false, base.Add(time.Hour)
+			must(t, s.UpdateUserProfile(t.Context(), &p))
+			got, err = s.GetUser(t.Context(), "u1")
+			must(t, err)
+			equal(t, got, &p)
+			p.PhoneNumber, p.UpdatedAt = "", base.Add(2*time.Hour)
+			must(t, s.UpdateUserProfile(t.Context(), &p))
+			got, err = s.GetUser(t.Context(), "u1")
+			must(t, err)
+			equal(t, got, &p)
 		}},
 		{"ok/users/list-ordered-by-username", func(t *testing.T, s storage.Store) {
 			got, err := s.ListUsers(t.Context())

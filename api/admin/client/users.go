@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/strongroom/strongroom/api/admin"
 	"github.com/strongroom/strongroom/authz"
@@ -78,4 +79,29 @@ func (c *Users) EndSession(ctx context.Context, userRef, sessionID string) error
 func (c *Users) EndSessions(ctx context.Context, userRef string) (int, error) {
 	var out admin.SessionsEnded
 	return out.Ended, c.t.call(ctx, http.MethodDelete, admin.Path(admin.RouteUserSessions, userRef), nil, nil, &out)
+}
+
+// ImportUsers adds users with their password hashes, all or nothing (POST
+// /user-import). A failed import is a *registration.ValidationError naming
+// each failed record; nothing was written.
+func (c *Users) ImportUsers(ctx context.Context, recs []authzadmin.UserRecord, skipExisting bool) ([]authzadmin.UserImportResult, error) {
+	var out struct {
+		Results []authzadmin.UserImportResult `json:"results"`
+	}
+	var q url.Values
+	if skipExisting {
+		q = url.Values{"skip_existing": {"true"}}
+	}
+	return out.Results, c.t.call(ctx, http.MethodPost, admin.Path(admin.RouteUserImport), q, recs, &out)
+}
+
+// ExportUsers returns every user ordered by username (GET /user-export),
+// with password hashes only when withHashes is set.
+func (c *Users) ExportUsers(ctx context.Context, withHashes bool) ([]authzadmin.UserRecord, error) {
+	var out []authzadmin.UserRecord
+	var q url.Values
+	if withHashes {
+		q = url.Values{"with_password_hashes": {"true"}}
+	}
+	return out, c.t.call(ctx, http.MethodGet, admin.Path(admin.RouteUserExport), q, nil, &out)
 }
