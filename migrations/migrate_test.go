@@ -455,6 +455,13 @@ var expectations = []struct {
 			t.Errorf("append after the migration: id %d prev %x: %v", next.ID, next.PrevHash, err)
 		}
 	}},
+	{"0015_revoked_grants.sql", func(t *testing.T, ctx context.Context, s *postgres.Store) {
+		revoked, err := s.IsGrantRevoked(ctx, "grant-0015")
+		if err != nil || !revoked {
+			t.Fatalf("grant-0015 revoked: %v, %v", revoked, err)
+		}
+		readBack(t, "revoked grants", []storage.RevokedGrant{{GrantID: "grant-0015", ClientID: "client-0007", ExpiresAt: at("2099-01-15 10:00:00")}})(s.ListRevokedGrants(ctx))
+	}},
 	{"0017_user_phone.sql", func(t *testing.T, ctx context.Context, s *postgres.Store) {
 		readBack(t, "user-0017", &storage.User{
 			ID: "user-0017", Username: "phoebe", PhoneNumber: "+14155550100", PhoneNumberVerified: true,
