@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"strings"
 
 	authzadmin "github.com/strongroom/strongroom/authz/admin"
 	"github.com/strongroom/strongroom/authz/keys"
 	"github.com/strongroom/strongroom/authz/usererr"
+	"github.com/strongroom/strongroom/storage"
 )
 
 // explain returns err for the terminal: what happened (the lifecycle's or
@@ -31,6 +33,13 @@ func explain(err error, hint string) error {
 // message.
 func userLines(err error) []string {
 	ue := usererr.As(err)
+	if ue == nil && errors.Is(err, storage.ErrUnavailable) {
+		// The operator's own terminal: the driver's sentence (connection
+		// refused, authentication failed) tells them what to fix. It never
+		// quotes the URL.
+		ue = usererr.New(err, "Cannot reach the database ("+innermost(err)+"); nothing was changed.",
+			"Check that it runs and that "+envDatabaseURL+" (or --database-url) points at it, then retry.")
+	}
 	if ue == nil {
 		ue = authzadmin.Explain(err)
 	}
